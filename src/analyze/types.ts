@@ -1,13 +1,82 @@
 /**
  * An analyzer turns text into index terms. It is the first stage of the query path and knows
  * nothing of indexes. The same analyzer must be used at index and at query time; its `name`
- * (with options) is stored with an index so that a mismatch can be detected on open.
+ * (with options) and its `config` are stored with an index so that a mismatch can be detected on
+ * open and the analyzer re-created with `createAnalyzer(config)`.
  */
 export interface Analyzer {
-  /** Stable identifier including options that change the output, e.g. "ko-morph" or "ko-morph+ngram". */
+  /**
+   * Stable identifier including options that change the output, e.g. "ko-morph",
+   * "ko-morph+ngram" or "ko-morph#1a2b3c4d" (a hash of non-default options).
+   */
   readonly name: string;
+  /** JSON-serializable; `createAnalyzer(a.config)` recreates an analyzer with identical output. */
+  readonly config: AnalyzerConfig;
   /** Terms of one text, in order, duplicates kept (term frequency matters). Never throws on odd Unicode. */
   analyze(text: string): string[];
   /** Optional faster path for many texts; must equal mapping analyze() over texts. */
   analyzeBatch?(texts: readonly string[]): string[][];
 }
+
+/** Term post-processing shared by every base analyzer (applied identically at index and query time). */
+export interface TermFilterOptions {
+  /**
+   * Terms to drop after analysis. Each entry is NFKC-normalized and lower-cased; for ko-morph it
+   * is compared with the morpheme terms (e.g. "것", "수"), not with whole words.
+   */
+  stopwords?: string[];
+  /**
+   * Synonym groups. Every member of a group is analyzed with the same analyzer and then mapped to
+   * the terms of the group's FIRST member (the canonical form), at index and at query time.
+   * Members may analyze to several terms ("국민 연금"): such sequences are matched as a whole.
+   */
+  synonyms?: string[][];
+}
+
+/** A user-dictionary entry: the word is always kept as one token wherever it occurs. */
+export interface UserWord {
+  /** Surface form (NFKC-normalized before matching; matching is case-sensitive for Latin). */
+  word: string;
+  /** mecab-ko-dic tag that the stop filter sees; default "NNP". */
+  pos?: string;
+  /** Optional segmentation emitted instead of the whole word, e.g. ["세종", "시"]. */
+  parts?: string[];
+}
+
+export interface WhitespaceConfig extends TermFilterOptions {
+  name: 'whitespace';
+}
+
+export interface NgramConfig extends TermFilterOptions {
+  name: 'ngram';
+  /** Emit whole words (lower-cased, edge punctuation stripped). Default true. */
+  words?: boolean;
+  /** Smallest / largest Hangul syllable n-gram, 1 ≤ minGram ≤ maxGram ≤ 3. Default 1 and 2. */
+  minGram?: number;
+  maxGram?: number;
+}
+
+export interface KoMorphConfig extends TermFilterOptions {
+  name: 'ko-morph';
+  /** Replace Compound/Inflect/Preanalysis tokens by their morphemes (each filtered by its own POS). Default true. */
+  decompound?: boolean;
+  /** Work around lindera's unknown `이` (particle/copula). Default true. */
+  fixI?: boolean;
+  /** mecab-ko-dic tag prefixes to drop (Nori-like default: ["J", "E", "S"], with SL/SN/SH always kept). */
+  stopTags?: string[];
+  /** Extra words kept whole (e.g. "은행" so that "지방은행이" yields 지방, 은행). */
+  userDictionary?: Array<string | UserWord>;
+}
+
+export interface CombineConfig {
+  name: 'combine';
+  /** The analyzers whose terms are concatenated (in order). At least two. */
+  parts: AnalyzerConfig[];
+  /**
+   * Prefix the terms of the 2nd, 3rd … part with "<index>:" so that the vocabularies stay apart
+   * (a morpheme "학교" and a bigram "학교" are then different terms). Default true.
+   */
+  prefix?: boolean;
+}
+
+export type AnalyzerConfig = WhitespaceConfig | NgramConfig | KoMorphConfig | CombineConfig;

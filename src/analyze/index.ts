@@ -1,0 +1,270 @@
+import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { TermFilter } from './filters.js';
+import { KoMorphCore, canonicalUserDictionary } from './ko-morph.js';
+import { ngramTerms, type NgramParams } from './ngram.js';
+import { checkText, checkTexts, shortHash } from './normalize.js';
+import type {
+  Analyzer,
+  AnalyzerConfig,
+  CombineConfig,
+  KoMorphConfig,
+  NgramConfig,
+  TermFilterOptions,
+  WhitespaceConfig,
+} from './types.js';
+import { makeWhitespaceAnalyze } from './whitespace.js';
+
+export type {
+  Analyzer,
+  AnalyzerConfig,
+  CombineConfig,
+  KoMorphConfig,
+  NgramConfig,
+  TermFilterOptions,
+  UserWord,
+  WhitespaceConfig,
+} from './types.js';
+export { koDicStatus } from './lindera.js';
+
+/** The analyzer a bare `createAnalyzer()` / an index without an explicit analyzer uses. */
+export const DEFAULT_ANALYZER = 'ko-morph';
+
+export interface AnalyzerInfo {
+  name: string;
+  description: string;
+  options: string[];
+  /** True when the analyzer needs lindera-wasm-nodejs-cjk (loaded lazily on first use). */
+  needsDictionary: boolean;
+}
+
+const FILTER_KEYS = ['stopwords', 'synonyms'] as const;
+const WHITESPACE_KEYS = ['name', ...FILTER_KEYS];
+const NGRAM_KEYS = ['name', 'words', 'minGram', 'maxGram', ...FILTER_KEYS];
+const KO_MORPH_KEYS = ['name', 'decompound', 'fixI', 'stopTags', 'userDictionary', ...FILTER_KEYS];
+const COMBINE_KEYS = ['name', 'parts', 'prefix'];
+
+const DEFAULT_STOP_TAGS = ['J', 'E', 'S'];
+
+export function listAnalyzers(): AnalyzerInfo[] {
+  return [
+    {
+      name: 'ko-morph',
+      description:
+        'Korean morphemes (lindera ko-dic), Nori-like stop filter (drops particles J*, endings E*, symbols S* except SL/SN/SH), decompounding, NFKC, lower-case. The default.',
+      options: KO_MORPH_KEYS.slice(1),
+      needsDictionary: true,
+    },
+    {
+      name: 'ngram',
+      description: 'Words plus Hangul syllable 1- and 2-grams; no dictionary (zero-dependency fallback).',
+      options: NGRAM_KEYS.slice(1),
+      needsDictionary: false,
+    },
+    {
+      name: 'whitespace',
+      description: 'Split on Unicode whitespace, lower-case. For pre-tokenized text and throughput baselines.',
+      options: WHITESPACE_KEYS.slice(1),
+      needsDictionary: false,
+    },
+    {
+      name: 'ko-morph+ngram',
+      description:
+        'Terms of several analyzers concatenated ("a+b" or {name: "combine", parts: [...]}); terms of the 2nd… part are prefixed "1:" … to keep vocabularies apart.',
+      options: COMBINE_KEYS.slice(1),
+      needsDictionary: true,
+    },
+  ];
+}
+
+function assertBool(where: string, key: string, v: unknown): void {
+  if (v !== undefined && typeof v !== 'boolean') throw invalidArgument(`${where}: ${key} must be a boolean`);
+}
+
+function filterConfig(where: string, c: TermFilterOptions): TermFilterOptions {
+  const out: TermFilterOptions = {};
+  if (c.stopwords !== undefined) {
+    if (!Array.isArray(c.stopwords) || c.stopwords.some((s) => typeof s !== 'string')) {
+      throw invalidArgument(`${where}: stopwords must be an array of strings`);
+    }
+    if (c.stopwords.length > 0) out.stopwords = [...c.stopwords];
+  }
+  if (c.synonyms !== undefined) {
+    if (!Array.isArray(c.synonyms) || c.synonyms.some((g) => !Array.isArray(g) || g.some((m) => typeof m !== 'string'))) {
+      throw invalidArgument(`${where}: synonyms must be an array of string arrays`);
+    }
+    if (c.synonyms.length > 0) out.synonyms = c.synonyms.map((g) => [...g]);
+  }
+  return out;
+}
+
+/** name = base name when options are default, else base#hash(canonical options). */
+function nameFor(base: string, config: object): string {
+  const { name: _n, ...rest } = config as { name: string };
+  const keys = Object.keys(rest);
+  return keys.length === 0 ? base : `${base}#${shortHash(JSON.stringify(rest))}`;
+}
+
+function build(
+  config: AnalyzerConfig,
+  analyze: (text: string) => string[],
+  analyzeBatch?: (texts: readonly string[]) => string[][],
+): Analyzer {
+  const name = config.name === 'combine' ? combineName(config) : nameFor(config.name, config);
+  const frozen = deepFreeze(config);
+  const batch =
+    analyzeBatch ??
+    ((texts: readonly string[]): string[][] => {
+      checkTexts(name, texts);
+      const out = new Array<string[]>(texts.length);
+      for (let i = 0; i < texts.length; i++) out[i] = analyze(texts[i]!);
+      return out;
+    });
+  return Object.freeze({ name, config: frozen, analyze, analyzeBatch: batch });
+}
+
+function combineName(c: CombineConfig): string {
+  const base = c.parts.map((p) => (p.name === 'combine' ? `(${combineName(p)})` : nameFor(p.name, p))).join('+');
+  return c.prefix === false ? `${base}#noprefix` : base;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+function createWhitespace(c: WhitespaceConfig): Analyzer {
+  checkOptions('whitespace', c, WHITESPACE_KEYS);
+  const config: WhitespaceConfig = { name: 'whitespace', ...filterConfig('whitespace', c) };
+  const raw = makeWhitespaceAnalyze(undefined);
+  const filter = TermFilter.create('whitespace', config, raw.analyze);
+  const fn = filter === undefined ? raw : makeWhitespaceAnalyze(filter);
+  return build(config, fn.analyze, fn.analyzeBatch);
+}
+
+function createNgram(c: NgramConfig): Analyzer {
+  checkOptions('ngram', c, NGRAM_KEYS);
+  assertBool('ngram', 'words', c.words);
+  const minGram = c.minGram ?? 1;
+  const maxGram = c.maxGram ?? 2;
+  if (!Number.isInteger(minGram) || !Number.isInteger(maxGram) || minGram < 1 || maxGram < minGram || maxGram > 3) {
+    throw invalidArgument('ngram: need integers 1 <= minGram <= maxGram <= 3');
+  }
+  const config: NgramConfig = { name: 'ngram' };
+  if (c.words === false) config.words = false;
+  if (minGram !== 1) config.minGram = minGram;
+  if (maxGram !== 2) config.maxGram = maxGram;
+  Object.assign(config, filterConfig('ngram', c));
+  const p: NgramParams = { words: c.words !== false, minGram, maxGram };
+  const raw = (text: string): string[] => {
+    checkText('ngram', text);
+    return ngramTerms(text, p);
+  };
+  const filter = TermFilter.create('ngram', config, raw);
+  return build(config, filter === undefined ? raw : (text) => filter.apply(raw(text)));
+}
+
+function createKoMorph(c: KoMorphConfig): Analyzer {
+  checkOptions('ko-morph', c, KO_MORPH_KEYS);
+  assertBool('ko-morph', 'decompound', c.decompound);
+  assertBool('ko-morph', 'fixI', c.fixI);
+  let stopTags = DEFAULT_STOP_TAGS;
+  if (c.stopTags !== undefined) {
+    if (!Array.isArray(c.stopTags) || c.stopTags.some((t) => typeof t !== 'string' || !/^[A-Z]{1,4}$/.test(t))) {
+      throw invalidArgument('ko-morph: stopTags must be an array of ko-dic tags or tag prefixes like "J", "EC"');
+    }
+    stopTags = [...new Set(c.stopTags)].sort();
+  }
+  const userDictionary = canonicalUserDictionary('ko-morph', c.userDictionary);
+  const config: KoMorphConfig = { name: 'ko-morph' };
+  if (c.decompound === false) config.decompound = false;
+  if (c.fixI === false) config.fixI = false;
+  if (c.stopTags !== undefined && stopTags.join() !== DEFAULT_STOP_TAGS.join()) config.stopTags = stopTags;
+  if (userDictionary.length > 0) config.userDictionary = userDictionary;
+  Object.assign(config, filterConfig('ko-morph', c));
+  const core = new KoMorphCore({
+    decompound: c.decompound !== false,
+    fixI: c.fixI !== false,
+    stopTags,
+    userDictionary,
+  });
+  const raw = (text: string): string[] => {
+    checkText('ko-morph', text);
+    return core.terms(text);
+  };
+  // Synonym members are analyzed lazily (first analyze call) so that creating the analyzer stays cheap.
+  let filter: TermFilter | undefined | null = config.stopwords || config.synonyms ? null : undefined;
+  const analyze =
+    filter === undefined
+      ? raw
+      : (text: string): string[] => {
+          checkText('ko-morph', text);
+          if (filter === null) filter = TermFilter.create('ko-morph', config, (t) => core.terms(t));
+          const terms = core.terms(text);
+          return filter === undefined ? terms : filter.apply(terms);
+        };
+  return build(config, analyze);
+}
+
+function createCombine(c: CombineConfig): Analyzer {
+  checkOptions('combine', c, COMBINE_KEYS);
+  assertBool('combine', 'prefix', c.prefix);
+  if (!Array.isArray(c.parts) || c.parts.length < 2) throw invalidArgument('combine: parts must list at least two analyzers');
+  const parts = c.parts.map((p) => createAnalyzer(p));
+  const config: CombineConfig = { name: 'combine', parts: parts.map((p) => p.config) };
+  if (c.prefix === false) config.prefix = false;
+  const prefix = c.prefix !== false;
+  const analyze = (text: string): string[] => {
+    checkText('combine', text);
+    const out = parts[0]!.analyze(text);
+    for (let k = 1; k < parts.length; k++) {
+      const terms = parts[k]!.analyze(text);
+      if (prefix) {
+        const pre = `${k}:`;
+        for (const t of terms) out.push(pre + t);
+      } else for (const t of terms) out.push(t);
+    }
+    return out;
+  };
+  return build(config, analyze);
+}
+
+/**
+ * Creates an analyzer from a name ("ko-morph", "ngram", "whitespace", "ko-morph+ngram" …) or a
+ * config object (as stored in `analyzer.config`). Throws UNKNOWN_ANALYZER / UNKNOWN_OPTION /
+ * INVALID_ARGUMENT. Creating a ko-morph analyzer is cheap: the dictionary loads on first analyze().
+ */
+export function createAnalyzer(spec: string | AnalyzerConfig = DEFAULT_ANALYZER): Analyzer {
+  if (typeof spec === 'string') {
+    const s = spec.trim();
+    if (s.includes('+')) {
+      const names = s.split('+').map((x) => x.trim());
+      if (names.some((x) => x === '')) throw new TamsaekError('UNKNOWN_ANALYZER', `unknown analyzer "${spec}"`);
+      return createCombine({ name: 'combine', parts: names.map((x) => ({ name: x }) as AnalyzerConfig) });
+    }
+    return createAnalyzer({ name: s } as AnalyzerConfig);
+  }
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+    throw invalidArgument('createAnalyzer: spec must be an analyzer name or a config object');
+  }
+  const name = (spec as { name?: unknown }).name;
+  if (typeof name !== 'string') throw invalidArgument('createAnalyzer: config.name must be a string');
+  switch (name) {
+    case 'ko-morph':
+      return createKoMorph(spec as KoMorphConfig);
+    case 'ngram':
+      return createNgram(spec as NgramConfig);
+    case 'whitespace':
+      return createWhitespace(spec as WhitespaceConfig);
+    case 'combine':
+      return createCombine(spec as CombineConfig);
+    default:
+      if (name.includes('+') && Object.keys(spec).length === 1) return createAnalyzer(name);
+      throw new TamsaekError(
+        'UNKNOWN_ANALYZER',
+        `unknown analyzer "${name}" (known: ko-morph, ngram, whitespace, combinations like ko-morph+ngram)`,
+      );
+  }
+}

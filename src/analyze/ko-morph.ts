@@ -1,0 +1,255 @@
+import { invalidArgument } from '../errors.js';
+import { getKoDicTokenizer, type LinderaToken } from './lindera.js';
+import { isWordish, normalizeText } from './normalize.js';
+import type { UserWord } from './types.js';
+
+/** Longest chunk handed to lindera at once (chars); long texts are cut at whitespace near this size. */
+export const MAX_CHUNK = 8192;
+
+const DECOMPOUND_TYPES = new Set(['Compound', 'Inflect', 'Preanalysis']);
+const ALWAYS_KEEP = new Set(['SL', 'SN', 'SH']);
+
+/** Tag filter: drop tags starting with any stop prefix, except SL/SN/SH (Nori-like). Cached per tag. */
+export class TagFilter {
+  private readonly prefixes: readonly string[];
+  private readonly cache = new Map<string, boolean>();
+  constructor(prefixes: readonly string[]) {
+    this.prefixes = prefixes;
+  }
+  keep(tag: string): boolean {
+    let k = this.cache.get(tag);
+    if (k === undefined) {
+      k = ALWAYS_KEEP.has(tag) || !this.prefixes.some((p) => tag.startsWith(p));
+      this.cache.set(tag, k);
+    }
+    return k;
+  }
+}
+
+/** Cuts text into pieces of at most `max` chars, preferring line ends, then sentence ends, then spaces. */
+export function chunkText(text: string, max = MAX_CHUNK): string[] {
+  if (text.length <= max) return [text];
+  const out: string[] = [];
+  let start = 0;
+  const n = text.length;
+  while (n - start > max) {
+    const limit = start + max;
+    let cut = -1;
+    const window = text.slice(start + (max >> 1), limit);
+    const base = start + (max >> 1);
+    let p = window.lastIndexOf('\n');
+    if (p >= 0) cut = base + p + 1;
+    if (cut < 0) {
+      p = Math.max(window.lastIndexOf('. '), window.lastIndexOf('? '), window.lastIndexOf('! '));
+      if (p >= 0) cut = base + p + 2;
+    }
+    if (cut < 0) {
+      p = Math.max(window.lastIndexOf(' '), window.lastIndexOf('\t'), window.lastIndexOf('\u3000'));
+      if (p >= 0) cut = base + p + 1;
+    }
+    if (cut < 0) {
+      cut = limit;
+      const c = text.charCodeAt(cut - 1);
+      if (c >= 0xd800 && c <= 0xdbff) cut--; // never split a surrogate pair
+    }
+    out.push(text.slice(start, cut));
+    start = cut;
+  }
+  if (start < n) out.push(text.slice(start));
+  return out;
+}
+
+function hasJongseong(c: number): boolean {
+  return c >= 0xac00 && c <= 0xd7a3 && (c - 0xac00) % 28 !== 0;
+}
+
+/**
+ * lindera's ko-dic never recognises the morpheme `이` (subject particle / copula): the Viterbi path
+ * then glues it to the previous syllable ("학생이" → 학/NNG 생이/NNG, "지방은행이" → 지방 은 행이).
+ * Fix, before tokenizing: an eojeol-final `이` that follows a Hangul syllable with a final consonant
+ * (where `이` is the particle in standard Korean; after a vowel the particle is `가`) is set apart
+ * by a space. After tokenizing, unknown tokens that are `이` alone or `이…` glued to the previous
+ * token (e.g. "이었다" in "학생이었다") are dropped as particle/copula material.
+ */
+export function splitFinalI(text: string): string {
+  let idx = text.indexOf('이', 1);
+  if (idx < 0) return text;
+  let out = '';
+  let last = 0;
+  const n = text.length;
+  while (idx >= 0) {
+    const prev = text.charCodeAt(idx - 1);
+    const next = idx + 1 < n ? text.charCodeAt(idx + 1) : 32;
+    // final: followed by whitespace, end, or an ASCII/CJK punctuation mark
+    const final =
+      next === 32 || (next >= 9 && next <= 13) || (next < 128 && !((next >= 48 && next <= 57) || ((next | 32) >= 97 && (next | 32) <= 122))) ||
+      next === 0x3000 || (next >= 0x2018 && next <= 0x201d) || next === 0x2026 || next === 0x3001 || next === 0x3002;
+    if (final && hasJongseong(prev)) {
+      out += text.slice(last, idx) + ' ';
+      last = idx;
+    }
+    idx = text.indexOf('이', idx + 1);
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+interface Segment {
+  text: string;
+  user?: UserWord;
+}
+
+/** Longest-leftmost matching of user words; returns alternating plain / user segments. */
+export class UserDictionary {
+  private readonly byFirst = new Map<number, UserWord[]>();
+  readonly size: number;
+  constructor(words: readonly UserWord[]) {
+    for (const w of words) {
+      const c = w.word.charCodeAt(0);
+      let list = this.byFirst.get(c);
+      if (list === undefined) this.byFirst.set(c, (list = []));
+      list.push(w);
+    }
+    for (const list of this.byFirst.values()) list.sort((a, b) => b.word.length - a.word.length);
+    this.size = words.length;
+  }
+  segment(text: string): Segment[] {
+    const segs: Segment[] = [];
+    let plainStart = 0;
+    const n = text.length;
+    for (let i = 0; i < n; ) {
+      const list = this.byFirst.get(text.charCodeAt(i));
+      let hit: UserWord | undefined;
+      if (list !== undefined) {
+        for (const w of list) {
+          if (text.startsWith(w.word, i)) {
+            hit = w;
+            break;
+          }
+        }
+      }
+      if (hit === undefined) {
+        i++;
+        continue;
+      }
+      if (i > plainStart) segs.push({ text: text.slice(plainStart, i) });
+      segs.push({ text: hit.word, user: hit });
+      i += hit.word.length;
+      plainStart = i;
+    }
+    if (plainStart < n) segs.push({ text: text.slice(plainStart) });
+    return segs;
+  }
+}
+
+/** Validates and normalizes user-dictionary entries into canonical objects (NFKC words). */
+export function canonicalUserDictionary(where: string, entries: unknown): UserWord[] {
+  if (entries === undefined) return [];
+  if (!Array.isArray(entries)) throw invalidArgument(`${where}: userDictionary must be an array`);
+  const out: UserWord[] = [];
+  const seen = new Set<string>();
+  for (const e of entries) {
+    let w: UserWord;
+    if (typeof e === 'string') w = { word: e };
+    else if (e !== null && typeof e === 'object' && typeof (e as UserWord).word === 'string') {
+      const keys = Object.keys(e);
+      for (const k of keys) {
+        if (k !== 'word' && k !== 'pos' && k !== 'parts') {
+          throw invalidArgument(`${where}: userDictionary entry has unknown key "${k}" (known: word, pos, parts)`);
+        }
+      }
+      w = e as UserWord;
+    } else throw invalidArgument(`${where}: userDictionary entries must be strings or {word, pos?, parts?}`);
+    const word = normalizeText(w.word).trim();
+    if (word === '' || /\s/.test(word)) throw invalidArgument(`${where}: user word "${w.word}" must be non-empty without spaces`);
+    const pos = w.pos === undefined ? 'NNP' : w.pos;
+    if (typeof pos !== 'string' || !/^[A-Z]{1,4}$/.test(pos)) throw invalidArgument(`${where}: user word "${w.word}": pos must be a ko-dic tag like NNG, NNP`);
+    const c: UserWord = { word, pos };
+    if (w.parts !== undefined) {
+      if (!Array.isArray(w.parts) || w.parts.length === 0 || w.parts.some((p) => typeof p !== 'string' || p.trim() === '')) {
+        throw invalidArgument(`${where}: user word "${w.word}": parts must be non-empty strings`);
+      }
+      c.parts = w.parts.map((p) => normalizeText(p).trim());
+    }
+    if (seen.has(word)) continue;
+    seen.add(word);
+    out.push(c);
+  }
+  return out;
+}
+
+export class KoMorphCore {
+  private readonly tags: TagFilter;
+  private readonly decompound: boolean;
+  private readonly fixI: boolean;
+  private readonly dict: UserDictionary | undefined;
+
+  constructor(opts: { decompound: boolean; fixI: boolean; stopTags: readonly string[]; userDictionary: readonly UserWord[] }) {
+    this.tags = new TagFilter(opts.stopTags);
+    this.decompound = opts.decompound;
+    this.fixI = opts.fixI;
+    this.dict = opts.userDictionary.length > 0 ? new UserDictionary(opts.userDictionary) : undefined;
+  }
+
+  /** Terms of one text (before stopwords/synonyms). */
+  terms(raw: string): string[] {
+    const out: string[] = [];
+    if (raw.length === 0) return out;
+    const text = normalizeText(raw);
+    if (this.dict === undefined) {
+      this.plain(text, out);
+      return out;
+    }
+    for (const seg of this.dict.segment(text)) {
+      if (seg.user === undefined) this.plain(seg.text, out);
+      else if (this.tags.keep(seg.user.pos ?? 'NNP')) {
+        if (seg.user.parts !== undefined) for (const p of seg.user.parts) out.push(p.toLowerCase());
+        else out.push(seg.text.toLowerCase());
+      }
+    }
+    return out;
+  }
+
+  private plain(text: string, out: string[]): void {
+    if (text.trim() === '') return;
+    const t = this.fixI ? splitFinalI(text) : text;
+    const tk = getKoDicTokenizer();
+    for (const chunk of chunkText(t)) this.emit(tk.tokenize(chunk), out);
+  }
+
+  private emit(tokens: LinderaToken[], out: string[]): void {
+    const { tags, decompound, fixI } = this;
+    let prevEnd = -1;
+    for (let i = 0; i < tokens.length; i++) {
+      const tok = tokens[i]!;
+      const tag = tok.partOfSpeechTag;
+      const surface = tok.surface;
+      const glued = tok.byteStart === prevEnd;
+      prevEnd = tok.byteEnd;
+      if (tag === 'UNK') {
+        if (fixI && surface.charCodeAt(0) === 0xc774 /* 이 */ && (surface.length === 1 || glued)) continue;
+        if (isWordish(surface)) out.push(surface.toLowerCase());
+        continue;
+      }
+      const type = tok.type;
+      if (decompound && type !== undefined && DECOMPOUND_TYPES.has(type)) {
+        const expr = tok.expression;
+        if (expr !== undefined && expr !== '*' && expr.includes('/')) {
+          for (const m of expr.split('+')) {
+            const a = m.indexOf('/');
+            if (a <= 0) continue;
+            const b = m.indexOf('/', a + 1);
+            const mtag = b < 0 ? m.slice(a + 1) : m.slice(a + 1, b);
+            if (tags.keep(mtag)) {
+              const ms = m.slice(0, a);
+              if (isWordish(ms)) out.push(ms.toLowerCase());
+            }
+          }
+          continue;
+        }
+      }
+      const plus = tag.indexOf('+');
+      const first = plus < 0 ? tag : tag.slice(0, plus);
+      if (tags.keep(first) && isWordish(surface)) out.push(surface.toLowerCase());
+    }
+  }
+}

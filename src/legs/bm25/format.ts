@@ -1,0 +1,242 @@
+/**
+ * On-disk format of a BM25 index: one file `bm25.tsk` in the index directory.
+ *
+ *   magic "TSKBM25\0" (8 bytes) · format version u32 LE · header length u32 LE · header JSON (UTF-8)
+ *   · sections, each starting at an 8-byte aligned offset · SHA-256 of everything before it (32 bytes)
+ *
+ * The header names every section with its offset, byte length and type, plus the scoring
+ * parameters and the analyzer config needed to re-create the index. Only live documents are
+ * written (a save is also a compaction); postings are rebuilt from the forward lists on open,
+ * which costs less than reading them. Writes go to a temporary file that is fsynced and then
+ * renamed over the old one, and the directory is fsynced, so a crash leaves the old or the new
+ * index, never a torn one.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { endianness } from 'node:os';
+import { mkdir, open as openFile, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createAnalyzer } from '../../analyze/index.js';
+import type { AnalyzerConfig } from '../../analyze/types.js';
+import { TamsaekError } from '../../errors.js';
+import { Bm25Index, type IndexSnapshot, type Metadata } from './index.js';
+
+export const BM25_FILE = 'bm25.tsk';
+const MAGIC = Buffer.from('TSKBM25\0', 'latin1');
+export const BM25_FORMAT_VERSION = 1;
+const PREAMBLE = MAGIC.length + 8;
+const DIGEST_BYTES = 32;
+
+type SectionType = 'json' | 'int32' | 'float32';
+interface SectionRef {
+  offset: number;
+  bytes: number;
+  type: SectionType;
+}
+interface Header {
+  k1: number;
+  b: number;
+  fields: Record<string, number>;
+  analyzer: AnalyzerConfig;
+  documents: number;
+  terms: number;
+  sections: Record<SectionName, SectionRef>;
+}
+const SECTION_NAMES = ['terms', 'ids', 'metas', 'df', 'docStart', 'postTerms', 'postTfs', 'lengths'] as const;
+type SectionName = (typeof SECTION_NAMES)[number];
+
+function checkEndianness(): void {
+  if (endianness() !== 'LE') throw new TamsaekError('IO_ERROR', 'tamsaek index files are little-endian; this platform is big-endian');
+}
+
+/** Writes the index atomically into `dir` (created if missing). */
+export async function saveBm25(index: Bm25Index, dir: string): Promise<void> {
+  checkEndianness();
+  const snap = index.snapshot();
+  const payload: Record<SectionName, { type: SectionType; data: Uint8Array }> = {
+    terms: json(snap.termStrings),
+    ids: json(snap.ids),
+    metas: json(snap.metas.map((m) => (m === undefined ? null : m))),
+    df: typed('int32', snap.df),
+    docStart: typed('int32', snap.forward.docStart),
+    postTerms: typed('int32', snap.forward.terms),
+    postTfs: typed('float32', snap.forward.tfs),
+    lengths: typed('float32', snap.forward.lengths),
+  };
+  // header size depends on the offsets it lists: lay out with a fixed-width placeholder first
+  const layout = (headerBytes: number): Header => {
+    let offset = align8(PREAMBLE + headerBytes);
+    const sections = {} as Record<SectionName, SectionRef>;
+    for (const name of SECTION_NAMES) {
+      sections[name] = { offset, bytes: payload[name].data.byteLength, type: payload[name].type };
+      offset = align8(offset + payload[name].data.byteLength);
+    }
+    return {
+      k1: index.k1,
+      b: index.b,
+      fields: { ...index.fields },
+      analyzer: index.analyzer.config,
+      documents: snap.ids.length,
+      terms: snap.termStrings.length,
+      sections,
+    };
+  };
+  let headerBytes = Buffer.byteLength(JSON.stringify(layout(0)));
+  for (;;) {
+    const size = Buffer.byteLength(JSON.stringify(layout(headerBytes)));
+    if (size <= headerBytes) break;
+    headerBytes = size;
+  }
+  const headerJson = Buffer.alloc(headerBytes, 0x20);
+  headerJson.write(JSON.stringify(layout(headerBytes)));
+  const header = layout(headerBytes);
+
+  await mkdir(dir, { recursive: true });
+  const target = join(dir, BM25_FILE);
+  const temp = join(dir, `.${BM25_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const hash = createHash('sha256');
+  const handle = await openFile(temp, 'w');
+  try {
+    let position = 0;
+    const write = async (chunk: Uint8Array): Promise<void> => {
+      hash.update(chunk);
+      let done = 0;
+      while (done < chunk.byteLength) {
+        const { bytesWritten } = await handle.write(chunk, done, chunk.byteLength - done, position);
+        done += bytesWritten;
+        position += bytesWritten;
+      }
+    };
+    const preamble = Buffer.alloc(PREAMBLE);
+    MAGIC.copy(preamble, 0);
+    preamble.writeUInt32LE(BM25_FORMAT_VERSION, MAGIC.length);
+    preamble.writeUInt32LE(headerBytes, MAGIC.length + 4);
+    await write(preamble);
+    await write(headerJson);
+    for (const name of SECTION_NAMES) {
+      const pad = header.sections[name].offset - position;
+      if (pad > 0) await write(Buffer.alloc(pad));
+      await write(payload[name].data);
+    }
+    await handle.write(hash.digest(), 0, DIGEST_BYTES, position);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await rm(temp, { force: true });
+    throw new TamsaekError('IO_ERROR', `could not write ${target}: ${(error as Error).message}`, { cause: error });
+  }
+  await handle.close();
+  await rename(temp, target);
+  await syncDirectory(dir);
+}
+
+/** Reads an index saved by saveBm25. Every defect is a typed error, never a wrong index. */
+export async function openBm25(dir: string): Promise<Bm25Index> {
+  checkEndianness();
+  const path = join(dir, BM25_FILE);
+  let file: Buffer;
+  try {
+    file = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new TamsaekError('NOT_FOUND', `no BM25 index at ${dir} (missing ${BM25_FILE})`);
+    throw new TamsaekError('IO_ERROR', `could not read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return decode(file, path);
+}
+
+export function decode(file: Buffer, path: string): Bm25Index {
+  if (file.length < MAGIC.length || !file.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new TamsaekError('FOREIGN_FILE', `${path} is not a tamsaek BM25 index`);
+  }
+  if (file.length < PREAMBLE + DIGEST_BYTES) throw new TamsaekError('CORRUPT_INDEX', `${path} is truncated`);
+  const version = file.readUInt32LE(MAGIC.length);
+  if (version > BM25_FORMAT_VERSION) {
+    throw new TamsaekError('UNSUPPORTED_VERSION', `${path} has format version ${version}; this tamsaek reads up to ${BM25_FORMAT_VERSION} (upgrade tamsaek)`);
+  }
+  if (version < 1) throw new TamsaekError('CORRUPT_INDEX', `${path} has an invalid format version ${version}`);
+  const bodyEnd = file.length - DIGEST_BYTES;
+  const digest = createHash('sha256').update(file.subarray(0, bodyEnd)).digest();
+  if (!digest.equals(file.subarray(bodyEnd))) {
+    throw new TamsaekError('CORRUPT_INDEX', `${path} is corrupt or truncated (checksum mismatch)`);
+  }
+  const headerBytes = file.readUInt32LE(MAGIC.length + 4);
+  if (PREAMBLE + headerBytes > bodyEnd) throw new TamsaekError('CORRUPT_INDEX', `${path}: header overruns the file`);
+  let header: Header;
+  try {
+    header = JSON.parse(file.toString('utf8', PREAMBLE, PREAMBLE + headerBytes)) as Header;
+  } catch {
+    throw new TamsaekError('CORRUPT_INDEX', `${path}: header is not valid JSON`);
+  }
+  const section = (name: SectionName, type: SectionType): Uint8Array => {
+    const ref = header?.sections?.[name];
+    if (!ref || ref.type !== type || !Number.isInteger(ref.offset) || !Number.isInteger(ref.bytes) || ref.offset < PREAMBLE + headerBytes || ref.bytes < 0 || ref.offset + ref.bytes > bodyEnd) {
+      throw new TamsaekError('CORRUPT_INDEX', `${path}: section "${name}" is missing or out of bounds`);
+    }
+    if (type !== 'json' && ref.bytes % 4 !== 0) throw new TamsaekError('CORRUPT_INDEX', `${path}: section "${name}" has a partial element`);
+    return file.subarray(ref.offset, ref.offset + ref.bytes);
+  };
+  const parseJson = (name: SectionName): unknown[] => {
+    let value: unknown;
+    try {
+      value = JSON.parse(Buffer.from(section(name, 'json')).toString('utf8'));
+    } catch {
+      throw new TamsaekError('CORRUPT_INDEX', `${path}: section "${name}" is not valid JSON`);
+    }
+    if (!Array.isArray(value)) throw new TamsaekError('CORRUPT_INDEX', `${path}: section "${name}" is not a list`);
+    return value;
+  };
+  const int32 = (name: SectionName) => new Int32Array(copy(section(name, 'int32')));
+  const float32 = (name: SectionName) => new Float32Array(copy(section(name, 'float32')));
+
+  let index: Bm25Index;
+  try {
+    index = new Bm25Index({ analyzer: createAnalyzer(header.analyzer), k1: header.k1, b: header.b, fields: header.fields });
+  } catch (error) {
+    if (error instanceof TamsaekError) {
+      throw new TamsaekError('CORRUPT_INDEX', `${path}: stored settings are invalid (${error.message})`, { cause: error });
+    }
+    throw error;
+  }
+  const snapshot: IndexSnapshot = {
+    termStrings: parseJson('terms') as string[],
+    ids: parseJson('ids') as string[],
+    metas: parseJson('metas').map((m) => (m === null ? undefined : (m as Metadata))),
+    df: int32('df'),
+    forward: { docStart: int32('docStart'), terms: int32('postTerms'), tfs: float32('postTfs'), lengths: float32('lengths') },
+  };
+  if (snapshot.ids.length !== header.documents || snapshot.termStrings.length !== header.terms) {
+    throw new TamsaekError('CORRUPT_INDEX', `${path}: header counts disagree with its sections`);
+  }
+  index.restore(snapshot);
+  return index;
+}
+
+function json(value: unknown): { type: SectionType; data: Uint8Array } {
+  return { type: 'json', data: Buffer.from(JSON.stringify(value), 'utf8') };
+}
+
+function typed(type: 'int32' | 'float32', array: Int32Array | Float32Array): { type: SectionType; data: Uint8Array } {
+  return { type, data: new Uint8Array(array.buffer, array.byteOffset, array.byteLength) };
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** Typed-array views need aligned, owned memory; a Buffer slice may be neither. */
+function copy(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  // Directory fsync makes the rename durable; some platforms (Windows) cannot open directories.
+  let handle;
+  try {
+    handle = await openFile(dir, 'r');
+    await handle.sync();
+  } catch {
+    // best effort
+  } finally {
+    await handle?.close();
+  }
+}

@@ -23,6 +23,7 @@ export type {
   TermFilterOptions,
   UserWord,
   WhitespaceConfig,
+  FixIMode,
 } from './types.js';
 export { koDicStatus } from './lindera.js';
 
@@ -43,14 +44,14 @@ const NGRAM_KEYS = ['name', 'words', 'minGram', 'maxGram', ...FILTER_KEYS];
 const KO_MORPH_KEYS = ['name', 'decompound', 'fixI', 'stopTags', 'userDictionary', ...FILTER_KEYS];
 const COMBINE_KEYS = ['name', 'parts', 'prefix'];
 
-const DEFAULT_STOP_TAGS = ['J', 'E', 'S'];
+const DEFAULT_STOP_TAGS = ['E', 'J', 'MM', 'S', 'VC'];
 
 export function listAnalyzers(): AnalyzerInfo[] {
   return [
     {
       name: 'ko-morph',
       description:
-        'Korean morphemes (lindera ko-dic), Nori-like stop filter (drops particles J*, endings E*, symbols S* except SL/SN/SH), decompounding, NFKC, lower-case. The default.',
+        'Korean morphemes (lindera ko-dic), Nori-like stop filter (drops particles J*, endings E*, symbols S* except SL/SN/SH, copula VC*, determiners MM), decompounding, NFKC, lower-case. The default.',
       options: KO_MORPH_KEYS.slice(1),
       needsDictionary: true,
     },
@@ -169,7 +170,9 @@ function createNgram(c: NgramConfig): Analyzer {
 function createKoMorph(c: KoMorphConfig): Analyzer {
   checkOptions('ko-morph', c, KO_MORPH_KEYS);
   assertBool('ko-morph', 'decompound', c.decompound);
-  assertBool('ko-morph', 'fixI', c.fixI);
+  if (c.fixI !== undefined && c.fixI !== 'drop' && c.fixI !== 'split' && c.fixI !== 'off') {
+    throw invalidArgument('ko-morph: fixI must be "drop", "split" or "off"');
+  }
   let stopTags = DEFAULT_STOP_TAGS;
   if (c.stopTags !== undefined) {
     if (!Array.isArray(c.stopTags) || c.stopTags.some((t) => typeof t !== 'string' || !/^[A-Z]{1,4}$/.test(t))) {
@@ -180,13 +183,13 @@ function createKoMorph(c: KoMorphConfig): Analyzer {
   const userDictionary = canonicalUserDictionary('ko-morph', c.userDictionary);
   const config: KoMorphConfig = { name: 'ko-morph' };
   if (c.decompound === false) config.decompound = false;
-  if (c.fixI === false) config.fixI = false;
+  if (c.fixI !== undefined && c.fixI !== 'drop') config.fixI = c.fixI;
   if (c.stopTags !== undefined && stopTags.join() !== DEFAULT_STOP_TAGS.join()) config.stopTags = stopTags;
   if (userDictionary.length > 0) config.userDictionary = userDictionary;
   Object.assign(config, filterConfig('ko-morph', c));
   const core = new KoMorphCore({
     decompound: c.decompound !== false,
-    fixI: c.fixI !== false,
+    fixI: c.fixI ?? 'drop',
     stopTags,
     userDictionary,
   });

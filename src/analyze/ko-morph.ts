@@ -1,7 +1,7 @@
 import { invalidArgument } from '../errors.js';
 import { getKoDicTokenizer, type LinderaToken } from './lindera.js';
 import { isWordish, normalizeText } from './normalize.js';
-import type { UserWord } from './types.js';
+import type { FixIMode, UserWord } from './types.js';
 
 /** Longest chunk handed to lindera at once (chars); long texts are cut at whitespace near this size. */
 export const MAX_CHUNK = 8192;
@@ -64,6 +64,27 @@ function hasJongseong(c: number): boolean {
 }
 
 /**
+ * Words that really end in 이 (adverbs in -이, nouns like 어린이) and that ko-dic analyses right:
+ * they are not split. Suffixes match the end of the Hangul run (관계없이, 똑같이, 물놀이); whole words
+ * must be the entire run (길이 but not 시간이…).
+ */
+const I_SUFFIXES = ['없이', '같이', '많이', '어린이', '맞벌이', '놀이', '일찍이', '깨끗이', '꼼꼼이', '틈틈이', '일일이', '낱낱이', '곰곰이'];
+const I_WORDS = new Set(['길이', '높이', '깊이', '넓이', '종이', '먹이', '굳이', '벌이']);
+
+function isLexicalI(text: string, idx: number): boolean {
+  let s = idx;
+  while (s > 0) {
+    const c = text.charCodeAt(s - 1);
+    if (c < 0xac00 || c > 0xd7a3) break;
+    s--;
+  }
+  const word = text.slice(s, idx + 1);
+  if (I_WORDS.has(word)) return true;
+  for (const suf of I_SUFFIXES) if (word.endsWith(suf)) return true;
+  return false;
+}
+
+/**
  * lindera's ko-dic never recognises the morpheme `이` (subject particle / copula): the Viterbi path
  * then glues it to the previous syllable ("학생이" → 학/NNG 생이/NNG, "지방은행이" → 지방 은 행이).
  * Fix, before tokenizing: an eojeol-final `이` that follows a Hangul syllable with a final consonant
@@ -84,13 +105,20 @@ export function splitFinalI(text: string): string {
     const final =
       next === 32 || (next >= 9 && next <= 13) || (next < 128 && !((next >= 48 && next <= 57) || ((next | 32) >= 97 && (next | 32) <= 122))) ||
       next === 0x3000 || (next >= 0x2018 && next <= 0x201d) || next === 0x2026 || next === 0x3001 || next === 0x3002;
-    if (final && hasJongseong(prev)) {
+    if (final && hasJongseong(prev) && !isLexicalI(text, idx)) {
       out += text.slice(last, idx) + ' ';
       last = idx;
     }
     idx = text.indexOf('이', idx + 1);
   }
   return last === 0 ? text : out + text.slice(last);
+}
+
+interface Span {
+  start: number;
+  end: number;
+  user: UserWord;
+  done: boolean;
 }
 
 interface Segment {
@@ -180,10 +208,10 @@ export function canonicalUserDictionary(where: string, entries: unknown): UserWo
 export class KoMorphCore {
   private readonly tags: TagFilter;
   private readonly decompound: boolean;
-  private readonly fixI: boolean;
+  private readonly fixI: FixIMode;
   private readonly dict: UserDictionary | undefined;
 
-  constructor(opts: { decompound: boolean; fixI: boolean; stopTags: readonly string[]; userDictionary: readonly UserWord[] }) {
+  constructor(opts: { decompound: boolean; fixI: FixIMode; stopTags: readonly string[]; userDictionary: readonly UserWord[] }) {
     this.tags = new TagFilter(opts.stopTags);
     this.decompound = opts.decompound;
     this.fixI = opts.fixI;
@@ -196,28 +224,45 @@ export class KoMorphCore {
     if (raw.length === 0) return out;
     const text = normalizeText(raw);
     if (this.dict === undefined) {
-      this.plain(text, out);
+      if (text.trim() === '') return out;
+      const t = this.fixI === 'split' ? splitFinalI(text) : text;
+      const tk = getKoDicTokenizer();
+      for (const chunk of chunkText(t)) this.emit(tk.tokenize(chunk), out, 0, undefined);
       return out;
     }
-    for (const seg of this.dict.segment(text)) {
-      if (seg.user === undefined) this.plain(seg.text, out);
-      else if (this.tags.keep(seg.user.pos ?? 'NNP')) {
-        if (seg.user.parts !== undefined) for (const p of seg.user.parts) out.push(p.toLowerCase());
-        else out.push(seg.text.toLowerCase());
+    // User words are replaced by a placeholder noun that ko-dic segments reliably and that keeps the
+    // grammatical context (the particle after it), then the placeholder's tokens are replaced by the
+    // user word. Placeholder: 사람 after a final consonant (사람이/을/은), 나무 otherwise (나무가/를/는).
+    const segs = this.dict.segment(text);
+    let buf = '';
+    let bytes = 0;
+    const spans: Span[] = [];
+    for (const seg of segs) {
+      if (seg.user === undefined) {
+        const t = this.fixI === 'split' ? splitFinalI(seg.text) : seg.text;
+        buf += t;
+        bytes += Buffer.byteLength(t, 'utf8');
+      } else {
+        const ph = hasJongseong(seg.text.charCodeAt(seg.text.length - 1)) ? '사람' : '나무';
+        spans.push({ start: bytes, end: bytes + 6, user: seg.user, done: false });
+        buf += ph;
+        bytes += 6;
       }
+    }
+    if (buf.trim() === '') return out;
+    const tk = getKoDicTokenizer();
+    const cursor = { spans, i: 0 };
+    let base = 0;
+    for (const chunk of chunkText(buf)) {
+      this.emit(tk.tokenize(chunk), out, base, cursor);
+      base += Buffer.byteLength(chunk, 'utf8');
     }
     return out;
   }
 
-  private plain(text: string, out: string[]): void {
-    if (text.trim() === '') return;
-    const t = this.fixI ? splitFinalI(text) : text;
-    const tk = getKoDicTokenizer();
-    for (const chunk of chunkText(t)) this.emit(tk.tokenize(chunk), out);
-  }
-
-  private emit(tokens: LinderaToken[], out: string[]): void {
-    const { tags, decompound, fixI } = this;
+  private emit(tokens: LinderaToken[], out: string[], base: number, cursor: { spans: Span[]; i: number } | undefined): void {
+    const { tags, decompound } = this;
+    const fixI = this.fixI !== 'off';
     let prevEnd = -1;
     for (let i = 0; i < tokens.length; i++) {
       const tok = tokens[i]!;
@@ -225,6 +270,23 @@ export class KoMorphCore {
       const surface = tok.surface;
       const glued = tok.byteStart === prevEnd;
       prevEnd = tok.byteEnd;
+      if (cursor !== undefined) {
+        const spans = cursor.spans;
+        const a = base + tok.byteStart;
+        while (cursor.i < spans.length && spans[cursor.i]!.end <= a) cursor.i++;
+        const sp = spans[cursor.i];
+        if (sp !== undefined && sp.start < base + tok.byteEnd) {
+          if (!sp.done) {
+            sp.done = true;
+            const u = sp.user;
+            if (tags.keep(u.pos ?? 'NNP')) {
+              if (u.parts !== undefined) for (const p of u.parts) out.push(p.toLowerCase());
+              else out.push(u.word.toLowerCase());
+            }
+          }
+          continue;
+        }
+      }
       if (tag === 'UNK') {
         if (fixI && surface.charCodeAt(0) === 0xc774 /* 이 */ && (surface.length === 1 || glued)) continue;
         if (isWordish(surface)) out.push(surface.toLowerCase());

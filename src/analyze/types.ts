@@ -56,13 +56,22 @@ export interface NgramConfig extends TermFilterOptions {
   maxGram?: number;
 }
 
+export type FixIMode = 'drop' | 'split' | 'off';
+
 export interface KoMorphConfig extends TermFilterOptions {
   name: 'ko-morph';
   /** Replace Compound/Inflect/Preanalysis tokens by their morphemes (each filtered by its own POS). Default true. */
   decompound?: boolean;
-  /** Work around lindera's unknown `이` (particle/copula). Default true. */
-  fixI?: boolean;
-  /** mecab-ko-dic tag prefixes to drop (Nori-like default: ["J", "E", "S"], with SL/SN/SH always kept). */
+  /**
+   * Work around lindera's unknown `이` (particle/copula): "drop" (default) drops unknown tokens `이`
+   * and `이…` glued to the previous token; "split" also sets an eojeol-final `이` after a final
+   * consonant apart before tokenizing (fixes 학생이 → 학/생이; measured no better overall); "off".
+   */
+  fixI?: FixIMode;
+  /**
+   * mecab-ko-dic tag prefixes to drop. Default ["E", "J", "MM", "S", "VC"]: endings, particles,
+   * determiners, symbols (SL/SN/SH are always kept) and the copula 이다/아니다.
+   */
   stopTags?: string[];
   /** Extra words kept whole (e.g. "은행" so that "지방은행이" yields 지방, 은행). */
   userDictionary?: Array<string | UserWord>;

@@ -1,0 +1,52 @@
+/** Argument parsing on node's util.parseArgs (strict: unknown options are errors). */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed {
+  /** option name → its string value (string options) */
+  text: (name: string) => string | undefined;
+  flag: (name: string) => boolean;
+  positionals: string[];
+}
+
+const COMMON: Options = { help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } };
+
+export function parse(argv: string[], options: Options, usage: string): Parsed {
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: argv, options: { ...options, ...COMMON }, allowPositionals: true, strict: true }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]}\n${usage}`);
+  }
+  return {
+    text: (name) => {
+      const v = values[name];
+      return typeof v === 'string' ? v : undefined;
+    },
+    flag: (name) => values[name] === true,
+    positionals,
+  };
+}
+
+export function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got "${value}"`);
+  return n;
+}
+
+export function numberOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`);
+  return n;
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/** `tamsaek` command line: the only place (with serve/) that touches argv, stdout and the exit code. */
+import { readFileSync } from 'node:fs';
+import { TamsaekError } from '../errors.js';
+import { UsageError } from './args.js';
+import { analyzeCommand, analyzersCommand, evalCommand, indexCommand, searchCommand, USAGE, type Io } from './commands.js';
+
+const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
+  index: indexCommand,
+  search: searchCommand,
+  eval: evalCommand,
+  analyze: analyzeCommand,
+  analyzers: analyzersCommand,
+};
+
+const HELP = `tamsaek — Korean hybrid retrieval
+
+commands:
+  ${Object.values(USAGE).join('\n  ')}
+
+options: --help on any command, --debug for stack traces, --version`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const debug = argv.includes('--debug');
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.out(HELP);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === '--version' || command === '-v') {
+      io.out(version());
+      return 0;
+    }
+    const run = COMMANDS[command];
+    if (!run) throw new UsageError(`unknown command "${command}"\n${HELP}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(USAGE[command as keyof typeof USAGE]);
+      return 0;
+    }
+    await run(rest, io);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`tamsaek: ${error.message}`);
+      return 2;
+    }
+    const message = error instanceof TamsaekError ? `${error.message} [${error.code}]` : (error as Error)?.message ?? String(error);
+    io.err(`tamsaek: ${message.split('\n')[0]}`);
+    if (debug && error instanceof Error && error.stack) io.err(error.stack);
+    return 1;
+  }
+}
+
+const io: Io = {
+  out: (text) => process.stdout.write(text + '\n'),
+  err: (text) => process.stderr.write(text + '\n'),
+};
+process.exitCode = await main(process.argv.slice(2), io);

@@ -1,0 +1,105 @@
+// The tamsaek command line: index → search → eval on the bundled sample, contracts and errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'dist/cli/main.js');
+const sample = join(root, 'datasets/sample-ko');
+
+function run(args) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } }, (error, stdout, stderr) => {
+      resolve({ code: error ? error.code : 0, stdout, stderr });
+    });
+  });
+}
+
+test('index, search and eval the sample dataset', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tamsaek-cli-'));
+  try {
+    const indexed = await run(['index', sample, '--out', join(dir, 'idx'), '--analyzer', 'ngram']);
+    assert.equal(indexed.code, 0, indexed.stderr);
+    assert.equal(indexed.stdout, '');
+    assert.match(indexed.stderr, /indexed 8 documents/);
+
+    const searched = await run(['search', join(dir, 'idx'), '예금자 보호 한도', '--k', '3', '--json']);
+    assert.equal(searched.code, 0, searched.stderr);
+    const hits = JSON.parse(searched.stdout);
+    assert.equal(hits.length, 3);
+    assert.equal(hits[0].id, '금융 - 예금자 보호 - 1');
+    assert.ok(hits[0].score > hits[1].score);
+
+    const evaluated = await run(['eval', sample, '--retriever', 'bm25', '--analyzer', 'ngram', '--json', '--k', '5', '--run-out', join(dir, 'run.tsv')]);
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    const report = JSON.parse(evaluated.stdout); // stdout holds exactly one JSON object
+    assert.deepEqual(Object.keys(report), ['dataset', 'path', 'split', 'retriever', 'analyzer', 'queries', 'metrics', 'latency_ms']);
+    assert.equal(report.dataset, 'sample-ko');
+    assert.equal(report.path, sample);
+    assert.equal(report.split, 'test');
+    assert.equal(report.retriever, 'bm25');
+    for (const key of ['ndcg@10', 'recall@1', 'recall@10', 'mrr@10', 'map@10', 'f1@1', 'precision@1', 'ndcg@5', 'recall@5']) {
+      assert.ok(report.metrics[key] >= 0 && report.metrics[key] <= 1, key);
+    }
+    assert.ok(report.latency_ms.p50 >= 0 && report.latency_ms.p95 >= report.latency_ms.p50);
+    const runFile = await readFile(join(dir, 'run.tsv'), 'utf8');
+    assert.match(runFile, /^q1 Q0 .+ 1 [0-9.]+ tamsaek-bm25$/m);
+
+    const fromIndex = await run(['eval', sample, '--index', join(dir, 'idx'), '--json']);
+    assert.equal(fromIndex.code, 0, fromIndex.stderr);
+    assert.deepEqual(JSON.parse(fromIndex.stdout).metrics, Object.fromEntries(Object.entries(report.metrics).filter(([k]) => !k.endsWith('@5'))));
+
+    const train = await run(['eval', sample, '--split', 'train', '--analyzer', 'ngram', '--json']);
+    assert.equal(JSON.parse(train.stdout).split, 'train');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('errors: one line on stderr, non-zero exit, stack only with --debug', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tamsaek-cli-'));
+  try {
+    const unknownOption = await run(['eval', sample, '--retriver', 'bm25']);
+    assert.equal(unknownOption.code, 2);
+    assert.match(unknownOption.stderr, /Unknown option '--retriver'/);
+
+    const unknownCommand = await run(['serach']);
+    assert.equal(unknownCommand.code, 2);
+
+    const missing = await run(['search', join(dir, 'nothing'), '질문']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr.trim().split('\n').length, 1);
+    assert.match(missing.stderr, /NOT_FOUND/);
+    assert.doesNotMatch(missing.stderr, /\n\s+at /);
+
+    const withStack = await run(['search', join(dir, 'nothing'), '질문', '--debug']);
+    assert.match(withStack.stderr, /\n\s+at /);
+
+    const badJsonl = join(dir, 'bad.jsonl');
+    await writeFile(badJsonl, '{"_id":"a","title":"","text":"하나"}\n{"_id":"b", oops}\n');
+    const malformed = await run(['index', badJsonl, '--out', join(dir, 'bad-idx'), '--analyzer', 'whitespace']);
+    assert.equal(malformed.code, 1);
+    assert.match(malformed.stderr, /bad\.jsonl:2/);
+
+    const dup = join(dir, 'dup.jsonl');
+    await writeFile(dup, '{"_id":"a","text":"하나"}\n{"_id":"a","text":"둘"}\n');
+    const duplicated = await run(['index', dup, '--out', join(dir, 'dup-idx'), '--analyzer', 'whitespace']);
+    assert.equal(duplicated.code, 1);
+    assert.match(duplicated.stderr, /dup\.jsonl:2/);
+
+    const badK = await run(['search', join(dir, 'nothing'), '질문', '--k', '0']);
+    assert.equal(badK.code, 2);
+    const badRetriever = await run(['eval', sample, '--retriever', 'magic']);
+    assert.equal(badRetriever.code, 2);
+    assert.match(badRetriever.stderr, /unknown retriever "magic"/);
+
+    const version = await run(['--version']);
+    assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -38,6 +38,8 @@ export interface Bm25Options {
 export interface Bm25SearchOptions {
   k?: number;
   filter?: MetadataFilter;
+  /** Score every matching document instead of MaxScore pruning (same results; for verification and benchmarks). */
+  exhaustive?: boolean;
 }
 
 export interface SearchHit {
@@ -55,7 +57,7 @@ export interface Bm25Stats {
 }
 
 const BM25_OPTIONS = ['analyzer', 'k1', 'b', 'fields'] as const;
-const SEARCH_OPTIONS = ['k', 'filter'] as const;
+const SEARCH_OPTIONS = ['k', 'filter', 'exhaustive'] as const;
 /** More segments than this after a flush triggers merging of the smallest tail. */
 const MERGE_FACTOR = 4;
 /** Fraction of tombstoned ordinals above which a flush compacts. */
@@ -244,7 +246,7 @@ export class Bm25Index {
         });
       }
       if (lists.length === 0) continue;
-      searchSegment(segment, lists, unique.length, this.lengths.data, normBase, normPerLength, heap, accepts);
+      searchSegment(segment, lists, unique.length, this.lengths.data, normBase, normPerLength, heap, accepts, !options.exhaustive);
     }
     return heap.drain().map(({ item, score }) => ({ id: ids[item], score }));
   }

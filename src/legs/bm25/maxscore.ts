@@ -34,6 +34,7 @@ export function searchSegment(
   normPerLength: number,
   heap: TopK<number>,
   accepts: (ordinal: number) => boolean,
+  prune = true,
 ): void {
   lists.sort((x, y) => x.bound - y.bound);
   const m = lists.length;
@@ -57,7 +58,7 @@ export function searchSegment(
     prefix[i] = acc;
   }
 
-  let threshold = heap.threshold;
+  let threshold = prune ? heap.threshold : -Infinity;
   let firstEssential = 0;
   while (firstEssential < m && prefix[firstEssential] < threshold) firstEssential++;
 
@@ -128,7 +129,7 @@ export function searchSegment(
     for (let q = 0; q < queryTerms; q++) exact += contrib[q];
     heap.push(exact, ordinal);
     const next = heap.threshold;
-    if (next > threshold) {
+    if (prune && next > threshold) {
       threshold = next;
       while (firstEssential < m && prefix[firstEssential] < threshold) firstEssential++;
     }

@@ -1,0 +1,20 @@
+/**
+ * tamsaek public API. Stages: analyze → legs → (fuse → rerank, later) → results.
+ */
+export { TamsaekError, type ErrorCode } from './errors.js';
+export * from './analyze/index.js';
+export {
+  Bm25Index,
+  MAX_K,
+  type Bm25Document,
+  type Bm25Options,
+  type Bm25SearchOptions,
+  type Bm25Stats,
+  type Metadata,
+  type MetadataFilter,
+  type SearchHit,
+} from './legs/bm25/index.js';
+export { BM25_FORMAT_VERSION } from './legs/bm25/format.js';
+export * from './eval/index.js';
+export { indexCorpus, type IndexCorpusOptions } from './engine/corpus.js';
+export { evaluateRetriever, RETRIEVERS, type EvaluateRetrieverOptions, type EvaluationReport, type RetrieverName } from './engine/evaluate.js';

@@ -25,7 +25,8 @@ export const DEFAULTS = Object.freeze({
   winkBudgetMs: 12_000,
   sentences: 5_000,
   analyzerReps: 5,
-  analyzers: undefined, // all of listAnalyzers()
+  minRepMs: 300,
+  analyzers: undefined, // all of listAnalyzers(); or a list of names, or a filter over listAnalyzers()
 });
 
 export const TINY = Object.freeze({
@@ -37,7 +38,8 @@ export const TINY = Object.freeze({
   winkBudgetMs: 2_000,
   sentences: 200,
   analyzerReps: 2,
-  analyzers: ['whitespace', 'ngram'],
+  minRepMs: 10,
+  analyzers: (infos) => infos.filter((a) => !a.needsDictionary), // no 42 MB dictionary load in smoke runs
 });
 
 function resolveOptions(options = {}) {
@@ -155,7 +157,8 @@ async function analyzerBench(o) {
   const { files, fallback, root } = corpusFiles();
   const { sentences, total } = sampleSentences(files, o.sentences);
   const chars = sentences.reduce((a, s) => a + s.length, 0);
-  const names = o.analyzers ?? analyze.listAnalyzers().map((a) => a.name);
+  const infos = analyze.listAnalyzers();
+  const names = typeof o.analyzers === 'function' ? o.analyzers(infos).map((a) => a.name) : (o.analyzers ?? infos.map((a) => a.name));
   const notes = [];
   if (fallback) notes.push(`shared corpora not found under ${root}: analyzer throughput measured on the small datasets/sample-ko (set TAMSAEK_DATASETS)`);
   notes.push(`analyzer sample: ${sentences.length} of ${total} sentences (${sig(chars / sentences.length, 3)} chars/sentence avg) from ${files.map((f) => f.split('/').slice(-2).join('/')).join(', ')}`);
@@ -167,26 +170,37 @@ async function analyzerBench(o) {
     const t0 = nowMs();
     a.analyze(sentences[0]); // first use: loads the ko-dic wasm dictionary for dictionary analyzers
     const firstMs = nowMs() - t0;
-    const info = analyze.listAnalyzers().find((x) => x.name === name);
+    const info = infos.find((x) => x.name === name);
     if (info?.needsDictionary && !preloaded) {
       const s = status();
       results.push({ name: 'ko_morph_load_ms', value: sig(Number.isFinite(s.loadMs) && s.loadMs > 0 ? s.loadMs : firstMs, 4), unit: 'ms' });
     }
     for (const s of sentences.slice(0, 500)) a.analyze(s); // JIT warm-up
+    // each timed repetition repeats whole passes over the sample until minRepMs has elapsed, so that the
+    // fast analyzers (a pass of a few ms) are not dominated by timer and GC noise
+    const timeRep = (pass) => {
+      gc();
+      let passes = 0;
+      const t = nowMs();
+      let elapsed = 0;
+      do {
+        pass();
+        passes++;
+        elapsed = nowMs() - t;
+      } while (elapsed < o.minRepMs);
+      return elapsed / passes;
+    };
     const single = [];
     const batch = [];
     let terms = 0;
     for (let r = 0; r < o.analyzerReps; r++) {
-      gc();
-      let t = nowMs();
-      terms = 0;
-      for (const s of sentences) terms += a.analyze(s).length;
-      single.push(nowMs() - t);
-      if (typeof a.analyzeBatch === 'function') {
-        t = nowMs();
-        a.analyzeBatch(sentences);
-        batch.push(nowMs() - t);
-      }
+      single.push(
+        timeRep(() => {
+          terms = 0;
+          for (const s of sentences) terms += a.analyze(s).length;
+        }),
+      );
+      if (typeof a.analyzeBatch === 'function') batch.push(timeRep(() => a.analyzeBatch(sentences)));
     }
     const sps = sentences.length / (median(single) / 1000);
     o.log(`analyzer ${name}: ${Math.round(sps)} sentences/s (${sig(terms / sentences.length, 3)} terms/sentence)`);

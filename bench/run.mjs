@@ -57,13 +57,13 @@ function usageError(message) {
 
 const log = (...args) => console.error('[bench]', ...args);
 
-async function loadSuite(name) {
-  return import(pathToFileURL(path.join(BENCH_DIR, `${name}.mjs`)).href);
+async function loadSuite(name, dir) {
+  return import(pathToFileURL(path.join(dir, `${name}.mjs`)).href);
 }
 
 /** Runs one suite; returns {status: 'ok'|'skipped', results, notes, table, reason}. */
-export async function runSuite(name, options = {}) {
-  const mod = await loadSuite(name);
+export async function runSuite(name, options = {}, dir = BENCH_DIR) {
+  const mod = await loadSuite(name, dir);
   if (typeof mod.run !== 'function') throw new Error(`bench/${name}.mjs does not export run(options)`);
   if (typeof mod.available === 'function') {
     const a = await mod.available(options);

@@ -19,7 +19,7 @@ test('default analyzer is ko-morph and listAnalyzers names every analyzer', () =
   assert.equal(DEFAULT_ANALYZER, 'ko-morph');
   assert.equal(createAnalyzer().name, 'ko-morph');
   const names = listAnalyzers().map((a) => a.name);
-  for (const n of ['ko-morph', 'ngram', 'whitespace', 'ko-morph+ngram']) assert.ok(names.includes(n), n);
+  for (const n of ['ko-morph', 'ngram', 'bigram', 'whitespace', 'ko-morph+ngram', 'ko-morph+bigram']) assert.ok(names.includes(n), n);
 });
 
 test('ko-morph drops particles, endings and punctuation, keeps nouns and stems', () => {
@@ -122,6 +122,11 @@ test('combination ko-morph+ngram: terms of both, second part prefixed', () => {
   const c = createAnalyzer('ko-morph+ngram');
   assert.equal(c.name, 'ko-morph+ngram');
   assert.deepEqual(c.analyze('학교에'), ['학교', '1:학교에', '1:학', '1:학교', '1:교', '1:교에', '1:에']);
+  const kb = createAnalyzer('ko-morph+bigram');
+  assert.equal(kb.name, 'ko-morph+bigram');
+  assert.deepEqual(kb.analyze('학교에 가요'), ['학교', '가요', '1:학교', '1:교에', '1:가요']);
+  assert.equal(createAnalyzer(kb.config).name, 'ko-morph+bigram');
+  assert.equal(createAnalyzer('bigram').name, 'bigram');
   const np = createAnalyzer({ name: 'combine', parts: [{ name: 'whitespace' }, { name: 'whitespace' }], prefix: false });
   assert.deepEqual(np.analyze('A b'), ['a', 'b', 'a', 'b']);
   assert.equal(np.name, 'whitespace+whitespace#noprefix');

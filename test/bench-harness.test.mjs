@@ -66,16 +66,17 @@ test('suites are discovered from bench/*.mjs, bm25 first', () => {
   assert.ok(!suites.includes('run'));
 });
 
-test('a suite reporting itself unavailable is skipped', async () => {
-  const dir = path.join(ROOT, 'bench');
-  const name = `zz-test-unavailable-${process.pid}`;
-  const file = path.join(dir, `${name}.mjs`);
-  writeFileSync(file, "export async function available() { return 'no native addon'; }\nexport async function run() { throw new Error('must not run'); }\n");
+test('a suite reporting itself unavailable is skipped (three ways)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tamsaek-suite-'));
   try {
-    const r = await runSuite(name);
-    assert.deepEqual(r, { status: 'skipped', reason: 'no native addon' });
+    writeFileSync(path.join(dir, 'a.mjs'), "export async function available() { return 'no native addon'; }\nexport async function run() { throw new Error('must not run'); }\n");
+    writeFileSync(path.join(dir, 'b.mjs'), "export async function run() { return { unavailable: 'not built' }; }\n");
+    writeFileSync(path.join(dir, 'c.mjs'), "export async function run() { throw Object.assign(new Error('no GPU'), { code: 'SUITE_UNAVAILABLE' }); }\n");
+    assert.deepEqual(await runSuite('a', {}, dir), { status: 'skipped', reason: 'no native addon' });
+    assert.deepEqual(await runSuite('b', {}, dir), { status: 'skipped', reason: 'not built' });
+    assert.deepEqual(await runSuite('c', {}, dir), { status: 'skipped', reason: 'no GPU' });
   } finally {
-    rmSync(file, { force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -60,6 +60,8 @@ const BM25_OPTIONS = ['analyzer', 'k1', 'b', 'fields'] as const;
 const SEARCH_OPTIONS = ['k', 'filter', 'exhaustive'] as const;
 /** More segments than this after a flush triggers merging of the smallest tail. */
 const MERGE_FACTOR = 4;
+/** Documents analyzed per step of addMany. */
+const ADD_CHUNK = 256;
 /** Fraction of tombstoned ordinals above which a flush compacts. */
 const COMPACT_DELETED_FRACTION = 0.3;
 export const MAX_K = 100_000;
@@ -158,9 +160,24 @@ export class Bm25Index {
       }
       seen.add(id);
     }
-    // analyze everything before touching the index so a bad document leaves it unchanged
-    const analyzed = this.analyzeDocuments(list.map((d) => d.doc));
-    for (let i = 0; i < list.length; i++) this.appendAnalyzed(list[i].id, analyzed[i], list[i].meta);
+    for (const { doc } of list) this.checkDocument(doc);
+    // Analyze and append in chunks: holding every token of a large batch at once costs more in
+    // garbage collection than the batch saves. Shapes are checked up front; should the analyzer
+    // still throw, the documents already appended are removed again, so a failed call adds nothing.
+    const appended: string[] = [];
+    try {
+      for (let start = 0; start < list.length; start += ADD_CHUNK) {
+        const chunk = list.slice(start, start + ADD_CHUNK);
+        const analyzed = this.analyzeDocuments(chunk.map((d) => d.doc));
+        for (let i = 0; i < chunk.length; i++) {
+          this.appendAnalyzed(chunk[i].id, analyzed[i], chunk[i].meta);
+          appended.push(chunk[i].id);
+        }
+      }
+    } catch (error) {
+      for (const id of appended) this.delete(id);
+      throw error;
+    }
     return list.length;
   }
 
@@ -407,22 +424,23 @@ export class Bm25Index {
     return this.analyzeDocuments([doc])[0];
   }
 
+  private checkDocument(doc: Bm25Document): void {
+    if (typeof doc === 'string') return;
+    if (doc === null || typeof doc !== 'object') throw invalidArgument('document must be a string or an object of field texts');
+    for (const [name, text] of Object.entries(doc)) {
+      if (!(name in this.fields)) throw invalidArgument(`document field "${name}" is not one of the index fields (${this.fieldNames.join(', ')})`);
+      if (typeof text !== 'string') throw invalidArgument(`document field "${name}" must be a string`);
+    }
+  }
+
   /** Per document, per field: its terms. Validates shape first. */
   private analyzeDocuments(docs: readonly Bm25Document[]): AnalyzedDocument[] {
     const perField = new Map<string, { doc: number; text: string }[]>();
     for (const name of this.fieldNames) perField.set(name, []);
     docs.forEach((doc, i) => {
-      if (typeof doc === 'string') {
-        perField.get(this.defaultField)!.push({ doc: i, text: doc });
-        return;
-      }
-      if (doc === null || typeof doc !== 'object') throw invalidArgument('document must be a string or an object of field texts');
-      for (const [name, text] of Object.entries(doc)) {
-        const bucket = perField.get(name);
-        if (!bucket) throw invalidArgument(`document field "${name}" is not one of the index fields (${this.fieldNames.join(', ')})`);
-        if (typeof text !== 'string') throw invalidArgument(`document field "${name}" must be a string`);
-        bucket.push({ doc: i, text });
-      }
+      this.checkDocument(doc);
+      if (typeof doc === 'string') perField.get(this.defaultField)!.push({ doc: i, text: doc });
+      else for (const [name, text] of Object.entries(doc)) perField.get(name)!.push({ doc: i, text });
     });
     const out: AnalyzedDocument[] = docs.map(() => []);
     for (const [name, items] of perField) {

@@ -18,3 +18,4 @@ export { BM25_FORMAT_VERSION } from './legs/bm25/format.js';
 export * from './eval/index.js';
 export { indexCorpus, type IndexCorpusOptions } from './engine/corpus.js';
 export { evaluateRetriever, RETRIEVERS, type EvaluateRetrieverOptions, type EvaluationReport, type RetrieverName } from './engine/evaluate.js';
+export * from './fuse/index.js';

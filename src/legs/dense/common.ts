@@ -1,0 +1,116 @@
+/** Helpers shared by the dense indexes: id checks, vector checks, atomic file writes. */
+import { open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { TamsaekError, invalidArgument } from '../../errors.js';
+import { METRICS, type Metric, type VectorId } from './types.js';
+
+export function checkDim(where: string, dim: unknown): number {
+  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim <= 0 || dim > 65536) {
+    throw invalidArgument(`${where}: dim must be an integer in 1..65536 (got ${String(dim)})`);
+  }
+  return dim;
+}
+
+export function checkMetric(where: string, metric: unknown): Metric {
+  if (!METRICS.includes(metric as Metric)) throw invalidArgument(`${where}: metric must be one of ${METRICS.join(', ')} (got ${String(metric)})`);
+  return metric as Metric;
+}
+
+export function checkK(where: string, k: unknown): number {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0) throw invalidArgument(`${where}: k must be a positive integer (got ${String(k)})`);
+  return k;
+}
+
+/** ids must be non-empty strings or finite numbers, all of one kind per index. */
+export class IdKind {
+  kind: 'string' | 'number' | undefined;
+  check(where: string, id: unknown): VectorId {
+    if (typeof id === 'string') {
+      if (id.length === 0) throw invalidArgument(`${where}: ids must be non-empty strings or finite numbers`);
+    } else if (typeof id !== 'number' || !Number.isFinite(id)) {
+      throw invalidArgument(`${where}: ids must be non-empty strings or finite numbers (got ${String(id)})`);
+    }
+    const kind = typeof id as 'string' | 'number';
+    if (this.kind !== undefined && kind !== this.kind) throw invalidArgument(`${where}: this index uses ${this.kind} ids, got a ${kind} id`);
+    return id;
+  }
+}
+
+export function checkVectors(where: string, name: string, vectors: unknown, dim: number, rows?: number): Float32Array {
+  if (!(vectors instanceof Float32Array)) throw invalidArgument(`${where}: ${name} must be a Float32Array`);
+  if (rows !== undefined ? vectors.length !== rows * dim : vectors.length === 0 || vectors.length % dim !== 0) {
+    throw new TamsaekError(
+      'DIMENSION_MISMATCH',
+      rows !== undefined
+        ? `${where}: expected ${rows} x ${dim} = ${rows * dim} values, got ${vectors.length}`
+        : `${where}: ${vectors.length} values is not a positive multiple of dim ${dim}`,
+    );
+  }
+  for (let i = 0; i < vectors.length; i++) {
+    if (!Number.isFinite(vectors[i])) throw invalidArgument(`${where}: ${name} contain a non-finite value at ${i}`);
+  }
+  return vectors;
+}
+
+export function checkFilter(where: string, filter: unknown): void {
+  if (filter !== undefined && typeof filter !== 'function' && !(filter instanceof Set)) {
+    throw invalidArgument(`${where}: filter must be a function or a Set of ids`);
+  }
+}
+
+/** Writes `parts` to `path` atomically: temp file in the same directory, fsync, rename, directory fsync. */
+export async function atomicWrite(where: string, path: string, parts: Uint8Array[]): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writev(parts);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    await syncDir(dirname(path));
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw new TamsaekError('IO_ERROR', `${where}: cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const dh = await open(dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch {
+    // directory fsync is best effort (not supported everywhere)
+  }
+}
+
+export async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A promise chain that runs mutations one at a time. */
+export class Serial {
+  private chain: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T> | T): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export function ioError(where: string, path: string, e: unknown): TamsaekError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new TamsaekError('NOT_FOUND', `${where}: ${path} does not exist`, { cause: e });
+  return new TamsaekError('IO_ERROR', `${where}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+}

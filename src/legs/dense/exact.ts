@@ -1,0 +1,253 @@
+/**
+ * Exact (brute-force) dense index in pure TypeScript: the fallback behind the `VectorIndex` interface
+ * when the native flat index (./flat.ts, C++ addon) is not available. Rows live in one growable
+ * row-major Float32Array with their norms; removal swaps the last row into the hole.
+ *
+ * Search runs on the calling thread (a 10k × 768 scan is a few ms); batches yield to the event loop
+ * between queries. Ties are broken by the smaller id so results never depend on row order.
+ *
+ * File: magic "TSKEXCT\0" · version u32 LE · header length u32 LE · header JSON {dim, metric, n,
+ * idKind, ids} · zero padding to a multiple of 4 · n × dim float32 LE · SHA-256 of all the above.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
+import { TopK } from '../../util/topk.js';
+import { IdKind, Serial, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkVectors, ioError } from './common.js';
+import type { DenseHit, Metric, VectorId, VectorIndex, VectorSearchOptions } from './types.js';
+
+export interface ExactIndexOptions {
+  dim: number;
+  metric?: Metric;
+}
+
+const MAGIC = Buffer.from('TSKEXCT\0', 'latin1');
+export const EXACT_FORMAT_VERSION = 1;
+
+export class ExactIndex implements VectorIndex {
+  readonly dim: number;
+  readonly metric: Metric;
+  private n = 0;
+  private data = new Float32Array(0);
+  private norms = new Float32Array(0);
+  private rowIds: VectorId[] = [];
+  private idRow = new Map<VectorId, number>();
+  private readonly idKind = new IdKind();
+  private readonly serial = new Serial();
+
+  constructor(options: ExactIndexOptions) {
+    checkOptions('ExactIndex', options, ['dim', 'metric']);
+    if (options === undefined || options === null) throw invalidArgument('ExactIndex: options { dim } are required');
+    this.dim = checkDim('ExactIndex', options.dim);
+    this.metric = checkMetric('ExactIndex', options.metric ?? 'cosine');
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  has(id: VectorId): boolean {
+    return this.idRow.has(id);
+  }
+
+  ids(): VectorId[] {
+    return this.rowIds.slice(0, this.n);
+  }
+
+  private ensureCapacity(rows: number): void {
+    const cap = this.norms.length;
+    if (rows <= cap) return;
+    const newCap = Math.max(rows, Math.ceil(cap * 1.5), 64);
+    const data = new Float32Array(newCap * this.dim);
+    data.set(this.data.subarray(0, this.n * this.dim));
+    const norms = new Float32Array(newCap);
+    norms.set(this.norms.subarray(0, this.n));
+    this.data = data;
+    this.norms = norms;
+  }
+
+  add(ids: readonly VectorId[], vectors: Float32Array): Promise<void> {
+    const where = 'ExactIndex.add';
+    try {
+      if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
+      checkVectors(where, 'vectors', vectors, this.dim, ids.length);
+      ids.forEach((id) => this.idKind.check(where, id));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const src = vectors.slice();
+    const list = ids.slice();
+    return this.serial.run(() => {
+      const seen = new Set<VectorId>();
+      for (const id of list) {
+        this.idKind.check(where, id);
+        if (this.idRow.has(id) || seen.has(id)) throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} already exists`);
+        seen.add(id);
+      }
+      if (list.length === 0) return;
+      this.ensureCapacity(this.n + list.length);
+      const dim = this.dim;
+      this.data.set(src, this.n * dim);
+      for (let i = 0; i < list.length; i++) {
+        let s = 0;
+        for (let j = i * dim, e = j + dim; j < e; j++) s += src[j] * src[j];
+        this.norms[this.n + i] = Math.sqrt(s);
+        this.rowIds[this.n + i] = list[i];
+        this.idRow.set(list[i], this.n + i);
+      }
+      if (this.idKind.kind === undefined) this.idKind.kind = typeof list[0] as 'string' | 'number';
+      this.n += list.length;
+    });
+  }
+
+  remove(ids: readonly VectorId[]): Promise<number> {
+    if (!Array.isArray(ids)) return Promise.reject(invalidArgument('ExactIndex.remove: ids must be an array'));
+    const list = ids.slice();
+    return this.serial.run(() => {
+      let removed = 0;
+      const dim = this.dim;
+      for (const id of list) {
+        const row = this.idRow.get(id);
+        if (row === undefined) continue;
+        const last = this.n - 1;
+        if (row !== last) {
+          this.data.copyWithin(row * dim, last * dim, (last + 1) * dim);
+          this.norms[row] = this.norms[last];
+          const moved = this.rowIds[last];
+          this.rowIds[row] = moved;
+          this.idRow.set(moved, row);
+        }
+        this.idRow.delete(id);
+        this.rowIds.length = last;
+        this.n = last;
+        removed++;
+      }
+      return removed;
+    });
+  }
+
+  /** Synchronous top-k of one query (`query.length === dim`), validated by the caller. */
+  private searchOne(query: Float32Array, offset: number, k: number, allow: ((row: number) => boolean) | undefined): DenseHit[] {
+    const { dim, data, norms, metric, rowIds } = this;
+    const n = this.n;
+    let qn = 0;
+    for (let j = 0; j < dim; j++) qn += query[offset + j] * query[offset + j];
+    const qNorm = Math.sqrt(qn);
+    const top = new TopK<number>(Math.min(k, n), (row) => String(rowIds[row]));
+    for (let r = 0; r < n; r++) {
+      if (allow && !allow(r)) continue;
+      const base = r * dim;
+      let score: number;
+      if (metric === 'l2') {
+        let s = 0;
+        for (let j = 0; j < dim; j++) {
+          const d = query[offset + j] - data[base + j];
+          s += d * d;
+        }
+        score = -s;
+      } else {
+        let s = 0;
+        for (let j = 0; j < dim; j++) s += query[offset + j] * data[base + j];
+        if (metric === 'cosine') {
+          const denom = qNorm * norms[r];
+          score = denom > 0 ? s / denom : 0;
+        } else score = s;
+      }
+      if (score >= top.threshold) top.push(score, r);
+    }
+    return top.drain().map(({ item, score }) => ({ id: rowIds[item], score }));
+  }
+
+  private allowRows(filter: VectorSearchOptions['filter']): ((row: number) => boolean) | undefined {
+    if (filter === undefined) return undefined;
+    if (typeof filter === 'function') {
+      const ids = this.rowIds;
+      return (row) => filter(ids[row]) === true;
+    }
+    const rows = new Uint8Array(this.n);
+    for (const id of filter) {
+      const r = this.idRow.get(id);
+      if (r !== undefined) rows[r] = 1;
+    }
+    return (row) => rows[row] === 1;
+  }
+
+  async search(query: Float32Array, k: number, options?: VectorSearchOptions): Promise<DenseHit[]> {
+    const where = 'ExactIndex.search';
+    checkOptions(where, options, ['filter']);
+    checkK(where, k);
+    checkVectors(where, 'query', query, this.dim, 1);
+    checkFilter(where, options?.filter);
+    if (this.n === 0) return [];
+    return this.searchOne(query, 0, k, this.allowRows(options?.filter));
+  }
+
+  async searchBatch(queries: Float32Array, k: number, options?: VectorSearchOptions): Promise<DenseHit[][]> {
+    const where = 'ExactIndex.searchBatch';
+    checkOptions(where, options, ['filter']);
+    checkK(where, k);
+    checkVectors(where, 'queries', queries, this.dim);
+    checkFilter(where, options?.filter);
+    const m = queries.length / this.dim;
+    if (this.n === 0) return Array.from({ length: m }, () => []);
+    const allow = this.allowRows(options?.filter);
+    const out: DenseHit[][] = [];
+    for (let q = 0; q < m; q++) {
+      out.push(this.searchOne(queries, q * this.dim, k, allow));
+      if ((q & 15) === 15) await new Promise((r) => setImmediate(r));
+    }
+    return out;
+  }
+
+  save(path: string): Promise<void> {
+    return this.serial.run(async () => {
+      const n = this.n;
+      const header = Buffer.from(JSON.stringify({ dim: this.dim, metric: this.metric, n, idKind: this.idKind.kind ?? null, ids: this.rowIds.slice(0, n) }), 'utf8');
+      const pre = Buffer.alloc(16);
+      MAGIC.copy(pre, 0);
+      pre.writeUInt32LE(EXACT_FORMAT_VERSION, 8);
+      pre.writeUInt32LE(header.length, 12);
+      const pad = Buffer.alloc((4 - ((16 + header.length) % 4)) % 4);
+      const body = new Uint8Array(this.data.buffer, this.data.byteOffset, n * this.dim * 4);
+      const hash = createHash('sha256').update(pre).update(header).update(pad).update(body).digest();
+      await atomicWrite('ExactIndex.save', path, [pre, header, pad, body, hash]);
+    });
+  }
+
+  static async load(path: string): Promise<ExactIndex> {
+    const where = 'ExactIndex.load';
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch (e) {
+      throw ioError(where, path, e);
+    }
+    if (buf.length < 8 || !buf.subarray(0, 8).equals(MAGIC)) throw new TamsaekError('FOREIGN_FILE', `${where}: ${path} is not a tamsaek exact index`);
+    if (buf.length < 16 + 32) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} is truncated`);
+    const version = buf.readUInt32LE(8);
+    if (version > EXACT_FORMAT_VERSION) {
+      throw new TamsaekError('UNSUPPORTED_VERSION', `${where}: ${path} has format version ${version}; this build reads up to ${EXACT_FORMAT_VERSION}`);
+    }
+    const digest = createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest();
+    if (!digest.equals(buf.subarray(buf.length - 32))) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} checksum mismatch`);
+    const headerLen = buf.readUInt32LE(12);
+    let header: { dim: number; metric: Metric; n: number; idKind: 'string' | 'number' | null; ids: VectorId[] };
+    try {
+      header = JSON.parse(buf.toString('utf8', 16, 16 + headerLen));
+    } catch (e) {
+      throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} has a corrupt header`, { cause: e });
+    }
+    const start = 16 + headerLen + ((4 - ((16 + headerLen) % 4)) % 4);
+    const { dim, metric, n, ids } = header;
+    if (!Array.isArray(ids) || ids.length !== n || start + n * dim * 4 !== buf.length - 32) {
+      throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} is inconsistent`);
+    }
+    const idx = new ExactIndex({ dim, metric });
+    if (n > 0) {
+      const aligned = new Uint8Array(n * dim * 4);
+      aligned.set(buf.subarray(start, start + n * dim * 4));
+      await idx.add(ids, new Float32Array(aligned.buffer));
+    }
+    return idx;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Dense leg entry: picks a vector index by option or by corpus size, and opens saved ones.
+ *
+ * kinds: `hnsw` (hnswlib-node, approximate), `flat` (native addon, exact), `exact` (pure TS, exact).
+ * `auto` = exact below HNSW_MIN_VECTORS vectors (an exact scan is then fast and has perfect recall),
+ * HNSW above; "exact" means the native flat index when the addon loads, else the TS one.
+ */
+import { open } from 'node:fs/promises';
+import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
+import { ExactIndex } from './exact.js';
+import { HNSW_SIDECAR_SUFFIX, HnswIndex, type HnswOptions } from './hnsw.js';
+import type { Metric, VectorIndex, VectorIndexKind } from './types.js';
+
+export * from './types.js';
+export { ExactIndex, EXACT_FORMAT_VERSION, type ExactIndexOptions } from './exact.js';
+export { HnswIndex, loadHnswlib, HNSW_SIDECAR_VERSION, HNSW_SIDECAR_SUFFIX, type HnswOptions, type HnswSearchOptions } from './hnsw.js';
+
+/** Below this many vectors `auto` builds an exact index. */
+export const HNSW_MIN_VECTORS = 20_000;
+
+export interface CreateVectorIndexOptions extends Omit<HnswOptions, 'capacity'> {
+  kind?: VectorIndexKind | 'auto';
+  /** Expected number of vectors: decides `auto` and pre-sizes HNSW. */
+  expectedSize?: number;
+}
+
+export function defaultIndexKind(expectedSize: number): 'exact' | 'hnsw' {
+  return expectedSize >= HNSW_MIN_VECTORS ? 'hnsw' : 'exact';
+}
+
+interface FlatModule {
+  FlatIndex: { new (o: { dim: number; metric?: Metric }): VectorIndex; load(path: string): Promise<VectorIndex> };
+}
+
+/** The native flat index module (./flat.js, from the native branch) when present, else undefined. */
+async function importFlat(): Promise<FlatModule | undefined> {
+  const spec = './flat.js';
+  try {
+    return (await import(spec)) as FlatModule;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
+async function nativeFlat(dim: number, metric: Metric, required: boolean): Promise<VectorIndex | undefined> {
+  const mod = await importFlat();
+  if (!mod) {
+    if (required) throw new TamsaekError('NATIVE_UNAVAILABLE', 'the native flat index is not part of this build; use kind "exact"');
+    return undefined;
+  }
+  try {
+    return new mod.FlatIndex({ dim, metric });
+  } catch (e) {
+    if (!required && e instanceof TamsaekError && e.code === 'NATIVE_UNAVAILABLE') return undefined;
+    throw e;
+  }
+}
+
+export async function createVectorIndex(options: CreateVectorIndexOptions): Promise<VectorIndex> {
+  const where = 'createVectorIndex';
+  checkOptions(where, options, ['kind', 'expectedSize', 'dim', 'metric', 'M', 'efConstruction', 'efSearch', 'seed']);
+  if (options === undefined || options === null) throw invalidArgument(`${where}: options { dim } are required`);
+  const { kind = 'auto', expectedSize, dim, metric = 'cosine', ...hnsw } = options;
+  if (expectedSize !== undefined && !(Number.isInteger(expectedSize) && expectedSize >= 0)) {
+    throw invalidArgument(`${where}: expectedSize must be a non-negative integer (got ${expectedSize})`);
+  }
+  if (!['auto', 'hnsw', 'flat', 'exact'].includes(kind)) throw invalidArgument(`${where}: kind must be auto, hnsw, flat or exact (got ${String(kind)})`);
+  const chosen = kind === 'auto' ? defaultIndexKind(expectedSize ?? 0) : kind;
+  if (chosen === 'hnsw') {
+    return HnswIndex.create({ dim, metric, ...hnsw, capacity: Math.max(1024, expectedSize ?? 0) });
+  }
+  const extra = Object.keys(hnsw).filter((k) => (hnsw as Record<string, unknown>)[k] !== undefined);
+  if (extra.length > 0) throw invalidArgument(`${where}: ${extra.join(', ')} only apply to kind "hnsw"`);
+  if (chosen === 'flat') return (await nativeFlat(dim, metric, true))!;
+  if (kind === 'auto') {
+    const flat = await nativeFlat(dim, metric, false);
+    if (flat) return flat;
+  }
+  return new ExactIndex({ dim, metric });
+}
+
+/** Opens a saved index of any kind: flat (TSKFLAT), exact (TSKEXCT) or hnsw (graph + `.ids.json` sidecar). */
+export async function loadVectorIndex(path: string): Promise<VectorIndex> {
+  if (typeof path !== 'string' || path.length === 0) throw invalidArgument('loadVectorIndex: path must be a non-empty string');
+  const magic = Buffer.alloc(8);
+  try {
+    const fh = await open(path, 'r');
+    try {
+      await fh.read(magic, 0, 8, 0);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new TamsaekError('NOT_FOUND', `loadVectorIndex: ${path} does not exist`, { cause: e });
+    throw new TamsaekError('IO_ERROR', `loadVectorIndex: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const m = magic.toString('latin1');
+  if (m === 'TSKEXCT\0') return ExactIndex.load(path);
+  if (m === 'TSKFLAT\0') {
+    const mod = await importFlat();
+    if (!mod) throw new TamsaekError('NATIVE_UNAVAILABLE', `loadVectorIndex: ${path} is a native flat index, which this build cannot read`);
+    return mod.FlatIndex.load(path);
+  }
+  try {
+    await open(path + HNSW_SIDECAR_SUFFIX, 'r').then((f) => f.close());
+  } catch {
+    throw new TamsaekError('FOREIGN_FILE', `loadVectorIndex: ${path} is not a tamsaek vector index (no known magic and no ${HNSW_SIDECAR_SUFFIX} sidecar)`);
+  }
+  return HnswIndex.load(path);
+}

@@ -1,0 +1,217 @@
+// Dense vector indexes behind one interface: the pure-TS exact index and the HNSW wrapper (hnswlib-node).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, appendFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ExactIndex, HnswIndex, createVectorIndex, loadVectorIndex, defaultIndexKind, HNSW_MIN_VECTORS } from '../dist/legs/dense/index.js';
+import { clustered, referenceTopK, row } from './helpers/vectors.mjs';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'tamsaek-dense-'));
+
+test('exact index equals a brute-force reference for dot, cosine and l2 (scores within 1e-5, ties by id)', async () => {
+  const dim = 24;
+  const data = clustered(1, 600, dim, { normalize: false });
+  const queries = clustered(2, 20, dim, { normalize: false });
+  const ids = Array.from({ length: 600 }, (_, i) => `d${i}`);
+  for (const metric of ['dot', 'cosine', 'l2']) {
+    const idx = new ExactIndex({ dim, metric });
+    await idx.add(ids, data);
+    assert.equal(idx.size, 600);
+    for (let q = 0; q < 20; q++) {
+      const hits = await idx.search(row(queries, dim, q), 10);
+      const ref = referenceTopK(metric, data, ids, dim, queries, q * dim, 10);
+      assert.deepEqual(hits.map((h) => h.id), ref.map((h) => h.id), `${metric} q${q}`);
+      hits.forEach((h, i) => assert.ok(Math.abs(h.score - ref[i].score) < 1e-4 * Math.max(1, Math.abs(ref[i].score)), `${metric} score`));
+    }
+    const batch = await idx.searchBatch(queries, 5);
+    assert.equal(batch.length, 20);
+    assert.deepEqual(batch[3].map((h) => h.id), (await idx.search(row(queries, dim, 3), 5)).map((h) => h.id));
+  }
+});
+
+test('exact index: remove, duplicate ids, filters, k larger than the index, numeric ids', async () => {
+  const dim = 8;
+  const data = clustered(3, 50, dim);
+  const idx = new ExactIndex({ dim });
+  await idx.add(Array.from({ length: 50 }, (_, i) => i), data);
+  await assert.rejects(idx.add([3], row(data, dim, 0)), { code: 'DUPLICATE_ID' });
+  await assert.rejects(idx.add(['x'], row(data, dim, 0)), { code: 'INVALID_ARGUMENT' });
+  assert.equal(await idx.remove([3, 4, 999]), 2);
+  assert.equal(idx.size, 48);
+  assert.ok(!idx.has(3) && idx.has(5));
+  const all = await idx.search(row(data, dim, 3), 100);
+  assert.equal(all.length, 48);
+  assert.ok(!all.some((h) => h.id === 3 || h.id === 4));
+  const even = await idx.search(row(data, dim, 0), 100, { filter: (id) => id % 2 === 0 });
+  assert.ok(even.length === 24 && even.every((h) => h.id % 2 === 0));
+  const set = await idx.search(row(data, dim, 0), 10, { filter: new Set([7, 9, 3]) });
+  assert.deepEqual(set.map((h) => h.id).sort(), [7, 9]);
+  // the row moved into a hole still answers for its own id
+  const self = await idx.search(row(data, dim, 49), 1);
+  assert.equal(self[0].id, 49);
+});
+
+test('bad input is a typed error for every index kind', async () => {
+  for (const make of [() => new ExactIndex({ dim: 4 }), () => HnswIndex.create({ dim: 4 })]) {
+    const idx = await make();
+    await assert.rejects(idx.add(['a'], new Float32Array(3)), { code: 'DIMENSION_MISMATCH' });
+    await assert.rejects(idx.add(['a'], [1, 2, 3, 4]), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(idx.add([''], new Float32Array(4)), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(idx.add(['a'], new Float32Array([1, NaN, 0, 0])), { code: 'INVALID_ARGUMENT' });
+    await idx.add(['a', 'b'], new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]));
+    await assert.rejects(idx.search(new Float32Array(5), 3), { code: 'DIMENSION_MISMATCH' });
+    await assert.rejects(idx.search(new Float32Array(4), 0), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(idx.search(new Float32Array(4), 1, { filtr: () => true }), { code: 'UNKNOWN_OPTION' });
+    await assert.rejects(idx.search(new Float32Array(4), 1, { filter: 'a' }), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(idx.searchBatch(new Float32Array(6), 1), { code: 'DIMENSION_MISMATCH' });
+    await assert.rejects(idx.add('a', new Float32Array(4)), { code: 'INVALID_ARGUMENT' });
+    const hits = await idx.search(new Float32Array([1, 0, 0, 0]), 5);
+    assert.equal(hits[0].id, 'a');
+    assert.equal(hits.length, 2);
+  }
+  assert.throws(() => new ExactIndex({ dim: 0 }), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => new ExactIndex({ dim: 4, metric: 'hamming' }), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => new ExactIndex({ dim: 4, M: 3 }), { code: 'UNKNOWN_OPTION' });
+  await assert.rejects(HnswIndex.create({ dim: 4, M: 1 }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(createVectorIndex({ dim: 4, kind: 'exact', M: 8 }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(createVectorIndex({ dim: 4, kind: 'annoy' }), { code: 'INVALID_ARGUMENT' });
+});
+
+test('HNSW: recall@10 against the exact index on clustered data, scores equal exact scores', async () => {
+  const dim = 32, n = 3000;
+  const data = clustered(11, n, dim, { centroids: 30 });
+  const queries = clustered(12, 100, dim, { centroids: 30 });
+  const ids = Array.from({ length: n }, (_, i) => `doc-${i}`);
+  for (const metric of ['cosine', 'dot', 'l2']) {
+    const h = await HnswIndex.create({ dim, metric, M: 16, efConstruction: 100, efSearch: 64, capacity: 100 });
+    const e = new ExactIndex({ dim, metric });
+    await h.add(ids, data); // grows past the initial capacity
+    await e.add(ids, data);
+    assert.equal(h.size, n);
+    let found = 0;
+    for (let q = 0; q < 100; q++) {
+      const query = row(queries, dim, q);
+      const got = await h.search(query, 10);
+      const want = await e.search(query, 10);
+      const wantIds = new Set(want.map((x) => x.id));
+      found += got.filter((x) => wantIds.has(x.id)).length;
+      const exactScore = new Map((await e.search(query, n)).map((x) => [x.id, x.score]));
+      for (const x of got) assert.ok(Math.abs(x.score - exactScore.get(x.id)) < 1e-4, `${metric} score of ${x.id}`);
+    }
+    assert.ok(found / 1000 >= 0.95, `${metric} recall@10 = ${found / 1000}`);
+  }
+});
+
+test('HNSW: delete hides ids, slots are reused, filters, efSearch override, string/number id kinds', async () => {
+  const dim = 16;
+  const data = clustered(21, 500, dim);
+  const h = await HnswIndex.create({ dim, capacity: 500 });
+  const ids = Array.from({ length: 500 }, (_, i) => `v${i}`);
+  await h.add(ids, data);
+  assert.equal(await h.remove(ids.slice(0, 100)), 100);
+  assert.equal(await h.remove(['v0', 'nope']), 0);
+  assert.equal(h.size, 400);
+  const self = await h.search(row(data, dim, 0), 20);
+  assert.ok(self.every((x) => !ids.slice(0, 100).includes(x.id)));
+  // re-adding reuses the 100 freed graph slots: capacity does not grow
+  await h.add(ids.slice(0, 100).map((id) => id + '-new'), data.slice(0, 100 * dim));
+  assert.equal(h.raw.getMaxElements(), 500);
+  assert.equal(h.size, 500);
+  const back = await h.search(row(data, dim, 5), 1);
+  assert.equal(back[0].id, 'v5-new');
+  const onlySet = await h.search(row(data, dim, 5), 5, { filter: new Set(['v200', 'v201']) });
+  assert.deepEqual(onlySet.map((x) => x.id).sort(), ['v200', 'v201']);
+  const fn = await h.search(row(data, dim, 5), 5, { filter: (id) => id.endsWith('-new'), efSearch: 200 });
+  assert.ok(fn.length === 5 && fn.every((x) => x.id.endsWith('-new')));
+  assert.equal(h.efSearch, 64);
+  await assert.rejects(h.add([1], row(data, dim, 0)), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(h.add(['v300'], row(data, dim, 0)), { code: 'DUPLICATE_ID' });
+  const empty = await HnswIndex.create({ dim });
+  assert.deepEqual(await empty.search(row(data, dim, 0), 3), []);
+});
+
+test('HNSW persistence: save/load round trip with the sidecar; corruption and foreign files are typed errors', async () => {
+  const dir = tmp();
+  try {
+    const dim = 16;
+    const data = clustered(31, 400, dim);
+    const h = await HnswIndex.create({ dim, metric: 'dot', efSearch: 50 });
+    await h.add(Array.from({ length: 400 }, (_, i) => i * 10), data);
+    await h.remove([0, 10]);
+    const file = path.join(dir, 'vec.hnsw');
+    await h.save(file);
+    const back = await loadVectorIndex(file);
+    assert.ok(back instanceof HnswIndex);
+    assert.equal(back.size, 398);
+    assert.equal(back.metric, 'dot');
+    assert.equal(back.efSearch, 50);
+    for (let q = 0; q < 20; q++) {
+      assert.deepEqual(await back.search(row(data, dim, q), 10), await h.search(row(data, dim, q), 10));
+    }
+    // keeps working after load: add reuses deleted slots, labels keep counting
+    await back.add([99999], row(data, dim, 1));
+    assert.equal((await back.search(row(data, dim, 1), 1))[0].id, 99999);
+    // a sidecar that does not match the graph is refused
+    const sidecar = JSON.parse(readFileSync(file + '.ids.json', 'utf8'));
+    appendFileSync(file, Buffer.from([1, 2, 3]));
+    await assert.rejects(HnswIndex.load(file), { code: 'CORRUPT_INDEX' });
+    writeFileSync(file + '.ids.json', JSON.stringify({ ...sidecar, version: 99 }));
+    await assert.rejects(HnswIndex.load(file), { code: 'UNSUPPORTED_VERSION' });
+    writeFileSync(file + '.ids.json', '{"format":"other"}');
+    await assert.rejects(HnswIndex.load(file), { code: 'FOREIGN_FILE' });
+    writeFileSync(file + '.ids.json', '{nope');
+    await assert.rejects(HnswIndex.load(file), { code: 'CORRUPT_INDEX' });
+    await assert.rejects(loadVectorIndex(path.join(dir, 'missing')), { code: 'NOT_FOUND' });
+    writeFileSync(path.join(dir, 'junk'), 'hello world, not an index');
+    await assert.rejects(loadVectorIndex(path.join(dir, 'junk')), { code: 'FOREIGN_FILE' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('exact index persistence: round trip, checksum and version checks', async () => {
+  const dir = tmp();
+  try {
+    const dim = 12;
+    const data = clustered(41, 100, dim, { normalize: false });
+    const e = new ExactIndex({ dim, metric: 'l2' });
+    await e.add(Array.from({ length: 100 }, (_, i) => `é${i}`), data);
+    const file = path.join(dir, 'exact.tsk');
+    await e.save(file);
+    const back = await loadVectorIndex(file);
+    assert.ok(back instanceof ExactIndex);
+    assert.equal(back.metric, 'l2');
+    assert.deepEqual(back.ids(), e.ids());
+    assert.deepEqual(await back.search(row(data, dim, 7), 5), await e.search(row(data, dim, 7), 5));
+    const empty = new ExactIndex({ dim: 3 });
+    await empty.save(path.join(dir, 'empty.tsk'));
+    assert.equal((await ExactIndex.load(path.join(dir, 'empty.tsk'))).size, 0);
+    const buf = readFileSync(file);
+    buf[buf.length - 100] ^= 0xff;
+    writeFileSync(file, buf);
+    await assert.rejects(ExactIndex.load(file), { code: 'CORRUPT_INDEX' });
+    buf.writeUInt32LE(7, 8);
+    writeFileSync(file, buf);
+    await assert.rejects(ExactIndex.load(file), { code: 'UNSUPPORTED_VERSION' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('createVectorIndex: auto picks exact below the threshold and HNSW above; exact falls back to TS without the addon', async () => {
+  assert.equal(defaultIndexKind(10), 'exact');
+  assert.equal(defaultIndexKind(HNSW_MIN_VECTORS), 'hnsw');
+  const small = await createVectorIndex({ dim: 4, expectedSize: 100 });
+  assert.equal(small.dim, 4);
+  assert.ok(!(small instanceof HnswIndex));
+  const big = await createVectorIndex({ dim: 4, expectedSize: HNSW_MIN_VECTORS, M: 8 });
+  assert.ok(big instanceof HnswIndex);
+  assert.equal(big.M, 8);
+  const exact = await createVectorIndex({ dim: 4, kind: 'exact', metric: 'dot' });
+  assert.ok(exact instanceof ExactIndex);
+  for (const idx of [small, big, exact]) {
+    await idx.add(['x', 'y'], new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]));
+    assert.equal((await idx.search(new Float32Array([0, 1, 0, 0]), 1))[0].id, 'y');
+  }
+});

@@ -16,7 +16,10 @@ export type ErrorCode =
   | 'ANALYZER_ERROR'
   | 'DIMENSION_MISMATCH'
   | 'NATIVE_UNAVAILABLE'
-  | 'LOCKED';
+  | 'LOCKED' // another process holds the index for writing
+  | 'READ_ONLY' // a write on an index opened read-only
+  | 'ABORTED' // the caller's AbortSignal fired
+  | 'TIMEOUT'; // a search ran past its timeout
 
 export class TamsaekError extends Error {
   readonly code: ErrorCode;

@@ -566,7 +566,8 @@ function checkId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || id.length === 0) throw invalidArgument(`document id must be a non-empty string, got ${JSON.stringify(id)}`);
 }
 
-function compileFilter(filter: MetadataFilter | undefined): ((meta: Metadata | undefined, id: string) => boolean) | undefined {
+/** A filter option as a predicate (objects match every field by equality, arrays by membership). */
+export function compileFilter(filter: MetadataFilter | undefined): ((meta: Metadata | undefined, id: string) => boolean) | undefined {
   if (filter === undefined) return undefined;
   if (typeof filter === 'function') return filter;
   if (filter === null || typeof filter !== 'object') throw invalidArgument('search: filter must be a function or an object of field values');

@@ -1,0 +1,671 @@
+/**
+ * The Engine facade: one id space over every leg. Documents go to the BM25 leg and (when a dense
+ * model is configured) to the dense leg; a search runs the legs, fuses their ranked lists, maps
+ * passages back to documents, optionally reranks with a cross-encoder and attaches snippets.
+ *
+ * Writes (add/upsert/delete/save) are serialized; searches run concurrently with them and see each
+ * document either in all legs or, while its vectors are being stored, in BM25 only.
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { open as openFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createAnalyzer } from '../analyze/index.js';
+import type { Analyzer, AnalyzerConfig } from '../analyze/types.js';
+import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { fuse } from '../fuse/index.js';
+import { validateFusionConfig } from '../fuse/config.js';
+import type { FusionConfig, FusionLeg } from '../fuse/types.js';
+import { Bm25Index, compileFilter, type Metadata, type MetadataFilter } from '../legs/bm25/index.js';
+import { createVectorIndex, loadVectorIndex, type Metric, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
+import { checkChunkOptions, chunkText, type ChunkOptions, type Passage } from './chunker.js';
+import { highlight, type Snippet } from './highlight.js';
+import { acquireWriteLock, type WriteLock } from './lock.js';
+import { INDEX_FORMAT, INDEX_FORMAT_VERSION, beginGeneration, commitGeneration, readManifest, verifyGeneration, type Manifest } from './manifest.js';
+
+/** Anything that turns texts into L2-comparable vectors (OnnxEmbedder, a static model, a test double). */
+export interface TextEmbedder {
+  readonly dim: number;
+  readonly modelId: string;
+  embed(texts: readonly string[], options?: { kind?: 'query' | 'passage' }): Promise<Float32Array>;
+}
+
+/** Scores (query, passage) pairs; higher is more relevant (e.g. a cross-encoder's sigmoid). */
+export interface Reranker {
+  readonly modelId: string;
+  score(query: string, passages: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array>;
+}
+
+export interface EngineDocument {
+  id: string;
+  text: string;
+  title?: string;
+  meta?: Metadata;
+}
+
+export interface DenseOptions {
+  /** An embedder instance, or a model directory / Hub id loaded with OnnxEmbedder (stored in the manifest). */
+  embedder: TextEmbedder | string;
+  index?: VectorIndexKind | 'auto';
+  metric?: Metric;
+  hnsw?: { M?: number; efConstruction?: number; efSearch?: number };
+}
+
+export interface RerankOptions {
+  reranker: Reranker | string;
+  /** How many fused candidates to rerank (default 20). */
+  topN?: number;
+  /** Drop reranked results scoring below this. */
+  threshold?: number;
+}
+
+export interface EngineOptions {
+  analyzer?: Analyzer | string | AnalyzerConfig;
+  bm25?: { k1?: number; b?: number; titleWeight?: number };
+  dense?: DenseOptions;
+  rerank?: RerankOptions;
+  /** How legs are fused (default weighted RRF, k = 60). */
+  fusion?: FusionConfig;
+  /** Candidates taken from each leg (default 100). */
+  depth?: number;
+  /** Split long documents into passages; hits map back to their documents. */
+  chunk?: ChunkOptions;
+}
+
+export interface EngineSearchOptions {
+  k?: number;
+  filter?: MetadataFilter;
+  /** Overrides the engine's fusion configuration for this search. */
+  fusion?: FusionConfig;
+  /** Per-leg weights, merged into the fusion configuration. */
+  weights?: Record<string, number>;
+  depth?: number;
+  /** Which legs to run (default all configured). */
+  legs?: LegName[];
+  /** false skips the reranker; a number overrides topN. */
+  rerank?: boolean | number;
+  /** Attach a snippet with highlight offsets (true = 160 characters). */
+  highlight?: boolean | { maxChars?: number };
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export type LegName = 'bm25' | 'dense';
+
+export interface EngineHit {
+  id: string;
+  score: number;
+  title?: string;
+  meta?: Metadata;
+  /** Per-leg evidence: the leg's own score and rank for this document (best passage). */
+  legs: Partial<Record<LegName, { score: number; rank: number }>> & { rerank?: { score: number } };
+  /** The fused score before reranking. */
+  fusedScore: number;
+  /** With chunking: the passage that matched, as offsets in the document text. */
+  passage?: { start: number; end: number };
+  snippet?: Snippet;
+}
+
+export interface OpenOptions {
+  /** Open without the write lock: searches only (several readers may share a directory). */
+  readOnly?: boolean;
+  /** Required when the index was built with an embedder instance (not a model name). */
+  embedder?: TextEmbedder;
+  reranker?: Reranker;
+}
+
+interface StoredDocument {
+  text: string;
+  title?: string;
+  meta?: Metadata;
+  /** Passage offsets when chunked, else undefined (one unit = the whole document). */
+  passages?: { start: number; end: number }[];
+}
+
+const ENGINE_OPTIONS = ['analyzer', 'bm25', 'dense', 'rerank', 'fusion', 'depth', 'chunk'];
+const SEARCH_OPTIONS = ['k', 'filter', 'fusion', 'weights', 'depth', 'legs', 'rerank', 'highlight', 'signal', 'timeoutMs'];
+const DEFAULT_FUSION: FusionConfig = { method: 'rrf', k: 60 };
+const UNIT_SEPARATOR = '\u0000';
+const EMBED_BATCH = 256;
+export const MAX_SEARCH_K = 10_000;
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function throwIfStopped(signal: AbortSignal | undefined, deadline: number): void {
+  if (signal?.aborted) throw new TamsaekError('ABORTED', 'search aborted', { cause: signal.reason });
+  if (performance.now() > deadline) throw new TamsaekError('TIMEOUT', 'search timed out');
+}
+
+/** Resolves with `work`, or rejects as soon as the signal fires or the deadline passes. */
+function raceStop<T>(work: Promise<T>, signal: AbortSignal | undefined, deadline: number): Promise<T> {
+  if (!signal && deadline === Infinity) return work;
+  return new Promise<T>((resolvePromise, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => finish(() => reject(new TamsaekError('ABORTED', 'search aborted', { cause: signal?.reason })));
+    const finish = (then: () => void) => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      then();
+    };
+    if (deadline !== Infinity) timer = setTimeout(() => finish(() => reject(new TamsaekError('TIMEOUT', 'search timed out'))), Math.max(0, deadline - performance.now()));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => finish(() => resolvePromise(value)),
+      (error) => finish(() => reject(error)),
+    );
+  });
+}
+
+async function loadEmbedder(model: string): Promise<TextEmbedder> {
+  const spec = '../models/index.js';
+  const { OnnxEmbedder } = (await import(spec)) as { OnnxEmbedder: { load(model: string): Promise<TextEmbedder> } };
+  return OnnxEmbedder.load(model);
+}
+
+async function loadReranker(model: string): Promise<Reranker> {
+  const spec = '../rerank/index.js';
+  const mod = (await import(spec)) as { CrossEncoder: { load(model: string): Promise<Reranker> } };
+  return mod.CrossEncoder.load(model);
+}
+
+export class Engine {
+  private dense: VectorIndex | undefined;
+  private readonly docs = new Map<string, StoredDocument>();
+  private writeQueue: Promise<unknown> = Promise.resolve();
+  private lock: WriteLock | undefined;
+  private dir: string | undefined;
+  private generation = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly config: {
+      bm25: { k1: number; b: number; titleWeight?: number };
+      dense?: { model?: string; index: VectorIndexKind | 'auto'; metric: Metric; hnsw?: DenseOptions['hnsw'] };
+      rerank?: { model?: string; topN: number; threshold?: number };
+      fusion: FusionConfig;
+      depth: number;
+      chunk?: ChunkOptions;
+    },
+    private readonly bm25: Bm25Index,
+    private readonly embedder: TextEmbedder | undefined,
+    private readonly reranker: Reranker | undefined,
+    private readonly readOnly: boolean,
+  ) {}
+
+  /** A new, empty engine (in memory until `save(dir)`). Loads model names given as strings. */
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    checkOptions('Engine.create', options, ENGINE_OPTIONS);
+    const analyzer = typeof options.analyzer === 'object' && 'analyze' in options.analyzer ? options.analyzer : createAnalyzer(options.analyzer);
+    const bm25 = options.bm25 ?? {};
+    checkOptions('Engine.create bm25', bm25, ['k1', 'b', 'titleWeight']);
+    const depth = options.depth ?? 100;
+    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_SEARCH_K) throw invalidArgument(`depth must be an integer in 1..${MAX_SEARCH_K}, got ${depth}`);
+    const fusion = validateFusionConfig(options.fusion ?? DEFAULT_FUSION);
+    const chunk = options.chunk === undefined ? undefined : checkChunkOptions(options.chunk);
+    let embedder: TextEmbedder | undefined;
+    let denseConfig: (typeof Engine.prototype.config)['dense'];
+    if (options.dense) {
+      checkOptions('Engine.create dense', options.dense, ['embedder', 'index', 'metric', 'hnsw']);
+      const { embedder: given, index = 'auto', metric = 'cosine', hnsw } = options.dense;
+      if (typeof given === 'string') embedder = await loadEmbedder(given);
+      else if (given && typeof given.embed === 'function' && Number.isInteger(given.dim) && given.dim > 0) embedder = given;
+      else throw invalidArgument('dense.embedder must be a model directory / Hub id or an object with dim and embed()');
+      denseConfig = { model: typeof given === 'string' ? given : undefined, index, metric, hnsw };
+    }
+    let reranker: Reranker | undefined;
+    let rerankConfig: (typeof Engine.prototype.config)['rerank'];
+    if (options.rerank) {
+      checkOptions('Engine.create rerank', options.rerank, ['reranker', 'topN', 'threshold']);
+      const { reranker: given, topN = 20, threshold } = options.rerank;
+      if (!Number.isInteger(topN) || topN < 1 || topN > 1000) throw invalidArgument(`rerank.topN must be an integer in 1..1000, got ${topN}`);
+      if (threshold !== undefined && !Number.isFinite(threshold)) throw invalidArgument('rerank.threshold must be a finite number');
+      if (typeof given === 'string') reranker = await loadReranker(given);
+      else if (given && typeof given.score === 'function') reranker = given;
+      else throw invalidArgument('rerank.reranker must be a model directory / Hub id or an object with score()');
+      rerankConfig = { model: typeof given === 'string' ? given : undefined, topN, threshold };
+    }
+    const { k1 = 1.2, b = 0.75, titleWeight } = bm25;
+    const lexical = new Bm25Index({ analyzer, k1, b, fields: titleWeight === undefined ? { text: 1 } : { title: titleWeight, text: 1 } });
+    return new Engine(
+      { bm25: { k1, b, titleWeight }, dense: denseConfig, rerank: rerankConfig, fusion, depth, chunk },
+      lexical,
+      embedder,
+      reranker,
+      false,
+    );
+  }
+
+  /** Opens a saved index. Takes the write lock unless `readOnly`. */
+  static async open(dir: string, options: OpenOptions = {}): Promise<Engine> {
+    checkOptions('Engine.open', options, ['readOnly', 'embedder', 'reranker']);
+    const lock = options.readOnly ? undefined : await acquireWriteLock(dir).catch((error) => {
+      if (error instanceof TamsaekError && error.code === 'IO_ERROR') throw new TamsaekError('NOT_FOUND', `no index at ${dir}`, { cause: error });
+      throw error;
+    });
+    try {
+      // a writer may replace the generation while we read it: re-read the manifest and retry
+      for (let attempt = 0; ; attempt++) {
+        const manifest = await readManifest(dir);
+        if (!manifest) throw new TamsaekError('NOT_FOUND', `no index at ${dir} (missing manifest.json)`);
+        try {
+          const engine = await Engine.fromManifest(dir, manifest, options);
+          engine.lock = lock;
+          engine.dir = resolve(dir);
+          engine.generation = manifest.generation;
+          return engine;
+        } catch (error) {
+          const retry = error instanceof TamsaekError && error.code === 'NOT_FOUND' && attempt < 3 && (await readManifest(dir))?.generation !== manifest.generation;
+          if (!retry) throw error;
+        }
+      }
+    } catch (error) {
+      await lock?.release();
+      throw error;
+    }
+  }
+
+  private static async fromManifest(dir: string, manifest: Manifest, options: OpenOptions): Promise<Engine> {
+    const gen = await verifyGeneration(dir, manifest);
+    const c = manifest.config as Record<string, any>;
+    const bm25 = await Bm25Index.open(gen);
+    let embedder: TextEmbedder | undefined;
+    if (c.dense) {
+      embedder = options.embedder ?? (typeof c.dense.model === 'string' ? await loadEmbedder(c.dense.model) : undefined);
+      if (!embedder) throw invalidArgument(`index ${dir} was built with a custom embedder: pass it as Engine.open(dir, { embedder })`);
+      if (embedder.dim !== c.dense.dim) throw new TamsaekError('DIMENSION_MISMATCH', `index ${dir} holds ${c.dense.dim}-d vectors but the embedder makes ${embedder.dim}-d ones`);
+    }
+    let reranker: Reranker | undefined;
+    if (c.rerank) {
+      reranker = options.reranker ?? (typeof c.rerank.model === 'string' ? await loadReranker(c.rerank.model) : undefined);
+      if (!reranker) throw invalidArgument(`index ${dir} was built with a custom reranker: pass it as Engine.open(dir, { reranker })`);
+    }
+    const engine = new Engine(
+      {
+        bm25: { k1: bm25.k1, b: bm25.b, titleWeight: c.bm25?.titleWeight },
+        dense: c.dense ? { model: c.dense.model, index: c.dense.index, metric: c.dense.metric, hnsw: c.dense.hnsw } : undefined,
+        rerank: c.rerank ? { model: c.rerank.model, topN: c.rerank.topN, threshold: c.rerank.threshold } : undefined,
+        fusion: validateFusionConfig(c.fusion ?? DEFAULT_FUSION),
+        depth: c.depth ?? 100,
+        chunk: c.chunk,
+      },
+      bm25,
+      embedder,
+      reranker,
+      options.readOnly === true,
+    );
+    if (c.dense && manifest.files['dense.idx']) engine.dense = await loadVectorIndex(join(gen, 'dense.idx'));
+    const lines = (await readFile(join(gen, 'docs.jsonl'), 'utf8')).split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i] === '') continue;
+      let row: { id: string } & StoredDocument;
+      try {
+        row = JSON.parse(lines[i]) as typeof row;
+      } catch {
+        throw new TamsaekError('CORRUPT_INDEX', `${join(gen, 'docs.jsonl')}:${i + 1}: invalid JSON`);
+      }
+      const { id, ...doc } = row;
+      engine.docs.set(id, doc);
+    }
+    if (engine.docs.size !== manifest.stats?.documents) throw new TamsaekError('CORRUPT_INDEX', `index ${dir}: document count disagrees with the manifest`);
+    return engine;
+  }
+
+  get size(): number {
+    return this.docs.size;
+  }
+
+  get legs(): LegName[] {
+    return this.embedder ? ['bm25', 'dense'] : ['bm25'];
+  }
+
+  has(id: string): boolean {
+    return this.docs.has(id);
+  }
+
+  get(id: string): EngineDocument | undefined {
+    const doc = this.docs.get(id);
+    return doc && { id, text: doc.text, title: doc.title, meta: doc.meta };
+  }
+
+  /** The fusion configuration searches use by default (tuning may replace it). */
+  get fusion(): FusionConfig {
+    return this.config.fusion;
+  }
+
+  setFusion(config: FusionConfig): void {
+    this.config.fusion = validateFusionConfig(config);
+  }
+
+  /** Adds new documents to every leg. DUPLICATE_ID when an id exists (use upsert). */
+  add(documents: readonly EngineDocument[], options: { onProgress?: (done: number, total: number) => void } = {}): Promise<number> {
+    return this.write(async () => {
+      const docs = this.checkDocuments(documents);
+      for (const d of docs) if (this.docs.has(d.id)) throw new TamsaekError('DUPLICATE_ID', `document id "${d.id}" already exists (use upsert to replace it)`);
+      await this.ingest(docs, options.onProgress);
+      return docs.length;
+    });
+  }
+
+  /** Adds or replaces documents. */
+  upsert(documents: readonly EngineDocument[], options: { onProgress?: (done: number, total: number) => void } = {}): Promise<number> {
+    return this.write(async () => {
+      const docs = this.checkDocuments(documents);
+      const units = await this.prepare(docs, options.onProgress);
+      await this.removeUnits(docs.map((d) => d.id).filter((id) => this.docs.has(id)));
+      await this.store(docs, units);
+      return docs.length;
+    });
+  }
+
+  /** Removes documents; resolves to how many existed. */
+  delete(ids: readonly string[]): Promise<number> {
+    return this.write(async () => {
+      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw invalidArgument('delete: ids must be an array of strings');
+      const present = [...new Set(ids)].filter((id) => this.docs.has(id));
+      await this.removeUnits(present);
+      return present.length;
+    });
+  }
+
+  async search(query: string, options: EngineSearchOptions = {}): Promise<EngineHit[]> {
+    this.checkOpen();
+    checkOptions('search', options, SEARCH_OPTIONS);
+    if (typeof query !== 'string') throw invalidArgument('search: query must be a string');
+    const k = options.k ?? 10;
+    if (!Number.isInteger(k) || k < 1 || k > MAX_SEARCH_K) throw invalidArgument(`search: k must be an integer in 1..${MAX_SEARCH_K}, got ${k}`);
+    const depth = Math.max(options.depth ?? this.config.depth, k);
+    if (!Number.isInteger(depth) || depth > MAX_SEARCH_K) throw invalidArgument(`search: depth must be an integer in 1..${MAX_SEARCH_K}`);
+    const { signal, timeoutMs } = options;
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw invalidArgument('search: timeoutMs must be a positive number');
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    throwIfStopped(signal, deadline);
+    const legs = options.legs ?? this.legs;
+    for (const leg of legs) if (!this.legs.includes(leg)) throw invalidArgument(`search: leg "${leg}" is not configured (available: ${this.legs.join(', ')})`);
+    if (query.trim() === '' || this.docs.size === 0) return [];
+
+    const accept = compileFilter(options.filter);
+    const unitDoc = (unit: string) => this.unitDocument(unit);
+    const ranked: FusionLeg[] = [];
+    if (legs.includes('bm25')) {
+      const hits = this.bm25.search(query, {
+        k: depth,
+        filter: accept && ((meta, unit) => accept(meta, unitDoc(unit))),
+      });
+      ranked.push({ name: 'bm25', hits });
+    }
+    if (legs.includes('dense') && this.embedder && this.dense && this.dense.size > 0) {
+      const vector = await raceStop(this.embedder.embed([query], { kind: 'query' }), signal, deadline);
+      throwIfStopped(signal, deadline);
+      const filter = accept && ((unit: string | number) => {
+        const id = unitDoc(String(unit));
+        return accept(this.docs.get(id)?.meta, id);
+      });
+      const hits = await raceStop(this.dense.search(vector, depth, filter ? { filter } : undefined), signal, deadline);
+      ranked.push({ name: 'dense', hits: hits.map((h) => ({ id: String(h.id), score: h.score })) });
+    }
+    throwIfStopped(signal, deadline);
+
+    // fuse units, then keep each document's best unit
+    let fused: { unit: string; score: number; legs: Record<string, { score: number; rank: number }> }[];
+    if (ranked.length === 1) {
+      fused = ranked[0].hits.map((h, i) => ({ unit: h.id, score: h.score, legs: { [ranked[0].name]: { score: h.score, rank: i + 1 } } }));
+    } else {
+      let config = options.fusion ? validateFusionConfig(options.fusion) : this.config.fusion;
+      if (options.weights) config = validateFusionConfig({ ...config, weights: { ...(config.weights ?? {}), ...options.weights } });
+      fused = fuse(ranked, restrictToLegs(config, ranked.map((l) => l.name)), depth * ranked.length).map((h) => ({ unit: h.id, score: h.score, legs: h.legs }));
+    }
+    const seen = new Set<string>();
+    let candidates: { id: string; unit: string; score: number; fusedScore: number; legs: EngineHit['legs'] }[] = [];
+    for (const h of fused) {
+      const id = unitDoc(h.unit);
+      if (seen.has(id) || !this.docs.has(id)) continue;
+      seen.add(id);
+      const legsOut: EngineHit['legs'] = {};
+      for (const [name, e] of Object.entries(h.legs)) legsOut[name as LegName] = { score: e.score, rank: e.rank };
+      candidates.push({ id, unit: h.unit, score: h.score, fusedScore: h.score, legs: legsOut });
+    }
+
+    const rerankN = options.rerank === false ? 0 : typeof options.rerank === 'number' ? options.rerank : this.config.rerank?.topN ?? 0;
+    if (this.reranker && rerankN > 0 && candidates.length > 0) {
+      const head = candidates.slice(0, rerankN);
+      const texts = head.map((c) => this.unitText(c.unit));
+      const scores = await raceStop(this.reranker.score(query, texts, { signal }), signal, deadline);
+      throwIfStopped(signal, deadline);
+      head.forEach((c, i) => {
+        c.score = scores[i];
+        c.legs.rerank = { score: scores[i] };
+      });
+      const order = head.map((c, i) => i).sort((a, b) => head[b].score - head[a].score || a - b);
+      let reranked = order.map((i) => head[i]);
+      const threshold = this.config.rerank?.threshold;
+      if (threshold !== undefined) reranked = reranked.filter((c) => c.score >= threshold);
+      candidates = reranked;
+    }
+
+    const maxChars = options.highlight === true ? 160 : options.highlight ? options.highlight.maxChars ?? 160 : 0;
+    if (maxChars !== 0 && !(Number.isInteger(maxChars) && maxChars > 0)) throw invalidArgument('search: highlight.maxChars must be a positive integer');
+    const terms = maxChars > 0 ? this.bm25.analyzer.analyze(query) : [];
+    return candidates.slice(0, k).map((c) => {
+      const doc = this.docs.get(c.id)!;
+      const hit: EngineHit = { id: c.id, score: c.score, fusedScore: c.fusedScore, legs: c.legs };
+      if (doc.title !== undefined) hit.title = doc.title;
+      if (doc.meta !== undefined) hit.meta = doc.meta;
+      const passage = this.unitSpan(c.unit);
+      if (passage) hit.passage = passage;
+      if (maxChars > 0) {
+        const span = passage ?? { start: 0, end: doc.text.length };
+        const snip = highlight(doc.text.slice(span.start, span.end), terms, maxChars);
+        hit.snippet = {
+          start: snip.start + span.start,
+          end: snip.end + span.start,
+          text: snip.text,
+          highlights: snip.highlights.map((h) => ({ start: h.start + span.start, end: h.end + span.start })),
+        };
+      }
+      return hit;
+    });
+  }
+
+  /** Writes the index to `dir` (default: where it was opened) as a new generation, atomically. */
+  save(dir?: string): Promise<void> {
+    return this.write(async () => {
+      const target = dir === undefined ? this.dir : resolve(dir);
+      if (target === undefined) throw invalidArgument('save: give a directory (this engine was not opened from one)');
+      if (target !== this.dir || !this.lock) {
+        const lock = await acquireWriteLock(await ensureDir(target));
+        await this.lock?.release();
+        this.lock = lock;
+      }
+      const previous = await readManifest(target);
+      const generation = Math.max(previous?.generation ?? 0, target === this.dir ? this.generation : 0) + 1;
+      const gen = await beginGeneration(target, generation);
+      await this.bm25.save(gen);
+      if (this.dense && this.dense.size > 0) await this.dense.save(join(gen, 'dense.idx'));
+      const handle = await openFile(join(gen, 'docs.jsonl'), 'w');
+      try {
+        let chunk = '';
+        for (const [id, doc] of this.docs) {
+          chunk += JSON.stringify({ id, ...doc }) + '\n';
+          if (chunk.length > 1 << 20) {
+            await handle.write(chunk);
+            chunk = '';
+          }
+        }
+        await handle.write(chunk);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      const { bm25, dense, rerank, fusion, depth, chunk } = this.config;
+      await commitGeneration(target, {
+        format: INDEX_FORMAT,
+        formatVersion: INDEX_FORMAT_VERSION,
+        tamsaekVersion: packageVersion(),
+        generation,
+        savedAt: new Date().toISOString(),
+        config: {
+          analyzer: this.bm25.analyzer.config,
+          bm25,
+          dense: dense && { ...dense, dim: this.embedder!.dim, modelId: this.embedder!.modelId },
+          rerank: rerank && { ...rerank, modelId: this.reranker!.modelId },
+          fusion,
+          depth,
+          chunk,
+        },
+        stats: { documents: this.docs.size, units: this.bm25.size },
+      });
+      this.dir = target;
+      this.generation = generation;
+    });
+  }
+
+  /** Releases the write lock. Further writes fail; searches keep working on what is in memory. */
+  async close(): Promise<void> {
+    await this.writeQueue.catch(() => {});
+    this.closed = true;
+    await this.lock?.release();
+    this.lock = undefined;
+  }
+
+  // ---- internals ----
+
+  private checkOpen(): void {
+    if (this.closed) throw new TamsaekError('INVALID_ARGUMENT', 'engine is closed');
+  }
+
+  private write<T>(task: () => Promise<T>): Promise<T> {
+    this.checkOpen();
+    if (this.readOnly) return Promise.reject(new TamsaekError('READ_ONLY', 'this index was opened read-only'));
+    const run = this.writeQueue.then(task, task);
+    this.writeQueue = run.catch(() => {});
+    return run;
+  }
+
+  private checkDocuments(documents: readonly EngineDocument[]): EngineDocument[] {
+    if (!Array.isArray(documents)) throw invalidArgument('documents must be an array of { id, text, title?, meta? }');
+    const seen = new Set<string>();
+    return documents.map((d, i) => {
+      if (d === null || typeof d !== 'object') throw invalidArgument(`document ${i} must be an object`);
+      checkOptions(`document ${i}`, d, ['id', 'text', 'title', 'meta']);
+      if (typeof d.id !== 'string' || d.id.length === 0 || d.id.includes(UNIT_SEPARATOR)) throw invalidArgument(`document ${i}: id must be a non-empty string without NUL`);
+      if (typeof d.text !== 'string') throw invalidArgument(`document "${d.id}": text must be a string`);
+      if (d.title !== undefined && typeof d.title !== 'string') throw invalidArgument(`document "${d.id}": title must be a string`);
+      if (d.meta !== undefined && (d.meta === null || typeof d.meta !== 'object' || Array.isArray(d.meta))) throw invalidArgument(`document "${d.id}": meta must be an object`);
+      if (seen.has(d.id)) throw new TamsaekError('DUPLICATE_ID', `document id "${d.id}" appears twice in one call`);
+      seen.add(d.id);
+      return d;
+    });
+  }
+
+  /** Units (passages) of each document and, with a dense leg, their vectors. */
+  private async prepare(docs: EngineDocument[], onProgress?: (done: number, total: number) => void): Promise<{ passages: Passage[][]; vectors?: Float32Array }> {
+    const passages = docs.map((d) => (this.config.chunk ? chunkText(d.text, this.config.chunk) : [{ start: 0, end: d.text.length, text: d.text }]));
+    if (!this.embedder) {
+      onProgress?.(docs.length, docs.length);
+      return { passages };
+    }
+    const texts: string[] = [];
+    docs.forEach((d, i) => {
+      for (const p of passages[i]) texts.push(d.title && !this.config.chunk ? `${d.title} ${p.text}` : p.text);
+    });
+    const dim = this.embedder.dim;
+    const vectors = new Float32Array(texts.length * dim);
+    for (let start = 0; start < texts.length; start += EMBED_BATCH) {
+      const part = await this.embedder.embed(texts.slice(start, start + EMBED_BATCH), { kind: 'passage' });
+      if (part.length !== Math.min(EMBED_BATCH, texts.length - start) * dim) throw new TamsaekError('DIMENSION_MISMATCH', `embedder returned ${part.length} values for ${Math.min(EMBED_BATCH, texts.length - start)} texts of dimension ${dim}`);
+      for (let i = 0; i < part.length; i++) if (!Number.isFinite(part[i])) throw invalidArgument('embedder returned a non-finite value');
+      vectors.set(part, start * dim);
+      onProgress?.(Math.min(start + EMBED_BATCH, texts.length), texts.length);
+    }
+    return { passages, vectors };
+  }
+
+  private async ingest(docs: EngineDocument[], onProgress?: (done: number, total: number) => void): Promise<void> {
+    await this.store(docs, await this.prepare(docs, onProgress));
+  }
+
+  private async store(docs: EngineDocument[], prepared: { passages: Passage[][]; vectors?: Float32Array }): Promise<void> {
+    const { passages, vectors } = prepared;
+    const units: { id: string; doc: string | Record<string, string>; meta?: Metadata }[] = [];
+    docs.forEach((d, i) => {
+      const parts = passages[i];
+      parts.forEach((p, n) => {
+        const id = this.config.chunk ? `${d.id}${UNIT_SEPARATOR}${n}` : d.id;
+        const doc = this.config.bm25.titleWeight !== undefined ? { title: d.title ?? '', text: p.text } : d.title ? `${d.title} ${p.text}` : p.text;
+        units.push({ id, doc, meta: d.meta });
+      });
+    });
+    this.bm25.addMany(units);
+    for (let i = 0; i < docs.length; i++) {
+      const d = docs[i];
+      this.docs.set(d.id, { text: d.text, title: d.title, meta: d.meta, passages: this.config.chunk ? passages[i].map(({ start, end }) => ({ start, end })) : undefined });
+    }
+    if (vectors && this.embedder) {
+      try {
+        if (!this.dense) {
+          const { index, metric, hnsw } = this.config.dense!;
+          this.dense = await createVectorIndex({ kind: index, dim: this.embedder.dim, metric, expectedSize: units.length, ...(index === 'hnsw' || (index === 'auto' && units.length >= 20_000) ? hnsw : {}) });
+        }
+        await this.dense.add(units.map((u) => u.id), vectors);
+      } catch (error) {
+        // keep the legs consistent: undo the BM25 side of this batch
+        for (const u of units) this.bm25.delete(u.id);
+        for (const d of docs) this.docs.delete(d.id);
+        throw error;
+      }
+    }
+  }
+
+  private async removeUnits(ids: string[]): Promise<void> {
+    const units: string[] = [];
+    for (const id of ids) {
+      const doc = this.docs.get(id);
+      if (!doc) continue;
+      if (doc.passages) doc.passages.forEach((_, n) => units.push(`${id}${UNIT_SEPARATOR}${n}`));
+      else units.push(id);
+    }
+    for (const u of units) this.bm25.delete(u);
+    if (this.dense) await this.dense.remove(units);
+    for (const id of ids) this.docs.delete(id);
+  }
+
+  private unitDocument(unit: string): string {
+    const cut = unit.indexOf(UNIT_SEPARATOR);
+    return cut < 0 ? unit : unit.slice(0, cut);
+  }
+
+  private unitSpan(unit: string): { start: number; end: number } | undefined {
+    const cut = unit.indexOf(UNIT_SEPARATOR);
+    if (cut < 0) return undefined;
+    return this.docs.get(unit.slice(0, cut))?.passages?.[Number(unit.slice(cut + 1))];
+  }
+
+  private unitText(unit: string): string {
+    const doc = this.docs.get(this.unitDocument(unit))!;
+    const span = this.unitSpan(unit);
+    const text = span ? doc.text.slice(span.start, span.end) : doc.text;
+    return doc.title && !span ? `${doc.title} ${text}` : text;
+  }
+}
+
+/** Fusion rejects per-leg keys naming legs that are not in the call: drop those. */
+function restrictToLegs(config: FusionConfig, legs: string[]): FusionConfig {
+  const pick = <T>(record: Record<string, T> | undefined) => record && Object.fromEntries(Object.entries(record).filter(([name]) => legs.includes(name)));
+  const out = { ...config } as FusionConfig & { theoreticalMin?: Record<string, number> };
+  if (config.weights) out.weights = pick(config.weights);
+  if (config.depth && typeof config.depth === 'object') out.depth = pick(config.depth);
+  if ((config as { theoreticalMin?: Record<string, number> }).theoreticalMin) out.theoreticalMin = pick((config as { theoreticalMin?: Record<string, number> }).theoreticalMin);
+  return out;
+}
+
+async function ensureDir(dir: string): Promise<string> {
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,149 @@
+/**
+ * Index directory layout and its atomic commit protocol.
+ *
+ *   <dir>/manifest.json        {format, formatVersion, generation, files: {name: {bytes, sha256}}, config, …}
+ *   <dir>/gen-000007/…         the component files of generation 7 (bm25.tsk, docs.jsonl, dense.*)
+ *   <dir>/write.lock           the writer's pid (see lock.ts)
+ *
+ * A save writes a complete new generation directory, fsyncs it, then replaces manifest.json by
+ * rename (the commit point) and only then removes older generations. A crash (kill -9) at any
+ * moment leaves manifest.json naming a generation whose files are all present and checksummed:
+ * the previous one before the rename, the new one after it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TamsaekError } from '../errors.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const INDEX_FORMAT = 'tamsaek-index';
+export const INDEX_FORMAT_VERSION = 1;
+
+export interface FileEntry {
+  bytes: number;
+  sha256: string;
+}
+
+export interface Manifest {
+  format: typeof INDEX_FORMAT;
+  formatVersion: number;
+  tamsaekVersion: string;
+  generation: number;
+  savedAt: string;
+  files: Record<string, FileEntry>;
+  config: Record<string, unknown>;
+  stats: { documents: number; units: number };
+}
+
+export function generationDir(dir: string, generation: number): string {
+  return join(dir, `gen-${String(generation).padStart(6, '0')}`);
+}
+
+/** The manifest of `dir`, or undefined when there is none yet. Malformed → CORRUPT_INDEX. */
+export async function readManifest(dir: string): Promise<Manifest | undefined> {
+  let raw: string;
+  try {
+    raw = await readFile(join(dir, MANIFEST_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TamsaekError('IO_ERROR', `cannot read ${join(dir, MANIFEST_FILE)}: ${(error as Error).message}`, { cause: error });
+  }
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(raw) as Manifest;
+  } catch {
+    throw new TamsaekError('CORRUPT_INDEX', `${join(dir, MANIFEST_FILE)} is not valid JSON (corrupt manifest)`);
+  }
+  if (manifest === null || typeof manifest !== 'object' || manifest.format !== INDEX_FORMAT) {
+    throw new TamsaekError('FOREIGN_FILE', `${join(dir, MANIFEST_FILE)} is not a tamsaek index manifest`);
+  }
+  if (typeof manifest.formatVersion !== 'number' || manifest.formatVersion > INDEX_FORMAT_VERSION) {
+    throw new TamsaekError('UNSUPPORTED_VERSION', `${dir} has index format version ${manifest.formatVersion}; this tamsaek reads up to ${INDEX_FORMAT_VERSION} (upgrade tamsaek)`);
+  }
+  if (!Number.isInteger(manifest.generation) || manifest.generation < 1 || typeof manifest.files !== 'object' || manifest.files === null || typeof manifest.config !== 'object' || manifest.config === null) {
+    throw new TamsaekError('CORRUPT_INDEX', `${join(dir, MANIFEST_FILE)} is missing required fields (corrupt manifest)`);
+  }
+  return manifest;
+}
+
+export async function sha256File(path: string): Promise<FileEntry> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Checks every file the manifest lists against its size and checksum. */
+export async function verifyGeneration(dir: string, manifest: Manifest): Promise<string> {
+  const gen = generationDir(dir, manifest.generation);
+  for (const [name, want] of Object.entries(manifest.files)) {
+    if (name.includes('/') || name.includes('\\') || name.startsWith('.')) throw new TamsaekError('CORRUPT_INDEX', `manifest of ${dir} names an invalid file ${JSON.stringify(name)}`);
+    let have: FileEntry;
+    try {
+      have = await sha256File(join(gen, name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new TamsaekError('NOT_FOUND', `index ${dir} is missing ${join(gen, name)}`);
+      throw error;
+    }
+    if (have.bytes !== want?.bytes || have.sha256 !== want?.sha256) {
+      throw new TamsaekError('CORRUPT_INDEX', `${join(gen, name)} does not match its checksum in the manifest (corrupt segment)`);
+    }
+  }
+  return gen;
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    await handle.sync();
+  } catch {
+    // directories cannot be opened on some platforms; the data files themselves were synced
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Starts a new generation directory (removing a leftover of a crashed save with the same number). */
+export async function beginGeneration(dir: string, generation: number): Promise<string> {
+  const gen = generationDir(dir, generation);
+  await mkdir(dir, { recursive: true });
+  await rm(gen, { recursive: true, force: true });
+  await mkdir(gen);
+  return gen;
+}
+
+/** Makes the generation durable, commits it by replacing manifest.json, then removes older ones. */
+export async function commitGeneration(dir: string, manifest: Omit<Manifest, 'files'>): Promise<Manifest> {
+  const gen = generationDir(dir, manifest.generation);
+  const files: Record<string, FileEntry> = {};
+  for (const name of (await readdir(gen)).sort()) {
+    const path = join(gen, name);
+    if (!(await stat(path)).isFile()) continue;
+    await fsyncPath(path);
+    files[name] = await sha256File(path);
+  }
+  await fsyncPath(gen);
+  const full: Manifest = { ...manifest, files };
+  const temp = join(dir, `.${MANIFEST_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(JSON.stringify(full, null, 2));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, join(dir, MANIFEST_FILE));
+  await fsyncPath(dir);
+  // older generations and leftovers of crashed saves
+  for (const entry of await readdir(dir)) {
+    if ((/^gen-\d+$/.test(entry) && entry !== `gen-${String(manifest.generation).padStart(6, '0')}`) || /^\.manifest\.json\..*\.tmp$/.test(entry)) {
+      await rm(join(dir, entry), { recursive: true, force: true });
+    }
+  }
+  return full;
+}

@@ -1,0 +1,156 @@
+// Engine facade: one id space over BM25 + dense, fusion, rerank, snippets, chunking, abort/timeout.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine } from '../dist/engine/engine.js';
+import { HashEmbedder, OverlapReranker } from './helpers/fake-models.mjs';
+
+const DOCS = [
+  { id: 'pension', title: '기초연금', text: '만 65세 이상 어르신에게 매달 기초연금을 지급합니다. 주민센터에서 신청합니다.', meta: { area: 'welfare' } },
+  { id: 'rent', title: '청년 월세 지원', text: '혼자 사는 청년에게 월세를 최대 12개월 지원합니다.', meta: { area: 'housing' } },
+  { id: 'deposit', title: '예금자 보호', text: '은행이 파산해도 예금은 1인당 5천만 원까지 보호됩니다.', meta: { area: 'finance' } },
+  { id: 'loan', title: '전세 대출', text: '전세 자금 대출 금리를 낮추려면 정부 지원 상품을 비교하세요.', meta: { area: 'finance' } },
+  { id: 'baby', title: '출산 지원금', text: '아기를 낳으면 첫만남이용권과 부모급여를 받을 수 있습니다.', meta: { area: 'welfare' } },
+];
+
+test('hybrid search fuses BM25 and dense evidence over one id space', async () => {
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() } });
+  assert.deepEqual(engine.legs, ['bm25', 'dense']);
+  await engine.add(DOCS);
+  const hits = await engine.search('예금 보호 한도', { k: 3 });
+  assert.equal(hits[0].id, 'deposit');
+  assert.ok(hits[0].legs.bm25 && hits[0].legs.dense, 'both legs report evidence');
+  assert.equal(hits[0].legs.bm25.rank, 1);
+  assert.ok(hits[0].score > hits[1].score);
+  assert.deepEqual(hits[0].meta, { area: 'finance' });
+  assert.equal(hits[0].title, '예금자 보호');
+
+  // a leg can be switched off per search, and weights change the fusion
+  const bm25Only = await engine.search('예금 보호 한도', { legs: ['bm25'] });
+  assert.ok(bm25Only.every((h) => h.legs.dense === undefined));
+  assert.equal(bm25Only[0].score, bm25Only[0].legs.bm25.score);
+  const heavyDense = await engine.search('월세 지원 청년', { weights: { bm25: 0, dense: 1 } });
+  const denseOnly = await engine.search('월세 지원 청년', { legs: ['dense'] });
+  assert.deepEqual(heavyDense.map((h) => h.id), denseOnly.map((h) => h.id));
+
+  // metadata filter applies to every leg
+  const finance = await engine.search('지원', { filter: { area: 'finance' } });
+  assert.ok(finance.length > 0 && finance.every((h) => h.meta.area === 'finance'));
+});
+
+test('upsert and delete reach every leg', async () => {
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() } });
+  await engine.add(DOCS);
+  await assert.rejects(engine.add([DOCS[0]]), { code: 'DUPLICATE_ID' });
+  await assert.rejects(engine.add([{ id: 'x', text: 'a' }, { id: 'x', text: 'b' }]), { code: 'DUPLICATE_ID' });
+  await engine.upsert([{ id: 'rent', text: '반려동물 진료비 지원 제도 안내' }]);
+  const pets = await engine.search('반려동물 진료비', { k: 1 });
+  assert.equal(pets[0].id, 'rent');
+  assert.ok(pets[0].legs.dense && pets[0].legs.bm25);
+  assert.ok((await engine.search('청년 월세', { legs: ['bm25'] })).every((h) => h.id !== 'rent'));
+  assert.equal(await engine.delete(['deposit', 'nope']), 1);
+  for (const legs of [['bm25'], ['dense']]) {
+    assert.ok((await engine.search('예금자 보호 은행', { legs, k: 10 })).every((h) => h.id !== 'deposit'), legs.join());
+  }
+  assert.equal(engine.size, 4);
+});
+
+test('reranker reorders the top-N and threshold drops weak candidates', async () => {
+  const engine = await Engine.create({ analyzer: 'ngram', rerank: { reranker: new OverlapReranker('첫만남'), topN: 5, threshold: 1 } });
+  await engine.add(DOCS);
+  const hits = await engine.search('지원 받을 수 있는 제도', { k: 5 });
+  assert.equal(hits[0].id, 'baby');
+  assert.ok(hits[0].legs.rerank.score >= 100);
+  assert.ok(hits.every((h) => h.legs.rerank.score >= 1));
+  assert.ok(hits[0].fusedScore !== hits[0].score);
+  const without = await engine.search('지원 받을 수 있는 제도', { k: 5, rerank: false });
+  assert.ok(without.every((h) => h.legs.rerank === undefined));
+});
+
+test('snippets carry character offsets of the matched terms', async () => {
+  const engine = await Engine.create({ analyzer: 'ko-morph' });
+  const long = '서론입니다. '.repeat(40) + '주택담보 대출 금리를 낮추는 방법은 정부 지원 상품 비교입니다. ' + '결론입니다. '.repeat(40);
+  await engine.add([{ id: 'long', text: long }, DOCS[0], DOCS[4]]);
+  const [hit] = await engine.search('주택담보 대출 금리', { k: 1, highlight: { maxChars: 80 } });
+  assert.equal(hit.id, 'long');
+  const { snippet } = hit;
+  assert.ok(snippet.end - snippet.start <= 80);
+  assert.equal(long.slice(snippet.start, snippet.end), snippet.text);
+  const marked = snippet.highlights.map((h) => long.slice(h.start, h.end));
+  assert.ok(marked.includes('대출') && marked.includes('금리'), marked.join());
+});
+
+test('chunked documents: passages are searched, hits map back to documents with passage offsets', async () => {
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() }, chunk: { by: 'sentences', size: 2, overlap: 1 } });
+  const text = '첫 문장은 날씨 이야기입니다. 두 번째는 음식 이야기입니다. 세 번째는 주택 청약 조건을 설명합니다. 네 번째는 여행 이야기입니다.';
+  await engine.add([{ id: 'multi', text }, ...DOCS]);
+  const hits = await engine.search('주택 청약 조건', { k: 3, highlight: true });
+  assert.equal(hits[0].id, 'multi');
+  assert.equal(new Set(hits.map((h) => h.id)).size, hits.length, 'one hit per document');
+  const p = hits[0].passage;
+  assert.ok(text.slice(p.start, p.end).includes('주택 청약'));
+  assert.ok(p.end - p.start < text.length);
+  assert.ok(hits[0].snippet.highlights.length > 0);
+  await engine.delete(['multi']);
+  assert.ok((await engine.search('주택 청약 조건', { k: 10 })).every((h) => h.id !== 'multi'));
+});
+
+test('abort signals and timeouts stop a search with typed errors', async () => {
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder(64, { delayMs: 0 }) } });
+  await engine.add(DOCS);
+  const slow = new HashEmbedder(64, { delayMs: 300 });
+  const slowEngine = await Engine.create({ analyzer: 'ngram', dense: { embedder: slow } });
+  slow.delayMs = 0;
+  await slowEngine.add(DOCS);
+  slow.delayMs = 300;
+  const aborted = new AbortController();
+  aborted.abort();
+  await assert.rejects(engine.search('연금', { signal: aborted.signal }), { code: 'ABORTED' });
+  const controller = new AbortController();
+  const pending = slowEngine.search('연금', { signal: controller.signal });
+  setTimeout(() => controller.abort(), 20);
+  const started = performance.now();
+  await assert.rejects(pending, { code: 'ABORTED' });
+  assert.ok(performance.now() - started < 250, 'rejects when aborted, not when the embedder finishes');
+  await assert.rejects(slowEngine.search('연금', { timeoutMs: 30 }), { code: 'TIMEOUT' });
+});
+
+test('searches run safely while documents are being ingested', async () => {
+  const embedder = new HashEmbedder(32, { delayMs: 5 });
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder } });
+  await engine.add(DOCS);
+  const batches = [];
+  for (let b = 0; b < 5; b++) batches.push(Array.from({ length: 40 }, (_, i) => ({ id: `b${b}-${i}`, text: `배치 ${b} 문서 ${i} 주거 급여 안내 ${i % 7}` })));
+  const ingest = Promise.all(batches.map((docs) => engine.add(docs)));
+  const searches = [];
+  for (let i = 0; i < 20; i++) searches.push(engine.search('주거 급여', { k: 5 }));
+  const results = await Promise.all(searches);
+  await ingest;
+  assert.equal(engine.size, DOCS.length + 200);
+  for (const r of results) for (const h of r) assert.ok(engine.has(h.id));
+  assert.equal((await engine.search('배치 4 문서 39', { k: 1, legs: ['bm25'] }))[0].id, 'b4-39');
+});
+
+test('bad input: options, documents, queries', async () => {
+  const engine = await Engine.create({ analyzer: 'ngram' });
+  await assert.rejects(Engine.create({ analyser: 'ngram' }), { code: 'UNKNOWN_OPTION' });
+  await assert.rejects(Engine.create({ depth: 0 }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(Engine.create({ fusion: { method: 'magic' } }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(Engine.create({ dense: { embedder: {} } }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(engine.add([{ id: '', text: 'x' }]), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(engine.add([{ id: 'a', text: 5 }]), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(engine.add([{ id: 'a', text: 'x', body: 'y' }]), { code: 'UNKNOWN_OPTION' });
+  await assert.rejects(engine.add('not an array'), { code: 'INVALID_ARGUMENT' });
+  await engine.add(DOCS);
+  await assert.rejects(engine.search('연금', { k: 0 }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(engine.search('연금', { legs: ['dense'] }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(engine.search('연금', { limit: 5 }), { code: 'UNKNOWN_OPTION' });
+  await assert.rejects(engine.search(42), { code: 'INVALID_ARGUMENT' });
+  assert.deepEqual(await engine.search(''), []);
+  assert.deepEqual(await engine.search(' \n\t '), []);
+  // a failing embedder leaves no half-added documents behind
+  const broken = { dim: 8, modelId: 'broken', embed: async (texts) => new Float32Array(texts.length * 8).fill(NaN) };
+  const fragile = await Engine.create({ analyzer: 'ngram', dense: { embedder: broken } });
+  await assert.rejects(fragile.add(DOCS), { code: 'INVALID_ARGUMENT' });
+  assert.equal(fragile.size, 0);
+  assert.deepEqual(await fragile.search('연금', { legs: ['bm25'] }), []);
+});

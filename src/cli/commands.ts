@@ -1,7 +1,11 @@
 /** The CLI commands: each parses its arguments, calls the library and prints. */
 import { createAnalyzer, listAnalyzers } from '../analyze/index.js';
-import { indexCorpus } from '../engine/corpus.js';
-import { evaluateRetriever, RETRIEVERS, type RetrieverName } from '../engine/evaluate.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { Engine, type LegName } from '../engine/engine.js';
+import { buildEngine, evaluateRetriever, RETRIEVERS, type RetrieverName } from '../engine/evaluate.js';
+import { readManifest } from '../engine/manifest.js';
+import { loadBeir, resolveCorpusPath } from '../eval/beir.js';
+import { tuneEngine, type TunedConfig } from '../tune/index.js';
 import { writeTrecRun } from '../eval/trec.js';
 import { Bm25Index } from '../legs/bm25/index.js';
 import { intOption, numberOption, parse, UsageError } from './args.js';
@@ -13,11 +17,13 @@ export interface Io {
 }
 
 export const USAGE = {
-  index: 'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--title-weight W] [--k1 1.2] [--b 0.75]',
-  search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--json]',
-  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25 [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]',
+  index: 'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id>] [--title-weight W] [--k1 1.2] [--b 0.75]',
+  search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
+  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id>] [--reranker <dir|id>] [--config tuned.json] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]',
+  tune: 'usage: tamsaek tune <beir-dir> --model <dir|id> | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--reranker <dir|id>] [--out config.json] [--json]',
   analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--json]',
   analyzers: 'usage: tamsaek analyzers',
+  serve: 'usage: tamsaek serve <index-dir> [--host 127.0.0.1] [--port 8780] [--read-only] [--max-body 1mb] [--timeout-ms 30000] [--save-delay-ms 0]',
 } as const;
 
 const indexingOptions = {
@@ -29,45 +35,79 @@ const indexingOptions = {
 } as const;
 
 export async function indexCommand(argv: string[], io: Io): Promise<void> {
-  const args = parse(argv, { ...indexingOptions, out: { type: 'string', short: 'o' } }, USAGE.index);
+  const args = parse(argv, { ...indexingOptions, out: { type: 'string', short: 'o' }, model: { type: 'string' } }, USAGE.index);
   const out = args.text('out');
   if (args.positionals.length !== 1 || !out) throw new UsageError(USAGE.index);
   const progress = createProgress(!args.flag('quiet'));
   const started = performance.now();
-  const index = await indexCorpus(args.positionals[0], {
-    analyzer: args.text('analyzer'),
-    titleWeight: numberOption(args.text('title-weight'), 'title-weight'),
-    k1: numberOption(args.text('k1'), 'k1'),
-    b: numberOption(args.text('b'), 'b'),
-    onProgress: (done, total) => progress.update('index', done, total),
-  });
+  const model = args.text('model');
+  const engine = await buildEngine(
+    await resolveCorpusPath(args.positionals[0]),
+    {
+      analyzer: args.text('analyzer'),
+      bm25: { titleWeight: numberOption(args.text('title-weight'), 'title-weight'), k1: numberOption(args.text('k1'), 'k1'), b: numberOption(args.text('b'), 'b') },
+      dense: model ? { embedder: model } : undefined,
+    },
+    (done, total) => progress.update('index', done, total),
+  );
   progress.stop();
-  await index.save(out);
-  const stats = index.stats();
-  io.err(`indexed ${stats.documents} documents (${stats.terms} terms, analyzer ${index.analyzer.name}) in ${((performance.now() - started) / 1000).toFixed(1)} s → ${out}`);
+  await engine.save(out);
+  await engine.close();
+  io.err(`indexed ${engine.size} documents (legs ${engine.legs.join('+')}, analyzer ${engine.analyzer.name}) in ${((performance.now() - started) / 1000).toFixed(1)} s → ${out}`);
 }
 
 export async function searchCommand(argv: string[], io: Io): Promise<void> {
-  const args = parse(argv, { k: { type: 'string' }, json: { type: 'boolean' } }, USAGE.search);
+  const args = parse(argv, { k: { type: 'string' }, json: { type: 'boolean' }, legs: { type: 'string' } }, USAGE.search);
   if (args.positionals.length !== 2) throw new UsageError(USAGE.search);
   const k = intOption(args.text('k'), 'k', 1, 10_000) ?? 10;
-  const index = await Bm25Index.open(args.positionals[0]);
-  const hits = index.search(args.positionals[1], { k });
+  const legs = args.text('legs')?.split(',') as LegName[] | undefined;
+  const engine = await Engine.open(args.positionals[0], { readOnly: true });
+  const hits = await engine.search(args.positionals[1], { k, legs, highlight: true });
   if (args.flag('json')) {
-    io.out(JSON.stringify(hits.map((h) => ({ ...h, title: index.metadata(h.id)?.title }))));
+    io.out(JSON.stringify(hits));
     return;
   }
   if (hits.length === 0) io.err('no results');
   hits.forEach((h, i) => {
-    const title = index.metadata(h.id)?.title;
-    io.out(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.id}${typeof title === 'string' ? `  ${title}` : ''}`);
+    io.out(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.id}${h.title ? `  ${h.title}` : ''}`);
+    if (h.snippet) io.out(`      ${h.snippet.text.replace(/\s+/g, ' ')}`);
   });
+}
+
+/** An index directory holds an engine (manifest.json) or a bare BM25 index (bm25.tsk). */
+async function openAnyIndex(dir: string): Promise<Engine | Bm25Index> {
+  return (await readManifest(dir)) ? Engine.open(dir, { readOnly: true }) : Bm25Index.open(dir);
+}
+
+async function readTunedConfig(path: string | undefined): Promise<TunedConfig | undefined> {
+  if (path === undefined) return undefined;
+  let parsed: { config?: TunedConfig } & Partial<TunedConfig>;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8')) as typeof parsed;
+  } catch (error) {
+    throw new UsageError(`--config ${path}: ${(error as Error).message}`);
+  }
+  const config = parsed.config ?? parsed;
+  if (!config || typeof config !== 'object' || !config.fusion) throw new UsageError(`--config ${path}: expected {"fusion": …, "depth": …, "rerankTopN": …} (the output of tamsaek tune)`);
+  return config as TunedConfig;
 }
 
 export async function evalCommand(argv: string[], io: Io): Promise<void> {
   const args = parse(
     argv,
-    { ...indexingOptions, retriever: { type: 'string' }, split: { type: 'string' }, k: { type: 'string' }, json: { type: 'boolean' }, 'run-out': { type: 'string' }, index: { type: 'string' } },
+    {
+      ...indexingOptions,
+      retriever: { type: 'string' },
+      split: { type: 'string' },
+      k: { type: 'string' },
+      json: { type: 'boolean' },
+      'run-out': { type: 'string' },
+      index: { type: 'string' },
+      model: { type: 'string' },
+      reranker: { type: 'string' },
+      'rerank-top-n': { type: 'string' },
+      config: { type: 'string' },
+    },
     USAGE.eval,
   );
   if (args.positionals.length !== 1) throw new UsageError(USAGE.eval);
@@ -87,7 +127,11 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     titleWeight: numberOption(args.text('title-weight'), 'title-weight'),
     k1: numberOption(args.text('k1'), 'k1'),
     b: numberOption(args.text('b'), 'b'),
-    index: indexDir ? await Bm25Index.open(indexDir) : undefined,
+    model: args.text('model'),
+    reranker: args.text('reranker'),
+    rerankTopN: intOption(args.text('rerank-top-n'), 'rerank-top-n', 1, 1000),
+    config: await readTunedConfig(args.text('config')),
+    index: indexDir ? await openAnyIndex(indexDir) : undefined,
     onProgress: (stage, done, total) => progress.update(stage, done, total),
   });
   progress.stop();
@@ -115,4 +159,107 @@ export async function analyzersCommand(argv: string[], io: Io): Promise<void> {
   const args = parse(argv, {}, USAGE.analyzers);
   if (args.positionals.length !== 0) throw new UsageError(USAGE.analyzers);
   for (const a of listAnalyzers()) io.out(`${a.name.padEnd(16)} ${a.description}`);
+}
+
+export async function serveCommand(argv: string[], io: Io): Promise<void> {
+  const args = parse(
+    argv,
+    { host: { type: 'string' }, port: { type: 'string' }, 'read-only': { type: 'boolean' }, 'max-body': { type: 'string' }, 'timeout-ms': { type: 'string' }, 'save-delay-ms': { type: 'string' } },
+    USAGE.serve,
+  );
+  if (args.positionals.length !== 1) throw new UsageError(USAGE.serve);
+  const { runServe, parseByteSize } = await import('../serve/run.js');
+  let maxBodyBytes: number | undefined;
+  try {
+    maxBodyBytes = args.text('max-body') === undefined ? undefined : parseByteSize(args.text('max-body')!);
+  } catch (error) {
+    throw new UsageError(`--max-body: ${(error as Error).message}`);
+  }
+  const saveDelayMs = intOption(args.text('save-delay-ms'), 'save-delay-ms', 0, 3_600_000) ?? 0;
+  await runServe({
+    dir: args.positionals[0],
+    host: args.text('host'),
+    port: intOption(args.text('port'), 'port', 0, 65535),
+    readOnly: args.flag('read-only'),
+    maxBodyBytes,
+    timeoutMs: intOption(args.text('timeout-ms'), 'timeout-ms', 1, 3_600_000),
+    persist: saveDelayMs > 0 ? 'async' : 'sync',
+    saveDelayMs,
+    log: io.err,
+  });
+}
+
+export async function tuneCommand(argv: string[], io: Io): Promise<void> {
+  const args = parse(
+    argv,
+    {
+      ...indexingOptions,
+      metric: { type: 'string' },
+      'budget-ms': { type: 'string' },
+      'max-evals': { type: 'string' },
+      seed: { type: 'string' },
+      folds: { type: 'string' },
+      index: { type: 'string' },
+      model: { type: 'string' },
+      reranker: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      json: { type: 'boolean' },
+    },
+    USAGE.tune,
+  );
+  if (args.positionals.length !== 1) throw new UsageError(USAGE.tune);
+  const indexDir = args.text('index');
+  const model = args.text('model');
+  if (!indexDir && !model) throw new UsageError(`tune needs something to fuse: --model <dir|id> (builds BM25 + dense) or --index <engine-dir>\n${USAGE.tune}`);
+  const progress = createProgress(!args.flag('quiet'));
+  const train = await loadBeir(args.positionals[0], { split: 'train' }).catch(() => undefined);
+  const test = await loadBeir(args.positionals[0], { split: 'test' });
+  const reranker = args.text('reranker');
+  const engine = indexDir
+    ? await Engine.open(indexDir)
+    : await buildEngine(
+        test.corpusPath,
+        {
+          analyzer: args.text('analyzer'),
+          bm25: { titleWeight: numberOption(args.text('title-weight'), 'title-weight'), k1: numberOption(args.text('k1'), 'k1'), b: numberOption(args.text('b'), 'b') },
+          dense: { embedder: model! },
+          rerank: reranker ? { reranker, topN: 20 } : undefined,
+        },
+        (done, total) => progress.update('index', done, total),
+      );
+  try {
+    const qrels = new Map([...(train?.qrels ?? []), ...test.qrels]);
+    const report = await tuneEngine(
+      engine,
+      { train: train?.queries ?? [], test: test.queries, qrels },
+      {
+        metric: args.text('metric'),
+        budgetMs: intOption(args.text('budget-ms'), 'budget-ms', 1, 86_400_000),
+        maxEvaluations: intOption(args.text('max-evals'), 'max-evals', 1, 1_000_000),
+        seed: intOption(args.text('seed'), 'seed', 0, 2 ** 31 - 1),
+        folds: intOption(args.text('folds'), 'folds', 2, 100),
+        onProgress: (stage, done, total) => progress.update(stage, done, total),
+      },
+    );
+    progress.stop();
+    const out = args.text('out');
+    if (out) await writeFile(out, JSON.stringify({ dataset: test.name, metric: report.metric, mode: report.mode, config: report.tuned.config }, null, 2) + '\n');
+    if (indexDir) {
+      engine.applyTuned(report.tuned.config);
+      await engine.save();
+    }
+    if (args.flag('json')) {
+      io.out(JSON.stringify({ dataset: test.name, ...report }));
+      return;
+    }
+    const fmt = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(4));
+    io.out(`${test.name} · ${report.metric} · ${report.mode} (${report.queries.train} train / ${report.queries.test} test queries) · ${report.evaluations} configurations${report.stoppedByBudget ? ' (stopped by budget)' : ''}`);
+    io.out(`| configuration | train | test${report.mode === 'cross-fitted' ? ' (cross-fitted)' : ''} |\n|---|---|---|`);
+    io.out(`| default ${JSON.stringify(report.default.config)} | ${fmt(report.default.train)} | ${fmt(report.default.test)} |`);
+    io.out(`| tuned ${JSON.stringify(report.tuned.config)} | ${fmt(report.tuned.train)} | ${fmt(report.tuned.test)} |`);
+    if (out) io.err(`configuration written to ${out}`);
+    if (indexDir) io.err(`configuration stored in ${indexDir}/manifest.json (search uses it by default)`);
+  } finally {
+    await engine.close();
+  }
 }

@@ -3,14 +3,16 @@
 import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
 import { UsageError } from './args.js';
-import { analyzeCommand, analyzersCommand, evalCommand, indexCommand, searchCommand, USAGE, type Io } from './commands.js';
+import { analyzeCommand, analyzersCommand, evalCommand, indexCommand, searchCommand, serveCommand, tuneCommand, USAGE, type Io } from './commands.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   index: indexCommand,
   search: searchCommand,
   eval: evalCommand,
+  tune: tuneCommand,
   analyze: analyzeCommand,
   analyzers: analyzersCommand,
+  serve: serveCommand,
 };
 
 const HELP = `tamsaek — Korean hybrid retrieval

@@ -106,6 +106,14 @@ export interface EngineHit {
   snippet?: Snippet;
 }
 
+export interface RankedCandidate {
+  id: string;
+  unit: string;
+  score: number;
+  fusedScore: number;
+  legs: EngineHit['legs'];
+}
+
 export interface OpenOptions {
   /** Open without the write lock: searches only (several readers may share a directory). */
   readOnly?: boolean;
@@ -320,6 +328,10 @@ export class Engine {
     return this.docs.size;
   }
 
+  get analyzer(): Analyzer {
+    return this.bm25.analyzer;
+  }
+
   get legs(): LegName[] {
     return this.embedder ? ['bm25', 'dense'] : ['bm25'];
   }
@@ -389,49 +401,13 @@ export class Engine {
     for (const leg of legs) if (!this.legs.includes(leg)) throw invalidArgument(`search: leg "${leg}" is not configured (available: ${this.legs.join(', ')})`);
     if (query.trim() === '' || this.docs.size === 0) return [];
 
-    const accept = compileFilter(options.filter);
-    const unitDoc = (unit: string) => this.unitDocument(unit);
-    const ranked: FusionLeg[] = [];
-    if (legs.includes('bm25')) {
-      const hits = this.bm25.search(query, {
-        k: depth,
-        filter: accept && ((meta, unit) => accept(meta, unitDoc(unit))),
-      });
-      ranked.push({ name: 'bm25', hits });
-    }
-    if (legs.includes('dense') && this.embedder && this.dense && this.dense.size > 0) {
-      const vector = await raceStop(this.embedder.embed([query], { kind: 'query' }), signal, deadline);
-      throwIfStopped(signal, deadline);
-      const filter = accept && ((unit: string | number) => {
-        const id = unitDoc(String(unit));
-        return accept(this.docs.get(id)?.meta, id);
-      });
-      const hits = await raceStop(this.dense.search(vector, depth, filter ? { filter } : undefined), signal, deadline);
-      ranked.push({ name: 'dense', hits: hits.map((h) => ({ id: String(h.id), score: h.score })) });
-    }
+    const ranked = await this.retrieve(query, { depth, legs, filter: options.filter, signal, deadline });
     throwIfStopped(signal, deadline);
+    let config = options.fusion ? validateFusionConfig(options.fusion) : this.config.fusion;
+    if (options.weights) config = validateFusionConfig({ ...config, weights: { ...(config.weights ?? {}), ...options.weights } });
+    let candidates = this.fuseToDocuments(ranked, config, depth);
 
-    // fuse units, then keep each document's best unit
-    let fused: { unit: string; score: number; legs: Record<string, { score: number; rank: number }> }[];
-    if (ranked.length === 1) {
-      fused = ranked[0].hits.map((h, i) => ({ unit: h.id, score: h.score, legs: { [ranked[0].name]: { score: h.score, rank: i + 1 } } }));
-    } else {
-      let config = options.fusion ? validateFusionConfig(options.fusion) : this.config.fusion;
-      if (options.weights) config = validateFusionConfig({ ...config, weights: { ...(config.weights ?? {}), ...options.weights } });
-      fused = fuse(ranked, restrictToLegs(config, ranked.map((l) => l.name)), depth * ranked.length).map((h) => ({ unit: h.id, score: h.score, legs: h.legs }));
-    }
-    const seen = new Set<string>();
-    let candidates: { id: string; unit: string; score: number; fusedScore: number; legs: EngineHit['legs'] }[] = [];
-    for (const h of fused) {
-      const id = unitDoc(h.unit);
-      if (seen.has(id) || !this.docs.has(id)) continue;
-      seen.add(id);
-      const legsOut: EngineHit['legs'] = {};
-      for (const [name, e] of Object.entries(h.legs)) legsOut[name as LegName] = { score: e.score, rank: e.rank };
-      candidates.push({ id, unit: h.unit, score: h.score, fusedScore: h.score, legs: legsOut });
-    }
-
-    const rerankN = options.rerank === false ? 0 : typeof options.rerank === 'number' ? options.rerank : this.config.rerank?.topN ?? 0;
+    const rerankN = options.rerank === false ? 0 : typeof options.rerank === 'number' ? options.rerank : this.rerankTopN;
     if (this.reranker && rerankN > 0 && candidates.length > 0) {
       const head = candidates.slice(0, rerankN);
       const texts = head.map((c) => this.unitText(c.unit));
@@ -470,6 +446,93 @@ export class Engine {
       }
       return hit;
     });
+  }
+
+  /**
+   * Each leg's ranked units (documents or passages) for a query: the input of fusion. Public for
+   * tuning, which fuses the same leg results under many configurations.
+   */
+  async retrieve(
+    query: string,
+    options: { depth: number; legs?: LegName[]; filter?: MetadataFilter; signal?: AbortSignal; deadline?: number },
+  ): Promise<FusionLeg[]> {
+    const { depth, signal, deadline = Infinity } = options;
+    const legs = options.legs ?? this.legs;
+    const accept = compileFilter(options.filter);
+    const unitDoc = (unit: string) => this.unitDocument(unit);
+    const ranked: FusionLeg[] = [];
+    if (legs.includes('bm25')) {
+      const hits = this.bm25.search(query, {
+        k: depth,
+        filter: accept && ((meta, unit) => accept(meta, unitDoc(unit))),
+      });
+      ranked.push({ name: 'bm25', hits });
+    }
+    if (legs.includes('dense') && this.embedder && this.dense && this.dense.size > 0) {
+      const vector = await raceStop(this.embedder.embed([query], { kind: 'query' }), signal, deadline);
+      throwIfStopped(signal, deadline);
+      const filter = accept && ((unit: string | number) => {
+        const id = unitDoc(String(unit));
+        return accept(this.docs.get(id)?.meta, id);
+      });
+      const hits = await raceStop(this.dense.search(vector, depth, filter ? { filter } : undefined), signal, deadline);
+      ranked.push({ name: 'dense', hits: hits.map((h) => ({ id: String(h.id), score: h.score })) });
+    }
+    return ranked;
+  }
+
+  /** Fuses leg results and keeps each document's best unit, best first. */
+  fuseToDocuments(ranked: readonly FusionLeg[], config: FusionConfig, depth: number): RankedCandidate[] {
+    let fused: { unit: string; score: number; legs: Record<string, { score: number; rank: number }> }[];
+    const nonEmpty = ranked.filter((l) => l.hits.length > 0);
+    if (ranked.length === 1 || nonEmpty.length === 0) {
+      const only = ranked[0];
+      fused = only ? only.hits.map((h, i) => ({ unit: h.id, score: h.score, legs: { [only.name]: { score: h.score, rank: i + 1 } } })) : [];
+    } else {
+      fused = fuse(ranked, restrictToLegs(config, ranked.map((l) => l.name)), depth * ranked.length).map((h) => ({ unit: h.id, score: h.score, legs: h.legs }));
+    }
+    const seen = new Set<string>();
+    const candidates: RankedCandidate[] = [];
+    for (const h of fused) {
+      const id = this.unitDocument(h.unit);
+      if (seen.has(id) || !this.docs.has(id)) continue;
+      seen.add(id);
+      const legsOut: EngineHit['legs'] = {};
+      for (const [name, e] of Object.entries(h.legs)) legsOut[name as LegName] = { score: e.score, rank: e.rank };
+      candidates.push({ id, unit: h.unit, score: h.score, fusedScore: h.score, legs: legsOut });
+    }
+    return candidates;
+  }
+
+  /** The text a reranker sees for a unit (title + text, or the passage). */
+  unitText(unit: string): string {
+    const doc = this.docs.get(this.unitDocument(unit))!;
+    const span = this.unitSpan(unit);
+    const text = span ? doc.text.slice(span.start, span.end) : doc.text;
+    return doc.title && !span ? `${doc.title} ${text}` : text;
+  }
+
+  get rerankTopN(): number {
+    return this.reranker ? this.config.rerank?.topN ?? 0 : 0;
+  }
+
+  /** Reranker scores for (query, units); undefined without a reranker. */
+  async rerankScores(query: string, units: readonly string[], signal?: AbortSignal): Promise<Float32Array | undefined> {
+    if (!this.reranker) return undefined;
+    return this.reranker.score(query, units.map((u) => this.unitText(u)), { signal });
+  }
+
+  /** Stores a tuned configuration (fusion, depth, rerank topN) to be used by default and saved. */
+  applyTuned(tuned: { fusion: FusionConfig; depth?: number; rerankTopN?: number }): void {
+    this.config.fusion = validateFusionConfig(tuned.fusion);
+    if (tuned.depth !== undefined) {
+      if (!Number.isInteger(tuned.depth) || tuned.depth < 1 || tuned.depth > MAX_SEARCH_K) throw invalidArgument('depth must be a positive integer');
+      this.config.depth = tuned.depth;
+    }
+    if (tuned.rerankTopN !== undefined && this.config.rerank) {
+      if (!Number.isInteger(tuned.rerankTopN) || tuned.rerankTopN < 0) throw invalidArgument('rerankTopN must be an integer >= 0');
+      this.config.rerank.topN = tuned.rerankTopN;
+    }
   }
 
   /** Writes the index to `dir` (default: where it was opened) as a new generation, atomically. */
@@ -646,12 +709,6 @@ export class Engine {
     return this.docs.get(unit.slice(0, cut))?.passages?.[Number(unit.slice(cut + 1))];
   }
 
-  private unitText(unit: string): string {
-    const doc = this.docs.get(this.unitDocument(unit))!;
-    const span = this.unitSpan(unit);
-    const text = span ? doc.text.slice(span.start, span.end) : doc.text;
-    return doc.title && !span ? `${doc.title} ${text}` : text;
-  }
 }
 
 /** Fusion rejects per-leg keys naming legs that are not in the call: drop those. */

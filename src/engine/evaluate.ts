@@ -2,28 +2,42 @@
  * Evaluation of a retriever on one split of a BEIR dataset: builds the index from the corpus,
  * runs the split's queries one at a time, and scores them with BEIR / pytrec_eval metrics.
  * The result object is the `tamsaek eval --json` contract.
+ *
+ * `bm25` runs the BM25 leg alone (no engine overhead); `dense` and `hybrid` build an Engine with
+ * the given embedding model and search it with the dense leg only, or with every leg fused.
  */
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
-import { loadBeir } from '../eval/beir.js';
+import { loadBeir, readCorpus, type BeirDataset } from '../eval/beir.js';
+import { readLines } from '../eval/lines.js';
 import { evaluate, latencySummary, type Run } from '../eval/metrics.js';
 import { runQueries } from '../eval/runner.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
+import type { TunedConfig } from '../tune/index.js';
 import { indexCorpus, type IndexCorpusOptions } from './corpus.js';
+import { Engine, type EngineOptions, type Reranker, type TextEmbedder } from './engine.js';
 
-export const RETRIEVERS = ['bm25'] as const;
+export const RETRIEVERS = ['bm25', 'dense', 'hybrid'] as const;
 export type RetrieverName = (typeof RETRIEVERS)[number];
 
 /** Metrics always reported (at their fixed cut-offs) and, for an extra --k N, at N. */
 const FIXED_METRICS = ['ndcg@10', 'recall@1', 'recall@10', 'mrr@10', 'map@10', 'f1@1', 'precision@1'];
 const PER_K_METRICS = ['ndcg', 'recall', 'mrr', 'map', 'f1', 'precision'] as const;
+const INGEST_BATCH = 256;
 
 export interface EvaluateRetrieverOptions extends Omit<IndexCorpusOptions, 'onProgress'> {
   retriever?: RetrieverName;
   split?: string;
   /** An extra cut-off: adds ndcg@k, recall@k, … for this k. */
   k?: number;
-  /** Reuse a built index instead of indexing the corpus. */
-  index?: Bm25Index;
+  /** Reuse a built BM25 index (bm25) or engine (dense, hybrid) instead of indexing the corpus. */
+  index?: Bm25Index | Engine;
+  /** Embedding model (directory, Hub id or instance) for dense and hybrid. */
+  model?: string | TextEmbedder;
+  /** Cross-encoder for hybrid (directory, Hub id or instance) and how many candidates it reranks. */
+  reranker?: string | Reranker;
+  rerankTopN?: number;
+  /** A tuned query-time configuration (fusion, depth, rerank top-N). */
+  config?: TunedConfig;
   onProgress?: (stage: 'index' | 'search', done: number, total: number) => void;
 }
 
@@ -42,31 +56,84 @@ export interface EvaluationReport {
   run: Run;
 }
 
+/** Builds an Engine over a BEIR corpus (or a corpus .jsonl file). */
+export async function buildEngine(corpusPath: string, options: EngineOptions, onProgress?: (done: number, total: number) => void): Promise<Engine> {
+  const engine = await Engine.create(options);
+  let total = 0;
+  if (onProgress) for await (const line of readLines(corpusPath)) if (line.text.trim() !== '') total++;
+  let batch: { id: string; text: string; title?: string }[] = [];
+  let done = 0;
+  const flush = async () => {
+    await engine.add(batch);
+    done += batch.length;
+    batch = [];
+    onProgress?.(done, total);
+  };
+  for await (const doc of readCorpus(corpusPath)) {
+    batch.push(doc.title ? { id: doc.id, text: doc.text, title: doc.title } : { id: doc.id, text: doc.text });
+    if (batch.length >= INGEST_BATCH) await flush();
+  }
+  await flush();
+  return engine;
+}
+
 export async function evaluateRetriever(path: string, options: EvaluateRetrieverOptions = {}): Promise<EvaluationReport> {
-  checkOptions('evaluateRetriever', options, ['retriever', 'split', 'k', 'index', 'onProgress', 'analyzer', 'k1', 'b', 'titleWeight']);
+  checkOptions('evaluateRetriever', options, ['retriever', 'split', 'k', 'index', 'onProgress', 'analyzer', 'k1', 'b', 'titleWeight', 'model', 'reranker', 'rerankTopN', 'config']);
   const { retriever = 'bm25', split = 'test', k, onProgress } = options;
   if (!RETRIEVERS.includes(retriever)) {
     throw new TamsaekError('INVALID_ARGUMENT', `unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
   }
   if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= 1000)) throw invalidArgument(`k must be an integer in 1..1000, got ${k}`);
   const dataset = await loadBeir(path, { split });
-  const index =
-    options.index ??
-    (await indexCorpus(dataset.corpusPath, {
-      analyzer: options.analyzer,
-      k1: options.k1,
-      b: options.b,
-      titleWeight: options.titleWeight,
-      onProgress: onProgress && ((done, total) => onProgress('index', done, total)),
-    }));
   const depth = Math.max(10, k ?? 10);
   const total = dataset.queries.length;
   let done = 0;
-  const { results, latenciesMs } = await runQueries(dataset.queries, (text) => {
-    const hits = index.search(text, { k: depth });
+  const tick = () => {
     if (onProgress && ++done % 64 === 0) onProgress('search', done, total);
-    return hits;
-  });
+  };
+
+  let analyzer: string;
+  let search: (text: string) => Promise<{ id: string; score: number }[]> | { id: string; score: number }[];
+  if (retriever === 'bm25') {
+    if (options.model !== undefined || options.reranker !== undefined || options.config !== undefined) {
+      throw invalidArgument('--model, --reranker and --config apply to the dense and hybrid retrievers');
+    }
+    if (options.index instanceof Engine) {
+      const engine = options.index;
+      analyzer = engine.analyzer.name;
+      search = (text) => {
+        tick();
+        return engine.search(text, { k: depth, legs: ['bm25'], rerank: false });
+      };
+    } else {
+    const index =
+      options.index ??
+      (await indexCorpus(dataset.corpusPath, {
+        analyzer: options.analyzer,
+        k1: options.k1,
+        b: options.b,
+        titleWeight: options.titleWeight,
+        onProgress: onProgress && ((d, t) => onProgress('index', d, t)),
+      }));
+    analyzer = index.analyzer.name;
+    search = (text) => {
+      tick();
+      return index.search(text, { k: depth });
+    };
+    }
+  } else {
+    const engine = await engineFor(dataset, options);
+    if (!engine.legs.includes('dense')) throw invalidArgument(`--retriever ${retriever} needs a dense model (--model <dir|id>)`);
+    if (options.config) engine.applyTuned(options.config);
+    analyzer = engine.analyzer.name;
+    const legs = retriever === 'dense' ? (['dense'] as const) : undefined;
+    search = async (text) => {
+      tick();
+      return engine.search(text, { k: depth, legs: legs && [...legs], rerank: retriever === 'hybrid' ? undefined : false });
+    };
+  }
+
+  const { results, latenciesMs } = await runQueries(dataset.queries, (text) => search(text));
   onProgress?.('search', total, total);
   const ks = [...new Set([1, 10, ...(k === undefined ? [] : [k])])].sort((a, b) => a - b);
   const scored = evaluate(results, dataset.qrels, { ks });
@@ -79,11 +146,24 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
     path,
     split: dataset.split,
     retriever,
-    analyzer: index.analyzer.name,
+    analyzer,
     queries: total,
     metrics,
     latency_ms: { p50: latency.p50, p95: latency.p95 },
     perQuery: scored.perQuery,
     run: results,
   };
+}
+
+async function engineFor(dataset: BeirDataset, options: EvaluateRetrieverOptions): Promise<Engine> {
+  if (options.index instanceof Engine) return options.index;
+  if (options.index) throw invalidArgument('a BM25 index evaluates with --retriever bm25');
+  if (options.model === undefined) throw invalidArgument('dense and hybrid retrieval need an embedding model: --model <dir|id>');
+  const engineOptions: EngineOptions = {
+    analyzer: options.analyzer,
+    bm25: { k1: options.k1, b: options.b, titleWeight: options.titleWeight },
+    dense: { embedder: options.model },
+  };
+  if (options.reranker !== undefined) engineOptions.rerank = { reranker: options.reranker, topN: options.rerankTopN ?? 20 };
+  return buildEngine(dataset.corpusPath, engineOptions, options.onProgress && ((d, t) => options.onProgress!('index', d, t)));
 }

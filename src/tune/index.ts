@@ -1,0 +1,303 @@
+/**
+ * Joint tuning of the query-time configuration — fusion method, RRF k, per-leg weights, normalizer,
+ * per-leg depth and rerank top-N — on labelled queries.
+ *
+ * Every leg is queried once per query at the largest depth; each candidate configuration then only
+ * re-fuses those cached lists (and reuses cached reranker scores), so thousands of configurations
+ * cost seconds. Search: a grid over the method/normalizer/weight lattice, then coordinate ascent
+ * from the best grid points with shrinking steps. Deterministic for a seed and an evaluation budget
+ * (a wall-clock budget can stop it earlier; the report says so).
+ *
+ * Honesty: configurations are chosen on training queries only. With a train split the report gives
+ * train and test scores of the default and the tuned configuration. Without one, the test queries
+ * are cross-fitted: split into k folds, each fold scored with the configuration tuned on the others,
+ * so every reported test score comes from a configuration that never saw that query.
+ */
+import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import type { Qrels, BeirQuery } from '../eval/beir.js';
+import { evaluate, type Run } from '../eval/metrics.js';
+import type { FusionConfig, FusionLeg, Normalizer } from '../fuse/types.js';
+import { NORMALIZERS } from '../fuse/types.js';
+import type { Engine, RankedCandidate } from '../engine/engine.js';
+import { mulberry32, shuffleInPlace } from '../util/random.js';
+
+export interface TunedConfig {
+  fusion: FusionConfig;
+  depth: number;
+  rerankTopN: number;
+}
+
+export interface TuneOptions {
+  /** Metric key as reported by evaluate(), e.g. "ndcg@10" (default), "recall@10", "mrr@10". */
+  metric?: string;
+  seed?: number;
+  /** Stop after this many configuration evaluations (default 400). */
+  maxEvaluations?: number;
+  /** Stop after this much wall time. */
+  budgetMs?: number;
+  /** Folds for cross-fitting when there are no training queries (default 5). */
+  folds?: number;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+export interface TuneReport {
+  metric: string;
+  mode: 'train/test' | 'cross-fitted';
+  queries: { train: number; test: number };
+  default: { config: TunedConfig; train?: number; test: number };
+  tuned: { config: TunedConfig; train?: number; test: number };
+  /** Significance of tuned vs default on the test queries (paired randomization), when computed by the caller. */
+  evaluations: number;
+  stoppedByBudget: boolean;
+  elapsedMs: number;
+}
+
+const DEPTHS = [10, 20, 50, 100];
+const RERANK_TOPN = [0, 5, 10, 20, 50];
+/** Theoretical minima for tmm: BM25 scores are ≥ 0, cosine similarities ≥ −1. */
+const THEORETICAL_MIN: Record<string, number> = { bm25: 0, dense: -1 };
+
+interface QueryCache {
+  id: string;
+  text: string;
+  legs: FusionLeg[];
+  rerank: Map<string, number>;
+}
+
+class Evaluator {
+  evaluations = 0;
+  readonly started = performance.now();
+  constructor(
+    private readonly engine: Engine,
+    private readonly cache: QueryCache[],
+    private readonly qrels: Qrels,
+    private readonly metric: string,
+    private readonly ks: number[],
+  ) {}
+
+  /** Mean metric of `config` over the queries at `indices`. */
+  async score(config: TunedConfig, indices: readonly number[]): Promise<{ mean: number; perQuery: Map<string, number> }> {
+    this.evaluations++;
+    const run: Run = new Map();
+    const qrels: Qrels = new Map();
+    for (const i of indices) {
+      const q = this.cache[i];
+      const legs = q.legs.map((l) => ({ name: l.name, hits: l.hits.slice(0, config.depth) }));
+      let ranked: RankedCandidate[] = this.engine.fuseToDocuments(legs, config.fusion, config.depth);
+      if (config.rerankTopN > 0) {
+        const head = ranked.slice(0, config.rerankTopN);
+        const missing = head.filter((c) => !q.rerank.has(c.unit)).map((c) => c.unit);
+        if (missing.length > 0) {
+          const scores = await this.engine.rerankScores(q.text, missing);
+          missing.forEach((u, j) => q.rerank.set(u, scores![j]));
+        }
+        const order = head.map((c, j) => j).sort((a, b) => q.rerank.get(head[b].unit)! - q.rerank.get(head[a].unit)! || a - b);
+        ranked = [...order.map((j) => ({ ...head[j], score: q.rerank.get(head[j].unit)! })), ...ranked.slice(config.rerankTopN).map((c) => ({ ...c, score: -Infinity }))];
+      }
+      run.set(q.id, ranked.map((c, rank) => ({ id: c.id, score: -rank })));
+      qrels.set(q.id, this.qrels.get(q.id)!);
+    }
+    const result = evaluate(run, qrels, { ks: this.ks, order: 'given' });
+    const perQuery = new Map<string, number>();
+    for (const [id, row] of result.perQuery) perQuery.set(id, row[this.metric]);
+    return { mean: result.mean[this.metric], perQuery };
+  }
+}
+
+function key(c: TunedConfig): string {
+  return JSON.stringify(c);
+}
+
+function gridCandidates(legNames: string[], maxDepth: number, rerank: boolean): TunedConfig[] {
+  const out: TunedConfig[] = [];
+  const depths = DEPTHS.filter((d) => d <= maxDepth);
+  const depth = depths[depths.length - 1] ?? maxDepth;
+  const topNs = rerank ? RERANK_TOPN : [0];
+  const [a, b] = legNames;
+  if (b === undefined) {
+    // one leg: only depth and rerank top-N matter
+    for (const topN of topNs) for (const d of depths) out.push({ fusion: { method: 'rrf', k: 60 }, depth: d, rerankTopN: topN });
+    return out;
+  }
+  for (const topN of topNs) {
+    for (const w of [0.2, 0.35, 0.5, 0.65, 0.8]) {
+      const weights = { [a]: w, [b]: 1 - w };
+      for (const k of [5, 20, 60]) out.push({ fusion: { method: 'rrf', k, weights }, depth, rerankTopN: topN });
+      for (const normalizer of NORMALIZERS) {
+        out.push({ fusion: { method: 'cc', normalizer, weights, ...(normalizer === 'tmm' ? { theoreticalMin: pickMin(legNames) } : {}) }, depth, rerankTopN: topN });
+      }
+    }
+  }
+  return out;
+}
+
+function pickMin(legNames: string[]): Record<string, number> {
+  return Object.fromEntries(legNames.map((n) => [n, THEORETICAL_MIN[n] ?? 0]));
+}
+
+/** Neighbours of a configuration along each coordinate, at step scale `s` (1 = coarse). */
+function neighbours(c: TunedConfig, legNames: string[], maxDepth: number, rerank: boolean, s: number): TunedConfig[] {
+  const out: TunedConfig[] = [];
+  const [a, b] = legNames;
+  const w = c.fusion.weights?.[a] ?? 0.5;
+  if (b === undefined) {
+    for (const d of DEPTHS) if (d <= maxDepth && d !== c.depth) out.push({ ...c, depth: d });
+    if (rerank) for (const n of RERANK_TOPN) if (n !== c.rerankTopN) out.push({ ...c, rerankTopN: n });
+    return out;
+  }
+  for (const dw of [-0.1 * s, 0.1 * s]) {
+    const nw = Math.round(Math.min(1, Math.max(0, w + dw)) * 1000) / 1000;
+    if (nw !== w) out.push({ ...c, fusion: { ...c.fusion, weights: { [a]: nw, [b]: Math.round((1 - nw) * 1000) / 1000 } } as FusionConfig });
+  }
+  if (c.fusion.method === 'rrf') {
+    const k = c.fusion.k ?? 60;
+    for (const f of [1 / (1 + s), 1 + s]) {
+      const nk = Math.max(1, Math.round(k * f));
+      if (nk !== k) out.push({ ...c, fusion: { ...c.fusion, k: nk } });
+    }
+  } else {
+    for (const normalizer of NORMALIZERS) {
+      if (normalizer !== c.fusion.normalizer) out.push({ ...c, fusion: { ...c.fusion, normalizer, ...(normalizer === 'tmm' ? { theoreticalMin: pickMin(legNames) } : {}) } as FusionConfig });
+    }
+  }
+  for (const d of DEPTHS) if (d <= maxDepth && d !== c.depth) out.push({ ...c, depth: d });
+  if (rerank) for (const n of RERANK_TOPN) if (n !== c.rerankTopN) out.push({ ...c, rerankTopN: n });
+  return out;
+}
+
+async function optimize(
+  evaluator: Evaluator,
+  train: readonly number[],
+  legNames: string[],
+  maxDepth: number,
+  rerank: boolean,
+  options: { seed: number; maxEvaluations: number; budgetMs: number },
+): Promise<{ best: TunedConfig; score: number; stoppedByBudget: boolean }> {
+  const rand = mulberry32(options.seed);
+  const seen = new Map<string, number>();
+  let stoppedByBudget = false;
+  const exhausted = () => {
+    if (seen.size >= options.maxEvaluations) return true;
+    if (performance.now() - evaluator.started > options.budgetMs) {
+      stoppedByBudget = true;
+      return true;
+    }
+    return false;
+  };
+  const score = async (c: TunedConfig): Promise<number> => {
+    const k = key(c);
+    const known = seen.get(k);
+    if (known !== undefined) return known;
+    const value = (await evaluator.score(c, train)).mean;
+    seen.set(k, value);
+    return value;
+  };
+  // ties keep the earlier (simpler, grid-order) configuration
+  const ranked: { c: TunedConfig; v: number }[] = [];
+  for (const c of gridCandidates(legNames, maxDepth, rerank)) {
+    if (exhausted()) break;
+    ranked.push({ c, v: await score(c) });
+  }
+  ranked.sort((x, y) => y.v - x.v);
+  let best = ranked[0];
+  for (const start of ranked.slice(0, 3)) {
+    let current = start;
+    for (const s of [1, 0.5, 0.25]) {
+      let improved = true;
+      while (improved && !exhausted()) {
+        improved = false;
+        const moves = neighbours(current.c, legNames, maxDepth, rerank, s);
+        shuffleInPlace(moves, rand);
+        for (const m of moves) {
+          if (exhausted()) break;
+          const v = await score(m);
+          if (v > current.v + 1e-12) {
+            current = { c: m, v };
+            improved = true;
+          }
+        }
+      }
+    }
+    if (current.v > best.v + 1e-12) best = current;
+  }
+  return { best: best.c, score: best.v, stoppedByBudget };
+}
+
+/**
+ * Tunes `engine`'s query-time configuration on `train` queries (or cross-fits `test` when `train`
+ * is empty) and reports default vs tuned scores. Does not change the engine: apply `tuned.config`
+ * with `engine.applyTuned()`.
+ */
+export async function tuneEngine(
+  engine: Engine,
+  data: { train: readonly BeirQuery[]; test: readonly BeirQuery[]; qrels: Qrels },
+  options: TuneOptions = {},
+): Promise<TuneReport> {
+  checkOptions('tune', options, ['metric', 'seed', 'maxEvaluations', 'budgetMs', 'folds', 'onProgress']);
+  const { metric = 'ndcg@10', seed = 42, maxEvaluations = 400, budgetMs = Infinity, folds = 5, onProgress } = options;
+  const match = /^(ndcg|recall|precision|mrr|map|f1|hit)@(\d+)$/.exec(metric);
+  if (!match) throw invalidArgument(`tune: metric must look like ndcg@10, recall@10, mrr@10 … (got ${JSON.stringify(metric)})`);
+  if (!Number.isInteger(maxEvaluations) || maxEvaluations < 1) throw invalidArgument('tune: maxEvaluations must be a positive integer');
+  if (!Number.isInteger(folds) || folds < 2) throw invalidArgument('tune: folds must be an integer >= 2');
+  const legNames = engine.legs as string[];
+  const rerank = engine.rerankTopN > 0;
+  if (legNames.length < 2 && !rerank) throw new TamsaekError('INVALID_ARGUMENT', 'tune: nothing to tune — the engine has one leg and no reranker (configure a dense model)');
+  const started = performance.now();
+  const maxDepth = Math.max(...DEPTHS);
+  const all = [...data.train, ...data.test];
+  const cache: QueryCache[] = [];
+  for (let i = 0; i < all.length; i++) {
+    cache.push({ id: all[i].id, text: all[i].text, legs: await engine.retrieve(all[i].text, { depth: maxDepth }), rerank: new Map() });
+    if (onProgress && (i % 32 === 31 || i === all.length - 1)) onProgress('retrieve', i + 1, all.length);
+  }
+  const evaluator = new Evaluator(engine, cache, data.qrels, metric, [Number(match[2])]);
+  const trainIdx = data.train.map((_, i) => i);
+  const testIdx = data.test.map((_, i) => data.train.length + i);
+  const defaultConfig: TunedConfig = { fusion: engine.fusion, depth: Math.min(maxDepth, 100), rerankTopN: engine.rerankTopN };
+  const settings = { seed, maxEvaluations, budgetMs: budgetMs };
+
+  if (trainIdx.length > 0) {
+    const { best, score, stoppedByBudget } = await optimize(evaluator, trainIdx, legNames.slice(0, 2), maxDepth, rerank, settings);
+    onProgress?.('tune', 1, 1);
+    return {
+      metric,
+      mode: 'train/test',
+      queries: { train: trainIdx.length, test: testIdx.length },
+      default: { config: defaultConfig, train: (await evaluator.score(defaultConfig, trainIdx)).mean, test: (await evaluator.score(defaultConfig, testIdx)).mean },
+      tuned: { config: best, train: score, test: testIdx.length ? (await evaluator.score(best, testIdx)).mean : NaN },
+      evaluations: evaluator.evaluations,
+      stoppedByBudget,
+      elapsedMs: performance.now() - started,
+    };
+  }
+
+  // cross-fitting: every test query is scored by a configuration tuned without it
+  const order = testIdx.slice();
+  shuffleInPlace(order, mulberry32(seed));
+  const k = Math.min(folds, order.length);
+  let weighted = 0;
+  let stopped = false;
+  for (let f = 0; f < k; f++) {
+    const held = order.filter((_, i) => i % k === f);
+    const rest = order.filter((_, i) => i % k !== f);
+    const { best, stoppedByBudget } = await optimize(evaluator, rest, legNames.slice(0, 2), maxDepth, rerank, { ...settings, seed: seed + f });
+    stopped ||= stoppedByBudget;
+    weighted += (await evaluator.score(best, held)).mean * held.length;
+    onProgress?.('tune', f + 1, k + 1);
+  }
+  const final = await optimize(evaluator, testIdx, legNames.slice(0, 2), maxDepth, rerank, settings);
+  onProgress?.('tune', k + 1, k + 1);
+  return {
+    metric,
+    mode: 'cross-fitted',
+    queries: { train: 0, test: testIdx.length },
+    default: { config: defaultConfig, test: (await evaluator.score(defaultConfig, testIdx)).mean },
+    // the config written out is tuned on all queries; its honest estimate is the cross-fitted score
+    tuned: { config: final.best, test: weighted / order.length },
+    evaluations: evaluator.evaluations,
+    stoppedByBudget: stopped || final.stoppedByBudget,
+    elapsedMs: performance.now() - started,
+  };
+}
+
+export type { Normalizer };

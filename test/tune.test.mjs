@@ -1,0 +1,78 @@
+// Tuning: improves the validation metric over the default, reports test scores honestly, cross-fits.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine } from '../dist/engine/engine.js';
+import { tuneEngine } from '../dist/tune/index.js';
+import { mulberry32 } from '../dist/util/random.js';
+
+/** An embedder that knows nothing: a pseudo-random unit vector per text. */
+class NoiseEmbedder {
+  dim = 16;
+  modelId = 'noise';
+  async embed(texts) {
+    const out = new Float32Array(texts.length * this.dim);
+    texts.forEach((t, i) => {
+      let seed = 0;
+      for (let j = 0; j < t.length; j++) seed = (Math.imul(seed, 31) + t.charCodeAt(j)) | 0;
+      const rand = mulberry32(seed);
+      let norm = 0;
+      for (let d = 0; d < this.dim; d++) norm += (out[i * this.dim + d] = rand() - 0.5) ** 2;
+      for (let d = 0; d < this.dim; d++) out[i * this.dim + d] /= Math.sqrt(norm);
+    });
+    return out;
+  }
+}
+
+async function labelledSet(n = 120) {
+  const rand = mulberry32(5);
+  const syllables = '가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초코토포호';
+  const word = () => syllables[Math.floor(rand() * syllables.length)] + syllables[Math.floor(rand() * syllables.length)];
+  const docs = [];
+  const queries = [];
+  const qrels = new Map();
+  for (let i = 0; i < n; i++) {
+    const words = Array.from({ length: 12 }, word);
+    docs.push({ id: `d${i}`, text: words.join(' ') });
+    queries.push({ id: `q${i}`, text: words.slice(0, 3).join(' ') });
+    qrels.set(`q${i}`, new Map([[`d${i}`, 1]]));
+  }
+  const engine = await Engine.create({ analyzer: 'whitespace', dense: { embedder: new NoiseEmbedder() } });
+  await engine.add(docs);
+  return { engine, queries, qrels };
+}
+
+test('tuning on a train split beats the default on train and reports test honestly', async () => {
+  const { engine, queries, qrels } = await labelledSet();
+  const report = await tuneEngine(engine, { train: queries.slice(0, 80), test: queries.slice(80), qrels }, { metric: 'ndcg@10', maxEvaluations: 150, seed: 1 });
+  assert.equal(report.mode, 'train/test');
+  assert.deepEqual(report.queries, { train: 80, test: 40 });
+  assert.ok(report.tuned.train > report.default.train, `${report.tuned.train} > ${report.default.train}`);
+  // the noise leg cannot be allowed to dominate: the tuned fusion gets close to BM25 alone
+  assert.ok(report.tuned.train > 0.9, JSON.stringify(report));
+  assert.ok(report.default.train < 0.9, JSON.stringify(report.default));
+  assert.ok(report.tuned.test > report.default.test);
+  assert.ok(report.evaluations <= 150 + 4);
+  // same seed, same answer
+  const again = await tuneEngine(engine, { train: queries.slice(0, 80), test: queries.slice(80), qrels }, { metric: 'ndcg@10', maxEvaluations: 150, seed: 1 });
+  assert.deepEqual(again.tuned, report.tuned);
+  // applying the tuned config changes what search returns by default
+  engine.applyTuned(report.tuned.config);
+  assert.deepEqual(engine.fusion, report.tuned.config.fusion);
+});
+
+test('without a train split the test queries are cross-fitted', async () => {
+  const { engine, queries, qrels } = await labelledSet(60);
+  const report = await tuneEngine(engine, { train: [], test: queries, qrels }, { metric: 'recall@1', maxEvaluations: 60, folds: 3 });
+  assert.equal(report.mode, 'cross-fitted');
+  assert.equal(report.tuned.train, undefined);
+  assert.ok(report.tuned.test > report.default.test, `${report.tuned.test} > ${report.default.test}`);
+});
+
+test('bad tuning requests are typed errors', async () => {
+  const { engine, queries, qrels } = await labelledSet(10);
+  await assert.rejects(tuneEngine(engine, { train: [], test: queries, qrels }, { metric: 'accuracy' }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(tuneEngine(engine, { train: [], test: queries, qrels }, { folds: 1 }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(tuneEngine(engine, { train: [], test: queries, qrels }, { budget: 5 }), { code: 'UNKNOWN_OPTION' });
+  const bm25Only = await Engine.create({ analyzer: 'whitespace' });
+  await assert.rejects(tuneEngine(bm25Only, { train: [], test: queries, qrels }), /nothing to tune/);
+});

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
 import { UsageError } from './args.js';
-import { analyzeCommand, analyzersCommand, evalCommand, indexCommand, searchCommand, USAGE, type Io } from './commands.js';
+import { analyzeCommand, analyzersCommand, embedCommand, evalCommand, indexCommand, searchCommand, USAGE, type Io } from './commands.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   index: indexCommand,
@@ -11,6 +11,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   eval: evalCommand,
   analyze: analyzeCommand,
   analyzers: analyzersCommand,
+  embed: embedCommand,
 };
 
 const HELP = `tamsaek — Korean hybrid retrieval

@@ -18,3 +18,6 @@ export { BM25_FORMAT_VERSION } from './legs/bm25/format.js';
 export * from './eval/index.js';
 export { indexCorpus, type IndexCorpusOptions } from './engine/corpus.js';
 export { evaluateRetriever, RETRIEVERS, type EvaluateRetrieverOptions, type EvaluationReport, type RetrieverName } from './engine/evaluate.js';
+export * from './legs/dense/index.js';
+export * from './models/index.js';
+export { indexCorpusDense, type DenseCorpusOptions, type DenseRetriever } from './engine/dense.js';

@@ -122,5 +122,8 @@ test('404 for a missing repository or file is a typed NOT_FOUND; an unreachable 
     const closed = await startFakeHub({});
     await closed.close();
     await assert.rejects(downloadModel('test-org/tiny-xlmr', { endpoint: closed.endpoint, cacheDir, offline: false }), { code: 'DOWNLOAD_ERROR' });
+    // once cached, an unreachable endpoint falls back to the cached copy
+    const dir = await downloadModel('test-org/tiny-xlmr', { endpoint: hub.endpoint, cacheDir, offline: false });
+    assert.equal(await downloadModel('test-org/tiny-xlmr', { endpoint: closed.endpoint, cacheDir, offline: false }), dir);
   });
 });

@@ -31,8 +31,9 @@ const modelOptions = {
   offline: { type: 'boolean' },
 } as const;
 
-function embedderOptions(args: ReturnType<typeof parse>): EmbedderOptions {
+function embedderOptions(args: ReturnType<typeof parse>, progress?: ReturnType<typeof createProgress>): EmbedderOptions {
   const o: EmbedderOptions = {};
+  if (progress) o.onDownloadProgress = (file, done, total) => progress.update(file.split('/').pop() ?? file, done, total ?? done);
   const batchSize = intOption(args.text('batch-size'), 'batch-size', 1, 4096);
   const maxLength = intOption(args.text('max-length'), 'max-length', 2, 1_000_000);
   const threads = intOption(args.text('threads'), 'threads', 1, 4096);
@@ -120,7 +121,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
       split: args.text('split'),
       k: intOption(args.text('k'), 'k', 1, 1000),
       model,
-      embedder: embedderOptions(args),
+      embedder: embedderOptions(args, progress),
       indexKind: indexKind as VectorIndexKind | 'auto' | undefined,
       onProgress: (stage, done, total) => progress.update(stage, done, total),
     });
@@ -175,7 +176,9 @@ export async function embedCommand(argv: string[], io: Io): Promise<void> {
   const file = args.text('file');
   if (args.positionals.length !== (file ? 1 : 2)) throw new UsageError(USAGE.embed);
   const kind = args.flag('query') ? 'query' : 'passage';
-  const embedder = await OnnxEmbedder.load(args.positionals[0], embedderOptions(args));
+  const progress = createProgress(!args.flag('quiet'));
+  const embedder = await OnnxEmbedder.load(args.positionals[0], embedderOptions(args, progress));
+  progress.stop();
   try {
     if (!file) {
       const v = await embedder.embed([args.positionals[1]], { kind });
@@ -192,7 +195,6 @@ export async function embedCommand(argv: string[], io: Io): Promise<void> {
         items.push({ id: String(id), text: typeof o.title === 'string' && o.title ? `${o.title} ${o.text}` : o.text });
       } else throw new UsageError(`${file}:${line}: expected a JSON string or an object with a "text" string`);
     }
-    const progress = createProgress(!args.flag('quiet'));
     const started = performance.now();
     const vectors = await embedder.embed(
       items.map((x) => x.text),

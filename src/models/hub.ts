@@ -120,6 +120,17 @@ export async function downloadModel(model: string, options: ResolveOptions = {})
     }
     return dir;
   }
+  try {
+    return await fetchModel(model, options, dir, manifest, revision);
+  } catch (e) {
+    // like huggingface_hub: when the endpoint cannot be reached, a complete cached copy is used
+    const complete = (await Promise.all(REQUIRED_FILES.map((f) => isFile(join(dir, f))))).every(Boolean) && (await cachedOnnx()) !== undefined;
+    if (e instanceof TamsaekError && e.code === 'DOWNLOAD_ERROR' && complete) return dir;
+    throw e;
+  }
+}
+
+async function fetchModel(model: string, options: ResolveOptions, dir: string, manifest: Manifest, revision: string): Promise<string> {
   const endpoint = (options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
   const client = new HubClient(endpoint, options.token ?? process.env.HF_TOKEN, options.onDownloadProgress);
   await mkdir(dir, { recursive: true });

@@ -9,8 +9,8 @@
  * - The graph grows by `resizeIndex` (×1.5) when full.
  * - hnswlib-node's binding takes only plain JS Arrays, so each query is copied once into a reusable
  *   Array (no per-query allocation); results are mapped back to ids without further copies.
- * - Adds are synchronous native calls; large batches yield to the event loop every few hundred
- *   points so the process stays responsive while a corpus is indexed.
+ * - Adds are synchronous native calls; large batches yield to the event loop every ~20 ms so the
+ *   process stays responsive while a corpus is indexed.
  * - save(path) writes hnswlib's own file at `path` and a versioned JSON sidecar `path + ".ids.json"`
  *   (id ↔ label map, parameters, byte size and SHA-256 of the graph file). Both are written to temp
  *   files, fsynced and renamed; load() refuses a sidecar whose size/hash does not match the graph
@@ -89,7 +89,8 @@ export interface HnswSearchOptions extends VectorSearchOptions {
 export const HNSW_SIDECAR_VERSION = 1;
 export const HNSW_SIDECAR_SUFFIX = '.ids.json';
 const SIDECAR_FORMAT = 'tamsaek-hnsw';
-const ADD_YIELD_EVERY = 256;
+/** Longest stretch (ms) a bulk add or batch search runs before yielding to the event loop. */
+const YIELD_MS = 20;
 
 interface Sidecar {
   format: string;
@@ -232,6 +233,7 @@ export class HnswIndex implements VectorIndex {
       if (this.idKind.kind === undefined) this.idKind.kind = typeof list[0] as 'string' | 'number';
       const dim = this.dim;
       const p = this.pbuf;
+      let lastYield = performance.now();
       for (let i = 0; i < list.length; i++) {
         for (let j = 0, o = i * dim; j < dim; j++) p[j] = src[o + j];
         const label = this.nextLabel++;
@@ -243,7 +245,10 @@ export class HnswIndex implements VectorIndex {
         if (reusable > 0) reusable--;
         this.labelIds[label] = list[i];
         this.idLabel.set(list[i], label);
-        if (i % ADD_YIELD_EVERY === ADD_YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
+        if ((i & 15) === 15 && performance.now() - lastYield > YIELD_MS) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
       }
     });
   }
@@ -328,9 +333,13 @@ export class HnswIndex implements VectorIndex {
     checkVectors(where, 'queries', queries, this.dim);
     const m = queries.length / this.dim;
     const out: DenseHit[][] = [];
+    let lastYield = performance.now();
     for (let i = 0; i < m; i++) {
       out.push(this.searchSync(queries, k, options, i * this.dim));
-      if ((i & 63) === 63) await new Promise((r) => setImmediate(r));
+      if (performance.now() - lastYield > YIELD_MS) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
     }
     return out;
   }

@@ -1,18 +1,18 @@
 /**
  * Dense retrieval over a corpus: embed every document (title + " " + text, passage prefix) in
- * chunks with progress, add the vectors to a vector index (kind by option, default by corpus size),
- * and search queries (query prefix). Used by `tamsaek eval --retriever dense`.
+ * chunks with progress, then build a vector index from all vectors (kind by option, default by corpus
+ * size; HNSW is built on a worker thread), and search queries (query prefix). Used by `tamsaek eval --retriever dense`.
  */
 import { checkOptions } from '../errors.js';
 import { readCorpus, resolveCorpusPath } from '../eval/beir.js';
-import { createVectorIndex, type DenseHit, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
+import { HnswIndex, createVectorIndex, defaultIndexKind, type DenseHit, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
 import type { OnnxEmbedder } from '../models/embedder.js';
 
 export interface DenseCorpusOptions {
   indexKind?: VectorIndexKind | 'auto';
   /** Documents embedded per chunk (each chunk is cut into the embedder's batches). */
   chunk?: number;
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (stage: 'embed' | 'index', done: number, total: number) => void;
 }
 
 export interface DenseRetriever {
@@ -27,21 +27,29 @@ export async function indexCorpusDense(path: string, embedder: OnnxEmbedder, opt
   const corpusPath = await resolveCorpusPath(path);
   const docs: { id: string; text: string }[] = [];
   for await (const doc of readCorpus(corpusPath)) docs.push({ id: doc.id, text: doc.title ? `${doc.title} ${doc.text}` : doc.text });
-  const index = await createVectorIndex({ kind: indexKind, dim: embedder.dim, metric: embedder.normalize ? 'dot' : 'cosine', expectedSize: docs.length });
   const total = docs.length;
-  onProgress?.(0, total);
+  const dim = embedder.dim;
+  const vectors = new Float32Array(total * dim);
+  onProgress?.('embed', 0, total);
   for (let start = 0; start < total; start += chunk) {
     const part = docs.slice(start, start + chunk);
-    const vectors = await embedder.embed(
+    const v = await embedder.embed(
       part.map((d) => d.text),
-      { kind: 'passage', onProgress: (done) => onProgress?.(start + done, total) },
+      { kind: 'passage', onProgress: (done) => onProgress?.('embed', start + done, total) },
     );
-    await index.add(
-      part.map((d) => d.id),
-      vectors,
-    );
+    vectors.set(v, start * dim);
   }
-  onProgress?.(total, total);
+  onProgress?.('embed', total, total);
+  const metric = embedder.normalize ? 'dot' : 'cosine';
+  const ids = docs.map((d) => d.id);
+  let index: VectorIndex;
+  if (indexKind === 'hnsw' || (indexKind === 'auto' && defaultIndexKind(total) === 'hnsw')) {
+    // bulk build on a worker thread
+    index = await HnswIndex.build(ids, vectors, { dim, metric, capacity: Math.max(1024, total), onProgress: (done, n) => onProgress?.('index', done, n) });
+  } else {
+    index = await createVectorIndex({ kind: indexKind, dim, metric, expectedSize: total });
+    await index.add(ids, vectors);
+  }
   return {
     embedder,
     index,

@@ -131,7 +131,7 @@ async function evaluateDense(path: string, options: EvaluateRetrieverOptions): P
   try {
     const dense = await indexCorpusDense(dataset.corpusPath, embedder, {
       indexKind: options.indexKind,
-      onProgress: onProgress && ((done, total) => onProgress('embed', done, total)),
+      onProgress: onProgress && ((stage, done, total) => onProgress(stage, done, total)),
     });
     const depth = Math.max(10, k ?? 10);
     const total = dataset.queries.length;

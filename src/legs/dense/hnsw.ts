@@ -22,7 +22,9 @@ import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
 import { IdKind, Serial, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkVectors, fsyncFile, ioError, syncDir } from './common.js';
 import type { DenseHit, Metric, VectorId, VectorIndex, VectorSearchOptions } from './types.js';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 
 /** The part of hnswlib-node's HierarchicalNSW this module uses (typed here so the package stays optional). */
 export interface RawHnsw {
@@ -173,6 +175,66 @@ export class HnswIndex implements VectorIndex {
     const raw = new HierarchicalNSW(SPACE[o.metric], o.dim);
     raw.initIndex({ maxElements: o.capacity, m: o.M, efConstruction: o.efConstruction, randomSeed: o.seed, allowReplaceDeleted: true });
     return new HnswIndex(raw, o);
+  }
+
+  /**
+   * Builds an index from many vectors at once on a worker thread (the main thread stays free): the
+   * worker inserts them in order (the same graph as `add` with the same seed), writes hnswlib's file to
+   * a temp path, and the main thread reads it back asynchronously. Labels are 0..n-1.
+   */
+  static async build(ids: readonly VectorId[], vectors: Float32Array, options: HnswOptions & { onProgress?: (done: number, total: number) => void }): Promise<HnswIndex> {
+    const where = 'HnswIndex.build';
+    const { onProgress, ...rest } = options ?? ({} as HnswOptions);
+    const o = HnswIndex.checkOptions(where, rest as HnswOptions);
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidArgument(`${where}: onProgress must be a function`);
+    if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
+    checkVectors(where, 'vectors', vectors, o.dim, ids.length);
+    const kind = new IdKind();
+    const seen = new Set<VectorId>();
+    for (const id of ids) {
+      kind.check(where, id);
+      if (kind.kind === undefined) kind.kind = typeof id as 'string' | 'number';
+      if (seen.has(id)) throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} appears twice`);
+      seen.add(id);
+    }
+    const { HierarchicalNSW } = await loadHnswlib();
+    const n = ids.length;
+    const raw = new HierarchicalNSW(SPACE[o.metric], o.dim);
+    if (n === 0) {
+      raw.initIndex({ maxElements: o.capacity, m: o.M, efConstruction: o.efConstruction, randomSeed: o.seed, allowReplaceDeleted: true });
+      return new HnswIndex(raw, o);
+    }
+    const shared = new SharedArrayBuffer(vectors.length * 4);
+    new Float32Array(shared).set(vectors);
+    const out = join(tmpdir(), `tamsaek-hnsw-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.bin`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const worker = new Worker(new URL('./hnsw-worker.js', import.meta.url), {
+          workerData: { space: SPACE[o.metric], dim: o.dim, n, capacity: Math.max(o.capacity, n), M: o.M, efConstruction: o.efConstruction, seed: o.seed, vectors: shared, out },
+        });
+        worker.on('message', (m: { progress?: number; done?: boolean; error?: string }) => {
+          if (m.progress !== undefined) onProgress?.(m.progress, n);
+          else if (m.done) resolve();
+          else if (m.error) reject(new TamsaekError('NATIVE_UNAVAILABLE', `${where}: the build worker failed: ${m.error}`));
+        });
+        worker.on('error', (e) => reject(new TamsaekError('IO_ERROR', `${where}: the build worker failed: ${e.message}`, { cause: e })));
+        worker.on('exit', (code) => {
+          if (code !== 0) reject(new TamsaekError('IO_ERROR', `${where}: the build worker exited with code ${code}`));
+        });
+      });
+      await raw.readIndex(out, true);
+    } finally {
+      await unlink(out).catch(() => undefined);
+    }
+    onProgress?.(n, n);
+    const idx = new HnswIndex(raw, o);
+    idx.idKind.kind = kind.kind;
+    for (let i = 0; i < n; i++) {
+      idx.labelIds[i] = ids[i];
+      idx.idLabel.set(ids[i], i);
+    }
+    idx.nextLabel = n;
+    return idx;
   }
 
   get size(): number {

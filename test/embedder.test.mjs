@@ -241,6 +241,8 @@ test('model directory errors are typed: missing files, wrong output name, dimens
     await assert.rejects(OnnxEmbedder.load(XLMR, { batchsize: 3 }), { code: 'UNKNOWN_OPTION' });
     await assert.rejects(OnnxEmbedder.load(XLMR, { preset: 'nope/nope' }), { code: 'INVALID_ARGUMENT' });
     await assert.rejects(OnnxEmbedder.load('not a model id'), { code: 'NOT_FOUND' });
+    await assert.rejects(OnnxEmbedder.load(XLMR, { file: '../tiny-bert/onnx/model.onnx' }), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(OnnxEmbedder.load(XLMR, { file: '/etc/passwd' }), { code: 'INVALID_ARGUMENT' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

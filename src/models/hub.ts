@@ -22,7 +22,7 @@ import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TamsaekError } from '../errors.js';
-import { FP32_FILES, INT8_FILES } from './model-dir.js';
+import { FP32_FILES, INT8_FILES, checkRelativeFile } from './model-dir.js';
 
 export interface HubOptions {
   cacheDir?: string;
@@ -105,6 +105,8 @@ async function readManifest(dir: string): Promise<Manifest> {
 }
 
 export async function downloadModel(model: string, options: ResolveOptions = {}): Promise<string> {
+  if (typeof model !== 'string' || !HUB_ID.test(model) || model.includes('..')) throw new TamsaekError('INVALID_ARGUMENT', `"${String(model)}" is not a Hub id (owner/name)`);
+  if (options.file !== undefined) checkRelativeFile(options.file);
   const revision = options.revision ?? 'main';
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const dir = cachePath(model, revision, cacheDir);

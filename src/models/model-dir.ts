@@ -12,7 +12,7 @@
  * then `model.onnx`; `quantized: false` skips int8 files and `file` forces one.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { TamsaekError } from '../errors.js';
 import type { Pooling } from './presets.js';
 
@@ -56,6 +56,14 @@ async function readJson(path: string): Promise<Record<string, unknown> | undefin
   }
 }
 
+/** `file` options name a file inside the model directory: relative, without `..` segments. */
+export function checkRelativeFile(file: unknown): string {
+  if (typeof file !== 'string' || file.length === 0 || isAbsolute(file) || file.split(/[\\/]/).includes('..')) {
+    throw new TamsaekError('INVALID_ARGUMENT', `file must be a relative path inside the model directory (got ${JSON.stringify(file)})`);
+  }
+  return file;
+}
+
 export interface InspectOptions {
   quantized?: boolean;
   file?: string;
@@ -83,6 +91,7 @@ export async function inspectModelDir(dir: string, options: InspectOptions = {})
   }
   let file: string | undefined;
   if (options.file !== undefined) {
+    checkRelativeFile(options.file);
     if (!(await exists(join(dir, options.file)))) throw new TamsaekError('NOT_FOUND', `model file ${join(dir, options.file)} does not exist`);
     file = options.file;
   } else {

@@ -19,7 +19,12 @@ export type ErrorCode =
   | 'LOCKED' // another process holds the index for writing
   | 'READ_ONLY' // a write on an index opened read-only
   | 'ABORTED' // the caller's AbortSignal fired
-  | 'TIMEOUT'; // a search ran past its timeout
+  | 'TIMEOUT' // a search ran past its timeout
+  | 'NOT_SUPPORTED' // a recognised but not yet supported feature (e.g. a tamsaek static model directory)
+  | 'INVALID_MODEL' // a model directory or ONNX graph that does not have the expected files, inputs or outputs
+  | 'OFFLINE' // a download was needed but offline mode is on (HF_HUB_OFFLINE / TAMSAEK_OFFLINE)
+  | 'DOWNLOAD_ERROR' // an HTTP or network failure while fetching a model
+  | 'INTEGRITY_ERROR'; // a downloaded file whose size or hash differs from what the server announced
 
 export class TamsaekError extends Error {
   readonly code: ErrorCode;

@@ -215,3 +215,24 @@ test('createVectorIndex: auto picks exact below the threshold and HNSW above; ex
     assert.equal((await idx.search(new Float32Array([0, 1, 0, 0]), 1))[0].id, 'y');
   }
 });
+
+test('HnswIndex.build on a worker thread makes the same graph as add() and keeps working incrementally', async () => {
+  const dim = 24, n = 1500;
+  const data = clustered(51, n, dim);
+  const ids = Array.from({ length: n }, (_, i) => `w${i}`);
+  const progress = [];
+  const built = await HnswIndex.build(ids, data, { dim, M: 12, efConstruction: 80, seed: 7, onProgress: (d, t) => progress.push([d, t]) });
+  const added = await HnswIndex.create({ dim, M: 12, efConstruction: 80, seed: 7, capacity: n });
+  await added.add(ids, data);
+  assert.equal(built.size, n);
+  assert.deepEqual(progress.at(-1), [n, n]);
+  for (let q = 0; q < 50; q++) {
+    assert.deepEqual(await built.search(row(data, dim, q * 7), 10), await added.search(row(data, dim, q * 7), 10));
+  }
+  await built.remove(['w0']);
+  await built.add(['extra'], row(data, dim, 0));
+  assert.equal((await built.search(row(data, dim, 0), 1))[0].id, 'extra');
+  await assert.rejects(HnswIndex.build(['a', 'a'], new Float32Array(2 * dim), { dim }), { code: 'DUPLICATE_ID' });
+  await assert.rejects(HnswIndex.build(['a'], new Float32Array(dim + 1), { dim }), { code: 'DIMENSION_MISMATCH' });
+  assert.equal((await HnswIndex.build([], new Float32Array(0), { dim })).size, 0);
+});

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
 import { UsageError } from './args.js';
-import { analyzeCommand, analyzersCommand, evalCommand, indexCommand, searchCommand, serveCommand, tuneCommand, USAGE, type Io } from './commands.js';
+import { analyzeCommand, analyzersCommand, embedCommand, evalCommand, indexCommand, searchCommand, serveCommand, tuneCommand, USAGE, type Io } from './commands.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   index: indexCommand,
@@ -13,6 +13,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   analyze: analyzeCommand,
   analyzers: analyzersCommand,
   serve: serveCommand,
+  embed: embedCommand,
 };
 
 const HELP = `tamsaek — Korean hybrid retrieval

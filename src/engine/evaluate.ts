@@ -13,7 +13,10 @@ import { evaluate, latencySummary, type Run } from '../eval/metrics.js';
 import { runQueries } from '../eval/runner.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
 import type { TunedConfig } from '../tune/index.js';
+import type { VectorIndexKind } from '../legs/dense/types.js';
+import { OnnxEmbedder, type EmbedderOptions } from '../models/embedder.js';
 import { indexCorpus, type IndexCorpusOptions } from './corpus.js';
+import { indexCorpusDense } from './dense.js';
 import { Engine, type EngineOptions, type Reranker, type TextEmbedder } from './engine.js';
 
 export const RETRIEVERS = ['bm25', 'dense', 'hybrid'] as const;
@@ -38,7 +41,11 @@ export interface EvaluateRetrieverOptions extends Omit<IndexCorpusOptions, 'onPr
   rerankTopN?: number;
   /** A tuned query-time configuration (fusion, depth, rerank top-N). */
   config?: TunedConfig;
-  onProgress?: (stage: 'index' | 'search', done: number, total: number) => void;
+  /** dense: embedder settings (pooling, prefixes, maxLength, batchSize, threads, hub options …). */
+  embedder?: EmbedderOptions;
+  /** dense: vector index kind (default: by corpus size, see createVectorIndex). */
+  indexKind?: VectorIndexKind | 'auto';
+  onProgress?: (stage: 'index' | 'embed' | 'search', done: number, total: number) => void;
 }
 
 export interface EvaluationReport {
@@ -46,7 +53,11 @@ export interface EvaluationReport {
   path: string;
   split: string;
   retriever: RetrieverName;
+  /** The BM25 analyzer, or "none" for the dense retriever. */
   analyzer: string;
+  /** dense/hybrid: the embedding model and the vector index used. */
+  model?: string;
+  vectorIndex?: string;
   queries: number;
   metrics: Record<string, number>;
   latency_ms: { p50: number; p95: number };
@@ -78,12 +89,14 @@ export async function buildEngine(corpusPath: string, options: EngineOptions, on
 }
 
 export async function evaluateRetriever(path: string, options: EvaluateRetrieverOptions = {}): Promise<EvaluationReport> {
-  checkOptions('evaluateRetriever', options, ['retriever', 'split', 'k', 'index', 'onProgress', 'analyzer', 'k1', 'b', 'titleWeight', 'model', 'reranker', 'rerankTopN', 'config']);
+  checkOptions('evaluateRetriever', options, ['retriever', 'split', 'k', 'index', 'onProgress', 'analyzer', 'k1', 'b', 'titleWeight', 'model', 'reranker', 'rerankTopN', 'config', 'embedder', 'indexKind']);
   const { retriever = 'bm25', split = 'test', k, onProgress } = options;
   if (!RETRIEVERS.includes(retriever)) {
     throw new TamsaekError('INVALID_ARGUMENT', `unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
   }
   if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= 1000)) throw invalidArgument(`k must be an integer in 1..1000, got ${k}`);
+  if (retriever === 'dense' && options.index === undefined && typeof options.model === 'string') return evaluateDense(path, options);
+  if (options.embedder !== undefined || options.indexKind !== undefined) throw invalidArgument('embedder and indexKind apply to the dense retriever with a model name');
   const dataset = await loadBeir(path, { split });
   const depth = Math.max(10, k ?? 10);
   const total = dataset.queries.length;
@@ -135,6 +148,11 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
 
   const { results, latenciesMs } = await runQueries(dataset.queries, (text) => search(text));
   onProgress?.('search', total, total);
+  return scoreRun(path, dataset, retriever, analyzer, results, latenciesMs, k);
+}
+
+function scoreRun(path: string, dataset: BeirDataset, retriever: RetrieverName, analyzer: string, results: Run, latenciesMs: number[], k: number | undefined): EvaluationReport {
+  const total = dataset.queries.length;
   const ks = [...new Set([1, 10, ...(k === undefined ? [] : [k])])].sort((a, b) => a - b);
   const scored = evaluate(results, dataset.qrels, { ks });
   const metrics: Record<string, number> = {};
@@ -166,4 +184,32 @@ async function engineFor(dataset: BeirDataset, options: EvaluateRetrieverOptions
   };
   if (options.reranker !== undefined) engineOptions.rerank = { reranker: options.reranker, topN: options.rerankTopN ?? 20 };
   return buildEngine(dataset.corpusPath, engineOptions, options.onProgress && ((d, t) => options.onProgress!('index', d, t)));
+}
+
+/** The dense leg alone, without an engine: embeds the corpus and bulk-builds the vector index. */
+async function evaluateDense(path: string, options: EvaluateRetrieverOptions): Promise<EvaluationReport> {
+  const { split = 'test', k, onProgress, model } = options;
+  for (const key of ['analyzer', 'k1', 'b', 'titleWeight', 'reranker', 'rerankTopN', 'config'] as const) {
+    if (options[key] !== undefined) throw invalidArgument(`${key} does not apply to the dense retriever`);
+  }
+  const dataset = await loadBeir(path, { split });
+  const embedder = await OnnxEmbedder.load(model as string, options.embedder);
+  try {
+    const dense = await indexCorpusDense(dataset.corpusPath, embedder, {
+      indexKind: options.indexKind,
+      onProgress: onProgress && ((stage, done, total) => onProgress(stage, done, total)),
+    });
+    const depth = Math.max(10, k ?? 10);
+    const total = dataset.queries.length;
+    let done = 0;
+    const { results, latenciesMs } = await runQueries(dataset.queries, async (text) => {
+      const hits = await dense.search(text, depth);
+      if (onProgress && ++done % 16 === 0) onProgress('search', done, total);
+      return hits.map((h) => ({ id: String(h.id), score: h.score }));
+    });
+    onProgress?.('search', total, total);
+    return { ...scoreRun(path, dataset, 'dense', 'none', results, latenciesMs, k), model: embedder.modelId, vectorIndex: dense.index.constructor.name };
+  } finally {
+    await embedder.dispose();
+  }
 }

@@ -99,6 +99,8 @@ export function statusFor(code: string): number {
       return 503;
     case 'TIMEOUT':
       return 504;
+    case 'NOT_SUPPORTED':
+      return 501;
     default:
       return 500;
   }

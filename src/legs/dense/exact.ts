@@ -4,7 +4,7 @@
  * row-major Float32Array with their norms; removal swaps the last row into the hole.
  *
  * Search runs on the calling thread (a 10k × 768 scan is a few ms); batches yield to the event loop
- * between queries. Ties are broken by the smaller id so results never depend on row order.
+ * every ~20 ms. Ties are broken by the smaller id so results never depend on row order.
  *
  * File: magic "TSKEXCT\0" · version u32 LE · header length u32 LE · header JSON {dim, metric, n,
  * idKind, ids} · zero padding to a multiple of 4 · n × dim float32 LE · SHA-256 of all the above.
@@ -192,9 +192,13 @@ export class ExactIndex implements VectorIndex {
     if (this.n === 0) return Array.from({ length: m }, () => []);
     const allow = this.allowRows(options?.filter);
     const out: DenseHit[][] = [];
+    let lastYield = performance.now();
     for (let q = 0; q < m; q++) {
       out.push(this.searchOne(queries, q * this.dim, k, allow));
-      if ((q & 15) === 15) await new Promise((r) => setImmediate(r));
+      if (performance.now() - lastYield > 20) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
     }
     return out;
   }

@@ -9,8 +9,8 @@
  * - The graph grows by `resizeIndex` (×1.5) when full.
  * - hnswlib-node's binding takes only plain JS Arrays, so each query is copied once into a reusable
  *   Array (no per-query allocation); results are mapped back to ids without further copies.
- * - Adds are synchronous native calls; large batches yield to the event loop every few hundred
- *   points so the process stays responsive while a corpus is indexed.
+ * - Adds are synchronous native calls; large batches yield to the event loop every ~20 ms so the
+ *   process stays responsive while a corpus is indexed.
  * - save(path) writes hnswlib's own file at `path` and a versioned JSON sidecar `path + ".ids.json"`
  *   (id ↔ label map, parameters, byte size and SHA-256 of the graph file). Both are written to temp
  *   files, fsynced and renamed; load() refuses a sidecar whose size/hash does not match the graph
@@ -22,7 +22,9 @@ import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
 import { IdKind, Serial, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkVectors, fsyncFile, ioError, syncDir } from './common.js';
 import type { DenseHit, Metric, VectorId, VectorIndex, VectorSearchOptions } from './types.js';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 
 /** The part of hnswlib-node's HierarchicalNSW this module uses (typed here so the package stays optional). */
 export interface RawHnsw {
@@ -89,7 +91,8 @@ export interface HnswSearchOptions extends VectorSearchOptions {
 export const HNSW_SIDECAR_VERSION = 1;
 export const HNSW_SIDECAR_SUFFIX = '.ids.json';
 const SIDECAR_FORMAT = 'tamsaek-hnsw';
-const ADD_YIELD_EVERY = 256;
+/** Longest stretch (ms) a bulk add or batch search runs before yielding to the event loop. */
+const YIELD_MS = 20;
 
 interface Sidecar {
   format: string;
@@ -174,6 +177,66 @@ export class HnswIndex implements VectorIndex {
     return new HnswIndex(raw, o);
   }
 
+  /**
+   * Builds an index from many vectors at once on a worker thread (the main thread stays free): the
+   * worker inserts them in order (the same graph as `add` with the same seed), writes hnswlib's file to
+   * a temp path, and the main thread reads it back asynchronously. Labels are 0..n-1.
+   */
+  static async build(ids: readonly VectorId[], vectors: Float32Array, options: HnswOptions & { onProgress?: (done: number, total: number) => void }): Promise<HnswIndex> {
+    const where = 'HnswIndex.build';
+    const { onProgress, ...rest } = options ?? ({} as HnswOptions);
+    const o = HnswIndex.checkOptions(where, rest as HnswOptions);
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidArgument(`${where}: onProgress must be a function`);
+    if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
+    checkVectors(where, 'vectors', vectors, o.dim, ids.length);
+    const kind = new IdKind();
+    const seen = new Set<VectorId>();
+    for (const id of ids) {
+      kind.check(where, id);
+      if (kind.kind === undefined) kind.kind = typeof id as 'string' | 'number';
+      if (seen.has(id)) throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} appears twice`);
+      seen.add(id);
+    }
+    const { HierarchicalNSW } = await loadHnswlib();
+    const n = ids.length;
+    const raw = new HierarchicalNSW(SPACE[o.metric], o.dim);
+    if (n === 0) {
+      raw.initIndex({ maxElements: o.capacity, m: o.M, efConstruction: o.efConstruction, randomSeed: o.seed, allowReplaceDeleted: true });
+      return new HnswIndex(raw, o);
+    }
+    const shared = new SharedArrayBuffer(vectors.length * 4);
+    new Float32Array(shared).set(vectors);
+    const out = join(tmpdir(), `tamsaek-hnsw-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.bin`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const worker = new Worker(new URL('./hnsw-worker.js', import.meta.url), {
+          workerData: { space: SPACE[o.metric], dim: o.dim, n, capacity: Math.max(o.capacity, n), M: o.M, efConstruction: o.efConstruction, seed: o.seed, vectors: shared, out },
+        });
+        worker.on('message', (m: { progress?: number; done?: boolean; error?: string }) => {
+          if (m.progress !== undefined) onProgress?.(m.progress, n);
+          else if (m.done) resolve();
+          else if (m.error) reject(new TamsaekError('NATIVE_UNAVAILABLE', `${where}: the build worker failed: ${m.error}`));
+        });
+        worker.on('error', (e) => reject(new TamsaekError('IO_ERROR', `${where}: the build worker failed: ${e.message}`, { cause: e })));
+        worker.on('exit', (code) => {
+          if (code !== 0) reject(new TamsaekError('IO_ERROR', `${where}: the build worker exited with code ${code}`));
+        });
+      });
+      await raw.readIndex(out, true);
+    } finally {
+      await unlink(out).catch(() => undefined);
+    }
+    onProgress?.(n, n);
+    const idx = new HnswIndex(raw, o);
+    idx.idKind.kind = kind.kind;
+    for (let i = 0; i < n; i++) {
+      idx.labelIds[i] = ids[i];
+      idx.idLabel.set(ids[i], i);
+    }
+    idx.nextLabel = n;
+    return idx;
+  }
+
   get size(): number {
     return this.idLabel.size;
   }
@@ -232,6 +295,7 @@ export class HnswIndex implements VectorIndex {
       if (this.idKind.kind === undefined) this.idKind.kind = typeof list[0] as 'string' | 'number';
       const dim = this.dim;
       const p = this.pbuf;
+      let lastYield = performance.now();
       for (let i = 0; i < list.length; i++) {
         for (let j = 0, o = i * dim; j < dim; j++) p[j] = src[o + j];
         const label = this.nextLabel++;
@@ -243,7 +307,10 @@ export class HnswIndex implements VectorIndex {
         if (reusable > 0) reusable--;
         this.labelIds[label] = list[i];
         this.idLabel.set(list[i], label);
-        if (i % ADD_YIELD_EVERY === ADD_YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
+        if ((i & 15) === 15 && performance.now() - lastYield > YIELD_MS) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
       }
     });
   }
@@ -328,9 +395,13 @@ export class HnswIndex implements VectorIndex {
     checkVectors(where, 'queries', queries, this.dim);
     const m = queries.length / this.dim;
     const out: DenseHit[][] = [];
+    let lastYield = performance.now();
     for (let i = 0; i < m; i++) {
       out.push(this.searchSync(queries, k, options, i * this.dim));
-      if ((i & 63) === 63) await new Promise((r) => setImmediate(r));
+      if (performance.now() - lastYield > YIELD_MS) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
     }
     return out;
   }

@@ -1,0 +1,7 @@
+/** Models: model directories and the Hub cache, tokenizer.json, ONNX embedders, presets. */
+export { OnnxEmbedder, poolHidden, loadOnnxRuntime, type EmbedderOptions, type EmbedOptions, type EmbedKind } from './embedder.js';
+export { Tokenizer, type Encoded, type EncodeOptions } from './tokenizer.js';
+export { PRESETS, findPreset, type ModelPreset, type Pooling } from './presets.js';
+export { inspectModelDir, INT8_FILES, FP32_FILES, type OnnxModelInfo } from './model-dir.js';
+export { resolveModel, downloadModel, isOffline, defaultCacheDir, type HubOptions, type ResolveOptions } from './hub.js';
+export { LruCache } from './cache.js';

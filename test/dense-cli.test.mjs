@@ -1,0 +1,90 @@
+// `tamsaek embed` and `tamsaek eval --retriever dense` on the tiny generated model and the bundled sample.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OnnxEmbedder } from '../dist/models/index.js';
+import { evaluateRetriever } from '../dist/engine/evaluate.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'dist/cli/main.js');
+const sample = join(root, 'datasets/sample-ko');
+const model = join(root, 'test/fixtures/models/tiny-xlmr');
+
+function run(args, env = {}) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? error.code : 0, stdout, stderr });
+    });
+  });
+}
+
+test('embed prints the same vector as the library (passage and --query), one line per text from --file', async () => {
+  const emb = await OnnxEmbedder.load(model);
+  const one = await run(['embed', model, '한국어 검색', '--json']);
+  assert.equal(one.code, 0, one.stderr);
+  const doc = JSON.parse(one.stdout);
+  assert.equal(doc.dim, 16);
+  const want = await emb.embed(['한국어 검색']);
+  doc.embedding.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-6));
+  const q = JSON.parse((await run(['embed', model, '한국어 검색', '--json', '--query'])).stdout);
+  const wantQ = await emb.embedQuery('한국어 검색');
+  q.embedding.forEach((v, i) => assert.ok(Math.abs(v - wantQ[i]) < 1e-6));
+  const plain = await run(['embed', model, '한국어 검색']);
+  assert.equal(plain.stdout.trim().split(' ').length, 16);
+  const dir = await mkdtemp(join(tmpdir(), 'tamsaek-embed-'));
+  try {
+    const file = join(dir, 'in.jsonl');
+    await writeFile(file, '{"_id":"d1","title":"검색","text":"엔진"}\n"서울 대학교"\n\n{"id":7,"text":"질의"}\n');
+    const r = await run(['embed', model, '--file', file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.id), ['d1', '2', '7']);
+    const want1 = await emb.embed(['검색 엔진']);
+    lines[0].embedding.forEach((v, i) => assert.ok(Math.abs(v - want1[i]) < 1e-6));
+    await writeFile(file, '42\n');
+    const bad = await run(['embed', model, '--file', file]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /in\.jsonl:1/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  await emb.dispose();
+});
+
+test('embed errors: missing model, static model, usage, offline without cache', async () => {
+  const missing = await run(['embed', join(root, 'nope-dir'), 'x']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /NOT_FOUND/);
+  const usage = await run(['embed', model]);
+  assert.equal(usage.code, 2);
+  const offline = await run(['embed', 'someone/some-model', 'x'], { HF_HUB_OFFLINE: '1', TAMSAEK_CACHE: join(tmpdir(), 'tamsaek-empty-cache') });
+  assert.equal(offline.code, 1);
+  assert.match(offline.stderr, /OFFLINE/);
+});
+
+test('eval --retriever dense: same metrics from the CLI and the library, for the exact and HNSW indexes', async () => {
+  const lib = await evaluateRetriever(sample, { retriever: 'dense', model, indexKind: 'exact' });
+  assert.equal(lib.retriever, 'dense');
+  assert.equal(lib.vectorIndex, 'ExactIndex');
+  for (const kind of ['exact', 'hnsw']) {
+    const r = await run(['eval', sample, '--retriever', 'dense', '--model', model, '--index-kind', kind, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.retriever, 'dense');
+    assert.equal(rep.queries, lib.queries);
+    // the sample is tiny: HNSW is exact there
+    for (const [key, value] of Object.entries(lib.metrics)) assert.ok(Math.abs(rep.metrics[key] - value) < 1e-9, `${kind} ${key}`);
+  }
+  const noModel = await run(['eval', sample, '--retriever', 'dense']);
+  assert.equal(noModel.code, 2);
+  const modelWithBm25 = await run(['eval', sample, '--model', model]);
+  assert.equal(modelWithBm25.code, 2);
+  const badKind = await run(['eval', sample, '--retriever', 'dense', '--model', model, '--index-kind', 'annoy']);
+  assert.equal(badKind.code, 2);
+  await assert.rejects(evaluateRetriever(sample, { retriever: 'dense' }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(evaluateRetriever(sample, { retriever: 'bm25', model }), { code: 'INVALID_ARGUMENT' });
+});

@@ -26,3 +26,4 @@ export { createServer, serveBench, statusFor, parseByteSize, type ServeOptions, 
 export { Engine, type EngineOptions, type EngineDocument, type EngineHit, type EngineSearchOptions, type TextEmbedder, type Reranker, type OpenOptions, type LegName } from './engine/engine.js';
 export { tuneEngine, type TunedConfig, type TuneOptions, type TuneReport } from './tune/index.js';
 export { buildEngine } from './engine/evaluate.js';
+export { CrossEncoder, type CrossEncoderOptions } from './rerank/index.js';

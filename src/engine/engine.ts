@@ -170,16 +170,15 @@ function raceStop<T>(work: Promise<T>, signal: AbortSignal | undefined, deadline
   });
 }
 
+// loaded on demand: onnxruntime-node is optional and BM25-only engines never need it
 async function loadEmbedder(model: string): Promise<TextEmbedder> {
-  const spec = '../models/index.js';
-  const { OnnxEmbedder } = (await import(spec)) as { OnnxEmbedder: { load(model: string): Promise<TextEmbedder> } };
+  const { OnnxEmbedder } = await import('../models/embedder.js');
   return OnnxEmbedder.load(model);
 }
 
 async function loadReranker(model: string): Promise<Reranker> {
-  const spec = '../rerank/index.js';
-  const mod = (await import(spec)) as { CrossEncoder: { load(model: string): Promise<Reranker> } };
-  return mod.CrossEncoder.load(model);
+  const { CrossEncoder } = await import('../rerank/index.js');
+  return CrossEncoder.load(model);
 }
 
 export class Engine {

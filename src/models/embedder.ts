@@ -18,22 +18,23 @@ import { LruCache } from './cache.js';
 import { resolveModel, type HubOptions } from './hub.js';
 import { inspectModelDir, type OnnxModelInfo } from './model-dir.js';
 import { PRESETS, findPreset, type ModelPreset, type Pooling } from './presets.js';
+import { padBatch } from './feeds.js';
 import { Tokenizer } from './tokenizer.js';
 
 /** The part of onnxruntime-node this module uses (typed here so the package stays optional). */
-interface OrtTensor {
+export interface OrtTensor {
   dims: readonly number[];
   data: unknown;
   type: string;
 }
-interface OrtSession {
+export interface OrtSession {
   inputNames: readonly string[];
   outputNames: readonly string[];
   outputMetadata?: readonly { name: string; shape?: readonly (number | string)[] }[];
   run(feeds: Record<string, OrtTensor>, fetches?: string[]): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
-interface OrtModule {
+export interface OrtModule {
   InferenceSession: { create(path: string, options?: Record<string, unknown>): Promise<OrtSession> };
   Tensor: new (type: string, data: BigInt64Array | Float32Array, dims: number[]) => OrtTensor;
 }
@@ -269,20 +270,7 @@ export class OnnxEmbedder {
 
   private async runBatch(batch: { ids: number[]; typeIds: number[] }[]): Promise<Float32Array> {
     const B = batch.length;
-    const T = Math.max(...batch.map((x) => x.ids.length));
-    const ids = new BigInt64Array(B * T).fill(BigInt(this.tokenizer.padId));
-    const mask = new BigInt64Array(B * T);
-    const types = this.hasTypeIds ? new BigInt64Array(B * T) : undefined;
-    const lens = new Int32Array(B);
-    for (let b = 0; b < B; b++) {
-      const x = batch[b];
-      lens[b] = x.ids.length;
-      for (let t = 0; t < x.ids.length; t++) {
-        ids[b * T + t] = BigInt(x.ids[t]);
-        mask[b * T + t] = 1n;
-        if (types) types[b * T + t] = BigInt(x.typeIds[t]);
-      }
-    }
+    const { T, lens, ids, mask, types } = padBatch(batch, this.tokenizer.padId, this.hasTypeIds);
     const { Tensor } = this.ort;
     const feeds: Record<string, OrtTensor> = { input_ids: new Tensor('int64', ids, [B, T]), attention_mask: new Tensor('int64', mask, [B, T]) };
     if (types) feeds.token_type_ids = new Tensor('int64', types, [B, T]);

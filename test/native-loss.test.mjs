@@ -78,7 +78,7 @@ for (const kernel of kernels) {
           for (const margin of [0, 0.1, -0.2]) {
             for (const [ca, cp] of [[true, true], [false, true], [true, false]]) {
               const opts = { anchors: b.anchors, positives: b.positives, negatives: b.negatives, dim, guide: b.guide, temperature: 0.2, marginStrategy, margin, contrastAnchors: ca, contrastPositives: cp };
-              for (const tiling of [{}, { rowChunk: 6, colTile: 16, threads: 2 }]) {
+              for (const tiling of [{}, { rowChunk: 6, colTile: 16, threads: 2 }, { rowChunk: 12, colTile: 16, threads: 3, maskCap: 5 }]) {
                 const res = await gistLoss({ ...opts, ...tiling });
                 const ref = refGist(opts);
                 const where = `gist B=${B} H=${H} ${marginStrategy} m=${margin} ca=${ca} cp=${cp} ${JSON.stringify(tiling)}`;

@@ -246,6 +246,7 @@ Napi::Value Contrastive(const Napi::CallbackInfo& info) {
   const int threads = threads_of(o);
   const size_t row_chunk = o.Has("rowChunk") ? count(o, "rowChunk") : 96;
   const size_t col_tile = o.Has("colTile") ? count(o, "colTile") : 256;
+  const size_t mask_cap = o.Has("maskCap") && !o.Get("maskCap").IsUndefined() ? count(o, "maskCap") : static_cast<size_t>(-1);
   const double scale = gist ? 1.0 / num(o, "temperature") : num(o, "scale");
   const double margin = gist ? num(o, "margin") : 0.0;
   const int strategy = gist ? static_cast<int>(count(o, "strategy")) : 0;
@@ -334,6 +335,7 @@ Napi::Value Contrastive(const Napi::CallbackInfo& info) {
     sp.threads = threads;
     sp.row_chunk = row_chunk;
     sp.col_tile = col_tile;
+    sp.mask_cap = mask_cap;
     float* g[3] = {S->grad[0], S->grad[1], S->grad[2]};
     S->loss = loss::run(sp, g);
   };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -20,8 +22,8 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 struct Item {
   size_t problem, block, j0, j1;
+  bool sym;  // symmetric block (rows == columns, symmetric guide): rows [0, j1) only, mirrored
 };
-
 void inv_norms(const float* x, size_t n, size_t dim, bool cosine, float* out) {
   const Kernels& K = active_kernels();
   for (size_t i = 0; i < n; ++i) {
@@ -40,6 +42,8 @@ struct Work {
   AlignedBuffer<float> s;       // chunk x tile scores
   AlignedBuffer<float> gs;      // chunk x tile guide sims
   AlignedBuffer<float> gt;      // tile x chunk transposed gradient
+  AlignedBuffer<uint8_t> mask;  // chunk x tile: bit 0 = masked for the row, bit 1 = masked for the mirror
+  AlignedBuffer<float> cm, cs;  // per-column running max / sum for mirrored rows
   std::vector<AlignedBuffer<float>> mx, sm;  // per problem online LSE state (B each)
 };
 
@@ -79,13 +83,24 @@ double run(const Spec& sp, float* grad[3]) {
       const Block& bl = sp.problems[p].blocks[b];
       if (!sp.emb[bl.row] || !sp.emb[bl.col]) throw std::invalid_argument("block references a missing matrix");
       if (sp.rows[bl.row] != B) throw std::invalid_argument("row matrices must all have B rows");
+      if (bl.masked && !bl.guide_matrix && (bl.guide_row < 0 || bl.guide_col < 0 || !sp.guide[bl.guide_row] ||
+                                            !sp.guide[bl.guide_col]))
+        throw std::invalid_argument("masked block without a guide");
       as_row[bl.row]++;
       as_col[bl.col]++;
+      // s_ij = s_ji and (guide embeddings) g_ij = g_ji: compute each pair once, use it for both rows.
+      const bool sym = b != 0 && bl.row == bl.col && (!bl.masked || (!bl.guide_matrix && bl.guide_row == bl.guide_col));
       const size_t nc = sp.rows[bl.col];
-      for (size_t j0 = 0; j0 < nc; j0 += TC) items.push_back({p, b, j0, std::min(nc, j0 + TC)});
+      for (size_t j0 = 0; j0 < nc; j0 += TC) items.push_back({p, b, j0, std::min(nc, j0 + TC), sym});
     }
   bool exclusive[3];
   for (int m = 0; m < 3; ++m) exclusive[m] = as_row[m] == 0 && as_col[m] <= 1;
+
+  // Sorting the symmetric items (triangular work) first, largest first, balances the threads.
+  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    if (a.sym != b.sym) return a.sym;
+    return a.sym && a.j1 > b.j1;
+  });
 
   const int T = std::max(1, std::min<int>(sp.threads, static_cast<int>(items.size())));
   const size_t NP = sp.problems.size();
@@ -111,6 +126,9 @@ double run(const Spec& sp, float* grad[3]) {
     w.s.reset(RC * TC);
     w.gs.reset(RC * TC);
     w.gt.reset(TC * RC);
+    w.mask.reset(RC * TC);
+    w.cm.reset(TC);
+    w.cs.reset(TC);
     w.mx.resize(NP);
     w.sm.resize(NP);
     for (size_t p = 0; p < NP; ++p) {
@@ -121,7 +139,15 @@ double run(const Spec& sp, float* grad[3]) {
   }
   AlignedBuffer<float> label(NP * B, true), lse(NP * B);
 
-  // Computes the scaled, masked score tile for rows [r0, r0+rc) x columns [j0, j1) into w.s.
+  // Guide masks found in pass 1 are kept as sparse (row, column, flags) lists per item so pass 2
+  // does not recompute guide similarities; false negatives are rare, and a global cap (O(B))
+  // bounds the memory -- an item that overflows recomputes its guide tile in pass 2 instead.
+  std::vector<std::vector<uint64_t>> sparse(items.size());
+  std::vector<char> overflow(items.size(), 0);
+  std::atomic<size_t> stored{0};
+  const size_t cap = sp.mask_cap == static_cast<size_t>(-1) ? 64 * B + 65536 : sp.mask_cap;
+
+  // Scaled score tile for rows [r0, r0+rc) x columns [j0, j0+tc) into w.s.
   auto score_tile = [&](Work& w, const Block& bl, size_t r0, size_t rc, size_t j0, size_t tc) {
     const float* R = sp.emb[bl.row] + r0 * dim;
     gemm_packed(rc, tc, dim, R, dim, w.bp_st.data(), w.s.data(), TC, false);
@@ -133,36 +159,90 @@ double run(const Spec& sp, float* grad[3]) {
       const float f = sc * ri[r];
       for (size_t c = 0; c < tc; ++c) s[c] = s[c] * f * ci[c];
     }
-    if (!bl.masked) return;
+  };
+  // Mask flags for the same tile into w.mask; returns false when the block has no mask.
+  // mirror: rows of this chunk lie strictly before the tile (symmetric block), so entry (i, j)
+  // also serves row j, masked against row j's threshold.
+  auto mask_tile = [&](Work& w, size_t it, const Block& bl, size_t r0, size_t rc, size_t j0, size_t tc, bool mirror,
+                       int pass, size_t& cursor) -> bool {
+    if (!bl.masked) return false;
+    const float* thr = sp.mask_threshold;
     if (bl.guide_matrix) {
       const size_t ldg = sp.rows[bl.col];
       for (size_t r = 0; r < rc; ++r) {
-        const float thr = sp.mask_threshold[r0 + r];
+        const float t = thr[r0 + r];
         const float* g = bl.guide_matrix + (r0 + r) * ldg + j0;
-        float* s = w.s.data() + r * TC;
-        for (size_t c = 0; c < tc; ++c)
-          if (g[c] > thr && !(bl.protect_diag && r0 + r == j0 + c)) s[c] = kNegInf;
+        uint8_t* mk = w.mask.data() + r * TC;
+        for (size_t c = 0; c < tc; ++c) mk[c] = (g[c] > t && !(bl.protect_diag && r0 + r == j0 + c)) ? 1 : 0;
       }
-    } else {
-      const float* GR = sp.guide[bl.guide_row] + r0 * gdim;
-      gemm_packed(rc, tc, gdim, GR, gdim, w.bp_g.data(), w.gs.data(), TC, false);
-      const float* gri = ginv[bl.guide_row].data() + r0;
-      const float* gci = ginv[bl.guide_col].data() + j0;
-      for (size_t r = 0; r < rc; ++r) {
-        const float thr = sp.mask_threshold[r0 + r];
-        const float* g = w.gs.data() + r * TC;
-        float* s = w.s.data() + r * TC;
+      return true;
+    }
+    if (pass == 2 && !overflow[it]) {
+      for (size_t r = 0; r < rc; ++r) std::memset(w.mask.data() + r * TC, 0, tc);
+      const auto& L = sparse[it];
+      while (cursor < L.size() && (L[cursor] >> 32) < r0 + rc) {
+        const uint64_t e = L[cursor++];
+        const size_t i = static_cast<size_t>(e >> 32), c = static_cast<size_t>((e >> 2) & 0x3fffffff);
+        w.mask[(i - r0) * TC + c] = static_cast<uint8_t>(e & 3);
+      }
+      return true;
+    }
+    const float* GR = sp.guide[bl.guide_row] + r0 * gdim;
+    gemm_packed(rc, tc, gdim, GR, gdim, w.bp_g.data(), w.gs.data(), TC, false);
+    const float* gri = ginv[bl.guide_row].data() + r0;
+    const float* gci = ginv[bl.guide_col].data() + j0;
+    const float* tcol = thr + j0;
+    std::vector<uint64_t>* L = (pass == 1 && !overflow[it]) ? &sparse[it] : nullptr;
+    for (size_t r = 0; r < rc; ++r) {
+      const size_t i = r0 + r;
+      const float t = thr[i];
+      const float* g = w.gs.data() + r * TC;
+      uint8_t* mk = w.mask.data() + r * TC;
+      size_t any = 0;
+      for (size_t c = 0; c < tc; ++c) {
+        const float gsim = g[c] * gri[r] * gci[c];
+        uint8_t f = (gsim > t && !(bl.protect_diag && i == j0 + c)) ? 1 : 0;
+        if (mirror && gsim > tcol[c]) f |= 2;
+        mk[c] = f;
+        any |= f;
+      }
+      if (L && any) {
         for (size_t c = 0; c < tc; ++c) {
-          const float gsim = g[c] * gri[r] * gci[c];
-          if (gsim > thr && !(bl.protect_diag && r0 + r == j0 + c)) s[c] = kNegInf;
+          if (!mk[c]) continue;
+          if (stored.fetch_add(1) >= cap) {
+            overflow[it] = 1;
+            std::vector<uint64_t>().swap(*L);
+            L = nullptr;
+            break;
+          }
+          L->push_back((static_cast<uint64_t>(i) << 32) | (static_cast<uint64_t>(c) << 2) | mk[c]);
         }
       }
     }
+    return true;
   };
-  auto pack_tile = [&](Work& w, const Block& bl, size_t j0, size_t tc, bool for_grad) {
+  auto pack_tile = [&](Work& w, const Block& bl, size_t it, size_t j0, size_t tc, int pass) {
     pack_b(dim, tc, sp.emb[bl.col] + j0 * dim, 1, dim, w.bp_st.data());
-    if (bl.masked && !bl.guide_matrix) pack_b(gdim, tc, sp.guide[bl.guide_col] + j0 * gdim, 1, gdim, w.bp_g.data());
-    if (for_grad) pack_b(tc, dim, sp.emb[bl.col] + j0 * dim, dim, 1, w.bp_c.data());
+    if (bl.masked && !bl.guide_matrix && (pass == 1 || overflow[it]))
+      pack_b(gdim, tc, sp.guide[bl.guide_col] + j0 * gdim, 1, gdim, w.bp_g.data());
+    if (pass == 2) pack_b(tc, dim, sp.emb[bl.col] + j0 * dim, dim, 1, w.bp_c.data());
+  };
+  // Row chunks of an item: [0, B), or [0, j1) for symmetric items, never straddling j0.
+  auto next_chunk = [&](const Item& item, size_t r0) -> size_t {
+    const size_t end = item.sym ? item.j1 : B;
+    size_t rc = std::min(RC, end - r0);
+    if (item.sym && r0 < item.j0) rc = std::min(rc, item.j0 - r0);
+    return rc;
+  };
+  auto online = [](float& mx, float& sm, float m, float acc_at_m) {
+    // merge a partial (max m, sum acc_at_m relative to m) into (mx, sm)
+    if (m == kNegInf) return;
+    if (m > mx) {
+      sm = sm * std::exp(mx - m) + acc_at_m;
+      mx = m;
+    } else {
+      sm += acc_at_m * std::exp(m - mx);
+    }
   };
 
   // Pass 1: online log-sum-exp.
@@ -172,25 +252,58 @@ double run(const Spec& sp, float* grad[3]) {
       const Item& item = items[it];
       const Block& bl = sp.problems[item.problem].blocks[item.block];
       const size_t tc = item.j1 - item.j0;
-      pack_tile(w, bl, item.j0, tc, false);
+      pack_tile(w, bl, it, item.j0, tc, 1);
       float* mx = w.mx[item.problem].data();
       float* sm = w.sm[item.problem].data();
-      for (size_t r0 = 0; r0 < B; r0 += RC) {
-        const size_t rc = std::min(RC, B - r0);
+      size_t cursor = 0;
+      const size_t end = item.sym ? item.j1 : B;
+      for (size_t r0 = 0; r0 < end;) {
+        const size_t rc = next_chunk(item, r0);
+        const bool mirror = item.sym && r0 < item.j0;
         score_tile(w, bl, r0, rc, item.j0, tc);
+        const bool has_mask = mask_tile(w, it, bl, r0, rc, item.j0, tc, mirror, 1, cursor);
         for (size_t r = 0; r < rc; ++r) {
           const float* s = w.s.data() + r * TC;
+          const uint8_t* mk = w.mask.data() + r * TC;
           const size_t i = r0 + r;
-          float m = kNegInf;
-          for (size_t c = 0; c < tc; ++c) m = std::max(m, s[c]);
           if (item.block == 0 && i >= item.j0 && i < item.j1) label[item.problem * B + i] = s[i - item.j0];
+          float m = kNegInf;
+          if (has_mask) {
+            for (size_t c = 0; c < tc; ++c) if (!(mk[c] & 1)) m = std::max(m, s[c]);
+          } else {
+            for (size_t c = 0; c < tc; ++c) m = std::max(m, s[c]);
+          }
           if (m == kNegInf) continue;
-          float nm = std::max(mx[i], m);
           float acc = 0;
-          for (size_t c = 0; c < tc; ++c) acc += std::exp(s[c] - nm);
-          sm[i] = sm[i] * std::exp(mx[i] - nm) + acc;
-          mx[i] = nm;
+          if (has_mask) {
+            for (size_t c = 0; c < tc; ++c) if (!(mk[c] & 1)) acc += std::exp(s[c] - m);
+          } else {
+            for (size_t c = 0; c < tc; ++c) acc += std::exp(s[c] - m);
+          }
+          online(mx[i], sm[i], m, acc);
         }
+        if (mirror) {
+          float* cm = w.cm.data();
+          float* cs = w.cs.data();
+          for (size_t c = 0; c < tc; ++c) { cm[c] = kNegInf; cs[c] = 0; }
+          for (size_t r = 0; r < rc; ++r) {
+            const float* s = w.s.data() + r * TC;
+            const uint8_t* mk = w.mask.data() + r * TC;
+            if (has_mask) {
+              for (size_t c = 0; c < tc; ++c) if (!(mk[c] & 2)) cm[c] = std::max(cm[c], s[c]);
+            } else {
+              for (size_t c = 0; c < tc; ++c) cm[c] = std::max(cm[c], s[c]);
+            }
+          }
+          for (size_t r = 0; r < rc; ++r) {
+            const float* s = w.s.data() + r * TC;
+            const uint8_t* mk = w.mask.data() + r * TC;
+            for (size_t c = 0; c < tc; ++c)
+              if (!(has_mask && (mk[c] & 2)) && cm[c] != kNegInf) cs[c] += std::exp(s[c] - cm[c]);
+          }
+          for (size_t c = 0; c < tc; ++c) online(mx[item.j0 + c], sm[item.j0 + c], cm[c], cs[c]);
+        }
+        r0 += rc;
       }
     }
   });
@@ -219,22 +332,41 @@ double run(const Spec& sp, float* grad[3]) {
       const Problem& pr = sp.problems[item.problem];
       const Block& bl = pr.blocks[item.block];
       const size_t tc = item.j1 - item.j0;
-      pack_tile(w, bl, item.j0, tc, true);
+      pack_tile(w, bl, it, item.j0, tc, 2);
       const float coef = static_cast<float>(pr.weight / static_cast<double>(B));
+      const float fr = sp.scale * coef;
       const float* L = lse.data() + item.problem * B;
+      const float* Lc = L + item.j0;
       const float* ri = inv[bl.row].data();
       const float* ci = inv[bl.col].data() + item.j0;
       float* dR = gbuf(t, bl.row);
       float* dC = gbuf(t, bl.col) + item.j0 * dim;
-      for (size_t r0 = 0; r0 < B; r0 += RC) {
-        const size_t rc = std::min(RC, B - r0);
+      size_t cursor = 0;
+      const size_t end = item.sym ? item.j1 : B;
+      for (size_t r0 = 0; r0 < end;) {
+        const size_t rc = next_chunk(item, r0);
+        const bool mirror = item.sym && r0 < item.j0;
         score_tile(w, bl, r0, rc, item.j0, tc);
+        const bool has_mask = mask_tile(w, it, bl, r0, rc, item.j0, tc, mirror, 2, cursor);
         for (size_t r = 0; r < rc; ++r) {
           const size_t i = r0 + r;
           float* s = w.s.data() + r * TC;
+          const uint8_t* mk = w.mask.data() + r * TC;
           const float li = L[i];
-          const float fr = sp.scale * coef;
-          for (size_t c = 0; c < tc; ++c) s[c] = fr * std::exp(s[c] - li);  // scale * dL/ds (masked -> 0)
+          if (mirror) {
+            for (size_t c = 0; c < tc; ++c) {
+              const float x = s[c];
+              float g = fr * std::exp(x - li) + fr * std::exp(x - Lc[c]);
+              if (has_mask && mk[c]) {
+                g = ((mk[c] & 1) ? 0.0f : fr * std::exp(x - li)) + ((mk[c] & 2) ? 0.0f : fr * std::exp(x - Lc[c]));
+              }
+              s[c] = g;
+            }
+          } else if (has_mask) {
+            for (size_t c = 0; c < tc; ++c) s[c] = (mk[c] & 1) ? 0.0f : fr * std::exp(s[c] - li);
+          } else {
+            for (size_t c = 0; c < tc; ++c) s[c] = fr * std::exp(s[c] - li);
+          }
           if (item.block == 0 && i >= item.j0 && i < item.j1) s[i - item.j0] -= fr;
           // transposed copy scaled by the row inverse norm (for dC), then column scaling (for dR)
           const float rs = ri[i];
@@ -246,6 +378,7 @@ double run(const Spec& sp, float* grad[3]) {
         // dC^[tile] += G''^T * R_chunk
         pack_b(rc, dim, sp.emb[bl.row] + r0 * dim, dim, 1, w.bp_r.data());
         gemm_packed(tc, dim, rc, w.gt.data(), RC, w.bp_r.data(), dC, dim, true);
+        r0 += rc;
       }
     }
   });

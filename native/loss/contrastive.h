@@ -48,6 +48,8 @@ struct Spec {
   int threads = 1;
   size_t row_chunk = 96;
   size_t col_tile = 256;
+  // Max guide-mask entries kept between the passes (0 = always recompute guide tiles in pass 2).
+  size_t mask_cap = static_cast<size_t>(-1);  // default: 64 * B + 65536
 };
 
 // Writes grad[m] (rows[m] x dim, fully overwritten) for every non-null emb[m]; returns the loss.

@@ -58,6 +58,9 @@ export interface GistOptions extends CommonOptions {
   margin?: number;
   contrastAnchors?: boolean;
   contrastPositives?: boolean;
+  /** Max guide-mask entries kept between the two passes (default 64·B + 65536); past it the guide
+   *  similarities of a tile are recomputed in the gradient pass. 0 = always recompute. */
+  maskCap?: number;
 }
 
 export interface LossResult {
@@ -111,6 +114,7 @@ const GIST_KEYS = [
   'margin',
   'contrastAnchors',
   'contrastPositives',
+  'maskCap',
 ];
 const CACHED_KEYS = [
   'loss',
@@ -166,6 +170,13 @@ function concat(list: Float32Array | Float32Array[] | undefined): Float32Array |
 function positiveInt(where: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
     throw invalidArgument(`${where}: ${name} must be a positive integer (got ${String(v)})`);
+  }
+  return v;
+}
+
+function nonNegativeInt(where: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw invalidArgument(`${where}: ${name} must be a non-negative integer (got ${String(v)})`);
   }
   return v;
 }
@@ -309,6 +320,7 @@ export async function gistLoss(o: GistOptions): Promise<LossResult> {
     ...marginOpts(where, o),
     contrastAnchors: ca,
     contrastPositives: cp,
+    maskCap: o.maskCap === undefined ? undefined : nonNegativeInt(where, 'maskCap', o.maskCap),
     ...tiling(where, o),
     gradA: res.gradAnchors,
     gradP: res.gradPositives,

@@ -156,7 +156,7 @@ export async function run(opts = {}) {
   const fracs = [], speed = [], gflops = [];
   const jsQueries = quick ? 2 : 4;
   await exactSearch(f32, queries, { k, metric: 'dot', threads });
-  const peakIters = 20_000_000;
+  const peakIters = 100_000_000;
   for (let i = 0; i < reps; i++) {
     const pk = await addon.benchPeak({ iters: peakIters, threads });
     const tB = await time(() => exactSearch(f32, queries, { k, metric: 'dot', threads }));

@@ -44,6 +44,7 @@ struct Work {
   AlignedBuffer<float> gt;      // tile x chunk transposed gradient
   AlignedBuffer<uint8_t> mask;  // chunk x tile: bit 0 = masked for the row, bit 1 = masked for the mirror
   AlignedBuffer<float> cm, cs;  // per-column running max / sum for mirrored rows
+  AlignedBuffer<float> e1, e2;  // exp scratch (one tile row)
   std::vector<AlignedBuffer<float>> mx, sm;  // per problem online LSE state (B each)
 };
 
@@ -67,6 +68,7 @@ double run(const Spec& sp, float* grad[3]) {
   if (sp.problems.empty()) throw std::invalid_argument("no problems");
   const size_t B = sp.rows[sp.problems[0].blocks.at(0).row];
 
+  const Kernels& K = active_kernels();
   // Inverse norms (1 for dot similarity) of embeddings and guides.
   AlignedBuffer<float> inv[3], ginv[3];
   for (int m = 0; m < 3; ++m) {
@@ -129,6 +131,8 @@ double run(const Spec& sp, float* grad[3]) {
     w.mask.reset(RC * TC);
     w.cm.reset(TC);
     w.cs.reset(TC);
+    w.e1.reset(TC);
+    w.e2.reset(TC);
     w.mx.resize(NP);
     w.sm.resize(NP);
     for (size_t p = 0; p < NP; ++p) {
@@ -268,18 +272,18 @@ double run(const Spec& sp, float* grad[3]) {
           const size_t i = r0 + r;
           if (item.block == 0 && i >= item.j0 && i < item.j1) label[item.problem * B + i] = s[i - item.j0];
           float m = kNegInf;
+          float* ex = w.e1.data();
           if (has_mask) {
-            for (size_t c = 0; c < tc; ++c) if (!(mk[c] & 1)) m = std::max(m, s[c]);
+            for (size_t c = 0; c < tc; ++c) ex[c] = (mk[c] & 1) ? kNegInf : s[c];
           } else {
-            for (size_t c = 0; c < tc; ++c) m = std::max(m, s[c]);
+            std::memcpy(ex, s, tc * sizeof(float));
           }
+          for (size_t c = 0; c < tc; ++c) m = std::max(m, ex[c]);
           if (m == kNegInf) continue;
+          for (size_t c = 0; c < tc; ++c) ex[c] -= m;
+          K.vexp(ex, ex, tc);
           float acc = 0;
-          if (has_mask) {
-            for (size_t c = 0; c < tc; ++c) if (!(mk[c] & 1)) acc += std::exp(s[c] - m);
-          } else {
-            for (size_t c = 0; c < tc; ++c) acc += std::exp(s[c] - m);
-          }
+          for (size_t c = 0; c < tc; ++c) acc += ex[c];
           online(mx[i], sm[i], m, acc);
         }
         if (mirror) {
@@ -298,8 +302,11 @@ double run(const Spec& sp, float* grad[3]) {
           for (size_t r = 0; r < rc; ++r) {
             const float* s = w.s.data() + r * TC;
             const uint8_t* mk = w.mask.data() + r * TC;
+            float* ex = w.e1.data();
             for (size_t c = 0; c < tc; ++c)
-              if (!(has_mask && (mk[c] & 2)) && cm[c] != kNegInf) cs[c] += std::exp(s[c] - cm[c]);
+              ex[c] = (has_mask && (mk[c] & 2)) || cm[c] == kNegInf ? kNegInf : s[c] - cm[c];
+            K.vexp(ex, ex, tc);
+            for (size_t c = 0; c < tc; ++c) cs[c] += ex[c];
           }
           for (size_t c = 0; c < tc; ++c) online(mx[item.j0 + c], sm[item.j0 + c], cm[c], cs[c]);
         }
@@ -353,19 +360,24 @@ double run(const Spec& sp, float* grad[3]) {
           float* s = w.s.data() + r * TC;
           const uint8_t* mk = w.mask.data() + r * TC;
           const float li = L[i];
-          if (mirror) {
-            for (size_t c = 0; c < tc; ++c) {
-              const float x = s[c];
-              float g = fr * std::exp(x - li) + fr * std::exp(x - Lc[c]);
-              if (has_mask && mk[c]) {
-                g = ((mk[c] & 1) ? 0.0f : fr * std::exp(x - li)) + ((mk[c] & 2) ? 0.0f : fr * std::exp(x - Lc[c]));
-              }
-              s[c] = g;
-            }
-          } else if (has_mask) {
-            for (size_t c = 0; c < tc; ++c) s[c] = (mk[c] & 1) ? 0.0f : fr * std::exp(s[c] - li);
+          float* ex = w.e1.data();
+          if (has_mask) {
+            for (size_t c = 0; c < tc; ++c) ex[c] = (mk[c] & 1) ? kNegInf : s[c] - li;
           } else {
-            for (size_t c = 0; c < tc; ++c) s[c] = fr * std::exp(s[c] - li);
+            for (size_t c = 0; c < tc; ++c) ex[c] = s[c] - li;
+          }
+          K.vexp(ex, ex, tc);
+          if (mirror) {
+            float* ey = w.e2.data();
+            if (has_mask) {
+              for (size_t c = 0; c < tc; ++c) ey[c] = (mk[c] & 2) ? kNegInf : s[c] - Lc[c];
+            } else {
+              for (size_t c = 0; c < tc; ++c) ey[c] = s[c] - Lc[c];
+            }
+            K.vexp(ey, ey, tc);
+            for (size_t c = 0; c < tc; ++c) s[c] = fr * (ex[c] + ey[c]);
+          } else {
+            for (size_t c = 0; c < tc; ++c) s[c] = fr * ex[c];
           }
           if (item.block == 0 && i >= item.j0 && i < item.j1) s[i - item.j0] -= fr;
           // transposed copy scaled by the row inverse norm (for dC), then column scaling (for dR)
@@ -384,7 +396,6 @@ double run(const Spec& sp, float* grad[3]) {
   });
 
   // Reduce private buffers, then push through the normalization.
-  const Kernels& K = active_kernels();
   for (int m = 0; m < 3; ++m) {
     if (!sp.emb[m] || !grad[m]) continue;
     const size_t n = sp.rows[m] * dim;

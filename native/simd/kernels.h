@@ -24,6 +24,8 @@ struct Kernels {
   void (*f16_to_f32)(const uint16_t* src, float* dst, size_t n);
   void (*f32_to_f16)(const float* src, uint16_t* dst, size_t n);
   void (*i8_to_f32)(const int8_t* src, float scale, float* dst, size_t n);
+  // y[i] = exp(x[i]) (relative error < 3e-7; exp(-inf) = 0 exactly; in place allowed).
+  void (*vexp)(const float* x, float* y, size_t n);
   // Bandwidth baseline: reads every float once (sum returned so it is not optimized away).
   float (*stream_read)(const float* x, size_t n);
   // FMA-bound loop: 12 independent accumulators, no memory traffic; returns flops performed.

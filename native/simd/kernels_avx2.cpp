@@ -146,6 +146,38 @@ void i8_to_f32(const int8_t* s, float scale, float* d, size_t n) {
   for (; i < n; ++i) d[i] = scale * static_cast<float>(s[i]);
 }
 
+// Cephes-style expf: n = round(x log2 e), r = x - n ln 2 (two-part), degree-6 polynomial, times 2^n.
+inline __m256 exp8(__m256 x) {
+  const __m256 tiny = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33f), _CMP_LT_OQ);  // also true for -inf
+  x = _mm256_min_ps(x, _mm256_set1_ps(88.37f));
+  x = _mm256_max_ps(x, _mm256_set1_ps(-87.33f));
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+  y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+  return _mm256_andnot_ps(tiny, y);
+}
+
+void vexp(const float* x, float* y, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp8(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    alignas(32) float t[8];
+    for (size_t j = 0; j < 8; ++j) t[j] = i + j < n ? x[i + j] : 0.0f;
+    _mm256_store_ps(t, exp8(_mm256_load_ps(t)));
+    for (size_t j = 0; i + j < n; ++j) y[i + j] = t[j];
+  }
+}
+
 float stream_read(const float* x, size_t n) {
   __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
   size_t i = 0;
@@ -174,7 +206,7 @@ double peak_fma(size_t iters, float* sink) {
   return static_cast<double>(iters) * 12 * 8 * 2;
 }
 
-const Kernels kAvx2 = {"avx2", dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32,
+const Kernels kAvx2 = {"avx2", dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
                        stream_read, peak_fma};
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Portable kernels: correct on every target, and the reference the SIMD kernels are tested against.
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -59,6 +60,10 @@ void i8_to_f32(const int8_t* s, float scale, float* d, size_t n) {
   for (size_t i = 0; i < n; ++i) d[i] = scale * static_cast<float>(s[i]);
 }
 
+void vexp(const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+}
+
 float stream_read(const float* x, size_t n) {
   float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   size_t i = 0;
@@ -83,7 +88,7 @@ double peak_fma(size_t iters, float* sink) {
   return static_cast<double>(iters) * 12 * 4 * 2;
 }
 
-const Kernels kScalar = {"scalar", dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32,
+const Kernels kScalar = {"scalar", dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
                          stream_read, peak_fma};
 
 const Kernels* choose_auto() {

@@ -112,7 +112,15 @@ std::vector<std::vector<Hit>> search_batched(const Store& st, Metric metric, con
         decode_rows(st, r0, rows, deq.data());
         A = deq.data();
       }
-      gemm_packed(rows, m, dim, A, dim, qp.data(), tile.data(), ldc, false);
+      // prefetch the next block of rows while this one is multiplied (f32 rows are read in place)
+      const size_t next_rows = r0 + rows < e ? std::min(kRowBlock, e - r0 - rows) : 0;
+      const void* pf = nullptr;
+      size_t pf_bytes = 0;
+      if (next_rows && st.dtype == DType::F32) {
+        pf = static_cast<const float*>(st.data) + (r0 + rows) * dim;
+        pf_bytes = next_rows * dim * sizeof(float);
+      }
+      gemm_packed(rows, m, dim, A, dim, qp.data(), tile.data(), ldc, false, pf, pf_bytes);
       for (size_t r = 0; r < rows; ++r) {
         const size_t row = r0 + r;
         if (!allowed(st, row)) continue;

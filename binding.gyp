@@ -1,0 +1,48 @@
+{
+  "variables": {
+    "tsk_common_cflags": ["-O3", "-fPIC", "-fno-math-errno", "-std=c++17"]
+  },
+  "targets": [
+    {
+      "target_name": "tamsaek_simd_avx2",
+      "type": "static_library",
+      "conditions": [
+        ["target_arch=='x64' or target_arch=='ia32'", {
+          "sources": ["native/simd/kernels_avx2.cpp"]
+        }, {
+          "sources": []
+        }]
+      ],
+      "cflags_cc": ["<@(tsk_common_cflags)", "-mavx2", "-mfma", "-mf16c"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "xcode_settings": {
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-mavx2", "-mfma", "-mf16c"]
+      }
+    },
+    {
+      "target_name": "tamsaek",
+      "dependencies": ["tamsaek_simd_avx2"],
+      "sources": [
+        "native/common/cpu.cpp",
+        "native/simd/kernels_scalar.cpp",
+        "native/topk/gemm.cpp",
+        "native/topk/search.cpp",
+        "native/loss/contrastive.cpp",
+        "native/bindings/addon.cpp"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc": ["<@(tsk_common_cflags)"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "conditions": [
+        ["target_arch=='x64' or target_arch=='ia32'", {
+          "defines": ["TAMSAEK_HAVE_AVX2"]
+        }]
+      ],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"]
+      }
+    }
+  ]
+}

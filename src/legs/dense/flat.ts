@@ -1,0 +1,413 @@
+/**
+ * Exact (flat) dense vector index backed by the native addon: rows live in one contiguous row-major
+ * typed array (fp32, fp16 or int8 with a per-row scale) that the addon reads zero-copy on worker
+ * threads. Ids are external (all strings or all numbers); removal swaps the last row into the hole.
+ *
+ * Concurrency: add/remove are serialized; a search snapshots the current arrays, and a removal that
+ * overlaps an in-flight search copies the arrays first (copy-on-write), so results stay consistent.
+ */
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import * as zlib from 'node:zlib';
+import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
+import {
+  type DType,
+  type Metric,
+  checkFinite,
+  checkThreads,
+  encodeRows,
+  exactSearch,
+  loadNative,
+} from '../../native/index.js';
+
+export type VectorId = string | number;
+
+export interface FlatIndexOptions {
+  dim: number;
+  metric?: Metric;
+  dtype?: DType;
+  /** Worker threads per search (default: hardware concurrency). */
+  threads?: number;
+}
+
+export interface DenseHit {
+  id: VectorId;
+  /** Higher is better: dot product, cosine similarity, or the negative squared L2 distance. */
+  score: number;
+}
+
+export interface FlatSearchOptions {
+  /** Keep only ids for which this returns true (or that are in this set). */
+  filter?: ((id: VectorId) => boolean) | ReadonlySet<VectorId>;
+  threads?: number;
+}
+
+type Store = Float32Array | Uint16Array | Int8Array;
+
+const MAGIC = 'TSKFLAT\0';
+const VERSION = 1;
+const HEADER = 64;
+const DTYPES: DType[] = ['f32', 'f16', 'i8'];
+const METRICS: Metric[] = ['dot', 'cosine', 'l2'];
+
+function allocStore(dtype: DType, len: number): Store {
+  if (dtype === 'f32') return new Float32Array(len);
+  if (dtype === 'f16') return new Uint16Array(len);
+  return new Int8Array(len);
+}
+
+const crcTable = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+function crc32(parts: Uint8Array[]): number {
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  let crc = 0;
+  if (native) {
+    for (const p of parts) crc = native(p, crc);
+    return crc >>> 0;
+  }
+  let c = ~0;
+  for (const p of parts) for (let i = 0; i < p.length; i++) c = crcTable[(c ^ p[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+function bytes(a: ArrayBufferView, len: number): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, len);
+}
+
+export class FlatIndex {
+  readonly dim: number;
+  readonly metric: Metric;
+  readonly dtype: DType;
+  private threads: number | undefined;
+  private n = 0;
+  private data: Store;
+  private norms: Float32Array;
+  private scales: Float32Array | undefined;
+  private rowIds: VectorId[] = [];
+  private idRow = new Map<VectorId, number>();
+  private idKind: 'string' | 'number' | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private busy = 0;
+
+  constructor(options: FlatIndexOptions) {
+    checkOptions('FlatIndex', options, ['dim', 'metric', 'dtype', 'threads']);
+    const { dim, metric = 'cosine', dtype = 'f32' } = options ?? ({} as FlatIndexOptions);
+    if (!Number.isInteger(dim) || dim <= 0) throw invalidArgument(`FlatIndex: dim must be a positive integer (got ${dim})`);
+    if (!METRICS.includes(metric)) throw invalidArgument(`FlatIndex: metric must be one of ${METRICS.join(', ')}`);
+    if (!DTYPES.includes(dtype)) throw invalidArgument(`FlatIndex: dtype must be one of ${DTYPES.join(', ')}`);
+    this.threads = checkThreads('FlatIndex', options.threads);
+    loadNative();
+    this.dim = dim;
+    this.metric = metric;
+    this.dtype = dtype;
+    this.data = allocStore(dtype, 0);
+    this.norms = new Float32Array(0);
+    this.scales = dtype === 'i8' ? new Float32Array(0) : undefined;
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  has(id: VectorId): boolean {
+    return this.idRow.has(id);
+  }
+
+  ids(): VectorId[] {
+    return this.rowIds.slice(0, this.n);
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private checkId(where: string, id: unknown): VectorId {
+    if (typeof id === 'string') {
+      if (id.length === 0) throw invalidArgument(`${where}: ids must be non-empty strings or finite numbers`);
+    } else if (typeof id !== 'number' || !Number.isFinite(id)) {
+      throw invalidArgument(`${where}: ids must be non-empty strings or finite numbers (got ${String(id)})`);
+    }
+    const kind = typeof id as 'string' | 'number';
+    if (this.idKind !== undefined && kind !== this.idKind) {
+      throw invalidArgument(`${where}: this index uses ${this.idKind} ids, got a ${kind} id`);
+    }
+    return id;
+  }
+
+  private ensureCapacity(rows: number): void {
+    const cap = this.norms.length;
+    if (rows <= cap) return;
+    const newCap = Math.max(rows, Math.ceil(cap * 1.5), 64);
+    const data = allocStore(this.dtype, newCap * this.dim);
+    (data as Float32Array).set(this.data.subarray(0, this.n * this.dim) as Float32Array);
+    const norms = new Float32Array(newCap);
+    norms.set(this.norms.subarray(0, this.n));
+    this.data = data;
+    this.norms = norms;
+    if (this.scales) {
+      const s = new Float32Array(newCap);
+      s.set(this.scales.subarray(0, this.n));
+      this.scales = s;
+    }
+  }
+
+  /** Adds rows; `vectors` holds ids.length x dim values. Duplicate ids throw DUPLICATE_ID. */
+  add(ids: readonly VectorId[], vectors: Float32Array): Promise<void> {
+    const where = 'FlatIndex.add';
+    try {
+      if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
+      if (!(vectors instanceof Float32Array)) throw invalidArgument(`${where}: vectors must be a Float32Array`);
+      if (vectors.length !== ids.length * this.dim) {
+        throw new TamsaekError(
+          'DIMENSION_MISMATCH',
+          `${where}: expected ${ids.length} x ${this.dim} = ${ids.length * this.dim} values, got ${vectors.length}`,
+        );
+      }
+      ids.forEach((id) => this.checkId(where, id));
+      checkFinite(where, 'vectors', vectors);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const src = vectors.slice(); // the caller may reuse its buffer while we encode
+    const list = ids.slice();
+    return this.enqueue(async () => {
+      const seen = new Set<VectorId>();
+      for (const id of list) {
+        this.checkId(where, id);
+        if (this.idRow.has(id) || seen.has(id)) throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} already exists`);
+        seen.add(id);
+      }
+      if (list.length === 0) return;
+      this.ensureCapacity(this.n + list.length);
+      await encodeRows(src, list.length, this.dim, this.dtype, this.data, this.norms, this.scales, this.n, this.threads);
+      if (this.idKind === undefined) this.idKind = typeof list[0] as 'string' | 'number';
+      for (let i = 0; i < list.length; i++) {
+        this.rowIds[this.n + i] = list[i]!;
+        this.idRow.set(list[i]!, this.n + i);
+      }
+      this.n += list.length;
+    });
+  }
+
+  /** Removes ids (unknown ids are ignored); resolves to the number removed. */
+  remove(ids: readonly VectorId[]): Promise<number> {
+    if (!Array.isArray(ids)) return Promise.reject(invalidArgument('FlatIndex.remove: ids must be an array'));
+    const list = ids.slice();
+    return this.enqueue(async () => {
+      if (this.busy > 0) {
+        // copy-on-write: in-flight searches keep reading the old arrays
+        this.data = this.data.slice() as Store;
+        this.norms = this.norms.slice();
+        if (this.scales) this.scales = this.scales.slice();
+      }
+      let removed = 0;
+      const dim = this.dim;
+      for (const id of list) {
+        const row = this.idRow.get(id);
+        if (row === undefined) continue;
+        const last = this.n - 1;
+        if (row !== last) {
+          (this.data as Float32Array).copyWithin(row * dim, last * dim, (last + 1) * dim);
+          this.norms[row] = this.norms[last]!;
+          if (this.scales) this.scales[row] = this.scales[last]!;
+          const moved = this.rowIds[last]!;
+          this.rowIds[row] = moved;
+          this.idRow.set(moved, row);
+        }
+        this.idRow.delete(id);
+        this.rowIds.length = last;
+        this.n = last;
+        removed++;
+      }
+      return removed;
+    });
+  }
+
+  private allowBitmap(filter: FlatSearchOptions['filter'], n: number, rowIds: VectorId[]): Uint8Array | undefined {
+    if (filter === undefined) return undefined;
+    const bits = new Uint8Array((n + 7) >> 3);
+    if (typeof filter === 'function') {
+      for (let i = 0; i < n; i++) if (filter(rowIds[i]!)) bits[i >> 3]! |= 1 << (i & 7);
+    } else if (filter instanceof Set) {
+      for (const id of filter) {
+        const r = this.idRow.get(id);
+        if (r !== undefined && r < n) bits[r >> 3]! |= 1 << (r & 7);
+      }
+    } else {
+      throw invalidArgument('FlatIndex.search: filter must be a function or a Set of ids');
+    }
+    return bits;
+  }
+
+  /** Top-k for one query (Float32Array of dim values). */
+  async search(query: Float32Array, k: number, options?: FlatSearchOptions): Promise<DenseHit[]> {
+    if (!(query instanceof Float32Array)) throw invalidArgument('FlatIndex.search: query must be a Float32Array');
+    if (query.length !== this.dim) {
+      throw new TamsaekError('DIMENSION_MISMATCH', `FlatIndex.search: query has ${query.length} values, index dim is ${this.dim}`);
+    }
+    return (await this.searchBatch(query, k, options))[0]!;
+  }
+
+  /** Top-k for m queries packed in one Float32Array (m x dim). */
+  async searchBatch(queries: Float32Array, k: number, options?: FlatSearchOptions): Promise<DenseHit[][]> {
+    const where = 'FlatIndex.searchBatch';
+    checkOptions(where, options, ['filter', 'threads']);
+    if (!Number.isInteger(k) || k <= 0) throw invalidArgument(`${where}: k must be a positive integer (got ${k})`);
+    if (!(queries instanceof Float32Array)) throw invalidArgument(`${where}: queries must be a Float32Array`);
+    if (queries.length === 0 || queries.length % this.dim !== 0) {
+      throw new TamsaekError('DIMENSION_MISMATCH', `${where}: ${queries.length} values is not a multiple of dim ${this.dim}`);
+    }
+    checkFinite(where, 'queries', queries);
+    const threads = checkThreads(where, options?.threads) ?? this.threads;
+    const m = queries.length / this.dim;
+    const n = this.n;
+    if (n === 0) return Array.from({ length: m }, () => []);
+    const rowIds = this.rowIds;
+    const snapshotIds = rowIds.slice(0, n);
+    const allow = this.allowBitmap(options?.filter, n, snapshotIds);
+    const kk = Math.min(k, n);
+    this.busy++;
+    let res;
+    try {
+      res = await exactSearch(
+        { data: this.data, dtype: this.dtype, n, dim: this.dim, scales: this.scales, norms: this.norms },
+        queries,
+        { k: kk, metric: this.metric, allow, threads },
+      );
+    } finally {
+      this.busy--;
+    }
+    const out: DenseHit[][] = [];
+    for (let j = 0; j < m; j++) {
+      const hits: DenseHit[] = [];
+      for (let r = 0; r < kk; r++) {
+        const row = res.rows[j * kk + r]!;
+        if (row < 0) break;
+        hits.push({ id: snapshotIds[row]!, score: res.scores[j * kk + r]! });
+      }
+      out.push(hits);
+    }
+    return out;
+  }
+
+  /** Writes the index atomically: temp file + fsync + rename. */
+  save(path: string): Promise<void> {
+    return this.enqueue(async () => {
+      const n = this.n;
+      const el = this.data.BYTES_PER_ELEMENT;
+      const parts: Uint8Array[] = [
+        bytes(this.data, n * this.dim * el),
+        bytes(this.norms, n * 4),
+        ...(this.scales ? [bytes(this.scales, n * 4)] : []),
+        Buffer.from(JSON.stringify(this.rowIds.slice(0, n)), 'utf8'),
+      ];
+      const payload = parts.reduce((s, p) => s + p.length, 0);
+      const header = Buffer.alloc(HEADER);
+      header.write(MAGIC, 0, 'latin1');
+      header.writeUInt32LE(VERSION, 8);
+      header.writeUInt32LE(DTYPES.indexOf(this.dtype), 12);
+      header.writeUInt32LE(METRICS.indexOf(this.metric), 16);
+      header.writeUInt32LE(this.dim, 20);
+      header.writeDoubleLE(n, 24);
+      header.writeUInt32LE(this.idKind === 'string' ? 1 : 0, 32);
+      header.writeDoubleLE(payload, 36);
+      header.writeUInt32LE(crc32(parts), 44);
+      header.writeUInt32LE(crc32([header.subarray(0, 48)]), 48);
+      const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+      try {
+        const fh = await open(tmp, 'w');
+        try {
+          await fh.writev([header, ...parts]);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, path);
+        try {
+          const dh = await open(dirname(path), 'r');
+          try {
+            await dh.sync();
+          } finally {
+            await dh.close();
+          }
+        } catch {
+          // directory fsync is best effort (not supported everywhere)
+        }
+      } catch (e) {
+        await unlink(tmp).catch(() => undefined);
+        throw new TamsaekError('IO_ERROR', `FlatIndex.save: cannot write ${path}: ${(e as Error).message}`, { cause: e });
+      }
+    });
+  }
+
+  /** Reads an index written by save(); corrupt or foreign files throw typed errors. */
+  static async load(path: string, options?: { threads?: number }): Promise<FlatIndex> {
+    const where = 'FlatIndex.load';
+    checkOptions(where, options, ['threads']);
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new TamsaekError('NOT_FOUND', `${where}: ${path} does not exist`, { cause: e });
+      throw new TamsaekError('IO_ERROR', `${where}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    if (buf.length < 8 || buf.toString('latin1', 0, 8) !== MAGIC) {
+      throw new TamsaekError('FOREIGN_FILE', `${where}: ${path} is not a tamsaek flat index`);
+    }
+    if (buf.length < HEADER) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} is truncated`);
+    const version = buf.readUInt32LE(8);
+    if (version > VERSION) {
+      throw new TamsaekError('UNSUPPORTED_VERSION', `${where}: ${path} has format version ${version}; this build reads up to ${VERSION}`);
+    }
+    if (crc32([buf.subarray(0, 48)]) !== buf.readUInt32LE(48)) {
+      throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} has a corrupt header`);
+    }
+    const dtype = DTYPES[buf.readUInt32LE(12)];
+    const metric = METRICS[buf.readUInt32LE(16)];
+    const dim = buf.readUInt32LE(20);
+    const n = buf.readDoubleLE(24);
+    const idKind = buf.readUInt32LE(32) === 1 ? 'string' : 'number';
+    const payload = buf.readDoubleLE(36);
+    if (!dtype || !metric || dim === 0 || !Number.isInteger(n) || buf.length !== HEADER + payload) {
+      throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} is truncated or inconsistent`);
+    }
+    const body = buf.subarray(HEADER);
+    if (crc32([body]) !== buf.readUInt32LE(44)) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} checksum mismatch`);
+    const idx = new FlatIndex({ dim, metric, dtype, ...(options?.threads ? { threads: options.threads } : {}) });
+    idx.ensureCapacity(n);
+    const el = idx.data.BYTES_PER_ELEMENT;
+    let off = 0;
+    const take = (len: number) => {
+      const out = new Uint8Array(len);
+      out.set(body.subarray(off, off + len));
+      off += len;
+      return out;
+    };
+    bytes(idx.data, n * dim * el).set(take(n * dim * el));
+    bytes(idx.norms, n * 4).set(take(n * 4));
+    if (idx.scales) bytes(idx.scales, n * 4).set(take(n * 4));
+    let ids: VectorId[];
+    try {
+      ids = JSON.parse(body.subarray(off).toString('utf8')) as VectorId[];
+    } catch (e) {
+      throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} has a corrupt id table`, { cause: e });
+    }
+    if (!Array.isArray(ids) || ids.length !== n) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} id table length mismatch`);
+    idx.rowIds = ids;
+    ids.forEach((id, i) => idx.idRow.set(id, i));
+    idx.n = n;
+    if (n > 0) idx.idKind = idKind;
+    return idx;
+  }
+}

@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { FlatIndex } from '../dist/legs/dense/flat.js';
+import { TamsaekError } from '../dist/errors.js';
+import { rng, randomArray, bruteForce } from './native-helpers.mjs';
+
+const isCode = (code) => (e) => e instanceof TamsaekError && e.code === code;
+
+test('flat index: add, search, remove (swap with last) agree with brute force', async () => {
+  const r = rng(21);
+  const dim = 24;
+  for (const dtype of ['f32', 'f16', 'i8']) {
+    for (const metric of ['dot', 'cosine', 'l2']) {
+      const idx = new FlatIndex({ dim, metric, dtype, threads: 2 });
+      const live = new Map();
+      const vecs = randomArray(r, 300 * dim);
+      const ids = Array.from({ length: 300 }, (_, i) => `doc-${i}`);
+      await idx.add(ids.slice(0, 200), vecs.subarray(0, 200 * dim));
+      await idx.add(ids.slice(200), vecs.subarray(200 * dim));
+      ids.forEach((id, i) => live.set(id, vecs.subarray(i * dim, (i + 1) * dim)));
+      const gone = ids.filter((_, i) => i % 7 === 3 || i === 299 || i === 0);
+      assert.equal(await idx.remove([...gone, 'nope']), gone.length);
+      gone.forEach((id) => live.delete(id));
+      assert.equal(idx.size, live.size);
+      assert.ok(!idx.has('doc-0') && idx.has('doc-1'));
+      const q = randomArray(r, 3 * dim);
+      const hits = await idx.searchBatch(q, 8);
+      const liveIds = [...live.keys()];
+      const rows = liveIds.map((id) => Float64Array.from(live.get(id)));
+      const tol = dtype === 'f32' ? 1e-4 : dtype === 'f16' ? 5e-2 : 0.2;
+      for (let j = 0; j < 3; j++) {
+        const ref = bruteForce(rows, q.subarray(j * dim, (j + 1) * dim), metric);
+        assert.equal(hits[j].length, 8);
+        for (let t = 0; t < 8; t++) {
+          assert.ok(live.has(hits[j][t].id), 'only live ids');
+          assert.ok(Math.abs(hits[j][t].score - ref[t].score) <= tol * Math.max(1, Math.abs(ref[t].score)), `${dtype} ${metric} rank ${t}`);
+        }
+        if (dtype === 'f32') assert.equal(hits[j][0].id, liveIds[ref[0].row]);
+      }
+      const one = await idx.search(q.subarray(0, dim), 8);
+      assert.deepEqual(one.map((h) => h.id), hits[0].map((h) => h.id));
+    }
+  }
+});
+
+test('flat index: numeric ids, k > size, filters, duplicate ids, mixed ids', async () => {
+  const r = rng(2);
+  const idx = new FlatIndex({ dim: 4, metric: 'dot' });
+  assert.deepEqual(await idx.search(new Float32Array(4), 3), []);
+  await idx.add([10, 20, 30], Float32Array.from([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]));
+  const all = await idx.search(Float32Array.from([1, 0, 0, 0]), 10);
+  assert.deepEqual(all.map((h) => h.id), [30, 20, 10]);
+  const f = await idx.search(Float32Array.from([1, 0, 0, 0]), 10, { filter: (id) => id !== 30 });
+  assert.deepEqual(f.map((h) => h.id), [20, 10]);
+  const s = await idx.search(Float32Array.from([1, 0, 0, 0]), 10, { filter: new Set([10]) });
+  assert.deepEqual(s.map((h) => h.id), [10]);
+  await assert.rejects(idx.add([20], randomArray(r, 4)), isCode('DUPLICATE_ID'));
+  await assert.rejects(idx.add([40, 40], randomArray(r, 8)), isCode('DUPLICATE_ID'));
+  await assert.rejects(idx.add(['x'], randomArray(r, 4)), isCode('INVALID_ARGUMENT'));
+  await assert.rejects(idx.add([50], randomArray(r, 5)), isCode('DIMENSION_MISMATCH'));
+  await assert.rejects(idx.add([50], Float32Array.from([1, NaN, 0, 0])), isCode('INVALID_ARGUMENT'));
+  await assert.rejects(idx.search(Float32Array.from([1, 0, 0]), 1), isCode('DIMENSION_MISMATCH'));
+  await assert.rejects(idx.search(Float32Array.from([1, 0, 0, Infinity]), 1), isCode('INVALID_ARGUMENT'));
+  await assert.rejects(idx.search(Float32Array.from([1, 0, 0, 0]), 0), isCode('INVALID_ARGUMENT'));
+  await assert.rejects(idx.search(Float32Array.from([1, 0, 0, 0]), 1, { fliter: () => true }), isCode('UNKNOWN_OPTION'));
+  assert.throws(() => new FlatIndex({ dim: 0 }), isCode('INVALID_ARGUMENT'));
+  assert.throws(() => new FlatIndex({ dim: 3, dtype: 'f64' }), isCode('INVALID_ARGUMENT'));
+  assert.equal(idx.size, 3);
+});
+
+test('flat index: removal during an in-flight search does not disturb it', async () => {
+  const r = rng(8);
+  const dim = 32, n = 20000;
+  const idx = new FlatIndex({ dim, metric: 'dot' });
+  const ids = Array.from({ length: n }, (_, i) => i);
+  const vecs = randomArray(r, n * dim);
+  await idx.add(ids, vecs);
+  const q = randomArray(r, 16 * dim);
+  const before = await idx.searchBatch(q, 5);
+  const pending = idx.searchBatch(q, 5);
+  const removal = idx.remove(ids.filter((i) => i % 2 === 0));
+  const during = await pending;
+  assert.deepEqual(during.map((h) => h.map((x) => x.id)), before.map((h) => h.map((x) => x.id)));
+  await removal;
+  const after = await idx.searchBatch(q, 5);
+  assert.ok(after.every((h) => h.every((x) => x.id % 2 === 1)));
+});
+
+test('flat index: save/load round trip and typed errors for corrupt or foreign files', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tamsaek-flat-'));
+  try {
+    const r = rng(13);
+    for (const dtype of ['f32', 'f16', 'i8']) {
+      const idx = new FlatIndex({ dim: 16, metric: 'cosine', dtype });
+      const ids = Array.from({ length: 50 }, (_, i) => `id-${i}`);
+      await idx.add(ids, randomArray(r, 50 * 16));
+      await idx.remove(['id-3']);
+      const file = join(dir, `flat-${dtype}.tsk`);
+      await idx.save(file);
+      const back = await FlatIndex.load(file);
+      assert.equal(back.size, 49);
+      assert.equal(back.dtype, dtype);
+      assert.equal(back.metric, 'cosine');
+      const q = randomArray(r, 16);
+      assert.deepEqual(await back.search(q, 7), await idx.search(q, 7));
+      await back.add(['new'], randomArray(r, 16));
+      assert.equal(back.size, 50);
+    }
+    const file = join(dir, 'flat-f32.tsk');
+    const good = await readFile(file);
+    const flip = Buffer.from(good);
+    flip[good.length - 100] ^= 0x55;
+    await writeFile(join(dir, 'flip.tsk'), flip);
+    await assert.rejects(FlatIndex.load(join(dir, 'flip.tsk')), isCode('CORRUPT_INDEX'));
+    await writeFile(join(dir, 'trunc.tsk'), good.subarray(0, good.length - 10));
+    await assert.rejects(FlatIndex.load(join(dir, 'trunc.tsk')), isCode('CORRUPT_INDEX'));
+    await writeFile(join(dir, 'short.tsk'), good.subarray(0, 20));
+    await assert.rejects(FlatIndex.load(join(dir, 'short.tsk')), isCode('CORRUPT_INDEX'));
+    await writeFile(join(dir, 'foreign.tsk'), Buffer.from('{"not":"an index"}'));
+    await assert.rejects(FlatIndex.load(join(dir, 'foreign.tsk')), isCode('FOREIGN_FILE'));
+    const future = Buffer.from(good);
+    future.writeUInt32LE(99, 8);
+    await writeFile(join(dir, 'future.tsk'), future);
+    await assert.rejects(FlatIndex.load(join(dir, 'future.tsk')), isCode('UNSUPPORTED_VERSION'));
+    await assert.rejects(FlatIndex.load(join(dir, 'missing.tsk')), isCode('NOT_FOUND'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a missing or broken addon gives NATIVE_UNAVAILABLE with the fix', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tamsaek-native-'));
+  try {
+    const bogus = join(dir, 'tamsaek.node');
+    await writeFile(bogus, 'not a shared object');
+    const script = `import('${new URL('../dist/native/index.js', import.meta.url).href}').then((m) => {
+      try { m.loadNative(); console.log('loaded'); } catch (e) { console.log(e.code + ' ' + e.message); }
+    });`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, TAMSAEK_NATIVE_PATH: bogus },
+      encoding: 'utf8',
+    });
+    assert.match(out, /^NATIVE_UNAVAILABLE .*(npm rebuild|build:native)/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,216 @@
+// Quality table of the hybrid suite: every BEIR retrieval set under $TAMSAEK_DATASETS (default
+// ../shared/datasets next to the repository root), each searched by tamsaek's legs and by peers in the same run.
+import { createRequire } from 'node:module';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadBeir, readCorpus } from '../../dist/eval/beir.js';
+import { evaluate, latencySummary } from '../../dist/eval/metrics.js';
+import { indexCorpus } from '../../dist/engine/corpus.js';
+import { Engine } from '../../dist/engine/engine.js';
+import { createAnalyzer } from '../../dist/analyze/index.js';
+import { loadHnswlib } from '../../dist/legs/dense/index.js';
+import { nowMs } from './stats.mjs';
+
+const require = createRequire(import.meta.url);
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const FIXTURE_MODEL = path.join(REPO, 'test/fixtures/models/tiny-xlmr');
+export const FIXTURE_RERANKER = path.join(REPO, 'test/fixtures/models/tiny-reranker');
+const K = 10;
+const K1 = 1.2;
+const B = 0.75;
+const HNSW = { M: 16, efConstruction: 200, efSearch: 64 };
+
+/**
+ * The retrieval sets: every directory under the datasets root with corpus.jsonl, queries.jsonl and
+ * qrels/test.tsv (training-pair folders have none), sorted with autorag-ko first. Without any, the repository's
+ * datasets/sample-ko (`fallback: true`). `tiny` always uses the sample.
+ */
+export function retrievalSets({ env = process.env, tiny = false } = {}) {
+  const root = env.TAMSAEK_DATASETS ? path.resolve(env.TAMSAEK_DATASETS) : path.resolve(REPO, '../shared/datasets');
+  const sample = path.join(REPO, 'datasets/sample-ko');
+  if (tiny) return { root, dirs: [sample], fallback: true };
+  const isSet = (d) => ['corpus.jsonl', 'queries.jsonl', 'qrels/test.tsv'].every((f) => existsSync(path.join(d, f)));
+  let dirs = [];
+  if (existsSync(root)) {
+    dirs = readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => path.join(root, e.name))
+      .filter(isSet)
+      .sort((a, b) => (path.basename(a) === 'autorag-ko' ? -1 : path.basename(b) === 'autorag-ko' ? 1 : a.localeCompare(b)));
+  }
+  if (dirs.length) return { root, dirs, fallback: false };
+  return { root, dirs: [sample], fallback: true };
+}
+
+async function loadCorpus(corpusPath) {
+  const docs = [];
+  for await (const d of readCorpus(corpusPath)) if (d.text.trim() !== '' || d.title) docs.push(d);
+  return docs;
+}
+
+/** wink-bm25-text-search with the prep task of its README (wink-nlp + wink-eng-lite-web-model, stemmed words). */
+function winkReadmePrep() {
+  const winkNLP = require('wink-nlp');
+  const model = require('wink-eng-lite-web-model');
+  const nlp = winkNLP(model);
+  const its = nlp.its;
+  return function prepTask(text) {
+    const tokens = [];
+    nlp
+      .readDoc(text)
+      .tokens()
+      .filter((t) => t.out(its.type) === 'word' && !t.out(its.stopWordFlag))
+      .each((t) => tokens.push(t.out(its.negationFlag) ? '!' + t.out(its.stem) : t.out(its.stem)));
+    return tokens;
+  };
+}
+
+function buildWink(docs, prepTask, toText) {
+  const bm25 = require('wink-bm25-text-search');
+  const engine = bm25();
+  engine.defineConfig({ fldWeights: { body: 1 }, bm25Params: { k1: K1, b: B, k: 1 } });
+  engine.definePrepTasks([prepTask]);
+  for (const d of docs) engine.addDoc({ body: toText(d.title ? `${d.title} ${d.text}` : d.text) }, d.id);
+  engine.consolidate(4);
+  return engine;
+}
+
+/** Runs `search` over the queries once, sequentially, after `warmup` unrecorded queries. */
+async function timeQueries(queries, search, warmup = 5) {
+  for (const q of queries.slice(0, warmup)) await search(q.text);
+  const run = new Map();
+  const lat = [];
+  for (const q of queries) {
+    const t0 = nowMs();
+    const hits = await search(q.text);
+    lat.push(nowMs() - t0);
+    run.set(q.id, hits.slice(0, K).map((h) => ({ id: String(h.id), score: h.score })));
+  }
+  return { run, lat };
+}
+
+function score(run, qrels) {
+  // only the timed queries' qrels (latency-only rows may run a subset)
+  const sub = new Map([...qrels].filter(([q]) => run.has(q)));
+  const m = evaluate(run, sub, { ks: [1, 10], metrics: ['ndcg', 'recall', 'mrr'] }).mean;
+  return { ndcg10: m['ndcg@10'], recall1: m['recall@1'], recall10: m['recall@10'], mrr10: m['mrr@10'] };
+}
+
+/** An embedder that serves the corpus' passage vectors from a cache (embedded once) and embeds queries live. */
+function cachingEmbedder(embedder, texts, vectors) {
+  const at = new Map(texts.map((t, i) => [t, i]));
+  const dim = embedder.dim;
+  return {
+    dim,
+    modelId: embedder.modelId,
+    async embed(list, options) {
+      if (options?.kind === 'passage' && list.every((t) => at.has(t))) {
+        const out = new Float32Array(list.length * dim);
+        list.forEach((t, i) => out.set(vectors.subarray(at.get(t) * dim, (at.get(t) + 1) * dim), i * dim));
+        return out;
+      }
+      return embedder.embed(list, options);
+    },
+  };
+}
+
+/**
+ * Measures one dataset. Returns rows [{dataset, system, queries, latencyOnly, ndcg10, recall1, recall10, mrr10, p50, p95}].
+ * o: {model, reranker, modelIsFixture, rerankerIsFixture, latencyQueries, rerankTopN, log}
+ */
+export async function measureDataset(dir, o) {
+  const ds = await loadBeir(dir, { split: 'test' });
+  const name = ds.name;
+  const log = (...a) => o.log(`${name}:`, ...a);
+  const docs = await loadCorpus(ds.corpusPath);
+  const rows = [];
+  const add = (system, queries, timed, latencyOnly, extra = {}) => {
+    const lat = latencySummary(timed.lat);
+    const q = latencyOnly ? {} : score(timed.run, ds.qrels);
+    const row = { dataset: name, system, queries: queries.length, latencyOnly, ndcg10: null, recall1: null, recall10: null, mrr10: null, ...q, p50: lat.p50, p95: lat.p95, ...extra };
+    rows.push(row);
+    log(`${system}: ${latencyOnly ? 'latency only' : `nDCG@10 ${row.ndcg10.toFixed(4)} R@10 ${row.recall10.toFixed(4)}`} p50 ${lat.p50.toFixed(3)} ms p95 ${lat.p95.toFixed(3)} ms (${queries.length} queries)`);
+  };
+  log(`${docs.length} docs, ${ds.queries.length} test queries`);
+
+  // 1. tamsaek BM25 leg (default analyzer ko-morph), bare index as `tamsaek eval --retriever bm25`
+  const bm25 = await indexCorpus(ds.corpusPath, {});
+  add(`tamsaek bm25 (${bm25.analyzer.name})`, ds.queries, await timeQueries(ds.queries, (t) => bm25.search(t, { k: K })), false);
+
+  // 2. peers: wink with its README prep task, and wink fed tamsaek's ko-morph tokens
+  {
+    const engine = buildWink(docs, winkReadmePrep(), (s) => s);
+    add('wink-bm25 (README prep)', ds.queries, await timeQueries(ds.queries, (t) => engine.search(t, K).map(([id, s]) => ({ id, score: s }))), false);
+  }
+  {
+    const analyzer = createAnalyzer(bm25.analyzer.name);
+    const toTokens = (s) => [...new Set(analyzer.analyze(s))].join(' '); // wink counts duplicate query terms twice; tamsaek does not
+    const engine = buildWink(docs, (s) => s.split(' ').filter(Boolean), (s) => analyzer.analyze(s).join(' '));
+    add(`wink-bm25 (${bm25.analyzer.name} tokens)`, ds.queries, await timeQueries(ds.queries, (t) => engine.search(toTokens(t), K).map(([id, s]) => ({ id, score: s }))), false);
+  }
+
+  // 3. dense / hybrid / rerank through the Engine, and raw hnswlib-node over the same vectors
+  if (!o.model) return rows;
+  const { OnnxEmbedder } = await import('../../dist/models/index.js');
+  const { CrossEncoder } = await import('../../dist/rerank/index.js');
+  const embedder = await OnnxEmbedder.load(o.model, { threads: 1 });
+  const reranker = o.reranker ? await CrossEncoder.load(o.reranker, { threads: 1, cacheSize: 0 }) : undefined;
+  try {
+    const texts = docs.map((d) => (d.title ? `${d.title} ${d.text}` : d.text));
+    let t = nowMs();
+    const vectors = await embedder.embed(texts, { kind: 'passage' });
+    log(`embedded ${texts.length} passages in ${((nowMs() - t) / 1000).toFixed(1)} s (${path.basename(o.model)})`);
+    const denseLatencyOnly = o.modelIsFixture;
+    const qDense = denseLatencyOnly ? ds.queries.slice(0, o.latencyQueries) : ds.queries;
+    const engine = await Engine.create({
+      dense: { embedder: cachingEmbedder(embedder, texts, vectors), index: 'hnsw', hnsw: HNSW },
+      ...(reranker ? { rerank: { reranker, topN: o.rerankTopN } } : {}),
+    });
+    await engine.add(docs.map((d) => (d.title ? { id: d.id, title: d.title, text: d.text } : { id: d.id, text: d.text })));
+    add('tamsaek dense', qDense, await timeQueries(qDense, (q) => engine.search(q, { k: K, legs: ['dense'], rerank: false })), denseLatencyOnly);
+    add('tamsaek hybrid', qDense, await timeQueries(qDense, (q) => engine.search(q, { k: K, rerank: false })), denseLatencyOnly);
+    if (reranker) {
+      const rerankLatencyOnly = denseLatencyOnly || o.rerankerIsFixture;
+      const qR = rerankLatencyOnly ? ds.queries.slice(0, o.latencyQueries) : ds.queries;
+      add('tamsaek hybrid+rerank', qR, await timeQueries(qR, (q) => engine.search(q, { k: K })), rerankLatencyOnly);
+    }
+    // raw hnswlib-node: the same vectors, the same M / efConstruction / efSearch; query embedding included
+    const { HierarchicalNSW } = await loadHnswlib();
+    const dim = embedder.dim;
+    const raw = new HierarchicalNSW('cosine', dim);
+    raw.initIndex({ maxElements: docs.length, m: HNSW.M, efConstruction: HNSW.efConstruction, randomSeed: 100 });
+    for (let i = 0; i < docs.length; i++) raw.addPoint(Array.from(vectors.subarray(i * dim, (i + 1) * dim)), i);
+    raw.setEf(HNSW.efSearch);
+    add(
+      'hnswlib-node (raw)',
+      qDense,
+      await timeQueries(qDense, async (q) => {
+        const v = await embedder.embed([q], { kind: 'query' });
+        const r = raw.searchKnn(Array.from(v), K);
+        return r.neighbors.map((n, i) => ({ id: docs[n].id, score: 1 - r.distances[i] }));
+      }),
+      denseLatencyOnly,
+    );
+  } finally {
+    await embedder.dispose?.();
+    await reranker?.dispose?.();
+  }
+  return rows;
+}
+
+const fmt = (v, d = 4) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
+
+/** The side-by-side markdown table of the quality rows. */
+export function qualityTable(rows) {
+  const lines = [
+    '| dataset | system | queries | nDCG@10 | Recall@1 | Recall@10 | MRR@10 | p50 ms | p95 ms | note |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.dataset} | ${r.system} | ${r.queries} | ${fmt(r.ndcg10)} | ${fmt(r.recall1)} | ${fmt(r.recall10)} | ${fmt(r.mrr10)} | ${fmt(r.p50, 3)} | ${fmt(r.p95, 3)} | ${r.latencyOnly ? 'random weights — latency only' : ''} |`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -187,7 +187,7 @@ export async function measureDataset(dir, o) {
       qDense,
       await timeQueries(qDense, async (q) => {
         const v = await embedder.embed([q], { kind: 'query' });
-        const r = raw.searchKnn(Array.from(v), K);
+        const r = raw.searchKnn(Array.from(v), Math.min(K, docs.length));
         return r.neighbors.map((n, i) => ({ id: docs[n].id, score: 1 - r.distances[i] }));
       }),
       denseLatencyOnly,

@@ -1,0 +1,347 @@
+#!/usr/bin/env node
+// hybrid suite (issue #6): a quality table on every retrieval set of the shared datasets (tamsaek BM25 / dense /
+// hybrid / hybrid+rerank side by side with wink-bm25-text-search and raw hnswlib-node, measured in the same run), a
+// quality-vs-latency SVG chart, the latency of a full hybrid search at 100k documents, and loopback serve QPS.
+//
+//   npm run bench -- hybrid [--out f.json] [--tiny]        (chart: f.svg next to --out, else bench/out/hybrid.svg)
+//   node bench/hybrid.mjs [--out f.json] [--tiny] [--docs N] [--model DIR] [--reranker DIR] [--chart f.svg]
+//                         [--skip-quality] [--skip-100k] [--skip-serve]
+//
+// Under the runner (which accepts only --out/--tiny) the other options come from the environment:
+// TAMSAEK_BENCH_MODEL, TAMSAEK_BENCH_RERANKER, TAMSAEK_BENCH_HYBRID_DOCS. Without a model the dense rows use the
+// generated tiny fixtures of test/fixtures/models (random weights: their quality is printed as n/a).
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { Engine } from '../dist/engine/engine.js';
+import { fuse } from '../dist/fuse/index.js';
+import { createServer } from '../dist/serve/index.js';
+import { loadBeir, readCorpus } from '../dist/eval/beir.js';
+import { BM25_WORKLOAD, makeBm25Workload } from './lib/workload.mjs';
+import { DEFAULTS as DENSE_DEFAULTS, TINY as DENSE_TINY, makeVectors } from './dense.mjs';
+import { FIXTURE_MODEL, FIXTURE_RERANKER, measureDataset, qualityTable, retrievalSets } from './lib/hybrid-quality.mjs';
+import { recallLatencySvg } from './lib/hybrid-chart.mjs';
+import { gc, mean, median, nowMs, percentile, sig } from './lib/stats.mjs';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+
+export const DEFAULTS = Object.freeze({
+  docs: 100_000,
+  queries: 1_000,
+  dim: 768,
+  centroids: 1_000,
+  efConstruction: 200,
+  reps: 3,
+  latencyQueries: 300, // queries timed for latency-only (random-weight) rows
+  rerankTopN: 20,
+  serveConcurrency: 8,
+  serveMs: 5_000,
+  model: undefined,
+  reranker: undefined,
+  chart: undefined,
+  out: undefined,
+  skipQuality: false,
+  skip100k: false,
+  skipServe: false,
+});
+export const TINY = Object.freeze({ ...DEFAULTS, docs: 2_000, queries: 100, dim: 64, centroids: 50, efConstruction: 64, reps: 1, latencyQueries: 50, serveMs: 500 });
+
+/** `--out` of the command line (the runner does not pass it to suites; the chart goes next to it). */
+function argvOut(argv = process.argv) {
+  for (let i = 0; i < argv.length; i++) {
+    if ((argv[i] === '--out' || argv[i] === '-o') && i + 1 < argv.length) return argv[i + 1];
+    if (argv[i].startsWith('--out=')) return argv[i].slice(6);
+  }
+  return undefined;
+}
+
+function resolveOptions(options = {}) {
+  const base = options.tiny ? TINY : DEFAULTS;
+  const o = { ...base };
+  for (const [k, v] of Object.entries(options)) if (v !== undefined && k in base) o[k] = v;
+  const env = process.env;
+  if (o.model === undefined && env.TAMSAEK_BENCH_MODEL) o.model = env.TAMSAEK_BENCH_MODEL;
+  if (o.reranker === undefined && env.TAMSAEK_BENCH_RERANKER) o.reranker = env.TAMSAEK_BENCH_RERANKER;
+  if (options.docs === undefined && env.TAMSAEK_BENCH_HYBRID_DOCS) o.docs = Number(env.TAMSAEK_BENCH_HYBRID_DOCS);
+  if (!(Number.isInteger(o.docs) && o.docs >= 10)) throw new Error(`hybrid: docs must be an integer ≥ 10 (got ${o.docs})`);
+  o.modelIsFixture = o.model === undefined;
+  o.rerankerIsFixture = o.reranker === undefined;
+  o.model ??= FIXTURE_MODEL;
+  o.reranker ??= FIXTURE_RERANKER;
+  if (o.out === undefined) o.out = argvOut();
+  o.chart ??= o.out ? o.out.replace(/\.json$/i, '') + '.svg' : path.join(BENCH_DIR, 'out', 'hybrid.svg');
+  o.tiny = Boolean(options.tiny);
+  o.log = options.log ?? ((...a) => console.error('[hybrid]', ...a));
+  return o;
+}
+
+export async function available() {
+  try {
+    const { loadHnswlib } = await import('../dist/legs/dense/index.js');
+    await loadHnswlib();
+    await import('../dist/models/embedder.js').then((m) => m.loadOnnxRuntime());
+    return true;
+  } catch (e) {
+    return `hybrid needs hnswlib-node and onnxruntime-node: ${e.message}`;
+  }
+}
+
+// ---------- 1. quality table ----------
+
+async function qualityPart(o, push, notes) {
+  const { dirs, fallback, root } = retrievalSets({ tiny: o.tiny });
+  if (fallback && !o.tiny) notes.push(`no retrieval set under ${root}: quality measured on datasets/sample-ko (set TAMSAEK_DATASETS)`);
+  const rows = [];
+  for (const dir of dirs) rows.push(...(await measureDataset(dir, o)));
+  for (const r of rows) {
+    const key = `${r.dataset}.${r.system.replace(/[^A-Za-z0-9+-]+/g, '_').replace(/^_|_$/g, '')}`;
+    if (!r.latencyOnly) {
+      push(`${key}.ndcg@10`, sig(r.ndcg10, 4), 'ratio');
+      push(`${key}.recall@1`, sig(r.recall1, 4), 'ratio');
+      push(`${key}.recall@10`, sig(r.recall10, 4), 'ratio');
+      push(`${key}.mrr@10`, sig(r.mrr10, 4), 'ratio');
+    }
+    push(`${key}.p50_ms`, sig(r.p50, 4), 'ms');
+    push(`${key}.p95_ms`, sig(r.p95, 4), 'ms');
+  }
+  for (const ds of new Set(rows.map((r) => r.dataset))) {
+    const ours = rows.find((r) => r.dataset === ds && r.system.startsWith('tamsaek bm25'));
+    const wink = rows.find((r) => r.dataset === ds && r.system === 'wink-bm25 (README prep)');
+    const winkKo = rows.find((r) => r.dataset === ds && r.system.startsWith('wink-bm25 (') && r !== wink);
+    if (ours && wink) push(`${ds}.bm25_p50_speedup_vs_wink`, sig(wink.p50 / ours.p50, 3), 'x');
+    if (ours && winkKo) push(`${ds}.bm25_p50_speedup_vs_wink_same_tokens`, sig(winkKo.p50 / ours.p50, 3), 'x');
+  }
+  const latencyOnly = rows.filter((r) => r.latencyOnly).map((r) => r.system);
+  if (latencyOnly.length) {
+    notes.push(
+      `random weights — latency only: ${[...new Set(latencyOnly)].join(', ')} use ${o.modelIsFixture ? `the generated fixture ${path.relative(path.dirname(BENCH_DIR), o.model)}` : o.model}` +
+        `${o.rerankerIsFixture ? ` and reranker ${path.relative(path.dirname(BENCH_DIR), o.reranker)}` : ''} (no trained Korean model yet); their quality is n/a and they time the first ${o.latencyQueries} queries only. Pass --model/--reranker (or TAMSAEK_BENCH_MODEL/TAMSAEK_BENCH_RERANKER) for quality rows`,
+    );
+  }
+  notes.push(
+    'quality: test split, BEIR metrics (trec order), top-10, one sequential pass after 5 warm-up queries, latency per query (tamsaek: analysis + search; Engine rows: embed query + legs + RRF k=60 + doc mapping [+ rerank top-' +
+      o.rerankTopN +
+      ']; raw hnswlib-node: embed query + searchKnn). Document = title + " " + text everywhere. Dense: cosine HNSW M 16, efConstruction 200, efSearch 64 (the Engine with index "hnsw" and raw hnswlib-node over the same vectors); ONNX sessions with 1 thread',
+  );
+  notes.push(
+    'wink-bm25-text-search: defineConfig({fldWeights: {body: 1}, bm25Params: {k1: 1.2, b: 0.75, k: 1}}), consolidate(4), search(q, 10); "README prep" = the prep task of its README (wink-nlp + wink-eng-lite-web-model: word tokens, no stop words, stems — English-only, Hangul handling is whatever its tokenizer does); "ko-morph tokens" = the text pre-analyzed by tamsaek\'s analyzer and split on spaces (query terms de-duplicated), which separates tokenizer from scoring. Orama: not benchmarked (`npm install @orama/orama` fails offline here: ENOTCACHED)',
+  );
+  return rows;
+}
+
+// ---------- 2. 100k hybrid latency ----------
+
+/** An embedder returning precomputed vectors: documents by text, queries by text (no model call). */
+function precomputedEmbedder(dim, docTexts, docVectors, queryTexts, queryVectors) {
+  const docAt = new Map(docTexts.map((t, i) => [t, i]));
+  const queryAt = new Map(queryTexts.map((t, i) => [t, i]));
+  return {
+    dim,
+    modelId: 'precomputed',
+    async embed(texts, options) {
+      const kind = options?.kind ?? 'query';
+      const [at, src] = kind === 'passage' ? [docAt, docVectors] : [queryAt, queryVectors];
+      const out = new Float32Array(texts.length * dim);
+      texts.forEach((t, i) => {
+        const j = at.get(t);
+        if (j === undefined) throw new Error(`precomputed embedder: unknown ${kind} text`);
+        out.set(src.subarray(j * dim, (j + 1) * dim), i * dim);
+      });
+      return out;
+    },
+  };
+}
+
+async function timeSearches(queries, search, reps) {
+  for (const q of queries) await search(q); // warm-up pass
+  const perRep = [];
+  for (let r = 0; r < reps; r++) {
+    const t = new Float64Array(queries.length);
+    for (let i = 0; i < queries.length; i++) {
+      const t0 = nowMs();
+      await search(queries[i]);
+      t[i] = nowMs() - t0;
+    }
+    perRep.push(t);
+  }
+  return queries.map((_, i) => median(perRep.map((t) => t[i])));
+}
+
+async function hybrid100k(o, push, notes) {
+  const spec = { ...BM25_WORKLOAD, docs: o.docs, queries: o.queries, ...(o.tiny ? { vocab: 2_000 } : {}) };
+  let t = nowMs();
+  const { docs, queries: rawQueries } = makeBm25Workload(spec);
+  const queries = rawQueries.map((q) => [...new Set(q.split(' ').filter(Boolean))].join(' '));
+  const vspec = { ...(o.tiny ? DENSE_TINY : DENSE_DEFAULTS), docs: o.docs, queries: o.queries, dim: o.dim, centroids: o.centroids };
+  const { data, queries: qv } = makeVectors(vspec);
+  o.log(`100k workload: ${o.docs} docs + ${o.docs} × ${o.dim} vectors, ${o.queries} queries, generated in ${((nowMs() - t) / 1000).toFixed(1)} s`);
+  const distinctQueries = new Set(queries).size;
+  const embedder = precomputedEmbedder(o.dim, docs, data, queries, qv);
+  const engine = await Engine.create({
+    analyzer: 'whitespace',
+    dense: { embedder, index: 'hnsw', hnsw: { M: 16, efConstruction: o.efConstruction, efSearch: 64 } },
+  });
+  t = nowMs();
+  let lastLog = t;
+  await engine.add(
+    docs.map((text, i) => ({ id: String(i), text })),
+    {
+      onProgress: (done, total) => {
+        if (nowMs() - lastLog > 15_000) {
+          lastLog = nowMs();
+          o.log(`100k: vectors handed over ${done}/${total}`);
+        }
+      },
+    },
+  );
+  const buildS = (nowMs() - t) / 1000;
+  o.log(`100k: engine built (BM25 + HNSW on the main thread) in ${buildS.toFixed(1)} s`);
+  push('hybrid_build_s_100k', sig(buildS, 4), 's');
+  gc();
+
+  const full = await timeSearches(queries, (q) => engine.search(q, { k: 10 }), o.reps);
+  push('hybrid_p50_ms_100k', sig(percentile(full, 50), 4), 'ms');
+  push('hybrid_p95_ms_100k', sig(percentile(full, 95), 4), 'ms');
+  push('hybrid_mean_ms_100k', sig(mean(full), 4), 'ms');
+  o.log(`100k: hybrid p50 ${percentile(full, 50).toFixed(3)} ms, p95 ${percentile(full, 95).toFixed(3)} ms`);
+
+  // breakdowns (one config each, same timing method)
+  const d10 = await timeSearches(queries, (q) => engine.search(q, { k: 10, depth: 10 }), o.reps);
+  push('hybrid_p50_ms_100k.depth10', sig(percentile(d10, 50), 4), 'ms');
+  push('hybrid_p95_ms_100k.depth10', sig(percentile(d10, 95), 4), 'ms');
+  const bm = await timeSearches(queries, (q) => engine.search(q, { k: 10, legs: ['bm25'] }), o.reps);
+  push('bm25_leg_p50_ms_100k', sig(percentile(bm, 50), 4), 'ms');
+  const de = await timeSearches(queries, (q) => engine.search(q, { k: 10, legs: ['dense'] }), o.reps);
+  push('dense_leg_p50_ms_100k', sig(percentile(de, 50), 4), 'ms');
+  // engine-less: the legs (Engine.retrieve) + fuse(), no document mapping
+  const fusion = { method: 'rrf', k: 60 };
+  const legsOnly = await timeSearches(queries, async (q) => fuse(await engine.retrieve(q, { depth: 100 }), fusion, 10), o.reps);
+  push('hybrid_legs_fuse_p50_ms_100k', sig(percentile(legsOnly, 50), 4), 'ms');
+  push('hybrid_legs_fuse_p95_ms_100k', sig(percentile(legsOnly, 95), 4), 'ms');
+  const p50 = percentile(full, 50);
+  notes.push(
+    `hybrid_p50/p95_ms_100k: Engine.search(q, {k: 10}) — BM25 (whitespace analyzer) over the bm25 bench's synthetic documents + HNSW (M 16, efConstruction ${o.efConstruction}, efSearch 64, cosine) over the dense bench's clustered ${o.dim}-d vectors (doc i ↔ vector i, same id), RRF k = 60, the engine's default depth 100 per leg (so hnswlib searches with ef = max(64, 100) = 100), top-10; ` +
+      `${o.docs.toLocaleString('en-US')} documents${o.docs !== DEFAULTS.docs ? ` (shrunk from ${DEFAULTS.docs.toLocaleString('en-US')} with --docs / TAMSAEK_BENCH_HYBRID_DOCS)` : ''}, ${o.queries} queries (${distinctQueries} distinct), single-threaded, sequential; per-query median of ${o.reps} timed passes after a warm-up pass. ` +
+      `Precomputed vectors go through the Engine: an embedder stub maps document/query text → its vector (a Map lookup, no model call); the HNSW graph is built by Engine.add on the main thread. Target ≤ 2 ms p50: ${p50 <= 2 ? 'met' : 'not met'} (${p50.toFixed(3)} ms), reported, not asserted`,
+  );
+  notes.push('100k breakdowns: .depth10 = the same search with depth 10 per leg (efSearch 64 effective); bm25_leg / dense_leg = Engine.search with one leg; hybrid_legs_fuse = Engine.retrieve (both legs, depth 100) + fuse(RRF, 10) without the engine\'s document mapping — the engine-less cost');
+}
+
+// ---------- 3. serve QPS over loopback ----------
+
+const CLIENT = `
+const { parentPort, workerData } = require('node:worker_threads');
+import(workerData.bench).then(({ serveBench }) => serveBench(workerData.options)).then(
+  (r) => parentPort.postMessage({ ok: r }),
+  (e) => parentPort.postMessage({ error: String(e && e.stack || e) }),
+);`;
+
+async function servePart(o, push, notes) {
+  const { dirs } = retrievalSets({ tiny: o.tiny });
+  const engine = await Engine.create({});
+  const queries = [];
+  for (const dir of dirs) {
+    const ds = await loadBeir(dir, { split: 'test' });
+    const batch = [];
+    for await (const d of readCorpus(ds.corpusPath)) batch.push(d.title ? { id: `${ds.name}/${d.id}`, title: d.title, text: d.text } : { id: `${ds.name}/${d.id}`, text: d.text });
+    await engine.add(batch);
+    queries.push(...ds.queries.map((q) => q.text));
+  }
+  const server = createServer(engine, { persist: 'off' });
+  const { port } = await server.listen(0, '127.0.0.1');
+  let r;
+  try {
+    const options = { url: `http://127.0.0.1:${port}`, concurrency: o.serveConcurrency, durationMs: o.serveMs, queries, k: 10, warmup: 32 };
+    // the load generator runs on a worker thread so that the server's event loop is not shared with it
+    r = await new Promise((resolve, reject) => {
+      const w = new Worker(CLIENT, { eval: true, workerData: { bench: new URL('../dist/serve/bench.js', import.meta.url).href, options } });
+      w.once('message', (m) => (m.error ? reject(new Error(m.error)) : resolve(m.ok)));
+      w.once('error', reject);
+    });
+  } finally {
+    await server.close({ timeoutMs: 2_000 });
+  }
+  push('serve_qps_loopback', sig(r.qps, 4), 'queries/s');
+  push('serve_p50_ms_loopback', sig(r.p50_ms, 4), 'ms');
+  push('serve_p95_ms_loopback', sig(r.p95_ms, 4), 'ms');
+  push('serve_errors_loopback', r.errors, 'requests');
+  notes.push(
+    `serve_*_loopback: createServer (persist off) on 127.0.0.1 port 0 over a BM25-only Engine (ko-morph) of ${engine.size} documents (${dirs.map((d) => path.basename(d)).join(' + ')}); serveBench from a worker thread: ${o.serveConcurrency} keep-alive clients, ${o.serveMs / 1000} s, POST /search {query, k: 10} round-robin over ${queries.length} test queries, 32 warm-up requests; ${r.requests} requests, ${r.errors} errors. Client and server share the machine's cores`,
+  );
+}
+
+export async function run(options = {}) {
+  const o = resolveOptions(options);
+  const results = [];
+  const notes = [];
+  const push = (name, value, unit) => results.push({ name, value, unit });
+  let rows = [];
+  let table;
+  if (!o.skipQuality) {
+    rows = await qualityPart(o, push, notes);
+    table = qualityTable(rows);
+    const svg = recallLatencySvg(
+      rows.map((r) => ({ dataset: r.dataset, system: r.system, p50: r.p50, quality: r.latencyOnly ? null : r.ndcg10 })),
+      { metric: 'nDCG@10' },
+    );
+    mkdirSync(path.dirname(path.resolve(o.chart)), { recursive: true });
+    writeFileSync(o.chart, svg);
+    o.log(`wrote ${o.chart}`);
+    notes.push(`chart: ${o.chart} (nDCG@10 vs p50 latency, log x; random-weight rows hollow in an n/a strip)`);
+  }
+  gc();
+  if (!o.skip100k) await hybrid100k(o, push, notes);
+  gc();
+  if (!o.skipServe) await servePart(o, push, notes);
+  if (o.tiny) notes.push('--tiny: smoke run (datasets/sample-ko, 2,000 documents × 64-d, 100 queries, 0.5 s of serve load): meaningless numbers');
+  return { results, notes, table };
+}
+
+function parseCli(argv) {
+  const o = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--out') o.out = val();
+    else if (a === '--docs') o.docs = Number(val());
+    else if (a === '--model') o.model = val();
+    else if (a === '--reranker') o.reranker = val();
+    else if (a === '--chart') o.chart = val();
+    else if (a === '--tiny') o.tiny = true;
+    else if (a === '--skip-quality') o.skipQuality = true;
+    else if (a === '--skip-100k') o.skip100k = true;
+    else if (a === '--skip-serve') o.skipServe = true;
+    else throw new Error(`unknown option ${a} (use --out f.json --docs N --model DIR --reranker DIR --chart f.svg --tiny --skip-quality --skip-100k --skip-serve)`);
+  }
+  for (const k of ['model', 'reranker']) if (o[k] !== undefined && !existsSync(o[k])) throw new Error(`--${k} ${o[k]}: no such directory`);
+  return o;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { resultsTable, resultDocument } = await import('./lib/format.mjs');
+  const { machineInfo } = await import('./lib/machine.mjs');
+  let cli;
+  try {
+    cli = parseCli(process.argv.slice(2));
+  } catch (e) {
+    console.error(`[hybrid] ${e.message}`);
+    process.exit(2);
+  }
+  const a = await available();
+  if (a !== true) {
+    console.error(`[hybrid] skipped: ${a}`);
+    process.exit(0);
+  }
+  const date = new Date();
+  const out = await run(cli);
+  process.stdout.write(`## hybrid\n\n${resultsTable(out.results)}\n\n${out.notes.map((n) => `- ${n}`).join('\n')}\n\n${out.table ?? ''}\n`);
+  if (cli.out) {
+    mkdirSync(path.dirname(path.resolve(cli.out)), { recursive: true });
+    writeFileSync(cli.out, JSON.stringify(resultDocument('hybrid', date, machineInfo(), out.results, out.notes), null, 2) + '\n');
+    console.error(`[hybrid] wrote ${cli.out}`);
+  }
+}

@@ -10,11 +10,12 @@
  * moment leaves manifest.json naming a generation whose files are all present and checksummed:
  * the previous one before the rename, the new one after it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TamsaekError } from '../errors.js';
+import { atomicWrite, fsyncFile, syncDir } from '../util/atomic-file.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const INDEX_FORMAT = 'tamsaek-index';
@@ -96,18 +97,6 @@ export async function verifyGeneration(dir: string, manifest: Manifest): Promise
   return gen;
 }
 
-async function fsyncPath(path: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-    await handle.sync();
-  } catch {
-    // directories cannot be opened on some platforms; the data files themselves were synced
-  } finally {
-    await handle?.close();
-  }
-}
-
 /** Starts a new generation directory (removing a leftover of a crashed save with the same number). */
 export async function beginGeneration(dir: string, generation: number): Promise<string> {
   const gen = generationDir(dir, generation);
@@ -124,24 +113,15 @@ export async function commitGeneration(dir: string, manifest: Omit<Manifest, 'fi
   for (const name of (await readdir(gen)).sort()) {
     const path = join(gen, name);
     if (!(await stat(path)).isFile()) continue;
-    await fsyncPath(path);
+    await fsyncFile(path);
     files[name] = await sha256File(path);
   }
-  await fsyncPath(gen);
+  await syncDir(gen);
   const full: Manifest = { ...manifest, files };
-  const temp = join(dir, `.${MANIFEST_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(JSON.stringify(full, null, 2));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, join(dir, MANIFEST_FILE));
-  await fsyncPath(dir);
+  await atomicWrite('save', join(dir, MANIFEST_FILE), [Buffer.from(JSON.stringify(full, null, 2))]);
   // older generations and leftovers of crashed saves
   for (const entry of await readdir(dir)) {
-    if ((/^gen-\d+$/.test(entry) && entry !== `gen-${String(manifest.generation).padStart(6, '0')}`) || /^\.manifest\.json\..*\.tmp$/.test(entry)) {
+    if ((/^gen-\d+$/.test(entry) && entry !== `gen-${String(manifest.generation).padStart(6, '0')}`) || /^manifest\.json\.tmp-/.test(entry)) {
       await rm(join(dir, entry), { recursive: true, force: true });
     }
   }

@@ -11,13 +11,14 @@
  * renamed over the old one, and the directory is fsynced, so a crash leaves the old or the new
  * index, never a torn one.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
-import { mkdir, open as openFile, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAnalyzer } from '../../analyze/index.js';
 import type { AnalyzerConfig } from '../../analyze/types.js';
 import { TamsaekError } from '../../errors.js';
+import { atomicWrite } from '../../util/atomic-file.js';
 import { Bm25Index, type IndexSnapshot, type Metadata } from './index.js';
 
 export const BM25_FILE = 'bm25.tsk';
@@ -90,43 +91,23 @@ export async function saveBm25(index: Bm25Index, dir: string): Promise<void> {
   headerJson.write(JSON.stringify(layout(headerBytes)));
   const header = layout(headerBytes);
 
-  await mkdir(dir, { recursive: true });
-  const target = join(dir, BM25_FILE);
-  const temp = join(dir, `.${BM25_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const hash = createHash('sha256');
-  const handle = await openFile(temp, 'w');
-  try {
-    let position = 0;
-    const write = async (chunk: Uint8Array): Promise<void> => {
-      hash.update(chunk);
-      let done = 0;
-      while (done < chunk.byteLength) {
-        const { bytesWritten } = await handle.write(chunk, done, chunk.byteLength - done, position);
-        done += bytesWritten;
-        position += bytesWritten;
-      }
-    };
-    const preamble = Buffer.alloc(PREAMBLE);
-    MAGIC.copy(preamble, 0);
-    preamble.writeUInt32LE(BM25_FORMAT_VERSION, MAGIC.length);
-    preamble.writeUInt32LE(headerBytes, MAGIC.length + 4);
-    await write(preamble);
-    await write(headerJson);
-    for (const name of SECTION_NAMES) {
-      const pad = header.sections[name].offset - position;
-      if (pad > 0) await write(Buffer.alloc(pad));
-      await write(payload[name].data);
-    }
-    await handle.write(hash.digest(), 0, DIGEST_BYTES, position);
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => {});
-    await rm(temp, { force: true });
-    throw new TamsaekError('IO_ERROR', `could not write ${target}: ${(error as Error).message}`, { cause: error });
+  const preamble = Buffer.alloc(PREAMBLE);
+  MAGIC.copy(preamble, 0);
+  preamble.writeUInt32LE(BM25_FORMAT_VERSION, MAGIC.length);
+  preamble.writeUInt32LE(headerBytes, MAGIC.length + 4);
+  const parts: Uint8Array[] = [preamble, headerJson];
+  let position = PREAMBLE + headerBytes;
+  for (const name of SECTION_NAMES) {
+    const pad = header.sections[name].offset - position;
+    if (pad > 0) parts.push(Buffer.alloc(pad));
+    parts.push(payload[name].data);
+    position = header.sections[name].offset + payload[name].data.byteLength;
   }
-  await handle.close();
-  await rename(temp, target);
-  await syncDirectory(dir);
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  parts.push(hash.digest());
+  await mkdir(dir, { recursive: true });
+  await atomicWrite('Bm25Index.save', join(dir, BM25_FILE), parts);
 }
 
 /** Reads an index saved by saveBm25. Every defect is a typed error, never a wrong index. */
@@ -228,15 +209,3 @@ function copy(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  // Directory fsync makes the rename durable; some platforms (Windows) cannot open directories.
-  let handle;
-  try {
-    handle = await openFile(dir, 'r');
-    await handle.sync();
-  } catch {
-    // best effort
-  } finally {
-    await handle?.close();
-  }
-}

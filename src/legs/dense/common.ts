@@ -1,6 +1,4 @@
 /** Helpers shared by the dense indexes: id checks, vector checks, atomic file writes. */
-import { open, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { TamsaekError, invalidArgument } from '../../errors.js';
 import { METRICS, type Metric, type VectorId } from './types.js';
 
@@ -58,46 +56,7 @@ export function checkFilter(where: string, filter: unknown): void {
   }
 }
 
-/** Writes `parts` to `path` atomically: temp file in the same directory, fsync, rename, directory fsync. */
-export async function atomicWrite(where: string, path: string, parts: Uint8Array[]): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writev(parts);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-    await syncDir(dirname(path));
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw new TamsaekError('IO_ERROR', `${where}: cannot write ${path}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-export async function syncDir(dir: string): Promise<void> {
-  try {
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    // directory fsync is best effort (not supported everywhere)
-  }
-}
-
-export async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+export { atomicWrite, syncDir, fsyncFile } from '../../util/atomic-file.js';
 
 /** A promise chain that runs mutations one at a time. */
 export class Serial {

@@ -6,10 +6,10 @@
  * Concurrency: add/remove are serialized; a search snapshots the current arrays, and a removal that
  * overlaps an in-flight search copies the arrays first (copy-on-write), so results stay consistent.
  */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
+import { atomicWrite } from '../../util/atomic-file.js';
 import {
   type DType,
   type Metric,
@@ -323,30 +323,7 @@ export class FlatIndex {
       header.writeDoubleLE(payload, 36);
       header.writeUInt32LE(crc32(parts), 44);
       header.writeUInt32LE(crc32([header.subarray(0, 48)]), 48);
-      const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-      try {
-        const fh = await open(tmp, 'w');
-        try {
-          await fh.writev([header, ...parts]);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(tmp, path);
-        try {
-          const dh = await open(dirname(path), 'r');
-          try {
-            await dh.sync();
-          } finally {
-            await dh.close();
-          }
-        } catch {
-          // directory fsync is best effort (not supported everywhere)
-        }
-      } catch (e) {
-        await unlink(tmp).catch(() => undefined);
-        throw new TamsaekError('IO_ERROR', `FlatIndex.save: cannot write ${path}: ${(e as Error).message}`, { cause: e });
-      }
+      await atomicWrite('FlatIndex.save', path, [header, ...parts]);
     });
   }
 

@@ -33,8 +33,11 @@ export function listSuites(dir = BENCH_DIR) {
   return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
+/** Options passed through to the suites (each suite reads the ones it knows). */
+const SUITE_OPTIONS = { '--docs': 'number', '--model': 'string', '--reranker': 'string' };
+
 export function parseArgs(argv) {
-  const opts = { suites: [], out: undefined, tiny: false, help: false };
+  const opts = { suites: [], out: undefined, tiny: false, help: false, suiteOptions: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--out' || a === '-o') {
@@ -43,7 +46,12 @@ export function parseArgs(argv) {
     } else if (a.startsWith('--out=')) opts.out = a.slice(6);
     else if (a === '--tiny') opts.tiny = true;
     else if (a === '--help' || a === '-h') opts.help = true;
-    else if (a.startsWith('-')) throw usageError(`unknown option ${a}`);
+    else if (SUITE_OPTIONS[a]) {
+      if (i + 1 >= argv.length) throw usageError(`${a} needs a value`);
+      const value = argv[++i];
+      if (SUITE_OPTIONS[a] === 'number' && !(Number.isInteger(Number(value)) && Number(value) > 0)) throw usageError(`${a} must be a positive integer`);
+      opts.suiteOptions[a.slice(2)] = SUITE_OPTIONS[a] === 'number' ? Number(value) : value;
+    } else if (a.startsWith('-')) throw usageError(`unknown option ${a}`);
     else opts.suites.push(a);
   }
   return opts;
@@ -98,7 +106,7 @@ export async function main(argv = process.argv.slice(2)) {
   const opts = parseArgs(argv);
   const all = listSuites();
   if (opts.help) {
-    console.error(`usage: npm run bench -- [suite…] [--out f.json] [--tiny]\nsuites: ${all.join(', ')}`);
+    console.error(`usage: npm run bench -- [suite…] [--out f.json] [--tiny] [--docs N] [--model dir] [--reranker dir]\nsuites: ${all.join(', ')}`);
     return 0;
   }
   const unknown = opts.suites.filter((s) => !all.includes(s));
@@ -117,7 +125,7 @@ export async function main(argv = process.argv.slice(2)) {
     const t0 = performance.now();
     let r;
     try {
-      r = await runSuite(name, { tiny: opts.tiny });
+      r = await runSuite(name, { tiny: opts.tiny, ...opts.suiteOptions });
     } catch (err) {
       failed++;
       console.error(`[bench] suite ${name} FAILED: ${err && err.stack ? err.stack : err}`);

@@ -150,6 +150,14 @@ export async function measureDataset(dir, o) {
     add(`wink-bm25 (${bm25.analyzer.name} tokens)`, ds.queries, await timeQueries(ds.queries, (t) => engine.search(toTokens(t), K).map(([id, s]) => ({ id, score: s }))), false);
   }
 
+  // 2b. Orama full-text search, out of the box (it has no Korean tokenizer)
+  {
+    const { create, insertMultiple, search } = await import('@orama/orama');
+    const db = create({ schema: { title: 'string', text: 'string' } });
+    await insertMultiple(db, docs.map((d) => ({ id: d.id, title: d.title ?? '', text: d.text })), 500);
+    add('orama (default tokenizer)', ds.queries, await timeQueries(ds.queries, async (t) => (await search(db, { term: t, limit: K })).hits.map((h) => ({ id: h.id, score: h.score }))), false);
+  }
+
   // 3. dense / hybrid / rerank through the Engine, and raw hnswlib-node over the same vectors
   if (!o.model) return rows;
   const { OnnxEmbedder } = await import('../../dist/models/index.js');

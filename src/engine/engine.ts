@@ -16,6 +16,7 @@ import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
 import { fuse } from '../fuse/index.js';
 import { validateFusionConfig } from '../fuse/config.js';
 import type { FusionConfig, FusionLeg } from '../fuse/types.js';
+import { BM25_FORMAT_VERSION } from '../legs/bm25/format.js';
 import { Bm25Index, compileFilter, type Metadata, type MetadataFilter } from '../legs/bm25/index.js';
 import { createVectorIndex, loadVectorIndex, type Metric, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
 import { checkChunkOptions, chunkText, type ChunkOptions, type Passage } from './chunker.js';
@@ -581,6 +582,12 @@ export class Engine {
           chunk,
         },
         stats: { documents: this.docs.size, units: this.bm25.size },
+        // each component file carries its own format version too; this records what wrote them
+        components: {
+          bm25: { format: BM25_FORMAT_VERSION },
+          docs: { format: 1 },
+          ...(this.dense && this.dense.size > 0 ? { dense: { index: this.dense.constructor.name, vectors: this.dense.size } } : {}),
+        },
       });
       this.dir = target;
       this.generation = generation;

@@ -35,6 +35,7 @@ export interface Manifest {
   files: Record<string, FileEntry>;
   config: Record<string, unknown>;
   stats: { documents: number; units: number };
+  components?: Record<string, Record<string, unknown>>;
 }
 
 export function generationDir(dir: string, generation: number): string {

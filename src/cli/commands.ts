@@ -20,7 +20,10 @@ export interface Io {
   err: (text: string) => void;
 }
 
+import { TRAIN_USAGE } from './train.js';
+
 export const USAGE = {
+  ...TRAIN_USAGE,
   index: 'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id>] [--title-weight W] [--k1 1.2] [--b 0.75]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
   eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',

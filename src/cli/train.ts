@@ -13,7 +13,7 @@ import { mulberry32 } from '../util/random.js';
 
 export const TRAIN_USAGE = {
   train:
-    'usage: tamsaek train --out <model-dir> [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--dim 256] [--buckets 65536] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--json]',
+    'usage: tamsaek train --out <model-dir> [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--dim 256] [--buckets 65536] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--json]',
   mine: 'usage: tamsaek mine <beir-dir> --out negatives.jsonl [--split train] [--ict] [--depth 30] [--negatives 1] [--margin-strategy absolute|relative] [--margin m] [--model <dir|id>]',
 } as const;
 
@@ -64,6 +64,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
       'max-seconds': { type: 'string' },
       'ict-per-doc': { type: 'string' },
       int8: { type: 'boolean' },
+      symmetric: { type: 'boolean' },
       threads: { type: 'string' },
       name: { type: 'string' },
       json: { type: 'boolean' },
@@ -98,6 +99,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     epochs: intOption(args.text('epochs'), 'epochs', 1, 1000),
     lr: numberOption(args.text('lr'), 'lr'),
     scale: numberOption(args.text('scale'), 'scale'),
+    symmetric: args.flag('symmetric'),
     seed: intOption(args.text('seed'), 'seed', 0, 2 ** 31),
     maxSeconds: numberOption(args.text('max-seconds'), 'max-seconds'),
     ictPerDoc: intOption(args.text('ict-per-doc'), 'ict-per-doc', 1, 10_000),

@@ -37,6 +37,8 @@ export interface TrainPipelineOptions {
   maxSeconds?: number;
   lr?: number;
   scale?: number;
+  /** MNRL: add the positive → anchor direction. */
+  symmetric?: boolean;
   seed?: number;
   threads?: number;
   /** Output model directory and weight type. */
@@ -63,7 +65,7 @@ export interface TrainPipelineResult {
   features: StaticFeatureConfig;
 }
 
-const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'seed', 'threads', 'out', 'dtype', 'name', 'command', 'onStage', 'onStep'];
+const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'out', 'dtype', 'name', 'command', 'onStage', 'onStep'];
 
 export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
   checkOptions('trainPipeline', o, KEYS);
@@ -137,6 +139,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     maxSeconds: o.maxSeconds,
     lr: o.lr,
     scale: o.scale,
+    symmetric: o.symmetric,
     seed,
     threads: o.threads,
     onStep: (s) => {
@@ -159,6 +162,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
       epochs: o.epochs ?? 3,
       batchSize: o.batchSize ?? 512,
       lr: o.lr ?? 0.02,
+      symmetric: o.symmetric ?? false,
       seed,
       trainSeconds: Number(r.seconds.toFixed(1)),
       finalLoss: Number(finalLoss.toFixed(4)),

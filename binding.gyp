@@ -28,6 +28,7 @@
         "native/topk/gemm.cpp",
         "native/topk/search.cpp",
         "native/loss/contrastive.cpp",
+        "native/train/sparse.cpp",
         "native/bindings/addon.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

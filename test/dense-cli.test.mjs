@@ -79,12 +79,14 @@ test('eval --retriever dense: same metrics from the CLI and the library, for the
     // the sample is tiny: HNSW is exact there
     for (const [key, value] of Object.entries(lib.metrics)) assert.ok(Math.abs(rep.metrics[key] - value) < 1e-9, `${kind} ${key}`);
   }
-  const noModel = await run(['eval', sample, '--retriever', 'dense']);
-  assert.equal(noModel.code, 2);
+  // no --model: the shipped default static model (issue 7)
+  const noModel = await run(['eval', sample, '--retriever', 'dense', '--json']);
+  assert.equal(noModel.code, 0);
+  assert.equal(JSON.parse(noModel.stdout.trim().split('\n').pop()).model, 'tamsaek-static-ko-v1');
   const modelWithBm25 = await run(['eval', sample, '--model', model]);
   assert.equal(modelWithBm25.code, 2);
   const badKind = await run(['eval', sample, '--retriever', 'dense', '--model', model, '--index-kind', 'annoy']);
   assert.equal(badKind.code, 2);
-  await assert.rejects(evaluateRetriever(sample, { retriever: 'dense' }), { code: 'INVALID_ARGUMENT' });
+  assert.equal((await evaluateRetriever(sample, { retriever: 'dense' })).model, 'tamsaek-static-ko-v1'); // default static model
   await assert.rejects(evaluateRetriever(sample, { retriever: 'bm25', model }), { code: 'INVALID_ARGUMENT' });
 });

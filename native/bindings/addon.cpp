@@ -20,6 +20,7 @@
 #include "../loss/infonce.h"
 #include "../simd/kernels.h"
 #include "../topk/search.h"
+#include "../train/sparse.h"
 
 using namespace tamsaek;
 
@@ -399,6 +400,65 @@ Napi::Value BenchPeak(const Napi::CallbackInfo& info) {
       {});
 }
 
+// Static-model pooling (native/train/sparse.h). Common CSR arguments: n, off (Int32 n+1), ids (Int32),
+// w (Float32, optional), rows, dim.
+sparse::Csr csr_of(Napi::Object o, std::vector<Napi::Value>& pins) {
+  sparse::Csr x;
+  x.n = count(o, "n");
+  x.off = typed<int32_t>(o, "off", x.n + 1, false, napi_int32_array, pins);
+  if (x.off[0] != 0 || x.off[x.n] < 0) fail(o.Env(), "off must start at 0 and end at a non-negative count");
+  const size_t nnz = static_cast<size_t>(x.off[x.n]);
+  x.ids = typed<int32_t>(o, "ids", nnz, false, napi_int32_array, pins);
+  x.w = typed<float>(o, "w", nnz, true, napi_float32_array, pins);
+  return x;
+}
+
+Napi::Value PoolForward(const Napi::CallbackInfo& info) {
+  Napi::Object o = obj_arg(info, 0);
+  std::vector<Napi::Value> pins;
+  sparse::Csr x = csr_of(o, pins);
+  size_t rows = count(o, "rows"), dim = count(o, "dim");
+  if (dim == 0) fail(info.Env(), "dim must be positive");
+  const bool i8 = flag(o, "int8", false);
+  const float* tf = i8 ? nullptr : typed<float>(o, "table", rows * dim, false, napi_float32_array, pins);
+  const int8_t* ti = i8 ? typed<int8_t>(o, "table", rows * dim, false, napi_int8_array, pins) : nullptr;
+  const float* sc = i8 ? typed<float>(o, "scales", rows, false, napi_float32_array, pins) : nullptr;
+  float* out = typed<float>(o, "out", x.n * dim, false, napi_float32_array, pins);
+  const bool normalize = flag(o, "normalize", false);
+  int threads = threads_of(o);
+  return queue(info.Env(), [=] { sparse::pool_forward(x, tf, ti, sc, rows, dim, normalize, out, threads); },
+               [](Napi::Env env) { return env.Undefined(); }, pins);
+}
+
+Napi::Value PoolBackward(const Napi::CallbackInfo& info) {
+  Napi::Object o = obj_arg(info, 0);
+  std::vector<Napi::Value> pins;
+  sparse::Csr x = csr_of(o, pins);
+  size_t rows = count(o, "rows"), dim = count(o, "dim");
+  if (dim == 0) fail(info.Env(), "dim must be positive");
+  const float* g = typed<float>(o, "grad", x.n * dim, false, napi_float32_array, pins);
+  int threads = threads_of(o);
+  if (!o.Get("gradTable").IsUndefined()) {
+    float* gt = typed<float>(o, "gradTable", rows * dim, false, napi_float32_array, pins);
+    return queue(info.Env(), [=] { sparse::pool_backward_dense(x, g, rows, dim, gt, threads); },
+                 [](Napi::Env env) { return env.Undefined(); }, pins);
+  }
+  float* table = typed<float>(o, "table", rows * dim, false, napi_float32_array, pins);
+  float* m = typed<float>(o, "m", rows * dim, false, napi_float32_array, pins);
+  float* v = typed<float>(o, "v", rows * dim, false, napi_float32_array, pins);
+  int32_t* slot = typed<int32_t>(o, "slot", rows, false, napi_int32_array, pins);
+  sparse::AdamParams p;
+  p.lr = static_cast<float>(num(o, "lr"));
+  p.beta1 = static_cast<float>(num(o, "beta1"));
+  p.beta2 = static_cast<float>(num(o, "beta2"));
+  p.eps = static_cast<float>(num(o, "eps"));
+  p.step = num(o, "step");
+  if (p.step < 1) fail(info.Env(), "step must be >= 1");
+  auto touched = std::make_shared<size_t>(0);
+  return queue(info.Env(), [=] { *touched = sparse::pool_backward_adam(x, g, rows, dim, table, m, v, slot, p, threads); },
+               [touched](Napi::Env env) { return Napi::Number::New(env, static_cast<double>(*touched)); }, pins);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setKernel", Napi::Function::New(env, SetKernel));
@@ -406,6 +466,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("encode", Napi::Function::New(env, Encode));
   exports.Set("search", Napi::Function::New(env, Search));
   exports.Set("contrastive", Napi::Function::New(env, Contrastive));
+  exports.Set("poolForward", Napi::Function::New(env, PoolForward));
+  exports.Set("poolBackward", Napi::Function::New(env, PoolBackward));
   exports.Set("benchStream", Napi::Function::New(env, BenchStream));
   exports.Set("benchPeak", Napi::Function::New(env, BenchPeak));
   return exports;

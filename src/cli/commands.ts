@@ -10,7 +10,8 @@ import { writeTrecRun } from '../eval/trec.js';
 import { Bm25Index } from '../legs/bm25/index.js';
 import type { VectorIndexKind } from '../legs/dense/types.js';
 import { readJsonl } from '../eval/beir.js';
-import { OnnxEmbedder, type EmbedderOptions } from '../models/embedder.js';
+import type { EmbedderOptions } from '../models/embedder.js';
+import { loadEmbedder } from '../models/load.js';
 import { intOption, numberOption, parse, UsageError } from './args.js';
 import { createProgress } from './progress.js';
 
@@ -19,11 +20,14 @@ export interface Io {
   err: (text: string) => void;
 }
 
+import { TRAIN_USAGE } from './train.js';
+
 export const USAGE = {
+  ...TRAIN_USAGE,
   index: 'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id>] [--title-weight W] [--k1 1.2] [--b 0.75]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
-  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id>] [--reranker <dir|id>] [--config tuned.json] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
-  tune: 'usage: tamsaek tune <beir-dir> --model <dir|id> | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--reranker <dir|id>] [--out config.json] [--json]',
+  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
+  tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--reranker <dir|id>] [--out config.json] [--json]',
   embed: 'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
   analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--json]',
   analyzers: 'usage: tamsaek analyzers',
@@ -148,15 +152,12 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
   const indexKind = args.text('index-kind');
   const modelFlags = ['model', 'index-kind', 'batch-size', 'max-length', 'threads'].filter((f) => args.text(f) !== undefined);
   if (retriever === 'dense') {
-    if (!model && !indexDir) throw new UsageError(`--retriever dense needs --model <dir|hub-id>\n${USAGE.eval}`);
     if (args.text('analyzer') || args.text('title-weight') || args.text('k1') || args.text('b')) {
       throw new UsageError('--analyzer/--title-weight/--k1/--b do not apply to --retriever dense');
     }
     if (indexKind !== undefined && !['auto', 'hnsw', 'exact', 'flat'].includes(indexKind)) throw new UsageError(`--index-kind must be auto, hnsw, exact or flat, got "${indexKind}"`);
   } else if (retriever === 'bm25' && (modelFlags.length > 0 || args.flag('offline') || args.text('reranker') || args.text('config'))) {
     throw new UsageError(`--${modelFlags[0] ?? (args.flag('offline') ? 'offline' : args.text('reranker') ? 'reranker' : 'config')} applies to --retriever dense or hybrid`);
-  } else if (retriever === 'hybrid' && !model && !indexDir) {
-    throw new UsageError(`--retriever hybrid needs --model <dir|hub-id> (or --index <engine-dir> built with one)\n${USAGE.eval}`);
   }
   const progress = createProgress(!args.flag('quiet'));
   if (retriever === 'dense' && !indexDir) {
@@ -225,7 +226,7 @@ export async function embedCommand(argv: string[], io: Io): Promise<void> {
   if (args.positionals.length !== (file ? 1 : 2)) throw new UsageError(USAGE.embed);
   const kind = args.flag('query') ? 'query' : 'passage';
   const progress = createProgress(!args.flag('quiet'));
-  const embedder = await OnnxEmbedder.load(args.positionals[0], embedderOptions(args, progress));
+  const embedder = await loadEmbedder(args.positionals[0], embedderOptions(args, progress));
   progress.stop();
   try {
     if (!file) {
@@ -254,7 +255,7 @@ export async function embedCommand(argv: string[], io: Io): Promise<void> {
       const v = Array.from(vectors.subarray(i * dim, (i + 1) * dim));
       io.out(args.flag('json') ? JSON.stringify({ id: item.id, embedding: v }) : `${item.id}\t${v.map((x) => x.toPrecision(6)).join(' ')}`);
     });
-    io.err(`embedded ${items.length} texts with ${embedder.modelId} (${embedder.file}, dim ${dim}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    io.err(`embedded ${items.length} texts with ${embedder.modelId} (${'file' in embedder ? embedder.file : 'static'}, dim ${dim}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     await embedder.dispose();
   }
@@ -309,7 +310,6 @@ export async function tuneCommand(argv: string[], io: Io): Promise<void> {
   if (args.positionals.length !== 1) throw new UsageError(USAGE.tune);
   const indexDir = args.text('index');
   const model = args.text('model');
-  if (!indexDir && !model) throw new UsageError(`tune needs something to fuse: --model <dir|id> (builds BM25 + dense) or --index <engine-dir>\n${USAGE.tune}`);
   const progress = createProgress(!args.flag('quiet'));
   const train = await loadBeir(args.positionals[0], { split: 'train' }).catch(() => undefined);
   const test = await loadBeir(args.positionals[0], { split: 'test' });
@@ -321,7 +321,7 @@ export async function tuneCommand(argv: string[], io: Io): Promise<void> {
         {
           analyzer: args.text('analyzer'),
           bm25: { titleWeight: numberOption(args.text('title-weight'), 'title-weight'), k1: numberOption(args.text('k1'), 'k1'), b: numberOption(args.text('b'), 'b') },
-          dense: { embedder: model! },
+          dense: { embedder: model ?? 'default' },
           rerank: reranker ? { reranker, topN: 20 } : undefined,
         },
         (done, total) => progress.update('index', done, total),

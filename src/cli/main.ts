@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
 import { UsageError } from './args.js';
+import { mineCommand, trainCommand } from './train.js';
 import { analyzeCommand, analyzersCommand, embedCommand, evalCommand, indexCommand, searchCommand, serveCommand, tuneCommand, USAGE, type Io } from './commands.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
@@ -14,6 +15,8 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   analyzers: analyzersCommand,
   serve: serveCommand,
   embed: embedCommand,
+  train: trainCommand,
+  mine: mineCommand,
 };
 
 const HELP = `tamsaek — Korean hybrid retrieval

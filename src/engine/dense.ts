@@ -6,7 +6,7 @@
 import { checkOptions } from '../errors.js';
 import { readCorpus, resolveCorpusPath } from '../eval/beir.js';
 import { HnswIndex, createVectorIndex, defaultIndexKind, type DenseHit, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
-import type { OnnxEmbedder } from '../models/embedder.js';
+import type { AnyEmbedder } from '../models/load.js';
 
 export interface DenseCorpusOptions {
   indexKind?: VectorIndexKind | 'auto';
@@ -16,12 +16,12 @@ export interface DenseCorpusOptions {
 }
 
 export interface DenseRetriever {
-  embedder: OnnxEmbedder;
+  embedder: AnyEmbedder;
   index: VectorIndex;
   search(query: string, k: number): Promise<DenseHit[]>;
 }
 
-export async function indexCorpusDense(path: string, embedder: OnnxEmbedder, options: DenseCorpusOptions = {}): Promise<DenseRetriever> {
+export async function indexCorpusDense(path: string, embedder: AnyEmbedder, options: DenseCorpusOptions = {}): Promise<DenseRetriever> {
   checkOptions('indexCorpusDense', options, ['indexKind', 'chunk', 'onProgress']);
   const { indexKind = 'auto', chunk = 1024, onProgress } = options;
   const corpusPath = await resolveCorpusPath(path);

@@ -173,8 +173,8 @@ function raceStop<T>(work: Promise<T>, signal: AbortSignal | undefined, deadline
 
 // loaded on demand: onnxruntime-node is optional and BM25-only engines never need it
 async function loadEmbedder(model: string): Promise<TextEmbedder> {
-  const { OnnxEmbedder } = await import('../models/embedder.js');
-  return OnnxEmbedder.load(model);
+  const { loadEmbedder: load } = await import('../models/load.js');
+  return load(model);
 }
 
 async function loadReranker(model: string): Promise<Reranker> {

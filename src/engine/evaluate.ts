@@ -14,7 +14,8 @@ import { runQueries } from '../eval/runner.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
 import type { TunedConfig } from '../tune/index.js';
 import type { VectorIndexKind } from '../legs/dense/types.js';
-import { OnnxEmbedder, type EmbedderOptions } from '../models/embedder.js';
+import type { EmbedderOptions } from '../models/embedder.js';
+import { loadEmbedder } from '../models/load.js';
 import { indexCorpus, type IndexCorpusOptions } from './corpus.js';
 import { indexCorpusDense } from './dense.js';
 import { Engine, type EngineOptions, type Reranker, type TextEmbedder } from './engine.js';
@@ -95,7 +96,7 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
     throw new TamsaekError('INVALID_ARGUMENT', `unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
   }
   if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= 1000)) throw invalidArgument(`k must be an integer in 1..1000, got ${k}`);
-  if (retriever === 'dense' && options.index === undefined && typeof options.model === 'string') return evaluateDense(path, options);
+  if (retriever === 'dense' && options.index === undefined && (typeof options.model === 'string' || options.model === undefined)) return evaluateDense(path, options);
   if (options.embedder !== undefined || options.indexKind !== undefined) throw invalidArgument('embedder and indexKind apply to the dense retriever with a model name');
   const dataset = await loadBeir(path, { split });
   const depth = Math.max(10, k ?? 10);
@@ -176,11 +177,11 @@ function scoreRun(path: string, dataset: BeirDataset, retriever: RetrieverName, 
 async function engineFor(dataset: BeirDataset, options: EvaluateRetrieverOptions): Promise<Engine> {
   if (options.index instanceof Engine) return options.index;
   if (options.index) throw invalidArgument('a BM25 index evaluates with --retriever bm25');
-  if (options.model === undefined) throw invalidArgument('dense and hybrid retrieval need an embedding model: --model <dir|id>');
+  // no model: the static model shipped in the package (models/, see docs/training.md)
   const engineOptions: EngineOptions = {
     analyzer: options.analyzer,
     bm25: { k1: options.k1, b: options.b, titleWeight: options.titleWeight },
-    dense: { embedder: options.model },
+    dense: { embedder: options.model ?? 'default' },
   };
   if (options.reranker !== undefined) engineOptions.rerank = { reranker: options.reranker, topN: options.rerankTopN ?? 20 };
   return buildEngine(dataset.corpusPath, engineOptions, options.onProgress && ((d, t) => options.onProgress!('index', d, t)));
@@ -193,7 +194,7 @@ async function evaluateDense(path: string, options: EvaluateRetrieverOptions): P
     if (options[key] !== undefined) throw invalidArgument(`${key} does not apply to the dense retriever`);
   }
   const dataset = await loadBeir(path, { split });
-  const embedder = await OnnxEmbedder.load(model as string, options.embedder);
+  const embedder = await loadEmbedder(model as string | undefined, options.embedder);
   try {
     const dense = await indexCorpusDense(dataset.corpusPath, embedder, {
       indexKind: options.indexKind,

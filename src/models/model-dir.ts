@@ -3,8 +3,8 @@
  *
  * - an ONNX transformer export (optimum / sentence-transformers): config.json with `model_type` or
  *   `architectures`, `tokenizer.json`, and an ONNX file under `onnx/` (or at the top level);
- * - a tamsaek static model `{"tamsaek_model": "static", ...}` (reserved; trained by a later issue):
- *   NOT_SUPPORTED for now;
+ * - a tamsaek static model `{"tamsaek_model": "static", ...}` (see ./static.ts): not an ONNX model, so
+ *   inspectModelDir / OnnxEmbedder answer NOT_SUPPORTED; `loadEmbedder` (./load.ts) dispatches on the kind;
  * - anything else: INVALID_MODEL.
  *
  * ONNX file choice: an int8 export is preferred when present (`onnx/model_quantized.onnx`,
@@ -79,7 +79,7 @@ export async function inspectModelDir(dir: string, options: InspectOptions = {})
   if (!config) throw new TamsaekError('NOT_FOUND', `model directory ${dir} has no config.json (expected a Hugging Face layout: config.json, tokenizer.json, onnx/model.onnx)`);
   if ('tamsaek_model' in config) {
     if (config.tamsaek_model === 'static') {
-      throw new TamsaekError('NOT_SUPPORTED', `${dir} is a tamsaek static model; loading static models is not supported yet by this version`);
+      throw new TamsaekError('NOT_SUPPORTED', `${dir} is a tamsaek static model, not an ONNX export; load it with loadEmbedder() or StaticEmbedder.load()`);
     }
     throw new TamsaekError('INVALID_MODEL', `${dir}/config.json: unknown tamsaek_model "${String(config.tamsaek_model)}"`);
   }
@@ -120,4 +120,20 @@ export async function inspectModelDir(dir: string, options: InspectOptions = {})
     if (typeof passage === 'string') info.prompts.passage = passage;
   }
   return info;
+}
+
+/** The kind of a local model directory from its config.json, or undefined when `dir` is not a local directory with one. */
+export async function modelDirKind(dir: string): Promise<'static' | 'onnx' | undefined> {
+  try {
+    if (!(await stat(dir)).isDirectory()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const config = await readJson(join(dir, 'config.json'));
+  if (!config) return undefined;
+  if ('tamsaek_model' in config) {
+    if (config.tamsaek_model === 'static') return 'static';
+    throw new TamsaekError('INVALID_MODEL', `${dir}/config.json: unknown tamsaek_model "${String(config.tamsaek_model)}"`);
+  }
+  return 'onnx';
 }

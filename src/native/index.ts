@@ -22,6 +22,8 @@ export interface NativeAddon {
   encode(o: Record<string, unknown>): Promise<void>;
   search(o: Record<string, unknown>): Promise<{ rows: Int32Array; scores: Float32Array }>;
   contrastive(o: Record<string, unknown>): Promise<number>;
+  poolForward(o: Record<string, unknown>): Promise<void>;
+  poolBackward(o: Record<string, unknown>): Promise<number | undefined>;
   benchStream(o: { data: Float32Array; n: number; threads?: number }): Promise<{ seconds: number; sink: number }>;
   benchPeak(o: { iters: number; threads?: number }): Promise<{ flops: number; seconds: number }>;
 }
@@ -230,4 +232,5 @@ export async function encodeRows(
 }
 
 export { infoNCELoss, gistLoss, cachedContrastiveStep } from './loss.js';
+export { sparsePool, sparsePoolBackward, sparsePoolAdam, createAdamState, type SparseBatch, type AdamState, type PoolTable } from './sparse.js';
 export type { InfoNCEOptions, GistOptions, CachedStepOptions, LossResult, CachedStepResult } from './loss.js';

@@ -1,0 +1,175 @@
+/** `tamsaek train` and `tamsaek mine`: thin wrappers over src/train/. */
+import { writeFile } from 'node:fs/promises';
+import { loadBeir } from '../eval/beir.js';
+import { loadEmbedder } from '../models/load.js';
+import { readDocs, sentences } from '../train/data.js';
+import { mineHardNegatives, type MineQuery } from '../train/mine.js';
+import { trainPipeline } from '../train/pipeline.js';
+import { LOSSES, type Guide, type LossName } from '../train/trainer.js';
+import { intOption, numberOption, parse, UsageError } from './args.js';
+import type { Io } from './commands.js';
+import { createProgress } from './progress.js';
+import { mulberry32 } from '../util/random.js';
+
+export const TRAIN_USAGE = {
+  train:
+    'usage: tamsaek train --out <model-dir> [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--dim 256] [--buckets 65536] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--json]',
+  mine: 'usage: tamsaek mine <beir-dir> --out negatives.jsonl [--split train] [--ict] [--depth 30] [--negatives 1] [--margin-strategy absolute|relative] [--margin m] [--model <dir|id>]',
+} as const;
+
+const MULTI = ['pairs', 'qrels', 'corpus'];
+
+/** Pulls `--name v1 v2 …` lists out of argv (values run until the next option). */
+function takeLists(argv: string[]): { rest: string[]; lists: Record<string, string[]> } {
+  const lists: Record<string, string[]> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') ? a.slice(2).split('=')[0]! : '';
+    if (MULTI.includes(name)) {
+      const list = (lists[name] ??= []);
+      if (a.includes('=')) list.push(a.slice(a.indexOf('=') + 1));
+      while (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) list.push(argv[++i]!);
+      continue;
+    }
+    rest.push(a);
+  }
+  return { rest, lists };
+}
+
+function strategyOption(v: string | undefined): 'absolute' | 'relative' | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'absolute' && v !== 'relative') throw new UsageError(`--margin-strategy must be absolute or relative, got "${v}"`);
+  return v;
+}
+
+export async function trainCommand(argv: string[], io: Io): Promise<void> {
+  const { rest, lists } = takeLists(argv);
+  const args = parse(
+    rest,
+    {
+      out: { type: 'string', short: 'o' },
+      loss: { type: 'string' },
+      guide: { type: 'string' },
+      'margin-strategy': { type: 'string' },
+      margin: { type: 'string' },
+      mine: { type: 'boolean' },
+      dim: { type: 'string' },
+      buckets: { type: 'string' },
+      'batch-size': { type: 'string' },
+      epochs: { type: 'string' },
+      lr: { type: 'string' },
+      scale: { type: 'string' },
+      seed: { type: 'string' },
+      'max-seconds': { type: 'string' },
+      'ict-per-doc': { type: 'string' },
+      int8: { type: 'boolean' },
+      symmetric: { type: 'boolean' },
+      threads: { type: 'string' },
+      name: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+    TRAIN_USAGE.train,
+  );
+  const out = args.text('out');
+  if (!out || args.positionals.length > 0) throw new UsageError(TRAIN_USAGE.train);
+  const loss = (args.text('loss') ?? 'mnrl') as LossName;
+  if (!LOSSES.includes(loss)) throw new UsageError(`--loss must be one of ${LOSSES.join(', ')}`);
+  let guide: Guide | undefined;
+  const g = args.text('guide');
+  if (g !== undefined && !loss.includes('gist')) throw new UsageError('--guide applies to --loss gist or cached-gist');
+  if (g === undefined || g === 'bm25') guide = loss.includes('gist') ? { kind: 'bm25' } : undefined;
+  else guide = { kind: 'model', embedder: await loadEmbedder(g) };
+  const progress = createProgress(!args.flag('quiet'));
+  const result = await trainPipeline({
+    pairs: lists.pairs,
+    qrels: lists.qrels,
+    corpora: lists.corpus,
+    mine: args.flag('mine'),
+    loss,
+    guide,
+    marginStrategy: strategyOption(args.text('margin-strategy')),
+    margin: numberOption(args.text('margin'), 'margin'),
+    mineMarginStrategy: strategyOption(args.text('margin-strategy')),
+    mineMargin: numberOption(args.text('margin'), 'margin'),
+    dim: intOption(args.text('dim'), 'dim', 8, 4096),
+    buckets: intOption(args.text('buckets'), 'buckets', 1, 1 << 26),
+    batchSize: intOption(args.text('batch-size'), 'batch-size', 2, 1 << 16),
+    epochs: intOption(args.text('epochs'), 'epochs', 1, 1000),
+    lr: numberOption(args.text('lr'), 'lr'),
+    scale: numberOption(args.text('scale'), 'scale'),
+    symmetric: args.flag('symmetric'),
+    seed: intOption(args.text('seed'), 'seed', 0, 2 ** 31),
+    maxSeconds: numberOption(args.text('max-seconds'), 'max-seconds'),
+    ictPerDoc: intOption(args.text('ict-per-doc'), 'ict-per-doc', 1, 10_000),
+    threads: intOption(args.text('threads'), 'threads', 1, 1024),
+    dtype: args.flag('int8') ? 'int8' : 'float32',
+    name: args.text('name'),
+    out,
+    command: `tamsaek train ${argv.join(' ')}`,
+    onStage: (stage, done, total) => progress.update(stage, done, total),
+    onStep: (s) => progress.update(`train loss ${s.avgLoss.toFixed(3)} · ${Math.round(s.pairsPerSec)} pairs/s`, s.step, s.totalSteps),
+  });
+  progress.stop();
+  const summary = { out, pairs: result.pairs, sources: result.bySource, texts: result.texts, steps: result.steps, train_seconds: Number(result.trainSeconds.toFixed(1)), total_seconds: Number(result.totalSeconds.toFixed(1)), final_loss: Number(result.finalLoss.toFixed(4)), peak_rss_mb: result.peakRssMb };
+  if (args.flag('json')) io.out(JSON.stringify(summary));
+  else io.err(`trained ${result.steps} steps on ${result.pairs} pairs in ${summary.train_seconds} s (total ${summary.total_seconds} s, loss ${summary.final_loss}, peak RSS ${summary.peak_rss_mb} MB) → ${out}`);
+}
+
+export async function mineCommand(argv: string[], io: Io): Promise<void> {
+  const args = parse(
+    argv,
+    {
+      out: { type: 'string', short: 'o' },
+      split: { type: 'string' },
+      ict: { type: 'boolean' },
+      depth: { type: 'string' },
+      negatives: { type: 'string' },
+      skip: { type: 'string' },
+      'margin-strategy': { type: 'string' },
+      margin: { type: 'string' },
+      model: { type: 'string' },
+      seed: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+    TRAIN_USAGE.mine,
+  );
+  const out = args.text('out');
+  if (!out || args.positionals.length !== 1) throw new UsageError(TRAIN_USAGE.mine);
+  const dir = args.positionals[0]!;
+  const split = args.text('split') ?? 'train';
+  if (split === 'test') throw new UsageError('mine: refusing the test split (its queries must never reach training)');
+  const docs = await readDocs(dir);
+  const queries: MineQuery[] = [];
+  if (args.flag('ict')) {
+    const random = mulberry32(intOption(args.text('seed'), 'seed', 0, 2 ** 31) ?? 42);
+    for (const d of docs) {
+      const sents = sentences(d.text);
+      if (sents.length < 2) continue;
+      const s = sents[Math.floor(random() * sents.length)]!;
+      queries.push({ anchor: s, positives: [d.id], positiveText: d.full.replace(s, ' ') });
+    }
+  } else {
+    const ds = await loadBeir(dir, { split });
+    const byId = new Map(docs.map((d) => [d.id, d]));
+    for (const q of ds.queries) {
+      const rel = [...(ds.qrels.get(q.id) ?? new Map<string, number>())].filter(([, s]) => s > 0).map(([id]) => id);
+      if (rel.length > 0 && byId.has(rel[0]!)) queries.push({ anchor: q.text, positives: rel });
+    }
+  }
+  const progress = createProgress(!args.flag('quiet'));
+  const model = args.text('model');
+  const mined = await mineHardNegatives(docs, queries, {
+    depth: intOption(args.text('depth'), 'depth', 1, 1000),
+    negatives: intOption(args.text('negatives'), 'negatives', 1, 100),
+    skip: intOption(args.text('skip'), 'skip', 0, 1000),
+    marginStrategy: strategyOption(args.text('margin-strategy')),
+    margin: numberOption(args.text('margin'), 'margin'),
+    model: model ? await loadEmbedder(model) : undefined,
+    onProgress: (d, t) => progress.update('mine', d, t),
+  });
+  progress.stop();
+  await writeFile(out, mined.map((m) => JSON.stringify({ anchor: m.anchor, positive: m.positive, negative: m.negative })).join('\n') + (mined.length ? '\n' : ''));
+  io.err(`mined ${mined.length} hard negatives for ${queries.length} anchors → ${out}`);
+}

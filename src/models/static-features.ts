@@ -1,0 +1,112 @@
+/**
+ * Features of the tamsaek static embedding model: ko-morph morphemes ("m" prefix) plus Hangul
+ * syllable bigrams ("b" prefix), hashed with 32-bit FNV-1a (over UTF-16 code units, prefix included)
+ * into `buckets` rows; a text's feature weight is 1 + ln(tf) of each bucket (tf summed over the
+ * features that share the bucket). Training and inference share this file, so a model directory's
+ * `features` block fully determines the ids.
+ */
+import { createAnalyzer, type Analyzer } from '../analyze/index.js';
+import { invalidArgument } from '../errors.js';
+import type { SparseBatch } from '../native/sparse.js';
+
+export interface StaticFeatureConfig {
+  /** Morpheme analyzer (ko-morph with default options). */
+  morphemes: 'ko-morph' | false;
+  /** Hangul syllable bigrams within words. */
+  bigrams: boolean;
+  /** Hash buckets (table rows). */
+  buckets: number;
+  hash: 'fnv1a32';
+  /** Per-text feature weight: "log" = 1 + ln(tf), "binary" = 1. */
+  tf: 'log' | 'binary';
+}
+
+export const DEFAULT_FEATURES: StaticFeatureConfig = { morphemes: 'ko-morph', bigrams: true, buckets: 1 << 16, hash: 'fnv1a32', tf: 'log' };
+
+export function checkFeatureConfig(c: unknown, where = 'features'): StaticFeatureConfig {
+  const o = c as Partial<StaticFeatureConfig> | undefined;
+  if (!o || typeof o !== 'object') throw invalidArgument(`${where} must be an object`);
+  if (o.morphemes !== 'ko-morph' && o.morphemes !== false) throw invalidArgument(`${where}.morphemes must be "ko-morph" or false`);
+  if (typeof o.bigrams !== 'boolean') throw invalidArgument(`${where}.bigrams must be a boolean`);
+  if (!Number.isInteger(o.buckets) || o.buckets! < 1 || o.buckets! > 1 << 26) throw invalidArgument(`${where}.buckets must be an integer in 1..2^26`);
+  if (o.hash !== 'fnv1a32') throw invalidArgument(`${where}.hash must be "fnv1a32"`);
+  if (o.tf !== 'log' && o.tf !== 'binary') throw invalidArgument(`${where}.tf must be "log" or "binary"`);
+  if (!o.morphemes && !o.bigrams) throw invalidArgument(`${where}: enable morphemes or bigrams`);
+  return { morphemes: o.morphemes, bigrams: o.bigrams, buckets: o.buckets!, hash: 'fnv1a32', tf: o.tf };
+}
+
+/** 32-bit FNV-1a of prefix code unit + the string's UTF-16 code units. */
+export function fnv1a(prefix: number, s: string): number {
+  let h = 0x811c9dc5;
+  h = Math.imul(h ^ prefix, 0x01000193);
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+const M = 0x6d; // 'm'
+const B = 0x62; // 'b'
+
+/** Bucket ids and weights of one text (ids sorted ascending). */
+export interface TextFeatures {
+  ids: Int32Array;
+  counts: Float32Array;
+}
+
+export class Featurizer {
+  private morph: Analyzer | undefined;
+  private bigram: Analyzer | undefined;
+  constructor(readonly config: StaticFeatureConfig) {
+    checkFeatureConfig(config);
+    if (config.morphemes) this.morph = createAnalyzer(config.morphemes);
+    if (config.bigrams) this.bigram = createAnalyzer('bigram');
+  }
+
+  /** Raw bucket counts of a text (before the tf transform). */
+  counts(text: string): TextFeatures {
+    const acc = new Map<number, number>();
+    const buckets = this.config.buckets;
+    const add = (prefix: number, terms: string[]) => {
+      for (const t of terms) {
+        const id = fnv1a(prefix, t) % buckets;
+        acc.set(id, (acc.get(id) ?? 0) + 1);
+      }
+    };
+    if (this.morph) add(M, this.morph.analyze(text));
+    if (this.bigram) add(B, this.bigram.analyze(text));
+    const ids = Int32Array.from(acc.keys()).sort();
+    const counts = new Float32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) counts[i] = acc.get(ids[i]!)!;
+    return { ids, counts };
+  }
+
+  /** tf transform of raw counts. */
+  weight(count: number): number {
+    return this.config.tf === 'log' ? 1 + Math.log(count) : 1;
+  }
+
+  /** CSR batch of many texts. */
+  batch(texts: readonly string[]): SparseBatch {
+    return toBatch(texts.map((t) => this.counts(t)), (c) => this.weight(c));
+  }
+}
+
+/** Packs per-text counts into a CSR batch, applying the tf transform (zero counts are dropped). */
+export function toBatch(items: readonly TextFeatures[], weight: (count: number) => number): SparseBatch {
+  let nnz = 0;
+  for (const f of items) nnz += f.ids.length;
+  const offsets = new Int32Array(items.length + 1);
+  const ids = new Int32Array(nnz);
+  const weights = new Float32Array(nnz);
+  let p = 0;
+  items.forEach((f, t) => {
+    for (let j = 0; j < f.ids.length; j++) {
+      const c = f.counts[j]!;
+      if (c <= 0) continue;
+      ids[p] = f.ids[j]!;
+      weights[p] = weight(c);
+      p++;
+    }
+    offsets[t + 1] = p;
+  });
+  return { offsets, ids: ids.subarray(0, p), weights: weights.subarray(0, p) };
+}

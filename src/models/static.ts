@@ -1,0 +1,205 @@
+/**
+ * tamsaek static embedding models: an embedding table over hashed ko-morph morphemes and Hangul
+ * syllable bigrams (./static-features.ts), weighted-mean pooled (native sparse kernel) and
+ * L2-normalized. No tokenizer, no ONNX, no attention: a text costs one analyzer pass plus
+ * (features x dim) multiply-adds.
+ *
+ * Model directory:
+ *   config.json        {"tamsaek_model": "static", "format": 1, "dim": D, "features": {...},
+ *                       "pooling": "mean", "normalize": true, "weights": "model.safetensors",
+ *                       "dtype": "float32" | "int8", "name": "...", "training": {...}}
+ *   model.safetensors  "embeddings": F32 [rows, D], or I8 [rows, D] with "scales": F32 [rows]
+ *                      (row r = embeddings[r] * scales[r]; symmetric per-row int8).
+ */
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { sparsePool } from '../native/sparse.js';
+import { checkFeatureConfig, Featurizer, type StaticFeatureConfig } from './static-features.js';
+import { readSafetensors, writeSafetensors, type Tensor } from './static-safetensors.js';
+
+export const STATIC_FORMAT = 1;
+
+export interface StaticModelConfig {
+  tamsaek_model: 'static';
+  format: number;
+  dim: number;
+  features: StaticFeatureConfig;
+  pooling: 'mean';
+  normalize: true;
+  weights: string;
+  dtype: 'float32' | 'int8';
+  name?: string;
+  /** Free-form provenance (recipe, data, scores) written by the trainer. */
+  training?: Record<string, unknown>;
+}
+
+export interface StaticWeights {
+  rows: number;
+  dim: number;
+  table: Float32Array | Int8Array;
+  scales?: Float32Array;
+}
+
+/** Symmetric per-row int8 quantization: q = round(x / s), s = max|x| / 127. */
+export function quantizeRows(table: Float32Array, rows: number, dim: number): { table: Int8Array; scales: Float32Array } {
+  const q = new Int8Array(rows * dim);
+  const scales = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let mx = 0;
+    for (let k = 0; k < dim; k++) mx = Math.max(mx, Math.abs(table[r * dim + k]!));
+    const s = mx > 0 ? mx / 127 : 1;
+    scales[r] = s;
+    for (let k = 0; k < dim; k++) q[r * dim + k] = Math.max(-127, Math.min(127, Math.round(table[r * dim + k]! / s)));
+  }
+  return { table: q, scales };
+}
+
+export interface SaveStaticOptions {
+  dtype?: 'float32' | 'int8';
+  name?: string;
+  training?: Record<string, unknown>;
+}
+
+/** Writes a model directory (config.json + model.safetensors). */
+export async function saveStaticModel(dir: string, features: StaticFeatureConfig, weights: StaticWeights, options: SaveStaticOptions = {}): Promise<StaticModelConfig> {
+  checkOptions('saveStaticModel', options, ['dtype', 'name', 'training']);
+  const dtype = options.dtype ?? (weights.table instanceof Int8Array ? 'int8' : 'float32');
+  const { rows, dim } = weights;
+  if (rows !== features.buckets) throw invalidArgument(`saveStaticModel: table has ${rows} rows but features.buckets is ${features.buckets}`);
+  let tensors: Record<string, Tensor>;
+  if (dtype === 'int8') {
+    const q = weights.table instanceof Int8Array ? { table: weights.table, scales: weights.scales! } : quantizeRows(weights.table, rows, dim);
+    tensors = { embeddings: { dtype: 'I8', shape: [rows, dim], data: q.table }, scales: { dtype: 'F32', shape: [rows], data: q.scales } };
+  } else {
+    if (!(weights.table instanceof Float32Array)) throw invalidArgument('saveStaticModel: an int8 table cannot be saved as float32');
+    tensors = { embeddings: { dtype: 'F32', shape: [rows, dim], data: weights.table } };
+  }
+  await mkdir(dir, { recursive: true });
+  const config: StaticModelConfig = {
+    tamsaek_model: 'static',
+    format: STATIC_FORMAT,
+    dim,
+    features,
+    pooling: 'mean',
+    normalize: true,
+    weights: 'model.safetensors',
+    dtype,
+    ...(options.name ? { name: options.name } : {}),
+    ...(options.training ? { training: options.training } : {}),
+  };
+  await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'tamsaek-static', dim: String(dim) });
+  await writeFile(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  return config;
+}
+
+/** Validates a parsed config.json of a static model. */
+export function checkStaticConfig(c: Record<string, unknown>, dir: string): StaticModelConfig {
+  const bad = (msg: string): never => {
+    throw new TamsaekError('INVALID_MODEL', `${dir}/config.json: ${msg}`);
+  };
+  if (c.tamsaek_model !== 'static') bad('not a static model');
+  if (c.format !== STATIC_FORMAT) {
+    throw new TamsaekError('UNSUPPORTED_VERSION', `${dir}/config.json: static model format ${String(c.format)} (this version reads ${STATIC_FORMAT})`);
+  }
+  if (!Number.isInteger(c.dim) || (c.dim as number) < 1 || (c.dim as number) > 65536) bad('dim must be a positive integer');
+  if (c.pooling !== 'mean') bad('pooling must be "mean"');
+  if (c.dtype !== 'float32' && c.dtype !== 'int8') bad('dtype must be "float32" or "int8"');
+  if (typeof c.weights !== 'string' || c.weights.includes('/') || c.weights.includes('\\') || c.weights.startsWith('.')) bad('weights must be a file name inside the directory');
+  let features: StaticFeatureConfig;
+  try {
+    features = checkFeatureConfig(c.features, 'features');
+  } catch (e) {
+    return bad((e as Error).message);
+  }
+  return { ...(c as unknown as StaticModelConfig), features };
+}
+
+export async function loadStaticWeights(dir: string, config: StaticModelConfig): Promise<StaticWeights> {
+  const path = join(dir, config.weights);
+  const { tensors } = await readSafetensors(path);
+  const emb = tensors.embeddings;
+  const rows = config.features.buckets;
+  if (!emb || emb.shape.length !== 2 || emb.shape[0] !== rows || emb.shape[1] !== config.dim) {
+    throw new TamsaekError('INVALID_MODEL', `${path}: "embeddings" must have shape [${rows}, ${config.dim}]`);
+  }
+  if (config.dtype === 'int8') {
+    const sc = tensors.scales;
+    if (emb.dtype !== 'I8' || !sc || sc.dtype !== 'F32' || sc.data.length !== rows) throw new TamsaekError('INVALID_MODEL', `${path}: int8 weights need I8 "embeddings" and F32 "scales" [${rows}]`);
+    return { rows, dim: config.dim, table: emb.data, scales: sc.data };
+  }
+  if (emb.dtype !== 'F32') throw new TamsaekError('INVALID_MODEL', `${path}: float32 model with ${emb.dtype} embeddings`);
+  return { rows, dim: config.dim, table: emb.data };
+}
+
+export interface StaticEmbedderOptions {
+  threads?: number;
+  /** Texts featurized and pooled per native call (default 256). */
+  batchSize?: number;
+}
+
+export class StaticEmbedder {
+  readonly kind = 'static';
+  readonly normalize = true;
+  readonly dim: number;
+  readonly featurizer: Featurizer;
+  private constructor(
+    readonly modelId: string,
+    readonly dir: string | undefined,
+    readonly config: Pick<StaticModelConfig, 'dim' | 'features'> & Partial<StaticModelConfig>,
+    readonly weights: StaticWeights,
+    private readonly options: StaticEmbedderOptions,
+  ) {
+    this.dim = weights.dim;
+    this.featurizer = new Featurizer(config.features);
+  }
+
+  /** Loads a static model directory. */
+  static async load(dir: string, options: StaticEmbedderOptions = {}): Promise<StaticEmbedder> {
+    checkOptions('StaticEmbedder.load', options, ['threads', 'batchSize']);
+    const path = resolve(dir);
+    let text: string;
+    try {
+      if (!(await stat(path)).isDirectory()) throw new Error('not a directory');
+      text = await readFile(join(path, 'config.json'), 'utf8');
+    } catch {
+      throw new TamsaekError('NOT_FOUND', `static model directory ${dir} does not exist or has no config.json`);
+    }
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new TamsaekError('PARSE_ERROR', `${dir}/config.json: invalid JSON (${(e as Error).message})`, { cause: e });
+    }
+    const config = checkStaticConfig(raw, dir);
+    const weights = await loadStaticWeights(path, config);
+    return new StaticEmbedder(config.name ?? basename(path), path, config, weights, options);
+  }
+
+  /** An embedder over in-memory weights (the trainer's evaluation path). */
+  static fromWeights(features: StaticFeatureConfig, weights: StaticWeights, modelId = 'static', options: StaticEmbedderOptions = {}): StaticEmbedder {
+    return new StaticEmbedder(modelId, undefined, { dim: weights.dim, features }, weights, options);
+  }
+
+  /** L2-normalized embeddings (texts x dim), row-major. Queries and passages are treated alike. */
+  async embed(texts: readonly string[], options: { kind?: 'query' | 'passage'; onProgress?: (done: number, total: number) => void } = {}): Promise<Float32Array> {
+    if (!Array.isArray(texts)) throw invalidArgument('embed: texts must be an array of strings');
+    for (const t of texts) if (typeof t !== 'string') throw invalidArgument('embed: texts must be strings');
+    const dim = this.dim;
+    const out = new Float32Array(texts.length * dim);
+    const step = this.options.batchSize ?? 256;
+    for (let s = 0; s < texts.length; s += step) {
+      const part = texts.slice(s, s + step);
+      const batch = this.featurizer.batch(part);
+      await sparsePool(batch, this.weights, { normalize: true, threads: this.options.threads, out: out.subarray(s * dim, (s + part.length) * dim) });
+      options.onProgress?.(s + part.length, texts.length);
+    }
+    return out;
+  }
+
+  async embedQuery(text: string): Promise<Float32Array> {
+    return this.embed([text], { kind: 'query' });
+  }
+
+  async dispose(): Promise<void> {}
+}

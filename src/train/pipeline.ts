@@ -1,0 +1,184 @@
+/**
+ * The `tamsaek train` pipeline: gather pairs (JSONL files, BEIR train qrels, self-supervised pairs
+ * from documents), analyze every distinct text once, optionally mine BM25 hard negatives for the
+ * query→document pairs, train, and write the model directory.
+ */
+import { basename } from 'node:path';
+import { checkOptions, invalidArgument } from '../errors.js';
+import { Featurizer, DEFAULT_FEATURES, type StaticFeatureConfig } from '../models/static-features.js';
+import { saveStaticModel, type StaticModelConfig } from '../models/static.js';
+import { mulberry32 } from '../util/random.js';
+import { readDocs, readPairs, readQrelPairs, selfSupervisedPairs, TextStore, type CorpusDoc, type Pair } from './data.js';
+import { mineHardNegatives } from './mine.js';
+import { trainStatic, type Guide, type LossName, type StepInfo } from './trainer.js';
+
+export interface TrainPipelineOptions {
+  /** JSONL pair files. */
+  pairs?: string[];
+  /** BEIR directories whose TRAIN split gives (query, document) pairs. */
+  qrels?: string[];
+  /** Corpora (BEIR dir or corpus.jsonl) for self-supervised pairs (inverse cloze, title → body). */
+  corpora?: string[];
+  /** Drop scored pairs below this score (KorSTS: 0..5); default 4. */
+  minScore?: number;
+  ictPerDoc?: number;
+  /** Mine one BM25 hard negative per query→document pair (qrels and inverse-cloze pairs). */
+  mine?: boolean;
+  mineMarginStrategy?: 'absolute' | 'relative';
+  mineMargin?: number;
+  loss?: LossName;
+  guide?: Guide;
+  marginStrategy?: 'absolute' | 'relative';
+  margin?: number;
+  dim?: number;
+  buckets?: number;
+  batchSize?: number;
+  epochs?: number;
+  maxSeconds?: number;
+  lr?: number;
+  scale?: number;
+  /** MNRL: add the positive → anchor direction. */
+  symmetric?: boolean;
+  seed?: number;
+  threads?: number;
+  /** Output model directory and weight type. */
+  out: string;
+  dtype?: 'float32' | 'int8';
+  name?: string;
+  /** Recorded in config.json (the command line that reproduces the model). */
+  command?: string;
+  onStage?: (stage: string, done: number, total: number) => void;
+  onStep?: (info: StepInfo) => void;
+}
+
+export interface TrainPipelineResult {
+  config: StaticModelConfig;
+  pairs: number;
+  bySource: Record<string, number>;
+  texts: number;
+  steps: number;
+  trainSeconds: number;
+  totalSeconds: number;
+  finalLoss: number;
+  peakRssMb: number;
+  table: Float32Array;
+  features: StaticFeatureConfig;
+}
+
+const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'out', 'dtype', 'name', 'command', 'onStage', 'onStep'];
+
+export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
+  checkOptions('trainPipeline', o, KEYS);
+  const started = performance.now();
+  let peak = process.memoryUsage().rss;
+  const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
+  const seed = o.seed ?? 42;
+  const features: StaticFeatureConfig = { ...DEFAULT_FEATURES, buckets: o.buckets ?? DEFAULT_FEATURES.buckets };
+  const store = new TextStore(new Featurizer(features));
+  const random = mulberry32(seed);
+  const pairs: Pair[] = [];
+  const corpusDocs = new Map<string, CorpusDoc[]>();
+  for (const dir of o.qrels ?? []) {
+    const { pairs: p, docs } = await readQrelPairs(dir, store, 'train');
+    pairs.push(...p);
+    corpusDocs.set(basename(dir.replace(/\/+$/, '')), docs);
+  }
+  for (const dir of o.corpora ?? []) {
+    const name = basename(dir.replace(/\/+$/, '').replace(/\/corpus\.jsonl$/, ''));
+    const docs = corpusDocs.get(name) ?? (await readDocs(dir));
+    corpusDocs.set(name, docs);
+    pairs.push(...selfSupervisedPairs(name, docs, store, { perDoc: o.ictPerDoc ?? 16, random }));
+  }
+  for (const f of o.pairs ?? []) pairs.push(...(await readPairs(f, store, { minScore: o.minScore ?? 4 })));
+  if (pairs.length < 2) throw invalidArgument('train: no training pairs (give --pairs, --qrels or --corpus)');
+  o.onStage?.('analyze', 0, store.size);
+  store.analyzeAll((d, t) => o.onStage?.('analyze', d, t));
+  sample();
+  if (o.mine) {
+    // one BM25 hard negative per query→document pair, per corpus
+    const byCorpus = new Map<string, Pair[]>();
+    for (const p of pairs) {
+      if (!p.group.startsWith('d:')) continue;
+      const name = p.group.slice(2, p.group.indexOf('/'));
+      if (!byCorpus.has(name)) byCorpus.set(name, []);
+      byCorpus.get(name)!.push(p);
+    }
+    let done = 0;
+    for (const [name, list] of byCorpus) {
+      const docs = corpusDocs.get(name);
+      if (!docs) continue;
+      const mined = await mineHardNegatives(
+        docs,
+        list.map((p) => ({ anchor: store.text(p.anchor), positives: [p.group.slice(name.length + 3)] })),
+        { marginStrategy: o.mineMarginStrategy ?? 'relative', margin: o.mineMargin, onProgress: (d) => o.onStage?.('mine', done + d, pairs.length) },
+      );
+      const byAnchor = new Map(mined.map((m) => [m.anchor, m]));
+      for (const p of list) {
+        const m = byAnchor.get(store.text(p.anchor));
+        if (!m) continue;
+        const ref = store.add(m.negative);
+        store.docIdOf.set(ref, `${name}/${m.negativeId}`);
+        p.negative = ref;
+      }
+      done += list.length;
+    }
+    store.analyzeAll();
+    sample();
+  }
+  const bySource: Record<string, number> = {};
+  for (const p of pairs) bySource[p.source] = (bySource[p.source] ?? 0) + 1;
+  const r = await trainStatic(store, pairs, {
+    features,
+    dim: o.dim,
+    loss: o.loss,
+    guide: o.guide,
+    marginStrategy: o.marginStrategy,
+    margin: o.margin,
+    batchSize: o.batchSize,
+    epochs: o.epochs,
+    maxSeconds: o.maxSeconds,
+    lr: o.lr,
+    scale: o.scale,
+    symmetric: o.symmetric,
+    seed,
+    threads: o.threads,
+    onStep: (s) => {
+      if (s.step % 10 === 0) sample();
+      o.onStep?.(s);
+    },
+  });
+  sample();
+  const last = r.losses.slice(-20);
+  const finalLoss = last.reduce((a, b) => a + b, 0) / Math.max(1, last.length);
+  const config = await saveStaticModel(o.out, features, { rows: r.rows, dim: r.dim, table: r.table }, {
+    dtype: o.dtype ?? 'float32',
+    name: o.name ?? basename(o.out),
+    training: {
+      command: o.command,
+      loss: o.loss ?? 'mnrl',
+      pairs: pairs.length,
+      sources: bySource,
+      steps: r.steps,
+      epochs: o.epochs ?? 3,
+      batchSize: o.batchSize ?? 512,
+      lr: o.lr ?? 0.02,
+      symmetric: o.symmetric ?? false,
+      seed,
+      trainSeconds: Number(r.seconds.toFixed(1)),
+      finalLoss: Number(finalLoss.toFixed(4)),
+    },
+  });
+  return {
+    config,
+    pairs: pairs.length,
+    bySource,
+    texts: store.size,
+    steps: r.steps,
+    trainSeconds: r.seconds,
+    totalSeconds: (performance.now() - started) / 1000,
+    finalLoss,
+    peakRssMb: Math.round(sample() / 1e6),
+    table: r.table,
+    features,
+  };
+}

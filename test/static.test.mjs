@@ -1,0 +1,165 @@
+// Static embedding models: native sparse pooling (forward vs a JS reference, gradient check of the
+// backward), int8 rows, safetensors and model-directory round trips, and loadEmbedder dispatch.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sparsePool, sparsePoolBackward, createAdamState, sparsePoolAdam } from '../dist/native/sparse.js';
+import { StaticEmbedder, saveStaticModel, quantizeRows } from '../dist/models/static.js';
+import { Featurizer, fnv1a } from '../dist/models/static-features.js';
+import { encodeSafetensors, decodeSafetensors } from '../dist/models/static-safetensors.js';
+import { loadEmbedder, OnnxEmbedder, modelDirKind } from '../dist/models/index.js';
+import { initTable } from '../dist/train/trainer.js';
+
+const FEATURES = { morphemes: false, bigrams: true, buckets: 512, hash: 'fnv1a32', tf: 'log' };
+const batch = {
+  offsets: Int32Array.from([0, 3, 3, 7]),
+  ids: Int32Array.from([1, 4, 4, 0, 2, 3, 4]),
+  weights: Float32Array.from([1, 0.5, 2, 1, 1.5, 1, 0.25]),
+};
+const rows = 5;
+const dim = 6;
+
+function refPool(table, normalize) {
+  const n = batch.offsets.length - 1;
+  const out = new Float64Array(n * dim);
+  for (let t = 0; t < n; t++) {
+    let ws = 0;
+    for (let j = batch.offsets[t]; j < batch.offsets[t + 1]; j++) {
+      ws += batch.weights[j];
+      for (let k = 0; k < dim; k++) out[t * dim + k] += batch.weights[j] * table[batch.ids[j] * dim + k];
+    }
+    let mul = ws > 0 ? 1 / ws : 0;
+    if (normalize) {
+      let s = 0;
+      for (let k = 0; k < dim; k++) s += out[t * dim + k] ** 2;
+      mul = s > 0 ? 1 / Math.sqrt(s) : 0;
+    }
+    for (let k = 0; k < dim; k++) out[t * dim + k] *= mul;
+  }
+  return out;
+}
+
+test('sparse pooling forward matches a JS reference (mean and L2-normalized, empty text → 0)', async () => {
+  const table = initTable(rows, dim, 1, 3);
+  for (const normalize of [false, true]) {
+    const got = await sparsePool(batch, { rows, dim, table }, { normalize });
+    const want = refPool(table, normalize);
+    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `${i}: ${got[i]} vs ${want[i]}`);
+    for (let k = 0; k < dim; k++) assert.equal(got[dim + k], 0);
+  }
+});
+
+test('gradient check: pooling backward equals finite differences of the forward', async () => {
+  const table = initTable(rows, dim, 1, 5);
+  const n = 3;
+  const g = initTable(n, dim, 1, 9); // upstream gradient; f(T) = <g, pool(T)>
+  const gradTable = new Float32Array(rows * dim);
+  await sparsePoolBackward(batch, g, gradTable, rows, dim);
+  const f = async (t) => {
+    const y = await sparsePool(batch, { rows, dim, table: t });
+    let s = 0;
+    for (let i = 0; i < y.length; i++) s += g[i] * y[i];
+    return s;
+  };
+  const eps = 1e-2;
+  for (let i = 0; i < rows * dim; i++) {
+    const tp = table.slice();
+    tp[i] += eps;
+    const tm = table.slice();
+    tm[i] -= eps;
+    const num = ((await f(tp)) - (await f(tm))) / (2 * eps);
+    assert.ok(Math.abs(num - gradTable[i]) < 2e-3, `row ${Math.floor(i / dim)} col ${i % dim}: numeric ${num} vs ${gradTable[i]}`);
+  }
+});
+
+test('fused backward + lazy Adam moves only the touched rows and matches a JS Adam step', async () => {
+  const table = initTable(rows, dim, 1, 5);
+  const before = table.slice();
+  const st = createAdamState(table, rows, dim);
+  const g = initTable(3, dim, 1, 11);
+  const touched = await sparsePoolAdam(batch, g, st, { lr: 0.1 });
+  assert.equal(touched, 5);
+  const grad = new Float32Array(rows * dim);
+  await sparsePoolBackward(batch, g, grad, rows, dim);
+  for (let i = 0; i < rows * dim; i++) {
+    // first step: m̂ = g, v̂ = g², update = lr · g / (|g| + eps)
+    const want = before[i] - (grad[i] === 0 ? 0 : (0.1 * grad[i]) / (Math.abs(grad[i]) + 1e-8));
+    assert.ok(Math.abs(table[i] - want) < 1e-5, `${i}: ${table[i]} vs ${want}`);
+  }
+  assert.ok(st.slot.every((v) => v === -1));
+  await assert.rejects(sparsePoolAdam({ offsets: Int32Array.from([0, 1]), ids: Int32Array.from([rows]) }, g, st, { lr: 0.1 }), { code: 'INVALID_ARGUMENT' });
+});
+
+test('int8 rows pool like their dequantized float32 table', async () => {
+  const table = initTable(rows, dim, 1, 7);
+  const q = quantizeRows(table, rows, dim);
+  const deq = new Float32Array(rows * dim);
+  for (let i = 0; i < deq.length; i++) deq[i] = q.table[i] * q.scales[Math.floor(i / dim)];
+  const a = await sparsePool(batch, { rows, dim, table: q.table, scales: q.scales }, { normalize: true });
+  const b = await sparsePool(batch, { rows, dim, table: deq }, { normalize: true });
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-5);
+});
+
+test('safetensors encode/decode round trip (8-byte aligned header)', () => {
+  const f = Float32Array.from([1.5, -2, 3.25]);
+  const i8 = Int8Array.from([-127, 0, 5, 127]);
+  const buf = encodeSafetensors({ b: { dtype: 'F32', shape: [3], data: f }, a: { dtype: 'I8', shape: [2, 2], data: i8 } }, { k: 'v' });
+  assert.equal((8 + Number(buf.readBigUInt64LE(0))) % 8, 0);
+  const { tensors, metadata } = decodeSafetensors(buf);
+  assert.deepEqual(Array.from(tensors.b.data), Array.from(f));
+  assert.deepEqual(Array.from(tensors.a.data), Array.from(i8));
+  assert.deepEqual(tensors.a.shape, [2, 2]);
+  assert.equal(metadata.k, 'v');
+  assert.throws(() => decodeSafetensors(buf.subarray(0, 20)), { code: 'INVALID_MODEL' });
+});
+
+test('featurizer: hashed bigram ids are stable and weights are 1 + ln tf', () => {
+  assert.equal(fnv1a(0x62, '은행'), fnv1a(0x62, '은행'));
+  const fz = new Featurizer(FEATURES);
+  const c = fz.counts('은행 은행 대출');
+  assert.equal(c.ids.length, 2);
+  assert.deepEqual([...c.counts].sort(), [1, 2]);
+  const b = fz.batch(['은행 은행 대출', '']);
+  assert.equal(b.offsets[2], 2);
+  assert.ok(Math.abs(Math.max(...b.weights) - (1 + Math.log(2))) < 1e-6);
+});
+
+test('save/load round trip (float32 exact, int8 close) and loadEmbedder dispatch', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsk-static-'));
+  try {
+    const table = initTable(FEATURES.buckets, 16, 0.5, 1);
+    const texts = ['지방은행 시중은행 전환', '복지 서비스 신청 방법', ''];
+    const mem = StaticEmbedder.fromWeights(FEATURES, { rows: FEATURES.buckets, dim: 16, table });
+    const want = await mem.embed(texts);
+    await saveStaticModel(path.join(dir, 'f32'), FEATURES, { rows: FEATURES.buckets, dim: 16, table }, { name: 'toy' });
+    await saveStaticModel(path.join(dir, 'i8'), FEATURES, { rows: FEATURES.buckets, dim: 16, table }, { dtype: 'int8' });
+    assert.equal(await modelDirKind(path.join(dir, 'f32')), 'static');
+    const f32 = await loadEmbedder(path.join(dir, 'f32'));
+    assert.ok(f32 instanceof StaticEmbedder);
+    assert.equal(f32.modelId, 'toy');
+    assert.deepEqual(Array.from(await f32.embed(texts)), Array.from(want));
+    const i8 = await loadEmbedder(path.join(dir, 'i8'));
+    const got = await i8.embed(texts);
+    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 0.02);
+    // errors
+    await assert.rejects(OnnxEmbedder.load(path.join(dir, 'f32')), { code: 'NOT_SUPPORTED' });
+    const cfg = JSON.parse(readFileSync(path.join(dir, 'f32', 'config.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'f32', 'config.json'), JSON.stringify({ ...cfg, format: 99 }));
+    await assert.rejects(loadEmbedder(path.join(dir, 'f32')), { code: 'UNSUPPORTED_VERSION' });
+    writeFileSync(path.join(dir, 'f32', 'config.json'), JSON.stringify({ ...cfg, dim: 17 }));
+    await assert.rejects(loadEmbedder(path.join(dir, 'f32')), { code: 'INVALID_MODEL' });
+    writeFileSync(path.join(dir, 'f32', 'config.json'), JSON.stringify({ ...cfg, weights: '../x' }));
+    await assert.rejects(loadEmbedder(path.join(dir, 'f32')), { code: 'INVALID_MODEL' });
+    writeFileSync(path.join(dir, 'f32', 'config.json'), JSON.stringify({ ...cfg, weights: 'missing.safetensors' }));
+    await assert.rejects(loadEmbedder(path.join(dir, 'f32')), { code: 'NOT_FOUND' });
+    writeFileSync(path.join(dir, 'f32', 'config.json'), JSON.stringify({ tamsaek_model: 'dynamic' }));
+    await assert.rejects(loadEmbedder(path.join(dir, 'f32')), { code: 'INVALID_MODEL' });
+    // a directory without tamsaek_model goes to the ONNX loader (which wants tokenizer.json)
+    writeFileSync(path.join(dir, 'f32', 'config.json'), JSON.stringify({ model_type: 'bert', hidden_size: 16 }));
+    assert.equal(await modelDirKind(path.join(dir, 'f32')), 'onnx');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,96 @@
+// Static-model training: loss decreases on a toy task, same seed → same model, the batch sampler never
+// puts a duplicate text or group in a batch, and the miner's false-negative margin filter.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Featurizer } from '../dist/models/static-features.js';
+import { TextStore, sentences, selfSupervisedPairs } from '../dist/train/data.js';
+import { trainStatic } from '../dist/train/trainer.js';
+import { batchSampler } from '../dist/train/sampler.js';
+import { keepCandidate, mineHardNegatives } from '../dist/train/mine.js';
+import { mulberry32 } from '../dist/util/random.js';
+
+const FEATURES = { morphemes: false, bigrams: true, buckets: 4096, hash: 'fnv1a32', tf: 'log' };
+const SYL = '가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초';
+
+function toy(n, seed) {
+  const rnd = mulberry32(seed);
+  const word = () => Array.from({ length: 3 }, () => SYL[Math.floor(rnd() * SYL.length)]).join('');
+  const store = new TextStore(new Featurizer(FEATURES));
+  const pairs = [];
+  for (let i = 0; i < n; i++) {
+    const topic = [word(), word(), word()];
+    const a = `${topic[0]} ${topic[1]} ${word()}`;
+    const p = `${topic[1]} ${topic[2]} ${word()} ${word()}`;
+    pairs.push({ anchor: store.add(a), positive: store.add(p), group: `t:${i}`, source: 'toy' });
+  }
+  store.analyzeAll();
+  return { store, pairs };
+}
+
+test('loss decreases on a toy task (MNRL and GIST with a BM25 guide)', async () => {
+  for (const loss of ['mnrl', 'gist', 'cached-mnrl']) {
+    const { store, pairs } = toy(256, 1);
+    const r = await trainStatic(store, pairs, { features: FEATURES, dim: 32, batchSize: 64, epochs: 6, lr: 0.05, seed: 3, loss });
+    const first = r.losses.slice(0, 4).reduce((a, b) => a + b) / 4;
+    const last = r.losses.slice(-4).reduce((a, b) => a + b) / 4;
+    assert.ok(last < first * 0.5, `${loss}: ${first} → ${last}`);
+  }
+});
+
+test('same seed, same model; another seed, another model', async () => {
+  const run = async (seed) => {
+    const { store, pairs } = toy(128, 2);
+    return (await trainStatic(store, pairs, { features: FEATURES, dim: 16, batchSize: 32, epochs: 2, seed, threads: 2 })).table;
+  };
+  const a = await run(7);
+  const b = await run(7);
+  const c = await run(8);
+  assert.deepEqual(Buffer.from(a.buffer), Buffer.from(b.buffer));
+  assert.notDeepEqual(Buffer.from(a.buffer), Buffer.from(c.buffer));
+});
+
+test('batch sampler: no duplicate texts or groups within a batch, every pair once per epoch', () => {
+  const pairs = [];
+  for (let i = 0; i < 300; i++) pairs.push({ anchor: i % 97, positive: 1000 + (i % 50), group: `d:${i % 50}`, source: 's' });
+  let total = 0;
+  for (const b of batchSampler(pairs, 32, mulberry32(1))) {
+    const texts = new Set();
+    const groups = new Set();
+    for (const p of b) {
+      assert.ok(!texts.has(p.anchor) && !texts.has(p.positive) && !groups.has(p.group));
+      texts.add(p.anchor).add(p.positive);
+      groups.add(p.group);
+    }
+    total += b.length;
+  }
+  assert.ok(total <= 300 && total >= 250, `${total}`);
+});
+
+test('inverse cloze pairs: a sentence vs the rest of its passage, never across documents', () => {
+  const store = new TextStore(new Featurizer(FEATURES));
+  const docs = [{ id: 'd1', title: '제목', text: '첫 번째 문장은 여기에 있습니다. 두 번째 문장도 여기에 있습니다. 세 번째 문장은 마지막입니다.', full: '' }];
+  docs[0].full = `${docs[0].title} ${docs[0].text}`;
+  assert.equal(sentences(docs[0].text).length, 3);
+  const pairs = selfSupervisedPairs('x', docs, store, { perDoc: 8, random: mulberry32(1) });
+  const ict = pairs.filter((p) => p.source === 'x:ict');
+  assert.equal(ict.length, 3);
+  for (const p of ict) {
+    const s = store.text(p.anchor);
+    assert.ok(!store.text(p.positive).includes(s));
+    const fs = store.features(p.positive);
+    assert.ok(fs.ids.length > 0);
+  }
+  assert.ok(pairs.every((p) => p.group === 'd:x/d1'));
+});
+
+test('miner: margin filter (absolute / relative) and BM25 negatives skip near-ties', async () => {
+  assert.equal(keepCandidate(9.6, 10, 'relative', 0.05), false);
+  assert.equal(keepCandidate(9.4, 10, 'relative', 0.05), true);
+  assert.equal(keepCandidate(9.6, 10, 'absolute', 0.5), false);
+  assert.equal(keepCandidate(9.4, 10, 'absolute', 0.5), true);
+  const docs = ['국민연금 수급 자격', '국민연금 수급 자격 안내', '기초연금 신청 방법', '장애인 연금 지원', '청년 주거 지원'].map((t, i) => ({ id: `d${i}`, title: '', text: t, full: t }));
+  const mined = await mineHardNegatives(docs, [{ anchor: '국민연금 수급 자격', positives: ['d0'] }], { depth: 5, negatives: 1, analyzer: 'bigram', marginStrategy: 'relative', margin: 0.3 });
+  assert.equal(mined.length, 1);
+  assert.notEqual(mined[0].negativeId, 'd1'); // near-duplicate of the positive: filtered as a likely false negative
+  assert.notEqual(mined[0].negativeId, 'd0');
+});

@@ -53,6 +53,17 @@ test('index, search and eval the sample dataset', async () => {
     assert.equal(fromIndex.code, 0, fromIndex.stderr);
     assert.deepEqual(JSON.parse(fromIndex.stdout).metrics, Object.fromEntries(Object.entries(report.metrics).filter(([k]) => !k.endsWith('@5'))));
 
+    // hybrid with the shipped model: the fusion is tuned on the train split (the model never saw this sample)
+    const hybrid = await run(['eval', sample, '--retriever', 'hybrid', '--json']);
+    assert.equal(hybrid.code, 0, hybrid.stderr);
+    const hybridReport = JSON.parse(hybrid.stdout);
+    assert.equal(hybridReport.fusion.mode, 'tuned on train');
+    assert.equal(hybridReport.fusion.configs.length, 1);
+    assert.ok(hybridReport.metrics['ndcg@10'] > 0);
+    const fixed = JSON.parse((await run(['eval', sample, '--retriever', 'hybrid', '--fusion', 'fixed', '--json'])).stdout);
+    assert.deepEqual(fixed.fusion.configs[0].fusion, { method: 'rrf', k: 60 });
+    assert.equal((await run(['eval', sample, '--fusion', 'fixed'])).code, 2, '--fusion needs --retriever hybrid');
+
     const train = await run(['eval', sample, '--split', 'train', '--analyzer', 'ngram', '--json']);
     assert.equal(JSON.parse(train.stdout).split, 'train');
   } finally {

@@ -26,7 +26,7 @@ export const USAGE = {
   ...TRAIN_USAGE,
   index: 'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id>] [--title-weight W] [--k1 1.2] [--b 0.75]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
-  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
+  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion adapt|fixed] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
   tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--reranker <dir|id>] [--out config.json] [--json]',
   embed: 'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
   analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--json]',
@@ -107,6 +107,13 @@ async function openAnyIndex(dir: string): Promise<Engine | Bm25Index> {
   return (await readManifest(dir)) ? Engine.open(dir, { readOnly: true }) : Bm25Index.open(dir);
 }
 
+function fusionMode(value: string | undefined, retriever: RetrieverName): 'adapt' | 'fixed' | undefined {
+  if (value === undefined) return undefined;
+  if (retriever !== 'hybrid') throw new UsageError('--fusion applies to --retriever hybrid');
+  if (value !== 'adapt' && value !== 'fixed') throw new UsageError(`--fusion must be adapt or fixed, got "${value}"`);
+  return value;
+}
+
 async function readTunedConfig(path: string | undefined): Promise<TunedConfig | undefined> {
   if (path === undefined) return undefined;
   let parsed: { config?: TunedConfig } & Partial<TunedConfig>;
@@ -137,6 +144,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
       reranker: { type: 'string' },
       'rerank-top-n': { type: 'string' },
       config: { type: 'string' },
+      fusion: { type: 'string' },
     },
     USAGE.eval,
   );
@@ -185,6 +193,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     reranker: args.text('reranker'),
     rerankTopN: intOption(args.text('rerank-top-n'), 'rerank-top-n', 1, 1000),
     config: await readTunedConfig(args.text('config')),
+    fusion: fusionMode(args.text('fusion'), retriever),
     index: indexDir ? await openAnyIndex(indexDir) : undefined,
     onProgress: (stage, done, total) => progress.update(stage, done, total),
   });

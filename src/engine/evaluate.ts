@@ -12,10 +12,13 @@ import { readLines } from '../eval/lines.js';
 import { evaluate, latencySummary, type Run } from '../eval/metrics.js';
 import { runQueries } from '../eval/runner.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
-import type { TunedConfig } from '../tune/index.js';
+import { tuneEngine, type TunedConfig } from '../tune/index.js';
+import { mulberry32, shuffleInPlace } from '../util/random.js';
 import type { VectorIndexKind } from '../legs/dense/types.js';
 import type { EmbedderOptions } from '../models/embedder.js';
-import { loadEmbedder } from '../models/load.js';
+import { loadEmbedder, resolveModelName } from '../models/load.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { indexCorpus, type IndexCorpusOptions } from './corpus.js';
 import { indexCorpusDense } from './dense.js';
 import { Engine, type EngineOptions, type Reranker, type TextEmbedder } from './engine.js';
@@ -42,6 +45,13 @@ export interface EvaluateRetrieverOptions extends Omit<IndexCorpusOptions, 'onPr
   rerankTopN?: number;
   /** A tuned query-time configuration (fusion, depth, rerank top-N). */
   config?: TunedConfig;
+  /**
+   * hybrid without `config`: `adapt` (default) tunes the fusion on the dataset's train split, or —
+   * when there is none — cross-fits it over the evaluated queries (each fold scored with a
+   * configuration tuned on the other folds); `fixed` uses the engine's default (RRF, k = 60).
+   */
+  fusion?: 'adapt' | 'fixed';
+  seed?: number;
   /** dense: embedder settings (pooling, prefixes, maxLength, batchSize, threads, hub options …). */
   embedder?: EmbedderOptions;
   /** dense: vector index kind (default: by corpus size, see createVectorIndex). */
@@ -59,6 +69,8 @@ export interface EvaluationReport {
   /** dense/hybrid: the embedding model and the vector index used. */
   model?: string;
   vectorIndex?: string;
+  /** hybrid: how the fusion configuration was chosen, and the configuration (one per fold when cross-fitted). */
+  fusion?: { mode: 'fixed' | 'config' | 'tuned on train' | 'cross-fitted'; configs: TunedConfig[]; reason?: string };
   queries: number;
   metrics: Record<string, number>;
   latency_ms: { p50: number; p95: number };
@@ -90,7 +102,7 @@ export async function buildEngine(corpusPath: string, options: EngineOptions, on
 }
 
 export async function evaluateRetriever(path: string, options: EvaluateRetrieverOptions = {}): Promise<EvaluationReport> {
-  checkOptions('evaluateRetriever', options, ['retriever', 'split', 'k', 'index', 'onProgress', 'analyzer', 'k1', 'b', 'titleWeight', 'model', 'reranker', 'rerankTopN', 'config', 'embedder', 'indexKind']);
+  checkOptions('evaluateRetriever', options, ['retriever', 'split', 'k', 'index', 'onProgress', 'analyzer', 'k1', 'b', 'titleWeight', 'model', 'reranker', 'rerankTopN', 'config', 'embedder', 'indexKind', 'fusion', 'seed']);
   const { retriever = 'bm25', split = 'test', k, onProgress } = options;
   if (!RETRIEVERS.includes(retriever)) {
     throw new TamsaekError('INVALID_ARGUMENT', `unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
@@ -138,13 +150,23 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
   } else {
     const engine = await engineFor(dataset, options);
     if (!engine.legs.includes('dense')) throw invalidArgument(`--retriever ${retriever} needs a dense model (--model <dir|id>)`);
-    if (options.config) engine.applyTuned(options.config);
     analyzer = engine.analyzer.name;
+    if (retriever === 'hybrid' && !options.config && (options.fusion ?? 'adapt') === 'adapt') {
+      const adapted = await adaptFusion(engine, path, dataset, depth, options, tick);
+      return { ...scoreRun(path, dataset, retriever, analyzer, adapted.results, adapted.latenciesMs, k), fusion: adapted.fusion };
+    }
+    if (options.config) engine.applyTuned(options.config);
     const legs = retriever === 'dense' ? (['dense'] as const) : undefined;
     search = async (text) => {
       tick();
       return engine.search(text, { k: depth, legs: legs && [...legs], rerank: retriever === 'hybrid' ? undefined : false });
     };
+    if (retriever === 'hybrid') {
+      const { results, latenciesMs } = await runQueries(dataset.queries, (text) => search(text));
+      onProgress?.('search', total, total);
+      const fusion = { mode: options.config ? ('config' as const) : ('fixed' as const), configs: [{ fusion: engine.fusion, depth: Math.max(depth, 100), rerankTopN: engine.rerankTopN }] };
+      return { ...scoreRun(path, dataset, retriever, analyzer, results, latenciesMs, k), fusion };
+    }
   }
 
   const { results, latenciesMs } = await runQueries(dataset.queries, (text) => search(text));
@@ -212,5 +234,70 @@ async function evaluateDense(path: string, options: EvaluateRetrieverOptions): P
     return { ...scoreRun(path, dataset, 'dense', 'none', results, latenciesMs, k), model: embedder.modelId, vectorIndex: dense.index.constructor.name };
   } finally {
     await embedder.dispose();
+  }
+}
+
+/** Train queries used to tune fusion (a seeded sample keeps tuning time bounded on large splits). */
+const MAX_TUNE_QUERIES = 2000;
+const TUNE_EVALUATIONS = 150;
+const CROSS_FIT_FOLDS = 5;
+
+/**
+ * Chooses the fusion without looking at the evaluated queries' labels: tuned on the train split
+ * when the dataset has one, else cross-fitted over the evaluated queries.
+ */
+async function adaptFusion(
+  engine: Engine,
+  path: string,
+  dataset: BeirDataset,
+  depth: number,
+  options: EvaluateRetrieverOptions,
+  tick: () => void,
+): Promise<{ results: Run; latenciesMs: number[]; fusion: NonNullable<EvaluationReport['fusion']> }> {
+  const seed = options.seed ?? 42;
+  const searchWith = (config: TunedConfig) => (text: string) => {
+    tick();
+    return engine.search(text, { k: depth, fusion: config.fusion, depth: Math.max(depth, config.depth), rerank: config.rerankTopN > 0 ? config.rerankTopN : false });
+  };
+  const contaminated = await modelTrainedOn(options.model, dataset.name);
+  if (!contaminated && dataset.split !== 'train' && dataset.splits.includes('train')) {
+    const train = await loadBeir(path, { split: 'train' });
+    const queries = shuffleInPlace(train.queries.slice(), mulberry32(seed)).slice(0, MAX_TUNE_QUERIES);
+    const report = await tuneEngine(engine, { train: queries, test: [], qrels: train.qrels }, { seed, maxEvaluations: TUNE_EVALUATIONS });
+    const config = report.tuned.config;
+    const { results, latenciesMs } = await runQueries(dataset.queries, searchWith(config));
+    return { results, latenciesMs, fusion: { mode: 'tuned on train', configs: [config] } };
+  }
+  const order = shuffleInPlace(dataset.queries.map((_, i) => i), mulberry32(seed));
+  const folds = Math.min(CROSS_FIT_FOLDS, order.length);
+  const results: Run = new Map();
+  const latencies = new Array<number>(dataset.queries.length);
+  const configs: TunedConfig[] = [];
+  for (let f = 0; f < folds; f++) {
+    const held = order.filter((_, i) => i % folds === f).map((i) => dataset.queries[i]);
+    const rest = order.filter((_, i) => i % folds !== f).map((i) => dataset.queries[i]);
+    const report = await tuneEngine(engine, { train: rest, test: [], qrels: dataset.qrels }, { seed: seed + f, maxEvaluations: TUNE_EVALUATIONS });
+    configs.push(report.tuned.config);
+    const run = await runQueries(held, searchWith(report.tuned.config));
+    held.forEach((q, i) => {
+      results.set(q.id, run.results.get(q.id)!);
+      latencies[dataset.queries.indexOf(q)] = run.latenciesMs[i];
+    });
+  }
+  return { results, latenciesMs: latencies, fusion: { mode: 'cross-fitted', configs, ...(contaminated ? { reason: `the model was trained on ${dataset.name}'s train queries, which would overrate the dense leg` } : {}) } };
+}
+
+/**
+ * Whether a model's training used this dataset's train qrels (read from the `training.sources` a
+ * tamsaek-trained model records in config.json). Fusion tuned on those queries would trust the
+ * dense leg far more than it deserves on unseen queries.
+ */
+async function modelTrainedOn(model: string | TextEmbedder | undefined, dataset: string): Promise<boolean> {
+  if (typeof model === 'object') return false;
+  try {
+    const config = JSON.parse(await readFile(join(resolveModelName(model), 'config.json'), 'utf8')) as { training?: { sources?: Record<string, unknown> } };
+    return Object.keys(config.training?.sources ?? {}).some((source) => source === `${dataset}:qrels/train`);
+  } catch {
+    return false;
   }
 }

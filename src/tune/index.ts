@@ -121,7 +121,7 @@ function gridCandidates(legNames: string[], maxDepth: number, rerank: boolean): 
   }
   for (const topN of topNs) {
     for (const w of [0.2, 0.35, 0.5, 0.65, 0.8]) {
-      const weights = { [a]: w, [b]: 1 - w };
+      const weights = { [a]: w, [b]: Math.round((1 - w) * 1000) / 1000 };
       for (const k of [5, 20, 60]) out.push({ fusion: { method: 'rrf', k, weights }, depth, rerankTopN: topN });
       for (const normalizer of NORMALIZERS) {
         out.push({ fusion: { method: 'cc', normalizer, weights, ...(normalizer === 'tmm' ? { theoreticalMin: pickMin(legNames) } : {}) }, depth, rerankTopN: topN });

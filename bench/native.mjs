@@ -42,10 +42,10 @@ function gaussFill(r, out) {
 }
 
 /** n x dim vectors around `centroids` Gaussian centres plus noise, L2-normalized (fixed seed). */
-function clustered(r, n, dim, centroids, noise) {
+function clustered(r, n, dim, centroids, noise, assign) {
   const out = gaussFill(r, new Float32Array(n * dim));
   for (let i = 0; i < n; i++) {
-    const c = Math.floor(r() * (centroids.length / dim));
+    const c = assign ? assign[i] : Math.floor(r() * (centroids.length / dim));
     let nn = 0;
     for (let d = 0; d < dim; d++) {
       const v = centroids[c * dim + d] + noise * out[i * dim + d];
@@ -177,8 +177,11 @@ export async function run(opts = {}) {
   const B = quick ? 1024 : 4096;
   const lr = rng(7);
   const lc = gaussFill(lr, new Float32Array(256 * dim));
-  const anchors = clustered(lr, B, dim, lc, 0.8);
-  const positives = clustered(lr, B, dim, lc, 0.8);
+  // anchors and their positives share a cluster (in-batch false negatives exist: ~16 per cluster);
+  // hard negatives come from random clusters
+  const cl = Uint32Array.from({ length: B }, () => Math.floor(lr() * 256));
+  const anchors = clustered(lr, B, dim, lc, 0.8, cl);
+  const positives = clustered(lr, B, dim, lc, 0.8, cl);
   const negatives = clustered(lr, B, dim, lc, 0.8);
   // guide: an independent "teacher" embedding of the same texts (here: noisy copy, same dim)
   const noisy = (x) => {

@@ -20,8 +20,24 @@
       }
     },
     {
+      "target_name": "tamsaek_simd_avx512",
+      "type": "static_library",
+      "conditions": [
+        ["target_arch=='x64'", {
+          "sources": ["native/simd/kernels_avx512.cpp"]
+        }, {
+          "sources": []
+        }]
+      ],
+      "cflags_cc": ["<@(tsk_common_cflags)", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c", "-Wno-uninitialized", "-Wno-maybe-uninitialized"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "xcode_settings": {
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c"]
+      }
+    },
+    {
       "target_name": "tamsaek",
-      "dependencies": ["tamsaek_simd_avx2"],
+      "dependencies": ["tamsaek_simd_avx2", "tamsaek_simd_avx512"],
       "sources": [
         "native/common/cpu.cpp",
         "native/simd/kernels_scalar.cpp",
@@ -37,6 +53,9 @@
       "conditions": [
         ["target_arch=='x64' or target_arch=='ia32'", {
           "defines": ["TAMSAEK_HAVE_AVX2"]
+        }],
+        ["target_arch=='x64'", {
+          "defines": ["TAMSAEK_HAVE_AVX512"]
         }]
       ],
       "xcode_settings": {

@@ -206,7 +206,7 @@ double peak_fma(size_t iters, float* sink) {
   return static_cast<double>(iters) * 12 * 8 * 2;
 }
 
-const Kernels kAvx2 = {"avx2", dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
+const Kernels kAvx2 = {"avx2", kNR, dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
                        stream_read, peak_fma};
 
 }  // namespace

@@ -83,9 +83,10 @@ std::vector<std::vector<Hit>> search_batched(const Store& st, Metric metric, con
                                              int threads) {
   const Kernels& K = active_kernels();
   const size_t dim = st.dim;
-  const size_t ldc = ((m + kNR - 1) / kNR) * kNR;
-  AlignedBuffer<float> qp(packed_b_floats(dim, m));
-  pack_b(dim, m, Q, 1, dim, qp.data());
+  const size_t NR = static_cast<size_t>(K.nr);
+  const size_t ldc = ((m + NR - 1) / NR) * NR;
+  AlignedBuffer<float> qp(packed_b_floats(dim, m, NR));
+  pack_b(dim, m, Q, 1, dim, qp.data(), NR);
   std::vector<QueryInfo> qi(m);
   for (size_t j = 0; j < m; ++j) qi[j] = query_info(K, Q + j * dim, dim);
   AlignedBuffer<float> qnorm2(ldc, true), qinv(ldc, true);
@@ -109,7 +110,7 @@ std::vector<std::vector<Hit>> search_batched(const Store& st, Metric metric, con
       if (st.dtype == DType::F32) {
         A = static_cast<const float*>(st.data) + r0 * dim;
       } else {
-        decode_rows(st, r0, rows, deq.data());
+        decode_rows(K, st, r0, rows, deq.data());
         A = deq.data();
       }
       // prefetch the next block of rows while this one is multiplied (f32 rows are read in place)
@@ -120,7 +121,7 @@ std::vector<std::vector<Hit>> search_batched(const Store& st, Metric metric, con
         pf = static_cast<const float*>(st.data) + (r0 + rows) * dim;
         pf_bytes = next_rows * dim * sizeof(float);
       }
-      gemm_packed(rows, m, dim, A, dim, qp.data(), tile.data(), ldc, false, pf, pf_bytes);
+      gemm_packed(K, rows, m, dim, A, dim, qp.data(), tile.data(), ldc, false, pf, pf_bytes);
       for (size_t r = 0; r < rows; ++r) {
         const size_t row = r0 + r;
         if (!allowed(st, row)) continue;
@@ -156,8 +157,7 @@ std::vector<std::vector<Hit>> search_batched(const Store& st, Metric metric, con
 
 }  // namespace
 
-void decode_rows(const Store& st, size_t row0, size_t count, float* dst) {
-  const Kernels& K = active_kernels();
+void decode_rows(const Kernels& K, const Store& st, size_t row0, size_t count, float* dst) {
   const size_t dim = st.dim;
   switch (st.dtype) {
     case DType::F32:

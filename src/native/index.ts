@@ -23,7 +23,7 @@ export interface NativeAddon {
   search(o: Record<string, unknown>): Promise<{ rows: Int32Array; scores: Float32Array }>;
   contrastive(o: Record<string, unknown>): Promise<number>;
   benchStream(o: { data: Float32Array; n: number; threads?: number }): Promise<{ seconds: number; sink: number }>;
-  benchPeak(o: { iters: number; threads?: number }): Promise<{ flops: number; seconds: number }>;
+  benchPeak(o: { iters: number; threads?: number; kernel?: string }): Promise<{ flops: number; seconds: number }>;
 }
 
 let cached: NativeAddon | undefined;
@@ -82,7 +82,7 @@ export function nativeAvailable(): boolean {
 }
 
 export interface NativeInfo {
-  /** Kernel family in use: 'avx2' or 'scalar'. */
+  /** Kernel family in use: 'avx512', 'avx2' or 'scalar'. */
   kernel: string;
   /** Kernel families this CPU can run. */
   available: string[];
@@ -102,9 +102,9 @@ export function nativeInfo(): NativeInfo {
   };
 }
 
-/** Selects the kernel family ('auto' | 'avx2' | 'scalar'); for tests and benchmarks. */
-export function setKernel(name: 'auto' | 'avx2' | 'scalar'): void {
-  if (!['auto', 'avx2', 'scalar'].includes(name)) throw invalidArgument(`setKernel: unknown kernel "${name}"`);
+/** Selects the kernel family ('auto' | 'avx512' | 'avx2' | 'scalar'); for tests and benchmarks. */
+export function setKernel(name: 'auto' | 'avx512' | 'avx2' | 'scalar'): void {
+  if (!['auto', 'avx512', 'avx2', 'scalar'].includes(name)) throw invalidArgument(`setKernel: unknown kernel "${name}"`);
   if (!loadNative().setKernel(name)) {
     throw new TamsaekError('NATIVE_UNAVAILABLE', `setKernel: this CPU or build cannot run the "${name}" kernels`);
   }

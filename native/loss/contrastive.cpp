@@ -272,19 +272,15 @@ double run(const Spec& sp, float* grad[3]) {
           const uint8_t* mk = w.mask.data() + r * TC;
           const size_t i = r0 + r;
           if (item.block == 0 && i >= item.j0 && i < item.j1) label[item.problem * B + i] = s[i - item.j0];
-          float m = kNegInf;
-          float* ex = w.e1.data();
+          const float* src = s;
           if (has_mask) {
+            float* ex = w.e1.data();
             for (size_t c = 0; c < tc; ++c) ex[c] = (mk[c] & 1) ? kNegInf : s[c];
-          } else {
-            std::memcpy(ex, s, tc * sizeof(float));
+            src = ex;
           }
-          for (size_t c = 0; c < tc; ++c) m = std::max(m, ex[c]);
-          if (m == kNegInf) continue;
-          for (size_t c = 0; c < tc; ++c) ex[c] -= m;
-          K.vexp(ex, ex, tc);
           float acc = 0;
-          for (size_t c = 0; c < tc; ++c) acc += ex[c];
+          const float m = K.max_sumexp(src, tc, &acc, w.e2.data());
+          if (m == kNegInf) continue;
           online(mx[i], sm[i], m, acc);
         }
         if (mirror) {

@@ -28,6 +28,9 @@ struct Kernels {
   void (*i8_to_f32)(const int8_t* src, float scale, float* dst, size_t n);
   // y[i] = exp(x[i]) (relative error < 3e-7; exp(-inf) = 0 exactly; in place allowed).
   void (*vexp)(const float* x, float* y, size_t n);
+  // Returns m = max_i x[i] and writes *sum = sum_i exp(x[i] - m) (-inf entries count 0; m = -inf and
+  // *sum = 0 when all are -inf). Uses y (n floats) as scratch.
+  float (*max_sumexp)(const float* x, size_t n, float* sum, float* y);
   // Bandwidth baseline: reads every float once (sum returned so it is not optimized away).
   float (*stream_read)(const float* x, size_t n);
   // FMA-bound loop: 12 independent accumulators, no memory traffic; returns flops performed.

@@ -4,6 +4,8 @@
 // (true on cores with a full-width 512-bit datapath such as AMD Zen 5; not on double-pumped ones).
 #include <immintrin.h>
 
+#include <cmath>
+
 #include "kernels.h"
 
 namespace tamsaek {
@@ -175,6 +177,26 @@ void vexp(const float* x, float* y, size_t n) {
   }
 }
 
+float max_sumexp(const float* x, size_t n, float* sum, float* y) {
+  (void)y;
+  __m512 mv = _mm512_set1_ps(-INFINITY);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(x + i));
+  __mmask16 tm = 0;
+  if (i < n) {
+    tm = static_cast<__mmask16>((1u << (n - i)) - 1u);
+    mv = _mm512_max_ps(mv, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tm, x + i));
+  }
+  const float m = _mm512_reduce_max_ps(mv);
+  if (m == -INFINITY) { *sum = 0; return m; }
+  const __m512 mb = _mm512_set1_ps(m);
+  __m512 acc = _mm512_setzero_ps();
+  for (i = 0; i + 16 <= n; i += 16) acc = _mm512_add_ps(acc, exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), mb)));
+  if (i < n) acc = _mm512_add_ps(acc, _mm512_maskz_mov_ps(tm, exp16(_mm512_sub_ps(_mm512_mask_loadu_ps(mb, tm, x + i), mb))));
+  *sum = _mm512_reduce_add_ps(acc);
+  return m;
+}
+
 float stream_read(const float* x, size_t n) {
   __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
   size_t i = 0;
@@ -204,7 +226,7 @@ double peak_fma(size_t iters, float* sink) {
 }
 
 const Kernels kAvx512 = {"avx512", kNR512, dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
-                         stream_read, peak_fma};
+                         max_sumexp, stream_read, peak_fma};
 
 }  // namespace
 

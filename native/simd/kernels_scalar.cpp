@@ -65,6 +65,17 @@ void vexp(const float* x, float* y, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
 }
 
+float max_sumexp(const float* x, size_t n, float* sum, float* y) {
+  (void)y;
+  float m = -INFINITY;
+  for (size_t i = 0; i < n; ++i) m = std::max(m, x[i]);
+  float s = 0;
+  if (m != -INFINITY)
+    for (size_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
+  *sum = s;
+  return m;
+}
+
 float stream_read(const float* x, size_t n) {
   float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   size_t i = 0;
@@ -90,7 +101,7 @@ double peak_fma(size_t iters, float* sink) {
 }
 
 const Kernels kScalar = {"scalar", kNR, dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
-                         stream_read, peak_fma};
+                         max_sumexp, stream_read, peak_fma};
 
 bool avx2_ok() {
   const auto& f = cpu_features();

@@ -1,4 +1,7 @@
 #include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <string>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -188,12 +191,25 @@ void encode_rows(const float* src, size_t n, size_t dim, DType dtype, void* dst,
                  int threads) {
   const Kernels& K = active_kernels();
   const int T = std::max(1, std::min<int>(threads, static_cast<int>((n + 255) / 256)));
+  std::atomic<size_t> bad{n};
   parallel_run(T, [&](int t) {
     size_t b, e;
     split_range(n, T, t, 1, b, e);
     std::vector<float> tmp(dim);
     for (size_t i = b; i < e; ++i) {
       const float* x = src + i * dim;
+      uint32_t nonfinite = 0;  // exponent bits all ones <=> NaN or +-Inf (integer OR: vectorizes)
+      for (size_t d = 0; d < dim; ++d) {
+        uint32_t u;
+        std::memcpy(&u, x + d, 4);
+        nonfinite |= static_cast<uint32_t>((u & 0x7f800000u) == 0x7f800000u);
+      }
+      if (nonfinite) {
+        size_t cur = bad.load();
+        while (i < cur && !bad.compare_exchange_weak(cur, i)) {
+        }
+        continue;
+      }
       switch (dtype) {
         case DType::F32: {
           std::memcpy(static_cast<float*>(dst) + i * dim, x, dim * sizeof(float));
@@ -226,6 +242,8 @@ void encode_rows(const float* src, size_t n, size_t dim, DType dtype, void* dst,
       }
     }
   });
+  if (bad.load() < n)
+    throw std::invalid_argument("row " + std::to_string(bad.load()) + " holds NaN or Infinity (not allowed)");
 }
 
 }  // namespace tamsaek

@@ -143,6 +143,9 @@ test('bad arguments throw typed errors and the process stays up', async () => {
   await code(exactSearch(store, q, { k: 0 }), 'INVALID_ARGUMENT');
   await code(exactSearch(store, q, { k: -3 }), 'INVALID_ARGUMENT');
   await code(exactSearch(store, q, { k: 1.5 }), 'INVALID_ARGUMENT');
+  await code(exactSearch(store, q, { k: 1e12 }), 'INVALID_ARGUMENT');
+  await code(exactSearch({ ...store, data: new Float64Array(40) }, q, { k: 1 }), 'INVALID_ARGUMENT');
+  await code(exactSearch({ ...store, n: -1 }, q, { k: 1 }), 'INVALID_ARGUMENT');
   await code(exactSearch(store, randomArray(r, 5), { k: 1 }), 'DIMENSION_MISMATCH');
   await code(exactSearch(store, new Float32Array([1, NaN, 0, 0]), { k: 1 }), 'INVALID_ARGUMENT');
   await code(exactSearch(store, new Float32Array([1, Infinity, 0, 0]), { k: 1 }), 'INVALID_ARGUMENT');

@@ -178,6 +178,7 @@ export async function exactSearch(
   const where = 'exactSearch';
   const { k, metric = 'dot', allow } = options;
   if (!Number.isInteger(k) || k <= 0) throw invalidArgument(`${where}: k must be a positive integer (got ${k})`);
+  if (k > 1_000_000) throw invalidArgument(`${where}: k must be at most 1,000,000 (got ${k})`);
   if (!(metric in METRIC_CODE)) throw invalidArgument(`${where}: unknown metric "${metric}"`);
   if (!(queries instanceof Float32Array)) throw invalidArgument(`${where}: queries must be a Float32Array`);
   if (queries.length === 0 || queries.length % store.dim !== 0) {

@@ -101,7 +101,7 @@ std::vector<std::vector<Hit>> search_batched(const Store& st, Metric metric, con
     size_t b, e;
     split_range(st.n, T, t, kRowBlock, b, e);
     std::vector<TopK>& hs = heaps[static_cast<size_t>(t)];
-    AlignedBuffer<float> tile(kRowBlock * ldc);
+    AlignedBuffer<float> tile(kRowBlock * ldc, true);  // zeroed: padded query columns are never written
     AlignedBuffer<float> thr(ldc);
     for (size_t j = 0; j < ldc; ++j) thr[j] = std::numeric_limits<float>::infinity();
     for (size_t j = 0; j < m; ++j) thr[j] = -std::numeric_limits<float>::infinity();

@@ -4,24 +4,7 @@
   },
   "targets": [
     {
-      "target_name": "tamsaek_simd_avx2",
-      "type": "static_library",
-      "conditions": [
-        ["target_arch=='x64' or target_arch=='ia32'", {
-          "sources": ["native/simd/kernels_avx2.cpp"]
-        }, {
-          "sources": []
-        }]
-      ],
-      "cflags_cc": ["<@(tsk_common_cflags)", "-mavx2", "-mfma", "-mf16c"],
-      "cflags_cc!": ["-fno-exceptions"],
-      "xcode_settings": {
-        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-mavx2", "-mfma", "-mf16c"]
-      }
-    },
-    {
       "target_name": "tamsaek",
-      "dependencies": ["tamsaek_simd_avx2"],
       "sources": [
         "native/common/cpu.cpp",
         "native/simd/kernels_scalar.cpp",
@@ -37,7 +20,12 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "conditions": [
         ["target_arch=='x64' or target_arch=='ia32'", {
+          "dependencies": ["tamsaek_simd_avx2"],
           "defines": ["TAMSAEK_HAVE_AVX2"]
+        }],
+        ["target_arch=='x64'", {
+          "dependencies": ["tamsaek_simd_avx512"],
+          "defines": ["TAMSAEK_HAVE_AVX512"]
         }]
       ],
       "xcode_settings": {
@@ -45,5 +33,36 @@
         "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"]
       }
     }
+  ],
+  "conditions": [
+    ["target_arch=='x64' or target_arch=='ia32'", {
+      "targets": [
+        {
+          "target_name": "tamsaek_simd_avx2",
+          "type": "static_library",
+          "sources": ["native/simd/kernels_avx2.cpp"],
+          "cflags_cc": ["<@(tsk_common_cflags)", "-mavx2", "-mfma", "-mf16c"],
+          "cflags_cc!": ["-fno-exceptions"],
+          "xcode_settings": {
+            "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-mavx2", "-mfma", "-mf16c"]
+          }
+        }
+      ]
+    }],
+    ["target_arch=='x64'", {
+      "targets": [
+        {
+          "target_name": "tamsaek_simd_avx512",
+          "type": "static_library",
+          "sources": ["native/simd/kernels_avx512.cpp"],
+          "cflags_cc": ["<@(tsk_common_cflags)", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c",
+                        "-Wno-uninitialized", "-Wno-maybe-uninitialized"],
+          "cflags_cc!": ["-fno-exceptions"],
+          "xcode_settings": {
+            "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c"]
+          }
+        }
+      ]
+    }]
   ]
 }

@@ -63,6 +63,9 @@ test('flat index: numeric ids, k > size, filters, duplicate ids, mixed ids', asy
   await assert.rejects(idx.add(['x'], randomArray(r, 4)), isCode('INVALID_ARGUMENT'));
   await assert.rejects(idx.add([50], randomArray(r, 5)), isCode('DIMENSION_MISMATCH'));
   await assert.rejects(idx.add([50], Float32Array.from([1, NaN, 0, 0])), isCode('INVALID_ARGUMENT'));
+  await assert.rejects(idx.add([60, 61], Float32Array.from([1, 2, 3, 4, 0, -Infinity, 0, 0])), isCode('INVALID_ARGUMENT'));
+  assert.equal(idx.size, 3, 'a rejected add leaves the index unchanged');
+  assert.ok(!idx.has(60));
   await assert.rejects(idx.search(Float32Array.from([1, 0, 0]), 1), isCode('DIMENSION_MISMATCH'));
   await assert.rejects(idx.search(Float32Array.from([1, 0, 0, Infinity]), 1), isCode('INVALID_ARGUMENT'));
   await assert.rejects(idx.search(Float32Array.from([1, 0, 0, 0]), 0), isCode('INVALID_ARGUMENT'));

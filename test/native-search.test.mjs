@@ -143,6 +143,9 @@ test('bad arguments throw typed errors and the process stays up', async () => {
   await code(exactSearch(store, q, { k: 0 }), 'INVALID_ARGUMENT');
   await code(exactSearch(store, q, { k: -3 }), 'INVALID_ARGUMENT');
   await code(exactSearch(store, q, { k: 1.5 }), 'INVALID_ARGUMENT');
+  await code(exactSearch(store, q, { k: 1e12 }), 'INVALID_ARGUMENT');
+  await code(exactSearch({ ...store, data: new Float64Array(40) }, q, { k: 1 }), 'INVALID_ARGUMENT');
+  await code(exactSearch({ ...store, n: -1 }, q, { k: 1 }), 'INVALID_ARGUMENT');
   await code(exactSearch(store, randomArray(r, 5), { k: 1 }), 'DIMENSION_MISMATCH');
   await code(exactSearch(store, new Float32Array([1, NaN, 0, 0]), { k: 1 }), 'INVALID_ARGUMENT');
   await code(exactSearch(store, new Float32Array([1, Infinity, 0, 0]), { k: 1 }), 'INVALID_ARGUMENT');
@@ -154,7 +157,7 @@ test('bad arguments throw typed errors and the process stays up', async () => {
   assert.equal(ok.rows.length, 3);
 });
 
-test('scalar and AVX2 fp16 encoders agree bit for bit (incl. subnormals, overflow, ties)', async (t) => {
+test('scalar and SIMD fp16 encoders agree bit for bit (incl. subnormals, overflow, ties)', async (t) => {
   if (!kernels.includes('avx2')) return t.skip('no avx2 on this CPU');
   const r = rng(11);
   const special = [0, -0, 1, -1, 65504, 65519, 65520, 1e6, -1e6, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 2 ** -14, 1.00048828125, 1.000244140625, 6e-8, 5.96e-8, 1e-10];
@@ -162,11 +165,11 @@ test('scalar and AVX2 fp16 encoders agree bit for bit (incl. subnormals, overflo
   src.set(special);
   for (let i = special.length; i < src.length; i++) src[i] = (r() - 0.5) * 2 ** Math.floor(r() * 40 - 28);
   const out = {};
-  for (const kernel of ['scalar', 'avx2']) {
+  for (const kernel of kernels) {
     setKernel(kernel);
     const store = await makeStore('f16', src, src.length, 1);
     out[kernel] = store.data;
   }
   setKernel('auto');
-  assert.deepEqual(Array.from(out.scalar), Array.from(out.avx2));
+  for (const kernel of kernels) assert.deepEqual(Array.from(out[kernel]), Array.from(out.scalar), kernel);
 });

@@ -378,6 +378,16 @@ Napi::Value BenchPeak(const Napi::CallbackInfo& info) {
   Napi::Object o = obj_arg(info, 0);
   size_t iters = count(o, "iters");
   int threads = threads_of(o);
+  // optional kernel family for the peak ("avx2" is the reference the bench divides by)
+  const Kernels* K = &active_kernels();
+  Napi::Value kv = o.Get("kernel");
+  if (kv.IsString()) {
+    std::string name = kv.As<Napi::String>().Utf8Value();
+    if (name == "avx2" && avx2_kernels()) K = avx2_kernels();
+    else if (name == "avx512" && avx512_kernels()) K = avx512_kernels();
+    else if (name == "scalar") K = &scalar_kernels();
+    else if (name != active_kernels().name) fail(info.Env(), "benchPeak: kernel family not available: " + name);
+  }
   auto res = std::make_shared<std::pair<double, double>>(0, 0);
   return queue(
       info.Env(),
@@ -386,7 +396,7 @@ Napi::Value BenchPeak(const Napi::CallbackInfo& info) {
         std::vector<float> sink(static_cast<size_t>(threads));
         auto t0 = std::chrono::steady_clock::now();
         parallel_run(threads, [&](int t) {
-          flops[static_cast<size_t>(t)] = active_kernels().peak_fma(iters, &sink[static_cast<size_t>(t)]);
+          flops[static_cast<size_t>(t)] = K->peak_fma(iters, &sink[static_cast<size_t>(t)]);
         });
         res->second = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         for (double f : flops) res->first += f;

@@ -69,6 +69,7 @@ double run(const Spec& sp, float* grad[3]) {
   const size_t B = sp.rows[sp.problems[0].blocks.at(0).row];
 
   const Kernels& K = active_kernels();
+  const size_t NR = static_cast<size_t>(K.nr);
   // Inverse norms (1 for dot similarity) of embeddings and guides.
   AlignedBuffer<float> inv[3], ginv[3];
   for (int m = 0; m < 3; ++m) {
@@ -121,10 +122,10 @@ double run(const Spec& sp, float* grad[3]) {
 
   std::vector<Work> work(static_cast<size_t>(T));
   for (auto& w : work) {
-    w.bp_st.reset(packed_b_floats(dim, TC));
-    w.bp_c.reset(packed_b_floats(TC, dim));
-    if (gdim) w.bp_g.reset(packed_b_floats(gdim, TC));
-    w.bp_r.reset(packed_b_floats(RC, dim));
+    w.bp_st.reset(packed_b_floats(dim, TC, NR));
+    w.bp_c.reset(packed_b_floats(TC, dim, NR));
+    if (gdim) w.bp_g.reset(packed_b_floats(gdim, TC, NR));
+    w.bp_r.reset(packed_b_floats(RC, dim, NR));
     w.s.reset(RC * TC);
     w.gs.reset(RC * TC);
     w.gt.reset(TC * RC);
@@ -154,7 +155,7 @@ double run(const Spec& sp, float* grad[3]) {
   // Scaled score tile for rows [r0, r0+rc) x columns [j0, j0+tc) into w.s.
   auto score_tile = [&](Work& w, const Block& bl, size_t r0, size_t rc, size_t j0, size_t tc) {
     const float* R = sp.emb[bl.row] + r0 * dim;
-    gemm_packed(rc, tc, dim, R, dim, w.bp_st.data(), w.s.data(), TC, false);
+    gemm_packed(K, rc, tc, dim, R, dim, w.bp_st.data(), w.s.data(), TC, false);
     const float* ri = inv[bl.row].data() + r0;
     const float* ci = inv[bl.col].data() + j0;
     const float sc = sp.scale;
@@ -192,7 +193,7 @@ double run(const Spec& sp, float* grad[3]) {
       return true;
     }
     const float* GR = sp.guide[bl.guide_row] + r0 * gdim;
-    gemm_packed(rc, tc, gdim, GR, gdim, w.bp_g.data(), w.gs.data(), TC, false);
+    gemm_packed(K, rc, tc, gdim, GR, gdim, w.bp_g.data(), w.gs.data(), TC, false);
     const float* gri = ginv[bl.guide_row].data() + r0;
     const float* gci = ginv[bl.guide_col].data() + j0;
     const float* tcol = thr + j0;
@@ -226,10 +227,10 @@ double run(const Spec& sp, float* grad[3]) {
     return true;
   };
   auto pack_tile = [&](Work& w, const Block& bl, size_t it, size_t j0, size_t tc, int pass) {
-    pack_b(dim, tc, sp.emb[bl.col] + j0 * dim, 1, dim, w.bp_st.data());
+    pack_b(dim, tc, sp.emb[bl.col] + j0 * dim, 1, dim, w.bp_st.data(), NR);
     if (bl.masked && !bl.guide_matrix && (pass == 1 || overflow[it]))
-      pack_b(gdim, tc, sp.guide[bl.guide_col] + j0 * gdim, 1, gdim, w.bp_g.data());
-    if (pass == 2) pack_b(tc, dim, sp.emb[bl.col] + j0 * dim, dim, 1, w.bp_c.data());
+      pack_b(gdim, tc, sp.guide[bl.guide_col] + j0 * gdim, 1, gdim, w.bp_g.data(), NR);
+    if (pass == 2) pack_b(tc, dim, sp.emb[bl.col] + j0 * dim, dim, 1, w.bp_c.data(), NR);
   };
   // Row chunks of an item: [0, B), or [0, j1) for symmetric items, never straddling j0.
   auto next_chunk = [&](const Item& item, size_t r0) -> size_t {
@@ -271,19 +272,15 @@ double run(const Spec& sp, float* grad[3]) {
           const uint8_t* mk = w.mask.data() + r * TC;
           const size_t i = r0 + r;
           if (item.block == 0 && i >= item.j0 && i < item.j1) label[item.problem * B + i] = s[i - item.j0];
-          float m = kNegInf;
-          float* ex = w.e1.data();
+          const float* src = s;
           if (has_mask) {
+            float* ex = w.e1.data();
             for (size_t c = 0; c < tc; ++c) ex[c] = (mk[c] & 1) ? kNegInf : s[c];
-          } else {
-            std::memcpy(ex, s, tc * sizeof(float));
+            src = ex;
           }
-          for (size_t c = 0; c < tc; ++c) m = std::max(m, ex[c]);
-          if (m == kNegInf) continue;
-          for (size_t c = 0; c < tc; ++c) ex[c] -= m;
-          K.vexp(ex, ex, tc);
           float acc = 0;
-          for (size_t c = 0; c < tc; ++c) acc += ex[c];
+          const float m = K.max_sumexp(src, tc, &acc, w.e2.data());
+          if (m == kNegInf) continue;
           online(mx[i], sm[i], m, acc);
         }
         if (mirror) {
@@ -386,10 +383,10 @@ double run(const Spec& sp, float* grad[3]) {
           for (size_t c = 0; c < tc; ++c) s[c] *= ci[c];
         }
         // dR^[r0..] += G' * C_tile
-        gemm_packed(rc, dim, tc, w.s.data(), TC, w.bp_c.data(), dR + r0 * dim, dim, true);
+        gemm_packed(K, rc, dim, tc, w.s.data(), TC, w.bp_c.data(), dR + r0 * dim, dim, true);
         // dC^[tile] += G''^T * R_chunk
-        pack_b(rc, dim, sp.emb[bl.row] + r0 * dim, dim, 1, w.bp_r.data());
-        gemm_packed(tc, dim, rc, w.gt.data(), RC, w.bp_r.data(), dC, dim, true);
+        pack_b(rc, dim, sp.emb[bl.row] + r0 * dim, dim, 1, w.bp_r.data(), NR);
+        gemm_packed(K, tc, dim, rc, w.gt.data(), RC, w.bp_r.data(), dC, dim, true);
         r0 += rc;
       }
     }

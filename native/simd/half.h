@@ -40,14 +40,11 @@ inline uint16_t float_to_half(float f) {
   if (absx < 0x38800000u) {  // subnormal or zero in half
     if (absx < 0x33000000u) return static_cast<uint16_t>(sign);
     uint32_t e = absx >> 23;
-    uint32_t m = (absx & 0x7fffffu) | 0x800000u;
-    uint32_t shift = 126 - e;  // 14 + (112 - e) ... yields mantissa in half subnormal units
-    uint32_t r = m >> (shift - 0);
-    // round to nearest even on the dropped bits
-    uint32_t dropped = m & ((1u << shift) - 1u);
+    uint32_t m = (absx & 0x7fffffu) | 0x800000u;  // with the implicit bit
+    uint32_t shift = 126 - e;                       // half subnormal unit is 2^-24
+    uint32_t res = m >> shift;
+    uint32_t dropped = m & ((1u << shift) - 1u);    // round to nearest even on the dropped bits
     uint32_t halfway = 1u << (shift - 1);
-    r >>= 0;
-    uint32_t res = r;
     if (dropped > halfway || (dropped == halfway && (res & 1u))) ++res;
     return static_cast<uint16_t>(sign | res);
   }

@@ -10,14 +10,16 @@ namespace tamsaek {
 
 // Register tile of the GEMM micro-kernel: MR rows of A (broadcast) x NR columns of packed B.
 constexpr int kMR = 6;
-constexpr int kNR = 16;
+constexpr int kNR = 16;     // panel width of the scalar and AVX2 micro-kernels
+constexpr int kMaxNR = 32;  // widest panel (AVX-512)
 
 struct Kernels {
   const char* name;
+  int nr;  // panel width (columns of packed B) of this family's micro-kernel
   float (*dot_f32)(const float* a, const float* b, size_t n);
   float (*dot_f16)(const float* q, const uint16_t* x, size_t n);   // x is IEEE binary16
   float (*dot_i8)(const float* q, const int8_t* x, size_t n);      // unscaled
-  // C[r*ldc+c] (+)= sum_p A[r*lda+p] * Bp[p*kNR+c] for r < mr (<= kMR), c < nr (<= kNR).
+  // C[r*ldc+c] (+)= sum_p A[r*lda+p] * Bp[p*NR+c] for r < mr (<= kMR), c < nr (<= NR = this->nr).
   // A rows are read in place (no packing); Bp is a packed kc x kNR panel (zero padded).
   void (*ukr)(size_t kc, const float* A, size_t lda, const float* Bp, float* C, size_t ldc,
               int mr, int nr, int accumulate);
@@ -26,6 +28,9 @@ struct Kernels {
   void (*i8_to_f32)(const int8_t* src, float scale, float* dst, size_t n);
   // y[i] = exp(x[i]) (relative error < 3e-7; exp(-inf) = 0 exactly; in place allowed).
   void (*vexp)(const float* x, float* y, size_t n);
+  // Returns m = max_i x[i] and writes *sum = sum_i exp(x[i] - m) (-inf entries count 0; m = -inf and
+  // *sum = 0 when all are -inf). Uses y (n floats) as scratch.
+  float (*max_sumexp)(const float* x, size_t n, float* sum, float* y);
   // Bandwidth baseline: reads every float once (sum returned so it is not optimized away).
   float (*stream_read)(const float* x, size_t n);
   // FMA-bound loop: 12 independent accumulators, no memory traffic; returns flops performed.
@@ -33,9 +38,10 @@ struct Kernels {
 };
 
 const Kernels& scalar_kernels();
-const Kernels* avx2_kernels();  // nullptr when not compiled in (non-x86 builds)
+const Kernels* avx2_kernels();    // nullptr when not compiled in (non-x86 builds)
+const Kernels* avx512_kernels();  // nullptr when not compiled in
 const Kernels& active_kernels();
-// "auto" | "scalar" | "avx2"; returns false when the name is unknown or the CPU lacks it.
+// "auto" | "scalar" | "avx2" | "avx512"; returns false when the name is unknown or the CPU lacks it.
 bool set_active_kernels(const std::string& name);
 std::string available_kernels();
 

@@ -2,6 +2,8 @@
 // nothing here runs unless cpu detection found all three (see kernels_scalar.cpp: choose_auto).
 #include <immintrin.h>
 
+#include <cmath>
+
 #include "kernels.h"
 
 namespace tamsaek {
@@ -178,6 +180,30 @@ void vexp(const float* x, float* y, size_t n) {
   }
 }
 
+float max_sumexp(const float* x, size_t n, float* sum, float* y) {
+  __m256 mv = _mm256_set1_ps(-INFINITY);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) mv = _mm256_max_ps(mv, _mm256_loadu_ps(x + i));
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+  float m = _mm_cvtss_f32(m4);
+  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+  if (m == -INFINITY) { *sum = 0; return m; }
+  const __m256 mb = _mm256_set1_ps(m);
+  __m256 acc = _mm256_setzero_ps();
+  for (i = 0; i + 8 <= n; i += 8) acc = _mm256_add_ps(acc, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), mb)));
+  float s = hsum(acc);
+  if (i < n) {
+    size_t r = n - i;
+    for (size_t j = 0; j < r; ++j) y[j] = x[i + j] - m;
+    vexp(y, y, r);
+    for (size_t j = 0; j < r; ++j) s += y[j];
+  }
+  *sum = s;
+  return m;
+}
+
 float stream_read(const float* x, size_t n) {
   __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
   size_t i = 0;
@@ -206,8 +232,8 @@ double peak_fma(size_t iters, float* sink) {
   return static_cast<double>(iters) * 12 * 8 * 2;
 }
 
-const Kernels kAvx2 = {"avx2", dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
-                       stream_read, peak_fma};
+const Kernels kAvx2 = {"avx2", kNR, dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
+                       max_sumexp, stream_read, peak_fma};
 
 }  // namespace
 

@@ -1,4 +1,7 @@
 #include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <string>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -83,9 +86,10 @@ std::vector<std::vector<Hit>> search_batched(const Store& st, Metric metric, con
                                              int threads) {
   const Kernels& K = active_kernels();
   const size_t dim = st.dim;
-  const size_t ldc = ((m + kNR - 1) / kNR) * kNR;
-  AlignedBuffer<float> qp(packed_b_floats(dim, m));
-  pack_b(dim, m, Q, 1, dim, qp.data());
+  const size_t NR = static_cast<size_t>(K.nr);
+  const size_t ldc = ((m + NR - 1) / NR) * NR;
+  AlignedBuffer<float> qp(packed_b_floats(dim, m, NR));
+  pack_b(dim, m, Q, 1, dim, qp.data(), NR);
   std::vector<QueryInfo> qi(m);
   for (size_t j = 0; j < m; ++j) qi[j] = query_info(K, Q + j * dim, dim);
   AlignedBuffer<float> qnorm2(ldc, true), qinv(ldc, true);
@@ -97,7 +101,7 @@ std::vector<std::vector<Hit>> search_batched(const Store& st, Metric metric, con
     size_t b, e;
     split_range(st.n, T, t, kRowBlock, b, e);
     std::vector<TopK>& hs = heaps[static_cast<size_t>(t)];
-    AlignedBuffer<float> tile(kRowBlock * ldc);
+    AlignedBuffer<float> tile(kRowBlock * ldc, true);  // zeroed: padded query columns are never written
     AlignedBuffer<float> thr(ldc);
     for (size_t j = 0; j < ldc; ++j) thr[j] = std::numeric_limits<float>::infinity();
     for (size_t j = 0; j < m; ++j) thr[j] = -std::numeric_limits<float>::infinity();
@@ -109,7 +113,7 @@ std::vector<std::vector<Hit>> search_batched(const Store& st, Metric metric, con
       if (st.dtype == DType::F32) {
         A = static_cast<const float*>(st.data) + r0 * dim;
       } else {
-        decode_rows(st, r0, rows, deq.data());
+        decode_rows(K, st, r0, rows, deq.data());
         A = deq.data();
       }
       // prefetch the next block of rows while this one is multiplied (f32 rows are read in place)
@@ -120,7 +124,7 @@ std::vector<std::vector<Hit>> search_batched(const Store& st, Metric metric, con
         pf = static_cast<const float*>(st.data) + (r0 + rows) * dim;
         pf_bytes = next_rows * dim * sizeof(float);
       }
-      gemm_packed(rows, m, dim, A, dim, qp.data(), tile.data(), ldc, false, pf, pf_bytes);
+      gemm_packed(K, rows, m, dim, A, dim, qp.data(), tile.data(), ldc, false, pf, pf_bytes);
       for (size_t r = 0; r < rows; ++r) {
         const size_t row = r0 + r;
         if (!allowed(st, row)) continue;
@@ -156,8 +160,7 @@ std::vector<std::vector<Hit>> search_batched(const Store& st, Metric metric, con
 
 }  // namespace
 
-void decode_rows(const Store& st, size_t row0, size_t count, float* dst) {
-  const Kernels& K = active_kernels();
+void decode_rows(const Kernels& K, const Store& st, size_t row0, size_t count, float* dst) {
   const size_t dim = st.dim;
   switch (st.dtype) {
     case DType::F32:
@@ -188,12 +191,25 @@ void encode_rows(const float* src, size_t n, size_t dim, DType dtype, void* dst,
                  int threads) {
   const Kernels& K = active_kernels();
   const int T = std::max(1, std::min<int>(threads, static_cast<int>((n + 255) / 256)));
+  std::atomic<size_t> bad{n};
   parallel_run(T, [&](int t) {
     size_t b, e;
     split_range(n, T, t, 1, b, e);
     std::vector<float> tmp(dim);
     for (size_t i = b; i < e; ++i) {
       const float* x = src + i * dim;
+      uint32_t nonfinite = 0;  // exponent bits all ones <=> NaN or +-Inf (integer OR: vectorizes)
+      for (size_t d = 0; d < dim; ++d) {
+        uint32_t u;
+        std::memcpy(&u, x + d, 4);
+        nonfinite |= static_cast<uint32_t>((u & 0x7f800000u) == 0x7f800000u);
+      }
+      if (nonfinite) {
+        size_t cur = bad.load();
+        while (i < cur && !bad.compare_exchange_weak(cur, i)) {
+        }
+        continue;
+      }
       switch (dtype) {
         case DType::F32: {
           std::memcpy(static_cast<float*>(dst) + i * dim, x, dim * sizeof(float));
@@ -226,6 +242,8 @@ void encode_rows(const float* src, size_t n, size_t dim, DType dtype, void* dst,
       }
     }
   });
+  if (bad.load() < n)
+    throw std::invalid_argument("row " + std::to_string(bad.load()) + " holds NaN or Infinity (not allowed)");
 }
 
 }  // namespace tamsaek

@@ -42,6 +42,7 @@ void encode_rows(const float* src, size_t n, size_t dim, DType dtype, void* dst,
                  int threads);
 
 // Decodes rows [row0, row0+count) to fp32.
-void decode_rows(const Store& st, size_t row0, size_t count, float* dst);
+struct Kernels;
+void decode_rows(const Kernels& K, const Store& st, size_t row0, size_t count, float* dst);
 
 }  // namespace tamsaek

@@ -21,8 +21,8 @@ inline bool hit_before(const Hit& a, const Hit& b) {
 
 class TopK {
  public:
-  explicit TopK(size_t k = 0) : k_(k) { h_.reserve(k); }
-  void reset(size_t k) { k_ = k; h_.clear(); h_.reserve(k); }
+  explicit TopK(size_t k = 0) : k_(k) { h_.reserve(std::min<size_t>(k, 1024)); }
+  void reset(size_t k) { k_ = k; h_.clear(); h_.reserve(std::min<size_t>(k, 1024)); }
   // Scores strictly below the threshold can never enter the heap.
   float threshold() const {
     return h_.size() < k_ ? -std::numeric_limits<float>::infinity() : h_.front().score;

@@ -25,7 +25,7 @@ export interface NativeAddon {
   poolForward(o: Record<string, unknown>): Promise<void>;
   poolBackward(o: Record<string, unknown>): Promise<number | undefined>;
   benchStream(o: { data: Float32Array; n: number; threads?: number }): Promise<{ seconds: number; sink: number }>;
-  benchPeak(o: { iters: number; threads?: number }): Promise<{ flops: number; seconds: number }>;
+  benchPeak(o: { iters: number; threads?: number; kernel?: string }): Promise<{ flops: number; seconds: number }>;
 }
 
 let cached: NativeAddon | undefined;
@@ -84,7 +84,7 @@ export function nativeAvailable(): boolean {
 }
 
 export interface NativeInfo {
-  /** Kernel family in use: 'avx2' or 'scalar'. */
+  /** Kernel family in use: 'avx512', 'avx2' or 'scalar'. */
   kernel: string;
   /** Kernel families this CPU can run. */
   available: string[];
@@ -104,9 +104,9 @@ export function nativeInfo(): NativeInfo {
   };
 }
 
-/** Selects the kernel family ('auto' | 'avx2' | 'scalar'); for tests and benchmarks. */
-export function setKernel(name: 'auto' | 'avx2' | 'scalar'): void {
-  if (!['auto', 'avx2', 'scalar'].includes(name)) throw invalidArgument(`setKernel: unknown kernel "${name}"`);
+/** Selects the kernel family ('auto' | 'avx512' | 'avx2' | 'scalar'); for tests and benchmarks. */
+export function setKernel(name: 'auto' | 'avx512' | 'avx2' | 'scalar'): void {
+  if (!['auto', 'avx512', 'avx2', 'scalar'].includes(name)) throw invalidArgument(`setKernel: unknown kernel "${name}"`);
   if (!loadNative().setKernel(name)) {
     throw new TamsaekError('NATIVE_UNAVAILABLE', `setKernel: this CPU or build cannot run the "${name}" kernels`);
   }
@@ -180,6 +180,7 @@ export async function exactSearch(
   const where = 'exactSearch';
   const { k, metric = 'dot', allow } = options;
   if (!Number.isInteger(k) || k <= 0) throw invalidArgument(`${where}: k must be a positive integer (got ${k})`);
+  if (k > 1_000_000) throw invalidArgument(`${where}: k must be at most 1,000,000 (got ${k})`);
   if (!(metric in METRIC_CODE)) throw invalidArgument(`${where}: unknown metric "${metric}"`);
   if (!(queries instanceof Float32Array)) throw invalidArgument(`${where}: queries must be a Float32Array`);
   if (queries.length === 0 || queries.length % store.dim !== 0) {

@@ -174,7 +174,7 @@ export class FlatIndex {
         );
       }
       ids.forEach((id) => this.checkId(where, id));
-      checkFinite(where, 'vectors', vectors);
+      // NaN/Infinity are rejected by the native encoder (off the JS thread) before the rows count
     } catch (e) {
       return Promise.reject(e);
     }

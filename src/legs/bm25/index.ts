@@ -60,8 +60,6 @@ const BM25_OPTIONS = ['analyzer', 'k1', 'b', 'fields'] as const;
 const SEARCH_OPTIONS = ['k', 'filter', 'exhaustive'] as const;
 /** More segments than this after a flush triggers merging of the smallest tail. */
 const MERGE_FACTOR = 4;
-/** Documents analyzed per step of addMany. */
-const ADD_CHUNK = 256;
 /** Fraction of tombstoned ordinals above which a flush compacts. */
 const COMPACT_DELETED_FRACTION = 0.3;
 export const MAX_K = 100_000;
@@ -161,21 +159,17 @@ export class Bm25Index {
       seen.add(id);
     }
     for (const { doc } of list) this.checkDocument(doc);
-    // Analyze and append in chunks: holding every token of a large batch at once costs more in
-    // garbage collection than the batch saves. Shapes are checked up front; should the analyzer
-    // still throw, the documents already appended are removed again, so a failed call adds nothing.
-    const appended: string[] = [];
+    // Analyze and append one document at a time: holding every token of a large batch at once
+    // costs more in garbage collection than batching saves. Shapes are checked up front; should the
+    // analyzer still throw, the documents already appended are removed again, so a failed call adds nothing.
+    let appended = 0;
     try {
-      for (let start = 0; start < list.length; start += ADD_CHUNK) {
-        const chunk = list.slice(start, start + ADD_CHUNK);
-        const analyzed = this.analyzeDocuments(chunk.map((d) => d.doc));
-        for (let i = 0; i < chunk.length; i++) {
-          this.appendAnalyzed(chunk[i].id, analyzed[i], chunk[i].meta);
-          appended.push(chunk[i].id);
-        }
+      for (; appended < list.length; appended++) {
+        const { id, doc, meta } = list[appended];
+        this.appendAnalyzed(id, this.analyzeDocument(doc), meta);
       }
     } catch (error) {
-      for (const id of appended) this.delete(id);
+      for (let i = 0; i < appended; i++) this.delete(list[i].id);
       throw error;
     }
     return list.length;

@@ -9,7 +9,8 @@
 // N(0, 0.35²) noise per coordinate, then L2-normalized; queries drawn the same way; mulberry32 seed
 // 20261123. HNSW M = 16, efConstruction = 200, cosine metric (unit vectors), k = 10, one query at a
 // time on the main thread (hnswlib-node search is single-threaded). Ground truth: exact top-10.
-import { writeFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { isMain, runStandalone } from './lib/standalone.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../dist/util/random.js';
@@ -232,26 +233,4 @@ function parseCli(argv) {
   return o;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { resultsTable, resultDocument } = await import('./lib/format.mjs');
-  const { machineInfo } = await import('./lib/machine.mjs');
-  let cli;
-  try {
-    cli = parseCli(process.argv.slice(2));
-  } catch (e) {
-    console.error(`[dense] ${e.message}`);
-    process.exit(2);
-  }
-  const a = await available();
-  if (a !== true) {
-    console.error(`[dense] skipped: ${a}`);
-    process.exit(0);
-  }
-  const date = new Date();
-  const out = await run(cli);
-  process.stdout.write(`## dense\n\n${resultsTable(out.results)}\n\n${out.notes.map((n) => `- ${n}`).join('\n')}\n\n${out.table}\n`);
-  if (cli.out) {
-    writeFileSync(cli.out, JSON.stringify(resultDocument('dense', date, machineInfo(), out.results, out.notes), null, 2) + '\n');
-    console.error(`[dense] wrote ${cli.out}`);
-  }
-}
+if (isMain(import.meta.url)) await runStandalone('dense', { parseCli, available, run });

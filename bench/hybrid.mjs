@@ -11,6 +11,7 @@
 // TAMSAEK_BENCH_MODEL, TAMSAEK_BENCH_RERANKER, TAMSAEK_BENCH_HYBRID_DOCS. Without a model the dense rows use the
 // generated tiny fixtures of test/fixtures/models (random weights: their quality is printed as n/a).
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { isMain, runStandalone } from './lib/standalone.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -321,27 +322,4 @@ function parseCli(argv) {
   return o;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { resultsTable, resultDocument } = await import('./lib/format.mjs');
-  const { machineInfo } = await import('./lib/machine.mjs');
-  let cli;
-  try {
-    cli = parseCli(process.argv.slice(2));
-  } catch (e) {
-    console.error(`[hybrid] ${e.message}`);
-    process.exit(2);
-  }
-  const a = await available();
-  if (a !== true) {
-    console.error(`[hybrid] skipped: ${a}`);
-    process.exit(0);
-  }
-  const date = new Date();
-  const out = await run(cli);
-  process.stdout.write(`## hybrid\n\n${resultsTable(out.results)}\n\n${out.notes.map((n) => `- ${n}`).join('\n')}\n\n${out.table ?? ''}\n`);
-  if (cli.out) {
-    mkdirSync(path.dirname(path.resolve(cli.out)), { recursive: true });
-    writeFileSync(cli.out, JSON.stringify(resultDocument('hybrid', date, machineInfo(), out.results, out.notes), null, 2) + '\n');
-    console.error(`[hybrid] wrote ${cli.out}`);
-  }
-}
+if (isMain(import.meta.url)) await runStandalone('hybrid', { parseCli, available, run });

@@ -9,7 +9,8 @@
 //
 // Under the runner (which accepts only --out/--tiny) the other options come from the environment:
 // TAMSAEK_BENCH_MODEL, TAMSAEK_BENCH_RERANKER, TAMSAEK_BENCH_HYBRID_DOCS. Without a model the dense rows use the
-// generated tiny fixtures of test/fixtures/models (random weights: their quality is printed as n/a).
+// shipped static model (models/); without a reranker the rerank row uses the generated tiny fixture of
+// test/fixtures/models (random weights: its quality is printed as n/a).
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { isMain, runStandalone } from './lib/standalone.mjs';
 import path from 'node:path';
@@ -21,7 +22,7 @@ import { createServer } from '../dist/serve/index.js';
 import { loadBeir, readCorpus } from '../dist/eval/beir.js';
 import { BM25_WORKLOAD, makeBm25Workload } from './lib/workload.mjs';
 import { DEFAULTS as DENSE_DEFAULTS, TINY as DENSE_TINY, makeVectors } from './dense.mjs';
-import { FIXTURE_MODEL, FIXTURE_RERANKER, measureDataset, qualityTable, retrievalSets } from './lib/hybrid-quality.mjs';
+import { FIXTURE_RERANKER, measureDataset, qualityTable, retrievalSets } from './lib/hybrid-quality.mjs';
 import { recallLatencySvg } from './lib/hybrid-chart.mjs';
 import { gc, mean, median, nowMs, percentile, sig } from './lib/stats.mjs';
 
@@ -66,9 +67,10 @@ function resolveOptions(options = {}) {
   if (o.reranker === undefined && env.TAMSAEK_BENCH_RERANKER) o.reranker = env.TAMSAEK_BENCH_RERANKER;
   if (options.docs === undefined && env.TAMSAEK_BENCH_HYBRID_DOCS) o.docs = Number(env.TAMSAEK_BENCH_HYBRID_DOCS);
   if (!(Number.isInteger(o.docs) && o.docs >= 10)) throw new Error(`hybrid: docs must be an integer ≥ 10 (got ${o.docs})`);
-  o.modelIsFixture = o.model === undefined;
+  // no --model: the static model shipped in the package (trained, so its quality rows are real)
+  o.modelIsFixture = false;
   o.rerankerIsFixture = o.reranker === undefined;
-  o.model ??= FIXTURE_MODEL;
+  o.model ??= 'default';
   o.reranker ??= FIXTURE_RERANKER;
   if (o.out === undefined) o.out = argvOut();
   o.chart ??= o.out ? o.out.replace(/\.json$/i, '') + '.svg' : path.join(BENCH_DIR, 'out', 'hybrid.svg');
@@ -116,8 +118,7 @@ async function qualityPart(o, push, notes) {
   const latencyOnly = rows.filter((r) => r.latencyOnly).map((r) => r.system);
   if (latencyOnly.length) {
     notes.push(
-      `random weights — latency only: ${[...new Set(latencyOnly)].join(', ')} use ${o.modelIsFixture ? `the generated fixture ${path.relative(path.dirname(BENCH_DIR), o.model)}` : o.model}` +
-        `${o.rerankerIsFixture ? ` and reranker ${path.relative(path.dirname(BENCH_DIR), o.reranker)}` : ''} (no trained Korean model yet); their quality is n/a and they time the first ${o.latencyQueries} queries only. Pass --model/--reranker (or TAMSAEK_BENCH_MODEL/TAMSAEK_BENCH_RERANKER) for quality rows`,
+      `random weights — latency only: ${[...new Set(latencyOnly)].join(', ')} use the generated reranker ${path.relative(path.dirname(BENCH_DIR), o.reranker)} (no Korean cross-encoder weights can be had here); their quality is n/a and they time the first ${o.latencyQueries} queries only. Pass --reranker <dir> for quality rows`,
     );
   }
   notes.push(

@@ -160,9 +160,9 @@ export async function measureDataset(dir, o) {
 
   // 3. dense / hybrid / rerank through the Engine, and raw hnswlib-node over the same vectors
   if (!o.model) return rows;
-  const { OnnxEmbedder } = await import('../../dist/models/index.js');
+  const { loadEmbedder } = await import('../../dist/models/load.js');
   const { CrossEncoder } = await import('../../dist/rerank/index.js');
-  const embedder = await OnnxEmbedder.load(o.model, { threads: 1 });
+  const embedder = await loadEmbedder(o.model, { threads: 1 });
   const reranker = o.reranker ? await CrossEncoder.load(o.reranker, { threads: 1, cacheSize: 0 }) : undefined;
   try {
     const texts = docs.map((d) => (d.title ? `${d.title} ${d.text}` : d.text));
@@ -177,11 +177,11 @@ export async function measureDataset(dir, o) {
     });
     await engine.add(docs.map((d) => (d.title ? { id: d.id, title: d.title, text: d.text } : { id: d.id, text: d.text })));
     add('tamsaek dense', qDense, await timeQueries(qDense, (q) => engine.search(q, { k: K, legs: ['dense'], rerank: false })), denseLatencyOnly);
-    add('tamsaek hybrid', qDense, await timeQueries(qDense, (q) => engine.search(q, { k: K, rerank: false })), denseLatencyOnly);
+    add('tamsaek hybrid (RRF k=60)', qDense, await timeQueries(qDense, (q) => engine.search(q, { k: K, rerank: false })), denseLatencyOnly);
     if (reranker) {
       const rerankLatencyOnly = denseLatencyOnly || o.rerankerIsFixture;
       const qR = rerankLatencyOnly ? ds.queries.slice(0, o.latencyQueries) : ds.queries;
-      add('tamsaek hybrid+rerank', qR, await timeQueries(qR, (q) => engine.search(q, { k: K })), rerankLatencyOnly);
+      add('tamsaek hybrid (RRF k=60) + rerank', qR, await timeQueries(qR, (q) => engine.search(q, { k: K })), rerankLatencyOnly);
     }
     // raw hnswlib-node: the same vectors, the same M / efConstruction / efSearch; query embedding included
     const { HierarchicalNSW } = await loadHnswlib();

@@ -64,6 +64,16 @@ test('index, search and eval the sample dataset', async () => {
     assert.deepEqual(fixed.fusion.configs[0].fusion, { method: 'rrf', k: 60 });
     assert.equal((await run(['eval', sample, '--fusion', 'fixed'])).code, 2, '--fusion needs --retriever hybrid');
 
+    // tune: train/test on the sample, configuration written where asked and usable by eval --config
+    const tuned = await run(['tune', sample, '--max-evals', '20', '--out', join(dir, 'tuned.json'), '--json']);
+    assert.equal(tuned.code, 0, tuned.stderr);
+    const tuneReport = JSON.parse(tuned.stdout);
+    assert.equal(tuneReport.mode, 'train/test');
+    assert.ok(tuneReport.tuned.train >= tuneReport.default.train);
+    const withConfig = await run(['eval', sample, '--retriever', 'hybrid', '--config', join(dir, 'tuned.json'), '--json']);
+    assert.equal(withConfig.code, 0, withConfig.stderr);
+    assert.equal(JSON.parse(withConfig.stdout).fusion.mode, 'config');
+
     const train = await run(['eval', sample, '--split', 'train', '--analyzer', 'ngram', '--json']);
     assert.equal(JSON.parse(train.stdout).split, 'train');
   } finally {

@@ -162,6 +162,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
       epochs: o.epochs ?? 3,
       batchSize: o.batchSize ?? 512,
       lr: o.lr ?? 0.02,
+      scale: o.scale ?? 20,
       symmetric: o.symmetric ?? false,
       seed,
       trainSeconds: Number(r.seconds.toFixed(1)),

@@ -222,10 +222,8 @@ async function call(where: string, args: Record<string, unknown>): Promise<numbe
   }
 }
 
-/** InfoNCE / MultipleNegativesRankingLoss (optionally symmetric) with in-batch and hard negatives. */
-export async function infoNCELoss(o: InfoNCEOptions): Promise<LossResult> {
-  const where = 'infoNCELoss';
-  checkOptions(where, o, INFONCE_KEYS);
+/** Checks anchors, positives and (concatenated) negatives of one batch against `dim`. */
+function batchShape(where: string, o: { dim: number; anchors: Float32Array; positives: Float32Array; negatives?: Float32Array | Float32Array[] }) {
   const dim = positiveInt(where, 'dim', o.dim);
   const B = rowsOf(where, 'anchors', o.anchors, dim);
   if (B === 0) throw invalidArgument(`${where}: the batch is empty`);
@@ -234,12 +232,19 @@ export async function infoNCELoss(o: InfoNCEOptions): Promise<LossResult> {
   }
   const n = concat(o.negatives);
   const H = n ? rowsOf(where, 'negatives', n, dim) : 0;
-  const res: LossResult = {
-    loss: 0,
-    gradAnchors: new Float32Array(B * dim),
-    gradPositives: new Float32Array(B * dim),
-    gradNegatives: new Float32Array(H * dim),
-  };
+  return { dim, B, n, H };
+}
+
+function emptyGradients(B: number, H: number, dim: number): LossResult {
+  return { loss: 0, gradAnchors: new Float32Array(B * dim), gradPositives: new Float32Array(B * dim), gradNegatives: new Float32Array(H * dim) };
+}
+
+/** InfoNCE / MultipleNegativesRankingLoss (optionally symmetric) with in-batch and hard negatives. */
+export async function infoNCELoss(o: InfoNCEOptions): Promise<LossResult> {
+  const where = 'infoNCELoss';
+  checkOptions(where, o, INFONCE_KEYS);
+  const { dim, B, n, H } = batchShape(where, o);
+  const res = emptyGradients(B, H, dim);
   res.loss = await call(where, {
     kind: 'infonce',
     dim,
@@ -262,14 +267,7 @@ export async function infoNCELoss(o: InfoNCEOptions): Promise<LossResult> {
 export async function gistLoss(o: GistOptions): Promise<LossResult> {
   const where = 'gistLoss';
   checkOptions(where, o, GIST_KEYS);
-  const dim = positiveInt(where, 'dim', o.dim);
-  const B = rowsOf(where, 'anchors', o.anchors, dim);
-  if (B === 0) throw invalidArgument(`${where}: the batch is empty`);
-  if (rowsOf(where, 'positives', o.positives, dim) !== B) {
-    throw new TamsaekError('DIMENSION_MISMATCH', `${where}: positives must have ${B} rows like anchors`);
-  }
-  const n = concat(o.negatives);
-  const H = n ? rowsOf(where, 'negatives', n, dim) : 0;
+  const { dim, B, n, H } = batchShape(where, o);
   const ca = o.contrastAnchors ?? true;
   const cp = o.contrastPositives ?? true;
   if (!o.guide || typeof o.guide !== 'object') throw invalidArgument(`${where}: guide is required`);
@@ -302,12 +300,7 @@ export async function gistLoss(o: GistOptions): Promise<LossResult> {
     if (gH !== H) throw new TamsaekError('DIMENSION_MISMATCH', `${where}: guide negatives must have ${H} rows`);
     Object.assign(guideArgs, { guideDim: gdim, ga: g.anchors, gp: g.positives, gn: H ? gn : undefined });
   }
-  const res: LossResult = {
-    loss: 0,
-    gradAnchors: new Float32Array(B * dim),
-    gradPositives: new Float32Array(B * dim),
-    gradNegatives: new Float32Array(H * dim),
-  };
+  const res = emptyGradients(B, H, dim);
   res.loss = await call(where, {
     kind: 'gist',
     dim,

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'NATIVE_UNAVAILABLE'
   | 'LOCKED' // another process holds the index for writing
   | 'READ_ONLY' // a write on an index opened read-only
+  | 'CLOSED' // a call on an engine after close()
   | 'ABORTED' // the caller's AbortSignal fired
   | 'TIMEOUT' // a search ran past its timeout
   | 'NOT_SUPPORTED' // a recognised but not yet supported feature (e.g. a tamsaek static model directory)

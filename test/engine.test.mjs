@@ -154,3 +154,31 @@ test('bad input: options, documents, queries', async () => {
   assert.equal(fragile.size, 0);
   assert.deepEqual(await fragile.search('연금', { legs: ['bm25'] }), []);
 });
+
+test('reranking reorders only the top-N; the rest follow in fused order', async () => {
+  const engine = await Engine.create({ analyzer: 'ngram', rerank: { reranker: new OverlapReranker('첫만남'), topN: 2 } });
+  await engine.add(DOCS);
+  const hits = await engine.search('지원', { k: 5, legs: ['bm25'] });
+  const plain = await engine.search('지원', { k: 5, legs: ['bm25'], rerank: false });
+  assert.equal(hits.length, plain.length);
+  assert.ok(hits.length > 2);
+  assert.ok(hits.slice(0, 2).every((h) => h.legs.rerank));
+  assert.ok(hits.slice(2).every((h) => !h.legs.rerank));
+  assert.deepEqual(new Set(hits.slice(0, 2).map((h) => h.id)), new Set(plain.slice(0, 2).map((h) => h.id)));
+  assert.deepEqual(hits.slice(2).map((h) => h.id), plain.slice(2).map((h) => h.id));
+});
+
+test('a failed upsert keeps the previous version; a closed engine refuses writes with CLOSED', async () => {
+  let fail = false;
+  const inner = new HashEmbedder();
+  const flaky = { dim: inner.dim, modelId: 'flaky', embed: async (texts, o) => (fail && texts.some((t) => t.includes('고장')) ? new Float32Array(texts.length * inner.dim).fill(NaN) : inner.embed(texts, o)) };
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: flaky } });
+  await engine.add(DOCS);
+  fail = true;
+  await assert.rejects(engine.upsert([{ id: 'rent', text: '고장 난 문서' }]), { code: 'INVALID_ARGUMENT' });
+  assert.equal(engine.get('rent').text, DOCS[1].text, 'the old version is intact');
+  assert.equal((await engine.search('청년 월세', { k: 1 }))[0].id, 'rent');
+  await engine.close();
+  await assert.rejects(engine.add([{ id: 'z', text: 'z' }]), { code: 'CLOSED' });
+  await assert.rejects(engine.search('월세'), { code: 'CLOSED' });
+});

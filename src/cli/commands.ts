@@ -90,7 +90,12 @@ export async function searchCommand(argv: string[], io: Io): Promise<void> {
   const k = intOption(args.text('k'), 'k', 1, 10_000) ?? 10;
   const legs = args.text('legs')?.split(',') as LegName[] | undefined;
   const engine = await Engine.open(args.positionals[0], { readOnly: true });
-  const hits = await engine.search(args.positionals[1], { k, legs, highlight: true });
+  let hits;
+  try {
+    hits = await engine.search(args.positionals[1], { k, legs, highlight: true });
+  } finally {
+    await engine.close();
+  }
   if (args.flag('json')) {
     io.out(JSON.stringify(hits));
     return;

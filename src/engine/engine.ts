@@ -190,6 +190,8 @@ export class Engine {
   private dir: string | undefined;
   private generation = 0;
   private closed = false;
+  /** Models this engine loaded by name (and so releases on close); instances given by the caller stay theirs. */
+  private ownedModels: unknown[] = [];
 
   private constructor(
     private readonly config: {
@@ -240,20 +242,24 @@ export class Engine {
     }
     const { k1 = 1.2, b = 0.75, titleWeight } = bm25;
     const lexical = new Bm25Index({ analyzer, k1, b, fields: titleWeight === undefined ? { text: 1 } : { title: titleWeight, text: 1 } });
-    return new Engine(
+    const engine = new Engine(
       { bm25: { k1, b, titleWeight }, dense: denseConfig, rerank: rerankConfig, fusion, depth, chunk },
       lexical,
       embedder,
       reranker,
       false,
     );
+    if (typeof options.dense?.embedder === 'string') engine.ownedModels.push(embedder);
+    if (typeof options.rerank?.reranker === 'string') engine.ownedModels.push(reranker);
+    return engine;
   }
 
   /** Opens a saved index. Takes the write lock unless `readOnly`. */
   static async open(dir: string, options: OpenOptions = {}): Promise<Engine> {
     checkOptions('Engine.open', options, ['readOnly', 'embedder', 'reranker']);
     const lock = options.readOnly ? undefined : await acquireWriteLock(dir).catch((error) => {
-      if (error instanceof TamsaekError && error.code === 'IO_ERROR') throw new TamsaekError('NOT_FOUND', `no index at ${dir}`, { cause: error });
+      const missing = error instanceof TamsaekError && error.code === 'IO_ERROR' && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+      if (missing) throw new TamsaekError('NOT_FOUND', `no index at ${dir}`, { cause: error });
       throw error;
     });
     try {
@@ -282,15 +288,19 @@ export class Engine {
     const gen = await verifyGeneration(dir, manifest);
     const c = manifest.config as Record<string, any>;
     const bm25 = await Bm25Index.open(gen);
+    const owned: unknown[] = [];
+    try {
     let embedder: TextEmbedder | undefined;
     if (c.dense) {
-      embedder = options.embedder ?? (typeof c.dense.model === 'string' ? await loadEmbedder(c.dense.model) : undefined);
+      embedder = options.embedder;
+      if (!embedder && typeof c.dense.model === 'string') owned.push((embedder = await loadEmbedder(c.dense.model)));
       if (!embedder) throw invalidArgument(`index ${dir} was built with a custom embedder: pass it as Engine.open(dir, { embedder })`);
       if (embedder.dim !== c.dense.dim) throw new TamsaekError('DIMENSION_MISMATCH', `index ${dir} holds ${c.dense.dim}-d vectors but the embedder makes ${embedder.dim}-d ones`);
     }
     let reranker: Reranker | undefined;
     if (c.rerank) {
-      reranker = options.reranker ?? (typeof c.rerank.model === 'string' ? await loadReranker(c.rerank.model) : undefined);
+      reranker = options.reranker;
+      if (!reranker && typeof c.rerank.model === 'string') owned.push((reranker = await loadReranker(c.rerank.model)));
       if (!reranker) throw invalidArgument(`index ${dir} was built with a custom reranker: pass it as Engine.open(dir, { reranker })`);
     }
     const engine = new Engine(
@@ -321,7 +331,12 @@ export class Engine {
       engine.docs.set(id, doc);
     }
     if (engine.docs.size !== manifest.stats?.documents) throw new TamsaekError('CORRUPT_INDEX', `index ${dir}: document count disagrees with the manifest`);
+    engine.ownedModels = owned;
     return engine;
+    } catch (error) {
+      await disposeModels(owned);
+      throw error;
+    }
   }
 
   get size(): number {
@@ -369,8 +384,15 @@ export class Engine {
     return this.write(async () => {
       const docs = this.checkDocuments(documents);
       const units = await this.prepare(docs, options.onProgress);
-      await this.removeUnits(docs.map((d) => d.id).filter((id) => this.docs.has(id)));
-      await this.store(docs, units);
+      const replaced = docs.map((d) => this.get(d.id)).filter((d): d is EngineDocument => d !== undefined);
+      await this.removeUnits(replaced.map((d) => d.id));
+      try {
+        await this.store(docs, units);
+      } catch (error) {
+        // put the previous versions back so a failed upsert loses nothing
+        if (replaced.length > 0) await this.store(replaced, await this.prepare(replaced)).catch(() => {});
+        throw error;
+      }
       return docs.length;
     });
   }
@@ -393,6 +415,12 @@ export class Engine {
     if (!Number.isInteger(k) || k < 1 || k > MAX_SEARCH_K) throw invalidArgument(`search: k must be an integer in 1..${MAX_SEARCH_K}, got ${k}`);
     const depth = Math.max(options.depth ?? this.config.depth, k);
     if (!Number.isInteger(depth) || depth > MAX_SEARCH_K) throw invalidArgument(`search: depth must be an integer in 1..${MAX_SEARCH_K}`);
+    if (options.depth !== undefined && !(Number.isInteger(options.depth) && options.depth >= 1)) throw invalidArgument(`search: depth must be an integer in 1..${MAX_SEARCH_K}`);
+    if (typeof options.rerank === 'number' && !(Number.isInteger(options.rerank) && options.rerank >= 0 && options.rerank <= 1000)) {
+      throw invalidArgument('search: rerank must be true, false or an integer in 0..1000');
+    }
+    const maxChars = options.highlight === true ? 160 : options.highlight ? options.highlight.maxChars ?? 160 : 0;
+    if (maxChars !== 0 && !(Number.isInteger(maxChars) && maxChars > 0)) throw invalidArgument('search: highlight.maxChars must be a positive integer');
     const { signal, timeoutMs } = options;
     if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw invalidArgument('search: timeoutMs must be a positive number');
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
@@ -413,19 +441,14 @@ export class Engine {
       const texts = head.map((c) => this.unitText(c.unit));
       const scores = await raceStop(this.reranker.score(query, texts, { signal }), signal, deadline);
       throwIfStopped(signal, deadline);
-      head.forEach((c, i) => {
-        c.score = scores[i];
-        c.legs.rerank = { score: scores[i] };
-      });
-      const order = head.map((c, i) => i).sort((a, b) => head[b].score - head[a].score || a - b);
-      let reranked = order.map((i) => head[i]);
+      head.forEach((c, i) => (c.legs.rerank = { score: scores[i] }));
+      let reranked = rerankOrder(head, scores);
       const threshold = this.config.rerank?.threshold;
+      // with a threshold only confirmed candidates are returned; without one the unreranked tail follows
       if (threshold !== undefined) reranked = reranked.filter((c) => c.score >= threshold);
-      candidates = reranked;
+      candidates = threshold !== undefined ? reranked : [...reranked, ...candidates.slice(rerankN)];
     }
 
-    const maxChars = options.highlight === true ? 160 : options.highlight ? options.highlight.maxChars ?? 160 : 0;
-    if (maxChars !== 0 && !(Number.isInteger(maxChars) && maxChars > 0)) throw invalidArgument('search: highlight.maxChars must be a positive integer');
     const terms = maxChars > 0 ? this.bm25.analyzer.analyze(query) : [];
     return candidates.slice(0, k).map((c) => {
       const doc = this.docs.get(c.id)!;
@@ -512,6 +535,11 @@ export class Engine {
     return doc.title && !span ? `${doc.title} ${text}` : text;
   }
 
+  /** Candidates taken from each leg by default. */
+  get depth(): number {
+    return this.config.depth;
+  }
+
   get rerankTopN(): number {
     return this.reranker ? this.config.rerank?.topN ?? 0 : 0;
   }
@@ -595,21 +623,24 @@ export class Engine {
   }
 
   /** Releases the write lock. Further writes fail; searches keep working on what is in memory. */
+  /** Waits for queued writes, then releases the write lock and the models this engine loaded. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true; // refuse new writes first, then drain the ones already queued
     await this.writeQueue.catch(() => {});
-    this.closed = true;
     await this.lock?.release();
     this.lock = undefined;
+    await disposeModels(this.ownedModels);
   }
 
   // ---- internals ----
 
   private checkOpen(): void {
-    if (this.closed) throw new TamsaekError('INVALID_ARGUMENT', 'engine is closed');
+    if (this.closed) throw new TamsaekError('CLOSED', 'engine is closed');
   }
 
   private write<T>(task: () => Promise<T>): Promise<T> {
-    this.checkOpen();
+    if (this.closed) return Promise.reject(new TamsaekError('CLOSED', 'engine is closed'));
     if (this.readOnly) return Promise.reject(new TamsaekError('READ_ONLY', 'this index was opened read-only'));
     const run = this.writeQueue.then(task, task);
     this.writeQueue = run.catch(() => {});
@@ -683,9 +714,10 @@ export class Engine {
         }
         await this.dense.add(units.map((u) => u.id), vectors);
       } catch (error) {
-        // keep the legs consistent: undo the BM25 side of this batch
+        // keep the legs consistent: undo this batch everywhere it may have landed
         for (const u of units) this.bm25.delete(u.id);
         for (const d of docs) this.docs.delete(d.id);
+        await this.dense?.remove(units.map((u) => u.id)).catch(() => {});
         throw error;
       }
     }
@@ -715,6 +747,21 @@ export class Engine {
     return this.docs.get(unit.slice(0, cut))?.passages?.[Number(unit.slice(cut + 1))];
   }
 
+}
+
+async function disposeModels(models: readonly unknown[]): Promise<void> {
+  for (const m of models) await (m as { dispose?: () => Promise<void> } | undefined)?.dispose?.().catch(() => {});
+}
+
+/**
+ * The reranked head: candidates ordered by reranker score (ties keep the fused order), each taking
+ * the reranker score as its score. Shared by search and tuning so both rank alike.
+ */
+export function rerankOrder<T extends { score: number }>(head: readonly T[], scores: ArrayLike<number>): T[] {
+  return head
+    .map((c, i) => i)
+    .sort((a, b) => scores[b] - scores[a] || a - b)
+    .map((i) => ({ ...head[i], score: scores[i] }));
 }
 
 /** Fusion rejects per-leg keys naming legs that are not in the call: drop those. */

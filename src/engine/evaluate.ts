@@ -21,7 +21,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { indexCorpus, type IndexCorpusOptions } from './corpus.js';
 import { indexCorpusDense } from './dense.js';
-import { Engine, type EngineOptions, type Reranker, type TextEmbedder } from './engine.js';
+import { Engine, type EngineOptions, type LegName, type Reranker, type TextEmbedder } from './engine.js';
 
 export const RETRIEVERS = ['bm25', 'dense', 'hybrid'] as const;
 export type RetrieverName = (typeof RETRIEVERS)[number];
@@ -149,23 +149,28 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
     }
   } else {
     const engine = await engineFor(dataset, options);
-    if (!engine.legs.includes('dense')) throw invalidArgument(`--retriever ${retriever} needs a dense model (--model <dir|id>)`);
-    analyzer = engine.analyzer.name;
-    if (retriever === 'hybrid' && !options.config && (options.fusion ?? 'adapt') === 'adapt') {
-      const adapted = await adaptFusion(engine, path, dataset, depth, options, tick);
-      return { ...scoreRun(path, dataset, retriever, analyzer, adapted.results, adapted.latenciesMs, k), fusion: adapted.fusion };
-    }
-    if (options.config) engine.applyTuned(options.config);
-    const legs = retriever === 'dense' ? (['dense'] as const) : undefined;
-    search = async (text) => {
-      tick();
-      return engine.search(text, { k: depth, legs: legs && [...legs], rerank: retriever === 'hybrid' ? undefined : false });
-    };
-    if (retriever === 'hybrid') {
-      const { results, latenciesMs } = await runQueries(dataset.queries, (text) => search(text));
+    // an engine built here is closed here (it holds model sessions); one passed in stays the caller's
+    const built = !(options.index instanceof Engine);
+    try {
+      if (!engine.legs.includes('dense')) throw invalidArgument(`--retriever ${retriever} needs a dense model (--model <dir|id>)`);
+      const engineAnalyzer = engine.analyzer.name;
+      if (retriever === 'hybrid' && !options.config && (options.fusion ?? 'adapt') === 'adapt') {
+        const adapted = await adaptFusion(engine, path, dataset, depth, options, tick);
+        return { ...scoreRun(path, dataset, retriever, engineAnalyzer, adapted.results, adapted.latenciesMs, k), fusion: adapted.fusion };
+      }
+      if (options.config) engine.applyTuned(options.config);
+      const legs: LegName[] | undefined = retriever === 'dense' ? ['dense'] : undefined;
+      const { results, latenciesMs } = await runQueries(dataset.queries, (text) => {
+        tick();
+        return engine.search(text, { k: depth, legs, rerank: retriever === 'hybrid' ? undefined : false });
+      });
       onProgress?.('search', total, total);
-      const fusion = { mode: options.config ? ('config' as const) : ('fixed' as const), configs: [{ fusion: engine.fusion, depth: Math.max(depth, 100), rerankTopN: engine.rerankTopN }] };
-      return { ...scoreRun(path, dataset, retriever, analyzer, results, latenciesMs, k), fusion };
+      const report = scoreRun(path, dataset, retriever, engineAnalyzer, results, latenciesMs, k);
+      if (retriever !== 'hybrid') return report;
+      const fusion = { mode: options.config ? ('config' as const) : ('fixed' as const), configs: [{ fusion: engine.fusion, depth: Math.max(depth, engine.depth), rerankTopN: engine.rerankTopN }] };
+      return { ...report, fusion };
+    } finally {
+      if (built) await engine.close();
     }
   }
 
@@ -274,14 +279,15 @@ async function adaptFusion(
   const latencies = new Array<number>(dataset.queries.length);
   const configs: TunedConfig[] = [];
   for (let f = 0; f < folds; f++) {
-    const held = order.filter((_, i) => i % folds === f).map((i) => dataset.queries[i]);
+    const heldIdx = order.filter((_, i) => i % folds === f);
+    const held = heldIdx.map((i) => dataset.queries[i]);
     const rest = order.filter((_, i) => i % folds !== f).map((i) => dataset.queries[i]);
     const report = await tuneEngine(engine, { train: rest, test: [], qrels: dataset.qrels }, { seed: seed + f, maxEvaluations: TUNE_EVALUATIONS });
     configs.push(report.tuned.config);
     const run = await runQueries(held, searchWith(report.tuned.config));
     held.forEach((q, i) => {
       results.set(q.id, run.results.get(q.id)!);
-      latencies[dataset.queries.indexOf(q)] = run.latenciesMs[i];
+      latencies[heldIdx[i]] = run.latenciesMs[i];
     });
   }
   return { results, latenciesMs: latencies, fusion: { mode: 'cross-fitted', configs, ...(contaminated ? { reason: `the model was trained on ${dataset.name}'s train queries, which would overrate the dense leg` } : {}) } };

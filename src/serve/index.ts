@@ -96,6 +96,7 @@ export function statusFor(code: string): number {
       return 403;
     case 'ABORTED':
     case 'LOCKED':
+    case 'CLOSED':
       return 503;
     case 'TIMEOUT':
       return 504;

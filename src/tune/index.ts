@@ -18,7 +18,7 @@ import type { Qrels, BeirQuery } from '../eval/beir.js';
 import { evaluate, type Run } from '../eval/metrics.js';
 import type { FusionConfig, FusionLeg, Normalizer } from '../fuse/types.js';
 import { NORMALIZERS } from '../fuse/types.js';
-import type { Engine, RankedCandidate } from '../engine/engine.js';
+import { rerankOrder, type Engine, type RankedCandidate } from '../engine/engine.js';
 import { mulberry32, shuffleInPlace } from '../util/random.js';
 
 export interface TunedConfig {
@@ -91,8 +91,7 @@ class Evaluator {
           const scores = await this.engine.rerankScores(q.text, missing);
           missing.forEach((u, j) => q.rerank.set(u, scores![j]));
         }
-        const order = head.map((c, j) => j).sort((a, b) => q.rerank.get(head[b].unit)! - q.rerank.get(head[a].unit)! || a - b);
-        ranked = [...order.map((j) => ({ ...head[j], score: q.rerank.get(head[j].unit)! })), ...ranked.slice(config.rerankTopN).map((c) => ({ ...c, score: -Infinity }))];
+        ranked = [...rerankOrder(head, head.map((c) => q.rerank.get(c.unit)!)), ...ranked.slice(config.rerankTopN)];
       }
       run.set(q.id, ranked.map((c, rank) => ({ id: c.id, score: -rank })));
       qrels.set(q.id, this.qrels.get(q.id)!);
@@ -195,7 +194,7 @@ async function optimize(
   // ties keep the earlier (simpler, grid-order) configuration
   const ranked: { c: TunedConfig; v: number }[] = [];
   for (const c of gridCandidates(legNames, maxDepth, rerank)) {
-    if (exhausted()) break;
+    if (ranked.length > 0 && exhausted()) break; // one configuration is always scored
     ranked.push({ c, v: await score(c) });
   }
   ranked.sort((x, y) => y.v - x.v);
@@ -263,7 +262,7 @@ export async function tuneEngine(
       metric,
       mode: 'train/test',
       queries: { train: trainIdx.length, test: testIdx.length },
-      default: { config: defaultConfig, train: (await evaluator.score(defaultConfig, trainIdx)).mean, test: (await evaluator.score(defaultConfig, testIdx)).mean },
+      default: { config: defaultConfig, train: (await evaluator.score(defaultConfig, trainIdx)).mean, test: testIdx.length ? (await evaluator.score(defaultConfig, testIdx)).mean : NaN },
       tuned: { config: best, train: score, test: testIdx.length ? (await evaluator.score(best, testIdx)).mean : NaN },
       evaluations: evaluator.evaluations,
       stoppedByBudget,

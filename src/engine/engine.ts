@@ -18,7 +18,7 @@ import { validateFusionConfig } from '../fuse/config.js';
 import type { FusionConfig, FusionLeg } from '../fuse/types.js';
 import { BM25_FORMAT_VERSION } from '../legs/bm25/format.js';
 import { Bm25Index, compileFilter, type Metadata, type MetadataFilter } from '../legs/bm25/index.js';
-import { createVectorIndex, loadVectorIndex, type Metric, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
+import { HnswIndex, createVectorIndex, defaultIndexKind, loadVectorIndex, type Metric, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
 import { checkChunkOptions, chunkText, type ChunkOptions, type Passage } from './chunker.js';
 import { highlight, type Snippet } from './highlight.js';
 import { acquireWriteLock, type WriteLock } from './lock.js';
@@ -708,11 +708,18 @@ export class Engine {
     }
     if (vectors && this.embedder) {
       try {
+        const ids = units.map((u) => u.id);
         if (!this.dense) {
           const { index, metric, hnsw } = this.config.dense!;
-          this.dense = await createVectorIndex({ kind: index, dim: this.embedder.dim, metric, expectedSize: units.length, ...(index === 'hnsw' || (index === 'auto' && units.length >= 20_000) ? hnsw : {}) });
+          const kind = index === 'auto' ? defaultIndexKind(units.length) : index;
+          if (kind === 'hnsw') {
+            // the first (bulk) batch builds the graph on a worker thread; later batches are inserted
+            this.dense = await HnswIndex.build(ids, vectors, { dim: this.embedder.dim, metric, capacity: Math.max(1024, ids.length), ...hnsw });
+            return;
+          }
+          this.dense = await createVectorIndex({ kind, dim: this.embedder.dim, metric, expectedSize: units.length });
         }
-        await this.dense.add(units.map((u) => u.id), vectors);
+        await this.dense.add(ids, vectors);
       } catch (error) {
         // keep the legs consistent: undo this batch everywhere it may have landed
         for (const u of units) this.bm25.delete(u.id);

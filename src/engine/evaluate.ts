@@ -8,7 +8,6 @@
  */
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { loadBeir, readCorpus, type BeirDataset } from '../eval/beir.js';
-import { readLines } from '../eval/lines.js';
 import { evaluate, latencySummary, type Run } from '../eval/metrics.js';
 import { runQueries } from '../eval/runner.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
@@ -29,7 +28,6 @@ export type RetrieverName = (typeof RETRIEVERS)[number];
 /** Metrics always reported (at their fixed cut-offs) and, for an extra --k N, at N. */
 const FIXED_METRICS = ['ndcg@10', 'recall@1', 'recall@10', 'mrr@10', 'map@10', 'f1@1', 'precision@1'];
 const PER_K_METRICS = ['ndcg', 'recall', 'mrr', 'map', 'f1', 'precision'] as const;
-const INGEST_BATCH = 256;
 
 export interface EvaluateRetrieverOptions extends Omit<IndexCorpusOptions, 'onProgress'> {
   retriever?: RetrieverName;
@@ -80,24 +78,16 @@ export interface EvaluationReport {
   run: Run;
 }
 
-/** Builds an Engine over a BEIR corpus (or a corpus .jsonl file). */
+/**
+ * Builds an Engine over a BEIR corpus (or a corpus .jsonl file). The corpus goes in as one batch, so
+ * the dense index kind is chosen for the whole corpus (HNSW from HNSW_MIN_VECTORS on, built on a
+ * worker thread) and progress follows the embedding.
+ */
 export async function buildEngine(corpusPath: string, options: EngineOptions, onProgress?: (done: number, total: number) => void): Promise<Engine> {
   const engine = await Engine.create(options);
-  let total = 0;
-  if (onProgress) for await (const line of readLines(corpusPath)) if (line.text.trim() !== '') total++;
-  let batch: { id: string; text: string; title?: string }[] = [];
-  let done = 0;
-  const flush = async () => {
-    await engine.add(batch);
-    done += batch.length;
-    batch = [];
-    onProgress?.(done, total);
-  };
-  for await (const doc of readCorpus(corpusPath)) {
-    batch.push(doc.title ? { id: doc.id, text: doc.text, title: doc.title } : { id: doc.id, text: doc.text });
-    if (batch.length >= INGEST_BATCH) await flush();
-  }
-  await flush();
+  const docs: { id: string; text: string; title?: string }[] = [];
+  for await (const doc of readCorpus(corpusPath)) docs.push(doc.title ? { id: doc.id, text: doc.text, title: doc.title } : { id: doc.id, text: doc.text });
+  await engine.add(docs, { onProgress });
   return engine;
 }
 

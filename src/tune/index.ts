@@ -160,6 +160,18 @@ function neighbours(c: TunedConfig, legNames: string[], maxDepth: number, rerank
     }
   }
   for (const d of DEPTHS) if (d <= maxDepth && d !== c.depth) out.push({ ...c, depth: d });
+  // per-leg depth: how many of one leg's candidates enter the fusion (within the overall depth)
+  const legDepth = typeof c.fusion.depth === 'object' ? c.fusion.depth : {};
+  for (const leg of legNames) {
+    for (const d of DEPTHS) {
+      if (d >= c.depth || d === legDepth[leg]) continue;
+      out.push({ ...c, fusion: { ...c.fusion, depth: { ...legDepth, [leg]: d } } as FusionConfig });
+    }
+    if (legDepth[leg] !== undefined) {
+      const { [leg]: _dropped, ...rest } = legDepth;
+      out.push({ ...c, fusion: { ...c.fusion, depth: Object.keys(rest).length ? rest : undefined } as FusionConfig });
+    }
+  }
   if (rerank) for (const n of RERANK_TOPN) if (n !== c.rerankTopN) out.push({ ...c, rerankTopN: n });
   return out;
 }

@@ -73,3 +73,10 @@ export function ioError(where: string, path: string, e: unknown): TamsaekError {
   if (code === 'ENOENT') return new TamsaekError('NOT_FOUND', `${where}: ${path} does not exist`, { cause: e });
   return new TamsaekError('IO_ERROR', `${where}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
 }
+
+/** Argument checks shared by the indexes' add(): an id array matching the rows of `vectors`, one id kind. */
+export function checkAddArgs(where: string, ids: readonly VectorId[], vectors: Float32Array, dim: number, idKind: IdKind): void {
+  if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
+  checkVectors(where, 'vectors', vectors, dim, ids.length);
+  ids.forEach((id) => idKind.check(where, id));
+}

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
 import { TopK } from '../../util/topk.js';
-import { IdKind, Serial, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkVectors, ioError } from './common.js';
+import { IdKind, Serial, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkAddArgs, checkVectors, ioError } from './common.js';
 import type { DenseHit, Metric, VectorId, VectorIndex, VectorSearchOptions } from './types.js';
 
 export interface ExactIndexOptions {
@@ -69,9 +69,7 @@ export class ExactIndex implements VectorIndex {
   add(ids: readonly VectorId[], vectors: Float32Array): Promise<void> {
     const where = 'ExactIndex.add';
     try {
-      if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
-      checkVectors(where, 'vectors', vectors, this.dim, ids.length);
-      ids.forEach((id) => this.idKind.check(where, id));
+      checkAddArgs(where, ids, vectors, this.dim, this.idKind);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
-import { IdKind, Serial, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkVectors, fsyncFile, ioError, syncDir } from './common.js';
+import { IdKind, Serial, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkAddArgs, checkVectors, fsyncFile, ioError, syncDir } from './common.js';
 import type { DenseHit, Metric, VectorId, VectorIndex, VectorSearchOptions } from './types.js';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -272,9 +272,7 @@ export class HnswIndex implements VectorIndex {
   add(ids: readonly VectorId[], vectors: Float32Array): Promise<void> {
     const where = 'HnswIndex.add';
     try {
-      if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
-      checkVectors(where, 'vectors', vectors, this.dim, ids.length);
-      ids.forEach((id) => this.idKind.check(where, id));
+      checkAddArgs(where, ids, vectors, this.dim, this.idKind);
     } catch (e) {
       return Promise.reject(e);
     }

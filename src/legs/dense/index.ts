@@ -7,6 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
+import { ioError } from './common.js';
 import { ExactIndex } from './exact.js';
 import { HNSW_SIDECAR_SUFFIX, HnswIndex, type HnswOptions } from './hnsw.js';
 import type { Metric, VectorIndex, VectorIndexKind } from './types.js';
@@ -93,9 +94,7 @@ export async function loadVectorIndex(path: string): Promise<VectorIndex> {
       await fh.close();
     }
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TamsaekError('NOT_FOUND', `loadVectorIndex: ${path} does not exist`, { cause: e });
-    throw new TamsaekError('IO_ERROR', `loadVectorIndex: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    throw ioError('loadVectorIndex', path, e);
   }
   const m = magic.toString('latin1');
   if (m === 'TSKEXCT\0') return ExactIndex.load(path);

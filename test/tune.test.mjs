@@ -68,6 +68,19 @@ test('without a train split the test queries are cross-fitted', async () => {
   assert.ok(report.tuned.test > report.default.test, `${report.tuned.test} > ${report.default.test}`);
 });
 
+test("space 'weight' searches only the BM25 weight of a min-max combination", async () => {
+  const { engine, queries, qrels } = await labelledSet(60);
+  const report = await tuneEngine(engine, { train: queries.slice(0, 40), test: queries.slice(40), qrels }, { space: 'weight', seed: 3 });
+  assert.equal(report.evaluations, 21 + 3); // the 21-point line, then the default on train and test and the tuned on test
+  const { fusion } = report.tuned.config;
+  assert.equal(fusion.method, 'cc');
+  assert.equal(fusion.normalizer, 'mm');
+  assert.ok(fusion.weights.bm25 > 0.5, JSON.stringify(fusion)); // the noise leg is outweighed
+  assert.ok(Math.abs(fusion.weights.bm25 + fusion.weights.dense - 1) < 1e-9);
+  assert.ok(report.tuned.train >= report.default.train);
+  await assert.rejects(tuneEngine(engine, { train: queries, test: [], qrels }, { space: 'grid' }), { code: 'INVALID_ARGUMENT' });
+});
+
 test('bad tuning requests are typed errors', async () => {
   const { engine, queries, qrels } = await labelledSet(10);
   await assert.rejects(tuneEngine(engine, { train: [], test: queries, qrels }, { metric: 'accuracy' }), { code: 'INVALID_ARGUMENT' });

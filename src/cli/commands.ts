@@ -5,7 +5,7 @@ import { Engine, type LegName } from '../engine/engine.js';
 import { buildEngine, evaluateRetriever, RETRIEVERS, type RetrieverName } from '../engine/evaluate.js';
 import { readManifest } from '../engine/manifest.js';
 import { loadBeir, resolveCorpusPath } from '../eval/beir.js';
-import { tuneEngine, type TunedConfig } from '../tune/index.js';
+import { TUNE_SPACES, tuneEngine, type TunedConfig, type TuneSpace } from '../tune/index.js';
 import { writeTrecRun } from '../eval/trec.js';
 import { Bm25Index } from '../legs/bm25/index.js';
 import type { VectorIndexKind } from '../legs/dense/types.js';
@@ -27,7 +27,7 @@ export const USAGE = {
   index: 'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id>] [--title-weight W] [--k1 1.2] [--b 0.75]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
   eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion adapt|fixed] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
-  tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--reranker <dir|id>] [--out config.json] [--json]',
+  tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--space full|weight] [--reranker <dir|id>] [--out config.json] [--json]',
   embed: 'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
   analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--json]',
   analyzers: 'usage: tamsaek analyzers',
@@ -303,6 +303,12 @@ export async function serveCommand(argv: string[], io: Io): Promise<void> {
   });
 }
 
+function spaceOption(value: string | undefined): TuneSpace | undefined {
+  if (value === undefined) return undefined;
+  if (!(TUNE_SPACES as readonly string[]).includes(value)) throw new UsageError(`--space must be one of ${TUNE_SPACES.join(', ')} (got ${JSON.stringify(value)})`);
+  return value as TuneSpace;
+}
+
 export async function tuneCommand(argv: string[], io: Io): Promise<void> {
   const args = parse(
     argv,
@@ -313,6 +319,7 @@ export async function tuneCommand(argv: string[], io: Io): Promise<void> {
       'max-evals': { type: 'string' },
       seed: { type: 'string' },
       folds: { type: 'string' },
+      space: { type: 'string' },
       index: { type: 'string' },
       model: { type: 'string' },
       reranker: { type: 'string' },
@@ -351,6 +358,7 @@ export async function tuneCommand(argv: string[], io: Io): Promise<void> {
         maxEvaluations: intOption(args.text('max-evals'), 'max-evals', 1, 1_000_000),
         seed: intOption(args.text('seed'), 'seed', 0, 2 ** 31 - 1),
         folds: intOption(args.text('folds'), 'folds', 2, 100),
+        space: spaceOption(args.text('space')),
         onProgress: (stage, done, total) => progress.update(stage, done, total),
       },
     );

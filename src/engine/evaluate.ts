@@ -44,9 +44,10 @@ export interface EvaluateRetrieverOptions extends Omit<IndexCorpusOptions, 'onPr
   /** A tuned query-time configuration (fusion, depth, rerank top-N). */
   config?: TunedConfig;
   /**
-   * hybrid without `config`: `adapt` (default) tunes the fusion on the dataset's train split, or —
-   * when there is none — cross-fits it over the evaluated queries (each fold scored with a
-   * configuration tuned on the other folds); `fixed` uses the engine's default (RRF, k = 60).
+   * hybrid without `config`: `adapt` (default) chooses the BM25 weight of a min-max combination
+   * (tuneEngine's `weight` space, docs/fusion.md) on the dataset's train split, or — when there is
+   * none — cross-fits it over the evaluated queries (each fold scored with the weight chosen on the
+   * other folds); `fixed` uses the engine's default (RRF, k = 60).
    */
   fusion?: 'adapt' | 'fixed';
   seed?: number;
@@ -258,7 +259,7 @@ async function adaptFusion(
   if (!contaminated && dataset.split !== 'train' && dataset.splits.includes('train')) {
     const train = await loadBeir(path, { split: 'train' });
     const queries = shuffleInPlace(train.queries.slice(), mulberry32(seed)).slice(0, MAX_TUNE_QUERIES);
-    const report = await tuneEngine(engine, { train: queries, test: [], qrels: train.qrels }, { seed, maxEvaluations: TUNE_EVALUATIONS });
+    const report = await tuneEngine(engine, { train: queries, test: [], qrels: train.qrels }, { seed, maxEvaluations: TUNE_EVALUATIONS, space: 'weight' });
     const config = report.tuned.config;
     const { results, latenciesMs } = await runQueries(dataset.queries, searchWith(config));
     return { results, latenciesMs, fusion: { mode: 'tuned on train', configs: [config] } };
@@ -272,7 +273,7 @@ async function adaptFusion(
     const heldIdx = order.filter((_, i) => i % folds === f);
     const held = heldIdx.map((i) => dataset.queries[i]);
     const rest = order.filter((_, i) => i % folds !== f).map((i) => dataset.queries[i]);
-    const report = await tuneEngine(engine, { train: rest, test: [], qrels: dataset.qrels }, { seed: seed + f, maxEvaluations: TUNE_EVALUATIONS });
+    const report = await tuneEngine(engine, { train: rest, test: [], qrels: dataset.qrels }, { seed: seed + f, maxEvaluations: TUNE_EVALUATIONS, space: 'weight' });
     configs.push(report.tuned.config);
     const run = await runQueries(held, searchWith(report.tuned.config));
     held.forEach((q, i) => {

@@ -37,6 +37,13 @@ export interface TuneOptions {
   budgetMs?: number;
   /** Folds for cross-fitting when there are no training queries (default 5). */
   folds?: number;
+  /**
+   * What is searched. `full` (default): method, k, weights, normalizer, depths, rerank top-N.
+   * `weight`: one number — the BM25 weight of a min-max convex combination, on a grid of 21 points
+   * (the rest as configured). Few labelled queries overfit the full space; on our validation splits
+   * the one-weight line cross-fitted better than larger spaces (docs/fusion.md).
+   */
+  space?: TuneSpace;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -52,7 +59,11 @@ export interface TuneReport {
   elapsedMs: number;
 }
 
+export const TUNE_SPACES = ['full', 'weight'] as const;
+export type TuneSpace = (typeof TUNE_SPACES)[number];
+
 const DEPTHS = [10, 20, 50, 100];
+const WEIGHT_LINE = Array.from({ length: 21 }, (_, i) => i / 20);
 const RERANK_TOPN = [0, 5, 10, 20, 50];
 /** Theoretical minima for tmm: BM25 scores are ≥ 0, cosine similarities ≥ −1. */
 const THEORETICAL_MIN: Record<string, number> = { bm25: 0, dense: -1 };
@@ -130,6 +141,12 @@ function gridCandidates(legNames: string[], maxDepth: number, rerank: boolean): 
   return out;
 }
 
+/** The `weight` space: min-max CC with the first leg's weight on a grid (ties keep the lower weight). */
+function weightLine(legNames: string[], depth: number, rerankTopN: number): TunedConfig[] {
+  const [a, b] = legNames;
+  return WEIGHT_LINE.map((w) => ({ fusion: { method: 'cc', normalizer: 'mm', weights: { [a]: w, [b]: Math.round((1 - w) * 1000) / 1000 } }, depth, rerankTopN }));
+}
+
 function pickMin(legNames: string[]): Record<string, number> {
   return Object.fromEntries(legNames.map((n) => [n, THEORETICAL_MIN[n] ?? 0]));
 }
@@ -182,7 +199,7 @@ async function optimize(
   legNames: string[],
   maxDepth: number,
   rerank: boolean,
-  options: { seed: number; maxEvaluations: number; budgetMs: number },
+  options: { seed: number; maxEvaluations: number; budgetMs: number; space: TuneSpace; rerankTopN: number },
 ): Promise<{ best: TunedConfig; score: number; stoppedByBudget: boolean }> {
   const rand = mulberry32(options.seed);
   const seen = new Map<string, number>();
@@ -205,12 +222,14 @@ async function optimize(
   };
   // ties keep the earlier (simpler, grid-order) configuration
   const ranked: { c: TunedConfig; v: number }[] = [];
-  for (const c of gridCandidates(legNames, maxDepth, rerank)) {
+  const line = options.space === 'weight' && legNames.length === 2;
+  for (const c of line ? weightLine(legNames, maxDepth, options.rerankTopN) : gridCandidates(legNames, maxDepth, rerank)) {
     if (ranked.length > 0 && exhausted()) break; // one configuration is always scored
     ranked.push({ c, v: await score(c) });
   }
   ranked.sort((x, y) => y.v - x.v);
   let best = ranked[0];
+  if (line) return { best: best.c, score: best.v, stoppedByBudget };
   for (const start of ranked.slice(0, 3)) {
     let current = start;
     for (const s of [1, 0.5, 0.25]) {
@@ -244,8 +263,9 @@ export async function tuneEngine(
   data: { train: readonly BeirQuery[]; test: readonly BeirQuery[]; qrels: Qrels },
   options: TuneOptions = {},
 ): Promise<TuneReport> {
-  checkOptions('tune', options, ['metric', 'seed', 'maxEvaluations', 'budgetMs', 'folds', 'onProgress']);
-  const { metric = 'ndcg@10', seed = 42, maxEvaluations = 400, budgetMs = Infinity, folds = 5, onProgress } = options;
+  checkOptions('tune', options, ['metric', 'seed', 'maxEvaluations', 'budgetMs', 'folds', 'space', 'onProgress']);
+  const { metric = 'ndcg@10', seed = 42, maxEvaluations = 400, budgetMs = Infinity, folds = 5, space = 'full', onProgress } = options;
+  if (!TUNE_SPACES.includes(space)) throw invalidArgument(`tune: space must be one of ${TUNE_SPACES.join(', ')} (got ${JSON.stringify(space)})`);
   const match = /^(ndcg|recall|precision|mrr|map|f1|hit)@(\d+)$/.exec(metric);
   if (!match) throw invalidArgument(`tune: metric must look like ndcg@10, recall@10, mrr@10 … (got ${JSON.stringify(metric)})`);
   if (!Number.isInteger(maxEvaluations) || maxEvaluations < 1) throw invalidArgument('tune: maxEvaluations must be a positive integer');
@@ -265,7 +285,7 @@ export async function tuneEngine(
   const trainIdx = data.train.map((_, i) => i);
   const testIdx = data.test.map((_, i) => data.train.length + i);
   const defaultConfig: TunedConfig = { fusion: engine.fusion, depth: Math.min(maxDepth, 100), rerankTopN: engine.rerankTopN };
-  const settings = { seed, maxEvaluations, budgetMs: budgetMs };
+  const settings = { seed, maxEvaluations, budgetMs: budgetMs, space, rerankTopN: engine.rerankTopN };
 
   if (trainIdx.length > 0) {
     const { best, score, stoppedByBudget } = await optimize(evaluator, trainIdx, legNames.slice(0, 2), maxDepth, rerank, settings);

@@ -8,6 +8,9 @@
 //   <out>/autorag-ict-val  inverse-cloze validation: query = a held-out sentence, relevant doc = its
 //        document without it (same corpus as autorag-trn). Uses document text only — never autorag-ko
 //        queries or qrels.
+//   <out>/autorag-span-val  query = a contiguous half of each held-out sentence's words, corpus = the
+//        original documents (which contain it): queries written from a passage share its words, which
+//        the ICT proxy (sentence removed) cannot measure. Training still sees autorag-trn only.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { resolve, join } from 'node:path';
@@ -44,7 +47,7 @@ const fresh = (p) => { if (existsSync(p)) rmSync(p, { recursive: true }); mkdirS
 // corpus), so the validation mirrors the test situation: documents seen in (ICT) training, query text unseen.
 {
   const docs = jsonl(join(D, 'autorag-ko/corpus.jsonl'));
-  const corpus = [], queries = [], qrels = ['query-id\tcorpus-id\tscore'];
+  const corpus = [], queries = [], spans = [], qrels = ['query-id\tcorpus-id\tscore'];
   for (const d of docs) {
     const full = d.title ? `${d.title} ${d.text}` : d.text;
     const cands = [...new Set(sentences(d.text))].filter((s) => s.length >= 20 && s.length < full.length * 0.5);
@@ -54,6 +57,10 @@ const fresh = (p) => { if (existsSync(p)) rmSync(p, { recursive: true }); mkdirS
       text = text.replace(/\s+/g, ' ').replace(s, ' ').replace(/\s+/g, ' ').trim();
       const qid = `ict-${queries.length}`;
       queries.push({ _id: qid, text: s });
+      const words = s.split(' ');
+      const n = Math.max(3, Math.ceil(words.length / 2));
+      const at = Math.floor(u(s, 'span') * (words.length - n + 1));
+      spans.push({ _id: qid, text: words.slice(at, at + n).join(' ') });
       qrels.push(`${qid}\t${d._id}\t1`);
     }
     corpus.push({ ...d, text });
@@ -63,6 +70,10 @@ const fresh = (p) => { if (existsSync(p)) rmSync(p, { recursive: true }); mkdirS
   writeFileSync(join(dir, 'corpus.jsonl'), body);
   writeFileSync(join(dir, 'queries.jsonl'), queries.map((d) => JSON.stringify(d)).join('\n') + '\n');
   writeFileSync(join(dir, 'qrels/test.tsv'), qrels.join('\n') + '\n');
+  const spanDir = fresh(join(O, 'autorag-span-val'));
+  symlinkSync(join(D, 'autorag-ko/corpus.jsonl'), join(spanDir, 'corpus.jsonl'));
+  writeFileSync(join(spanDir, 'queries.jsonl'), spans.map((d) => JSON.stringify(d)).join('\n') + '\n');
+  writeFileSync(join(spanDir, 'qrels/test.tsv'), qrels.join('\n') + '\n');
   mkdirSync(join(O, 'autorag-trn'), { recursive: true });
   writeFileSync(join(O, 'autorag-trn/corpus.jsonl'), body);
   console.log(`autorag-trn / autorag-ict-val: ${docs.length} docs, ${queries.length} held-out ICT query sentences`);

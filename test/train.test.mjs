@@ -81,6 +81,13 @@ test('inverse cloze pairs: a sentence vs the rest of its passage, never across d
     assert.ok(fs.ids.length > 0);
   }
   assert.ok(pairs.every((p) => p.group === 'd:x/d1'));
+  // keep = 1: every positive is the whole passage, sentence included; keep = 0 draws nothing extra
+  const kept = selfSupervisedPairs('x', docs, store, { perDoc: 8, keep: 1, random: mulberry32(1) }).filter((p) => p.source === 'x:ict');
+  assert.equal(kept.length, 3);
+  for (const p of kept) assert.equal(store.text(p.positive), docs[0].full);
+  let draws = 0;
+  selfSupervisedPairs('x', docs, store, { perDoc: 8, random: () => (draws++, 0.5) });
+  assert.equal(draws, 2); // the sentence shuffle only
 });
 
 test('miner: margin filter (absolute / relative) and BM25 negatives skip near-ties', async () => {

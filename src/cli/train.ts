@@ -13,7 +13,7 @@ import { mulberry32 } from '../util/random.js';
 
 export const TRAIN_USAGE = {
   train:
-    'usage: tamsaek train --out <model-dir> [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--dim 256] [--buckets 65536] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--json]',
+    'usage: tamsaek train --out <model-dir> [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--dim 256] [--buckets 65536] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--json]',
   mine: 'usage: tamsaek mine <beir-dir> --out negatives.jsonl [--split train] [--ict] [--depth 30] [--negatives 1] [--margin-strategy absolute|relative] [--margin m] [--model <dir|id>]',
 } as const;
 
@@ -63,6 +63,8 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
       seed: { type: 'string' },
       'max-seconds': { type: 'string' },
       'ict-per-doc': { type: 'string' },
+      'ict-keep': { type: 'string' },
+      'bm25-residual': { type: 'string' },
       int8: { type: 'boolean' },
       symmetric: { type: 'boolean' },
       threads: { type: 'string' },
@@ -103,6 +105,8 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     seed: intOption(args.text('seed'), 'seed', 0, 2 ** 31),
     maxSeconds: numberOption(args.text('max-seconds'), 'max-seconds'),
     ictPerDoc: intOption(args.text('ict-per-doc'), 'ict-per-doc', 1, 10_000),
+    ictKeep: numberOption(args.text('ict-keep'), 'ict-keep'),
+    bm25Residual: intOption(args.text('bm25-residual'), 'bm25-residual', 0, 16),
     threads: intOption(args.text('threads'), 'threads', 1, 1024),
     dtype: args.flag('int8') ? 'int8' : 'float32',
     name: args.text('name'),

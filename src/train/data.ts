@@ -175,6 +175,11 @@ export interface SelfSupervisedOptions {
   perDoc?: number;
   /** Title vs body pairs for documents with a title. */
   titles?: boolean;
+  /**
+   * Probability that an inverse-cloze positive keeps its sentence (ORQA keeps it 10 % of the time):
+   * the model then also learns that shared words are evidence, as in queries written from a passage.
+   */
+  keep?: number;
   random: () => number;
 }
 
@@ -183,7 +188,7 @@ export interface SelfSupervisedOptions {
  * documents only (no queries, no qrels), grouped by document.
  */
 export function selfSupervisedPairs(name: string, docs: CorpusDoc[], store: TextStore, options: SelfSupervisedOptions): Pair[] {
-  const { perDoc = 16, titles = true, random } = options;
+  const { perDoc = 16, titles = true, keep = 0, random } = options;
   const pairs: Pair[] = [];
   for (const d of docs) {
     const docRef = store.add(d.full);
@@ -196,7 +201,9 @@ export function selfSupervisedPairs(name: string, docs: CorpusDoc[], store: Text
     }
     for (const s of sents.slice(0, perDoc)) {
       const a = store.add(s);
-      pairs.push({ anchor: a, positive: store.addDiff(docRef, a), group, source: `${name}:ict` });
+      // random() only when keeping is on, so keep = 0 reproduces the earlier pair stream exactly
+      const kept = keep > 0 && random() < keep;
+      pairs.push({ anchor: a, positive: kept ? docRef : store.addDiff(docRef, a), group, source: `${name}:ict` });
     }
     if (titles && d.title.trim().length >= 2 && d.text.trim().length > 0) {
       pairs.push({ anchor: store.add(d.title), positive: store.add(d.text), group, source: `${name}:title` });

@@ -10,6 +10,7 @@ import { saveStaticModel, type StaticModelConfig } from '../models/static.js';
 import { mulberry32 } from '../util/random.js';
 import { readDocs, readPairs, readQrelPairs, selfSupervisedPairs, TextStore, type CorpusDoc, type Pair } from './data.js';
 import { mineHardNegatives } from './mine.js';
+import { Bm25Index } from '../legs/bm25/index.js';
 import { trainStatic, type Guide, type LossName, type StepInfo } from './trainer.js';
 
 export interface TrainPipelineOptions {
@@ -22,6 +23,10 @@ export interface TrainPipelineOptions {
   /** Drop scored pairs below this score (KorSTS: 0..5); default 4. */
   minScore?: number;
   ictPerDoc?: number;
+  /** Probability that an inverse-cloze positive keeps its sentence (default 0). */
+  ictKeep?: number;
+  /** Extra copies of each qrels pair whose document BM25 does not rank first (default 0). */
+  bm25Residual?: number;
   /** Mine one BM25 hard negative per query→document pair (qrels and inverse-cloze pairs). */
   mine?: boolean;
   mineMarginStrategy?: 'absolute' | 'relative';
@@ -65,10 +70,11 @@ export interface TrainPipelineResult {
   features: StaticFeatureConfig;
 }
 
-const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'out', 'dtype', 'name', 'command', 'onStage', 'onStep'];
+const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'ictKeep', 'bm25Residual', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'out', 'dtype', 'name', 'command', 'onStage', 'onStep'];
 
 export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
   checkOptions('trainPipeline', o, KEYS);
+  if (o.ictKeep !== undefined && !(o.ictKeep >= 0 && o.ictKeep <= 1)) throw invalidArgument(`train: ictKeep must be a probability in [0, 1], got ${o.ictKeep}`);
   const started = performance.now();
   let peak = process.memoryUsage().rss;
   const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
@@ -87,8 +93,9 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     const name = basename(dir.replace(/\/+$/, '').replace(/\/corpus\.jsonl$/, ''));
     const docs = corpusDocs.get(name) ?? (await readDocs(dir));
     corpusDocs.set(name, docs);
-    pairs.push(...selfSupervisedPairs(name, docs, store, { perDoc: o.ictPerDoc ?? 16, random }));
+    pairs.push(...selfSupervisedPairs(name, docs, store, { perDoc: o.ictPerDoc ?? 16, keep: o.ictKeep ?? 0, random }));
   }
+  if (o.bm25Residual) pairs.push(...bm25Residual(pairs, corpusDocs, store, o.bm25Residual));
   for (const f of o.pairs ?? []) pairs.push(...(await readPairs(f, store, { minScore: o.minScore ?? 4 })));
   if (pairs.length < 2) throw invalidArgument('train: no training pairs (give --pairs, --qrels or --corpus)');
   o.onStage?.('analyze', 0, store.size);
@@ -182,4 +189,24 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     table: r.table,
     features,
   };
+}
+
+/**
+ * The dense leg serves a hybrid: BM25 already finds what shares the query's words. Labelled pairs
+ * whose document BM25 does not rank first get `copies` more passes, so the model spends its capacity
+ * where BM25 fails (the idea of CLEAR's residual training, Gao et al. 2021, by sampling).
+ */
+function bm25Residual(pairs: readonly Pair[], corpusDocs: Map<string, CorpusDoc[]>, store: TextStore, copies: number): Pair[] {
+  const extra: Pair[] = [];
+  for (const [name, docs] of corpusDocs) {
+    const labelled = pairs.filter((p) => p.source === `${name}:qrels/train`);
+    if (labelled.length === 0) continue;
+    const index = new Bm25Index({ analyzer: 'ko-morph' });
+    index.addMany(docs.map((d) => ({ id: d.id, doc: d.full })));
+    for (const p of labelled) {
+      const top = index.search(store.text(p.anchor), { k: 1 })[0];
+      if (top?.id !== p.group.slice(name.length + 3)) for (let c = 0; c < copies; c++) extra.push({ ...p, source: `${p.source}:bm25-residual` });
+    }
+  }
+  return extra;
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
 import { UsageError } from './args.js';
-import { mineCommand, trainCommand } from './train.js';
+import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
 import { analyzeCommand, analyzersCommand, embedCommand, evalCommand, indexCommand, searchCommand, serveCommand, tuneCommand, USAGE, type Io } from './commands.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
@@ -17,6 +17,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   embed: embedCommand,
   train: trainCommand,
   mine: mineCommand,
+  'export-onnx': exportOnnxCommand,
 };
 
 const HELP = `tamsaek — Korean hybrid retrieval

@@ -1,7 +1,8 @@
-/** `tamsaek train` and `tamsaek mine`: thin wrappers over src/train/. */
+/** `tamsaek train`, `tamsaek mine` and `tamsaek export-onnx`: thin wrappers over src/train/ and src/models/. */
 import { writeFile } from 'node:fs/promises';
 import { loadBeir } from '../eval/beir.js';
 import { loadEmbedder } from '../models/load.js';
+import { exportStaticOnnx } from '../models/static-onnx.js';
 import { readDocs, sentences } from '../train/data.js';
 import { mineHardNegatives, type MineQuery } from '../train/mine.js';
 import { trainPipeline } from '../train/pipeline.js';
@@ -14,6 +15,7 @@ import { mulberry32 } from '../util/random.js';
 export const TRAIN_USAGE = {
   train:
     'usage: tamsaek train --out <model-dir> [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--dim 256] [--buckets 65536] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--json]',
+  'export-onnx': 'usage: tamsaek export-onnx <static-model-dir> --out <dir> [--force] [--json]   (writes <dir>/onnx/model.onnx + config.json + weights; --force overwrites)',
   mine: 'usage: tamsaek mine <beir-dir> --out negatives.jsonl [--split train] [--ict] [--depth 30] [--negatives 1] [--margin-strategy absolute|relative] [--margin m] [--model <dir|id>]',
 } as const;
 
@@ -176,4 +178,14 @@ export async function mineCommand(argv: string[], io: Io): Promise<void> {
   progress.stop();
   await writeFile(out, mined.map((m) => JSON.stringify({ anchor: m.anchor, positive: m.positive, negative: m.negative })).join('\n') + (mined.length ? '\n' : ''));
   io.err(`mined ${mined.length} hard negatives for ${queries.length} anchors → ${out}`);
+}
+
+export async function exportOnnxCommand(argv: string[], io: Io): Promise<void> {
+  const usage = TRAIN_USAGE['export-onnx'];
+  const args = parse(argv, { out: { type: 'string', short: 'o' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, usage);
+  const out = args.text('out');
+  if (!out || args.positionals.length !== 1) throw new UsageError(usage);
+  const r = await exportStaticOnnx(args.positionals[0]!, out, { force: args.flag('force') });
+  if (args.flag('json')) io.out(JSON.stringify(r));
+  else io.err(`exported ${r.dtype} static model (${r.buckets} x ${r.dim}) → ${r.file} (${(r.bytes / 1e6).toFixed(1)} MB)`);
 }

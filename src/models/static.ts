@@ -2,7 +2,7 @@
  * tamsaek static embedding models: an embedding table over hashed ko-morph morphemes and Hangul
  * syllable bigrams (./static-features.ts), weighted-mean pooled (native sparse kernel) and
  * L2-normalized. No tokenizer, no ONNX, no attention: a text costs one analyzer pass plus
- * (features x dim) multiply-adds.
+ * (features x dim) multiply-adds. ./static-onnx.ts exports the pooling as an ONNX graph.
  *
  * Model directory:
  *   config.json        {"tamsaek_model": "static", "format": 1, "dim": D, "features": {...},
@@ -132,6 +132,25 @@ export async function loadStaticWeights(dir: string, config: StaticModelConfig):
   return { rows, dim: config.dim, table: emb.data };
 }
 
+/** Reads and validates a static model directory's config.json (NOT_FOUND, PARSE_ERROR, INVALID_MODEL …). */
+export async function readStaticModelDir(dir: string): Promise<{ path: string; config: StaticModelConfig }> {
+  const path = resolve(dir);
+  let text: string;
+  try {
+    if (!(await stat(path)).isDirectory()) throw new Error('not a directory');
+    text = await readFile(join(path, 'config.json'), 'utf8');
+  } catch {
+    throw new TamsaekError('NOT_FOUND', `static model directory ${dir} does not exist or has no config.json`);
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new TamsaekError('PARSE_ERROR', `${dir}/config.json: invalid JSON (${(e as Error).message})`, { cause: e });
+  }
+  return { path, config: checkStaticConfig(raw, dir) };
+}
+
 export interface StaticEmbedderOptions {
   threads?: number;
   /** Texts featurized and pooled per native call (default 256). */
@@ -157,21 +176,7 @@ export class StaticEmbedder {
   /** Loads a static model directory. */
   static async load(dir: string, options: StaticEmbedderOptions = {}): Promise<StaticEmbedder> {
     checkOptions('StaticEmbedder.load', options, ['threads', 'batchSize']);
-    const path = resolve(dir);
-    let text: string;
-    try {
-      if (!(await stat(path)).isDirectory()) throw new Error('not a directory');
-      text = await readFile(join(path, 'config.json'), 'utf8');
-    } catch {
-      throw new TamsaekError('NOT_FOUND', `static model directory ${dir} does not exist or has no config.json`);
-    }
-    let raw: Record<string, unknown>;
-    try {
-      raw = JSON.parse(text) as Record<string, unknown>;
-    } catch (e) {
-      throw new TamsaekError('PARSE_ERROR', `${dir}/config.json: invalid JSON (${(e as Error).message})`, { cause: e });
-    }
-    const config = checkStaticConfig(raw, dir);
+    const { path, config } = await readStaticModelDir(dir);
     const weights = await loadStaticWeights(path, config);
     return new StaticEmbedder(config.name ?? basename(path), path, config, weights, options);
   }

@@ -8,6 +8,7 @@ import { trainStatic } from '../dist/train/trainer.js';
 import { batchSampler } from '../dist/train/sampler.js';
 import { keepCandidate, mineHardNegatives } from '../dist/train/mine.js';
 import { mulberry32 } from '../dist/util/random.js';
+import { bm25Residual } from '../dist/train/pipeline.js';
 
 const FEATURES = { morphemes: false, bigrams: true, buckets: 4096, hash: 'fnv1a32', tf: 'log' };
 const SYL = '가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초';
@@ -100,4 +101,27 @@ test('miner: margin filter (absolute / relative) and BM25 negatives skip near-ti
   assert.equal(mined.length, 1);
   assert.notEqual(mined[0].negativeId, 'd1'); // near-duplicate of the positive: filtered as a likely false negative
   assert.notEqual(mined[0].negativeId, 'd0');
+});
+
+test('BM25 residual: extra copies of the labelled pairs BM25 does not rank first, never of other pairs', () => {
+  const store = new TextStore(new Featurizer(FEATURES));
+  const docs = [
+    { id: 'd1', title: '', text: '지방은행의 시중은행 전환 인가 절차를 안내합니다. 지방은행 전환은 금융위원회가 심사합니다.' },
+    { id: 'd2', title: '', text: '기초연금은 주민센터에서 신청합니다. 소득 인정액 기준이 있습니다.' },
+    { id: 'd3', title: '', text: '청년 월세 지원은 무주택 청년이 신청할 수 있습니다. 소득 기준이 있습니다.' },
+  ].map((d) => ({ ...d, full: d.text }));
+  const ref = (d) => store.add(d.full);
+  const pairs = [
+    { anchor: store.add('지방은행 시중은행 전환 절차'), positive: ref(docs[0]), group: 'd:x/d1', source: 'x:qrels/train' }, // BM25 finds d1
+    { anchor: store.add('노인 용돈 받는 법'), positive: ref(docs[1]), group: 'd:x/d2', source: 'x:qrels/train' }, // no shared word
+    // inverse cloze, even one BM25 misses (without its first sentence d3 shares only 신청 with it, as d2 does): not copied
+    { anchor: store.add('청년 월세 지원은 무주택 청년이 신청할 수 있습니다.'), positive: store.addDiff(ref(docs[2]), store.add('청년 월세 지원은 무주택 청년이 신청할 수 있습니다.')), group: 'd:x/d3', source: 'x:ict' },
+    { anchor: store.add('지방은행 전환은 금융위원회가 심사합니다.'), positive: store.addDiff(ref(docs[0]), store.add('지방은행 전환은 금융위원회가 심사합니다.')), group: 'd:x/d1', source: 'x:ict' },
+    { anchor: store.add('지방은행'), positive: ref(docs[0]), group: 't:other', source: 'pairs.jsonl' }, // not a corpus pair: never copied
+  ];
+  const extra = bm25Residual(pairs, new Map([['x', docs]]), store, 2);
+  const anchors = extra.map((p) => store.text(p.anchor));
+  assert.deepEqual(anchors, ['노인 용돈 받는 법', '노인 용돈 받는 법']);
+  assert.ok(extra.every((p) => p.source.endsWith(':bm25-residual')));
+  assert.equal(bm25Residual(pairs, new Map([['x', docs]]), store, 0).length, 0);
 });

@@ -47,13 +47,12 @@ export async function run(opts = {}) {
   const nnz = batch.offsets[batch.offsets.length - 1] / texts.length;
   push('static_embed_features_per_s', feat, 'sentences/s', `native int8 pooling, ${nnz.toFixed(0)} features/sentence, dim ${model.dim}`);
   push('static_embed_texts_per_s', e2e, 'texts/s', 'ko-morph + bigram features + pooling');
-  // training cost of the shipped recipe
+  // training cost of the shipped recipe: the command its config.json records, datasets and --out remapped
   const cfg = JSON.parse(readFileSync(path.join(defaultModelDir(), 'config.json'), 'utf8'));
   if (!opts.tiny && existsSync(path.join(DATA, 'welfare-ssis')) && process.env.TAMSAEK_BENCH_TRAIN !== '0') {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tsk-train-'));
     try {
-      const P = (f) => path.join(DATA, 'train-pairs', f);
-      const args = ['dist/cli/main.js', 'train', '--qrels', path.join(DATA, 'welfare-ssis'), '--corpus', path.join(DATA, 'autorag-ko'), path.join(DATA, 'welfare-ssis'), '--pairs', P('question_pair.jsonl'), P('chatbot_data.jsonl'), P('kornli_xnli.jsonl'), P('korsts.jsonl'), '--loss', 'mnrl', '--dim', String(cfg.dim), '--buckets', String(cfg.features.buckets), '--batch-size', '512', '--epochs', '3', '--lr', '0.02', '--seed', '42', '--int8', '--out', path.join(dir, 'm'), '--json', '-q'];
+      const args = ['dist/cli/main.js', 'train', ...shippedRecipe(cfg.training?.command, path.join(dir, 'm'))];
       const t = performance.now();
       const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`train failed: ${r.stderr}`);
@@ -67,4 +66,13 @@ export async function run(opts = {}) {
     notes.push(`train_* not measured (--tiny or no datasets); the shipped model's config.json records ${JSON.stringify(cfg.training?.trainSeconds)} s of optimisation`);
   }
   return { results, notes };
+}
+
+/** The `tamsaek train` arguments of a recorded command, with ../shared/datasets paths mapped to DATA and --out replaced. */
+function shippedRecipe(command, out) {
+  if (typeof command !== 'string' || !command.startsWith('tamsaek train ')) throw new Error(`the shipped model records no training command (${JSON.stringify(command)})`);
+  const args = command.slice('tamsaek train '.length).trim().split(/\s+/).map((a) => (a.startsWith('../shared/datasets/') ? path.join(DATA, a.slice('../shared/datasets/'.length)) : a));
+  args[args.indexOf('--out') + 1] = out;
+  for (const flag of ['--json', '-q']) if (!args.includes(flag)) args.push(flag);
+  return args;
 }

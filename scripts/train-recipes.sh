@@ -8,23 +8,30 @@ O=${2:-/tmp/tamsaek-recipes}
 mkdir -p "$O"
 T="node dist/cli/main.js"
 PAIRS="$D/train-pairs/question_pair.jsonl $D/train-pairs/chatbot_data.jsonl $D/train-pairs/kornli_xnli.jsonl $D/train-pairs/korsts.jsonl"
-SHIP="--loss mnrl --symmetric --dim 448 --buckets 32768 --batch-size 512 --epochs 3 --lr 0.02 --scale 12 --int8"
+BASE="--loss mnrl --symmetric --dim 448 --buckets 32768 --batch-size 512 --epochs 3 --lr 0.02 --scale 12 --int8"
+SHIP="$BASE --bm25-residual 2"
 
 # 1. validation sets (no test split is read): 15 % of welfare TRAIN queries; held-out-sentence ICT on autorag-ko docs
 V="$O/val"
 node scripts/make-val-splits.mjs "$D" "$V"
 val() { name=$1; shift; /usr/bin/time -v $T train --qrels "$V/welfare-trn" --corpus "$V/autorag-trn" "$D/welfare-ssis" --pairs $PAIRS "$@" --out "$O/val-$name" --json -q > "$O/val-$name.train.json" 2> "$O/val-$name.time.txt"
-  for vs in autorag-ict-val welfare-val; do $T eval "$V/$vs" --retriever dense --model "$O/val-$name" --json -q > "$O/val-$name.$vs.dense.json"; done; }
+  for vs in autorag-ict-val autorag-span-val welfare-val; do $T eval "$V/$vs" --retriever dense --model "$O/val-$name" --json -q > "$O/val-$name.$vs.dense.json"; done
+  # the model serves the hybrid: BM25 + this model, fusion weight cross-fitted over the validation queries
+  for vs in autorag-ict-val welfare-val; do $T eval "$V/$vs" --retriever hybrid --model "$O/val-$name" --json -q > "$O/val-$name.$vs.hybrid.json"; done; }
 val base --loss mnrl --symmetric --dim 224 --buckets 65536 --batch-size 512 --epochs 3 --lr 0.02 --int8 --seed 42
 val b15d448 --loss mnrl --symmetric --dim 448 --buckets 32768 --batch-size 512 --epochs 3 --lr 0.02 --int8 --seed 42
-val b15d448-sc12 $SHIP --seed 42
-val b15d448-sc12-s7 $SHIP --seed 7
+val b15d448-sc12 $BASE --seed 42
+val b15d448-sc12-s7 $BASE --seed 7
+val res2 $SHIP --seed 42
+val res2-s7 $SHIP --seed 7
 
 # 2. final models on the full training data; test splits only for the report
 run() { name=$1; shift; /usr/bin/time -v $T train "$@" --out "$O/$name" --json -q > "$O/$name.train.json" 2> "$O/$name.time.txt"
-  for ds in autorag-ko welfare-ssis; do $T eval "$D/$ds" --retriever dense --model "$O/$name" --json -q > "$O/$name.$ds.dense.json"; done; }
-# shipped: 2^15 buckets x 448 dims, int8 (≈15 MB)
-run shipped --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $SHIP --seed 42 --name tamsaek-static-ko-v1
+  for ds in autorag-ko welfare-ssis; do for r in dense hybrid; do $T eval "$D/$ds" --retriever $r --model "$O/$name" --json -q > "$O/$name.$ds.$r.json"; done; done; }
+# shipped: 2^15 buckets x 448 dims, int8 (≈15 MB), BM25-residual sampling
+run shipped --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $SHIP --seed 42 --name tamsaek-static-ko-v2
 run shipped-s7 --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $SHIP --seed 7
 # generalisation: no autorag-ko documents in training
 run no-autorag --qrels $D/welfare-ssis --corpus $D/welfare-ssis --pairs $PAIRS $SHIP --seed 42
+# what the 16 MB cap costs: the same recipe with 2^18 float32 rows (≈ 470 MB)
+run uncapped --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS --loss mnrl --symmetric --dim 448 --buckets 262144 --batch-size 512 --epochs 3 --lr 0.02 --scale 12 --bm25-residual 2 --seed 42

@@ -361,6 +361,11 @@ export class Engine {
   }
 
   /** The fusion configuration searches use by default (tuning may replace it). */
+  /** The dense leg's embedding model id (undefined without a dense leg). */
+  get denseModel(): string | undefined {
+    return this.embedder?.modelId;
+  }
+
   get fusion(): FusionConfig {
     return this.config.fusion;
   }

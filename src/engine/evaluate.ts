@@ -147,7 +147,7 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
       const engineAnalyzer = engine.analyzer.name;
       if (retriever === 'hybrid' && !options.config && (options.fusion ?? 'adapt') === 'adapt') {
         const adapted = await adaptFusion(engine, path, dataset, depth, options, tick);
-        return { ...scoreRun(path, dataset, retriever, engineAnalyzer, adapted.results, adapted.latenciesMs, k), fusion: adapted.fusion };
+        return { ...scoreRun(path, dataset, retriever, engineAnalyzer, adapted.results, adapted.latenciesMs, k), model: engine.denseModel, fusion: adapted.fusion };
       }
       if (options.config) engine.applyTuned(options.config);
       const legs: LegName[] | undefined = retriever === 'dense' ? ['dense'] : undefined;
@@ -156,7 +156,7 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
         return engine.search(text, { k: depth, legs, rerank: retriever === 'hybrid' ? undefined : false });
       });
       onProgress?.('search', total, total);
-      const report = scoreRun(path, dataset, retriever, engineAnalyzer, results, latenciesMs, k);
+      const report = { ...scoreRun(path, dataset, retriever, engineAnalyzer, results, latenciesMs, k), model: engine.denseModel };
       if (retriever !== 'hybrid') return report;
       const fusion = { mode: options.config ? ('config' as const) : ('fixed' as const), configs: [{ fusion: engine.fusion, depth: Math.max(depth, engine.depth), rerankTopN: engine.rerankTopN }] };
       return { ...report, fusion };

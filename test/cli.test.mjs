@@ -59,7 +59,7 @@ test('index, search and eval the sample dataset', async () => {
     const hybridReport = JSON.parse(hybrid.stdout);
     assert.equal(hybridReport.fusion.mode, 'tuned on train');
     assert.equal(hybridReport.fusion.configs.length, 1);
-    assert.equal(hybridReport.model, 'tamsaek-static-ko-v2');
+    assert.equal(hybridReport.model, 'tamsaek-static-ko-v1');
     // the adaptive fusion searches one number: the BM25 weight of a min-max combination
     assert.equal(hybridReport.fusion.configs[0].fusion.method, 'cc');
     assert.equal(hybridReport.fusion.configs[0].fusion.normalizer, 'mm');
@@ -77,6 +77,9 @@ test('index, search and eval the sample dataset', async () => {
     const withConfig = await run(['eval', sample, '--retriever', 'hybrid', '--config', join(dir, 'tuned.json'), '--json']);
     assert.equal(withConfig.code, 0, withConfig.stderr);
     assert.equal(JSON.parse(withConfig.stdout).fusion.mode, 'config');
+    const line = JSON.parse((await run(['tune', sample, '--space', 'weight', '--json'])).stdout);
+    assert.equal(line.tuned.config.fusion.normalizer, 'mm');
+    assert.equal((await run(['tune', sample, '--space', 'grid'])).code, 2);
 
     const train = await run(['eval', sample, '--split', 'train', '--analyzer', 'ngram', '--json']);
     assert.equal(JSON.parse(train.stdout).split, 'train');

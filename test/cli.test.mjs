@@ -80,6 +80,12 @@ test('index, search and eval the sample dataset', async () => {
     const line = JSON.parse((await run(['tune', sample, '--space', 'weight', '--json'])).stdout);
     assert.equal(line.tuned.config.fusion.normalizer, 'mm');
     assert.equal((await run(['tune', sample, '--space', 'grid'])).code, 2);
+    const badFusion = await run(['eval', sample, '--retriever', 'hybrid', '--fusion', 'sometimes']);
+    assert.equal(badFusion.code, 2);
+    assert.match(badFusion.stderr, /--fusion must be one of adapt, fixed, got "sometimes"/);
+    const badStrategy = await run(['train', '--qrels', sample, '--out', join(dir, 'never'), '--margin-strategy', 'nearest']);
+    assert.equal(badStrategy.code, 2);
+    assert.match(badStrategy.stderr, /--margin-strategy must be one of absolute, relative/);
 
     const train = await run(['eval', sample, '--split', 'train', '--analyzer', 'ngram', '--json']);
     assert.equal(JSON.parse(train.stdout).split, 'train');

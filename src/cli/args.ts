@@ -44,6 +44,13 @@ export function intOption(value: string | undefined, name: string, min: number, 
   return n;
 }
 
+/** One of a fixed set of words, e.g. `--space full|weight`. */
+export function choiceOption<T extends string>(value: string | undefined, name: string, choices: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
 export function numberOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);

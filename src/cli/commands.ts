@@ -5,14 +5,14 @@ import { Engine, type LegName } from '../engine/engine.js';
 import { buildEngine, evaluateRetriever, RETRIEVERS, type RetrieverName } from '../engine/evaluate.js';
 import { readManifest } from '../engine/manifest.js';
 import { loadBeir, resolveCorpusPath } from '../eval/beir.js';
-import { TUNE_SPACES, tuneEngine, type TunedConfig, type TuneSpace } from '../tune/index.js';
+import { TUNE_SPACES, tuneEngine, type TunedConfig } from '../tune/index.js';
 import { writeTrecRun } from '../eval/trec.js';
 import { Bm25Index } from '../legs/bm25/index.js';
 import type { VectorIndexKind } from '../legs/dense/types.js';
 import { readJsonl } from '../eval/beir.js';
 import type { EmbedderOptions } from '../models/embedder.js';
 import { loadEmbedder } from '../models/load.js';
-import { intOption, numberOption, parse, UsageError } from './args.js';
+import { choiceOption, intOption, numberOption, parse, UsageError } from './args.js';
 import { createProgress } from './progress.js';
 
 export interface Io {
@@ -115,8 +115,7 @@ async function openAnyIndex(dir: string): Promise<Engine | Bm25Index> {
 function fusionMode(value: string | undefined, retriever: RetrieverName): 'adapt' | 'fixed' | undefined {
   if (value === undefined) return undefined;
   if (retriever !== 'hybrid') throw new UsageError('--fusion applies to --retriever hybrid');
-  if (value !== 'adapt' && value !== 'fixed') throw new UsageError(`--fusion must be adapt or fixed, got "${value}"`);
-  return value;
+  return choiceOption(value, 'fusion', ['adapt', 'fixed'] as const);
 }
 
 async function readTunedConfig(path: string | undefined): Promise<TunedConfig | undefined> {
@@ -168,7 +167,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     if (args.text('analyzer') || args.text('title-weight') || args.text('k1') || args.text('b')) {
       throw new UsageError('--analyzer/--title-weight/--k1/--b do not apply to --retriever dense');
     }
-    if (indexKind !== undefined && !['auto', 'hnsw', 'exact', 'flat'].includes(indexKind)) throw new UsageError(`--index-kind must be auto, hnsw, exact or flat, got "${indexKind}"`);
+    choiceOption(indexKind, 'index-kind', ['auto', 'hnsw', 'exact', 'flat']);
   } else if (retriever === 'bm25' && (modelFlags.length > 0 || args.flag('offline') || args.text('reranker') || args.text('config'))) {
     throw new UsageError(`--${modelFlags[0] ?? (args.flag('offline') ? 'offline' : args.text('reranker') ? 'reranker' : 'config')} applies to --retriever dense or hybrid`);
   }
@@ -303,12 +302,6 @@ export async function serveCommand(argv: string[], io: Io): Promise<void> {
   });
 }
 
-function spaceOption(value: string | undefined): TuneSpace | undefined {
-  if (value === undefined) return undefined;
-  if (!(TUNE_SPACES as readonly string[]).includes(value)) throw new UsageError(`--space must be one of ${TUNE_SPACES.join(', ')} (got ${JSON.stringify(value)})`);
-  return value as TuneSpace;
-}
-
 export async function tuneCommand(argv: string[], io: Io): Promise<void> {
   const args = parse(
     argv,
@@ -358,7 +351,7 @@ export async function tuneCommand(argv: string[], io: Io): Promise<void> {
         maxEvaluations: intOption(args.text('max-evals'), 'max-evals', 1, 1_000_000),
         seed: intOption(args.text('seed'), 'seed', 0, 2 ** 31 - 1),
         folds: intOption(args.text('folds'), 'folds', 2, 100),
-        space: spaceOption(args.text('space')),
+        space: choiceOption(args.text('space'), 'space', TUNE_SPACES),
         onProgress: (stage, done, total) => progress.update(stage, done, total),
       },
     );

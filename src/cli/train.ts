@@ -7,10 +7,12 @@ import { readDocs, sentences } from '../train/data.js';
 import { mineHardNegatives, type MineQuery } from '../train/mine.js';
 import { trainPipeline } from '../train/pipeline.js';
 import { LOSSES, type Guide, type LossName } from '../train/trainer.js';
-import { intOption, numberOption, parse, UsageError } from './args.js';
+import { choiceOption, intOption, numberOption, parse, UsageError } from './args.js';
 import type { Io } from './commands.js';
 import { createProgress } from './progress.js';
 import { mulberry32 } from '../util/random.js';
+
+const STRATEGIES = ['absolute', 'relative'] as const;
 
 export const TRAIN_USAGE = {
   train:
@@ -37,12 +39,6 @@ function takeLists(argv: string[]): { rest: string[]; lists: Record<string, stri
     rest.push(a);
   }
   return { rest, lists };
-}
-
-function strategyOption(v: string | undefined): 'absolute' | 'relative' | undefined {
-  if (v === undefined) return undefined;
-  if (v !== 'absolute' && v !== 'relative') throw new UsageError(`--margin-strategy must be absolute or relative, got "${v}"`);
-  return v;
 }
 
 export async function trainCommand(argv: string[], io: Io): Promise<void> {
@@ -85,6 +81,9 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
   if (g !== undefined && !loss.includes('gist')) throw new UsageError('--guide applies to --loss gist or cached-gist');
   if (g === undefined || g === 'bm25') guide = loss.includes('gist') ? { kind: 'bm25' } : undefined;
   else guide = { kind: 'model', embedder: await loadEmbedder(g) };
+  // one --margin-strategy/--margin serves both GIST's false-negative filter and --mine's
+  const marginStrategy = choiceOption(args.text('margin-strategy'), 'margin-strategy', STRATEGIES);
+  const margin = numberOption(args.text('margin'), 'margin');
   const progress = createProgress(!args.flag('quiet'));
   const result = await trainPipeline({
     pairs: lists.pairs,
@@ -93,10 +92,10 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     mine: args.flag('mine'),
     loss,
     guide,
-    marginStrategy: strategyOption(args.text('margin-strategy')),
-    margin: numberOption(args.text('margin'), 'margin'),
-    mineMarginStrategy: strategyOption(args.text('margin-strategy')),
-    mineMargin: numberOption(args.text('margin'), 'margin'),
+    marginStrategy,
+    margin,
+    mineMarginStrategy: marginStrategy,
+    mineMargin: margin,
     dim: intOption(args.text('dim'), 'dim', 8, 4096),
     buckets: intOption(args.text('buckets'), 'buckets', 1, 1 << 26),
     batchSize: intOption(args.text('batch-size'), 'batch-size', 2, 1 << 16),
@@ -170,7 +169,7 @@ export async function mineCommand(argv: string[], io: Io): Promise<void> {
     depth: intOption(args.text('depth'), 'depth', 1, 1000),
     negatives: intOption(args.text('negatives'), 'negatives', 1, 100),
     skip: intOption(args.text('skip'), 'skip', 0, 1000),
-    marginStrategy: strategyOption(args.text('margin-strategy')),
+    marginStrategy: choiceOption(args.text('margin-strategy'), 'margin-strategy', STRATEGIES),
     margin: numberOption(args.text('margin'), 'margin'),
     model: model ? await loadEmbedder(model) : undefined,
     onProgress: (d, t) => progress.update('mine', d, t),

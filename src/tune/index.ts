@@ -123,15 +123,14 @@ function gridCandidates(legNames: string[], maxDepth: number, rerank: boolean): 
   const depths = DEPTHS.filter((d) => d <= maxDepth);
   const depth = depths[depths.length - 1] ?? maxDepth;
   const topNs = rerank ? RERANK_TOPN : [0];
-  const [a, b] = legNames;
-  if (b === undefined) {
+  if (legNames.length < 2) {
     // one leg: only depth and rerank top-N matter
     for (const topN of topNs) for (const d of depths) out.push({ fusion: { method: 'rrf', k: 60 }, depth: d, rerankTopN: topN });
     return out;
   }
   for (const topN of topNs) {
     for (const w of [0.2, 0.35, 0.5, 0.65, 0.8]) {
-      const weights = { [a]: w, [b]: Math.round((1 - w) * 1000) / 1000 };
+      const weights = legWeights(legNames, w);
       for (const k of [5, 20, 60]) out.push({ fusion: { method: 'rrf', k, weights }, depth, rerankTopN: topN });
       for (const normalizer of NORMALIZERS) {
         out.push({ fusion: { method: 'cc', normalizer, weights, ...(normalizer === 'tmm' ? { theoreticalMin: pickMin(legNames) } : {}) }, depth, rerankTopN: topN });
@@ -141,10 +140,14 @@ function gridCandidates(legNames: string[], maxDepth: number, rerank: boolean): 
   return out;
 }
 
+/** Weight `w` on the first leg, the rest (rounded to 1e-3) on the second. */
+function legWeights([a, b]: string[], w: number): Record<string, number> {
+  return { [a]: w, [b]: Math.round((1 - w) * 1000) / 1000 };
+}
+
 /** The `weight` space: min-max CC with the first leg's weight on a grid (ties keep the lower weight). */
 function weightLine(legNames: string[], depth: number, rerankTopN: number): TunedConfig[] {
-  const [a, b] = legNames;
-  return WEIGHT_LINE.map((w) => ({ fusion: { method: 'cc', normalizer: 'mm', weights: { [a]: w, [b]: Math.round((1 - w) * 1000) / 1000 } }, depth, rerankTopN }));
+  return WEIGHT_LINE.map((w) => ({ fusion: { method: 'cc', normalizer: 'mm', weights: legWeights(legNames, w) }, depth, rerankTopN }));
 }
 
 function pickMin(legNames: string[]): Record<string, number> {
@@ -163,7 +166,7 @@ function neighbours(c: TunedConfig, legNames: string[], maxDepth: number, rerank
   }
   for (const dw of [-0.1 * s, 0.1 * s]) {
     const nw = Math.round(Math.min(1, Math.max(0, w + dw)) * 1000) / 1000;
-    if (nw !== w) out.push({ ...c, fusion: { ...c.fusion, weights: { [a]: nw, [b]: Math.round((1 - nw) * 1000) / 1000 } } as FusionConfig });
+    if (nw !== w) out.push({ ...c, fusion: { ...c.fusion, weights: legWeights(legNames, nw) } as FusionConfig });
   }
   if (c.fusion.method === 'rrf') {
     const k = c.fusion.k ?? 60;

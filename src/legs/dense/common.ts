@@ -34,7 +34,8 @@ export class IdKind {
   }
 }
 
-export function checkVectors(where: string, name: string, vectors: unknown, dim: number, rows?: number): Float32Array {
+/** `finite: false` skips the O(n·dim) NaN/Infinity scan for callers whose native encoder rejects them off the JS thread. */
+export function checkVectors(where: string, name: string, vectors: unknown, dim: number, rows?: number, { finite = true } = {}): Float32Array {
   if (!(vectors instanceof Float32Array)) throw invalidArgument(`${where}: ${name} must be a Float32Array`);
   if (rows !== undefined ? vectors.length !== rows * dim : vectors.length === 0 || vectors.length % dim !== 0) {
     throw new TamsaekError(
@@ -44,7 +45,7 @@ export function checkVectors(where: string, name: string, vectors: unknown, dim:
         : `${where}: ${vectors.length} values is not a positive multiple of dim ${dim}`,
     );
   }
-  for (let i = 0; i < vectors.length; i++) {
+  if (finite) for (let i = 0; i < vectors.length; i++) {
     if (!Number.isFinite(vectors[i])) throw invalidArgument(`${where}: ${name} contain a non-finite value at ${i}`);
   }
   return vectors;
@@ -75,8 +76,8 @@ export function ioError(where: string, path: string, e: unknown): TamsaekError {
 }
 
 /** Argument checks shared by the indexes' add(): an id array matching the rows of `vectors`, one id kind. */
-export function checkAddArgs(where: string, ids: readonly VectorId[], vectors: Float32Array, dim: number, idKind: IdKind): void {
+export function checkAddArgs(where: string, ids: readonly VectorId[], vectors: Float32Array, dim: number, idKind: IdKind, options: { finite?: boolean } = {}): void {
   if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
-  checkVectors(where, 'vectors', vectors, dim, ids.length);
+  checkVectors(where, 'vectors', vectors, dim, ids.length, options);
   ids.forEach((id) => idKind.check(where, id));
 }

@@ -19,8 +19,10 @@ import {
   exactSearch,
   loadNative,
 } from '../../native/index.js';
+import { checkAddArgs, IdKind, Serial } from './common.js';
+import type { VectorId } from './types.js';
 
-export type VectorId = string | number;
+export type { VectorId } from './types.js';
 
 export interface FlatIndexOptions {
   dim: number;
@@ -93,8 +95,8 @@ export class FlatIndex {
   private scales: Float32Array | undefined;
   private rowIds: VectorId[] = [];
   private idRow = new Map<VectorId, number>();
-  private idKind: 'string' | 'number' | undefined;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly idKind = new IdKind();
+  private readonly serial = new Serial();
   private busy = 0;
 
   constructor(options: FlatIndexOptions) {
@@ -125,25 +127,6 @@ export class FlatIndex {
     return this.rowIds.slice(0, this.n);
   }
 
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(fn, fn);
-    this.chain = next.catch(() => undefined);
-    return next;
-  }
-
-  private checkId(where: string, id: unknown): VectorId {
-    if (typeof id === 'string') {
-      if (id.length === 0) throw invalidArgument(`${where}: ids must be non-empty strings or finite numbers`);
-    } else if (typeof id !== 'number' || !Number.isFinite(id)) {
-      throw invalidArgument(`${where}: ids must be non-empty strings or finite numbers (got ${String(id)})`);
-    }
-    const kind = typeof id as 'string' | 'number';
-    if (this.idKind !== undefined && kind !== this.idKind) {
-      throw invalidArgument(`${where}: this index uses ${this.idKind} ids, got a ${kind} id`);
-    }
-    return id;
-  }
-
   private ensureCapacity(rows: number): void {
     const cap = this.norms.length;
     if (rows <= cap) return;
@@ -165,32 +148,24 @@ export class FlatIndex {
   add(ids: readonly VectorId[], vectors: Float32Array): Promise<void> {
     const where = 'FlatIndex.add';
     try {
-      if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
-      if (!(vectors instanceof Float32Array)) throw invalidArgument(`${where}: vectors must be a Float32Array`);
-      if (vectors.length !== ids.length * this.dim) {
-        throw new TamsaekError(
-          'DIMENSION_MISMATCH',
-          `${where}: expected ${ids.length} x ${this.dim} = ${ids.length * this.dim} values, got ${vectors.length}`,
-        );
-      }
-      ids.forEach((id) => this.checkId(where, id));
       // NaN/Infinity are rejected by the native encoder (off the JS thread) before the rows count
+      checkAddArgs(where, ids, vectors, this.dim, this.idKind, { finite: false });
     } catch (e) {
       return Promise.reject(e);
     }
     const src = vectors.slice(); // the caller may reuse its buffer while we encode
     const list = ids.slice();
-    return this.enqueue(async () => {
+    return this.serial.run(async () => {
       const seen = new Set<VectorId>();
       for (const id of list) {
-        this.checkId(where, id);
+        this.idKind.check(where, id);
         if (this.idRow.has(id) || seen.has(id)) throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} already exists`);
         seen.add(id);
       }
       if (list.length === 0) return;
       this.ensureCapacity(this.n + list.length);
       await encodeRows(src, list.length, this.dim, this.dtype, this.data, this.norms, this.scales, this.n, this.threads);
-      if (this.idKind === undefined) this.idKind = typeof list[0] as 'string' | 'number';
+      if (this.idKind.kind === undefined) this.idKind.kind = typeof list[0] as 'string' | 'number';
       for (let i = 0; i < list.length; i++) {
         this.rowIds[this.n + i] = list[i]!;
         this.idRow.set(list[i]!, this.n + i);
@@ -203,7 +178,7 @@ export class FlatIndex {
   remove(ids: readonly VectorId[]): Promise<number> {
     if (!Array.isArray(ids)) return Promise.reject(invalidArgument('FlatIndex.remove: ids must be an array'));
     const list = ids.slice();
-    return this.enqueue(async () => {
+    return this.serial.run(async () => {
       if (this.busy > 0) {
         // copy-on-write: in-flight searches keep reading the old arrays
         this.data = this.data.slice() as Store;
@@ -302,7 +277,7 @@ export class FlatIndex {
 
   /** Writes the index atomically: temp file + fsync + rename. */
   save(path: string): Promise<void> {
-    return this.enqueue(async () => {
+    return this.serial.run(async () => {
       const n = this.n;
       const el = this.data.BYTES_PER_ELEMENT;
       const parts: Uint8Array[] = [
@@ -319,7 +294,7 @@ export class FlatIndex {
       header.writeUInt32LE(METRICS.indexOf(this.metric), 16);
       header.writeUInt32LE(this.dim, 20);
       header.writeDoubleLE(n, 24);
-      header.writeUInt32LE(this.idKind === 'string' ? 1 : 0, 32);
+      header.writeUInt32LE(this.idKind.kind === 'string' ? 1 : 0, 32);
       header.writeDoubleLE(payload, 36);
       header.writeUInt32LE(crc32(parts), 44);
       header.writeUInt32LE(crc32([header.subarray(0, 48)]), 48);
@@ -384,7 +359,7 @@ export class FlatIndex {
     idx.rowIds = ids;
     ids.forEach((id, i) => idx.idRow.set(id, i));
     idx.n = n;
-    if (n > 0) idx.idKind = idKind;
+    if (n > 0) idx.idKind.kind = idKind;
     return idx;
   }
 }

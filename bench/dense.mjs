@@ -10,7 +10,7 @@
 // 20261123. HNSW M = 16, efConstruction = 200, cosine metric (unit vectors), k = 10, one query at a
 // time on the main thread (hnswlib-node search is single-threaded). Ground truth: exact top-10.
 import { existsSync } from 'node:fs';
-import { isMain, runStandalone } from './lib/standalone.mjs';
+import { isMain, parseSuiteCli, runStandalone } from './lib/standalone.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../dist/util/random.js';
@@ -214,23 +214,7 @@ export async function run(options = {}) {
 }
 
 function parseCli(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--out') o.out = val();
-    else if (a === '--docs') o.docs = Number(val());
-    else if (a === '--queries') o.queries = Number(val());
-    else if (a === '--dim') o.dim = Number(val());
-    else if (a === '--model') o.model = val();
-    else if (a === '--tiny') o.tiny = true;
-    else throw new Error(`unknown option ${a} (use --out f.json --docs N --queries N --dim D --model DIR --tiny)`);
-  }
-  for (const k of ['docs', 'queries', 'dim']) if (o[k] !== undefined && !(Number.isInteger(o[k]) && o[k] > 0)) throw new Error(`--${k} must be a positive integer`);
-  return o;
+  return parseSuiteCli(argv, { out: 'string', docs: 'number', queries: 'number', dim: 'number', model: 'string', tiny: 'flag' });
 }
 
 if (isMain(import.meta.url)) await runStandalone('dense', { parseCli, available, run });

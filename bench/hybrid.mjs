@@ -12,7 +12,7 @@
 // shipped static model (models/); without a reranker the rerank row uses the generated tiny fixture of
 // test/fixtures/models (random weights: its quality is printed as n/a).
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { isMain, runStandalone } from './lib/standalone.mjs';
+import { isMain, parseSuiteCli, runStandalone } from './lib/standalone.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -301,24 +301,7 @@ export async function run(options = {}) {
 }
 
 function parseCli(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--out') o.out = val();
-    else if (a === '--docs') o.docs = Number(val());
-    else if (a === '--model') o.model = val();
-    else if (a === '--reranker') o.reranker = val();
-    else if (a === '--chart') o.chart = val();
-    else if (a === '--tiny') o.tiny = true;
-    else if (a === '--skip-quality') o.skipQuality = true;
-    else if (a === '--skip-100k') o.skip100k = true;
-    else if (a === '--skip-serve') o.skipServe = true;
-    else throw new Error(`unknown option ${a} (use --out f.json --docs N --model DIR --reranker DIR --chart f.svg --tiny --skip-quality --skip-100k --skip-serve)`);
-  }
+  const o = parseSuiteCli(argv, { out: 'string', docs: 'number', model: 'string', reranker: 'string', chart: 'string', tiny: 'flag', 'skip-quality': 'flag', 'skip-100k': 'flag', 'skip-serve': 'flag' });
   for (const k of ['model', 'reranker']) if (o[k] !== undefined && !existsSync(o[k])) throw new Error(`--${k} ${o[k]}: no such directory`);
   return o;
 }

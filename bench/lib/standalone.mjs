@@ -2,11 +2,27 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { resultDocument, resultsTable } from './format.mjs';
 import { machineInfo } from './machine.mjs';
 
 export function isMain(importMetaUrl) {
   return Boolean(process.argv[1]) && path.resolve(process.argv[1]) === fileURLToPath(importMetaUrl);
+}
+
+/**
+ * A suite's own command line: `spec` maps option names to 'string', 'number' (a positive integer)
+ * or 'flag'; keys come back camel-cased (`--skip-100k` → skip100k). Unknown options throw.
+ */
+export function parseSuiteCli(argv, spec) {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, kind]) => [name, { type: kind === 'flag' ? 'boolean' : 'string' }]));
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  const o = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (spec[name] === 'number' && !(Number.isInteger(Number(value)) && Number(value) > 0)) throw new Error(`--${name} must be a positive integer`);
+    o[name.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = spec[name] === 'number' ? Number(value) : value;
+  }
+  return o;
 }
 
 export async function runStandalone(name, { parseCli, available, run }) {

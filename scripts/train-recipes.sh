@@ -22,6 +22,8 @@ val base --loss mnrl --symmetric --dim 224 --buckets 65536 --batch-size 512 --ep
 val b15d448 --loss mnrl --symmetric --dim 448 --buckets 32768 --batch-size 512 --epochs 3 --lr 0.02 --int8 --seed 42
 val b15d448-sc12 $SHIP --seed 42
 val b15d448-sc12-s7 $SHIP --seed 7
+val b15d448-sc12-s1 $SHIP --seed 1
+val b15d448-sc12-s2 $SHIP --seed 2
 val res2 $RES --seed 42
 val res2-s7 $RES --seed 7
 # generalisation check on validation: no autorag-ko documents in training, scored on autorag-ict-val
@@ -35,7 +37,8 @@ run() { name=$1; shift; /usr/bin/time -v $T train "$@" --out "$O/$name" --json -
   for ds in autorag-ko welfare-ssis; do for r in dense hybrid; do $T eval "$D/$ds" --retriever $r --model "$O/$name" --json -q > "$O/$name.$ds.$r.json"; done; done; }
 # shipped: 2^15 buckets x 448 dims, int8 (≈15 MB)
 run shipped --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $SHIP --seed 42 --name tamsaek-static-ko-v1
-run shipped-s7 --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $SHIP --seed 7
+# the seed spread of the shipped recipe (docs/training.md, Round 3)
+for s in 7 1 2 3; do run shipped-s$s --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $SHIP --seed $s; done
 # generalisation: no autorag-ko documents in training
 run no-autorag --qrels $D/welfare-ssis --corpus $D/welfare-ssis --pairs $PAIRS $SHIP --seed 42
 # what the 16 MB cap costs: the same recipe with 2^18 float32 rows (≈ 470 MB)

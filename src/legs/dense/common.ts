@@ -81,3 +81,93 @@ export function checkAddArgs(where: string, ids: readonly VectorId[], vectors: F
   checkVectors(where, 'vectors', vectors, dim, ids.length, options);
   ids.forEach((id) => idKind.check(where, id));
 }
+
+/** Throws DUPLICATE_ID for an id already in the index (`exists`) or repeated within `list`. */
+export function checkNewIds(where: string, list: readonly VectorId[], idKind: IdKind, exists: (id: VectorId) => boolean): void {
+  const seen = new Set<VectorId>();
+  for (const id of list) {
+    idKind.check(where, id);
+    if (exists(id) || seen.has(id)) throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} already exists`);
+    seen.add(id);
+  }
+}
+
+/**
+ * Row ↔ id bookkeeping of the row-major indexes (exact, flat): rows 0..size-1 hold one id each;
+ * removing a row moves the last row into the hole, so rows stay dense.
+ */
+export class RowIds {
+  readonly kind = new IdKind();
+  private rows: VectorId[] = [];
+  private index = new Map<VectorId, number>();
+
+  get size(): number {
+    return this.rows.length;
+  }
+
+  has(id: VectorId): boolean {
+    return this.index.has(id);
+  }
+
+  rowOf(id: VectorId): number | undefined {
+    return this.index.get(id);
+  }
+
+  idAt(row: number): VectorId {
+    return this.rows[row]!;
+  }
+
+  /** A copy of the ids in row order. */
+  ids(): VectorId[] {
+    return this.rows.slice();
+  }
+
+  checkNew(where: string, list: readonly VectorId[]): void {
+    checkNewIds(where, list, this.kind, (id) => this.index.has(id));
+  }
+
+  /** Appends ids as rows size.. (checked by checkNew). */
+  append(list: readonly VectorId[]): void {
+    if (list.length > 0 && this.kind.kind === undefined) this.kind.kind = typeof list[0] as 'string' | 'number';
+    for (const id of list) {
+      this.index.set(id, this.rows.length);
+      this.rows.push(id);
+    }
+  }
+
+  /**
+   * Removes `id`; when it was not the last row, `moveLast(from, to)` is called before the last row's
+   * id takes its place, so the caller moves the row's data alike. Returns false for an unknown id.
+   */
+  remove(id: VectorId, moveLast: (from: number, to: number) => void): boolean {
+    const row = this.index.get(id);
+    if (row === undefined) return false;
+    const last = this.rows.length - 1;
+    if (row !== last) {
+      moveLast(last, row);
+      const moved = this.rows[last]!;
+      this.rows[row] = moved;
+      this.index.set(moved, row);
+    }
+    this.index.delete(id);
+    this.rows.length = last;
+    return true;
+  }
+}
+
+/** The id accessors of the row-major indexes (exact, flat), over their RowIds. */
+export abstract class RowIdIndex {
+  protected rows = new RowIds();
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  has(id: VectorId): boolean {
+    return this.rows.has(id);
+  }
+
+  ids(): VectorId[] {
+    return this.rows.ids();
+  }
+}

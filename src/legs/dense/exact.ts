@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
 import { TopK } from '../../util/topk.js';
-import { IdKind, Serial, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkAddArgs, checkVectors, ioError } from './common.js';
+import { RowIdIndex, Serial, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkAddArgs, checkVectors, ioError } from './common.js';
 import type { DenseHit, Metric, VectorId, VectorIndex, VectorSearchOptions } from './types.js';
 
 export interface ExactIndexOptions {
@@ -24,34 +24,19 @@ export interface ExactIndexOptions {
 const MAGIC = Buffer.from('TSKEXCT\0', 'latin1');
 export const EXACT_FORMAT_VERSION = 1;
 
-export class ExactIndex implements VectorIndex {
+export class ExactIndex extends RowIdIndex implements VectorIndex {
   readonly dim: number;
   readonly metric: Metric;
-  private n = 0;
   private data = new Float32Array(0);
   private norms = new Float32Array(0);
-  private rowIds: VectorId[] = [];
-  private idRow = new Map<VectorId, number>();
-  private readonly idKind = new IdKind();
   private readonly serial = new Serial();
 
   constructor(options: ExactIndexOptions) {
+    super();
     checkOptions('ExactIndex', options, ['dim', 'metric']);
     if (options === undefined || options === null) throw invalidArgument('ExactIndex: options { dim } are required');
     this.dim = checkDim('ExactIndex', options.dim);
     this.metric = checkMetric('ExactIndex', options.metric ?? 'cosine');
-  }
-
-  get size(): number {
-    return this.n;
-  }
-
-  has(id: VectorId): boolean {
-    return this.idRow.has(id);
-  }
-
-  ids(): VectorId[] {
-    return this.rowIds.slice(0, this.n);
   }
 
   private ensureCapacity(rows: number): void {
@@ -59,9 +44,9 @@ export class ExactIndex implements VectorIndex {
     if (rows <= cap) return;
     const newCap = Math.max(rows, Math.ceil(cap * 1.5), 64);
     const data = new Float32Array(newCap * this.dim);
-    data.set(this.data.subarray(0, this.n * this.dim));
+    data.set(this.data.subarray(0, this.rows.size * this.dim));
     const norms = new Float32Array(newCap);
-    norms.set(this.norms.subarray(0, this.n));
+    norms.set(this.norms.subarray(0, this.rows.size));
     this.data = data;
     this.norms = norms;
   }
@@ -69,32 +54,25 @@ export class ExactIndex implements VectorIndex {
   add(ids: readonly VectorId[], vectors: Float32Array): Promise<void> {
     const where = 'ExactIndex.add';
     try {
-      checkAddArgs(where, ids, vectors, this.dim, this.idKind);
+      checkAddArgs(where, ids, vectors, this.dim, this.rows.kind);
     } catch (e) {
       return Promise.reject(e);
     }
     const src = vectors.slice();
     const list = ids.slice();
     return this.serial.run(() => {
-      const seen = new Set<VectorId>();
-      for (const id of list) {
-        this.idKind.check(where, id);
-        if (this.idRow.has(id) || seen.has(id)) throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} already exists`);
-        seen.add(id);
-      }
+      this.rows.checkNew(where, list);
       if (list.length === 0) return;
-      this.ensureCapacity(this.n + list.length);
+      const n = this.rows.size;
+      this.ensureCapacity(n + list.length);
       const dim = this.dim;
-      this.data.set(src, this.n * dim);
+      this.data.set(src, n * dim);
       for (let i = 0; i < list.length; i++) {
         let s = 0;
         for (let j = i * dim, e = j + dim; j < e; j++) s += src[j] * src[j];
-        this.norms[this.n + i] = Math.sqrt(s);
-        this.rowIds[this.n + i] = list[i];
-        this.idRow.set(list[i], this.n + i);
+        this.norms[n + i] = Math.sqrt(s);
       }
-      if (this.idKind.kind === undefined) this.idKind.kind = typeof list[0] as 'string' | 'number';
-      this.n += list.length;
+      this.rows.append(list);
     });
   }
 
@@ -104,34 +82,23 @@ export class ExactIndex implements VectorIndex {
     return this.serial.run(() => {
       let removed = 0;
       const dim = this.dim;
-      for (const id of list) {
-        const row = this.idRow.get(id);
-        if (row === undefined) continue;
-        const last = this.n - 1;
-        if (row !== last) {
-          this.data.copyWithin(row * dim, last * dim, (last + 1) * dim);
-          this.norms[row] = this.norms[last];
-          const moved = this.rowIds[last];
-          this.rowIds[row] = moved;
-          this.idRow.set(moved, row);
-        }
-        this.idRow.delete(id);
-        this.rowIds.length = last;
-        this.n = last;
-        removed++;
-      }
+      const moveLast = (last: number, row: number) => {
+        this.data.copyWithin(row * dim, last * dim, (last + 1) * dim);
+        this.norms[row] = this.norms[last];
+      };
+      for (const id of list) if (this.rows.remove(id, moveLast)) removed++;
       return removed;
     });
   }
 
   /** Synchronous top-k of one query (`query.length === dim`), validated by the caller. */
   private searchOne(query: Float32Array, offset: number, k: number, allow: ((row: number) => boolean) | undefined): DenseHit[] {
-    const { dim, data, norms, metric, rowIds } = this;
-    const n = this.n;
+    const { dim, data, norms, metric, rows } = this;
+    const n = rows.size;
     let qn = 0;
     for (let j = 0; j < dim; j++) qn += query[offset + j] * query[offset + j];
     const qNorm = Math.sqrt(qn);
-    const top = new TopK<number>(Math.min(k, n), (row) => String(rowIds[row]));
+    const top = new TopK<number>(Math.min(k, n), (row) => String(rows.idAt(row)));
     for (let r = 0; r < n; r++) {
       if (allow && !allow(r)) continue;
       const base = r * dim;
@@ -153,21 +120,19 @@ export class ExactIndex implements VectorIndex {
       }
       if (score >= top.threshold) top.push(score, r);
     }
-    return top.drain().map(({ item, score }) => ({ id: rowIds[item], score }));
+    return top.drain().map(({ item, score }) => ({ id: rows.idAt(item), score }));
   }
 
   private allowRows(filter: VectorSearchOptions['filter']): ((row: number) => boolean) | undefined {
     if (filter === undefined) return undefined;
-    if (typeof filter === 'function') {
-      const ids = this.rowIds;
-      return (row) => filter(ids[row]) === true;
-    }
-    const rows = new Uint8Array(this.n);
+    const rows = this.rows;
+    if (typeof filter === 'function') return (row) => filter(rows.idAt(row)) === true;
+    const allowed = new Uint8Array(rows.size);
     for (const id of filter) {
-      const r = this.idRow.get(id);
-      if (r !== undefined) rows[r] = 1;
+      const r = rows.rowOf(id);
+      if (r !== undefined) allowed[r] = 1;
     }
-    return (row) => rows[row] === 1;
+    return (row) => allowed[row] === 1;
   }
 
   async search(query: Float32Array, k: number, options?: VectorSearchOptions): Promise<DenseHit[]> {
@@ -176,7 +141,7 @@ export class ExactIndex implements VectorIndex {
     checkK(where, k);
     checkVectors(where, 'query', query, this.dim, 1);
     checkFilter(where, options?.filter);
-    if (this.n === 0) return [];
+    if (this.rows.size === 0) return [];
     return this.searchOne(query, 0, k, this.allowRows(options?.filter));
   }
 
@@ -187,7 +152,7 @@ export class ExactIndex implements VectorIndex {
     checkVectors(where, 'queries', queries, this.dim);
     checkFilter(where, options?.filter);
     const m = queries.length / this.dim;
-    if (this.n === 0) return Array.from({ length: m }, () => []);
+    if (this.rows.size === 0) return Array.from({ length: m }, () => []);
     const allow = this.allowRows(options?.filter);
     const out: DenseHit[][] = [];
     let lastYield = performance.now();
@@ -203,8 +168,8 @@ export class ExactIndex implements VectorIndex {
 
   save(path: string): Promise<void> {
     return this.serial.run(async () => {
-      const n = this.n;
-      const header = Buffer.from(JSON.stringify({ dim: this.dim, metric: this.metric, n, idKind: this.idKind.kind ?? null, ids: this.rowIds.slice(0, n) }), 'utf8');
+      const n = this.rows.size;
+      const header = Buffer.from(JSON.stringify({ dim: this.dim, metric: this.metric, n, idKind: this.rows.kind.kind ?? null, ids: this.rows.ids() }), 'utf8');
       const pre = Buffer.alloc(16);
       MAGIC.copy(pre, 0);
       pre.writeUInt32LE(EXACT_FORMAT_VERSION, 8);

@@ -19,7 +19,7 @@ import {
   exactSearch,
   loadNative,
 } from '../../native/index.js';
-import { checkAddArgs, IdKind, Serial } from './common.js';
+import { checkAddArgs, RowIdIndex, RowIds, Serial } from './common.js';
 import type { VectorId } from './types.js';
 
 export type { VectorId } from './types.js';
@@ -84,22 +84,19 @@ function bytes(a: ArrayBufferView, len: number): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, len);
 }
 
-export class FlatIndex {
+export class FlatIndex extends RowIdIndex {
   readonly dim: number;
   readonly metric: Metric;
   readonly dtype: DType;
   private threads: number | undefined;
-  private n = 0;
   private data: Store;
   private norms: Float32Array;
   private scales: Float32Array | undefined;
-  private rowIds: VectorId[] = [];
-  private idRow = new Map<VectorId, number>();
-  private readonly idKind = new IdKind();
   private readonly serial = new Serial();
   private busy = 0;
 
   constructor(options: FlatIndexOptions) {
+    super();
     checkOptions('FlatIndex', options, ['dim', 'metric', 'dtype', 'threads']);
     const { dim, metric = 'cosine', dtype = 'f32' } = options ?? ({} as FlatIndexOptions);
     if (!Number.isInteger(dim) || dim <= 0) throw invalidArgument(`FlatIndex: dim must be a positive integer (got ${dim})`);
@@ -115,31 +112,20 @@ export class FlatIndex {
     this.scales = dtype === 'i8' ? new Float32Array(0) : undefined;
   }
 
-  get size(): number {
-    return this.n;
-  }
-
-  has(id: VectorId): boolean {
-    return this.idRow.has(id);
-  }
-
-  ids(): VectorId[] {
-    return this.rowIds.slice(0, this.n);
-  }
-
   private ensureCapacity(rows: number): void {
     const cap = this.norms.length;
     if (rows <= cap) return;
     const newCap = Math.max(rows, Math.ceil(cap * 1.5), 64);
     const data = allocStore(this.dtype, newCap * this.dim);
-    (data as Float32Array).set(this.data.subarray(0, this.n * this.dim) as Float32Array);
+    const n = this.rows.size;
+    (data as Float32Array).set(this.data.subarray(0, n * this.dim) as Float32Array);
     const norms = new Float32Array(newCap);
-    norms.set(this.norms.subarray(0, this.n));
+    norms.set(this.norms.subarray(0, n));
     this.data = data;
     this.norms = norms;
     if (this.scales) {
       const s = new Float32Array(newCap);
-      s.set(this.scales.subarray(0, this.n));
+      s.set(this.scales.subarray(0, n));
       this.scales = s;
     }
   }
@@ -149,28 +135,19 @@ export class FlatIndex {
     const where = 'FlatIndex.add';
     try {
       // NaN/Infinity are rejected by the native encoder (off the JS thread) before the rows count
-      checkAddArgs(where, ids, vectors, this.dim, this.idKind, { finite: false });
+      checkAddArgs(where, ids, vectors, this.dim, this.rows.kind, { finite: false });
     } catch (e) {
       return Promise.reject(e);
     }
     const src = vectors.slice(); // the caller may reuse its buffer while we encode
     const list = ids.slice();
     return this.serial.run(async () => {
-      const seen = new Set<VectorId>();
-      for (const id of list) {
-        this.idKind.check(where, id);
-        if (this.idRow.has(id) || seen.has(id)) throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} already exists`);
-        seen.add(id);
-      }
+      this.rows.checkNew(where, list);
       if (list.length === 0) return;
-      this.ensureCapacity(this.n + list.length);
-      await encodeRows(src, list.length, this.dim, this.dtype, this.data, this.norms, this.scales, this.n, this.threads);
-      if (this.idKind.kind === undefined) this.idKind.kind = typeof list[0] as 'string' | 'number';
-      for (let i = 0; i < list.length; i++) {
-        this.rowIds[this.n + i] = list[i]!;
-        this.idRow.set(list[i]!, this.n + i);
-      }
-      this.n += list.length;
+      const n = this.rows.size;
+      this.ensureCapacity(n + list.length);
+      await encodeRows(src, list.length, this.dim, this.dtype, this.data, this.norms, this.scales, n, this.threads);
+      this.rows.append(list);
     });
   }
 
@@ -187,23 +164,12 @@ export class FlatIndex {
       }
       let removed = 0;
       const dim = this.dim;
-      for (const id of list) {
-        const row = this.idRow.get(id);
-        if (row === undefined) continue;
-        const last = this.n - 1;
-        if (row !== last) {
-          (this.data as Float32Array).copyWithin(row * dim, last * dim, (last + 1) * dim);
-          this.norms[row] = this.norms[last]!;
-          if (this.scales) this.scales[row] = this.scales[last]!;
-          const moved = this.rowIds[last]!;
-          this.rowIds[row] = moved;
-          this.idRow.set(moved, row);
-        }
-        this.idRow.delete(id);
-        this.rowIds.length = last;
-        this.n = last;
-        removed++;
-      }
+      const moveLast = (last: number, row: number) => {
+        (this.data as Float32Array).copyWithin(row * dim, last * dim, (last + 1) * dim);
+        this.norms[row] = this.norms[last]!;
+        if (this.scales) this.scales[row] = this.scales[last]!;
+      };
+      for (const id of list) if (this.rows.remove(id, moveLast)) removed++;
       return removed;
     });
   }
@@ -215,7 +181,7 @@ export class FlatIndex {
       for (let i = 0; i < n; i++) if (filter(rowIds[i]!)) bits[i >> 3]! |= 1 << (i & 7);
     } else if (filter instanceof Set) {
       for (const id of filter) {
-        const r = this.idRow.get(id);
+        const r = this.rows.rowOf(id);
         if (r !== undefined && r < n) bits[r >> 3]! |= 1 << (r & 7);
       }
     } else {
@@ -245,10 +211,9 @@ export class FlatIndex {
     checkFinite(where, 'queries', queries);
     const threads = checkThreads(where, options?.threads) ?? this.threads;
     const m = queries.length / this.dim;
-    const n = this.n;
+    const n = this.rows.size;
     if (n === 0) return Array.from({ length: m }, () => []);
-    const rowIds = this.rowIds;
-    const snapshotIds = rowIds.slice(0, n);
+    const snapshotIds = this.rows.ids();
     const allow = this.allowBitmap(options?.filter, n, snapshotIds);
     const kk = Math.min(k, n);
     this.busy++;
@@ -278,13 +243,13 @@ export class FlatIndex {
   /** Writes the index atomically: temp file + fsync + rename. */
   save(path: string): Promise<void> {
     return this.serial.run(async () => {
-      const n = this.n;
+      const n = this.rows.size;
       const el = this.data.BYTES_PER_ELEMENT;
       const parts: Uint8Array[] = [
         bytes(this.data, n * this.dim * el),
         bytes(this.norms, n * 4),
         ...(this.scales ? [bytes(this.scales, n * 4)] : []),
-        Buffer.from(JSON.stringify(this.rowIds.slice(0, n)), 'utf8'),
+        Buffer.from(JSON.stringify(this.rows.ids()), 'utf8'),
       ];
       const payload = parts.reduce((s, p) => s + p.length, 0);
       const header = Buffer.alloc(HEADER);
@@ -294,7 +259,7 @@ export class FlatIndex {
       header.writeUInt32LE(METRICS.indexOf(this.metric), 16);
       header.writeUInt32LE(this.dim, 20);
       header.writeDoubleLE(n, 24);
-      header.writeUInt32LE(this.idKind.kind === 'string' ? 1 : 0, 32);
+      header.writeUInt32LE(this.rows.kind.kind === 'string' ? 1 : 0, 32);
       header.writeDoubleLE(payload, 36);
       header.writeUInt32LE(crc32(parts), 44);
       header.writeUInt32LE(crc32([header.subarray(0, 48)]), 48);
@@ -356,10 +321,10 @@ export class FlatIndex {
       throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} has a corrupt id table`, { cause: e });
     }
     if (!Array.isArray(ids) || ids.length !== n) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} id table length mismatch`);
-    idx.rowIds = ids;
-    ids.forEach((id, i) => idx.idRow.set(id, i));
-    idx.n = n;
-    if (n > 0) idx.idKind.kind = idKind;
+    const rows = new RowIds();
+    rows.kind.kind = n > 0 ? idKind : undefined;
+    rows.append(ids);
+    idx.rows = rows;
     return idx;
   }
 }

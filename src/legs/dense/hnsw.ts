@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
-import { IdKind, Serial, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkAddArgs, checkVectors, fsyncFile, ioError, syncDir } from './common.js';
+import { IdKind, Serial, checkNewIds, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkAddArgs, checkVectors, fsyncFile, ioError, syncDir } from './common.js';
 import type { DenseHit, Metric, VectorId, VectorIndex, VectorSearchOptions } from './types.js';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -279,12 +279,7 @@ export class HnswIndex implements VectorIndex {
     const src = vectors.slice();
     const list = ids.slice();
     return this.serial.run(async () => {
-      const seen = new Set<VectorId>();
-      for (const id of list) {
-        this.idKind.check(where, id);
-        if (this.idLabel.has(id) || seen.has(id)) throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} already exists`);
-        seen.add(id);
-      }
+      checkNewIds(where, list, this.idKind, (id) => this.idLabel.has(id));
       if (list.length === 0) return;
       const h = this.hnsw;
       let reusable = h.getCurrentCount() - this.idLabel.size; // marked-deleted slots

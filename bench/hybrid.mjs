@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // hybrid suite (issue #6): a quality table on every retrieval set of the shared datasets (tamsaek BM25 / dense /
-// hybrid / hybrid+rerank side by side with wink-bm25-text-search and raw hnswlib-node, measured in the same run), a
-// quality-vs-latency SVG chart, the latency of a full hybrid search at 100k documents, and loopback serve QPS.
+// hybrid / hybrid+rerank side by side with wink-bm25-text-search, Orama (full text and hybrid) and raw
+// hnswlib-node, measured in the same run), a quality-vs-latency SVG chart, the latency of a full hybrid search at
+// 100k documents, and loopback serve QPS.
 //
 //   npm run bench -- hybrid [--out f.json] [--tiny]        (chart: f.svg next to --out, else bench/out/hybrid.svg)
 //   node bench/hybrid.mjs [--out f.json] [--tiny] [--docs N] [--model DIR] [--reranker DIR] [--chart f.svg]
@@ -127,7 +128,7 @@ async function qualityPart(o, push, notes) {
       ']; raw hnswlib-node: embed query + searchKnn). Document = title + " " + text everywhere. Dense: cosine HNSW M 16, efConstruction 200, efSearch 64 (the Engine with index "hnsw" and raw hnswlib-node over the same vectors); ONNX sessions with 1 thread',
   );
   notes.push(
-    'wink-bm25-text-search: defineConfig({fldWeights: {body: 1}, bm25Params: {k1: 1.2, b: 0.75, k: 1}}), consolidate(4), search(q, 10); "README prep" = the prep task of its README (wink-nlp + wink-eng-lite-web-model: word tokens, no stop words, stems — English-only, Hangul handling is whatever its tokenizer does); "ko-morph tokens" = the text pre-analyzed by tamsaek\'s analyzer and split on spaces (query terms de-duplicated), which separates tokenizer from scoring. Orama: not benchmarked (`npm install @orama/orama` fails offline here: ENOTCACHED)',
+    'wink-bm25-text-search: defineConfig({fldWeights: {body: 1}, bm25Params: {k1: 1.2, b: 0.75, k: 1}}), consolidate(4), search(q, 10); "README prep" = the prep task of its README (wink-nlp + wink-eng-lite-web-model: word tokens, no stop words, stems — English-only, Hangul handling is whatever its tokenizer does); "ko-morph tokens" = the text pre-analyzed by tamsaek\'s analyzer and split on spaces (query terms de-duplicated), which separates tokenizer from scoring. Orama 3.1: create({schema: {title, text}}) + search({term, limit: 10}); "default tokenizer" = its english tokenizer, "ko-morph tokenizer" = components.tokenizer over tamsaek\'s analyzer, each token ending in "$" (Orama matches every word a query token is a prefix of; its exact option is an ASCII word-boundary filter that matches no Hangul); "orama hybrid" = mode hybrid, the same tokenizer, over the same vectors as tamsaek dense (its fusion: each side divided by its max, weights 0.5/0.5; similarity 0 so the vector side is not cut at its default cosine 0.8)',
   );
   return rows;
 }

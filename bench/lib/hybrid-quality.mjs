@@ -150,12 +150,17 @@ export async function measureDataset(dir, o) {
     add(`wink-bm25 (${bm25.analyzer.name} tokens)`, ds.queries, await timeQueries(ds.queries, (t) => engine.search(toTokens(t), K).map(([id, s]) => ({ id, score: s }))), false);
   }
 
-  // 2b. Orama full-text search, out of the box (it has no Korean tokenizer)
+  // 2b. Orama full-text search, out of the box (it has no Korean tokenizer), and with tamsaek's
+  // analyzer as its tokenizer (which separates tokenizer from scoring, like the wink row above)
+  const { search: oramaSearch } = await import('@orama/orama');
+  const koTokenizer = oramaKoTokenizer(createAnalyzer(bm25.analyzer.name));
   {
-    const { create, insertMultiple, search } = await import('@orama/orama');
-    const db = create({ schema: { title: 'string', text: 'string' } });
-    await insertMultiple(db, docs.map((d) => ({ id: d.id, title: d.title ?? '', text: d.text })), 500);
-    add('orama (default tokenizer)', ds.queries, await timeQueries(ds.queries, async (t) => (await search(db, { term: t, limit: K })).hits.map((h) => ({ id: h.id, score: h.score }))), false);
+    const db = await buildOrama(docs);
+    add('orama (default tokenizer)', ds.queries, await timeQueries(ds.queries, async (t) => oramaHits(await oramaSearch(db, { term: t, limit: K }))), false);
+  }
+  {
+    const db = await buildOrama(docs, { tokenizer: koTokenizer });
+    add(`orama (${bm25.analyzer.name} tokenizer)`, ds.queries, await timeQueries(ds.queries, async (t) => oramaHits(await oramaSearch(db, { term: t, limit: K }))), false);
   }
 
   // 3. dense / hybrid / rerank through the Engine, and raw hnswlib-node over the same vectors
@@ -183,6 +188,16 @@ export async function measureDataset(dir, o) {
       const qR = rerankLatencyOnly ? ds.queries.slice(0, o.latencyQueries) : ds.queries;
       add('tamsaek hybrid (RRF k=60) + rerank', qR, await timeQueries(qR, (q) => engine.search(q, { k: K })), rerankLatencyOnly);
     }
+    // Orama's hybrid mode over the same vectors and the ko-morph tokenizer: its own fusion (each side
+    // divided by its max, weights 0.5 / 0.5); similarity 0 so its vector side is not cut at cosine 0.8
+    {
+      const db = await buildOrama(docs, { tokenizer: koTokenizer, vectors, dim: embedder.dim });
+      const hybrid = async (q) => {
+        const v = await embedder.embed([q], { kind: 'query' });
+        return oramaHits(await oramaSearch(db, { mode: 'hybrid', term: q, vector: { value: Array.from(v), property: 'embedding' }, similarity: 0, limit: K }));
+      };
+      add(`orama hybrid (${bm25.analyzer.name} tokenizer + the same vectors)`, qDense, await timeQueries(qDense, hybrid), denseLatencyOnly);
+    }
     // raw hnswlib-node: the same vectors, the same M / efConstruction / efSearch; query embedding included
     const { HierarchicalNSW } = await loadHnswlib();
     const dim = embedder.dim;
@@ -206,6 +221,29 @@ export async function measureDataset(dir, o) {
   }
   return rows;
 }
+
+/**
+ * An Orama tokenizer over a tamsaek analyzer (Orama's own tokenizers drop Hangul). Every token ends
+ * with "$": Orama matches each query token against every indexed word it is a PREFIX of
+ * (search-as-you-type), which floods one-syllable morphemes with unrelated words, and its `exact`
+ * option is an all-terms ASCII word-boundary filter that matches no Hangul; the marker makes its
+ * prefix match an exact one, so it scores the same terms as tamsaek's BM25.
+ */
+function oramaKoTokenizer(analyzer) {
+  return { language: 'korean', normalizationCache: new Map(), tokenize: (raw) => (typeof raw === 'string' ? analyzer.analyze(raw).map((t) => `${t}$`) : []) };
+}
+
+/** An Orama database of the corpus (title + text), with the documents' vectors when given. */
+async function buildOrama(docs, { tokenizer, vectors, dim } = {}) {
+  const { create, insertMultiple } = await import('@orama/orama');
+  const schema = { title: 'string', text: 'string', ...(vectors ? { embedding: `vector[${dim}]` } : {}) };
+  const db = create({ schema, ...(tokenizer ? { components: { tokenizer } } : {}) });
+  const rows = docs.map((d, i) => ({ id: d.id, title: d.title ?? '', text: d.text, ...(vectors ? { embedding: Array.from(vectors.subarray(i * dim, (i + 1) * dim)) } : {}) }));
+  await insertMultiple(db, rows, 500);
+  return db;
+}
+
+const oramaHits = (result) => result.hits.map((h) => ({ id: h.id, score: h.score }));
 
 const fmt = (v, d = 4) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 

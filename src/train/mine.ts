@@ -28,6 +28,8 @@ export interface MineOptions {
   /** Default 0.05 (relative) / 0.5 (absolute BM25) */
   margin?: number;
   analyzer?: string;
+  /** A BM25 index over exactly `docs` to rank with (built from them when absent). */
+  index?: Bm25Index;
   /** Dense scorer instead of BM25: cosine of L2-normalized embeddings. */
   model?: { dim: number; embed(texts: readonly string[], options?: { kind?: 'query' | 'passage' }): Promise<Float32Array> };
   onProgress?: (done: number, total: number) => void;
@@ -41,12 +43,19 @@ export interface MinedRecord {
   negativeId: string;
 }
 
+/** A BM25 index over documents' full text (ko-morph unless told). */
+export function corpusBm25(docs: readonly CorpusDoc[], analyzer = 'ko-morph'): Bm25Index {
+  const index = new Bm25Index({ analyzer });
+  index.addMany(docs.map((d) => ({ id: d.id, doc: d.full })));
+  return index;
+}
+
 export function keepCandidate(score: number, positive: number, strategy: 'absolute' | 'relative', margin: number): boolean {
   return strategy === 'absolute' ? score <= positive - margin : score <= positive * (1 - margin);
 }
 
 export async function mineHardNegatives(docs: CorpusDoc[], queries: MineQuery[], options: MineOptions = {}): Promise<MinedRecord[]> {
-  checkOptions('mineHardNegatives', options, ['depth', 'negatives', 'skip', 'marginStrategy', 'margin', 'analyzer', 'model', 'onProgress']);
+  checkOptions('mineHardNegatives', options, ['depth', 'negatives', 'skip', 'marginStrategy', 'margin', 'analyzer', 'index', 'model', 'onProgress']);
   const { depth = 30, negatives = 1, skip = 0, marginStrategy = 'relative', model, onProgress } = options;
   const margin = options.margin ?? (marginStrategy === 'relative' ? 0.05 : 0.5);
   if (marginStrategy !== 'absolute' && marginStrategy !== 'relative') throw invalidArgument('marginStrategy must be "absolute" or "relative"');
@@ -72,8 +81,7 @@ export async function mineHardNegatives(docs: CorpusDoc[], queries: MineQuery[],
       return { list: s.slice(0, depth), pos };
     };
   } else {
-    const index = new Bm25Index({ analyzer: options.analyzer ?? 'ko-morph' });
-    index.addMany(docs.map((d) => ({ id: d.id, doc: d.full })));
+    const index = options.index ?? corpusBm25(docs, options.analyzer);
     rank = async (qi) => {
       const q = queries[qi]!;
       const list = index.search(q.anchor, { k: depth });

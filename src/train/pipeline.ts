@@ -9,8 +9,8 @@ import { Featurizer, DEFAULT_FEATURES, type StaticFeatureConfig } from '../model
 import { saveStaticModel, type StaticModelConfig } from '../models/static.js';
 import { mulberry32 } from '../util/random.js';
 import { readDocs, readPairs, readQrelPairs, selfSupervisedPairs, TextStore, type CorpusDoc, type Pair } from './data.js';
-import { mineHardNegatives } from './mine.js';
-import { Bm25Index } from '../legs/bm25/index.js';
+import { corpusBm25, mineHardNegatives } from './mine.js';
+import type { Bm25Index } from '../legs/bm25/index.js';
 import { trainStatic, type Guide, type LossName, type StepInfo } from './trainer.js';
 
 export interface TrainPipelineOptions {
@@ -95,7 +95,13 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     corpusDocs.set(name, docs);
     pairs.push(...selfSupervisedPairs(name, docs, store, { perDoc: o.ictPerDoc ?? 16, keep: o.ictKeep ?? 0, random }));
   }
-  if (o.bm25Residual) pairs.push(...bm25Residual(pairs, corpusDocs, store, o.bm25Residual));
+  // one BM25 index per corpus, shared by residual sampling and mining
+  const bm25ByCorpus = new Map<string, Bm25Index>();
+  const corpusIndex = (name: string): Bm25Index => {
+    if (!bm25ByCorpus.has(name)) bm25ByCorpus.set(name, corpusBm25(corpusDocs.get(name)!));
+    return bm25ByCorpus.get(name)!;
+  };
+  if (o.bm25Residual) pairs.push(...bm25Residual(pairs, corpusDocs, store, o.bm25Residual, corpusIndex));
   for (const f of o.pairs ?? []) pairs.push(...(await readPairs(f, store, { minScore: o.minScore ?? 4 })));
   if (pairs.length < 2) throw invalidArgument('train: no training pairs (give --pairs, --qrels or --corpus)');
   o.onStage?.('analyze', 0, store.size);
@@ -117,7 +123,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
       const mined = await mineHardNegatives(
         docs,
         list.map((p) => ({ anchor: store.text(p.anchor), positives: [p.group.slice(name.length + 3)] })),
-        { marginStrategy: o.mineMarginStrategy ?? 'relative', margin: o.mineMargin, onProgress: (d) => o.onStage?.('mine', done + d, pairs.length) },
+        { index: corpusIndex(name), marginStrategy: o.mineMarginStrategy ?? 'relative', margin: o.mineMargin, onProgress: (d) => o.onStage?.('mine', done + d, pairs.length) },
       );
       const byAnchor = new Map(mined.map((m) => [m.anchor, m]));
       for (const p of list) {
@@ -198,13 +204,18 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
  * Inverse-cloze pairs are left alone: copying the ones BM25 misses (two thirds on autorag-ko)
  * lowered the hybrid on the inverse-cloze validation set (docs/training.md).
  */
-export function bm25Residual(pairs: readonly Pair[], corpusDocs: Map<string, CorpusDoc[]>, store: TextStore, copies: number): Pair[] {
+export function bm25Residual(
+  pairs: readonly Pair[],
+  corpusDocs: Map<string, CorpusDoc[]>,
+  store: TextStore,
+  copies: number,
+  corpusIndex: (name: string) => Bm25Index = (name) => corpusBm25(corpusDocs.get(name)!),
+): Pair[] {
   const extra: Pair[] = [];
-  for (const [name, docs] of corpusDocs) {
+  for (const name of corpusDocs.keys()) {
     const labelled = pairs.filter((p) => p.source === `${name}:qrels/train`);
     if (labelled.length === 0) continue;
-    const index = new Bm25Index({ analyzer: 'ko-morph' });
-    index.addMany(docs.map((d) => ({ id: d.id, doc: d.full })));
+    const index = corpusIndex(name);
     for (const p of labelled) {
       const top = index.search(store.text(p.anchor), { k: 1 })[0];
       if (top?.id !== p.group.slice(name.length + 3)) for (let c = 0; c < copies; c++) extra.push({ ...p, source: `${p.source}:bm25-residual` });

@@ -14,7 +14,7 @@ RES="$SHIP --bm25-residual 2"
 # 1. validation sets (no test split is read): 15 % of welfare TRAIN queries; held-out-sentence ICT on autorag-ko docs
 V="$O/val"
 node scripts/make-val-splits.mjs "$D" "$V"
-val() { name=$1; shift; /usr/bin/time -v $T train --qrels "$V/welfare-trn" --corpus "$V/autorag-trn" "$D/welfare-ssis" --pairs $PAIRS "$@" --out "$O/val-$name" --json -q > "$O/val-$name.train.json" 2> "$O/val-$name.time.txt"
+val() { name=$1; shift; /usr/bin/time -v $T train --qrels "$V/welfare-trn" --corpus "$V/autorag-trn" "$D/welfare-ssis" --pairs $PAIRS "$@" --out "$O/val-$name" --force --json -q > "$O/val-$name.train.json" 2> "$O/val-$name.time.txt"
   for vs in autorag-ict-val autorag-span-val welfare-val; do $T eval "$V/$vs" --retriever dense --model "$O/val-$name" --json -q > "$O/val-$name.$vs.dense.json"; done
   # the model serves the hybrid: BM25 + this model, fusion weight cross-fitted over the validation queries
   for vs in autorag-ict-val welfare-val; do $T eval "$V/$vs" --retriever hybrid --model "$O/val-$name" --json -q > "$O/val-$name.$vs.hybrid.json"; done; }
@@ -27,13 +27,13 @@ val b15d448-sc12-s2 $SHIP --seed 2
 val res2 $RES --seed 42
 val res2-s7 $RES --seed 7
 # generalisation check on validation: no autorag-ko documents in training, scored on autorag-ict-val
-gen() { name=$1; shift; $T train --qrels "$V/welfare-trn" --corpus "$D/welfare-ssis" --pairs $PAIRS "$@" --out "$O/gen-$name" --json -q > "$O/gen-$name.train.json"
+gen() { name=$1; shift; $T train --qrels "$V/welfare-trn" --corpus "$D/welfare-ssis" --pairs $PAIRS "$@" --out "$O/gen-$name" --force --json -q > "$O/gen-$name.train.json"
   $T eval "$V/autorag-ict-val" --retriever dense --model "$O/gen-$name" --json -q > "$O/gen-$name.autorag-ict-val.dense.json"; }
 gen v1 $SHIP --seed 42
 gen res2 $RES --seed 42
 
 # 2. final models on the full training data; test splits only for the report
-run() { name=$1; shift; /usr/bin/time -v $T train "$@" --out "$O/$name" --json -q > "$O/$name.train.json" 2> "$O/$name.time.txt"
+run() { name=$1; shift; /usr/bin/time -v $T train "$@" --out "$O/$name" --force --json -q > "$O/$name.train.json" 2> "$O/$name.time.txt"
   for ds in autorag-ko welfare-ssis; do for r in dense hybrid; do $T eval "$D/$ds" --retriever $r --model "$O/$name" --json -q > "$O/$name.$ds.$r.json"; done; done; }
 # shipped: 2^15 buckets x 448 dims, int8 (≈15 MB)
 run shipped --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $SHIP --seed 42 --name tamsaek-static-ko-v1

@@ -137,3 +137,35 @@ test('errors: one line on stderr, non-zero exit, stack only with --debug', async
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('train: writes a model eval can load; an existing model is refused before training unless --force', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tamsaek-cli-'));
+  try {
+    const out = join(dir, 'model');
+    const args = (seed) => ['train', '--qrels', sample, '--corpus', sample, '--dim', '16', '--buckets', '1024', '--batch-size', '8', '--epochs', '1', '--seed', String(seed), '--out', out, '--json', '-q'];
+    const first = await run(args(1));
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(JSON.parse(first.stdout).steps > 0);
+    const config = await readFile(join(out, 'config.json'), 'utf8');
+    const weights = await readFile(join(out, 'model.safetensors'));
+    assert.equal(JSON.parse(config).training.seed, 1);
+    const dense = await run(['eval', sample, '--retriever', 'dense', '--model', out, '--json']);
+    assert.equal(dense.code, 0, dense.stderr);
+    assert.ok(JSON.parse(dense.stdout).metrics['ndcg@10'] >= 0);
+
+    const again = await run(args(2));
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /config\.json already exists \(use force \/ --force to replace the model\) \[INVALID_ARGUMENT\]/);
+    assert.doesNotMatch(again.stderr, /trained/);
+    assert.equal(await readFile(join(out, 'config.json'), 'utf8'), config, 'the existing model is untouched');
+    assert.deepEqual(await readFile(join(out, 'model.safetensors')), weights);
+
+    const forced = await run([...args(2), '--force']);
+    assert.equal(forced.code, 0, forced.stderr);
+    const replaced = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    assert.equal(replaced.training.seed, 2);
+    assert.doesNotMatch(replaced.training.command, /--force/, 'the recorded command reproduces the model anywhere');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

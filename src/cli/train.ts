@@ -16,7 +16,7 @@ const STRATEGIES = ['absolute', 'relative'] as const;
 
 export const TRAIN_USAGE = {
   train:
-    'usage: tamsaek train --out <model-dir> [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--dim 256] [--buckets 65536] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--json]',
+    'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--dim 256] [--buckets 65536] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--json]',
   'export-onnx': 'usage: tamsaek export-onnx <static-model-dir> --out <dir> [--force] [--json]   (writes <dir>/onnx/model.onnx + config.json + weights; --force overwrites)',
   mine: 'usage: tamsaek mine <beir-dir> --out negatives.jsonl [--split train] [--ict] [--depth 30] [--negatives 1] [--margin-strategy absolute|relative] [--margin m] [--model <dir|id>]',
 } as const;
@@ -65,6 +65,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
       'bm25-residual': { type: 'string' },
       int8: { type: 'boolean' },
       symmetric: { type: 'boolean' },
+      force: { type: 'boolean' },
       threads: { type: 'string' },
       name: { type: 'string' },
       json: { type: 'boolean' },
@@ -112,7 +113,8 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     dtype: args.flag('int8') ? 'int8' : 'float32',
     name: args.text('name'),
     out,
-    command: `tamsaek train ${argv.join(' ')}`,
+    force: args.flag('force'),
+    command: `tamsaek train ${argv.filter((a) => a !== '--force').join(' ')}`,
     onStage: (stage, done, total) => progress.update(stage, done, total),
     onStep: (s) => progress.update(`train loss ${s.avgLoss.toFixed(3)} · ${Math.round(s.pairsPerSec)} pairs/s`, s.step, s.totalSteps),
   });

@@ -11,7 +11,7 @@
  *   model.safetensors  "embeddings": F32 [rows, D], or I8 [rows, D] with "scales": F32 [rows]
  *                      (row r = embeddings[r] * scales[r]; symmetric per-row int8).
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
 import { sparsePool } from '../native/sparse.js';
@@ -61,6 +61,18 @@ export interface SaveStaticOptions {
   training?: Record<string, unknown>;
 }
 
+/** Files of a static model directory that saving replaces. */
+export const STATIC_MODEL_FILES = ['config.json', 'model.safetensors'] as const;
+
+/** Throws INVALID_ARGUMENT when `dir` already holds a model file (so a run cannot overwrite one by accident). */
+export async function refuseExistingModel(where: string, dir: string): Promise<void> {
+  for (const f of STATIC_MODEL_FILES) {
+    const path = join(dir, f);
+    const exists = await stat(path).then(() => true, () => false);
+    if (exists) throw new TamsaekError('INVALID_ARGUMENT', `${where}: ${path} already exists (use force / --force to replace the model)`);
+  }
+}
+
 /** Writes a model directory (config.json + model.safetensors). */
 export async function saveStaticModel(dir: string, features: StaticFeatureConfig, weights: StaticWeights, options: SaveStaticOptions = {}): Promise<StaticModelConfig> {
   checkOptions('saveStaticModel', options, ['dtype', 'name', 'training']);
@@ -89,7 +101,10 @@ export async function saveStaticModel(dir: string, features: StaticFeatureConfig
     ...(options.training ? { training: options.training } : {}),
   };
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'tamsaek-static', dim: String(dim) });
-  await writeFile(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  // config.json last and by rename: a reader sees the old model or the new one, not half a file
+  const tmp = join(dir, `config.json.tmp-${process.pid}`);
+  await writeFile(tmp, JSON.stringify(config, null, 2) + '\n');
+  await rename(tmp, join(dir, 'config.json'));
   return config;
 }
 

@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { checkOptions, invalidArgument } from '../errors.js';
 import { Featurizer, DEFAULT_FEATURES, type StaticFeatureConfig } from '../models/static-features.js';
-import { saveStaticModel, type StaticModelConfig } from '../models/static.js';
+import { refuseExistingModel, saveStaticModel, type StaticModelConfig } from '../models/static.js';
 import { mulberry32 } from '../util/random.js';
 import { readDocs, readPairs, readQrelPairs, selfSupervisedPairs, TextStore, type CorpusDoc, type Pair } from './data.js';
 import { corpusBm25, mineHardNegatives } from './mine.js';
@@ -48,6 +48,8 @@ export interface TrainPipelineOptions {
   threads?: number;
   /** Output model directory and weight type. */
   out: string;
+  /** Replace a model already in `out` (otherwise INVALID_ARGUMENT before any work). */
+  force?: boolean;
   dtype?: 'float32' | 'int8';
   name?: string;
   /** Recorded in config.json (the command line that reproduces the model). */
@@ -70,11 +72,12 @@ export interface TrainPipelineResult {
   features: StaticFeatureConfig;
 }
 
-const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'ictKeep', 'bm25Residual', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'out', 'dtype', 'name', 'command', 'onStage', 'onStep'];
+const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'ictKeep', 'bm25Residual', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'out', 'force', 'dtype', 'name', 'command', 'onStage', 'onStep'];
 
 export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
   checkOptions('trainPipeline', o, KEYS);
   if (o.ictKeep !== undefined && !(o.ictKeep >= 0 && o.ictKeep <= 1)) throw invalidArgument(`train: ictKeep must be a probability in [0, 1], got ${o.ictKeep}`);
+  if (!o.force) await refuseExistingModel('train', o.out);
   const started = performance.now();
   let peak = process.memoryUsage().rss;
   const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));

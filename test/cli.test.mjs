@@ -138,14 +138,22 @@ test('errors: one line on stderr, non-zero exit, stack only with --debug', async
   }
 });
 
-test('train: writes a model eval can load; an existing model is refused before training unless --force', async () => {
+test('train: writes a model eval can load, scores --eval sets per epoch; an existing model is refused before training unless --force', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tamsaek-cli-'));
   try {
     const out = join(dir, 'model');
     const args = (seed) => ['train', '--qrels', sample, '--corpus', sample, '--dim', '16', '--buckets', '1024', '--batch-size', '8', '--epochs', '1', '--seed', String(seed), '--out', out, '--json', '-q'];
-    const first = await run(args(1));
+    const badEval = await run([...args(1), '--eval', join(dir, 'missing')]);
+    assert.equal(badEval.code, 1);
+    assert.match(badEval.stderr, /dataset directory not found: .*missing \[NOT_FOUND\]/);
+    await assert.rejects(readFile(join(out, 'config.json')), 'nothing written when an eval set is missing');
+
+    const first = await run([...args(1), '--epochs', '2', '--eval', sample]);
     assert.equal(first.code, 0, first.stderr);
-    assert.ok(JSON.parse(first.stdout).steps > 0);
+    const summary = JSON.parse(first.stdout);
+    assert.ok(summary.steps > 0);
+    assert.deepEqual(summary.eval.map((e) => [e.epoch, e.set, e.split]), [[1, 'sample-ko', 'test'], [2, 'sample-ko', 'test']]);
+    for (const e of summary.eval) assert.ok(e['ndcg@10'] >= 0 && e['ndcg@10'] <= 1 && e['recall@1'] >= 0 && e['recall@1'] <= 1);
     const config = await readFile(join(out, 'config.json'), 'utf8');
     const weights = await readFile(join(out, 'model.safetensors'));
     assert.equal(JSON.parse(config).training.seed, 1);

@@ -16,12 +16,12 @@ const STRATEGIES = ['absolute', 'relative'] as const;
 
 export const TRAIN_USAGE = {
   train:
-    'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--dim 256] [--buckets 65536] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--json]',
+    'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--dim 256] [--buckets 65536] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--eval <beir-dir…> [--eval-split test]] [--json]',
   'export-onnx': 'usage: tamsaek export-onnx <static-model-dir> --out <dir> [--force] [--json]   (writes <dir>/onnx/model.onnx + config.json + weights; --force overwrites)',
   mine: 'usage: tamsaek mine <beir-dir> --out negatives.jsonl [--split train] [--ict] [--depth 30] [--negatives 1] [--margin-strategy absolute|relative] [--margin m] [--model <dir|id>]',
 } as const;
 
-const MULTI = ['pairs', 'qrels', 'corpus'];
+const MULTI = ['pairs', 'qrels', 'corpus', 'eval'];
 
 /** Pulls `--name v1 v2 …` lists out of argv (values run until the next option). */
 function takeLists(argv: string[]): { rest: string[]; lists: Record<string, string[]> } {
@@ -66,6 +66,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
       int8: { type: 'boolean' },
       symmetric: { type: 'boolean' },
       force: { type: 'boolean' },
+      'eval-split': { type: 'string' },
       threads: { type: 'string' },
       name: { type: 'string' },
       json: { type: 'boolean' },
@@ -114,12 +115,19 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     name: args.text('name'),
     out,
     force: args.flag('force'),
+    evalSets: lists.eval,
+    evalSplit: args.text('eval-split'),
+    onEval: (e) => {
+      if (args.flag('quiet')) return;
+      progress.stop();
+      io.err(`epoch ${e.epoch}: ${e.set} (${e.split}) nDCG@10 ${e['ndcg@10'].toFixed(4)} R@1 ${e['recall@1'].toFixed(4)}`);
+    },
     command: `tamsaek train ${argv.filter((a) => a !== '--force').join(' ')}`,
     onStage: (stage, done, total) => progress.update(stage, done, total),
     onStep: (s) => progress.update(`train loss ${s.avgLoss.toFixed(3)} · ${Math.round(s.pairsPerSec)} pairs/s`, s.step, s.totalSteps),
   });
   progress.stop();
-  const summary = { out, pairs: result.pairs, sources: result.bySource, texts: result.texts, steps: result.steps, train_seconds: Number(result.trainSeconds.toFixed(1)), total_seconds: Number(result.totalSeconds.toFixed(1)), final_loss: Number(result.finalLoss.toFixed(4)), peak_rss_mb: result.peakRssMb };
+  const summary = { out, pairs: result.pairs, sources: result.bySource, texts: result.texts, steps: result.steps, train_seconds: Number(result.trainSeconds.toFixed(1)), total_seconds: Number(result.totalSeconds.toFixed(1)), final_loss: Number(result.finalLoss.toFixed(4)), peak_rss_mb: result.peakRssMb, ...(result.evals.length ? { eval: result.evals } : {}) };
   if (args.flag('json')) io.out(JSON.stringify(summary));
   else io.err(`trained ${result.steps} steps on ${result.pairs} pairs in ${summary.train_seconds} s (total ${summary.total_seconds} s, loss ${summary.final_loss}, peak RSS ${summary.peak_rss_mb} MB) → ${out}`);
 }

@@ -1,30 +1,42 @@
-/** Quick dense evaluation of an in-memory embedder (exact search) — the trainer's per-epoch check. */
-import { loadBeir } from '../eval/beir.js';
+/**
+ * Dense evaluation of an in-memory embedder on a BEIR split, for the trainer's per-epoch check
+ * (`tamsaek train --eval <dir>`): the set is read once before training (so a bad path fails before
+ * any work) and every epoch embeds it and searches it exactly with the native flat index.
+ */
+import { invalidArgument } from '../errors.js';
+import { loadBeir, type BeirDataset } from '../eval/beir.js';
 import { evaluate, type Run } from '../eval/metrics.js';
-import { readDocs } from './data.js';
+import { FlatIndex } from '../legs/dense/flat.js';
+import { readDocs, type CorpusDoc } from './data.js';
 
 export interface QuickEmbedder {
   dim: number;
   embed(texts: readonly string[], options?: { kind?: 'query' | 'passage' }): Promise<Float32Array>;
 }
 
-export async function quickDenseEval(embedder: QuickEmbedder, dir: string, split = 'test', k = 10): Promise<{ metrics: Record<string, number>; run: Run }> {
-  const ds = await loadBeir(dir, { split });
-  const docs = await readDocs(ds.corpusPath);
-  const dim = embedder.dim;
-  const D = await embedder.embed(docs.map((d) => d.full), { kind: 'passage' });
-  const Q = await embedder.embed(ds.queries.map((q) => q.text), { kind: 'query' });
+export interface EvalSet {
+  name: string;
+  split: string;
+  dataset: BeirDataset;
+  docs: CorpusDoc[];
+}
+
+export async function loadEvalSet(dir: string, split = 'test'): Promise<EvalSet> {
+  const dataset = await loadBeir(dir, { split });
+  const docs = await readDocs(dataset.corpusPath);
+  if (docs.length === 0 || dataset.queries.length === 0) throw invalidArgument(`eval set ${dir} (${split}) has no documents or no judged queries`);
+  return { name: dataset.name, split, dataset, docs };
+}
+
+/** nDCG@10 and Recall@1 of the embedder's exact top-k on the set. */
+export async function quickDenseEval(embedder: QuickEmbedder, set: EvalSet, k = 10): Promise<{ metrics: Record<string, number>; run: Run }> {
+  const { dataset, docs } = set;
+  const index = new FlatIndex({ dim: embedder.dim, metric: 'cosine' });
+  await index.add(docs.map((_, i) => i), await embedder.embed(docs.map((d) => d.full), { kind: 'passage' }));
+  const Q = await embedder.embed(dataset.queries.map((q) => q.text), { kind: 'query' });
+  const hits = await index.searchBatch(Q, Math.min(k, docs.length));
   const run: Run = new Map();
-  const scores = new Float32Array(docs.length);
-  ds.queries.forEach((q, qi) => {
-    for (let d = 0; d < docs.length; d++) {
-      let s = 0;
-      for (let x = 0; x < dim; x++) s += Q[qi * dim + x]! * D[d * dim + x]!;
-      scores[d] = s;
-    }
-    const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]! || (docs[a]!.id < docs[b]!.id ? -1 : 1));
-    run.set(q.id, order.slice(0, k).map((i) => ({ id: docs[i]!.id, score: scores[i]! })));
-  });
-  const r = evaluate(run, ds.qrels, { ks: [1, 10] });
+  dataset.queries.forEach((q, qi) => run.set(q.id, hits[qi]!.map((h) => ({ id: docs[h.id as number]!.id, score: h.score }))));
+  const r = evaluate(run, dataset.qrels, { ks: [1, 10] });
   return { metrics: { 'ndcg@10': r.mean['ndcg@10']!, 'recall@1': r.mean['recall@1']! }, run };
 }

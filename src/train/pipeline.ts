@@ -12,6 +12,7 @@ import { readDocs, readPairs, readQrelPairs, selfSupervisedPairs, TextStore, typ
 import { corpusBm25, mineHardNegatives } from './mine.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
 import { trainStatic, type Guide, type LossName, type StepInfo } from './trainer.js';
+import { loadEvalSet, quickDenseEval } from './evaluate.js';
 
 export interface TrainPipelineOptions {
   /** JSONL pair files. */
@@ -46,6 +47,11 @@ export interface TrainPipelineOptions {
   symmetric?: boolean;
   seed?: number;
   threads?: number;
+  /** BEIR directories scored (dense nDCG@10, Recall@1) after every epoch: use validation splits. */
+  evalSets?: string[];
+  /** Their split (default "test"). */
+  evalSplit?: string;
+  onEval?: (result: EpochEval) => void;
   /** Output model directory and weight type. */
   out: string;
   /** Replace a model already in `out` (otherwise INVALID_ARGUMENT before any work). */
@@ -56,6 +62,14 @@ export interface TrainPipelineOptions {
   command?: string;
   onStage?: (stage: string, done: number, total: number) => void;
   onStep?: (info: StepInfo) => void;
+}
+
+export interface EpochEval {
+  epoch: number;
+  set: string;
+  split: string;
+  'ndcg@10': number;
+  'recall@1': number;
 }
 
 export interface TrainPipelineResult {
@@ -70,14 +84,19 @@ export interface TrainPipelineResult {
   peakRssMb: number;
   table: Float32Array;
   features: StaticFeatureConfig;
+  /** Per-epoch scores on the evalSets. */
+  evals: EpochEval[];
 }
 
-const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'ictKeep', 'bm25Residual', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'out', 'force', 'dtype', 'name', 'command', 'onStage', 'onStep'];
+const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'ictKeep', 'bm25Residual', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'evalSets', 'evalSplit', 'onEval', 'out', 'force', 'dtype', 'name', 'command', 'onStage', 'onStep'];
 
 export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
   checkOptions('trainPipeline', o, KEYS);
   if (o.ictKeep !== undefined && !(o.ictKeep >= 0 && o.ictKeep <= 1)) throw invalidArgument(`train: ictKeep must be a probability in [0, 1], got ${o.ictKeep}`);
   if (!o.force) await refuseExistingModel('train', o.out);
+  // read before any work: a bad path fails now, not after the first epoch
+  const evalSets = await Promise.all((o.evalSets ?? []).map((dir) => loadEvalSet(dir, o.evalSplit ?? 'test')));
+  const evals: EpochEval[] = [];
   const started = performance.now();
   let peak = process.memoryUsage().rss;
   const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
@@ -162,6 +181,14 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
       if (s.step % 10 === 0) sample();
       o.onStep?.(s);
     },
+    onEpoch: evalSets.length === 0 ? undefined : async (epoch, embedder) => {
+      for (const set of evalSets) {
+        const { metrics } = await quickDenseEval(embedder, set);
+        const r: EpochEval = { epoch: epoch + 1, set: set.name, split: set.split, 'ndcg@10': metrics['ndcg@10']!, 'recall@1': metrics['recall@1']! };
+        evals.push(r);
+        o.onEval?.(r);
+      }
+    },
   });
   sample();
   const last = r.losses.slice(-20);
@@ -197,6 +224,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     peakRssMb: Math.round(sample() / 1e6),
     table: r.table,
     features,
+    evals,
   };
 }
 

@@ -190,7 +190,7 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
   // steps per epoch (dry run of the sampler with the same stream would change it; estimate instead)
   const perEpoch = Math.ceil(pairs.length / batchSize);
   const totalSteps = perEpoch * epochs;
-  const started = performance.now();
+  let started = performance.now(); // moved forward by the time onEpoch takes: seconds count training only
   const losses: number[] = [];
   let step = 0;
   let avg = NaN;
@@ -278,7 +278,11 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
       const seconds = (performance.now() - started) / 1000;
       options.onStep?.({ step, totalSteps, epoch, loss: value, avgLoss: avg, pairsPerSec: seen / seconds, seconds });
     }
-    if (options.onEpoch) await options.onEpoch(epoch, StaticEmbedder.fromWeights(features, { rows, dim, table }));
+    if (options.onEpoch) {
+      const t = performance.now();
+      await options.onEpoch(epoch, StaticEmbedder.fromWeights(features, { rows, dim, table }));
+      started += performance.now() - t;
+    }
   }
   return { table, rows, dim, steps: step, seconds: (performance.now() - started) / 1000, losses };
 }

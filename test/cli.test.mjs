@@ -157,6 +157,10 @@ test('train: writes a model eval can load, scores --eval sets per epoch; an exis
     const config = await readFile(join(out, 'config.json'), 'utf8');
     const weights = await readFile(join(out, 'model.safetensors'));
     assert.equal(JSON.parse(config).training.seed, 1);
+    // the exact bytes repeat only on the same kernel family and thread count: both are recorded
+    const { kernel, threads } = JSON.parse(config).training;
+    assert.ok(['avx512', 'avx2', 'scalar'].includes(kernel), kernel);
+    assert.ok(Number.isInteger(threads) && threads >= 1);
     const dense = await run(['eval', sample, '--retriever', 'dense', '--model', out, '--json']);
     assert.equal(dense.code, 0, dense.stderr);
     assert.ok(JSON.parse(dense.stdout).metrics['ndcg@10'] >= 0);

@@ -61,6 +61,9 @@ export function loadNative(): NativeAddon {
   try {
     const require = createRequire(import.meta.url);
     cached = require(found) as NativeAddon;
+    // the addon reads TAMSAEK_KERNEL=scalar|avx2 itself; avx512 is otherwise chosen by a timing
+    // calibration at load, so pinning it makes runs (training above all) repeatable
+    if (process.env.TAMSAEK_KERNEL === 'avx512') cached.setKernel('avx512');
     return cached;
   } catch (cause) {
     loadError = new TamsaekError(

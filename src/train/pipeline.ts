@@ -13,6 +13,7 @@ import { corpusBm25, mineHardNegatives } from './mine.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
 import { trainStatic, type Guide, type LossName, type StepInfo } from './trainer.js';
 import { loadEvalSet, quickDenseEval } from './evaluate.js';
+import { nativeInfo } from '../native/index.js';
 
 export interface TrainPipelineOptions {
   /** JSONL pair files. */
@@ -208,6 +209,10 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
       scale: o.scale ?? 20,
       symmetric: o.symmetric ?? false,
       seed,
+      // float reductions differ between kernel families and thread counts: the exact bytes repeat
+      // only with the same two (TAMSAEK_KERNEL, --threads)
+      kernel: nativeInfo().kernel,
+      threads: o.threads ?? nativeInfo().defaultThreads,
       trainSeconds: Number(r.seconds.toFixed(1)),
       finalLoss: Number(finalLoss.toFixed(4)),
     },

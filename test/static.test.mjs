@@ -163,3 +163,52 @@ test('save/load round trip (float32 exact, int8 close) and loadEmbedder dispatch
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('pruned vocabulary: kept buckets own rows, the rest share the OOV rows; round trip and bad kept lists', async () => {
+  const { bucketRows, remapFeatures } = await import('../dist/models/static-features.js');
+  const { pruneVocabulary } = await import('../dist/train/pipeline.js');
+  const { TextStore } = await import('../dist/train/data.js');
+  const pruned = { ...FEATURES, rows: 12, oovRows: 4 };
+  const kept = Int32Array.from([3, 7, 100, 200, 300, 400, 500, 511]);
+  const rowOf = bucketRows(pruned, kept);
+  assert.deepEqual([rowOf[3], rowOf[7], rowOf[511]], [0, 1, 7]);
+  assert.equal(rowOf[8], 8 + (8 % 4)); // OOV bucket 8 → row 8 + 0
+  assert.equal(rowOf[9], 8 + 1);
+  // two buckets that share an OOV row merge their counts
+  assert.deepEqual(remapFeatures({ ids: Int32Array.from([3, 8, 12]), counts: Float32Array.from([1, 2, 3]) }, rowOf), { ids: Int32Array.from([0, 8]), counts: Float32Array.from([1, 5]) });
+  assert.throws(() => bucketRows(pruned, Int32Array.from([7, 3, 100, 200, 300, 400, 500, 511])), /ascending/);
+  assert.throws(() => new Featurizer(pruned), /kept buckets/);
+
+  // the trainer's pruning keeps the most frequent buckets and maps the stored features onto rows
+  const store = new TextStore(new Featurizer(FEATURES));
+  const texts = ['은행 대출 금리', '은행 대출 상담', '은행 예금', '복지 급여 신청'];
+  for (const t of texts) store.add(t);
+  store.analyzeAll();
+  const raw = new Featurizer(FEATURES).counts('은행 대출');
+  const { features, keptBuckets } = pruneVocabulary(store, FEATURES, 32);
+  assert.equal(features.rows, 32);
+  assert.equal(features.oovRows, 2);
+  for (const b of raw.ids) assert.ok(keptBuckets.includes(b), 'frequent buckets are kept');
+  const fz = new Featurizer(features, keptBuckets);
+  assert.deepEqual(store.features(0), fz.counts(texts[0]), 'stored features equal a fresh pruned featurizer');
+  assert.ok(Math.max(...store.features(0).ids) < 32);
+
+  // save/load: the kept buckets travel in model.safetensors
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsk-pruned-'));
+  try {
+    const table = initTable(32, 8, 0.5, 3);
+    const mem = StaticEmbedder.fromWeights(features, { rows: 32, dim: 8, table, keptBuckets });
+    await saveStaticModel(dir, features, { rows: 32, dim: 8, table, keptBuckets }, { dtype: 'int8' });
+    const loaded = await loadEmbedder(dir);
+    const want = await mem.embed(texts);
+    const got = await loaded.embed(texts);
+    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 0.03);
+    await assert.rejects(saveStaticModel(dir, features, { rows: 32, dim: 8, table }), /kept buckets/);
+    // a model file whose kept list does not match its config is INVALID_MODEL
+    const cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, features: { ...cfg.features, oovRows: 3 } }));
+    await assert.rejects(loadEmbedder(dir), { code: 'INVALID_MODEL' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

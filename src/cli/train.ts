@@ -16,7 +16,7 @@ const STRATEGIES = ['absolute', 'relative'] as const;
 
 export const TRAIN_USAGE = {
   train:
-    'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--dim 256] [--buckets 65536] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--eval <beir-dir…> [--eval-split test]] [--json]',
+    'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--dim 256] [--buckets 65536] [--rows N] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--eval <beir-dir…> [--eval-split test]] [--json]',
   'export-onnx': 'usage: tamsaek export-onnx <static-model-dir> --out <dir> [--force] [--json]   (writes <dir>/onnx/model.onnx + config.json + weights; --force overwrites)',
   mine: 'usage: tamsaek mine <beir-dir> --out negatives.jsonl [--split train] [--ict] [--depth 30] [--negatives 1] [--margin-strategy absolute|relative] [--margin m] [--model <dir|id>]',
 } as const;
@@ -54,6 +54,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
       mine: { type: 'boolean' },
       dim: { type: 'string' },
       buckets: { type: 'string' },
+      rows: { type: 'string' },
       'batch-size': { type: 'string' },
       epochs: { type: 'string' },
       lr: { type: 'string' },
@@ -100,6 +101,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     mineMargin: margin,
     dim: intOption(args.text('dim'), 'dim', 8, 4096),
     buckets: intOption(args.text('buckets'), 'buckets', 1, 1 << 26),
+    rows: intOption(args.text('rows'), 'rows', 32, 1 << 26),
     batchSize: intOption(args.text('batch-size'), 'batch-size', 2, 1 << 16),
     epochs: intOption(args.text('epochs'), 'epochs', 1, 1000),
     lr: numberOption(args.text('lr'), 'lr'),

@@ -1,9 +1,13 @@
 /**
  * Features of the tamsaek static embedding model: ko-morph morphemes ("m" prefix) plus Hangul
  * syllable bigrams ("b" prefix), hashed with 32-bit FNV-1a (over UTF-16 code units, prefix included)
- * into `buckets` rows; a text's feature weight is 1 + ln(tf) of each bucket (tf summed over the
- * features that share the bucket). Training and inference share this file, so a model directory's
- * `features` block fully determines the ids.
+ * into `buckets`; a text's feature weight is 1 + ln(tf) of each table row (tf summed over the
+ * features that share the row). Without `rows`, bucket = row. With `rows` (a pruned vocabulary), the
+ * `rows - oovRows` buckets most frequent in the training texts own a row each (`keptBuckets`, sorted,
+ * stored with the weights) and every other bucket shares one of the last `oovRows` rows
+ * (bucket mod oovRows): a large hash space without the collisions of a small one, in a small table.
+ * Training and inference share this file, so a model directory's `features` block (and its kept
+ * buckets) fully determines the ids.
  */
 import { createAnalyzer, type Analyzer } from '../analyze/index.js';
 import { invalidArgument } from '../errors.js';
@@ -19,6 +23,15 @@ export interface StaticFeatureConfig {
   hash: 'fnv1a32';
   /** Per-text feature weight: "log" = 1 + ln(tf), "binary" = 1. */
   tf: 'log' | 'binary';
+  /** Table rows when smaller than `buckets` (pruned vocabulary; needs the kept buckets). */
+  rows?: number;
+  /** Rows shared by the buckets that were not kept (with `rows`). */
+  oovRows?: number;
+}
+
+/** Table rows of a feature configuration. */
+export function tableRows(c: StaticFeatureConfig): number {
+  return c.rows ?? c.buckets;
 }
 
 export const DEFAULT_FEATURES: StaticFeatureConfig = { morphemes: 'ko-morph', bigrams: true, buckets: 1 << 16, hash: 'fnv1a32', tf: 'log' };
@@ -32,7 +45,11 @@ export function checkFeatureConfig(c: unknown, where = 'features'): StaticFeatur
   if (o.hash !== 'fnv1a32') throw invalidArgument(`${where}.hash must be "fnv1a32"`);
   if (o.tf !== 'log' && o.tf !== 'binary') throw invalidArgument(`${where}.tf must be "log" or "binary"`);
   if (!o.morphemes && !o.bigrams) throw invalidArgument(`${where}: enable morphemes or bigrams`);
-  return { morphemes: o.morphemes, bigrams: o.bigrams, buckets: o.buckets!, hash: 'fnv1a32', tf: o.tf };
+  const out: StaticFeatureConfig = { morphemes: o.morphemes, bigrams: o.bigrams, buckets: o.buckets!, hash: 'fnv1a32', tf: o.tf };
+  if (o.rows === undefined && o.oovRows === undefined) return out;
+  if (!Number.isInteger(o.rows) || o.rows! < 2 || o.rows! >= o.buckets!) throw invalidArgument(`${where}.rows must be an integer in 2..buckets-1`);
+  if (!Number.isInteger(o.oovRows) || o.oovRows! < 1 || o.oovRows! >= o.rows!) throw invalidArgument(`${where}.oovRows must be an integer in 1..rows-1`);
+  return { ...out, rows: o.rows, oovRows: o.oovRows };
 }
 
 /** 32-bit FNV-1a of prefix code unit + the string's UTF-16 code units. */
@@ -52,22 +69,59 @@ export interface TextFeatures {
   counts: Float32Array;
 }
 
+/** The bucket → row map of a pruned vocabulary (kept buckets sorted ascending, one row each). */
+export function bucketRows(config: StaticFeatureConfig, keptBuckets: Int32Array): Int32Array {
+  const rows = config.rows!;
+  const oov = config.oovRows!;
+  if (keptBuckets.length !== rows - oov) throw invalidArgument(`kept buckets: expected ${rows - oov}, got ${keptBuckets.length}`);
+  const map = new Int32Array(config.buckets);
+  for (let b = 0; b < map.length; b++) map[b] = rows - oov + (b % oov);
+  let prev = -1;
+  keptBuckets.forEach((b, i) => {
+    if (!(b > prev && b < config.buckets)) throw invalidArgument('kept buckets must be distinct, ascending and below buckets');
+    map[b] = i;
+    prev = b;
+  });
+  return map;
+}
+
+/** Maps bucket-id features onto rows (merging buckets that share a row); ids stay sorted. */
+export function remapFeatures(f: TextFeatures, rowOf: Int32Array): TextFeatures {
+  const acc = new Map<number, number>();
+  for (let j = 0; j < f.ids.length; j++) {
+    const r = rowOf[f.ids[j]!]!;
+    acc.set(r, (acc.get(r) ?? 0) + f.counts[j]!);
+  }
+  const ids = Int32Array.from(acc.keys()).sort();
+  const counts = new Float32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) counts[i] = acc.get(ids[i]!)!;
+  return { ids, counts };
+}
+
 export class Featurizer {
   private morph: Analyzer | undefined;
   private bigram: Analyzer | undefined;
-  constructor(readonly config: StaticFeatureConfig) {
+  private readonly rowOf: Int32Array | undefined;
+  /** `keptBuckets` is required when `config.rows` is set (a pruned vocabulary). */
+  constructor(readonly config: StaticFeatureConfig, keptBuckets?: Int32Array) {
     checkFeatureConfig(config);
+    if (config.rows !== undefined) {
+      if (!keptBuckets) throw invalidArgument('a pruned-vocabulary feature configuration needs its kept buckets');
+      this.rowOf = bucketRows(config, keptBuckets);
+    }
     if (config.morphemes) this.morph = createAnalyzer(config.morphemes);
     if (config.bigrams) this.bigram = createAnalyzer('bigram');
   }
 
-  /** Raw bucket counts of a text (before the tf transform). */
+  /** Raw row counts of a text (before the tf transform). */
   counts(text: string): TextFeatures {
     const acc = new Map<number, number>();
     const buckets = this.config.buckets;
+    const rowOf = this.rowOf;
     const add = (prefix: number, terms: string[]) => {
       for (const t of terms) {
-        const id = fnv1a(prefix, t) % buckets;
+        const b = fnv1a(prefix, t) % buckets;
+        const id = rowOf ? rowOf[b]! : b;
         acc.set(id, (acc.get(id) ?? 0) + 1);
       }
     };

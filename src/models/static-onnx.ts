@@ -4,7 +4,8 @@
  * Hangul bigrams, FNV-1a hashing, 1 + ln tf; ./static-features.ts) stays outside the graph, because
  * the morpheme analyzer is not an ONNX operator.
  *
- *   inputs   ids      int64   [batch, length]  bucket ids in 0..buckets-1 (padding: any valid id)
+ *   inputs   ids      int64   [batch, length]  table row ids in 0..rows-1 as the Featurizer makes them
+ *                                              (bucket ids, or their rows with a pruned vocabulary; padding: any valid id)
  *            weights  float32 [batch, length]  feature weights (Featurizer: 1 + ln tf), 0 for padding
  *   output   embeddings float32 [batch, dim]  normalize(sum_j w_j row(id_j) / max(sum_j w_j, eps))
  *
@@ -17,6 +18,7 @@ import { copyFile, mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkOptions, TamsaekError } from '../errors.js';
 import { loadStaticWeights, readStaticModelDir, type StaticModelConfig } from './static.js';
+import { tableRows } from './static-features.js';
 
 /** opset 17 is ONNX 1.12, whose IR version is 8; both are read by every onnxruntime since 1.13. */
 export const ONNX_OPSET = 17;
@@ -40,6 +42,7 @@ export interface ExportOnnxResult {
   file: string;
   bytes: number;
   dim: number;
+  /** Table rows (the buckets, or the rows of a pruned vocabulary). */
   buckets: number;
   dtype: 'float32' | 'int8';
 }
@@ -77,14 +80,14 @@ export async function exportStaticOnnx(modelDir: string, outDir: string, options
   await writeFile(tmp, bytes);
   await rename(tmp, file);
   for (const c of copies) await copyFile(join(src, c), join(out, c));
-  return { file, bytes: bytes.length, dim: config.dim, buckets: config.features.buckets, dtype: config.dtype };
+  return { file, bytes: bytes.length, dim: config.dim, buckets: tableRows(config.features), dtype: config.dtype };
 }
 
 /** The serialized ModelProto of a static model's pooling graph. */
 export async function encodeStaticOnnx(config: StaticModelConfig, table: Float32Array | Int8Array, scales?: Float32Array): Promise<Uint8Array> {
   // onnx-proto is CommonJS and only needed here: loaded on first export, not with the library.
   const { onnx } = (await import('onnx-proto')).default;
-  const rows = config.features.buckets;
+  const rows = tableRows(config.features);
   const dim = config.dim;
   const int8 = table instanceof Int8Array;
   if (int8 && !(scales instanceof Float32Array && scales.length === rows)) throw new TamsaekError('INVALID_MODEL', 'encodeStaticOnnx: an int8 table needs one scale per row');

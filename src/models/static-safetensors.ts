@@ -2,12 +2,15 @@
  * Minimal safetensors reader/writer (https://github.com/huggingface/safetensors, format: u64 LE header
  * length N, N bytes of JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {…}}`
  * padded with spaces to a multiple of 8, then the little-endian tensor bytes). Written here because
- * no maintained npm package covers writing; only the dtypes tamsaek uses (F32, I8) are supported.
+ * no maintained npm package covers writing; only the dtypes tamsaek uses (F32, I8, I32) are supported.
  */
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { TamsaekError } from '../errors.js';
 
-export type Tensor = { dtype: 'F32'; shape: number[]; data: Float32Array } | { dtype: 'I8'; shape: number[]; data: Int8Array };
+export type Tensor =
+  | { dtype: 'F32'; shape: number[]; data: Float32Array }
+  | { dtype: 'I8'; shape: number[]; data: Int8Array }
+  | { dtype: 'I32'; shape: number[]; data: Int32Array };
 
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Buffer {
   const header: Record<string, unknown> = {};
@@ -70,6 +73,9 @@ export function decodeSafetensors(buf: Buffer, where = 'safetensors'): { tensors
     } else if (info.dtype === 'I8') {
       if (bytes.length !== count) bad(`${name}: size does not match its shape`);
       tensors[name] = { dtype: 'I8', shape: info.shape, data: new Int8Array(copy.buffer) };
+    } else if (info.dtype === 'I32') {
+      if (bytes.length !== count * 4) bad(`${name}: size does not match its shape`);
+      tensors[name] = { dtype: 'I32', shape: info.shape, data: new Int32Array(copy.buffer) };
     } else bad(`${name}: unsupported dtype ${info.dtype}`);
   }
   return { tensors, metadata };

@@ -15,7 +15,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
 import { sparsePool } from '../native/sparse.js';
-import { checkFeatureConfig, Featurizer, type StaticFeatureConfig } from './static-features.js';
+import { bucketRows, checkFeatureConfig, Featurizer, tableRows, type StaticFeatureConfig } from './static-features.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './static-safetensors.js';
 
 export const STATIC_FORMAT = 1;
@@ -39,6 +39,8 @@ export interface StaticWeights {
   dim: number;
   table: Float32Array | Int8Array;
   scales?: Float32Array;
+  /** Pruned vocabulary: the buckets that own a row (features.rows set), ascending. */
+  keptBuckets?: Int32Array;
 }
 
 /** Symmetric per-row int8 quantization: q = round(x / s), s = max|x| / 127. */
@@ -78,7 +80,8 @@ export async function saveStaticModel(dir: string, features: StaticFeatureConfig
   checkOptions('saveStaticModel', options, ['dtype', 'name', 'training']);
   const dtype = options.dtype ?? (weights.table instanceof Int8Array ? 'int8' : 'float32');
   const { rows, dim } = weights;
-  if (rows !== features.buckets) throw invalidArgument(`saveStaticModel: table has ${rows} rows but features.buckets is ${features.buckets}`);
+  if (rows !== tableRows(features)) throw invalidArgument(`saveStaticModel: table has ${rows} rows but the features give ${tableRows(features)}`);
+  if ((features.rows !== undefined) !== (weights.keptBuckets !== undefined)) throw invalidArgument('saveStaticModel: kept buckets go with features.rows, and only with it');
   let tensors: Record<string, Tensor>;
   if (dtype === 'int8') {
     const q = weights.table instanceof Int8Array ? { table: weights.table, scales: weights.scales! } : quantizeRows(weights.table, rows, dim);
@@ -87,6 +90,7 @@ export async function saveStaticModel(dir: string, features: StaticFeatureConfig
     if (!(weights.table instanceof Float32Array)) throw invalidArgument('saveStaticModel: an int8 table cannot be saved as float32');
     tensors = { embeddings: { dtype: 'F32', shape: [rows, dim], data: weights.table } };
   }
+  if (weights.keptBuckets) tensors.kept_buckets = { dtype: 'I32', shape: [weights.keptBuckets.length], data: weights.keptBuckets };
   await mkdir(dir, { recursive: true });
   const config: StaticModelConfig = {
     tamsaek_model: 'static',
@@ -134,17 +138,30 @@ export async function loadStaticWeights(dir: string, config: StaticModelConfig):
   const path = join(dir, config.weights);
   const { tensors } = await readSafetensors(path);
   const emb = tensors.embeddings;
-  const rows = config.features.buckets;
+  const rows = tableRows(config.features);
+  let keptBuckets: Int32Array | undefined;
+  if (config.features.rows !== undefined) {
+    const kb = tensors.kept_buckets;
+    if (!kb || kb.dtype !== 'I32' || kb.data.length !== config.features.rows - config.features.oovRows!) {
+      throw new TamsaekError('INVALID_MODEL', `${path}: a pruned vocabulary needs I32 "kept_buckets" [${config.features.rows - config.features.oovRows!}]`);
+    }
+    keptBuckets = kb.data;
+    try {
+      bucketRows(config.features, keptBuckets);
+    } catch (e) {
+      throw new TamsaekError('INVALID_MODEL', `${path}: ${(e as Error).message}`, { cause: e });
+    }
+  }
   if (!emb || emb.shape.length !== 2 || emb.shape[0] !== rows || emb.shape[1] !== config.dim) {
     throw new TamsaekError('INVALID_MODEL', `${path}: "embeddings" must have shape [${rows}, ${config.dim}]`);
   }
   if (config.dtype === 'int8') {
     const sc = tensors.scales;
     if (emb.dtype !== 'I8' || !sc || sc.dtype !== 'F32' || sc.data.length !== rows) throw new TamsaekError('INVALID_MODEL', `${path}: int8 weights need I8 "embeddings" and F32 "scales" [${rows}]`);
-    return { rows, dim: config.dim, table: emb.data, scales: sc.data };
+    return { rows, dim: config.dim, table: emb.data, scales: sc.data, keptBuckets };
   }
   if (emb.dtype !== 'F32') throw new TamsaekError('INVALID_MODEL', `${path}: float32 model with ${emb.dtype} embeddings`);
-  return { rows, dim: config.dim, table: emb.data };
+  return { rows, dim: config.dim, table: emb.data, keptBuckets };
 }
 
 /** Reads and validates a static model directory's config.json (NOT_FOUND, PARSE_ERROR, INVALID_MODEL …). */
@@ -185,7 +202,7 @@ export class StaticEmbedder {
     private readonly options: StaticEmbedderOptions,
   ) {
     this.dim = weights.dim;
-    this.featurizer = new Featurizer(config.features);
+    this.featurizer = new Featurizer(config.features, weights.keptBuckets);
   }
 
   /** Loads a static model directory. */

@@ -29,7 +29,24 @@ export class TextStore {
   /** Document id of stored documents (for hard-negative mining and groups). */
   readonly docIdOf = new Map<number, string>();
 
-  constructor(readonly featurizer: Featurizer) {}
+  constructor(private featurizer: Featurizer) {}
+
+  /** Document frequency of every feature id (below `size`) over the analyzed, non-derived texts. */
+  documentFrequency(size: number): Float64Array {
+    const df = new Float64Array(size);
+    this.feats.forEach((f, i) => {
+      if (f && !this.diffs.has(i)) for (const id of f.ids) df[id]!++;
+    });
+    return df;
+  }
+
+  /** Switches to another featurizer, mapping the features already computed (e.g. buckets → pruned rows). */
+  remap(featurizer: Featurizer, map: (f: TextFeatures) => TextFeatures): void {
+    this.featurizer = featurizer;
+    this.feats.forEach((f, i) => {
+      if (f) this.feats[i] = map(f);
+    });
+  }
 
   get size(): number {
     return this.texts.length;

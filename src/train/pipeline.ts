@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { checkOptions, invalidArgument } from '../errors.js';
-import { Featurizer, DEFAULT_FEATURES, type StaticFeatureConfig } from '../models/static-features.js';
+import { bucketRows, Featurizer, DEFAULT_FEATURES, remapFeatures, type StaticFeatureConfig } from '../models/static-features.js';
 import { refuseExistingModel, saveStaticModel, type StaticModelConfig } from '../models/static.js';
 import { mulberry32 } from '../util/random.js';
 import { readDocs, readPairs, readQrelPairs, selfSupervisedPairs, TextStore, type CorpusDoc, type Pair } from './data.js';
@@ -39,6 +39,11 @@ export interface TrainPipelineOptions {
   margin?: number;
   dim?: number;
   buckets?: number;
+  /**
+   * Table rows when smaller than `buckets`: a pruned vocabulary. The rows - rows/16 buckets most
+   * frequent (document frequency over the distinct training texts) own a row; the rest share rows/16.
+   */
+  rows?: number;
   batchSize?: number;
   epochs?: number;
   maxSeconds?: number;
@@ -89,7 +94,7 @@ export interface TrainPipelineResult {
   evals: EpochEval[];
 }
 
-const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'ictKeep', 'bm25Residual', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'evalSets', 'evalSplit', 'onEval', 'out', 'force', 'dtype', 'name', 'command', 'onStage', 'onStep'];
+const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'ictKeep', 'bm25Residual', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'rows', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'evalSets', 'evalSplit', 'onEval', 'out', 'force', 'dtype', 'name', 'command', 'onStage', 'onStep'];
 
 export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
   checkOptions('trainPipeline', o, KEYS);
@@ -102,7 +107,10 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
   let peak = process.memoryUsage().rss;
   const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
   const seed = o.seed ?? 42;
-  const features: StaticFeatureConfig = { ...DEFAULT_FEATURES, buckets: o.buckets ?? DEFAULT_FEATURES.buckets };
+  let features: StaticFeatureConfig = { ...DEFAULT_FEATURES, buckets: o.buckets ?? DEFAULT_FEATURES.buckets };
+  if (o.rows !== undefined && !(Number.isInteger(o.rows) && o.rows >= 32 && o.rows < features.buckets)) {
+    throw invalidArgument(`train: rows must be an integer in 32..buckets-1 (${features.buckets - 1}), got ${o.rows}`);
+  }
   const store = new TextStore(new Featurizer(features));
   const random = mulberry32(seed);
   const pairs: Pair[] = [];
@@ -161,10 +169,16 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     store.analyzeAll();
     sample();
   }
+  let keptBuckets: Int32Array | undefined;
+  if (o.rows !== undefined) {
+    ({ features, keptBuckets } = pruneVocabulary(store, features, o.rows));
+    sample();
+  }
   const bySource: Record<string, number> = {};
   for (const p of pairs) bySource[p.source] = (bySource[p.source] ?? 0) + 1;
   const r = await trainStatic(store, pairs, {
     features,
+    keptBuckets,
     dim: o.dim,
     loss: o.loss,
     guide: o.guide,
@@ -194,7 +208,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
   sample();
   const last = r.losses.slice(-20);
   const finalLoss = last.reduce((a, b) => a + b, 0) / Math.max(1, last.length);
-  const config = await saveStaticModel(o.out, features, { rows: r.rows, dim: r.dim, table: r.table }, {
+  const config = await saveStaticModel(o.out, features, { rows: r.rows, dim: r.dim, table: r.table, keptBuckets }, {
     dtype: o.dtype ?? 'float32',
     name: o.name ?? basename(o.out),
     training: {
@@ -231,6 +245,23 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     features,
     evals,
   };
+}
+
+/**
+ * Pruned vocabulary: the `rows - rows/16` buckets with the highest document frequency over the
+ * store's texts (ties: lower bucket) own a row, every other bucket shares one of the last rows/16
+ * rows; the store's features are mapped onto rows. A large hash space then keeps frequent features
+ * apart in a small table (hashing 2^18 buckets onto 2^15 rows directly makes every row shared).
+ */
+export function pruneVocabulary(store: TextStore, features: StaticFeatureConfig, rows: number): { features: StaticFeatureConfig; keptBuckets: Int32Array } {
+  const oovRows = Math.max(1, Math.round(rows / 16));
+  const df = store.documentFrequency(features.buckets);
+  const order = Array.from(df.keys()).sort((a, b) => df[b]! - df[a]! || a - b);
+  const keptBuckets = Int32Array.from(order.slice(0, rows - oovRows)).sort();
+  const pruned: StaticFeatureConfig = { ...features, rows, oovRows };
+  const rowOf = bucketRows(pruned, keptBuckets);
+  store.remap(new Featurizer(pruned, keptBuckets), (f) => remapFeatures(f, rowOf));
+  return { features: pruned, keptBuckets };
 }
 
 /**

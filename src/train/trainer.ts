@@ -8,7 +8,7 @@
 import { checkOptions, invalidArgument } from '../errors.js';
 import { cachedContrastiveStep, gistLoss, infoNCELoss } from '../native/loss.js';
 import { createAdamState, sparsePool, sparsePoolAdam, type AdamState } from '../native/sparse.js';
-import { toBatch, type StaticFeatureConfig } from '../models/static-features.js';
+import { tableRows, toBatch, type StaticFeatureConfig } from '../models/static-features.js';
 import { StaticEmbedder } from '../models/static.js';
 import { mulberry32 } from '../util/random.js';
 import type { Pair, TextRef, TextStore } from './data.js';
@@ -37,6 +37,8 @@ export interface TrainOptions {
   guide?: Guide;
   marginStrategy?: 'absolute' | 'relative';
   margin?: number;
+  /** Pruned vocabulary (features.rows): the buckets that own a row. */
+  keptBuckets?: Int32Array;
   /** cached-*: rows per chunk. */
   miniBatch?: number;
   initStd?: number;
@@ -66,7 +68,7 @@ export interface TrainResult {
   losses: number[];
 }
 
-const TRAIN_KEYS = ['features', 'dim', 'loss', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'lrEnd', 'scale', 'symmetric', 'guide', 'marginStrategy', 'margin', 'miniBatch', 'initStd', 'seed', 'threads', 'onStep', 'onEpoch'];
+const TRAIN_KEYS = ['features', 'dim', 'loss', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'lrEnd', 'scale', 'symmetric', 'guide', 'marginStrategy', 'margin', 'miniBatch', 'keptBuckets', 'initStd', 'seed', 'threads', 'onStep', 'onEpoch'];
 
 /** Gaussian N(0, std²) init from the seed (Box-Muller over mulberry32). */
 export function initTable(rows: number, dim: number, std: number, seed: number): Float32Array {
@@ -182,7 +184,7 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
   const gist = loss === 'gist' || loss === 'cached-gist';
   const guide = options.guide ?? (gist ? { kind: 'bm25' as const } : undefined);
   if (loss === 'cached-gist' && guide?.kind !== 'model') throw invalidArgument('cached-gist needs a teacher model guide (the cached kernel takes guide embeddings)');
-  const rows = features.buckets;
+  const rows = tableRows(features);
   const table = initTable(rows, dim, initStd, seed);
   const adam: AdamState = createAdamState(table, rows, dim);
   const random = mulberry32((seed ^ 0x9e3779b9) >>> 0);
@@ -280,7 +282,7 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
     }
     if (options.onEpoch) {
       const t = performance.now();
-      await options.onEpoch(epoch, StaticEmbedder.fromWeights(features, { rows, dim, table }));
+      await options.onEpoch(epoch, StaticEmbedder.fromWeights(features, { rows, dim, table, keptBuckets: options.keptBuckets }));
       started += performance.now() - t;
     }
   }

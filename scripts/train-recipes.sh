@@ -8,8 +8,10 @@ O=${2:-/tmp/tamsaek-recipes}
 mkdir -p "$O"
 T="node dist/cli/main.js"
 PAIRS="$D/train-pairs/question_pair.jsonl $D/train-pairs/chatbot_data.jsonl $D/train-pairs/kornli_xnli.jsonl $D/train-pairs/korsts.jsonl"
-SHIP="--loss mnrl --symmetric --dim 448 --buckets 32768 --batch-size 512 --epochs 3 --lr 0.02 --scale 12 --int8"
-RES="$SHIP --bm25-residual 2"
+# v1: 2^15 hashed buckets = rows; v2 (shipped): 2^18 buckets pruned to 2^15 rows by training frequency
+V1="--loss mnrl --symmetric --dim 448 --buckets 32768 --batch-size 512 --epochs 3 --lr 0.02 --scale 12 --int8"
+SHIP="--loss mnrl --symmetric --dim 448 --buckets 262144 --rows 32768 --batch-size 512 --epochs 3 --lr 0.02 --scale 12 --int8"
+RES="$V1 --bm25-residual 2"
 
 # 1. validation sets (no test split is read): 15 % of welfare TRAIN queries; held-out-sentence ICT on autorag-ko docs
 V="$O/val"
@@ -20,23 +22,29 @@ val() { name=$1; shift; /usr/bin/time -v $T train --qrels "$V/welfare-trn" --cor
   for vs in autorag-ict-val welfare-val; do $T eval "$V/$vs" --retriever hybrid --model "$O/val-$name" --json -q > "$O/val-$name.$vs.hybrid.json"; done; }
 val base --loss mnrl --symmetric --dim 224 --buckets 65536 --batch-size 512 --epochs 3 --lr 0.02 --int8 --seed 42
 val b15d448 --loss mnrl --symmetric --dim 448 --buckets 32768 --batch-size 512 --epochs 3 --lr 0.02 --int8 --seed 42
-val b15d448-sc12 $SHIP --seed 42
-val b15d448-sc12-s7 $SHIP --seed 7
-val b15d448-sc12-s1 $SHIP --seed 1
-val b15d448-sc12-s2 $SHIP --seed 2
+val b15d448-sc12 $V1 --seed 42
+val b15d448-sc12-s7 $V1 --seed 7
+val b15d448-sc12-s1 $V1 --seed 1
+val b15d448-sc12-s2 $V1 --seed 2
+# round 4: the pruned vocabulary (v2), four seeds
+for s in 42 7 1 2; do val pruned-s$s $SHIP --seed $s; done
 val res2 $RES --seed 42
 val res2-s7 $RES --seed 7
 # generalisation check on validation: no autorag-ko documents in training, scored on autorag-ict-val
 gen() { name=$1; shift; $T train --qrels "$V/welfare-trn" --corpus "$D/welfare-ssis" --pairs $PAIRS "$@" --out "$O/gen-$name" --force --json -q > "$O/gen-$name.train.json"
   $T eval "$V/autorag-ict-val" --retriever dense --model "$O/gen-$name" --json -q > "$O/gen-$name.autorag-ict-val.dense.json"; }
-gen v1 $SHIP --seed 42
+gen v1 $V1 --seed 42
+gen v2 $SHIP --seed 42
 gen res2 $RES --seed 42
 
 # 2. final models on the full training data; test splits only for the report
 run() { name=$1; shift; /usr/bin/time -v $T train "$@" --out "$O/$name" --force --json -q > "$O/$name.train.json" 2> "$O/$name.time.txt"
   for ds in autorag-ko welfare-ssis; do for r in dense hybrid; do $T eval "$D/$ds" --retriever $r --model "$O/$name" --json -q > "$O/$name.$ds.$r.json"; done; done; }
-# shipped: 2^15 buckets x 448 dims, int8 (≈15 MB)
-run shipped --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $SHIP --seed 42 --name tamsaek-static-ko-v1
+# shipped: 2^18 buckets pruned to 2^15 rows x 448 dims, int8 (≈15 MB)
+run shipped --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $SHIP --seed 42 --name tamsaek-static-ko-v2
+# the previous default, v1 (2^15 hashed buckets), and its seeds
+run v1 --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $V1 --seed 42 --name tamsaek-static-ko-v1
+for s in 7 1 2 3; do run v1-s$s --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $V1 --seed $s; done
 # the seed spread of the shipped recipe (docs/training.md, Round 3)
 for s in 7 1 2 3; do run shipped-s$s --qrels $D/welfare-ssis --corpus $D/autorag-ko $D/welfare-ssis --pairs $PAIRS $SHIP --seed $s; done
 # generalisation: no autorag-ko documents in training

@@ -59,7 +59,7 @@ test('index, search and eval the sample dataset', async () => {
     const hybridReport = JSON.parse(hybrid.stdout);
     assert.equal(hybridReport.fusion.mode, 'tuned on train');
     assert.equal(hybridReport.fusion.configs.length, 1);
-    assert.equal(hybridReport.model, 'tamsaek-static-ko-v1');
+    assert.equal(hybridReport.model, 'tamsaek-static-ko-v2');
     // the adaptive fusion searches one number: the BM25 weight of a min-max combination
     assert.equal(hybridReport.fusion.configs[0].fusion.method, 'cc');
     assert.equal(hybridReport.fusion.configs[0].fusion.normalizer, 'mm');

@@ -82,11 +82,11 @@ test('eval --retriever dense: same metrics from the CLI and the library, for the
   // no --model: the shipped default static model (issue 7)
   const noModel = await run(['eval', sample, '--retriever', 'dense', '--json']);
   assert.equal(noModel.code, 0);
-  assert.equal(JSON.parse(noModel.stdout.trim().split('\n').pop()).model, 'tamsaek-static-ko-v1');
+  assert.equal(JSON.parse(noModel.stdout.trim().split('\n').pop()).model, 'tamsaek-static-ko-v2');
   const modelWithBm25 = await run(['eval', sample, '--model', model]);
   assert.equal(modelWithBm25.code, 2);
   const badKind = await run(['eval', sample, '--retriever', 'dense', '--model', model, '--index-kind', 'annoy']);
   assert.equal(badKind.code, 2);
-  assert.equal((await evaluateRetriever(sample, { retriever: 'dense' })).model, 'tamsaek-static-ko-v1'); // default static model
+  assert.equal((await evaluateRetriever(sample, { retriever: 'dense' })).model, 'tamsaek-static-ko-v2'); // default static model
   await assert.rejects(evaluateRetriever(sample, { retriever: 'bm25', model }), { code: 'INVALID_ARGUMENT' });
 });

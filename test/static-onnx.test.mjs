@@ -105,7 +105,7 @@ test('exported float32 and int8 graphs equal StaticEmbedder (padded batch, empty
 test('the shipped model (ko-morph + bigrams, int8) exports and matches StaticEmbedder on Korean text', { skip: noOrt }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tsk-onnx-ship-'));
   try {
-    const shipped = path.join(root, 'models', 'tamsaek-static-ko-v1');
+    const shipped = path.join(root, 'models', 'tamsaek-static-ko-v2');
     const r = await exportStaticOnnx(shipped, dir);
     assert.equal(r.dtype, 'int8');
     assert.ok(r.bytes < statSync(path.join(shipped, 'model.safetensors')).size * 1.01);

@@ -13,7 +13,7 @@ import { modelDirKind } from './model-dir.js';
 import type { StaticEmbedder } from './static.js';
 
 /** Name of the shipped default dense model (a directory under the package's models/). */
-export const DEFAULT_MODEL = 'tamsaek-static-ko-v1';
+export const DEFAULT_MODEL = 'tamsaek-static-ko-v2';
 
 /** Absolute path of the shipped default model directory. */
 export function defaultModelDir(): string {

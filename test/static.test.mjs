@@ -165,7 +165,7 @@ test('save/load round trip (float32 exact, int8 close) and loadEmbedder dispatch
 });
 
 test('pruned vocabulary: kept buckets own rows, the rest share the OOV rows; round trip and bad kept lists', async () => {
-  const { bucketRows, remapFeatures } = await import('../dist/models/static-features.js');
+  const { bucketRows } = await import('../dist/models/static-features.js');
   const { pruneVocabulary } = await import('../dist/train/pipeline.js');
   const { TextStore } = await import('../dist/train/data.js');
   const pruned = { ...FEATURES, rows: 12, oovRows: 4 };
@@ -175,7 +175,7 @@ test('pruned vocabulary: kept buckets own rows, the rest share the OOV rows; rou
   assert.equal(rowOf[8], 8 + (8 % 4)); // OOV bucket 8 → row 8 + 0
   assert.equal(rowOf[9], 8 + 1);
   // two buckets that share an OOV row merge their counts
-  assert.deepEqual(remapFeatures({ ids: Int32Array.from([3, 8, 12]), counts: Float32Array.from([1, 2, 3]) }, rowOf), { ids: Int32Array.from([0, 8]), counts: Float32Array.from([1, 5]) });
+  assert.deepEqual(new Featurizer(pruned, kept).bucketsToRows({ ids: Int32Array.from([3, 8, 12]), counts: Float32Array.from([1, 2, 3]) }), { ids: Int32Array.from([0, 8]), counts: Float32Array.from([1, 5]) });
   assert.throws(() => bucketRows(pruned, Int32Array.from([7, 3, 100, 200, 300, 400, 500, 511])), /ascending/);
   assert.throws(() => new Featurizer(pruned), /kept buckets/);
 

@@ -22,6 +22,7 @@ import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TamsaekError } from '../errors.js';
+import { isFile } from '../util/atomic-file.js';
 import { FP32_FILES, INT8_FILES, checkRelativeFile } from './model-dir.js';
 
 export interface HubOptions {
@@ -68,13 +69,6 @@ async function isDir(path: string): Promise<boolean> {
   }
 }
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** A local model directory, or the cache directory of a Hub id after downloading what is missing. */
 export async function resolveModel(model: string, options: ResolveOptions = {}): Promise<string> {

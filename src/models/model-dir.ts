@@ -14,6 +14,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { TamsaekError } from '../errors.js';
+import { isFile } from '../util/atomic-file.js';
 import type { Pooling } from './presets.js';
 
 export const INT8_FILES = ['onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_qint8_avx512_vnni.onnx', 'onnx/model_quint8_avx2.onnx', 'model_quantized.onnx'];
@@ -32,13 +33,6 @@ export interface OnnxModelInfo {
   prompts?: { query?: string; passage?: string };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
 
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
   let text: string;
@@ -86,18 +80,18 @@ export async function inspectModelDir(dir: string, options: InspectOptions = {})
   if (typeof config.model_type !== 'string' && !Array.isArray(config.architectures)) {
     throw new TamsaekError('INVALID_MODEL', `${dir}/config.json is neither a transformer config (no model_type / architectures) nor a tamsaek model`);
   }
-  if (!(await exists(join(dir, 'tokenizer.json')))) {
+  if (!(await isFile(join(dir, 'tokenizer.json')))) {
     throw new TamsaekError('NOT_FOUND', `model directory ${dir} has no tokenizer.json (export the tokenizer with the model)`);
   }
   let file: string | undefined;
   if (options.file !== undefined) {
     checkRelativeFile(options.file);
-    if (!(await exists(join(dir, options.file)))) throw new TamsaekError('NOT_FOUND', `model file ${join(dir, options.file)} does not exist`);
+    if (!(await isFile(join(dir, options.file)))) throw new TamsaekError('NOT_FOUND', `model file ${join(dir, options.file)} does not exist`);
     file = options.file;
   } else {
     const candidates = options.quantized === false ? FP32_FILES : [...INT8_FILES, ...FP32_FILES];
     for (const c of candidates) {
-      if (await exists(join(dir, c))) {
+      if (await isFile(join(dir, c))) {
         file = c;
         break;
       }

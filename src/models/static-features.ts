@@ -69,29 +69,30 @@ export interface TextFeatures {
   counts: Float32Array;
 }
 
+/** Checks a pruned vocabulary's kept buckets: rows − oovRows of them, distinct, ascending, below buckets. */
+export function checkKeptBuckets(config: StaticFeatureConfig, keptBuckets: Int32Array): void {
+  const want = config.rows! - config.oovRows!;
+  if (keptBuckets.length !== want) throw invalidArgument(`kept buckets: expected ${want}, got ${keptBuckets.length}`);
+  let prev = -1;
+  for (const b of keptBuckets) {
+    if (!(b > prev && b < config.buckets)) throw invalidArgument('kept buckets must be distinct, ascending and below buckets');
+    prev = b;
+  }
+}
+
 /** The bucket → row map of a pruned vocabulary (kept buckets sorted ascending, one row each). */
 export function bucketRows(config: StaticFeatureConfig, keptBuckets: Int32Array): Int32Array {
+  checkKeptBuckets(config, keptBuckets);
   const rows = config.rows!;
   const oov = config.oovRows!;
-  if (keptBuckets.length !== rows - oov) throw invalidArgument(`kept buckets: expected ${rows - oov}, got ${keptBuckets.length}`);
   const map = new Int32Array(config.buckets);
   for (let b = 0; b < map.length; b++) map[b] = rows - oov + (b % oov);
-  let prev = -1;
-  keptBuckets.forEach((b, i) => {
-    if (!(b > prev && b < config.buckets)) throw invalidArgument('kept buckets must be distinct, ascending and below buckets');
-    map[b] = i;
-    prev = b;
-  });
+  keptBuckets.forEach((b, i) => (map[b] = i));
   return map;
 }
 
-/** Maps bucket-id features onto rows (merging buckets that share a row); ids stay sorted. */
-export function remapFeatures(f: TextFeatures, rowOf: Int32Array): TextFeatures {
-  const acc = new Map<number, number>();
-  for (let j = 0; j < f.ids.length; j++) {
-    const r = rowOf[f.ids[j]!]!;
-    acc.set(r, (acc.get(r) ?? 0) + f.counts[j]!);
-  }
+/** Per-id counts as TextFeatures, ids ascending. */
+function packCounts(acc: Map<number, number>): TextFeatures {
   const ids = Int32Array.from(acc.keys()).sort();
   const counts = new Float32Array(ids.length);
   for (let i = 0; i < ids.length; i++) counts[i] = acc.get(ids[i]!)!;
@@ -127,10 +128,22 @@ export class Featurizer {
     };
     if (this.morph) add(M, this.morph.analyze(text));
     if (this.bigram) add(B, this.bigram.analyze(text));
-    const ids = Int32Array.from(acc.keys()).sort();
-    const counts = new Float32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) counts[i] = acc.get(ids[i]!)!;
-    return { ids, counts };
+    return packCounts(acc);
+  }
+
+  /**
+   * Maps features counted over bucket ids (by a featurizer of the same config without `rows`) onto
+   * this featurizer's rows, merging buckets that share a row.
+   */
+  bucketsToRows(f: TextFeatures): TextFeatures {
+    const rowOf = this.rowOf;
+    if (!rowOf) return f;
+    const acc = new Map<number, number>();
+    for (let j = 0; j < f.ids.length; j++) {
+      const r = rowOf[f.ids[j]!]!;
+      acc.set(r, (acc.get(r) ?? 0) + f.counts[j]!);
+    }
+    return packCounts(acc);
   }
 
   /** tf transform of raw counts. */

@@ -14,11 +14,12 @@
  * (Gather int8 rows and their scales, Cast, Mul), so the file is about the size of the safetensors.
  * The protobuf is written with onnx-proto (protobufjs code generated from onnx.proto).
  */
-import { copyFile, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkOptions, TamsaekError } from '../errors.js';
 import { loadStaticWeights, readStaticModelDir, type StaticModelConfig } from './static.js';
 import { tableRows } from './static-features.js';
+import { isFile } from '../util/atomic-file.js';
 
 /** opset 17 is ONNX 1.12, whose IR version is 8; both are read by every onnxruntime since 1.13. */
 export const ONNX_OPSET = 17;
@@ -47,13 +48,6 @@ export interface ExportOnnxResult {
   dtype: 'float32' | 'int8';
 }
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Writes `<outDir>/onnx/model.onnx` and, unless outDir is the model directory itself, copies the

@@ -11,11 +11,12 @@
  *   model.safetensors  "embeddings": F32 [rows, D], or I8 [rows, D] with "scales": F32 [rows]
  *                      (row r = embeddings[r] * scales[r]; symmetric per-row int8).
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { atomicWrite } from '../util/atomic-file.js';
 import { basename, join, resolve } from 'node:path';
 import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
 import { sparsePool } from '../native/sparse.js';
-import { bucketRows, checkFeatureConfig, Featurizer, tableRows, type StaticFeatureConfig } from './static-features.js';
+import { checkFeatureConfig, checkKeptBuckets, Featurizer, tableRows, type StaticFeatureConfig } from './static-features.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './static-safetensors.js';
 
 export const STATIC_FORMAT = 1;
@@ -105,10 +106,8 @@ export async function saveStaticModel(dir: string, features: StaticFeatureConfig
     ...(options.training ? { training: options.training } : {}),
   };
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'tamsaek-static', dim: String(dim) });
-  // config.json last and by rename: a reader sees the old model or the new one, not half a file
-  const tmp = join(dir, `config.json.tmp-${process.pid}`);
-  await writeFile(tmp, JSON.stringify(config, null, 2) + '\n');
-  await rename(tmp, join(dir, 'config.json'));
+  // config.json last and atomically: a reader sees the old model or the new one, not half a file
+  await atomicWrite('saveStaticModel', join(dir, 'config.json'), [Buffer.from(JSON.stringify(config, null, 2) + '\n')]);
   return config;
 }
 
@@ -147,7 +146,7 @@ export async function loadStaticWeights(dir: string, config: StaticModelConfig):
     }
     keptBuckets = kb.data;
     try {
-      bucketRows(config.features, keptBuckets);
+      checkKeptBuckets(config.features, keptBuckets);
     } catch (e) {
       throw new TamsaekError('INVALID_MODEL', `${path}: ${(e as Error).message}`, { cause: e });
     }

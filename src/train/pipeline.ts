@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { checkOptions, invalidArgument } from '../errors.js';
-import { bucketRows, Featurizer, DEFAULT_FEATURES, remapFeatures, type StaticFeatureConfig } from '../models/static-features.js';
+import { Featurizer, DEFAULT_FEATURES, type StaticFeatureConfig } from '../models/static-features.js';
 import { refuseExistingModel, saveStaticModel, type StaticModelConfig } from '../models/static.js';
 import { mulberry32 } from '../util/random.js';
 import { readDocs, readPairs, readQrelPairs, selfSupervisedPairs, TextStore, type CorpusDoc, type Pair } from './data.js';
@@ -206,6 +206,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     },
   });
   sample();
+  const native = nativeInfo();
   const last = r.losses.slice(-20);
   const finalLoss = last.reduce((a, b) => a + b, 0) / Math.max(1, last.length);
   const config = await saveStaticModel(o.out, features, { rows: r.rows, dim: r.dim, table: r.table, keptBuckets }, {
@@ -225,8 +226,8 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
       seed,
       // float reductions differ between kernel families and thread counts: the exact bytes repeat
       // only with the same two (TAMSAEK_KERNEL, --threads)
-      kernel: nativeInfo().kernel,
-      threads: o.threads ?? nativeInfo().defaultThreads,
+      kernel: native.kernel,
+      threads: o.threads ?? native.defaultThreads,
       trainSeconds: Number(r.seconds.toFixed(1)),
       finalLoss: Number(finalLoss.toFixed(4)),
     },
@@ -259,8 +260,8 @@ export function pruneVocabulary(store: TextStore, features: StaticFeatureConfig,
   const order = Array.from(df.keys()).sort((a, b) => df[b]! - df[a]! || a - b);
   const keptBuckets = Int32Array.from(order.slice(0, rows - oovRows)).sort();
   const pruned: StaticFeatureConfig = { ...features, rows, oovRows };
-  const rowOf = bucketRows(pruned, keptBuckets);
-  store.remap(new Featurizer(pruned, keptBuckets), (f) => remapFeatures(f, rowOf));
+  const featurizer = new Featurizer(pruned, keptBuckets);
+  store.remap(featurizer, (f) => featurizer.bucketsToRows(f));
   return { features: pruned, keptBuckets };
 }
 

@@ -3,9 +3,18 @@
  * the target, fsync the directory. A reader (or a process restarted after kill -9) sees the old
  * file or the new one, never a torn one.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TamsaekError } from '../errors.js';
+
+/** True when `path` is an existing regular file (never throws). */
+export async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
 
 export async function atomicWrite(where: string, path: string, parts: readonly Uint8Array[]): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;

@@ -77,8 +77,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
   );
   const out = args.text('out');
   if (!out || args.positionals.length > 0) throw new UsageError(TRAIN_USAGE.train);
-  const loss = (args.text('loss') ?? 'mnrl') as LossName;
-  if (!LOSSES.includes(loss)) throw new UsageError(`--loss must be one of ${LOSSES.join(', ')}`);
+  const loss: LossName = choiceOption(args.text('loss'), 'loss', LOSSES) ?? 'mnrl';
   let guide: Guide | undefined;
   const g = args.text('guide');
   if (g !== undefined && !loss.includes('gist')) throw new UsageError('--guide applies to --loss gist or cached-gist');

@@ -143,6 +143,9 @@ test('train: writes a model eval can load, scores --eval sets per epoch; an exis
   try {
     const out = join(dir, 'model');
     const args = (seed) => ['train', '--qrels', sample, '--corpus', sample, '--dim', '16', '--buckets', '1024', '--batch-size', '8', '--epochs', '1', '--seed', String(seed), '--out', out, '--json', '-q'];
+    const badRows = await run([...args(1), '--rows', '1024']);
+    assert.equal(badRows.code, 1);
+    assert.match(badRows.stderr, /rows must be an integer in 32\.\.buckets-1 \(1023\), got 1024 \[INVALID_ARGUMENT\]/);
     const badEval = await run([...args(1), '--eval', join(dir, 'missing')]);
     assert.equal(badEval.code, 1);
     assert.match(badEval.stderr, /dataset directory not found: .*missing \[NOT_FOUND\]/);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../dist/engine/engine.js';
-import { tuneEngine } from '../dist/tune/index.js';
+import { tuneEngine, pickOnLine } from '../dist/tune/index.js';
 import { mulberry32 } from '../dist/util/random.js';
 
 /** An embedder that knows nothing: a pseudo-random unit vector per text. */
@@ -79,6 +79,17 @@ test("space 'weight' searches only the BM25 weight of a min-max combination", as
   assert.ok(Math.abs(fusion.weights.bm25 + fusion.weights.dense - 1) < 1e-9);
   assert.ok(report.tuned.train >= report.default.train);
   await assert.rejects(tuneEngine(engine, { train: queries, test: [], qrels }, { space: 'grid' }), { code: 'INVALID_ARGUMENT' });
+});
+
+test('the weight line picks the best neighbourhood, not a lone spike', () => {
+  // a one-point spike at index 2 (noise on few queries) against a broad good region at 6..10
+  const curve = [0.5, 0.5, 0.95, 0.5, 0.5, 0.6, 0.8, 0.85, 0.85, 0.85, 0.8, 0.6, 0.5];
+  assert.equal(pickOnLine(curve), 8); // the middle of the region: window 6..10 → 0.83 beats 0..4 → 0.59
+  assert.equal(pickOnLine(curve, 0), 2); // radius 0 is the plain argmax
+  assert.equal(pickOnLine([0.7, 0.7, 0.7]), 0); // ties keep the lower index
+  assert.equal(pickOnLine([0.1, 0.2, 0.9], 1), 2); // windows are cut at the ends, not padded (0.55 vs 0.4)
+  assert.equal(pickOnLine([0.4]), 0);
+  assert.throws(() => pickOnLine([]), { code: 'INVALID_ARGUMENT' });
 });
 
 test('bad tuning requests are typed errors', async () => {

@@ -39,8 +39,8 @@ export interface TuneOptions {
   folds?: number;
   /**
    * What is searched. `full` (default): method, k, weights, normalizer, depths, rerank top-N.
-   * `weight`: one number — the BM25 weight of a min-max convex combination, on a grid of 21 points
-   * (the rest as configured). Few labelled queries overfit the full space; on our validation splits
+   * `weight`: one number — the BM25 weight of a min-max convex combination, on a grid of 21 points,
+   * the point with the best ±0.1 neighbourhood (`pickOnLine`; the rest as configured). Few labelled queries overfit the full space; on our validation splits
    * the one-weight line cross-fitted better than larger spaces (docs/fusion.md).
    */
   space?: TuneSpace;
@@ -145,7 +145,31 @@ function legWeights([a, b]: string[], w: number): Record<string, number> {
   return { [a]: w, [b]: Math.round((1 - w) * 1000) / 1000 };
 }
 
-/** The `weight` space: min-max CC with the first leg's weight on a grid (ties keep the lower weight). */
+/** Grid points on each side of a weight that `pickOnLine` averages over (±0.1 on the 0.05 grid). */
+export const LINE_SMOOTHING_RADIUS = 2;
+
+/**
+ * The index of the best point of a curve scored on a few hundred queries: the point whose
+ * neighbourhood (±`radius` points, cut at the ends) has the highest mean score, ties to the lower
+ * index. A single best grid point is mostly noise there; a good region is not. Chosen on validation
+ * splits (docs/fusion.md).
+ */
+export function pickOnLine(scores: readonly number[], radius = LINE_SMOOTHING_RADIUS): number {
+  if (scores.length === 0) throw invalidArgument('pickOnLine: no scores');
+  let best = 0;
+  let bestMean = -Infinity;
+  for (let i = 0; i < scores.length; i++) {
+    const window = scores.slice(Math.max(0, i - radius), i + radius + 1);
+    const mean = window.reduce((s, v) => s + v, 0) / window.length;
+    if (mean > bestMean + 1e-12) {
+      best = i;
+      bestMean = mean;
+    }
+  }
+  return best;
+}
+
+/** The `weight` space: min-max CC with the first leg's weight on a grid (picked by `pickOnLine`). */
 function weightLine(legNames: string[], depth: number, rerankTopN: number): TunedConfig[] {
   return WEIGHT_LINE.map((w) => ({ fusion: { method: 'cc', normalizer: 'mm', weights: legWeights(legNames, w) }, depth, rerankTopN }));
 }
@@ -230,9 +254,12 @@ async function optimize(
     if (ranked.length > 0 && exhausted()) break; // one configuration is always scored
     ranked.push({ c, v: await score(c) });
   }
+  if (line) {
+    const best = ranked[pickOnLine(ranked.map((r) => r.v))];
+    return { best: best.c, score: best.v, stoppedByBudget };
+  }
   ranked.sort((x, y) => y.v - x.v);
   let best = ranked[0];
-  if (line) return { best: best.c, score: best.v, stoppedByBudget };
   for (const start of ranked.slice(0, 3)) {
     let current = start;
     for (const s of [1, 0.5, 0.25]) {

@@ -33,7 +33,10 @@ test('save/open round trip with both legs; generations replace each other', asyn
     assert.deepEqual(await opened.search('청년 월세 지원', { k: 3 }), before);
     assert.deepEqual(opened.get('연금 1'), DOCS[0]);
     assert.deepEqual(opened.fusion, { method: 'cc', normalizer: 'mm', weights: { bm25: 0.3, dense: 0.7 } });
-    await opened.add([{ id: 'new', text: '새로운 출산 지원 제도' }]);
+    // a precomputed vector is stored with the index like an embedded one
+    const vector = new Float32Array(embedder.dim);
+    vector[0] = 1;
+    await opened.add([{ id: 'new', text: '새로운 출산 지원 제도', vector }]);
     await opened.save();
     const names = await readdir(dir);
     assert.deepEqual(names.filter((n) => n.startsWith('gen-')), ['gen-000002']);
@@ -43,6 +46,7 @@ test('save/open round trip with both legs; generations replace each other', asyn
     await opened.close();
     const again = await Engine.open(dir, { embedder, readOnly: true });
     assert.equal(again.size, 4);
+    assert.equal((await again.search('', { vector, legs: ['dense'], k: 1 }))[0].id, 'new');
     await assert.rejects(again.add([{ id: 'x', text: 'y' }]), { code: 'READ_ONLY' });
   } finally {
     await rm(dir, { recursive: true, force: true });

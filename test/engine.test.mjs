@@ -130,6 +130,48 @@ test('searches run safely while documents are being ingested', async () => {
   assert.equal((await engine.search('배치 4 문서 39', { k: 1, legs: ['bm25'] }))[0].id, 'b4-39');
 });
 
+test('precomputed document and query vectors are used as given and skip the embedder', async () => {
+  const model = new HashEmbedder();
+  const texts = [];
+  const counting = { dim: model.dim, modelId: model.modelId, embed: async (t, o) => (texts.push(...t), model.embed(t, o)) };
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: counting } });
+  const docVectors = await model.embed(DOCS.map((d) => `${d.title} ${d.text}`));
+  const at = (i) => docVectors.slice(i * model.dim, (i + 1) * model.dim);
+  // three documents bring their vectors (one as a plain array), two are embedded by the engine
+  await engine.add(DOCS.map((d, i) => (i < 3 ? { ...d, vector: i === 0 ? Array.from(at(i)) : at(i) } : d)));
+  assert.deepEqual(texts, DOCS.slice(3).map((d) => `${d.title} ${d.text}`));
+  const reference = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() } });
+  await reference.add(DOCS);
+  const query = '예금 보호 한도';
+  assert.deepEqual(await engine.search(query, { legs: ['dense'] }), await reference.search(query, { legs: ['dense'] }));
+  assert.equal(engine.get('pension').vector, undefined);
+
+  // a query vector replaces embedding the query text, even with no text at all
+  texts.length = 0;
+  const queryVector = await model.embed([query]);
+  const byVector = await engine.search('', { vector: queryVector, legs: ['dense'] });
+  assert.deepEqual(texts, []);
+  assert.deepEqual(byVector, await reference.search(query, { legs: ['dense'] }));
+  // the vector is what counts: a document whose stored vector is the query's comes first
+  await engine.upsert([{ id: 'unrelated', text: '전혀 다른 내용', vector: queryVector }]);
+  assert.equal((await engine.search(query, { legs: ['dense'], k: 1 }))[0].id, 'unrelated');
+
+  // bad vectors are typed errors and add nothing
+  const size = engine.size;
+  await assert.rejects(engine.add([{ id: 'v1', text: 'x', vector: new Float32Array(model.dim + 1) }]), { code: 'DIMENSION_MISMATCH' });
+  await assert.rejects(engine.add([{ id: 'v2', text: 'x', vector: Array.from(at(0)).fill(NaN, 3, 4) }]), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(engine.add([{ id: 'v3', text: 'x', vector: 'abc' }]), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(engine.add([{ id: 'ok', text: 'x' }, { id: 'v4', text: 'x', vector: [1, 2] }]), { code: 'DIMENSION_MISMATCH' });
+  assert.equal(engine.size, size);
+  await assert.rejects(engine.search(query, { vector: [1, 2, 3] }), { code: 'DIMENSION_MISMATCH' });
+  await assert.rejects(engine.search(query, { vector: new Float32Array(model.dim).fill(Infinity) }), { code: 'INVALID_ARGUMENT' });
+  const lexical = await Engine.create({ analyzer: 'ngram' });
+  await assert.rejects(lexical.add([{ id: 'a', text: 'x', vector: at(0) }]), /no dense leg/);
+  await assert.rejects(lexical.search('x', { vector: at(0) }), /no dense leg/);
+  const chunked = await Engine.create({ analyzer: 'ngram', dense: { embedder: model }, chunk: { by: 'sentences', size: 1 } });
+  await assert.rejects(chunked.add([{ id: 'a', text: 'x', vector: at(0) }]), /passages/);
+});
+
 test('bad input: options, documents, queries', async () => {
   const engine = await Engine.create({ analyzer: 'ngram' });
   await assert.rejects(Engine.create({ analyser: 'ngram' }), { code: 'UNKNOWN_OPTION' });

@@ -97,6 +97,12 @@ test('endpoints: health, search (POST and GET), documents upsert/add/get/delete,
     assert.ok(posted.json.hits[0].snippet.text.length > 0);
     assert.equal(typeof posted.json.took_ms, 'number');
 
+    // a precomputed query vector (from the index's model) stands in for embedding the query
+    const vector = Array.from(await new HashEmbedder().embed(['예금 보호 한도']));
+    const byVector = await call(s.base, 'POST', '/search', { query: '', vector, legs: ['dense'], k: 1 });
+    assert.equal(byVector.status, 200);
+    assert.equal(byVector.json.hits[0].id, 'deposit');
+
     const got = await call(s.base, 'GET', `/search?q=${encodeURIComponent('예금 보호 한도')}&k=2&legs=bm25`);
     assert.equal(got.status, 200);
     assert.equal(got.json.hits.length, 2);
@@ -184,6 +190,9 @@ test('error statuses: 400, 403, 404, 405, 409, 413, 415 with { error: { code, me
     await expectError(call(s.base, 'POST', '/search', { query: '예금', legs: ['sparse'] }), 400, 'INVALID_ARGUMENT', /not configured/);
     await expectError(call(s.base, 'POST', '/search', { query: '예금', weights: { bm25: 'x' } }), 400, 'INVALID_ARGUMENT', /weights/);
     await expectError(call(s.base, 'POST', '/search', { query: '예금', fusion: { method: 'nope' } }), 400, 'INVALID_ARGUMENT');
+    await expectError(call(s.base, 'POST', '/search', { query: '예금', vector: 'x' }), 400, 'INVALID_ARGUMENT', /vector/);
+    await expectError(call(s.base, 'POST', '/search', { query: '예금', vector: [1, 2, 3] }), 400, 'DIMENSION_MISMATCH', /3 values/);
+    await expectError(call(s.base, 'POST', '/documents', { documents: [{ id: 'v', text: 'y', vector: [1] }] }), 400, 'DIMENSION_MISMATCH');
     await expectError(call(s.base, 'GET', '/search?k=3'), 400, 'INVALID_ARGUMENT', /"q"/);
     await expectError(call(s.base, 'GET', '/search?q=a&size=3'), 400, 'UNKNOWN_OPTION', /"size"/);
     await expectError(call(s.base, 'GET', '/search?q=a&k=abc'), 400, 'INVALID_ARGUMENT');
@@ -236,6 +245,7 @@ test('status mapping and size parsing helpers', () => {
   assert.equal(statusFor('INVALID_ARGUMENT'), 400);
   assert.equal(statusFor('UNKNOWN_OPTION'), 400);
   assert.equal(statusFor('PARSE_ERROR'), 400);
+  assert.equal(statusFor('DIMENSION_MISMATCH'), 400);
   assert.equal(statusFor('NOT_FOUND'), 404);
   assert.equal(statusFor('DUPLICATE_ID'), 409);
   assert.equal(statusFor('READ_ONLY'), 403);

@@ -42,6 +42,13 @@ export interface EngineDocument {
   text: string;
   title?: string;
   meta?: Metadata;
+  /**
+   * The document's vector, already computed with the dense leg's model (for the text the engine
+   * would embed: `title text`), so `add`/`upsert` skip embedding it. Needs a dense leg and no
+   * chunking; `dim` values, all finite. Not returned by `get` (it lives in the vector index). A
+   * failed upsert restores the documents it replaced by embedding their text with the model.
+   */
+  vector?: Float32Array | readonly number[];
 }
 
 export interface DenseOptions {
@@ -89,6 +96,8 @@ export interface EngineSearchOptions {
   highlight?: boolean | { maxChars?: number };
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** The query's vector, already computed with the dense leg's model: the dense leg uses it instead of embedding `query`. */
+  vector?: Float32Array | readonly number[];
 }
 
 export type LegName = 'bm25' | 'dense';
@@ -132,7 +141,7 @@ interface StoredDocument {
 }
 
 const ENGINE_OPTIONS = ['analyzer', 'bm25', 'dense', 'rerank', 'fusion', 'depth', 'chunk'];
-const SEARCH_OPTIONS = ['k', 'filter', 'fusion', 'weights', 'depth', 'legs', 'rerank', 'highlight', 'signal', 'timeoutMs'];
+const SEARCH_OPTIONS = ['k', 'filter', 'fusion', 'weights', 'depth', 'legs', 'rerank', 'highlight', 'signal', 'timeoutMs', 'vector'];
 const DEFAULT_FUSION: FusionConfig = { method: 'rrf', k: 60 };
 const UNIT_SEPARATOR = '\u0000';
 const EMBED_BATCH = 256;
@@ -432,9 +441,10 @@ export class Engine {
     throwIfStopped(signal, deadline);
     const legs = options.legs ?? this.legs;
     for (const leg of legs) if (!this.legs.includes(leg)) throw invalidArgument(`search: leg "${leg}" is not configured (available: ${this.legs.join(', ')})`);
-    if (query.trim() === '' || this.docs.size === 0) return [];
+    const vector = options.vector === undefined ? undefined : this.checkVector(options.vector, 'search: vector');
+    if ((query.trim() === '' && !vector) || this.docs.size === 0) return [];
 
-    const ranked = await this.retrieve(query, { depth, legs, filter: options.filter, signal, deadline });
+    const ranked = await this.retrieve(query, { depth, legs, filter: options.filter, signal, deadline, vector });
     throwIfStopped(signal, deadline);
     let config = options.fusion ? validateFusionConfig(options.fusion) : this.config.fusion;
     if (options.weights) config = validateFusionConfig({ ...config, weights: { ...(config.weights ?? {}), ...options.weights } });
@@ -482,7 +492,7 @@ export class Engine {
    */
   async retrieve(
     query: string,
-    options: { depth: number; legs?: LegName[]; filter?: MetadataFilter; signal?: AbortSignal; deadline?: number },
+    options: { depth: number; legs?: LegName[]; filter?: MetadataFilter; signal?: AbortSignal; deadline?: number; vector?: Float32Array },
   ): Promise<FusionLeg[]> {
     const { depth, signal, deadline = Infinity } = options;
     const legs = options.legs ?? this.legs;
@@ -497,7 +507,7 @@ export class Engine {
       ranked.push({ name: 'bm25', hits });
     }
     if (legs.includes('dense') && this.embedder && this.dense && this.dense.size > 0) {
-      const vector = await raceStop(this.embedder.embed([query], { kind: 'query' }), signal, deadline);
+      const vector = options.vector ?? (await raceStop(this.embedder.embed([query], { kind: 'query' }), signal, deadline));
       throwIfStopped(signal, deadline);
       const filter = accept && ((unit: string | number) => {
         const id = unitDoc(String(unit));
@@ -657,15 +667,28 @@ export class Engine {
     const seen = new Set<string>();
     return documents.map((d, i) => {
       if (d === null || typeof d !== 'object') throw invalidArgument(`document ${i} must be an object`);
-      checkOptions(`document ${i}`, d, ['id', 'text', 'title', 'meta']);
+      checkOptions(`document ${i}`, d, ['id', 'text', 'title', 'meta', 'vector']);
       if (typeof d.id !== 'string' || d.id.length === 0 || d.id.includes(UNIT_SEPARATOR)) throw invalidArgument(`document ${i}: id must be a non-empty string without NUL`);
       if (typeof d.text !== 'string') throw invalidArgument(`document "${d.id}": text must be a string`);
       if (d.title !== undefined && typeof d.title !== 'string') throw invalidArgument(`document "${d.id}": title must be a string`);
       if (d.meta !== undefined && (d.meta === null || typeof d.meta !== 'object' || Array.isArray(d.meta))) throw invalidArgument(`document "${d.id}": meta must be an object`);
       if (seen.has(d.id)) throw new TamsaekError('DUPLICATE_ID', `document id "${d.id}" appears twice in one call`);
       seen.add(d.id);
-      return d;
+      if (d.vector === undefined) return d;
+      if (this.config.chunk) throw invalidArgument(`document "${d.id}": a vector cannot be given when documents are split into passages (chunk)`);
+      return { ...d, vector: this.checkVector(d.vector, `document "${d.id}": vector`) };
     });
+  }
+
+  /** A caller's precomputed vector as a Float32Array of the dense leg's dimension, all finite. */
+  private checkVector(vector: unknown, where: string): Float32Array {
+    if (!this.embedder) throw invalidArgument(`${where}: the engine has no dense leg`);
+    const ok = vector instanceof Float32Array || (Array.isArray(vector) && vector.every((v) => typeof v === 'number'));
+    if (!ok) throw invalidArgument(`${where} must be a Float32Array or an array of numbers`);
+    const values = Float32Array.from(vector as ArrayLike<number>);
+    if (values.length !== this.embedder.dim) throw new TamsaekError('DIMENSION_MISMATCH', `${where} has ${values.length} values, the dense leg's model makes ${this.embedder.dim}`);
+    for (const v of values) if (!Number.isFinite(v)) throw invalidArgument(`${where} holds a non-finite value`);
+    return values;
   }
 
   /** Units (passages) of each document and, with a dense leg, their vectors. */
@@ -675,19 +698,30 @@ export class Engine {
       onProgress?.(docs.length, docs.length);
       return { passages };
     }
+    // units in order; a document that came with its vector (checkDocuments: then it is one unit) is not embedded
     const texts: string[] = [];
-    docs.forEach((d, i) => {
-      for (const p of passages[i]) texts.push(d.title && !this.config.chunk ? `${d.title} ${p.text}` : p.text);
-    });
+    const slots: number[] = [];
     const dim = this.embedder.dim;
-    const vectors = new Float32Array(texts.length * dim);
+    const vectors = new Float32Array(passages.reduce((n, p) => n + p.length, 0) * dim);
+    let unit = 0;
+    docs.forEach((d, i) => {
+      if (d.vector) {
+        vectors.set(d.vector as Float32Array, unit++ * dim);
+        return;
+      }
+      for (const p of passages[i]) {
+        texts.push(d.title && !this.config.chunk ? `${d.title} ${p.text}` : p.text);
+        slots.push(unit++);
+      }
+    });
     for (let start = 0; start < texts.length; start += EMBED_BATCH) {
       const part = await this.embedder.embed(texts.slice(start, start + EMBED_BATCH), { kind: 'passage' });
       if (part.length !== Math.min(EMBED_BATCH, texts.length - start) * dim) throw new TamsaekError('DIMENSION_MISMATCH', `embedder returned ${part.length} values for ${Math.min(EMBED_BATCH, texts.length - start)} texts of dimension ${dim}`);
       for (let i = 0; i < part.length; i++) if (!Number.isFinite(part[i])) throw invalidArgument('embedder returned a non-finite value');
-      vectors.set(part, start * dim);
+      for (let j = 0; j * dim < part.length; j++) vectors.set(part.subarray(j * dim, (j + 1) * dim), slots[start + j] * dim);
       onProgress?.(Math.min(start + EMBED_BATCH, texts.length), texts.length);
     }
+    if (texts.length === 0) onProgress?.(docs.length, docs.length);
     return { passages, vectors };
   }
 

@@ -4,7 +4,7 @@
  * `onError` receives background failures).
  *
  *   GET    /health            → { status, documents, legs }
- *   POST   /search            → { hits, took_ms }       body { query, k?, filter?, weights?, legs?, rerank?, highlight?, fusion? }
+ *   POST   /search            → { hits, took_ms }       body { query, k?, filter?, weights?, legs?, rerank?, highlight?, fusion?, vector? }
  *   GET    /search?q=&k=      → { hits, took_ms }       (also legs=bm25,dense and highlight=true)
  *   POST   /documents         → { indexed, mode, documents, persisted }   body { documents: [...], mode?: 'upsert' | 'add' }
  *   DELETE /documents         → { deleted, documents, persisted }         body { ids: [...] }
@@ -59,7 +59,7 @@ export interface TamsaekServer {
 }
 
 const SERVE_OPTIONS = ['maxBodyBytes', 'timeoutMs', 'readOnly', 'persist', 'saveDelayMs', 'maxK', 'shutdownTimeoutMs', 'onError'];
-const SEARCH_FIELDS = ['query', 'k', 'filter', 'weights', 'legs', 'rerank', 'highlight', 'fusion'];
+const SEARCH_FIELDS = ['query', 'k', 'filter', 'weights', 'legs', 'rerank', 'highlight', 'fusion', 'vector'];
 const SEARCH_PARAMS = ['q', 'k', 'legs', 'highlight'];
 const DOCUMENTS_FIELDS = ['documents', 'mode'];
 const DELETE_FIELDS = ['ids'];
@@ -87,6 +87,7 @@ export function statusFor(code: string): number {
     case 'INVALID_ARGUMENT':
     case 'UNKNOWN_OPTION':
     case 'PARSE_ERROR':
+    case 'DIMENSION_MISMATCH': // a request's vector of the wrong size
       return 400;
     case 'NOT_FOUND':
       return 404;
@@ -172,6 +173,10 @@ function searchOptionsFromBody(body: Record<string, unknown>, maxK: number): { q
   if (fusion !== undefined) {
     if (!isPlainObject(fusion)) throw badRequest('search: "fusion" must be an object');
     options.fusion = fusion as unknown as EngineSearchOptions['fusion'];
+  }
+  if (body.vector !== undefined) {
+    if (!Array.isArray(body.vector) || body.vector.some((v) => typeof v !== 'number')) throw badRequest('search: "vector" must be an array of numbers');
+    options.vector = body.vector as number[];
   }
   return { query, options };
 }

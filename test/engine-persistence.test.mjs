@@ -53,6 +53,29 @@ test('save/open round trip with both legs; generations replace each other', asyn
   }
 });
 
+test('a vectors-only index (dense: { dim }) reopens without a model', async () => {
+  const dir = await temp();
+  try {
+    const model = new HashEmbedder(16);
+    const engine = await Engine.create({ analyzer: 'ngram', dense: { dim: 16 } });
+    const vectors = await model.embed(DOCS.map((d) => (d.title ? `${d.title} ${d.text}` : d.text)));
+    await engine.add(DOCS.map((d, i) => ({ ...d, vector: Array.from(vectors.subarray(i * 16, (i + 1) * 16)) })));
+    await engine.save(dir);
+    const vector = await model.embed(['청년 월세']);
+    const before = await engine.search('청년 월세', { vector });
+    await engine.close();
+    const opened = await Engine.open(dir, { readOnly: true });
+    assert.deepEqual(opened.legs, ['bm25', 'dense']);
+    assert.deepEqual(await opened.search('청년 월세', { vector }), before);
+    await assert.rejects(opened.search('청년 월세'), { code: 'INVALID_ARGUMENT', message: /no model/ });
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.config.dense.vectorsOnly, true);
+    assert.equal(manifest.config.dense.dim, 16);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('one writer per directory: a second writer gets LOCKED, readers are allowed, a dead owner is stale', async () => {
   const dir = await temp();
   try {

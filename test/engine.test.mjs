@@ -172,6 +172,28 @@ test('precomputed document and query vectors are used as given and skip the embe
   await assert.rejects(chunked.add([{ id: 'a', text: 'x', vector: at(0) }]), /passages/);
 });
 
+test('dense: { dim } — a dense leg without a model takes the caller\'s vectors only', async () => {
+  const model = new HashEmbedder();
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { dim: model.dim } });
+  assert.deepEqual(engine.legs, ['bm25', 'dense']);
+  const vectors = await model.embed(DOCS.map((d) => `${d.title} ${d.text}`));
+  await engine.add(DOCS.map((d, i) => ({ ...d, vector: vectors.subarray(i * model.dim, (i + 1) * model.dim) })));
+  const reference = await Engine.create({ analyzer: 'ngram', dense: { embedder: model } });
+  await reference.add(DOCS);
+  const query = '청년 월세 지원';
+  const vector = await model.embed([query]);
+  assert.deepEqual(await engine.search(query, { vector, k: 3 }), await reference.search(query, { k: 3 }));
+  assert.deepEqual((await engine.search(query, { legs: ['bm25'] })).map((h) => h.id), (await reference.search(query, { legs: ['bm25'] })).map((h) => h.id));
+  // without a vector there is nothing to embed with: typed errors, nothing added
+  await assert.rejects(engine.search(query), { code: 'INVALID_ARGUMENT', message: /no model/ });
+  await assert.rejects(engine.add([{ id: 'novec', text: '벡터 없는 문서' }]), { code: 'INVALID_ARGUMENT', message: /no model/ });
+  assert.equal(engine.has('novec'), false);
+  await assert.rejects(Engine.create({ dense: { dim: 0 } }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(Engine.create({ dense: { dim: 1.5 } }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(Engine.create({ dense: { dim: 64, embedder: model } }), { code: 'INVALID_ARGUMENT', message: /not both/ });
+  await assert.rejects(Engine.create({ dense: {} }), { code: 'INVALID_ARGUMENT' });
+});
+
 test('bad input: options, documents, queries', async () => {
   const engine = await Engine.create({ analyzer: 'ngram' });
   await assert.rejects(Engine.create({ analyser: 'ngram' }), { code: 'UNKNOWN_OPTION' });

@@ -53,7 +53,12 @@ export interface EngineDocument {
 
 export interface DenseOptions {
   /** An embedder instance, or a model directory / Hub id loaded with OnnxEmbedder (stored in the manifest). */
-  embedder: TextEmbedder | string;
+  embedder?: TextEmbedder | string;
+  /**
+   * Instead of `embedder`: a dense leg without a model, for vectors computed elsewhere. Every
+   * document then needs its `vector`, and a search that runs the dense leg needs `vector`.
+   */
+  dim?: number;
   index?: VectorIndexKind | 'auto';
   metric?: Metric;
   hnsw?: { M?: number; efConstruction?: number; efSearch?: number };
@@ -145,6 +150,17 @@ const SEARCH_OPTIONS = ['k', 'filter', 'fusion', 'weights', 'depth', 'legs', 're
 const DEFAULT_FUSION: FusionConfig = { method: 'rrf', k: 60 };
 const UNIT_SEPARATOR = '\u0000';
 const EMBED_BATCH = 256;
+const MAX_VECTOR_DIM = 65_536;
+
+/** The dense leg of an engine without a model (`dense: { dim }`): every vector comes from the caller. */
+function vectorsOnly(dim: number): TextEmbedder {
+  return {
+    dim,
+    modelId: 'vectors-only',
+    embed: () =>
+      Promise.reject(invalidArgument("this engine's dense leg has no model (dense: { dim }): give every document its vector, and search with a vector or with legs: ['bm25']")),
+  };
+}
 export const MAX_SEARCH_K = 10_000;
 
 function packageVersion(): string {
@@ -205,7 +221,7 @@ export class Engine {
   private constructor(
     private readonly config: {
       bm25: { k1: number; b: number; titleWeight?: number };
-      dense?: { model?: string; index: VectorIndexKind | 'auto'; metric: Metric; hnsw?: DenseOptions['hnsw'] };
+      dense?: { model?: string; vectorsOnly?: true; index: VectorIndexKind | 'auto'; metric: Metric; hnsw?: DenseOptions['hnsw'] };
       rerank?: { model?: string; topN: number; threshold?: number };
       fusion: FusionConfig;
       depth: number;
@@ -230,12 +246,16 @@ export class Engine {
     let embedder: TextEmbedder | undefined;
     let denseConfig: (typeof Engine.prototype.config)['dense'];
     if (options.dense) {
-      checkOptions('Engine.create dense', options.dense, ['embedder', 'index', 'metric', 'hnsw']);
-      const { embedder: given, index = 'auto', metric = 'cosine', hnsw } = options.dense;
-      if (typeof given === 'string') embedder = await loadEmbedder(given);
+      checkOptions('Engine.create dense', options.dense, ['embedder', 'dim', 'index', 'metric', 'hnsw']);
+      const { embedder: given, dim, index = 'auto', metric = 'cosine', hnsw } = options.dense;
+      if (dim !== undefined) {
+        if (given !== undefined) throw invalidArgument('dense: give an embedder or a dim (vectors only), not both: with a model the dimension is the model\'s');
+        if (!Number.isInteger(dim) || dim < 1 || dim > MAX_VECTOR_DIM) throw invalidArgument(`dense.dim must be an integer in 1..${MAX_VECTOR_DIM}, got ${dim}`);
+        embedder = vectorsOnly(dim);
+      } else if (typeof given === 'string') embedder = await loadEmbedder(given);
       else if (given && typeof given.embed === 'function' && Number.isInteger(given.dim) && given.dim > 0) embedder = given;
-      else throw invalidArgument('dense.embedder must be a model directory / Hub id or an object with dim and embed()');
-      denseConfig = { model: typeof given === 'string' ? given : undefined, index, metric, hnsw };
+      else throw invalidArgument('dense.embedder must be a model directory / Hub id or an object with dim and embed() (or give dense.dim for vectors computed elsewhere)');
+      denseConfig = { model: typeof given === 'string' ? given : undefined, ...(dim !== undefined ? { vectorsOnly: true as const } : {}), index, metric, hnsw };
     }
     let reranker: Reranker | undefined;
     let rerankConfig: (typeof Engine.prototype.config)['rerank'];
@@ -301,7 +321,7 @@ export class Engine {
     try {
     let embedder: TextEmbedder | undefined;
     if (c.dense) {
-      embedder = options.embedder;
+      embedder = options.embedder ?? (c.dense.vectorsOnly === true ? vectorsOnly(c.dense.dim) : undefined);
       if (!embedder && typeof c.dense.model === 'string') owned.push((embedder = await loadEmbedder(c.dense.model)));
       if (!embedder) throw invalidArgument(`index ${dir} was built with a custom embedder: pass it as Engine.open(dir, { embedder })`);
       if (embedder.dim !== c.dense.dim) throw new TamsaekError('DIMENSION_MISMATCH', `index ${dir} holds ${c.dense.dim}-d vectors but the embedder makes ${embedder.dim}-d ones`);
@@ -315,7 +335,7 @@ export class Engine {
     const engine = new Engine(
       {
         bm25: { k1: bm25.k1, b: bm25.b, titleWeight: c.bm25?.titleWeight },
-        dense: c.dense ? { model: c.dense.model, index: c.dense.index, metric: c.dense.metric, hnsw: c.dense.hnsw } : undefined,
+        dense: c.dense ? { model: c.dense.model, ...(c.dense.vectorsOnly === true ? { vectorsOnly: true as const } : {}), index: c.dense.index, metric: c.dense.metric, hnsw: c.dense.hnsw } : undefined,
         rerank: c.rerank ? { model: c.rerank.model, topN: c.rerank.topN, threshold: c.rerank.threshold } : undefined,
         fusion: validateFusionConfig(c.fusion ?? DEFAULT_FUSION),
         depth: c.depth ?? 100,

@@ -94,6 +94,46 @@ test('index, search and eval the sample dataset', async () => {
   }
 });
 
+test('index --vector-field: precomputed vectors from the corpus, with --dim (no model) or beside a model', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tamsaek-cli-'));
+  try {
+    const corpus = join(dir, 'corpus.jsonl');
+    const lines = [
+      { _id: 'a', title: '기초연금', text: '만 65세 이상 어르신 기초연금', emb: [1, 0, 0] },
+      { _id: 'b', title: '월세', text: '청년 월세 지원', emb: [0, 1, 0] },
+      { _id: 'c', title: '예금', text: '예금자 보호 한도', emb: [0, 0, 1] },
+    ];
+    await writeFile(corpus, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const indexed = await run(['index', corpus, '--out', join(dir, 'idx'), '--analyzer', 'ngram', '--dim', '3', '--vector-field', 'emb']);
+    assert.equal(indexed.code, 0, indexed.stderr);
+    assert.match(indexed.stderr, /indexed 3 documents \(legs bm25\+dense/);
+    const { Engine } = await import('../dist/engine/engine.js');
+    const engine = await Engine.open(join(dir, 'idx'), { readOnly: true });
+    // the stored vectors are the corpus's: a query vector pointing at c finds c, whatever the text says
+    assert.equal((await engine.search('기초연금', { vector: [0, 0.1, 1], legs: ['dense'], k: 1 }))[0].id, 'c');
+    await engine.close();
+    const lexical = await run(['search', join(dir, 'idx'), '청년 월세', '--legs', 'bm25', '--json']);
+    assert.equal(JSON.parse(lexical.stdout)[0].id, 'b');
+    const noModel = await run(['search', join(dir, 'idx'), '청년 월세']);
+    assert.equal(noModel.code, 1);
+    assert.match(noModel.stderr, /no model.*INVALID_ARGUMENT/);
+
+    // bad uses: usage errors (exit 2) before any work, bad data as typed errors (exit 1)
+    assert.equal((await run(['index', corpus, '--out', join(dir, 'x1'), '--dim', '3'])).code, 2);
+    assert.equal((await run(['index', corpus, '--out', join(dir, 'x2'), '--dim', '0', '--vector-field', 'emb'])).code, 2);
+    assert.equal((await run(['index', corpus, '--out', join(dir, 'x3'), '--dim', '3', '--model', 'default', '--vector-field', 'emb'])).code, 2);
+    const wrongDim = await run(['index', corpus, '--out', join(dir, 'x4'), '--dim', '4', '--vector-field', 'emb']);
+    assert.equal(wrongDim.code, 1);
+    assert.match(wrongDim.stderr, /DIMENSION_MISMATCH/);
+    await writeFile(corpus, JSON.stringify({ _id: 'z', text: 'x', emb: 'nope' }) + '\n');
+    const badField = await run(['index', corpus, '--out', join(dir, 'x5'), '--dim', '3', '--vector-field', 'emb']);
+    assert.equal(badField.code, 1);
+    assert.match(badField.stderr, /"emb" must be an array of numbers.*PARSE_ERROR/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('errors: one line on stderr, non-zero exit, stack only with --debug', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tamsaek-cli-'));
   try {

@@ -24,7 +24,7 @@ import { TRAIN_USAGE } from './train.js';
 
 export const USAGE = {
   ...TRAIN_USAGE,
-  index: 'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id>] [--title-weight W] [--k1 1.2] [--b 0.75]',
+  index: 'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
   eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion adapt|fixed] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
   tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--space full|weight] [--reranker <dir|id>] [--out config.json] [--json]',
@@ -63,9 +63,14 @@ const indexingOptions = {
 } as const;
 
 export async function indexCommand(argv: string[], io: Io): Promise<void> {
-  const args = parse(argv, { ...indexingOptions, out: { type: 'string', short: 'o' }, model: { type: 'string' } }, USAGE.index);
+  const args = parse(argv, { ...indexingOptions, out: { type: 'string', short: 'o' }, model: { type: 'string' }, dim: { type: 'string' }, 'vector-field': { type: 'string' } }, USAGE.index);
   const out = args.text('out');
   if (args.positionals.length !== 1 || !out) throw new UsageError(USAGE.index);
+  // precomputed vectors: a field of each corpus line, for the --model's dense leg or a model-less one of --dim values
+  const vectorField = args.text('vector-field');
+  const dim = intOption(args.text('dim'), 'dim', 1, 65_536);
+  if (dim !== undefined && args.text('model')) throw new UsageError('--dim is for vectors without a model: give --model or --dim, not both');
+  if (dim !== undefined && !vectorField) throw new UsageError('--dim needs --vector-field: the corpus field that holds each document\'s vector');
   const progress = createProgress(!args.flag('quiet'));
   const started = performance.now();
   const model = args.text('model');
@@ -74,9 +79,10 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
     {
       analyzer: args.text('analyzer'),
       bm25: { titleWeight: numberOption(args.text('title-weight'), 'title-weight'), k1: numberOption(args.text('k1'), 'k1'), b: numberOption(args.text('b'), 'b') },
-      dense: model ? { embedder: model } : undefined,
+      dense: model ? { embedder: model } : dim !== undefined ? { dim } : undefined,
     },
     (done, total) => progress.update('index', done, total),
+    vectorField,
   );
   progress.stop();
   await engine.save(out);

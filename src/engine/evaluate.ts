@@ -20,7 +20,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { indexCorpus, type IndexCorpusOptions } from './corpus.js';
 import { indexCorpusDense } from './dense.js';
-import { Engine, type EngineOptions, type LegName, type Reranker, type TextEmbedder } from './engine.js';
+import { Engine, type EngineDocument, type EngineOptions, type LegName, type Reranker, type TextEmbedder } from './engine.js';
 
 export const RETRIEVERS = ['bm25', 'dense', 'hybrid'] as const;
 export type RetrieverName = (typeof RETRIEVERS)[number];
@@ -84,10 +84,11 @@ export interface EvaluationReport {
  * the dense index kind is chosen for the whole corpus (HNSW from HNSW_MIN_VECTORS on, built on a
  * worker thread) and progress follows the embedding.
  */
-export async function buildEngine(corpusPath: string, options: EngineOptions, onProgress?: (done: number, total: number) => void): Promise<Engine> {
+/** An engine over a corpus file; `vectorField` names a field of each line holding the document's precomputed vector. */
+export async function buildEngine(corpusPath: string, options: EngineOptions, onProgress?: (done: number, total: number) => void, vectorField?: string): Promise<Engine> {
   const engine = await Engine.create(options);
-  const docs: { id: string; text: string; title?: string }[] = [];
-  for await (const doc of readCorpus(corpusPath)) docs.push(doc.title ? { id: doc.id, text: doc.text, title: doc.title } : { id: doc.id, text: doc.text });
+  const docs: EngineDocument[] = [];
+  for await (const { id, title, text, vector } of readCorpus(corpusPath, { vectorField })) docs.push({ id, text, ...(title ? { title } : {}), ...(vector ? { vector } : {}) });
   await engine.add(docs, { onProgress });
   return engine;
 }

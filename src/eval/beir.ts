@@ -17,6 +17,8 @@ export interface BeirDocument {
   id: string;
   title: string;
   text: string;
+  /** With readCorpus's `vectorField`: that field of the line, an array of numbers. */
+  vector?: number[];
 }
 
 export interface BeirQuery {
@@ -89,7 +91,8 @@ function readString(obj: Record<string, unknown>, key: string, path: string, lin
  * converted with String()); `text` must be a string; `title` may be a string, null or absent (→ "").
  * A duplicate `_id` is a PARSE_ERROR naming the file, the line and the line of the first occurrence.
  */
-export async function* readCorpus(path: string): AsyncGenerator<BeirDocument> {
+export async function* readCorpus(path: string, options: { vectorField?: string } = {}): AsyncGenerator<BeirDocument> {
+  const { vectorField } = options;
   const seen = new Map<string, number>();
   for await (const { value, line } of readJsonl(path)) {
     if (!isRecord(value)) throw parseError(path, line, 'expected a JSON object {"_id", "title", "text"}');
@@ -99,7 +102,13 @@ export async function* readCorpus(path: string): AsyncGenerator<BeirDocument> {
     seen.set(id, line);
     const title = readString(value, 'title', path, line, true);
     const text = readString(value, 'text', path, line, false);
-    yield { id, title, text };
+    if (vectorField === undefined || value[vectorField] === undefined) {
+      yield { id, title, text };
+      continue;
+    }
+    const vector = value[vectorField];
+    if (!Array.isArray(vector) || vector.some((v) => typeof v !== 'number')) throw parseError(path, line, `"${vectorField}" must be an array of numbers`);
+    yield { id, title, text, vector };
   }
 }
 

@@ -151,6 +151,7 @@ const DEFAULT_FUSION: FusionConfig = { method: 'rrf', k: 60 };
 const UNIT_SEPARATOR = '\u0000';
 const EMBED_BATCH = 256;
 const MAX_VECTOR_DIM = 65_536;
+export const MAX_SEARCH_K = 10_000;
 
 /** The dense leg of an engine without a model (`dense: { dim }`): every vector comes from the caller. */
 function vectorsOnly(dim: number): TextEmbedder {
@@ -161,7 +162,6 @@ function vectorsOnly(dim: number): TextEmbedder {
       Promise.reject(invalidArgument("this engine's dense leg has no model (dense: { dim }): give every document its vector, and search with a vector or with legs: ['bm25']")),
   };
 }
-export const MAX_SEARCH_K = 10_000;
 
 function packageVersion(): string {
   try {

@@ -82,9 +82,9 @@ export interface EvaluationReport {
 /**
  * Builds an Engine over a BEIR corpus (or a corpus .jsonl file). The corpus goes in as one batch, so
  * the dense index kind is chosen for the whole corpus (HNSW from HNSW_MIN_VECTORS on, built on a
- * worker thread) and progress follows the embedding.
+ * worker thread) and progress follows the embedding. `vectorField` names a field of each corpus line
+ * holding the document's precomputed vector (lines without it are embedded, if there is a model).
  */
-/** An engine over a corpus file; `vectorField` names a field of each line holding the document's precomputed vector. */
 export async function buildEngine(corpusPath: string, options: EngineOptions, onProgress?: (done: number, total: number) => void, vectorField?: string): Promise<Engine> {
   const engine = await Engine.create(options);
   const docs: EngineDocument[] = [];

@@ -40,8 +40,9 @@ export interface TuneOptions {
   /**
    * What is searched. `full` (default): method, k, weights, normalizer, depths, rerank top-N.
    * `weight`: one number — the BM25 weight of a min-max convex combination, on a grid of 21 points,
-   * the point with the best ±0.1 neighbourhood (`pickOnLine`; the rest as configured). Few labelled queries overfit the full space; on our validation splits
-   * the one-weight line cross-fitted better than larger spaces (docs/fusion.md).
+   * the point with the best ±0.1 neighbourhood (`pickOnLine`; the rest as configured). Few labelled
+   * queries overfit the full space; on our validation splits the one-weight line cross-fitted better
+   * than larger spaces (docs/fusion.md).
    */
   space?: TuneSpace;
   onProgress?: (stage: string, done: number, total: number) => void;

@@ -45,8 +45,9 @@ export interface EngineDocument {
   /**
    * The document's vector, already computed with the dense leg's model (for the text the engine
    * would embed: `title text`), so `add`/`upsert` skip embedding it. Needs a dense leg and no
-   * chunking; `dim` values, all finite. Not returned by `get` (it lives in the vector index). A
-   * failed upsert restores the documents it replaced by embedding their text with the model.
+   * chunking; `dim` values, all finite. Not returned by `get` (it lives in the vector index). An
+   * upsert whose store step fails after validation (rare: index allocation) restores the documents
+   * it replaced by embedding their text with the model; with `dense: { dim }` it cannot.
    */
   vector?: Float32Array | readonly number[];
 }

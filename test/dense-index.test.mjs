@@ -236,3 +236,37 @@ test('HnswIndex.build on a worker thread makes the same graph as add() and keeps
   await assert.rejects(HnswIndex.build(['a'], new Float32Array(dim + 1), { dim }), { code: 'DIMENSION_MISMATCH' });
   assert.equal((await HnswIndex.build([], new Float32Array(0), { dim })).size, 0);
 });
+
+test('vectorsOf gives back the stored vectors of every index kind (decoded, normalised where the index normalises)', async () => {
+  const { FlatIndex } = await import('../dist/legs/dense/flat.js');
+  const dim = 24;
+  const raw = clustered(11, 40, dim, { normalize: false }); // unnormalised, so a normalising index shows
+  const ids = Array.from({ length: 40 }, (_, i) => `v${i}`);
+  const unit = (v) => {
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  };
+  const close = (got, want, tol, what) => want.forEach((w, j) => assert.ok(Math.abs(got[j] - w) <= tol * Math.max(1, Math.abs(w)), `${what}[${j}]: ${got[j]} vs ${w}`));
+  const kinds = [
+    ['exact', new ExactIndex({ dim, metric: 'cosine' }), 0, false],
+    ['flat f32', new FlatIndex({ dim, metric: 'cosine' }), 0, false],
+    ['flat f16', new FlatIndex({ dim, metric: 'cosine', dtype: 'f16' }), 2e-3, false],
+    ['flat i8', new FlatIndex({ dim, metric: 'cosine', dtype: 'i8' }), 0.02, false],
+    ['hnsw', await HnswIndex.create({ dim, metric: 'cosine', capacity: 64 }), 1e-6, true],
+  ];
+  for (const [name, index, tol, normalises] of kinds) {
+    await index.add(ids, raw);
+    await index.remove(['v3']); // rows move; the ids must still find their own vectors
+    const wanted = ['v39', 'v0', 'v17'];
+    const got = await index.vectorsOf(wanted);
+    assert.equal(got.length, wanted.length * dim, name);
+    wanted.forEach((id, i) => {
+      const src = Array.from(row(raw, dim, Number(id.slice(1))));
+      const expected = normalises ? unit(src) : src;
+      assert.equal(expected.length, dim);
+      const maxAbs = Math.max(...src.map(Math.abs));
+      close(Array.from(got.subarray(i * dim, (i + 1) * dim)), expected, name === 'flat i8' ? (maxAbs / 127) * 0.51 + 1e-6 : tol || 1e-7, `${name} ${id}`);
+    });
+    await assert.rejects(index.vectorsOf(['v3']), { code: 'NOT_FOUND' }, name);
+  }
+});

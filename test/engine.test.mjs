@@ -244,5 +244,22 @@ test('a failed upsert keeps the previous version; a closed engine refuses writes
   assert.equal((await engine.search('청년 월세', { k: 1 }))[0].id, 'rent');
   await engine.close();
   await assert.rejects(engine.add([{ id: 'z', text: 'z' }]), { code: 'CLOSED' });
+
+  // a failure after the old version was taken out (here: the vector index refuses the new rows once)
+  // puts the old version back with the vector it had, even without a model to re-embed it
+  for (const dense of [{ dim: 8 }, { embedder: new HashEmbedder(8) }]) {
+    const e = await Engine.create({ analyzer: 'ngram', dense, depth: 10 });
+    const own = new Float32Array(8);
+    own[5] = 1;
+    await e.add([{ id: 'kept', text: '원래 문서', vector: own }, { id: 'other', text: '다른 문서', vector: new Float32Array(8).fill(0.3) }]);
+    const index = e.dense;
+    const add = index.add.bind(index);
+    let refuse = true;
+    index.add = (...args) => (refuse ? ((refuse = false), Promise.reject(new Error('no room'))) : add(...args));
+    await assert.rejects(e.upsert([{ id: 'kept', text: '새 문서', vector: new Float32Array(8).fill(1) }]), /no room/);
+    assert.equal(e.get('kept').text, '원래 문서');
+    assert.equal((await e.search('', { vector: own, legs: ['dense'], k: 1 }))[0].id, 'kept', JSON.stringify(dense));
+    assert.equal(e.size, 2);
+  }
   await assert.rejects(engine.search('월세'), { code: 'CLOSED' });
 });

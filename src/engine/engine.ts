@@ -45,9 +45,7 @@ export interface EngineDocument {
   /**
    * The document's vector, already computed with the dense leg's model (for the text the engine
    * would embed: `title text`), so `add`/`upsert` skip embedding it. Needs a dense leg and no
-   * chunking; `dim` values, all finite. Not returned by `get` (it lives in the vector index). An
-   * upsert whose store step fails after validation (rare: index allocation) restores the documents
-   * it replaced by embedding their text with the model; with `dense: { dim }` it cannot.
+   * chunking; `dim` values, all finite. Not returned by `get` (it lives in the vector index).
    */
   vector?: Float32Array | readonly number[];
 }
@@ -420,12 +418,13 @@ export class Engine {
       const docs = this.checkDocuments(documents);
       const units = await this.prepare(docs, options.onProgress);
       const replaced = docs.map((d) => this.get(d.id)).filter((d): d is EngineDocument => d !== undefined);
+      const previous = await this.stored(replaced);
       await this.removeUnits(replaced.map((d) => d.id));
       try {
         await this.store(docs, units);
       } catch (error) {
-        // put the previous versions back so a failed upsert loses nothing
-        if (replaced.length > 0) await this.store(replaced, await this.prepare(replaced)).catch(() => {});
+        // put the previous versions back, with the vectors they had, so a failed upsert loses nothing
+        if (replaced.length > 0) await this.store(replaced, previous).catch(() => {});
         throw error;
       }
       return docs.length;
@@ -710,6 +709,17 @@ export class Engine {
     if (values.length !== this.embedder.dim) throw new TamsaekError('DIMENSION_MISMATCH', `${where} has ${values.length} values, the dense leg's model makes ${this.embedder.dim}`);
     for (const v of values) if (!Number.isFinite(v)) throw invalidArgument(`${where} holds a non-finite value`);
     return values;
+  }
+
+  /** What `store` needs to put documents that are in the engine back as they are: their passages and stored vectors. */
+  private async stored(docs: EngineDocument[]): Promise<{ passages: Passage[][]; vectors?: Float32Array }> {
+    const passages = docs.map((d) => {
+      const spans = this.docs.get(d.id)!.passages ?? [{ start: 0, end: d.text.length }];
+      return spans.map(({ start, end }) => ({ start, end, text: d.text.slice(start, end) }));
+    });
+    if (!this.dense || docs.length === 0) return { passages };
+    const units = docs.flatMap((d, i) => (this.config.chunk ? passages[i].map((_, n) => `${d.id}${UNIT_SEPARATOR}${n}`) : [d.id]));
+    return { passages, vectors: await this.dense.vectorsOf(units) };
   }
 
   /** Units (passages) of each document and, with a dense leg, their vectors. */

@@ -159,6 +159,15 @@ export class RowIds {
 export abstract class RowIdIndex {
   protected rows = new RowIds();
 
+  /** The rows of `ids`, or NOT_FOUND naming the first unknown one. */
+  protected rowsOf(where: string, ids: readonly VectorId[]): number[] {
+    return ids.map((id) => {
+      const row = this.rows.rowOf(id);
+      if (row === undefined) throw new TamsaekError('NOT_FOUND', `${where}: unknown id ${JSON.stringify(id)}`);
+      return row;
+    });
+  }
+
   get size(): number {
     return this.rows.size;
   }

@@ -51,6 +51,15 @@ export class ExactIndex extends RowIdIndex implements VectorIndex {
     this.norms = norms;
   }
 
+  vectorsOf(ids: readonly VectorId[]): Promise<Float32Array> {
+    return this.serial.run(() => {
+      const dim = this.dim;
+      const out = new Float32Array(ids.length * dim);
+      this.rowsOf('ExactIndex.vectorsOf', ids).forEach((row, i) => out.set(this.data.subarray(row * dim, (row + 1) * dim), i * dim));
+      return out;
+    });
+  }
+
   add(ids: readonly VectorId[], vectors: Float32Array): Promise<void> {
     const where = 'ExactIndex.add';
     try {

@@ -84,6 +84,16 @@ function bytes(a: ArrayBufferView, len: number): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, len);
 }
 
+/** An IEEE binary16 value as a number. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const mantissa = h & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 31) return mantissa ? NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
 export class FlatIndex extends RowIdIndex {
   readonly dim: number;
   readonly metric: Metric;
@@ -128,6 +138,20 @@ export class FlatIndex extends RowIdIndex {
       s.set(this.scales.subarray(0, n));
       this.scales = s;
     }
+  }
+
+  /** The stored rows of `ids`, decoded to fp32 (int8: scale · q; fp16: binary16). */
+  vectorsOf(ids: readonly VectorId[]): Promise<Float32Array> {
+    return this.serial.run(() => {
+      const dim = this.dim;
+      const out = new Float32Array(ids.length * dim);
+      this.rowsOf('FlatIndex.vectorsOf', ids).forEach((row, i) => {
+        const stored = this.data.subarray(row * dim, (row + 1) * dim);
+        const scale = this.scales ? this.scales[row]! : 1;
+        for (let j = 0; j < dim; j++) out[i * dim + j] = this.dtype === 'f16' ? halfToFloat(stored[j]!) : stored[j]! * scale;
+      });
+      return out;
+    });
   }
 
   /** Adds rows; `vectors` holds ids.length x dim values. Duplicate ids throw DUPLICATE_ID. */

@@ -34,6 +34,7 @@ export interface RawHnsw {
   resizeIndex(newMaxElements: number): void;
   addPoint(point: number[], label: number, replaceDeleted?: boolean): void;
   markDelete(label: number): void;
+  getPoint(label: number): number[];
   searchKnn(queryPoint: number[], numNeighbors: number, filter?: (label: number) => boolean): { distances: number[]; neighbors: number[] };
   getMaxElements(): number;
   getCurrentCount(): number;
@@ -267,6 +268,18 @@ export class HnswIndex implements VectorIndex {
 
   ids(): VectorId[] {
     return [...this.idLabel.keys()];
+  }
+
+  vectorsOf(ids: readonly VectorId[]): Promise<Float32Array> {
+    return this.serial.run(() => {
+      const out = new Float32Array(ids.length * this.dim);
+      ids.forEach((id, i) => {
+        const label = this.idLabel.get(id);
+        if (label === undefined) throw new TamsaekError('NOT_FOUND', `HnswIndex.vectorsOf: unknown id ${JSON.stringify(id)}`);
+        out.set(this.hnsw.getPoint(label), i * this.dim);
+      });
+      return out;
+    });
   }
 
   add(ids: readonly VectorId[], vectors: Float32Array): Promise<void> {

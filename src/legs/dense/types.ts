@@ -36,6 +36,12 @@ export interface VectorIndex {
   ids(): VectorId[];
   add(ids: readonly VectorId[], vectors: Float32Array): Promise<void>;
   remove(ids: readonly VectorId[]): Promise<number>;
+  /**
+   * The stored vectors of `ids` (ids.length × dim), as the index holds them: normalised where it
+   * normalises, decoded from fp16 / int8 where it quantises. Unknown id → NOT_FOUND. Lets a caller
+   * put removed rows back without the model that made them.
+   */
+  vectorsOf(ids: readonly VectorId[]): Promise<Float32Array>;
   search(query: Float32Array, k: number, options?: VectorSearchOptions): Promise<DenseHit[]>;
   searchBatch(queries: Float32Array, k: number, options?: VectorSearchOptions): Promise<DenseHit[][]>;
   save(path: string): Promise<void>;

@@ -718,8 +718,7 @@ export class Engine {
       return spans.map(({ start, end }) => ({ start, end, text: d.text.slice(start, end) }));
     });
     if (!this.dense || docs.length === 0) return { passages };
-    const units = docs.flatMap((d, i) => (this.config.chunk ? passages[i].map((_, n) => `${d.id}${UNIT_SEPARATOR}${n}`) : [d.id]));
-    return { passages, vectors: await this.dense.vectorsOf(units) };
+    return { passages, vectors: await this.dense.vectorsOf(docs.flatMap((d) => this.unitsOf(d.id))) };
   }
 
   /** Units (passages) of each document and, with a dense leg, their vectors. */
@@ -800,14 +799,15 @@ export class Engine {
     }
   }
 
+  /** The unit ids (its passages', or its own) of a stored document; none for an unknown id. */
+  private unitsOf(id: string): string[] {
+    const doc = this.docs.get(id);
+    if (!doc) return [];
+    return doc.passages ? doc.passages.map((_, n) => `${id}${UNIT_SEPARATOR}${n}`) : [id];
+  }
+
   private async removeUnits(ids: string[]): Promise<void> {
-    const units: string[] = [];
-    for (const id of ids) {
-      const doc = this.docs.get(id);
-      if (!doc) continue;
-      if (doc.passages) doc.passages.forEach((_, n) => units.push(`${id}${UNIT_SEPARATOR}${n}`));
-      else units.push(id);
-    }
+    const units = ids.flatMap((id) => this.unitsOf(id));
     for (const u of units) this.bm25.delete(u);
     if (this.dense) await this.dense.remove(units);
     for (const id of ids) this.docs.delete(id);

@@ -86,6 +86,12 @@ test('index, search and eval the sample dataset', async () => {
     const badStrategy = await run(['train', '--qrels', sample, '--out', join(dir, 'never'), '--margin-strategy', 'nearest']);
     assert.equal(badStrategy.code, 2);
     assert.match(badStrategy.stderr, /--margin-strategy must be one of absolute, relative/);
+    // a negative number is the option's value (parseArgs alone calls it an ambiguous option), then range-checked
+    const negativeLr = await run(['train', '--qrels', sample, '--out', join(dir, 'never'), '--lr', '-0.5']);
+    assert.equal(negativeLr.code, 1);
+    assert.match(negativeLr.stderr, /lr must be a finite number > 0, got -0\.5 \[INVALID_ARGUMENT\]/);
+    const negativeK = await run(['eval', sample, '--k', '-3']);
+    assert.match(negativeK.stderr, /--k must be an integer in 1\.\.\d+, got "-3"/);
 
     const train = await run(['eval', sample, '--split', 'train', '--analyzer', 'ngram', '--json']);
     assert.equal(JSON.parse(train.stdout).split, 'train');

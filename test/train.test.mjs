@@ -2,13 +2,16 @@
 // puts a duplicate text or group in a batch, and the miner's false-negative margin filter.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Featurizer } from '../dist/models/static-features.js';
 import { TextStore, sentences, selfSupervisedPairs } from '../dist/train/data.js';
 import { trainStatic } from '../dist/train/trainer.js';
 import { batchSampler } from '../dist/train/sampler.js';
 import { keepCandidate, mineHardNegatives } from '../dist/train/mine.js';
 import { mulberry32 } from '../dist/util/random.js';
-import { bm25Residual } from '../dist/train/pipeline.js';
+import { bm25Residual, trainPipeline } from '../dist/train/pipeline.js';
 
 const FEATURES = { morphemes: false, bigrams: true, buckets: 4096, hash: 'fnv1a32', tf: 'log' };
 const SYL = '가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초';
@@ -101,6 +104,9 @@ test('miner: margin filter (absolute / relative) and BM25 negatives skip near-ti
   assert.equal(mined.length, 1);
   assert.notEqual(mined[0].negativeId, 'd1'); // near-duplicate of the positive: filtered as a likely false negative
   assert.notEqual(mined[0].negativeId, 'd0');
+  for (const bad of [{ margin: NaN }, { margin: -1 }, { negatives: 0 }, { skip: -1 }, { depth: 0 }, { marginStrategy: 'nearest' }]) {
+    await assert.rejects(mineHardNegatives(docs, [{ anchor: '국민연금', positives: ['d0'] }], { analyzer: 'bigram', ...bad }), (e) => e.code === 'INVALID_ARGUMENT', JSON.stringify(bad));
+  }
 });
 
 test('BM25 residual: extra copies of the labelled pairs BM25 does not rank first, never of other pairs', () => {
@@ -124,4 +130,31 @@ test('BM25 residual: extra copies of the labelled pairs BM25 does not rank first
   assert.deepEqual(anchors, ['노인 용돈 받는 법', '노인 용돈 받는 법']);
   assert.ok(extra.every((p) => p.source.endsWith(':bm25-residual')));
   assert.equal(bm25Residual(pairs, new Map([['x', docs]]), store, 0).length, 0);
+});
+
+test('training settings are vetted up front: typed errors, no hang, nothing written', async () => {
+  const { store, pairs } = toy(32, 4);
+  const base = { features: FEATURES, dim: 16, batchSize: 8, epochs: 1 };
+  const cases = [
+    [{ lr: NaN }, /lr must be a finite number > 0/],
+    [{ lr: -1 }, /lr must be a finite number > 0/],
+    [{ scale: 0 }, /scale must be a finite number > 0/],
+    [{ epochs: 1.5 }, /epochs must be an integer/], // trained two epochs before
+    [{ epochs: 0 }, /epochs must be an integer/], // wrote an untrained table before
+    [{ maxSeconds: -1 }, /maxSeconds must be a finite number > 0/],
+    [{ miniBatch: 0, loss: 'cached-mnrl' }, /miniBatch must be an integer/], // looped until out of memory before
+    [{ lrEnd: 5 }, /lrEnd must be a fraction of lr/],
+    [{ margin: -0.1, loss: 'gist' }, /margin must be a finite number ≥ 0/],
+    [{ seed: 1.5 }, /seed must be an integer/],
+    [{ loss: 'triplet' }, /loss must be one of mnrl/],
+  ];
+  for (const [bad, message] of cases) {
+    await assert.rejects(trainStatic(store, pairs, { ...base, ...bad }), (e) => e.code === 'INVALID_ARGUMENT' && message.test(e.message), JSON.stringify(bad));
+  }
+  await assert.rejects(trainStatic(store, pairs.slice(0, 1), base), /need at least two training pairs, got 1/);
+  // the pipeline checks them before it reads any data (the missing file would be NOT_FOUND) and writes nothing
+  const out = join(tmpdir(), `tamsaek-never-${process.pid}`);
+  await assert.rejects(trainPipeline({ pairs: ['/nonexistent/pairs.jsonl'], out, lr: 0 }), (e) => e.code === 'INVALID_ARGUMENT' && /lr must be/.test(e.message));
+  await assert.rejects(trainPipeline({ pairs: ['/nonexistent/pairs.jsonl'], out, ictPerDoc: 0 }), (e) => e.code === 'INVALID_ARGUMENT');
+  assert.equal(existsSync(out), false);
 });

@@ -19,7 +19,25 @@ export interface Parsed {
 
 const COMMON: Options = { help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } };
 
+/**
+ * parseArgs reads `--lr -1` as two options and calls it ambiguous; a value that looks like a negative
+ * number belongs to the string option before it, so the range check can name the real problem.
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && options[a.slice(2)]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export function parse(argv: string[], options: Options, usage: string): Parsed {
+  argv = joinNegativeValues(argv, options);
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   let positionals: string[];
   try {

@@ -58,8 +58,11 @@ export async function mineHardNegatives(docs: CorpusDoc[], queries: MineQuery[],
   checkOptions('mineHardNegatives', options, ['depth', 'negatives', 'skip', 'marginStrategy', 'margin', 'analyzer', 'index', 'model', 'onProgress']);
   const { depth = 30, negatives = 1, skip = 0, marginStrategy = 'relative', model, onProgress } = options;
   const margin = options.margin ?? (marginStrategy === 'relative' ? 0.05 : 0.5);
-  if (marginStrategy !== 'absolute' && marginStrategy !== 'relative') throw invalidArgument('marginStrategy must be "absolute" or "relative"');
-  if (!Number.isInteger(depth) || depth < 1) throw invalidArgument('depth must be a positive integer');
+  if (marginStrategy !== 'absolute' && marginStrategy !== 'relative') throw invalidArgument(`mineHardNegatives: marginStrategy must be "absolute" or "relative", got ${String(marginStrategy)}`);
+  if (!Number.isInteger(depth) || depth < 1) throw invalidArgument(`mineHardNegatives: depth must be a positive integer, got ${depth}`);
+  if (!Number.isInteger(negatives) || negatives < 1) throw invalidArgument(`mineHardNegatives: negatives must be a positive integer, got ${negatives}`);
+  if (!Number.isInteger(skip) || skip < 0) throw invalidArgument(`mineHardNegatives: skip must be an integer ≥ 0, got ${skip}`);
+  if (!(Number.isFinite(margin) && margin >= 0)) throw invalidArgument(`mineHardNegatives: margin must be a finite number ≥ 0, got ${margin}`);
   const byId = new Map(docs.map((d) => [d.id, d]));
   const out: MinedRecord[] = [];
   type Scored = { id: string; score: number }[];

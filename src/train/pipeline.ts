@@ -11,7 +11,7 @@ import { mulberry32 } from '../util/random.js';
 import { readDocs, readPairs, readQrelPairs, selfSupervisedPairs, TextStore, type CorpusDoc, type Pair } from './data.js';
 import { corpusBm25, mineHardNegatives } from './mine.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
-import { trainStatic, type Guide, type LossName, type StepInfo } from './trainer.js';
+import { checkTrainSettings, trainStatic, type Guide, type LossName, type StepInfo } from './trainer.js';
 import { loadEvalSet, quickDenseEval } from './evaluate.js';
 import { nativeInfo } from '../native/index.js';
 
@@ -98,7 +98,16 @@ const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'ictKeep', '
 
 export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
   checkOptions('trainPipeline', o, KEYS);
+  // every setting is vetted before the data is read: a typo must not cost minutes of analysis first
+  checkTrainSettings('train', o);
   if (o.ictKeep !== undefined && !(o.ictKeep >= 0 && o.ictKeep <= 1)) throw invalidArgument(`train: ictKeep must be a probability in [0, 1], got ${o.ictKeep}`);
+  if (o.ictPerDoc !== undefined && !(Number.isInteger(o.ictPerDoc) && o.ictPerDoc >= 1)) throw invalidArgument(`train: ictPerDoc must be a positive integer, got ${o.ictPerDoc}`);
+  if (o.bm25Residual !== undefined && !(Number.isInteger(o.bm25Residual) && o.bm25Residual >= 0 && o.bm25Residual <= 16)) throw invalidArgument(`train: bm25Residual must be an integer in 0..16, got ${o.bm25Residual}`);
+  if (o.minScore !== undefined && !Number.isFinite(o.minScore)) throw invalidArgument(`train: minScore must be a finite number, got ${o.minScore}`);
+  if (o.buckets !== undefined && !(Number.isInteger(o.buckets) && o.buckets >= 1 && o.buckets <= 1 << 26)) throw invalidArgument(`train: buckets must be an integer in 1..${1 << 26}, got ${o.buckets}`);
+  if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'int8') throw invalidArgument(`train: dtype must be "float32" or "int8", got ${String(o.dtype)}`);
+  if (o.mineMarginStrategy !== undefined && o.mineMarginStrategy !== 'absolute' && o.mineMarginStrategy !== 'relative') throw invalidArgument(`train: mineMarginStrategy must be "absolute" or "relative", got ${String(o.mineMarginStrategy)}`);
+  if (o.mineMargin !== undefined && !(Number.isFinite(o.mineMargin) && o.mineMargin >= 0)) throw invalidArgument(`train: mineMargin must be a finite number ≥ 0, got ${o.mineMargin}`);
   if (!o.force) await refuseExistingModel('train', o.out);
   // read before any work: a bad path fails now, not after the first epoch
   const evalSets = await Promise.all((o.evalSets ?? []).map((dir) => loadEvalSet(dir, o.evalSplit ?? 'test')));
@@ -134,7 +143,10 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
   };
   if (o.bm25Residual) pairs.push(...bm25Residual(pairs, corpusDocs, store, o.bm25Residual, corpusIndex));
   for (const f of o.pairs ?? []) pairs.push(...(await readPairs(f, store, { minScore: o.minScore ?? 4 })));
-  if (pairs.length < 2) throw invalidArgument('train: no training pairs (give --pairs, --qrels or --corpus)');
+  if (pairs.length < 2) {
+    const given = (o.pairs?.length ?? 0) + (o.qrels?.length ?? 0) + (o.corpora?.length ?? 0);
+    throw invalidArgument(given === 0 ? 'train: no training data (give --pairs, --qrels or --corpus)' : `train: the training data gave ${pairs.length} usable pair${pairs.length === 1 ? '' : 's'}; at least 2 are needed (scored pairs below minScore, documents with fewer than two sentences and train splits without qrels give none)`);
+  }
   o.onStage?.('analyze', 0, store.size);
   store.analyzeAll((d, t) => o.onStage?.('analyze', d, t));
   sample();

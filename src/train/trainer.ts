@@ -5,7 +5,7 @@
  * fused with the pooling backward (native). Deterministic for a seed (initialisation, sampling and
  * fixed-order native reductions).
  */
-import { checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { cachedContrastiveStep, gistLoss, infoNCELoss } from '../native/loss.js';
 import { createAdamState, sparsePool, sparsePoolAdam, type AdamState } from '../native/sparse.js';
 import { tableRows, toBatch, type StaticFeatureConfig } from '../models/static-features.js';
@@ -173,14 +173,46 @@ function concat(parts: Float32Array[], into: Float32Array, at: number): number {
   return at;
 }
 
+/** The hyper-parameters `checkTrainSettings` vets (trainPipeline checks them before reading any data). */
+export type TrainSettings = Pick<TrainOptions, 'dim' | 'loss' | 'batchSize' | 'epochs' | 'maxSeconds' | 'lr' | 'lrEnd' | 'scale' | 'symmetric' | 'marginStrategy' | 'margin' | 'miniBatch' | 'initStd' | 'seed' | 'threads'>;
+
+/**
+ * Throws INVALID_ARGUMENT for a setting that would fail late (after the data is read), loop forever
+ * (miniBatch 0) or silently train something else than asked (epochs 1.5, a negative time limit).
+ */
+export function checkTrainSettings(where: string, o: TrainSettings): void {
+  const fail = (name: keyof TrainSettings, rule: string) => {
+    throw invalidArgument(`${where}: ${name} must be ${rule}, got ${String(o[name])}`);
+  };
+  const integer = (name: keyof TrainSettings, min: number, max: number) => {
+    const v = o[name];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max)) fail(name, `an integer in ${min}..${max}`);
+  };
+  const positive = (name: keyof TrainSettings) => {
+    const v = o[name];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) fail(name, 'a finite number > 0');
+  };
+  if (o.loss !== undefined && !LOSSES.includes(o.loss)) fail('loss', `one of ${LOSSES.join(', ')}`);
+  integer('dim', 8, 4096);
+  integer('batchSize', 2, 1 << 16);
+  integer('epochs', 1, 1_000_000);
+  integer('miniBatch', 1, 1 << 16);
+  integer('seed', 0, 2 ** 32 - 1);
+  integer('threads', 1, 1024);
+  for (const name of ['lr', 'scale', 'initStd', 'maxSeconds'] as const) positive(name);
+  if (o.lrEnd !== undefined && !(typeof o.lrEnd === 'number' && o.lrEnd > 0 && o.lrEnd <= 1)) fail('lrEnd', 'a fraction of lr in (0, 1]');
+  if (o.symmetric !== undefined && typeof o.symmetric !== 'boolean') fail('symmetric', 'a boolean');
+  if (o.marginStrategy !== undefined && o.marginStrategy !== 'absolute' && o.marginStrategy !== 'relative') fail('marginStrategy', '"absolute" or "relative"');
+  if (o.margin !== undefined && !(typeof o.margin === 'number' && Number.isFinite(o.margin) && o.margin >= 0)) fail('margin', 'a finite number ≥ 0');
+}
+
 /** Trains a static model on `pairs` (texts in `store`); returns the float32 table. */
 export async function trainStatic(store: TextStore, pairs: Pair[], options: TrainOptions): Promise<TrainResult> {
   checkOptions('trainStatic', options, TRAIN_KEYS);
+  checkTrainSettings('trainStatic', options);
+  if (typeof options.features !== 'object' || options.features === null) throw invalidArgument('trainStatic: features (the featurizer config) is required');
   const { features, dim = 256, loss = 'mnrl', batchSize = 512, epochs = 3, lr = 0.02, lrEnd = 0.1, scale = 20, symmetric = false, marginStrategy = 'relative', margin = 0.05, miniBatch = 128, initStd = 0.1, seed = 42, threads } = options;
-  if (!LOSSES.includes(loss)) throw invalidArgument(`unknown loss "${loss}" (${LOSSES.join(', ')})`);
-  if (!Number.isInteger(dim) || dim < 8 || dim > 4096) throw invalidArgument('dim must be an integer in 8..4096');
-  if (!Number.isInteger(batchSize) || batchSize < 2) throw invalidArgument('batchSize must be an integer ≥ 2');
-  if (pairs.length < 2) throw invalidArgument('need at least two training pairs');
+  if (pairs.length < 2) throw invalidArgument(`trainStatic: need at least two training pairs, got ${pairs.length}`);
   const gist = loss === 'gist' || loss === 'cached-gist';
   const guide = options.guide ?? (gist ? { kind: 'bm25' as const } : undefined);
   if (loss === 'cached-gist' && guide?.kind !== 'model') throw invalidArgument('cached-gist needs a teacher model guide (the cached kernel takes guide embeddings)');
@@ -269,6 +301,8 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
         at = concat(r.gradPositives, grad, B * dim);
         if (H > 0) concat(r.gradNegatives, grad, 2 * B * dim);
       }
+      // a diverged run must fail, not write a table of NaNs
+      if (!Number.isFinite(value)) throw new TamsaekError('INVALID_ARGUMENT', `trainStatic: the loss became ${value} at step ${step + 1}; lower lr or scale`);
       const frac = Math.min(1, step / Math.max(1, totalSteps - 1));
       const warm = Math.min(1, (step + 1) / Math.max(1, Math.round(totalSteps * 0.03)));
       const rate = lr * warm * (1 - (1 - lrEnd) * frac);

@@ -2,7 +2,7 @@
 // backward), int8 rows, safetensors and model-directory round trips, and loadEmbedder dispatch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sparsePool, sparsePoolBackward, createAdamState, sparsePoolAdam } from '../dist/native/sparse.js';
@@ -143,6 +143,25 @@ test('save/load round trip (float32 exact, int8 close) and loadEmbedder dispatch
     const i8 = await loadEmbedder(path.join(dir, 'i8'));
     const got = await i8.embed(texts);
     for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 0.02);
+    // a non-finite weight (damaged file, diverged run) fails at load, for either dtype
+    const nanTable = table.slice();
+    nanTable[7] = NaN;
+    for (const dtype of ['float32', 'int8']) {
+      await assert.rejects(saveStaticModel(path.join(dir, 'nan'), FEATURES, { rows: FEATURES.buckets, dim: 16, table: nanTable }, { dtype }), { code: 'INVALID_ARGUMENT', message: /non-finite value at element 7; nothing written/ });
+    }
+    assert.equal(existsSync(path.join(dir, 'nan')), false);
+    const damage = (name, tensor) => {
+      const file = path.join(dir, name, 'model.safetensors');
+      const { tensors } = decodeSafetensors(readFileSync(file));
+      tensors[tensor].data[3] = Infinity;
+      writeFileSync(file, encodeSafetensors(tensors));
+    };
+    cpSync(path.join(dir, 'f32'), path.join(dir, 'nan32'), { recursive: true });
+    damage('nan32', 'embeddings');
+    await assert.rejects(loadEmbedder(path.join(dir, 'nan32')), { code: 'INVALID_MODEL', message: /"embeddings" holds a non-finite value \(Infinity\) at element 3/ });
+    cpSync(path.join(dir, 'i8'), path.join(dir, 'nan8'), { recursive: true });
+    damage('nan8', 'scales');
+    await assert.rejects(loadEmbedder(path.join(dir, 'nan8')), { code: 'INVALID_MODEL', message: /"scales" holds a non-finite value/ });
     // errors
     await assert.rejects(OnnxEmbedder.load(path.join(dir, 'f32')), { code: 'NOT_SUPPORTED' });
     const cfg = JSON.parse(readFileSync(path.join(dir, 'f32', 'config.json'), 'utf8'));

@@ -83,6 +83,9 @@ export async function saveStaticModel(dir: string, features: StaticFeatureConfig
   const { rows, dim } = weights;
   if (rows !== tableRows(features)) throw invalidArgument(`saveStaticModel: table has ${rows} rows but the features give ${tableRows(features)}`);
   if ((features.rows !== undefined) !== (weights.keptBuckets !== undefined)) throw invalidArgument('saveStaticModel: kept buckets go with features.rows, and only with it');
+  // int8 quantization would turn a NaN row into plausible zeros: refuse the table instead
+  const bad = firstNonFinite(weights.table instanceof Float32Array ? weights.table : weights.scales ?? new Float32Array(0));
+  if (bad >= 0) throw invalidArgument(`saveStaticModel: the ${weights.table instanceof Float32Array ? 'table' : 'scales'} hold a non-finite value at element ${bad}; nothing written`);
   let tensors: Record<string, Tensor>;
   if (dtype === 'int8') {
     const q = weights.table instanceof Int8Array ? { table: weights.table, scales: weights.scales! } : quantizeRows(weights.table, rows, dim);
@@ -133,6 +136,18 @@ export function checkStaticConfig(c: Record<string, unknown>, dir: string): Stat
   return { ...(c as unknown as StaticModelConfig), features };
 }
 
+/** Index of the first NaN or ±Infinity in `data`, or -1. */
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
+}
+
+/** A damaged table must fail at load, not as NaN vectors at the first document that uses the row. */
+function checkFinite(path: string, name: string, data: Float32Array): void {
+  const i = firstNonFinite(data);
+  if (i >= 0) throw new TamsaekError('INVALID_MODEL', `${path}: "${name}" holds a non-finite value (${data[i]}) at element ${i}`);
+}
+
 export async function loadStaticWeights(dir: string, config: StaticModelConfig): Promise<StaticWeights> {
   const path = join(dir, config.weights);
   const { tensors } = await readSafetensors(path);
@@ -157,9 +172,11 @@ export async function loadStaticWeights(dir: string, config: StaticModelConfig):
   if (config.dtype === 'int8') {
     const sc = tensors.scales;
     if (emb.dtype !== 'I8' || !sc || sc.dtype !== 'F32' || sc.data.length !== rows) throw new TamsaekError('INVALID_MODEL', `${path}: int8 weights need I8 "embeddings" and F32 "scales" [${rows}]`);
+    checkFinite(path, 'scales', sc.data);
     return { rows, dim: config.dim, table: emb.data, scales: sc.data, keptBuckets };
   }
   if (emb.dtype !== 'F32') throw new TamsaekError('INVALID_MODEL', `${path}: float32 model with ${emb.dtype} embeddings`);
+  checkFinite(path, 'embeddings', emb.data);
   return { rows, dim: config.dim, table: emb.data, keptBuckets };
 }
 

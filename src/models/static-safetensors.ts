@@ -4,8 +4,9 @@
  * padded with spaces to a multiple of 8, then the little-endian tensor bytes). Written here because
  * no maintained npm package covers writing; only the dtypes tamsaek uses (F32, I8, I32) are supported.
  */
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { TamsaekError } from '../errors.js';
+import { atomicWrite } from '../util/atomic-file.js';
 
 export type Tensor =
   | { dtype: 'F32'; shape: number[]; data: Float32Array }
@@ -82,9 +83,7 @@ export function decodeSafetensors(buf: Buffer, where = 'safetensors'): { tensors
 }
 
 export async function writeSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, encodeSafetensors(tensors, metadata));
-  await rename(tmp, path);
+  await atomicWrite('writeSafetensors', path, [encodeSafetensors(tensors, metadata)]);
 }
 
 export async function readSafetensors(path: string): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OnnxEmbedder } from '../dist/models/index.js';
-import { evaluateRetriever } from '../dist/engine/evaluate.js';
+import { buildEngine, evaluateRetriever } from '../dist/engine/evaluate.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'dist/cli/main.js');
@@ -89,4 +89,29 @@ test('eval --retriever dense: same metrics from the CLI and the library, for the
   assert.equal(badKind.code, 2);
   assert.equal((await evaluateRetriever(sample, { retriever: 'dense' })).model, 'tamsaek-static-ko-v2'); // default static model
   await assert.rejects(evaluateRetriever(sample, { retriever: 'bm25', model }), { code: 'INVALID_ARGUMENT' });
+});
+
+test('passages: the default static model embeds 150-character windows; the engine and the dense-only path agree; --passages overrides', async () => {
+  const byDefault = await evaluateRetriever(sample, { retriever: 'dense' });
+  assert.deepEqual(byDefault.passages, { by: 'chars', size: 150, overlap: 50 });
+  const whole = await evaluateRetriever(sample, { retriever: 'dense', passages: false });
+  assert.equal(whole.passages, undefined);
+  // the dense-only path and an engine's dense leg rank alike (one hit per document, scored by its best passage)
+  const engine = await buildEngine(join(sample, 'corpus.jsonl'), { dense: { embedder: 'default' } });
+  try {
+    assert.deepEqual(engine.densePassages, byDefault.passages);
+    const viaEngine = await evaluateRetriever(sample, { retriever: 'dense', index: engine });
+    for (const [key, value] of Object.entries(byDefault.metrics)) assert.ok(Math.abs(viaEngine.metrics[key] - value) < 1e-6, key);
+  } finally {
+    await engine.close();
+  }
+  const cli = await run(['eval', sample, '--retriever', 'dense', '--passages', '200:20', '--json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.deepEqual(JSON.parse(cli.stdout).passages, { by: 'chars', size: 200, overlap: 20 });
+  for (const bad of ['20:20', 'sentences', '0']) {
+    const r = await run(['eval', sample, '--retriever', 'dense', '--passages', bad]);
+    assert.equal(r.code, 2, bad);
+    assert.match(r.stderr, /--passages must be none or <chars>\[:<overlap>\]/);
+  }
+  assert.equal((await run(['eval', sample, '--passages', 'none'])).code, 2, 'BM25 has no dense leg to split for');
 });

@@ -53,6 +53,36 @@ test('save/open round trip with both legs; generations replace each other', asyn
   }
 });
 
+test('a dense leg over passages (dense.chunk) reopens with its split; a failed upsert puts every passage back', async () => {
+  const dir = await temp();
+  try {
+    const embedder = new HashEmbedder(128);
+    const split = { by: 'chars', size: 12, overlap: 4 };
+    const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder, chunk: split } });
+    await engine.add(DOCS);
+    const before = await engine.search('청년 월세 지원', { k: 3, legs: ['dense'] });
+    await engine.save(dir);
+    await engine.close();
+    const opened = await Engine.open(dir, { embedder });
+    assert.deepEqual(opened.densePassages, split);
+    assert.deepEqual(await opened.search('청년 월세 지원', { k: 3, legs: ['dense'] }), before);
+    // an upsert whose batch the dense index refuses puts the replaced document back, every passage with its vector
+    const index = opened.dense;
+    const vectors = index.size;
+    assert.ok(vectors > DOCS.length, 'documents are split into several passages');
+    const add = index.add.bind(index);
+    let refuse = true;
+    index.add = (...args) => (refuse ? ((refuse = false), Promise.reject(new Error('no room'))) : add(...args));
+    await assert.rejects(opened.upsert([{ id: 'rent', text: '전혀 다른 새 내용입니다' }]), /no room/);
+    assert.equal(opened.get('rent').text, DOCS[1].text);
+    assert.deepEqual(await opened.search('청년 월세 지원', { k: 3, legs: ['dense'] }), before);
+    assert.equal(index.size, vectors, 'the same passages, none lost or doubled');
+    await opened.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a vectors-only index (dense: { dim }) reopens without a model', async () => {
   const dir = await temp();
   try {

@@ -263,3 +263,45 @@ test('a failed upsert keeps the previous version; a closed engine refuses writes
   }
   await assert.rejects(engine.search('월세'), { code: 'CLOSED' });
 });
+
+test('dense.chunk: the dense leg embeds passages and scores a document by its best one; BM25 keeps whole documents', async () => {
+  const filler = Array.from({ length: 12 }, (_, i) => `${i}번째 문단은 지역 축제와 공연 일정, 박물관 관람 시간을 소개합니다.`).join(' ');
+  const long = { id: 'long', text: `${filler} 주택 청약 조건을 설명합니다. ${filler}` };
+  const short = { id: 'short', text: '주택 정보 안내 게시판' };
+  const query = '주택 청약 조건';
+  const whole = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder(512), chunk: false } });
+  await whole.add([long, short, ...DOCS]);
+  assert.equal(whole.densePassages, undefined);
+  const wholeHits = await whole.search(query, { legs: ['dense'], k: 20 });
+  assert.ok(wholeHits.findIndex((h) => h.id === 'long') > wholeHits.findIndex((h) => h.id === 'short'), 'diluted by the rest of its page, the long document loses');
+
+  const split = { by: 'chars', size: 60, overlap: 20 };
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder(512), chunk: split } });
+  await engine.add([long, short, ...DOCS, { id: 'given', text: '은행 예금 안내', vector: await new HashEmbedder(512).embed(['은행 예금 안내']) }]);
+  assert.deepEqual(engine.densePassages, { ...split });
+  const dense = await engine.search(query, { legs: ['dense'], k: 20 });
+  assert.equal(dense[0].id, 'long', 'its best passage wins');
+  assert.equal(new Set(dense.map((h) => h.id)).size, dense.length, 'one hit per document');
+  assert.equal(dense.length, DOCS.length + 3, 'every document once, the one with its own vector as one unit');
+  const [bm25] = await engine.retrieve(query, { depth: 100, legs: ['bm25'] });
+  assert.ok(bm25.hits.every((h) => !h.id.includes('\u0000')), 'BM25 units are whole documents');
+  const hybrid = await engine.search(query, { k: 3 });
+  assert.equal(hybrid[0].id, 'long');
+  assert.ok(hybrid[0].legs.bm25 && hybrid[0].legs.dense, 'the legs fuse on document ids');
+
+  // upsert replaces every passage, delete removes them all
+  await engine.upsert([{ id: 'long', text: filler }]);
+  assert.notEqual((await engine.search(query, { legs: ['dense'] }))[0].id, 'long');
+  await engine.delete(['long']);
+  const after = await engine.retrieve(query, { depth: 1000, legs: ['dense'] });
+  assert.ok(after[0].hits.every((h) => h.id !== 'long'));
+  assert.equal(after[0].hits.length, DOCS.length + 2);
+
+  // the model's own split is the default; false or an engine-wide chunk turn it off; both at once is an error
+  const asking = Object.assign(new HashEmbedder(512), { passages: { by: 'chars', size: 80, overlap: 10 } });
+  assert.deepEqual((await Engine.create({ dense: { embedder: asking } })).densePassages, { by: 'chars', size: 80, overlap: 10 });
+  assert.equal((await Engine.create({ dense: { embedder: asking, chunk: false } })).densePassages, undefined);
+  assert.equal((await Engine.create({ dense: { embedder: asking }, chunk: { by: 'sentences', size: 2 } })).densePassages, undefined);
+  await assert.rejects(Engine.create({ dense: { embedder: asking, chunk: split }, chunk: { by: 'sentences', size: 2 } }), { code: 'INVALID_ARGUMENT', message: /dense\.chunk and chunk/ });
+  await assert.rejects(Engine.create({ dense: { embedder: asking, chunk: { by: 'chars', size: 0 } } }), { code: 'INVALID_ARGUMENT' });
+});

@@ -143,6 +143,14 @@ test('save/load round trip (float32 exact, int8 close) and loadEmbedder dispatch
     const i8 = await loadEmbedder(path.join(dir, 'i8'));
     const got = await i8.embed(texts);
     for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 0.02);
+    // the passage split a model asks for travels in config.json; a bad one is INVALID_MODEL
+    await saveStaticModel(path.join(dir, 'split'), FEATURES, { rows: FEATURES.buckets, dim: 16, table }, { passages: { by: 'chars', size: 150, overlap: 50 } });
+    assert.deepEqual((await loadEmbedder(path.join(dir, 'split'))).passages, { by: 'chars', size: 150, overlap: 50 });
+    assert.equal(f32.passages, undefined, 'none recorded: whole documents');
+    await assert.rejects(saveStaticModel(path.join(dir, 'split'), FEATURES, { rows: FEATURES.buckets, dim: 16, table }, { passages: { by: 'chars', size: 10, overlap: 10 } }), { code: 'INVALID_ARGUMENT' });
+    const splitConfig = JSON.parse(readFileSync(path.join(dir, 'split', 'config.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'split', 'config.json'), JSON.stringify({ ...splitConfig, passages: { by: 'words', size: 3 } }));
+    await assert.rejects(loadEmbedder(path.join(dir, 'split')), { code: 'INVALID_MODEL', message: /passages: chunk\.by must be/ });
     // a non-finite weight (damaged file, diverged run) fails at load, for either dtype
     const nanTable = table.slice();
     nanTable[7] = NaN;

@@ -12,6 +12,7 @@ import type { VectorIndexKind } from '../legs/dense/types.js';
 import { readJsonl } from '../eval/beir.js';
 import type { EmbedderOptions } from '../models/embedder.js';
 import { loadEmbedder } from '../models/load.js';
+import type { ChunkOptions } from '../util/chunker.js';
 import { choiceOption, intOption, numberOption, parse, UsageError } from './args.js';
 import { createProgress } from './progress.js';
 
@@ -24,9 +25,9 @@ import { TRAIN_USAGE } from './train.js';
 
 export const USAGE = {
   ...TRAIN_USAGE,
-  index: 'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75]',
+  index: 'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
-  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion adapt|fixed] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
+  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion adapt|fixed] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
   tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--space full|weight] [--reranker <dir|id>] [--out config.json] [--json]',
   embed: 'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
   analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--json]',
@@ -40,6 +41,15 @@ const modelOptions = {
   threads: { type: 'string' },
   offline: { type: 'boolean' },
 } as const;
+
+/** `--passages none|<chars>[:<overlap>]`: the dense leg's passage split (none: whole documents). */
+function passagesOption(value: string | undefined): ChunkOptions | false | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return false;
+  const m = /^(\d+)(?::(\d+))?$/.exec(value);
+  if (!m || Number(m[2] ?? 0) >= Number(m[1]) || Number(m[1]) < 1) throw new UsageError(`--passages must be none or <chars>[:<overlap>] with overlap < chars, got "${value}"`);
+  return { by: 'chars', size: Number(m[1]), overlap: Number(m[2] ?? 0) };
+}
 
 function embedderOptions(args: ReturnType<typeof parse>, progress?: ReturnType<typeof createProgress>): EmbedderOptions {
   const o: EmbedderOptions = {};
@@ -63,7 +73,9 @@ const indexingOptions = {
 } as const;
 
 export async function indexCommand(argv: string[], io: Io): Promise<void> {
-  const args = parse(argv, { ...indexingOptions, out: { type: 'string', short: 'o' }, model: { type: 'string' }, dim: { type: 'string' }, 'vector-field': { type: 'string' } }, USAGE.index);
+  const args = parse(argv, { ...indexingOptions, out: { type: 'string', short: 'o' }, model: { type: 'string' }, dim: { type: 'string' }, 'vector-field': { type: 'string' }, passages: { type: 'string' } }, USAGE.index);
+  const passages = passagesOption(args.text('passages'));
+  if (passages !== undefined && !args.text('model')) throw new UsageError('--passages splits documents for a --model\'s dense leg');
   const out = args.text('out');
   if (args.positionals.length !== 1 || !out) throw new UsageError(USAGE.index);
   // precomputed vectors: a field of each corpus line, for the --model's dense leg or a model-less one of --dim values
@@ -79,7 +91,7 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
     {
       analyzer: args.text('analyzer'),
       bm25: { titleWeight: numberOption(args.text('title-weight'), 'title-weight'), k1: numberOption(args.text('k1'), 'k1'), b: numberOption(args.text('b'), 'b') },
-      dense: model ? { embedder: model } : dim !== undefined ? { dim } : undefined,
+      dense: model ? { embedder: model, ...(passages !== undefined ? { chunk: passages } : {}) } : dim !== undefined ? { dim } : undefined,
     },
     (done, total) => progress.update('index', done, total),
     vectorField,
@@ -155,9 +167,12 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
       'rerank-top-n': { type: 'string' },
       config: { type: 'string' },
       fusion: { type: 'string' },
+      passages: { type: 'string' },
     },
     USAGE.eval,
   );
+  const passages = passagesOption(args.text('passages'));
+  if (passages !== undefined && ((args.text('retriever') ?? 'bm25') === 'bm25' || args.text('index'))) throw new UsageError('--passages applies to --retriever dense or hybrid built here (an --index keeps its own)');
   if (args.positionals.length !== 1) throw new UsageError(USAGE.eval);
   const retriever = (args.text('retriever') ?? 'bm25') as RetrieverName;
   if (!RETRIEVERS.includes(retriever)) throw new UsageError(`unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
@@ -186,6 +201,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
       model,
       embedder: embedderOptions(args, progress),
       indexKind: indexKind as VectorIndexKind | 'auto' | undefined,
+      passages,
       onProgress: (stage, done, total) => progress.update(stage, done, total),
     });
     progress.stop();
@@ -204,6 +220,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     rerankTopN: intOption(args.text('rerank-top-n'), 'rerank-top-n', 1, 1000),
     config: await readTunedConfig(args.text('config')),
     fusion: fusionMode(args.text('fusion'), retriever),
+    passages,
     index: indexDir ? await openAnyIndex(indexDir) : undefined,
     onProgress: (stage, done, total) => progress.update(stage, done, total),
   });

@@ -2,31 +2,47 @@
  * Dense retrieval over a corpus: embed every document (title + " " + text, passage prefix) in
  * chunks with progress, then build a vector index from all vectors (kind by option, default by corpus
  * size; HNSW is built on a worker thread), and search queries (query prefix). Used by `tamsaek eval --retriever dense`.
+ * With a passage split (the model's `passages`, or `passages` here) every passage is embedded
+ * (title + " " + passage) and a document scores as its best passage, as in the engine's dense leg.
  */
 import { checkOptions } from '../errors.js';
 import { readCorpus, resolveCorpusPath } from '../eval/beir.js';
 import { HnswIndex, createVectorIndex, defaultIndexKind, type DenseHit, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
 import type { AnyEmbedder } from '../models/load.js';
+import { checkChunkOptions, chunkText, type ChunkOptions } from '../util/chunker.js';
+import { bestPassages } from './engine.js';
+
+const UNIT_SEPARATOR = '\u0000';
 
 export interface DenseCorpusOptions {
   indexKind?: VectorIndexKind | 'auto';
   /** Documents embedded per chunk (each chunk is cut into the embedder's batches). */
   chunk?: number;
+  /** Split documents into passages (default: the model's own `passages`; false: whole documents). */
+  passages?: ChunkOptions | false;
   onProgress?: (stage: 'embed' | 'index', done: number, total: number) => void;
 }
 
 export interface DenseRetriever {
   embedder: AnyEmbedder;
   index: VectorIndex;
+  /** The passage split in use (undefined: whole documents). */
+  passages: ChunkOptions | undefined;
   search(query: string, k: number): Promise<DenseHit[]>;
 }
 
 export async function indexCorpusDense(path: string, embedder: AnyEmbedder, options: DenseCorpusOptions = {}): Promise<DenseRetriever> {
-  checkOptions('indexCorpusDense', options, ['indexKind', 'chunk', 'onProgress']);
+  checkOptions('indexCorpusDense', options, ['indexKind', 'chunk', 'passages', 'onProgress']);
   const { indexKind = 'auto', chunk = 1024, onProgress } = options;
+  const asked = options.passages ?? ('passages' in embedder ? embedder.passages : undefined);
+  const split = asked ? checkChunkOptions(asked) : undefined;
   const corpusPath = await resolveCorpusPath(path);
   const docs: { id: string; text: string }[] = [];
-  for await (const doc of readCorpus(corpusPath)) docs.push({ id: doc.id, text: doc.title ? `${doc.title} ${doc.text}` : doc.text });
+  const titled = (title: string | undefined, text: string) => (title ? `${title} ${text}` : text);
+  for await (const doc of readCorpus(corpusPath)) {
+    if (!split) docs.push({ id: doc.id, text: titled(doc.title, doc.text) });
+    else chunkText(doc.text, split).forEach((p, n) => docs.push({ id: `${doc.id}${UNIT_SEPARATOR}${n}`, text: titled(doc.title, p.text) }));
+  }
   const total = docs.length;
   const dim = embedder.dim;
   const vectors = new Float32Array(total * dim);
@@ -53,8 +69,11 @@ export async function indexCorpusDense(path: string, embedder: AnyEmbedder, opti
   return {
     embedder,
     index,
+    passages: split,
     async search(query, k) {
-      return index.search(await embedder.embedQuery(query), k);
+      const vector = await embedder.embedQuery(query);
+      if (!split) return index.search(vector, k);
+      return bestPassages((n) => index.search(vector, n), k, index.size, (unit) => unit.slice(0, unit.indexOf(UNIT_SEPARATOR)));
     },
   };
 }

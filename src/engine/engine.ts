@@ -19,7 +19,7 @@ import type { FusionConfig, FusionLeg } from '../fuse/types.js';
 import { BM25_FORMAT_VERSION } from '../legs/bm25/format.js';
 import { Bm25Index, compileFilter, type Metadata, type MetadataFilter } from '../legs/bm25/index.js';
 import { HnswIndex, createVectorIndex, defaultIndexKind, loadVectorIndex, type Metric, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
-import { checkChunkOptions, chunkText, type ChunkOptions, type Passage } from './chunker.js';
+import { checkChunkOptions, chunkText, type ChunkOptions, type Passage } from '../util/chunker.js';
 import { highlight, type Snippet } from './highlight.js';
 import { acquireWriteLock, type WriteLock } from './lock.js';
 import { INDEX_FORMAT, INDEX_FORMAT_VERSION, beginGeneration, commitGeneration, readManifest, verifyGeneration, type Manifest } from './manifest.js';
@@ -29,6 +29,8 @@ export interface TextEmbedder {
   readonly dim: number;
   readonly modelId: string;
   embed(texts: readonly string[], options?: { kind?: 'query' | 'passage' }): Promise<Float32Array>;
+  /** The passage split the model asks for (tamsaek static models: config.json `passages`); the dense leg's default. */
+  readonly passages?: ChunkOptions;
 }
 
 /** Scores (query, passage) pairs; higher is more relevant (e.g. a cross-encoder's sigmoid). */
@@ -61,6 +63,13 @@ export interface DenseOptions {
   index?: VectorIndexKind | 'auto';
   metric?: Metric;
   hnsw?: { M?: number; efConstruction?: number; efSearch?: number };
+  /**
+   * Split documents into passages for the dense leg only: each passage is embedded and a document
+   * scores as its best passage, while BM25 keeps whole documents. Default: the model's own
+   * `passages` (the shipped static model: 150-character windows), none for other models; `false`
+   * embeds whole documents. Not with the engine-wide `chunk`.
+   */
+  chunk?: ChunkOptions | false;
 }
 
 export interface RerankOptions {
@@ -142,6 +151,16 @@ interface StoredDocument {
   meta?: Metadata;
   /** Passage offsets when chunked, else undefined (one unit = the whole document). */
   passages?: { start: number; end: number }[];
+  /** The dense leg's passages (dense.chunk) when it split this document; else its units are the BM25 ones. */
+  densePassages?: { start: number; end: number }[];
+}
+
+/** What `store` puts in the legs: BM25 units (passages) per document, the dense leg's own passages, their vectors. */
+interface PreparedUnits {
+  passages: Passage[][];
+  /** Per document, with dense.chunk: the dense leg's passages (undefined for a document that brought its vector). */
+  densePassages?: (Passage[] | undefined)[];
+  vectors?: Float32Array;
 }
 
 const ENGINE_OPTIONS = ['analyzer', 'bm25', 'dense', 'rerank', 'fusion', 'depth', 'chunk'];
@@ -220,7 +239,7 @@ export class Engine {
   private constructor(
     private readonly config: {
       bm25: { k1: number; b: number; titleWeight?: number };
-      dense?: { model?: string; vectorsOnly?: true; index: VectorIndexKind | 'auto'; metric: Metric; hnsw?: DenseOptions['hnsw'] };
+      dense?: { model?: string; vectorsOnly?: true; index: VectorIndexKind | 'auto'; metric: Metric; hnsw?: DenseOptions['hnsw']; chunk?: ChunkOptions };
       rerank?: { model?: string; topN: number; threshold?: number };
       fusion: FusionConfig;
       depth: number;
@@ -245,7 +264,7 @@ export class Engine {
     let embedder: TextEmbedder | undefined;
     let denseConfig: (typeof Engine.prototype.config)['dense'];
     if (options.dense) {
-      checkOptions('Engine.create dense', options.dense, ['embedder', 'dim', 'index', 'metric', 'hnsw']);
+      checkOptions('Engine.create dense', options.dense, ['embedder', 'dim', 'index', 'metric', 'hnsw', 'chunk']);
       const { embedder: given, dim, index = 'auto', metric = 'cosine', hnsw } = options.dense;
       if (dim !== undefined) {
         if (given !== undefined) throw invalidArgument('dense: give an embedder or a dim (vectors only), not both: with a model the dimension is the model\'s');
@@ -254,7 +273,11 @@ export class Engine {
       } else if (typeof given === 'string') embedder = await loadEmbedder(given);
       else if (given && typeof given.embed === 'function' && Number.isInteger(given.dim) && given.dim > 0) embedder = given;
       else throw invalidArgument('dense.embedder must be a model directory / Hub id or an object with dim and embed() (or give dense.dim for vectors computed elsewhere)');
-      denseConfig = { model: typeof given === 'string' ? given : undefined, ...(dim !== undefined ? { vectorsOnly: true as const } : {}), index, metric, hnsw };
+      const asked = options.dense.chunk;
+      if (asked !== undefined && asked !== false && chunk) throw invalidArgument('dense.chunk and chunk: give one (chunk splits the documents for every leg)');
+      // the model's own passage split applies unless the caller chose (or chunk splits for every leg)
+      const denseChunk = asked === false || chunk ? undefined : asked !== undefined ? checkChunkOptions(asked) : embedder.passages && checkChunkOptions(embedder.passages);
+      denseConfig = { model: typeof given === 'string' ? given : undefined, ...(dim !== undefined ? { vectorsOnly: true as const } : {}), index, metric, hnsw, ...(denseChunk ? { chunk: denseChunk } : {}) };
     }
     let reranker: Reranker | undefined;
     let rerankConfig: (typeof Engine.prototype.config)['rerank'];
@@ -334,7 +357,7 @@ export class Engine {
     const engine = new Engine(
       {
         bm25: { k1: bm25.k1, b: bm25.b, titleWeight: c.bm25?.titleWeight },
-        dense: c.dense ? { model: c.dense.model, ...(c.dense.vectorsOnly === true ? { vectorsOnly: true as const } : {}), index: c.dense.index, metric: c.dense.metric, hnsw: c.dense.hnsw } : undefined,
+        dense: c.dense ? { model: c.dense.model, ...(c.dense.vectorsOnly === true ? { vectorsOnly: true as const } : {}), index: c.dense.index, metric: c.dense.metric, hnsw: c.dense.hnsw, ...(c.dense.chunk ? { chunk: checkChunkOptions(c.dense.chunk) } : {}) } : undefined,
         rerank: c.rerank ? { model: c.rerank.model, topN: c.rerank.topN, threshold: c.rerank.threshold } : undefined,
         fusion: validateFusionConfig(c.fusion ?? DEFAULT_FUSION),
         depth: c.depth ?? 100,
@@ -392,6 +415,11 @@ export class Engine {
   /** The dense leg's embedding model id (undefined without a dense leg). */
   get denseModel(): string | undefined {
     return this.embedder?.modelId;
+  }
+
+  /** The dense leg's own passage split (dense.chunk), if it splits documents. */
+  get densePassages(): ChunkOptions | undefined {
+    return this.config.dense?.chunk;
   }
 
   get fusion(): FusionConfig {
@@ -533,8 +561,10 @@ export class Engine {
         const id = unitDoc(String(unit));
         return accept(this.docs.get(id)?.meta, id);
       });
-      const hits = await raceStop(this.dense.search(vector, depth, filter ? { filter } : undefined), signal, deadline);
-      ranked.push({ name: 'dense', hits: hits.map((h) => ({ id: String(h.id), score: h.score })) });
+      const dense = this.dense;
+      const search = (k: number) => dense.search(vector, k, filter ? { filter } : undefined);
+      const hits = this.config.dense?.chunk ? await raceStop(bestPassages(search, depth, dense.size, unitDoc), signal, deadline) : (await raceStop(search(depth), signal, deadline)).map((h) => ({ id: String(h.id), score: h.score }));
+      ranked.push({ name: 'dense', hits });
     }
     return ranked;
   }
@@ -712,35 +742,40 @@ export class Engine {
   }
 
   /** What `store` needs to put documents that are in the engine back as they are: their passages and stored vectors. */
-  private async stored(docs: EngineDocument[]): Promise<{ passages: Passage[][]; vectors?: Float32Array }> {
-    const passages = docs.map((d) => {
-      const spans = this.docs.get(d.id)!.passages ?? [{ start: 0, end: d.text.length }];
-      return spans.map(({ start, end }) => ({ start, end, text: d.text.slice(start, end) }));
-    });
-    if (!this.dense || docs.length === 0) return { passages };
-    return { passages, vectors: await this.dense.vectorsOf(docs.flatMap((d) => this.unitsOf(d.id))) };
+  private async stored(docs: EngineDocument[]): Promise<PreparedUnits> {
+    const cut = (d: EngineDocument, spans: { start: number; end: number }[]) => spans.map(({ start, end }) => ({ start, end, text: d.text.slice(start, end) }));
+    const passages = docs.map((d) => cut(d, this.docs.get(d.id)!.passages ?? [{ start: 0, end: d.text.length }]));
+    const densePassages = this.config.dense?.chunk ? docs.map((d) => this.docs.get(d.id)!.densePassages && cut(d, this.docs.get(d.id)!.densePassages!)) : undefined;
+    if (!this.dense || docs.length === 0) return { passages, densePassages };
+    return { passages, densePassages, vectors: await this.dense.vectorsOf(docs.flatMap((d) => this.denseUnitsOf(d.id))) };
   }
 
   /** Units (passages) of each document and, with a dense leg, their vectors. */
-  private async prepare(docs: EngineDocument[], onProgress?: (done: number, total: number) => void): Promise<{ passages: Passage[][]; vectors?: Float32Array }> {
+  private async prepare(docs: EngineDocument[], onProgress?: (done: number, total: number) => void): Promise<PreparedUnits> {
     const passages = docs.map((d) => (this.config.chunk ? chunkText(d.text, this.config.chunk) : [{ start: 0, end: d.text.length, text: d.text }]));
     if (!this.embedder) {
       onProgress?.(docs.length, docs.length);
       return { passages };
     }
+    const denseChunk = this.config.dense?.chunk;
+    // a document that came with its vector is one unit whatever the split
+    const densePassages = denseChunk ? docs.map((d) => (d.vector ? undefined : chunkText(d.text, denseChunk))) : undefined;
     // units in order; a document that came with its vector (checkDocuments: then it is one unit) is not embedded
     const texts: string[] = [];
     const slots: number[] = [];
     const dim = this.embedder.dim;
-    const vectors = new Float32Array(passages.reduce((n, p) => n + p.length, 0) * dim);
+    const unitsOf = (i: number) => densePassages?.[i] ?? passages[i];
+    const vectors = new Float32Array(docs.reduce((n, d, i) => n + (d.vector ? 1 : unitsOf(i).length), 0) * dim);
     let unit = 0;
     docs.forEach((d, i) => {
       if (d.vector) {
         vectors.set(d.vector as Float32Array, unit++ * dim);
         return;
       }
-      for (const p of passages[i]) {
-        texts.push(d.title && !this.config.chunk ? `${d.title} ${p.text}` : p.text);
+      // the title goes with every dense passage (it names what the passage is about), not with engine-wide chunks
+      const titled = d.title && (denseChunk || !this.config.chunk);
+      for (const p of unitsOf(i)) {
+        texts.push(titled ? `${d.title} ${p.text}` : p.text);
         slots.push(unit++);
       }
     });
@@ -752,15 +787,15 @@ export class Engine {
       onProgress?.(Math.min(start + EMBED_BATCH, texts.length), texts.length);
     }
     if (texts.length === 0) onProgress?.(docs.length, docs.length);
-    return { passages, vectors };
+    return { passages, densePassages, vectors };
   }
 
   private async ingest(docs: EngineDocument[], onProgress?: (done: number, total: number) => void): Promise<void> {
     await this.store(docs, await this.prepare(docs, onProgress));
   }
 
-  private async store(docs: EngineDocument[], prepared: { passages: Passage[][]; vectors?: Float32Array }): Promise<void> {
-    const { passages, vectors } = prepared;
+  private async store(docs: EngineDocument[], prepared: PreparedUnits): Promise<void> {
+    const { passages, densePassages, vectors } = prepared;
     const units: { id: string; doc: string | Record<string, string>; meta?: Metadata }[] = [];
     docs.forEach((d, i) => {
       const parts = passages[i];
@@ -773,43 +808,55 @@ export class Engine {
     this.bm25.addMany(units);
     for (let i = 0; i < docs.length; i++) {
       const d = docs[i];
-      this.docs.set(d.id, { text: d.text, title: d.title, meta: d.meta, passages: this.config.chunk ? passages[i].map(({ start, end }) => ({ start, end })) : undefined });
+      const own = densePassages?.[i];
+      this.docs.set(d.id, {
+        text: d.text,
+        title: d.title,
+        meta: d.meta,
+        passages: this.config.chunk ? passages[i].map(({ start, end }) => ({ start, end })) : undefined,
+        ...(own ? { densePassages: own.map(({ start, end }) => ({ start, end })) } : {}),
+      });
     }
     if (vectors && this.embedder) {
+      const ids = docs.flatMap((d) => this.denseUnitsOf(d.id));
       try {
-        const ids = units.map((u) => u.id);
         if (!this.dense) {
           const { index, metric, hnsw } = this.config.dense!;
-          const kind = index === 'auto' ? defaultIndexKind(units.length) : index;
+          const kind = index === 'auto' ? defaultIndexKind(ids.length) : index;
           if (kind === 'hnsw') {
             // the first (bulk) batch builds the graph on a worker thread; later batches are inserted
             this.dense = await HnswIndex.build(ids, vectors, { dim: this.embedder.dim, metric, capacity: Math.max(1024, ids.length), ...hnsw });
             return;
           }
-          this.dense = await createVectorIndex({ kind, dim: this.embedder.dim, metric, expectedSize: units.length });
+          this.dense = await createVectorIndex({ kind, dim: this.embedder.dim, metric, expectedSize: ids.length });
         }
         await this.dense.add(ids, vectors);
       } catch (error) {
         // keep the legs consistent: undo this batch everywhere it may have landed
         for (const u of units) this.bm25.delete(u.id);
         for (const d of docs) this.docs.delete(d.id);
-        await this.dense?.remove(units.map((u) => u.id)).catch(() => {});
+        await this.dense?.remove(ids).catch(() => {});
         throw error;
       }
     }
   }
 
-  /** The unit ids (its passages', or its own) of a stored document; none for an unknown id. */
+  /** The BM25 unit ids (its passages', or its own) of a stored document; none for an unknown id. */
   private unitsOf(id: string): string[] {
     const doc = this.docs.get(id);
     if (!doc) return [];
     return doc.passages ? doc.passages.map((_, n) => `${id}${UNIT_SEPARATOR}${n}`) : [id];
   }
 
+  /** The dense leg's unit ids of a stored document: its dense passages', else its BM25 units. */
+  private denseUnitsOf(id: string): string[] {
+    const own = this.docs.get(id)?.densePassages;
+    return own ? own.map((_, n) => `${id}${UNIT_SEPARATOR}${n}`) : this.unitsOf(id);
+  }
+
   private async removeUnits(ids: string[]): Promise<void> {
-    const units = ids.flatMap((id) => this.unitsOf(id));
-    for (const u of units) this.bm25.delete(u);
-    if (this.dense) await this.dense.remove(units);
+    for (const u of ids.flatMap((id) => this.unitsOf(id))) this.bm25.delete(u);
+    if (this.dense) await this.dense.remove(ids.flatMap((id) => this.denseUnitsOf(id)));
     for (const id of ids) this.docs.delete(id);
   }
 
@@ -824,6 +871,32 @@ export class Engine {
     return this.docs.get(unit.slice(0, cut))?.passages?.[Number(unit.slice(cut + 1))];
   }
 
+}
+
+/**
+ * A document-level ranking from a passage index: each document once, scored by its best passage.
+ * Fetches more passages until `depth` documents are found or the index is exhausted.
+ */
+export async function bestPassages(
+  search: (k: number) => Promise<readonly { id: string | number; score: number }[]>,
+  depth: number,
+  size: number,
+  documentOf: (unit: string) => string,
+): Promise<{ id: string; score: number }[]> {
+  for (let k = Math.min(size, depth * 4); ; k = Math.min(size, k * 4)) {
+    const hits = await search(k);
+    const seen = new Set<string>();
+    const out: { id: string; score: number }[] = [];
+    for (const h of hits) {
+      const id = documentOf(String(h.id));
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push({ id, score: h.score });
+      if (out.length === depth) return out;
+    }
+    // fewer hits than asked: the index (or what the filter lets through) has no more
+    if (k >= size || hits.length < k) return out;
+  }
 }
 
 async function disposeModels(models: readonly unknown[]): Promise<void> {

@@ -18,6 +18,7 @@ import type { EmbedderOptions } from '../models/embedder.js';
 import { loadEmbedder, resolveModelName } from '../models/load.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ChunkOptions } from '../util/chunker.js';
 import { indexCorpus, type IndexCorpusOptions } from './corpus.js';
 import { indexCorpusDense } from './dense.js';
 import { Engine, type EngineDocument, type EngineOptions, type LegName, type Reranker, type TextEmbedder } from './engine.js';
@@ -34,6 +35,8 @@ export interface EvaluateRetrieverOptions extends Omit<IndexCorpusOptions, 'onPr
   split?: string;
   /** An extra cut-off: adds ndcg@k, recall@k, … for this k. */
   k?: number;
+  /** dense/hybrid: the dense leg's passage split (default: the model's own; false: whole documents). */
+  passages?: ChunkOptions | false;
   /** Reuse a built BM25 index (bm25) or engine (dense, hybrid) instead of indexing the corpus. */
   index?: Bm25Index | Engine;
   /** Embedding model (directory, Hub id or instance) for dense and hybrid. */
@@ -68,6 +71,8 @@ export interface EvaluationReport {
   /** dense/hybrid: the embedding model and the vector index used. */
   model?: string;
   vectorIndex?: string;
+  /** dense/hybrid: the dense leg's passage split (absent: whole documents). */
+  passages?: ChunkOptions;
   /** hybrid: how the fusion configuration was chosen, and the configuration (one per fold when cross-fitted). */
   fusion?: { mode: 'fixed' | 'config' | 'tuned on train' | 'cross-fitted'; configs: TunedConfig[]; reason?: string };
   queries: number;
@@ -94,7 +99,7 @@ export async function buildEngine(corpusPath: string, options: EngineOptions, on
 }
 
 export async function evaluateRetriever(path: string, options: EvaluateRetrieverOptions = {}): Promise<EvaluationReport> {
-  checkOptions('evaluateRetriever', options, ['retriever', 'split', 'k', 'index', 'onProgress', 'analyzer', 'k1', 'b', 'titleWeight', 'model', 'reranker', 'rerankTopN', 'config', 'embedder', 'indexKind', 'fusion', 'seed']);
+  checkOptions('evaluateRetriever', options, ['retriever', 'split', 'k', 'index', 'onProgress', 'analyzer', 'k1', 'b', 'titleWeight', 'model', 'reranker', 'rerankTopN', 'config', 'embedder', 'indexKind', 'fusion', 'seed', 'passages']);
   const { retriever = 'bm25', split = 'test', k, onProgress } = options;
   if (!RETRIEVERS.includes(retriever)) {
     throw new TamsaekError('INVALID_ARGUMENT', `unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
@@ -148,7 +153,7 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
       const engineAnalyzer = engine.analyzer.name;
       if (retriever === 'hybrid' && !options.config && (options.fusion ?? 'adapt') === 'adapt') {
         const adapted = await adaptFusion(engine, path, dataset, depth, options, tick);
-        return { ...scoreRun(path, dataset, retriever, engineAnalyzer, adapted.results, adapted.latenciesMs, k), model: engine.denseModel, fusion: adapted.fusion };
+        return { ...scoreRun(path, dataset, retriever, engineAnalyzer, adapted.results, adapted.latenciesMs, k), model: engine.denseModel, ...passagesOf(engine), fusion: adapted.fusion };
       }
       if (options.config) engine.applyTuned(options.config);
       const legs: LegName[] | undefined = retriever === 'dense' ? ['dense'] : undefined;
@@ -157,7 +162,7 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
         return engine.search(text, { k: depth, legs, rerank: retriever === 'hybrid' ? undefined : false });
       });
       onProgress?.('search', total, total);
-      const report = { ...scoreRun(path, dataset, retriever, engineAnalyzer, results, latenciesMs, k), model: engine.denseModel };
+      const report = { ...scoreRun(path, dataset, retriever, engineAnalyzer, results, latenciesMs, k), model: engine.denseModel, ...passagesOf(engine) };
       if (retriever !== 'hybrid') return report;
       const fusion = { mode: options.config ? ('config' as const) : ('fixed' as const), configs: [{ fusion: engine.fusion, depth: Math.max(depth, engine.depth), rerankTopN: engine.rerankTopN }] };
       return { ...report, fusion };
@@ -169,6 +174,11 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
   const { results, latenciesMs } = await runQueries(dataset.queries, (text) => search(text));
   onProgress?.('search', total, total);
   return scoreRun(path, dataset, retriever, analyzer, results, latenciesMs, k);
+}
+
+function passagesOf(engine: Engine): { passages?: ChunkOptions } {
+  const split = engine.densePassages;
+  return split ? { passages: split } : {};
 }
 
 function scoreRun(path: string, dataset: BeirDataset, retriever: RetrieverName, analyzer: string, results: Run, latenciesMs: number[], k: number | undefined): EvaluationReport {
@@ -200,7 +210,7 @@ async function engineFor(dataset: BeirDataset, options: EvaluateRetrieverOptions
   const engineOptions: EngineOptions = {
     analyzer: options.analyzer,
     bm25: { k1: options.k1, b: options.b, titleWeight: options.titleWeight },
-    dense: { embedder: options.model ?? 'default' },
+    dense: { embedder: options.model ?? 'default', ...(options.passages !== undefined ? { chunk: options.passages } : {}) },
   };
   if (options.reranker !== undefined) engineOptions.rerank = { reranker: options.reranker, topN: options.rerankTopN ?? 20 };
   return buildEngine(dataset.corpusPath, engineOptions, options.onProgress && ((d, t) => options.onProgress!('index', d, t)));
@@ -217,6 +227,7 @@ async function evaluateDense(path: string, options: EvaluateRetrieverOptions): P
   try {
     const dense = await indexCorpusDense(dataset.corpusPath, embedder, {
       indexKind: options.indexKind,
+      passages: options.passages,
       onProgress: onProgress && ((stage, done, total) => onProgress(stage, done, total)),
     });
     const depth = Math.max(10, k ?? 10);
@@ -228,7 +239,7 @@ async function evaluateDense(path: string, options: EvaluateRetrieverOptions): P
       return hits.map((h) => ({ id: String(h.id), score: h.score }));
     });
     onProgress?.('search', total, total);
-    return { ...scoreRun(path, dataset, 'dense', 'none', results, latenciesMs, k), model: embedder.modelId, vectorIndex: dense.index.constructor.name };
+    return { ...scoreRun(path, dataset, 'dense', 'none', results, latenciesMs, k), model: embedder.modelId, vectorIndex: dense.index.constructor.name, ...(dense.passages ? { passages: dense.passages } : {}) };
   } finally {
     await embedder.dispose();
   }

@@ -7,7 +7,8 @@
  * Model directory:
  *   config.json        {"tamsaek_model": "static", "format": 1, "dim": D, "features": {...},
  *                       "pooling": "mean", "normalize": true, "weights": "model.safetensors",
- *                       "dtype": "float32" | "int8", "name": "...", "training": {...}}
+ *                       "dtype": "float32" | "int8", "name": "...", "training": {...},
+ *                       "passages": {"by": "chars", "size": 150, "overlap": 50}}   (optional: see below)
  *   model.safetensors  "embeddings": F32 [rows, D], or I8 [rows, D] with "scales": F32 [rows]
  *                      (row r = embeddings[r] * scales[r]; symmetric per-row int8).
  */
@@ -18,6 +19,7 @@ import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
 import { sparsePool } from '../native/sparse.js';
 import { checkFeatureConfig, checkKeptBuckets, Featurizer, tableRows, type StaticFeatureConfig } from './static-features.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './static-safetensors.js';
+import { checkChunkOptions, type ChunkOptions } from '../util/chunker.js';
 
 export const STATIC_FORMAT = 1;
 
@@ -33,7 +35,17 @@ export interface StaticModelConfig {
   name?: string;
   /** Free-form provenance (recipe, data, scores) written by the trainer. */
   training?: Record<string, unknown>;
+  /**
+   * How documents should be split for this model's dense leg (each passage embedded, a document
+   * scored by its best passage). Mean pooling dilutes a long page: on the validation splits a
+   * static model scores better over ~150-character windows than over whole documents
+   * (docs/training.md, Round 6). Absent: whole documents.
+   */
+  passages?: ChunkOptions;
 }
+
+/** The passage split `tamsaek train` records in the models it writes (chosen on validation, Round 6). */
+export const DEFAULT_STATIC_PASSAGES: ChunkOptions = { by: 'chars', size: 150, overlap: 50 };
 
 export interface StaticWeights {
   rows: number;
@@ -62,6 +74,8 @@ export interface SaveStaticOptions {
   dtype?: 'float32' | 'int8';
   name?: string;
   training?: Record<string, unknown>;
+  /** The passage split recorded for the dense leg (config.json `passages`); omitted: whole documents. */
+  passages?: ChunkOptions;
 }
 
 /** Files of a static model directory that saving replaces. */
@@ -78,7 +92,8 @@ export async function refuseExistingModel(where: string, dir: string): Promise<v
 
 /** Writes a model directory (config.json + model.safetensors). */
 export async function saveStaticModel(dir: string, features: StaticFeatureConfig, weights: StaticWeights, options: SaveStaticOptions = {}): Promise<StaticModelConfig> {
-  checkOptions('saveStaticModel', options, ['dtype', 'name', 'training']);
+  checkOptions('saveStaticModel', options, ['dtype', 'name', 'training', 'passages']);
+  const passages = options.passages === undefined ? undefined : checkChunkOptions(options.passages);
   const dtype = options.dtype ?? (weights.table instanceof Int8Array ? 'int8' : 'float32');
   const { rows, dim } = weights;
   if (rows !== tableRows(features)) throw invalidArgument(`saveStaticModel: table has ${rows} rows but the features give ${tableRows(features)}`);
@@ -107,6 +122,7 @@ export async function saveStaticModel(dir: string, features: StaticFeatureConfig
     dtype,
     ...(options.name ? { name: options.name } : {}),
     ...(options.training ? { training: options.training } : {}),
+    ...(passages ? { passages } : {}),
   };
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'tamsaek-static', dim: String(dim) });
   // config.json last and atomically: a reader sees the old model or the new one, not half a file
@@ -132,6 +148,13 @@ export function checkStaticConfig(c: Record<string, unknown>, dir: string): Stat
     features = checkFeatureConfig(c.features, 'features');
   } catch (e) {
     return bad((e as Error).message);
+  }
+  if (c.passages !== undefined) {
+    try {
+      checkChunkOptions(c.passages as ChunkOptions);
+    } catch (e) {
+      return bad(`passages: ${(e as Error).message}`);
+    }
   }
   return { ...(c as unknown as StaticModelConfig), features };
 }
@@ -210,6 +233,8 @@ export class StaticEmbedder {
   readonly normalize = true;
   readonly dim: number;
   readonly featurizer: Featurizer;
+  /** The model's passage split for documents (config.json `passages`); undefined: whole documents. */
+  readonly passages: ChunkOptions | undefined;
   private constructor(
     readonly modelId: string,
     readonly dir: string | undefined,
@@ -219,6 +244,7 @@ export class StaticEmbedder {
   ) {
     this.dim = weights.dim;
     this.featurizer = new Featurizer(config.features, weights.keptBuckets);
+    this.passages = config.passages;
   }
 
   /** Loads a static model directory. */

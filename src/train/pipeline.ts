@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { checkOptions, invalidArgument } from '../errors.js';
 import { Featurizer, DEFAULT_FEATURES, type StaticFeatureConfig } from '../models/static-features.js';
-import { refuseExistingModel, saveStaticModel, type StaticModelConfig } from '../models/static.js';
+import { DEFAULT_STATIC_PASSAGES, refuseExistingModel, saveStaticModel, type StaticModelConfig } from '../models/static.js';
 import { mulberry32 } from '../util/random.js';
 import { readDocs, readPairs, readQrelPairs, selfSupervisedPairs, TextStore, type CorpusDoc, type Pair } from './data.js';
 import { corpusBm25, mineHardNegatives } from './mine.js';
@@ -224,6 +224,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
   const config = await saveStaticModel(o.out, features, { rows: r.rows, dim: r.dim, table: r.table, keptBuckets }, {
     dtype: o.dtype ?? 'float32',
     name: o.name ?? basename(o.out),
+    passages: DEFAULT_STATIC_PASSAGES,
     training: {
       command: o.command,
       loss: o.loss ?? 'mnrl',

@@ -285,9 +285,13 @@ test('dense.chunk: the dense leg embeds passages and scores a document by its be
   assert.equal(dense.length, DOCS.length + 3, 'every document once, the one with its own vector as one unit');
   const [bm25] = await engine.retrieve(query, { depth: 100, legs: ['bm25'] });
   assert.ok(bm25.hits.every((h) => !h.id.includes('\u0000')), 'BM25 units are whole documents');
-  const hybrid = await engine.search(query, { k: 3 });
+  const hybrid = await engine.search(query, { k: 3, highlight: true });
   assert.equal(hybrid[0].id, 'long');
   assert.ok(hybrid[0].legs.bm25 && hybrid[0].legs.dense, 'the legs fuse on document ids');
+  // the hit names the dense leg's best passage, and the snippet comes from it
+  const { start, end } = hybrid[0].passage;
+  assert.ok(long.text.slice(start, end).includes('주택 청약') && end - start <= 60, JSON.stringify(hybrid[0].passage));
+  assert.ok(hybrid[0].snippet.start >= start && hybrid[0].snippet.end <= end);
 
   // upsert replaces every passage, delete removes them all
   await engine.upsert([{ id: 'long', text: filler }]);

@@ -124,7 +124,7 @@ export interface EngineHit {
   legs: Partial<Record<LegName, { score: number; rank: number }>> & { rerank?: { score: number } };
   /** The fused score before reranking. */
   fusedScore: number;
-  /** With chunking: the passage that matched, as offsets in the document text. */
+  /** With chunking (or dense.chunk, for documents the dense leg found): the passage that matched, as offsets in the document text. */
   passage?: { start: number; end: number };
   snippet?: Snippet;
 }
@@ -513,12 +513,15 @@ export class Engine {
     }
 
     const terms = maxChars > 0 ? this.bm25.analyzer.analyze(query) : [];
+    // with dense.chunk the dense leg's best passage of each document is the hit's passage
+    const densePassage = new Map<string, string>();
+    for (const h of ranked.find((l) => l.name === 'dense')?.hits ?? []) if ('unit' in h) densePassage.set(h.id, (h as { unit: string }).unit);
     return candidates.slice(0, k).map((c) => {
       const doc = this.docs.get(c.id)!;
       const hit: EngineHit = { id: c.id, score: c.score, fusedScore: c.fusedScore, legs: c.legs };
       if (doc.title !== undefined) hit.title = doc.title;
       if (doc.meta !== undefined) hit.meta = doc.meta;
-      const passage = this.unitSpan(c.unit);
+      const passage = this.unitSpan(c.unit) ?? this.densePassageSpan(densePassage.get(c.id));
       if (passage) hit.passage = passage;
       if (maxChars > 0) {
         const span = passage ?? { start: 0, end: doc.text.length };
@@ -865,6 +868,12 @@ export class Engine {
     return cut < 0 ? unit : unit.slice(0, cut);
   }
 
+  private densePassageSpan(unit: string | undefined): { start: number; end: number } | undefined {
+    const cut = unit === undefined ? -1 : unit.indexOf(UNIT_SEPARATOR);
+    if (cut < 0) return undefined;
+    return this.docs.get(unit!.slice(0, cut))?.densePassages?.[Number(unit!.slice(cut + 1))];
+  }
+
   private unitSpan(unit: string): { start: number; end: number } | undefined {
     const cut = unit.indexOf(UNIT_SEPARATOR);
     if (cut < 0) return undefined;
@@ -882,16 +891,16 @@ export async function bestPassages(
   depth: number,
   size: number,
   documentOf: (unit: string) => string,
-): Promise<{ id: string; score: number }[]> {
+): Promise<{ id: string; score: number; unit: string }[]> {
   for (let k = Math.min(size, depth * 4); ; k = Math.min(size, k * 4)) {
     const hits = await search(k);
     const seen = new Set<string>();
-    const out: { id: string; score: number }[] = [];
+    const out: { id: string; score: number; unit: string }[] = [];
     for (const h of hits) {
       const id = documentOf(String(h.id));
       if (seen.has(id)) continue;
       seen.add(id);
-      out.push({ id, score: h.score });
+      out.push({ id, score: h.score, unit: String(h.id) });
       if (out.length === depth) return out;
     }
     // fewer hits than asked: the index (or what the filter lets through) has no more

@@ -270,3 +270,23 @@ test('vectorsOf gives back the stored vectors of every index kind (decoded, norm
     await assert.rejects(index.vectorsOf(['v3']), { code: 'NOT_FOUND' }, name);
   }
 });
+
+test('bestPassages: one hit per document at its best passage, fetching deeper until depth documents are found', async () => {
+  const { bestPassages } = await import('../dist/legs/dense/passages.js');
+  // passages of document a dominate the top: the first fetch (4 × depth) holds only a and b
+  const ranked = [...Array.from({ length: 8 }, (_, i) => ({ id: `a\u0000${i}`, score: 1 - i * 0.01 })), { id: 'b\u00000', score: 0.5 }, { id: 'c\u00002', score: 0.4 }, { id: 'c\u00000', score: 0.3 }];
+  const asked = [];
+  const search = async (k) => (asked.push(k), ranked.slice(0, k));
+  const doc = (unit) => unit.slice(0, unit.indexOf('\u0000'));
+  assert.deepEqual(await bestPassages(search, 2, ranked.length, doc), [{ id: 'a', score: 1, unit: 'a\u00000' }, { id: 'b', score: 0.5, unit: 'b\u00000' }]);
+  asked.length = 0;
+  const three = await bestPassages(search, 3, ranked.length, doc);
+  assert.deepEqual(three.map((h) => [h.id, h.unit]), [['a', 'a\u00000'], ['b', 'b\u00000'], ['c', 'c\u00002']]);
+  assert.deepEqual(asked, [11], 'one fetch of min(size, 4 × depth)');
+  asked.length = 0;
+  assert.equal((await bestPassages(async (k) => (asked.push(k), ranked.slice(0, Math.min(k, 9))), 3, 100, doc)).length, 2, 'a filter that lets fewer through ends the search');
+  assert.deepEqual(asked, [12]);
+  const deep = [];
+  assert.equal((await bestPassages(async (k) => (deep.push(k), ranked.slice(0, k)), 2, 1000, () => 'same')).length, 1);
+  assert.deepEqual(deep, [8, 32], 'fetches deeper (×4) until the index runs out');
+});

@@ -10,7 +10,7 @@ import { readCorpus, resolveCorpusPath } from '../eval/beir.js';
 import { HnswIndex, createVectorIndex, defaultIndexKind, type DenseHit, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
 import type { AnyEmbedder } from '../models/load.js';
 import { checkChunkOptions, chunkText, type ChunkOptions } from '../util/chunker.js';
-import { bestPassages } from './engine.js';
+import { bestPassages } from '../legs/dense/passages.js';
 
 const UNIT_SEPARATOR = '\u0000';
 

@@ -20,6 +20,7 @@ import { BM25_FORMAT_VERSION } from '../legs/bm25/format.js';
 import { Bm25Index, compileFilter, type Metadata, type MetadataFilter } from '../legs/bm25/index.js';
 import { HnswIndex, createVectorIndex, defaultIndexKind, loadVectorIndex, type Metric, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
 import { checkChunkOptions, chunkText, type ChunkOptions, type Passage } from '../util/chunker.js';
+import { bestPassages } from '../legs/dense/passages.js';
 import { highlight, type Snippet } from './highlight.js';
 import { acquireWriteLock, type WriteLock } from './lock.js';
 import { INDEX_FORMAT, INDEX_FORMAT_VERSION, beginGeneration, commitGeneration, readManifest, verifyGeneration, type Manifest } from './manifest.js';
@@ -880,32 +881,6 @@ export class Engine {
     return this.docs.get(unit.slice(0, cut))?.passages?.[Number(unit.slice(cut + 1))];
   }
 
-}
-
-/**
- * A document-level ranking from a passage index: each document once, scored by its best passage.
- * Fetches more passages until `depth` documents are found or the index is exhausted.
- */
-export async function bestPassages(
-  search: (k: number) => Promise<readonly { id: string | number; score: number }[]>,
-  depth: number,
-  size: number,
-  documentOf: (unit: string) => string,
-): Promise<{ id: string; score: number; unit: string }[]> {
-  for (let k = Math.min(size, depth * 4); ; k = Math.min(size, k * 4)) {
-    const hits = await search(k);
-    const seen = new Set<string>();
-    const out: { id: string; score: number; unit: string }[] = [];
-    for (const h of hits) {
-      const id = documentOf(String(h.id));
-      if (seen.has(id)) continue;
-      seen.add(id);
-      out.push({ id, score: h.score, unit: String(h.id) });
-      if (out.length === depth) return out;
-    }
-    // fewer hits than asked: the index (or what the filter lets through) has no more
-    if (k >= size || hits.length < k) return out;
-  }
 }
 
 async function disposeModels(models: readonly unknown[]): Promise<void> {

@@ -8,6 +8,8 @@ import { loadBeir, type BeirDataset } from '../eval/beir.js';
 import { evaluate, type Run } from '../eval/metrics.js';
 import { FlatIndex } from '../legs/dense/flat.js';
 import { readDocs, type CorpusDoc } from './data.js';
+import { bestPassages } from '../legs/dense/passages.js';
+import { chunkText, type ChunkOptions } from '../util/chunker.js';
 
 export interface QuickEmbedder {
   dim: number;
@@ -28,15 +30,37 @@ export async function loadEvalSet(dir: string, split = 'test'): Promise<EvalSet>
   return { name: dataset.name, split, dataset, docs };
 }
 
-/** nDCG@10 and Recall@1 of the embedder's exact top-k on the set. */
-export async function quickDenseEval(embedder: QuickEmbedder, set: EvalSet, k = 10): Promise<{ metrics: Record<string, number>; run: Run }> {
+/**
+ * nDCG@10 and Recall@1 of the embedder's exact top-k on the set. With `passages` (what the trainer
+ * records in the model, so `tamsaek eval --retriever dense` scores the same way) every window is
+ * embedded and a document scores as its best one.
+ */
+export async function quickDenseEval(embedder: QuickEmbedder, set: EvalSet, k = 10, passages?: ChunkOptions): Promise<{ metrics: Record<string, number>; run: Run }> {
   const { dataset, docs } = set;
   const index = new FlatIndex({ dim: embedder.dim, metric: 'cosine' });
-  await index.add(docs.map((_, i) => i), await embedder.embed(docs.map((d) => d.full), { kind: 'passage' }));
+  const owner: number[] = [];
+  const texts: string[] = [];
+  docs.forEach((d, i) => {
+    if (!passages) {
+      owner.push(i);
+      texts.push(d.full);
+    } else {
+      for (const p of chunkText(d.text, passages)) {
+        owner.push(i);
+        texts.push(d.title ? `${d.title} ${p.text}` : p.text);
+      }
+    }
+  });
+  await index.add(texts.map((_, u) => u), await embedder.embed(texts, { kind: 'passage' }));
   const Q = await embedder.embed(dataset.queries.map((q) => q.text), { kind: 'query' });
-  const hits = await index.searchBatch(Q, Math.min(k, docs.length));
+  const dim = embedder.dim;
+  const depth = Math.min(k, docs.length);
   const run: Run = new Map();
-  dataset.queries.forEach((q, qi) => run.set(q.id, hits[qi]!.map((h) => ({ id: docs[h.id as number]!.id, score: h.score }))));
+  for (let qi = 0; qi < dataset.queries.length; qi++) {
+    const q = Q.subarray(qi * dim, (qi + 1) * dim);
+    const hits = await bestPassages((n) => index.search(q, n), depth, index.size, (unit) => String(owner[Number(unit)]));
+    run.set(dataset.queries[qi]!.id, hits.map((h) => ({ id: docs[Number(h.id)]!.id, score: h.score })));
+  }
   const r = evaluate(run, dataset.qrels, { ks: [1, 10] });
   return { metrics: { 'ndcg@10': r.mean['ndcg@10']!, 'recall@1': r.mean['recall@1']! }, run };
 }

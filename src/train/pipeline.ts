@@ -210,7 +210,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     },
     onEpoch: evalSets.length === 0 ? undefined : async (epoch, embedder) => {
       for (const set of evalSets) {
-        const { metrics } = await quickDenseEval(embedder, set);
+        const { metrics } = await quickDenseEval(embedder, set, 10, DEFAULT_STATIC_PASSAGES);
         const r: EpochEval = { epoch: epoch + 1, set: set.name, split: set.split, 'ndcg@10': metrics['ndcg@10']!, 'recall@1': metrics['recall@1']! };
         evals.push(r);
         o.onEval?.(r);

@@ -30,6 +30,8 @@ val b15d448-sc12-s2 $V1 --seed 2
 for s in 42 7 1 2; do val pruned-s$s $SHIP --seed $s; done
 # how the fusion weight is picked on the line (docs/fusion.md): cross-fitting on sets of ~114 queries, v2 validation models
 for s in 42 7 1 2; do node scripts/fusion-line-check.mjs --model "$O/val-pruned-s$s" --size 114 "$V/autorag-ict-val" "$V/autorag-span-val" "$V/welfare-val" > "$O/fusion-line-s$s.md"; done
+# round 6: the dense leg over passage windows (validation models of seeds 42 and 7)
+for s in 42 7; do CHUNKS=s2o1,s3o1,s5o2,c100o30,c150o50,c200o50,c300o100,c500o150 node scripts/passage-check.mjs "$O/val-pruned-s$s" test "$V/autorag-ict-val" "$V/autorag-span-val" "$V/welfare-val" > "$O/passages-s$s.md"; done
 val res2 $RES --seed 42
 val res2-s7 $RES --seed 7
 # generalisation check on validation: no autorag-ko documents in training, scored on autorag-ict-val

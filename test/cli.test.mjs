@@ -213,6 +213,9 @@ test('train: writes a model eval can load, scores --eval sets per epoch; an exis
     const dense = await run(['eval', sample, '--retriever', 'dense', '--model', out, '--json']);
     assert.equal(dense.code, 0, dense.stderr);
     assert.ok(JSON.parse(dense.stdout).metrics['ndcg@10'] >= 0);
+    // the passage split the model asks for: 150/50 characters unless --passages says otherwise
+    assert.deepEqual(JSON.parse(config).passages, { by: 'chars', size: 150, overlap: 50 });
+    assert.deepEqual(JSON.parse(dense.stdout).passages, { by: 'chars', size: 150, overlap: 50 });
 
     const again = await run(args(2));
     assert.equal(again.code, 1);
@@ -226,6 +229,10 @@ test('train: writes a model eval can load, scores --eval sets per epoch; an exis
     const replaced = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
     assert.equal(replaced.training.seed, 2);
     assert.doesNotMatch(replaced.training.command, /--force/, 'the recorded command reproduces the model anywhere');
+    const whole = await run([...args(2), '--force', '--passages', 'none']);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.equal(JSON.parse(await readFile(join(out, 'config.json'), 'utf8')).passages, undefined);
+    assert.equal((await run([...args(2), '--force', '--passages', '10:10'])).code, 2);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 /** Argument parsing on node's util.parseArgs (strict: unknown options are errors). */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ChunkOptions } from '../util/chunker.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -74,4 +75,13 @@ export function numberOption(value: string | undefined, name: string): number | 
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`);
   return n;
+}
+
+/** `--passages none|<chars>[:<overlap>]`: the dense leg's passage split (none: whole documents). */
+export function passagesOption(value: string | undefined): ChunkOptions | false | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return false;
+  const m = /^(\d+)(?::(\d+))?$/.exec(value);
+  if (!m || Number(m[2] ?? 0) >= Number(m[1]) || Number(m[1]) < 1) throw new UsageError(`--passages must be none or <chars>[:<overlap>] with overlap < chars, got "${value}"`);
+  return { by: 'chars', size: Number(m[1]), overlap: Number(m[2] ?? 0) };
 }

@@ -12,8 +12,7 @@ import type { VectorIndexKind } from '../legs/dense/types.js';
 import { readJsonl } from '../eval/beir.js';
 import type { EmbedderOptions } from '../models/embedder.js';
 import { loadEmbedder } from '../models/load.js';
-import type { ChunkOptions } from '../util/chunker.js';
-import { choiceOption, intOption, numberOption, parse, UsageError } from './args.js';
+import { choiceOption, intOption, numberOption, parse, passagesOption, UsageError } from './args.js';
 import { createProgress } from './progress.js';
 
 export interface Io {
@@ -41,15 +40,6 @@ const modelOptions = {
   threads: { type: 'string' },
   offline: { type: 'boolean' },
 } as const;
-
-/** `--passages none|<chars>[:<overlap>]`: the dense leg's passage split (none: whole documents). */
-function passagesOption(value: string | undefined): ChunkOptions | false | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'none') return false;
-  const m = /^(\d+)(?::(\d+))?$/.exec(value);
-  if (!m || Number(m[2] ?? 0) >= Number(m[1]) || Number(m[1]) < 1) throw new UsageError(`--passages must be none or <chars>[:<overlap>] with overlap < chars, got "${value}"`);
-  return { by: 'chars', size: Number(m[1]), overlap: Number(m[2] ?? 0) };
-}
 
 function embedderOptions(args: ReturnType<typeof parse>, progress?: ReturnType<typeof createProgress>): EmbedderOptions {
   const o: EmbedderOptions = {};

@@ -7,7 +7,7 @@ import { readDocs, sentences } from '../train/data.js';
 import { mineHardNegatives, type MineQuery } from '../train/mine.js';
 import { trainPipeline } from '../train/pipeline.js';
 import { LOSSES, type Guide, type LossName } from '../train/trainer.js';
-import { choiceOption, intOption, numberOption, parse, UsageError } from './args.js';
+import { choiceOption, intOption, numberOption, parse, passagesOption, UsageError } from './args.js';
 import type { Io } from './commands.js';
 import { createProgress } from './progress.js';
 import { mulberry32 } from '../util/random.js';
@@ -16,7 +16,7 @@ const STRATEGIES = ['absolute', 'relative'] as const;
 
 export const TRAIN_USAGE = {
   train:
-    'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--dim 256] [--buckets 65536] [--rows N] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--eval <beir-dir…> [--eval-split test]] [--json]',
+    'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--passages 150:50|none] [--dim 256] [--buckets 65536] [--rows N] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--eval <beir-dir…> [--eval-split test]] [--json]',
   'export-onnx': 'usage: tamsaek export-onnx <static-model-dir> --out <dir> [--force] [--json]   (writes <dir>/onnx/model.onnx + config.json + weights; --force overwrites)',
   mine: 'usage: tamsaek mine <beir-dir> --out negatives.jsonl [--split train] [--ict] [--depth 30] [--negatives 1] [--margin-strategy absolute|relative] [--margin m] [--model <dir|id>]',
 } as const;
@@ -63,6 +63,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
       'max-seconds': { type: 'string' },
       'ict-per-doc': { type: 'string' },
       'ict-keep': { type: 'string' },
+      passages: { type: 'string' },
       'bm25-residual': { type: 'string' },
       int8: { type: 'boolean' },
       symmetric: { type: 'boolean' },
@@ -110,6 +111,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     maxSeconds: numberOption(args.text('max-seconds'), 'max-seconds'),
     ictPerDoc: intOption(args.text('ict-per-doc'), 'ict-per-doc', 1, 10_000),
     ictKeep: numberOption(args.text('ict-keep'), 'ict-keep'),
+    passages: passagesOption(args.text('passages')),
     bm25Residual: intOption(args.text('bm25-residual'), 'bm25-residual', 0, 16),
     threads: intOption(args.text('threads'), 'threads', 1, 1024),
     dtype: args.flag('int8') ? 'int8' : 'float32',

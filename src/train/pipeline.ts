@@ -4,6 +4,7 @@
  * query→document pairs, train, and write the model directory.
  */
 import { basename } from 'node:path';
+import { checkChunkOptions, type ChunkOptions } from '../util/chunker.js';
 import { checkOptions, invalidArgument } from '../errors.js';
 import { Featurizer, DEFAULT_FEATURES, type StaticFeatureConfig } from '../models/static-features.js';
 import { DEFAULT_STATIC_PASSAGES, refuseExistingModel, saveStaticModel, type StaticModelConfig } from '../models/static.js';
@@ -27,6 +28,8 @@ export interface TrainPipelineOptions {
   ictPerDoc?: number;
   /** Probability that an inverse-cloze positive keeps its sentence (default 0). */
   ictKeep?: number;
+  /** The passage split recorded in the model for its dense leg (default 150/50 characters; false: whole documents). */
+  passages?: ChunkOptions | false;
   /** Extra copies of each qrels pair whose document BM25 does not rank first (default 0). */
   bm25Residual?: number;
   /** Mine one BM25 hard negative per query→document pair (qrels and inverse-cloze pairs). */
@@ -94,12 +97,13 @@ export interface TrainPipelineResult {
   evals: EpochEval[];
 }
 
-const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'ictKeep', 'bm25Residual', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'rows', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'evalSets', 'evalSplit', 'onEval', 'out', 'force', 'dtype', 'name', 'command', 'onStage', 'onStep'];
+const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'ictKeep', 'passages', 'bm25Residual', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'rows', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'evalSets', 'evalSplit', 'onEval', 'out', 'force', 'dtype', 'name', 'command', 'onStage', 'onStep'];
 
 export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
   checkOptions('trainPipeline', o, KEYS);
   // every setting is vetted before the data is read: a typo must not cost minutes of analysis first
   checkTrainSettings('train', o);
+  const passages = o.passages === false ? undefined : checkChunkOptions(o.passages ?? DEFAULT_STATIC_PASSAGES);
   if (o.ictKeep !== undefined && !(o.ictKeep >= 0 && o.ictKeep <= 1)) throw invalidArgument(`train: ictKeep must be a probability in [0, 1], got ${o.ictKeep}`);
   if (o.ictPerDoc !== undefined && !(Number.isInteger(o.ictPerDoc) && o.ictPerDoc >= 1)) throw invalidArgument(`train: ictPerDoc must be a positive integer, got ${o.ictPerDoc}`);
   if (o.bm25Residual !== undefined && !(Number.isInteger(o.bm25Residual) && o.bm25Residual >= 0 && o.bm25Residual <= 16)) throw invalidArgument(`train: bm25Residual must be an integer in 0..16, got ${o.bm25Residual}`);
@@ -210,7 +214,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     },
     onEpoch: evalSets.length === 0 ? undefined : async (epoch, embedder) => {
       for (const set of evalSets) {
-        const { metrics } = await quickDenseEval(embedder, set, 10, DEFAULT_STATIC_PASSAGES);
+        const { metrics } = await quickDenseEval(embedder, set, 10, passages);
         const r: EpochEval = { epoch: epoch + 1, set: set.name, split: set.split, 'ndcg@10': metrics['ndcg@10']!, 'recall@1': metrics['recall@1']! };
         evals.push(r);
         o.onEval?.(r);
@@ -224,7 +228,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
   const config = await saveStaticModel(o.out, features, { rows: r.rows, dim: r.dim, table: r.table, keptBuckets }, {
     dtype: o.dtype ?? 'float32',
     name: o.name ?? basename(o.out),
-    passages: DEFAULT_STATIC_PASSAGES,
+    passages,
     training: {
       command: o.command,
       loss: o.loss ?? 'mnrl',

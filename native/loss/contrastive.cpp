@@ -19,10 +19,6 @@ namespace loss {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-// Items are dealt to a fixed number of lanes, not to threads: a lane accumulates its items in order
-// and lanes are reduced in lane order, so the loss and gradients do not depend on the thread count
-// (the same seed trains the same bytes on 1, 2 or 16 threads; the kernel family still matters).
-constexpr int kLanes = 4;
 
 struct Item {
   size_t problem, block, j0, j1;
@@ -49,10 +45,6 @@ struct Work {
   AlignedBuffer<uint8_t> mask;  // chunk x tile: bit 0 = masked for the row, bit 1 = masked for the mirror
   AlignedBuffer<float> cm, cs;  // per-column running max / sum for mirrored rows
   AlignedBuffer<float> e1, e2;  // exp scratch (one tile row)
-};
-
-// Per-lane accumulators.
-struct Lane {
   std::vector<AlignedBuffer<float>> mx, sm;  // per problem online LSE state (B each)
 };
 
@@ -113,20 +105,19 @@ double run(const Spec& sp, float* grad[3]) {
     return a.sym && a.j1 > b.j1;
   });
 
-  const int V = std::max(1, std::min<int>(kLanes, static_cast<int>(items.size())));
-  const int T = std::max(1, std::min<int>(sp.threads, V));
+  const int T = std::max(1, std::min<int>(sp.threads, static_cast<int>(items.size())));
   const size_t NP = sp.problems.size();
 
   for (int m = 0; m < 3; ++m)
     if (sp.emb[m] && grad[m]) std::memset(grad[m], 0, sp.rows[m] * dim * sizeof(float));
-  // Private gradient buffers for lanes > 0 (shared matrices only).
-  std::vector<std::array<AlignedBuffer<float>, 3>> priv(static_cast<size_t>(V));
-  for (int v = 1; v < V; ++v)
+  // Private gradient buffers for threads > 0 (shared matrices only).
+  std::vector<std::array<AlignedBuffer<float>, 3>> priv(static_cast<size_t>(T));
+  for (int t = 1; t < T; ++t)
     for (int m = 0; m < 3; ++m)
-      if (sp.emb[m] && !exclusive[m]) priv[static_cast<size_t>(v)][m].reset(sp.rows[m] * dim, true);
-  auto gbuf = [&](int v, int m) -> float* {
-    if (v == 0 || exclusive[m]) return grad[m];
-    return priv[static_cast<size_t>(v)][m].data();
+      if (sp.emb[m] && !exclusive[m]) priv[static_cast<size_t>(t)][m].reset(sp.rows[m] * dim, true);
+  auto gbuf = [&](int t, int m) -> float* {
+    if (t == 0 || exclusive[m]) return grad[m];
+    return priv[static_cast<size_t>(t)][m].data();
   };
 
   std::vector<Work> work(static_cast<size_t>(T));
@@ -143,15 +134,12 @@ double run(const Spec& sp, float* grad[3]) {
     w.cs.reset(TC);
     w.e1.reset(TC);
     w.e2.reset(TC);
-  }
-  std::vector<Lane> lanes(static_cast<size_t>(V));
-  for (auto& ln : lanes) {
-    ln.mx.resize(NP);
-    ln.sm.resize(NP);
+    w.mx.resize(NP);
+    w.sm.resize(NP);
     for (size_t p = 0; p < NP; ++p) {
-      ln.mx[p].reset(B);
-      ln.sm[p].reset(B, true);
-      for (size_t i = 0; i < B; ++i) ln.mx[p][i] = kNegInf;
+      w.mx[p].reset(B);
+      w.sm[p].reset(B, true);
+      for (size_t i = 0; i < B; ++i) w.mx[p][i] = kNegInf;
     }
   }
   AlignedBuffer<float> label(NP * B, true), lse(NP * B);
@@ -265,15 +253,13 @@ double run(const Spec& sp, float* grad[3]) {
   // Pass 1: online log-sum-exp.
   parallel_run(T, [&](int t) {
     Work& w = work[static_cast<size_t>(t)];
-    for (int v = t; v < V; v += T) {
-    Lane& ln = lanes[static_cast<size_t>(v)];
-    for (size_t it = static_cast<size_t>(v); it < items.size(); it += static_cast<size_t>(V)) {
+    for (size_t it = static_cast<size_t>(t); it < items.size(); it += static_cast<size_t>(T)) {
       const Item& item = items[it];
       const Block& bl = sp.problems[item.problem].blocks[item.block];
       const size_t tc = item.j1 - item.j0;
       pack_tile(w, bl, it, item.j0, tc, 1);
-      float* mx = ln.mx[item.problem].data();
-      float* sm = ln.sm[item.problem].data();
+      float* mx = w.mx[item.problem].data();
+      float* sm = w.sm[item.problem].data();
       size_t cursor = 0;
       const size_t end = item.sym ? item.j1 : B;
       for (size_t r0 = 0; r0 < end;) {
@@ -324,7 +310,6 @@ double run(const Spec& sp, float* grad[3]) {
         r0 += rc;
       }
     }
-    }
   });
 
   double total = 0;
@@ -332,10 +317,10 @@ double run(const Spec& sp, float* grad[3]) {
     double sum = 0;
     for (size_t i = 0; i < B; ++i) {
       float m = kNegInf;
-      for (auto& ln : lanes) m = std::max(m, ln.mx[p][i]);
+      for (auto& w : work) m = std::max(m, w.mx[p][i]);
       double s = 0;
-      for (auto& ln : lanes)
-        if (ln.mx[p][i] != kNegInf) s += static_cast<double>(ln.sm[p][i]) * std::exp(static_cast<double>(ln.mx[p][i] - m));
+      for (auto& w : work)
+        if (w.mx[p][i] != kNegInf) s += static_cast<double>(w.sm[p][i]) * std::exp(static_cast<double>(w.mx[p][i] - m));
       const double l = static_cast<double>(m) + std::log(s);
       lse[p * B + i] = static_cast<float>(l);
       sum += l - static_cast<double>(label[p * B + i]);
@@ -346,8 +331,7 @@ double run(const Spec& sp, float* grad[3]) {
   // Pass 2: gradients.
   parallel_run(T, [&](int t) {
     Work& w = work[static_cast<size_t>(t)];
-    for (int v = t; v < V; v += T) {
-    for (size_t it = static_cast<size_t>(v); it < items.size(); it += static_cast<size_t>(V)) {
+    for (size_t it = static_cast<size_t>(t); it < items.size(); it += static_cast<size_t>(T)) {
       const Item& item = items[it];
       const Problem& pr = sp.problems[item.problem];
       const Block& bl = pr.blocks[item.block];
@@ -359,8 +343,8 @@ double run(const Spec& sp, float* grad[3]) {
       const float* Lc = L + item.j0;
       const float* ri = inv[bl.row].data();
       const float* ci = inv[bl.col].data() + item.j0;
-      float* dR = gbuf(v, bl.row);
-      float* dC = gbuf(v, bl.col) + item.j0 * dim;
+      float* dR = gbuf(t, bl.row);
+      float* dC = gbuf(t, bl.col) + item.j0 * dim;
       size_t cursor = 0;
       const size_t end = item.sym ? item.j1 : B;
       for (size_t r0 = 0; r0 < end;) {
@@ -406,16 +390,15 @@ double run(const Spec& sp, float* grad[3]) {
         r0 += rc;
       }
     }
-    }
   });
 
   // Reduce private buffers, then push through the normalization.
   for (int m = 0; m < 3; ++m) {
     if (!sp.emb[m] || !grad[m]) continue;
     const size_t n = sp.rows[m] * dim;
-    for (int v = 1; v < V; ++v) {
+    for (int t = 1; t < T; ++t) {
       if (exclusive[m]) break;
-      const float* p = priv[static_cast<size_t>(v)][m].data();
+      const float* p = priv[static_cast<size_t>(t)][m].data();
       float* g = grad[m];
       for (size_t i = 0; i < n; ++i) g[i] += p[i];
     }

@@ -14,6 +14,7 @@ import type { EmbedderOptions } from '../models/embedder.js';
 import { loadEmbedder } from '../models/load.js';
 import { choiceOption, intOption, numberOption, parse, passagesOption, UsageError } from './args.js';
 import { createProgress } from './progress.js';
+import { titled } from '../util/chunker.js';
 
 export interface Io {
   out: (text: string) => void;
@@ -161,11 +162,11 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     },
     USAGE.eval,
   );
-  const passages = passagesOption(args.text('passages'));
-  if (passages !== undefined && ((args.text('retriever') ?? 'bm25') === 'bm25' || args.text('index'))) throw new UsageError('--passages applies to --retriever dense or hybrid built here (an --index keeps its own)');
   if (args.positionals.length !== 1) throw new UsageError(USAGE.eval);
   const retriever = (args.text('retriever') ?? 'bm25') as RetrieverName;
   if (!RETRIEVERS.includes(retriever)) throw new UsageError(`unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
+  const passages = passagesOption(args.text('passages'));
+  if (passages !== undefined && (retriever === 'bm25' || args.text('index'))) throw new UsageError('--passages applies to --retriever dense or hybrid built here (an --index keeps its own)');
   if (args.text('index') && (args.text('analyzer') || args.text('title-weight') || args.text('k1') || args.text('b'))) {
     throw new UsageError('--index uses the settings stored in the index: drop --analyzer/--title-weight/--k1/--b');
   }
@@ -267,7 +268,7 @@ export async function embedCommand(argv: string[], io: Io): Promise<void> {
       else if (value && typeof value === 'object' && typeof (value as { text?: unknown }).text === 'string') {
         const o = value as { _id?: unknown; id?: unknown; title?: unknown; text: string };
         const id = o._id ?? o.id ?? line;
-        items.push({ id: String(id), text: typeof o.title === 'string' && o.title ? `${o.title} ${o.text}` : o.text });
+        items.push({ id: String(id), text: titled(typeof o.title === 'string' ? o.title : undefined, o.text) });
       } else throw new UsageError(`${file}:${line}: expected a JSON string or an object with a "text" string`);
     }
     const started = performance.now();

@@ -7,6 +7,7 @@ import { checkOptions, invalidArgument } from '../errors.js';
 import { readCorpus, resolveCorpusPath } from '../eval/beir.js';
 import { readLines } from '../eval/lines.js';
 import { Bm25Index, type Bm25Document } from '../legs/bm25/index.js';
+import { titled } from '../util/chunker.js';
 
 export interface IndexCorpusOptions {
   analyzer?: Analyzer | string | AnalyzerConfig;
@@ -50,7 +51,7 @@ export async function indexCorpus(path: string, options: IndexCorpusOptions = {}
   };
   for await (const doc of readCorpus(corpusPath)) {
     const body: Bm25Document =
-      titleWeight === undefined ? (doc.title ? `${doc.title} ${doc.text}` : doc.text) : { title: doc.title, text: doc.text };
+      titleWeight === undefined ? titled(doc.title, doc.text) : { title: doc.title, text: doc.text };
     batch.push({ id: doc.id, doc: body, meta: doc.title ? { title: doc.title } : undefined });
     if (batch.length >= BATCH) flush();
   }

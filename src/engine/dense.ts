@@ -9,10 +9,8 @@ import { checkOptions } from '../errors.js';
 import { readCorpus, resolveCorpusPath } from '../eval/beir.js';
 import { HnswIndex, createVectorIndex, defaultIndexKind, type DenseHit, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
 import type { AnyEmbedder } from '../models/load.js';
-import { checkChunkOptions, chunkText, type ChunkOptions } from '../util/chunker.js';
+import { checkChunkOptions, chunkText, passageUnit, splitUnit, titled, type ChunkOptions } from '../util/chunker.js';
 import { bestPassages } from '../legs/dense/passages.js';
-
-const UNIT_SEPARATOR = '\u0000';
 
 export interface DenseCorpusOptions {
   indexKind?: VectorIndexKind | 'auto';
@@ -38,10 +36,9 @@ export async function indexCorpusDense(path: string, embedder: AnyEmbedder, opti
   const split = asked ? checkChunkOptions(asked) : undefined;
   const corpusPath = await resolveCorpusPath(path);
   const docs: { id: string; text: string }[] = [];
-  const titled = (title: string | undefined, text: string) => (title ? `${title} ${text}` : text);
   for await (const doc of readCorpus(corpusPath)) {
     if (!split) docs.push({ id: doc.id, text: titled(doc.title, doc.text) });
-    else chunkText(doc.text, split).forEach((p, n) => docs.push({ id: `${doc.id}${UNIT_SEPARATOR}${n}`, text: titled(doc.title, p.text) }));
+    else chunkText(doc.text, split).forEach((p, n) => docs.push({ id: passageUnit(doc.id, n), text: titled(doc.title, p.text) }));
   }
   const total = docs.length;
   const dim = embedder.dim;
@@ -73,7 +70,7 @@ export async function indexCorpusDense(path: string, embedder: AnyEmbedder, opti
     async search(query, k) {
       const vector = await embedder.embedQuery(query);
       if (!split) return index.search(vector, k);
-      return bestPassages((n) => index.search(vector, n), k, index.size, (unit) => unit.slice(0, unit.indexOf(UNIT_SEPARATOR)));
+      return bestPassages((n) => index.search(vector, n), k, index.size, (unit) => splitUnit(unit).documentId);
     },
   };
 }

@@ -19,7 +19,7 @@ import type { FusionConfig, FusionLeg } from '../fuse/types.js';
 import { BM25_FORMAT_VERSION } from '../legs/bm25/format.js';
 import { Bm25Index, compileFilter, type Metadata, type MetadataFilter } from '../legs/bm25/index.js';
 import { HnswIndex, createVectorIndex, defaultIndexKind, loadVectorIndex, type Metric, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
-import { checkChunkOptions, chunkText, type ChunkOptions, type Passage } from '../util/chunker.js';
+import { checkChunkOptions, chunkText, passageUnit, splitUnit, titled, UNIT_SEPARATOR, type ChunkOptions, type Passage } from '../util/chunker.js';
 import { bestPassages } from '../legs/dense/passages.js';
 import { highlight, type Snippet } from './highlight.js';
 import { acquireWriteLock, type WriteLock } from './lock.js';
@@ -167,7 +167,6 @@ interface PreparedUnits {
 const ENGINE_OPTIONS = ['analyzer', 'bm25', 'dense', 'rerank', 'fusion', 'depth', 'chunk'];
 const SEARCH_OPTIONS = ['k', 'filter', 'fusion', 'weights', 'depth', 'legs', 'rerank', 'highlight', 'signal', 'timeoutMs', 'vector'];
 const DEFAULT_FUSION: FusionConfig = { method: 'rrf', k: 60 };
-const UNIT_SEPARATOR = '\u0000';
 const EMBED_BATCH = 256;
 const MAX_VECTOR_DIM = 65_536;
 export const MAX_SEARCH_K = 10_000;
@@ -522,7 +521,8 @@ export class Engine {
       const hit: EngineHit = { id: c.id, score: c.score, fusedScore: c.fusedScore, legs: c.legs };
       if (doc.title !== undefined) hit.title = doc.title;
       if (doc.meta !== undefined) hit.meta = doc.meta;
-      const passage = this.unitSpan(c.unit) ?? this.densePassageSpan(densePassage.get(c.id));
+      const dense = densePassage.get(c.id);
+      const passage = this.unitSpan(c.unit) ?? (dense === undefined ? undefined : this.unitSpan(dense, 'densePassages'));
       if (passage) hit.passage = passage;
       if (maxChars > 0) {
         const span = passage ?? { start: 0, end: doc.text.length };
@@ -600,8 +600,7 @@ export class Engine {
   unitText(unit: string): string {
     const doc = this.docs.get(this.unitDocument(unit))!;
     const span = this.unitSpan(unit);
-    const text = span ? doc.text.slice(span.start, span.end) : doc.text;
-    return doc.title && !span ? `${doc.title} ${text}` : text;
+    return span ? doc.text.slice(span.start, span.end) : titled(doc.title, doc.text);
   }
 
   /** Candidates taken from each leg by default. */
@@ -777,9 +776,9 @@ export class Engine {
         return;
       }
       // the title goes with every dense passage (it names what the passage is about), not with engine-wide chunks
-      const titled = d.title && (denseChunk || !this.config.chunk);
+      const withTitle = denseChunk || !this.config.chunk;
       for (const p of unitsOf(i)) {
-        texts.push(titled ? `${d.title} ${p.text}` : p.text);
+        texts.push(withTitle ? titled(d.title, p.text) : p.text);
         slots.push(unit++);
       }
     });
@@ -804,8 +803,8 @@ export class Engine {
     docs.forEach((d, i) => {
       const parts = passages[i];
       parts.forEach((p, n) => {
-        const id = this.config.chunk ? `${d.id}${UNIT_SEPARATOR}${n}` : d.id;
-        const doc = this.config.bm25.titleWeight !== undefined ? { title: d.title ?? '', text: p.text } : d.title ? `${d.title} ${p.text}` : p.text;
+        const id = this.config.chunk ? passageUnit(d.id, n) : d.id;
+        const doc = this.config.bm25.titleWeight !== undefined ? { title: d.title ?? '', text: p.text } : titled(d.title, p.text);
         units.push({ id, doc, meta: d.meta });
       });
     });
@@ -849,13 +848,13 @@ export class Engine {
   private unitsOf(id: string): string[] {
     const doc = this.docs.get(id);
     if (!doc) return [];
-    return doc.passages ? doc.passages.map((_, n) => `${id}${UNIT_SEPARATOR}${n}`) : [id];
+    return doc.passages ? doc.passages.map((_, n) => passageUnit(id, n)) : [id];
   }
 
   /** The dense leg's unit ids of a stored document: its dense passages', else its BM25 units. */
   private denseUnitsOf(id: string): string[] {
     const own = this.docs.get(id)?.densePassages;
-    return own ? own.map((_, n) => `${id}${UNIT_SEPARATOR}${n}`) : this.unitsOf(id);
+    return own ? own.map((_, n) => passageUnit(id, n)) : this.unitsOf(id);
   }
 
   private async removeUnits(ids: string[]): Promise<void> {
@@ -865,20 +864,13 @@ export class Engine {
   }
 
   private unitDocument(unit: string): string {
-    const cut = unit.indexOf(UNIT_SEPARATOR);
-    return cut < 0 ? unit : unit.slice(0, cut);
+    return splitUnit(unit).documentId;
   }
 
-  private densePassageSpan(unit: string | undefined): { start: number; end: number } | undefined {
-    const cut = unit === undefined ? -1 : unit.indexOf(UNIT_SEPARATOR);
-    if (cut < 0) return undefined;
-    return this.docs.get(unit!.slice(0, cut))?.densePassages?.[Number(unit!.slice(cut + 1))];
-  }
-
-  private unitSpan(unit: string): { start: number; end: number } | undefined {
-    const cut = unit.indexOf(UNIT_SEPARATOR);
-    if (cut < 0) return undefined;
-    return this.docs.get(unit.slice(0, cut))?.passages?.[Number(unit.slice(cut + 1))];
+  /** Offsets of a passage unit in its document: a BM25 (engine-wide chunk) passage, or a dense-leg one. */
+  private unitSpan(unit: string, kind: 'passages' | 'densePassages' = 'passages'): { start: number; end: number } | undefined {
+    const { documentId, n } = splitUnit(unit);
+    return n === undefined ? undefined : this.docs.get(documentId)?.[kind]?.[n];
   }
 
 }

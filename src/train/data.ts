@@ -7,6 +7,7 @@
 import { invalidArgument, TamsaekError } from '../errors.js';
 import { loadBeir, readCorpus, readJsonl, resolveCorpusPath } from '../eval/beir.js';
 import type { Featurizer, TextFeatures } from '../models/static-features.js';
+import { titled } from '../util/chunker.js';
 
 /** A text in the store: a cached text, or a document with one of its sentences removed (ICT). */
 export type TextRef = number;
@@ -151,7 +152,7 @@ export interface CorpusDoc {
 export async function readDocs(path: string): Promise<CorpusDoc[]> {
   const docs: CorpusDoc[] = [];
   for await (const d of readCorpus(await resolveCorpusPath(path))) {
-    docs.push({ id: d.id, title: d.title ?? '', text: d.text, full: d.title ? `${d.title} ${d.text}` : d.text });
+    docs.push({ id: d.id, title: d.title ?? '', text: d.text, full: titled(d.title, d.text) });
   }
   return docs;
 }

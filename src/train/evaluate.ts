@@ -9,7 +9,7 @@ import { evaluate, type Run } from '../eval/metrics.js';
 import { FlatIndex } from '../legs/dense/flat.js';
 import { readDocs, type CorpusDoc } from './data.js';
 import { bestPassages } from '../legs/dense/passages.js';
-import { chunkText, type ChunkOptions } from '../util/chunker.js';
+import { chunkText, titled, type ChunkOptions } from '../util/chunker.js';
 
 export interface QuickEmbedder {
   dim: number;
@@ -47,7 +47,7 @@ export async function quickDenseEval(embedder: QuickEmbedder, set: EvalSet, k = 
     } else {
       for (const p of chunkText(d.text, passages)) {
         owner.push(i);
-        texts.push(d.title ? `${d.title} ${p.text}` : p.text);
+        texts.push(titled(d.title, p.text));
       }
     }
   });

@@ -12,6 +12,24 @@ export interface ChunkOptions {
   overlap?: number;
 }
 
+/** Passage unit ids are `<document id>\u0000<passage number>` (document ids may not contain NUL). */
+export const UNIT_SEPARATOR = '\u0000';
+
+export function passageUnit(documentId: string, n: number): string {
+  return `${documentId}${UNIT_SEPARATOR}${n}`;
+}
+
+/** The document id and passage number of a unit id (no number: the unit is the whole document). */
+export function splitUnit(unit: string): { documentId: string; n?: number } {
+  const cut = unit.indexOf(UNIT_SEPARATOR);
+  return cut < 0 ? { documentId: unit } : { documentId: unit.slice(0, cut), n: Number(unit.slice(cut + 1)) };
+}
+
+/** The text a dense model embeds for a document or one of its passages: `title text`. */
+export function titled(title: string | undefined, text: string): string {
+  return title ? `${title} ${text}` : text;
+}
+
 export interface Passage {
   /** Character offsets of the passage in the document text. */
   start: number;

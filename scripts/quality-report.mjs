@@ -19,7 +19,7 @@ for (const set of sets) {
   const adapt = await evaluateRetriever(path, { retriever: 'hybrid', model });
   const ids = [...bm25.perQuery.keys()];
   const test = (r) => pairedRandomizationTest(ids.map((q) => r.perQuery.get(q)['ndcg@10']), ids.map((q) => bm25.perQuery.get(q)['ndcg@10']), { seed: 1 });
-  for (const [name, r, t] of [['bm25 (ko-morph)', bm25], ['dense (default model)', dense], ['hybrid, RRF k=60', fixed, test(fixed)], [`hybrid, adaptive (${adapt.fusion.mode})`, adapt, test(adapt)]]) {
+  for (const [name, r, t] of [['bm25 (ko-morph)', bm25], ['dense (default model)', dense], ['hybrid, default fusion (min-max CC)', fixed, test(fixed)], [`hybrid, adaptive (${adapt.fusion.mode})`, adapt, test(adapt)]]) {
     rows.push(`| ${set} | ${name} | ${r.metrics['ndcg@10'].toFixed(4)} | ${r.metrics['recall@1'].toFixed(4)} | ${r.metrics['recall@10'].toFixed(4)} | ${t ? `${t.diff >= 0 ? '+' : ''}${t.diff.toFixed(4)} (p = ${t.pValue.toFixed(4)})` : ''} |`);
     console.error(`${set} ${name}: ${r.metrics['ndcg@10'].toFixed(4)}`);
   }

@@ -37,21 +37,21 @@ test('hybrid --tiny --out writes JSON, markdown tables and the SVG chart', async
     for (const n of ['hybrid_p50_ms_100k', 'hybrid_p95_ms_100k', 'serve_qps_loopback', 'serve_p50_ms_loopback', 'serve_p95_ms_loopback']) assert.ok(names.has(n), n);
     // quality rows: bm25, the peers and the shipped (trained) dense model carry metrics; the
     // generated random-weight reranker carries latency only
-    for (const sys of ['tamsaek_bm25_ko-morph', 'wink-bm25_README_prep', 'wink-bm25_ko-morph_tokens', 'orama_default_tokenizer', 'orama_ko-morph_tokenizer', 'tamsaek_dense', 'tamsaek_hybrid_RRF_k_60', 'orama_hybrid_ko-morph_tokenizer_+_the_same_vectors', 'hnswlib-node_raw']) {
+    for (const sys of ['tamsaek_bm25_ko-morph', 'wink-bm25_README_prep', 'wink-bm25_ko-morph_tokens', 'orama_default_tokenizer', 'orama_ko-morph_tokenizer', 'tamsaek_dense', 'tamsaek_hybrid_min-max_CC', 'orama_hybrid_ko-morph_tokenizer_+_the_same_vectors', 'hnswlib-node_raw']) {
       for (const m of ['ndcg@10', 'recall@1', 'recall@10', 'mrr@10', 'p50_ms', 'p95_ms']) assert.ok(names.has(`sample-ko.${sys}.${m}`), `${sys}.${m}`);
     }
     // Orama given the ko-morph tokens finds the Korean documents its own tokenizer cannot
     const value = (n) => doc.results.find((x) => x.name === `sample-ko.${n}`).value;
     assert.ok(value('orama_ko-morph_tokenizer.recall@10') > value('orama_default_tokenizer.recall@10'));
-    assert.ok(names.has('sample-ko.tamsaek_hybrid_RRF_k_60_+_rerank.p50_ms'));
-    assert.ok(!names.has('sample-ko.tamsaek_hybrid_RRF_k_60_+_rerank.ndcg@10'), 'no quality claims with random weights');
+    assert.ok(names.has('sample-ko.tamsaek_hybrid_min-max_CC_+_rerank.p50_ms'));
+    assert.ok(!names.has('sample-ko.tamsaek_hybrid_min-max_CC_+_rerank.ndcg@10'), 'no quality claims with random weights');
     assert.equal(doc.results.find((x) => x.name === 'serve_errors_loopback').value, 0);
     assert.ok(doc.notes.some((n) => /random weights — latency only/.test(n)));
     // stdout: results table, then the side-by-side quality table
     assert.match(r.stdout, /^## hybrid$/m);
     assert.match(r.stdout, /^\| name \| value \| unit \|$/m);
     assert.match(r.stdout, /^\| dataset \| system \| queries \| nDCG@10 \| Recall@1 \| Recall@10 \| MRR@10 \| p50 ms \| p95 ms \| note \|$/m);
-    assert.match(r.stdout, /\| sample-ko \| tamsaek hybrid \(RRF k=60\) \+ rerank \| \d+ \| n\/a \| n\/a \| n\/a \| n\/a \| [\d.]+ \| [\d.]+ \| random weights — latency only \|/);
+    assert.match(r.stdout, /\| sample-ko \| tamsaek hybrid \(min-max CC\) \+ rerank \| \d+ \| n\/a \| n\/a \| n\/a \| n\/a \| [\d.]+ \| [\d.]+ \| random weights — latency only \|/);
     // chart next to --out
     const svg = path.join(dir, 'hybrid.svg');
     assert.ok(existsSync(svg), 'hybrid.svg next to --out');

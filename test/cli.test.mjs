@@ -65,7 +65,7 @@ test('index, search and eval the sample dataset', async () => {
     assert.equal(hybridReport.fusion.configs[0].fusion.normalizer, 'mm');
     assert.ok(hybridReport.metrics['ndcg@10'] > 0);
     const fixed = JSON.parse((await run(['eval', sample, '--retriever', 'hybrid', '--fusion', 'fixed', '--json'])).stdout);
-    assert.deepEqual(fixed.fusion.configs[0].fusion, { method: 'rrf', k: 60 });
+    assert.deepEqual(fixed.fusion.configs[0].fusion, { method: 'cc', normalizer: 'mm' });
     assert.equal((await run(['eval', sample, '--fusion', 'fixed'])).code, 2, '--fusion needs --retriever hybrid');
 
     // tune: train/test on the sample, configuration written where asked and usable by eval --config

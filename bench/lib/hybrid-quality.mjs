@@ -182,11 +182,11 @@ export async function measureDataset(dir, o) {
     });
     await engine.add(docs.map((d) => (d.title ? { id: d.id, title: d.title, text: d.text } : { id: d.id, text: d.text })));
     add('tamsaek dense', qDense, await timeQueries(qDense, (q) => engine.search(q, { k: K, legs: ['dense'], rerank: false })), denseLatencyOnly);
-    add('tamsaek hybrid (RRF k=60)', qDense, await timeQueries(qDense, (q) => engine.search(q, { k: K, rerank: false })), denseLatencyOnly);
+    add('tamsaek hybrid (min-max CC)', qDense, await timeQueries(qDense, (q) => engine.search(q, { k: K, rerank: false })), denseLatencyOnly);
     if (reranker) {
       const rerankLatencyOnly = denseLatencyOnly || o.rerankerIsFixture;
       const qR = rerankLatencyOnly ? ds.queries.slice(0, o.latencyQueries) : ds.queries;
-      add('tamsaek hybrid (RRF k=60) + rerank', qR, await timeQueries(qR, (q) => engine.search(q, { k: K })), rerankLatencyOnly);
+      add('tamsaek hybrid (min-max CC) + rerank', qR, await timeQueries(qR, (q) => engine.search(q, { k: K })), rerankLatencyOnly);
     }
     // Orama's hybrid mode over the same vectors and the ko-morph tokenizer: its own fusion (each side
     // divided by its max, weights 0.5 / 0.5); similarity 0 so its vector side is not cut at cosine 0.8

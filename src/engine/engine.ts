@@ -86,7 +86,7 @@ export interface EngineOptions {
   bm25?: { k1?: number; b?: number; titleWeight?: number };
   dense?: DenseOptions;
   rerank?: RerankOptions;
-  /** How legs are fused (default weighted RRF, k = 60). */
+  /** How legs are fused (default: min-max convex combination, equal weights; docs/fusion.md, *The engine's default*). */
   fusion?: FusionConfig;
   /** Candidates taken from each leg (default 100). */
   depth?: number;
@@ -166,7 +166,8 @@ interface PreparedUnits {
 
 const ENGINE_OPTIONS = ['analyzer', 'bm25', 'dense', 'rerank', 'fusion', 'depth', 'chunk'];
 const SEARCH_OPTIONS = ['k', 'filter', 'fusion', 'weights', 'depth', 'legs', 'rerank', 'highlight', 'signal', 'timeoutMs', 'vector'];
-const DEFAULT_FUSION: FusionConfig = { method: 'rrf', k: 60 };
+// Chosen on validation splits over RRF k = 60 (docs/fusion.md): better on every one, with passage and whole-document vectors.
+const DEFAULT_FUSION: FusionConfig = { method: 'cc', normalizer: 'mm' };
 const EMBED_BATCH = 256;
 const MAX_VECTOR_DIM = 65_536;
 export const MAX_SEARCH_K = 10_000;

@@ -50,7 +50,7 @@ export interface EvaluateRetrieverOptions extends Omit<IndexCorpusOptions, 'onPr
    * hybrid without `config`: `adapt` (default) chooses the BM25 weight of a min-max combination
    * (tuneEngine's `weight` space, docs/fusion.md) on the dataset's train split, or — when there is
    * none — cross-fits it over the evaluated queries (each fold scored with the weight chosen on the
-   * other folds); `fixed` uses the engine's default (RRF, k = 60).
+   * other folds); `fixed` uses the engine's default (min-max CC, equal weights).
    */
   fusion?: 'adapt' | 'fixed';
   seed?: number;

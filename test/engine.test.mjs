@@ -24,6 +24,16 @@ test('hybrid search fuses BM25 and dense evidence over one id space', async () =
   assert.deepEqual(hits[0].meta, { area: 'finance' });
   assert.equal(hits[0].title, '예금자 보호');
 
+  // the default fusion: min-max convex combination, equal weights (docs/fusion.md) — fused scores in [0, 1]
+  assert.deepEqual(engine.fusion, { method: 'cc', normalizer: 'mm' });
+  assert.ok(hits.every((h) => h.fusedScore >= 0 && h.fusedScore <= 1));
+  const mm = (leg, id) => {
+    const scores = leg.hits.map((h) => h.score);
+    return (leg.hits.find((h) => h.id === id).score - Math.min(...scores)) / (Math.max(...scores) - Math.min(...scores));
+  };
+  const [bm25Leg, denseLeg] = await engine.retrieve('예금 보호 한도', { depth: engine.depth });
+  assert.ok(Math.abs(hits[0].fusedScore - (0.5 * mm(bm25Leg, hits[0].id) + 0.5 * mm(denseLeg, hits[0].id))) < 1e-12);
+
   // a leg can be switched off per search, and weights change the fusion
   const bm25Only = await engine.search('예금 보호 한도', { legs: ['bm25'] });
   assert.ok(bm25Only.every((h) => h.legs.dense === undefined));

@@ -749,7 +749,12 @@ export class Engine {
   private async stored(docs: EngineDocument[]): Promise<PreparedUnits> {
     const cut = (d: EngineDocument, spans: { start: number; end: number }[]) => spans.map(({ start, end }) => ({ start, end, text: d.text.slice(start, end) }));
     const passages = docs.map((d) => cut(d, this.docs.get(d.id)!.passages ?? [{ start: 0, end: d.text.length }]));
-    const densePassages = this.config.dense?.chunk ? docs.map((d) => this.docs.get(d.id)!.densePassages && cut(d, this.docs.get(d.id)!.densePassages!)) : undefined;
+    const densePassages = this.config.dense?.chunk
+      ? docs.map((d) => {
+          const own = this.docs.get(d.id)!.densePassages;
+          return own && cut(d, own);
+        })
+      : undefined;
     if (!this.dense || docs.length === 0) return { passages, densePassages };
     return { passages, densePassages, vectors: await this.dense.vectorsOf(docs.flatMap((d) => this.denseUnitsOf(d.id))) };
   }

@@ -153,7 +153,7 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
       const engineAnalyzer = engine.analyzer.name;
       if (retriever === 'hybrid' && !options.config && (options.fusion ?? 'adapt') === 'adapt') {
         const adapted = await adaptFusion(engine, path, dataset, depth, options, tick);
-        return { ...scoreRun(path, dataset, retriever, engineAnalyzer, adapted.results, adapted.latenciesMs, k), model: engine.denseModel, ...passagesOf(engine), fusion: adapted.fusion };
+        return { ...scoreRun(path, dataset, retriever, engineAnalyzer, adapted.results, adapted.latenciesMs, k), model: engine.denseModel, ...passagesOf(engine.densePassages), fusion: adapted.fusion };
       }
       if (options.config) engine.applyTuned(options.config);
       const legs: LegName[] | undefined = retriever === 'dense' ? ['dense'] : undefined;
@@ -162,7 +162,7 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
         return engine.search(text, { k: depth, legs, rerank: retriever === 'hybrid' ? undefined : false });
       });
       onProgress?.('search', total, total);
-      const report = { ...scoreRun(path, dataset, retriever, engineAnalyzer, results, latenciesMs, k), model: engine.denseModel, ...passagesOf(engine) };
+      const report = { ...scoreRun(path, dataset, retriever, engineAnalyzer, results, latenciesMs, k), model: engine.denseModel, ...passagesOf(engine.densePassages) };
       if (retriever !== 'hybrid') return report;
       const fusion = { mode: options.config ? ('config' as const) : ('fixed' as const), configs: [{ fusion: engine.fusion, depth: Math.max(depth, engine.depth), rerankTopN: engine.rerankTopN }] };
       return { ...report, fusion };
@@ -176,8 +176,8 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
   return scoreRun(path, dataset, retriever, analyzer, results, latenciesMs, k);
 }
 
-function passagesOf(engine: Engine): { passages?: ChunkOptions } {
-  const split = engine.densePassages;
+/** The report's `passages` field: the dense leg's split, absent for whole documents. */
+function passagesOf(split: ChunkOptions | undefined): { passages?: ChunkOptions } {
   return split ? { passages: split } : {};
 }
 
@@ -239,7 +239,7 @@ async function evaluateDense(path: string, options: EvaluateRetrieverOptions): P
       return hits.map((h) => ({ id: String(h.id), score: h.score }));
     });
     onProgress?.('search', total, total);
-    return { ...scoreRun(path, dataset, 'dense', 'none', results, latenciesMs, k), model: embedder.modelId, vectorIndex: dense.index.constructor.name, ...(dense.passages ? { passages: dense.passages } : {}) };
+    return { ...scoreRun(path, dataset, 'dense', 'none', results, latenciesMs, k), model: embedder.modelId, vectorIndex: dense.index.constructor.name, ...passagesOf(dense.passages) };
   } finally {
     await embedder.dispose();
   }

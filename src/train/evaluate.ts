@@ -56,10 +56,16 @@ export async function quickDenseEval(embedder: QuickEmbedder, set: EvalSet, k = 
   const dim = embedder.dim;
   const depth = Math.min(k, docs.length);
   const run: Run = new Map();
-  for (let qi = 0; qi < dataset.queries.length; qi++) {
-    const q = Q.subarray(qi * dim, (qi + 1) * dim);
-    const hits = await bestPassages((n) => index.search(q, n), depth, index.size, (unit) => String(owner[Number(unit)]));
-    run.set(dataset.queries[qi]!.id, hits.map((h) => ({ id: docs[Number(h.id)]!.id, score: h.score })));
+  if (!passages) {
+    // one unit per document: one batched search for all queries
+    const hits = await index.searchBatch(Q, depth);
+    dataset.queries.forEach((q, qi) => run.set(q.id, hits[qi]!.map((h) => ({ id: docs[h.id as number]!.id, score: h.score }))));
+  } else {
+    for (let qi = 0; qi < dataset.queries.length; qi++) {
+      const q = Q.subarray(qi * dim, (qi + 1) * dim);
+      const hits = await bestPassages((n) => index.search(q, n), depth, index.size, (unit) => String(owner[Number(unit)]));
+      run.set(dataset.queries[qi]!.id, hits.map((h) => ({ id: docs[Number(h.id)]!.id, score: h.score })));
+    }
   }
   const r = evaluate(run, dataset.qrels, { ks: [1, 10] });
   return { metrics: { 'ndcg@10': r.mean['ndcg@10']!, 'recall@1': r.mean['recall@1']! }, run };

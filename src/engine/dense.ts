@@ -9,7 +9,7 @@ import { checkOptions } from '../errors.js';
 import { readCorpus, resolveCorpusPath } from '../eval/beir.js';
 import { HnswIndex, createVectorIndex, defaultIndexKind, type DenseHit, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
 import type { AnyEmbedder } from '../models/load.js';
-import { checkChunkOptions, chunkText, passageUnit, splitUnit, titled, type ChunkOptions } from '../util/chunker.js';
+import { checkChunkOptions, denseUnitTexts, passageUnit, splitUnit, type ChunkOptions } from '../util/chunker.js';
 import { bestPassages } from '../legs/dense/passages.js';
 
 export interface DenseCorpusOptions {
@@ -37,8 +37,9 @@ export async function indexCorpusDense(path: string, embedder: AnyEmbedder, opti
   const corpusPath = await resolveCorpusPath(path);
   const docs: { id: string; text: string }[] = [];
   for await (const doc of readCorpus(corpusPath)) {
-    if (!split) docs.push({ id: doc.id, text: titled(doc.title, doc.text) });
-    else chunkText(doc.text, split).forEach((p, n) => docs.push({ id: passageUnit(doc.id, n), text: titled(doc.title, p.text) }));
+    const texts = denseUnitTexts(doc, split);
+    if (!split) docs.push({ id: doc.id, text: texts[0]! });
+    else texts.forEach((text, n) => docs.push({ id: passageUnit(doc.id, n), text }));
   }
   const total = docs.length;
   const dim = embedder.dim;

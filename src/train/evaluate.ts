@@ -9,7 +9,7 @@ import { evaluate, type Run } from '../eval/metrics.js';
 import { FlatIndex } from '../legs/dense/flat.js';
 import { readDocs, type CorpusDoc } from './data.js';
 import { bestPassages } from '../legs/dense/passages.js';
-import { chunkText, titled, type ChunkOptions } from '../util/chunker.js';
+import { denseUnitTexts, type ChunkOptions } from '../util/chunker.js';
 
 export interface QuickEmbedder {
   dim: number;
@@ -41,14 +41,9 @@ export async function quickDenseEval(embedder: QuickEmbedder, set: EvalSet, k = 
   const owner: number[] = [];
   const texts: string[] = [];
   docs.forEach((d, i) => {
-    if (!passages) {
+    for (const text of denseUnitTexts(d, passages)) {
       owner.push(i);
-      texts.push(d.full);
-    } else {
-      for (const p of chunkText(d.text, passages)) {
-        owner.push(i);
-        texts.push(titled(d.title, p.text));
-      }
+      texts.push(text);
     }
   });
   await index.add(texts.map((_, u) => u), await embedder.embed(texts, { kind: 'passage' }));

@@ -30,6 +30,16 @@ export function titled(title: string | undefined, text: string): string {
   return title ? `${title} ${text}` : text;
 }
 
+/**
+ * The texts a dense model embeds for one document: the titled whole document, or — with a passage
+ * split — each passage with the document's title in front (the title names what a passage is about).
+ * The engine's dense leg, the dense-only evaluation and the trainer's quick eval all embed these.
+ */
+export function denseUnitTexts(doc: { title?: string; text: string }, split: ChunkOptions | undefined): string[] {
+  if (!split) return [titled(doc.title, doc.text)];
+  return chunkText(doc.text, split).map((p) => titled(doc.title, p.text));
+}
+
 export interface Passage {
   /** Character offsets of the passage in the document text. */
   start: number;

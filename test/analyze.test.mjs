@@ -61,6 +61,26 @@ test('ko-morph works around lindera\'s unknown 이 (particle/copula)', () => {
   assert.deepEqual(split.analyze('관계없이 같이 어린이'), off.analyze('관계없이 같이 어린이'));
 });
 
+test('ko-morph: stop tags dropped inside lindera do not change the terms (glued 이 after a dropped symbol)', async () => {
+  // ")" (SSC) is a stop tag that lindera drops before the token reaches JS; the unknown "이었던" right
+  // after it is still recognised as glued copula material and dropped, as when ")" was seen.
+  assert.deepEqual(ko.analyze('주된 접점(B2C)이었던 오프라인 매장'), ['주', '되', '접점', 'b', '2', 'c', '오프라인', '매장']);
+  const off = createAnalyzer({ name: 'ko-morph', fixI: 'off' });
+  assert.ok(off.analyze('주된 접점(B2C)이었던 오프라인 매장').includes('이었던'));
+  // after whitespace it is not glued: a lone "이…" word stays (fixI "drop" only drops a bare 이)
+  assert.ok(ko.analyze('(B2C) 이었던').includes('이었던'));
+  // multi-byte and astral characters before the token keep the byte → character mapping right
+  assert.deepEqual(ko.analyze('😀(가)이었던'), ko.analyze('😀(가)'));
+  // the dropped set is the single ko-dic tags the stop prefixes cover, never SL / SN / SH
+  const { TagFilter } = await import('../dist/analyze/ko-morph.js');
+  const dropped = new TagFilter(['E', 'J', 'MM', 'S', 'VC']).droppedTags();
+  assert.deepEqual(dropped.filter((t) => t.startsWith('S')), ['SF', 'SE', 'SSO', 'SSC', 'SC', 'SY']);
+  assert.ok(dropped.includes('JKS') && dropped.includes('EF') && dropped.includes('VCP') && !dropped.includes('VV'));
+  // a custom stop list gets its own lindera filter: J only keeps endings and symbols
+  const onlyJ = createAnalyzer({ name: 'ko-morph', stopTags: ['J'] });
+  assert.deepEqual(onlyJ.analyze('학교에 갔다.'), ['학교', '가', '았', '다']);
+});
+
 test('user dictionary keeps a word whole (지방은행이 → 지방, 은행) even where ko-dic splits it', () => {
   const plain = createAnalyzer({ name: 'ko-morph', fixI: 'off' });
   assert.ok(!plain.analyze('지방은행이').includes('은행'), plain.analyze('지방은행이').join(' '));

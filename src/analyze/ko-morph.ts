@@ -9,6 +9,13 @@ export const MAX_CHUNK = 8192;
 const DECOMPOUND_TYPES = new Set(['Compound', 'Inflect', 'Preanalysis']);
 const ALWAYS_KEEP = new Set(['SL', 'SN', 'SH']);
 
+/** mecab-ko-dic's part-of-speech tags (single tags; dictionary entries may join several with "+"). */
+const KO_DIC_TAGS = [
+  'NNG', 'NNP', 'NNB', 'NNBC', 'NR', 'NP', 'VV', 'VA', 'VX', 'VCP', 'VCN', 'MM', 'MAG', 'MAJ', 'IC',
+  'JKS', 'JKC', 'JKG', 'JKO', 'JKB', 'JKV', 'JKQ', 'JX', 'JC', 'EP', 'EF', 'EC', 'ETN', 'ETM',
+  'XPN', 'XSN', 'XSV', 'XSA', 'XR', 'SF', 'SE', 'SSO', 'SSC', 'SC', 'SY', 'SL', 'SH', 'SN',
+];
+
 /** Tag filter: drop tags starting with any stop prefix, except SL/SN/SH (Nori-like). Cached per tag. */
 export class TagFilter {
   private readonly prefixes: readonly string[];
@@ -16,6 +23,16 @@ export class TagFilter {
   constructor(prefixes: readonly string[]) {
     this.prefixes = prefixes;
   }
+  /**
+   * The single ko-dic tags this filter drops. A token carrying one of them is dropped whatever its
+   * type (an entry with a single stop tag decompounds into stop parts only), so lindera may drop it
+   * before it reaches JS; entries with joined tags ("VV+EC") are left to the analyzer. Checked:
+   * identical terms on 54,640 texts × six configurations (docs/analyzers.md, *Stop filter*).
+   */
+  droppedTags(): string[] {
+    return KO_DIC_TAGS.filter((t) => !this.keep(t));
+  }
+
   keep(tag: string): boolean {
     let k = this.cache.get(tag);
     if (k === undefined) {
@@ -205,17 +222,34 @@ export function canonicalUserDictionary(where: string, entries: unknown): UserWo
   return out;
 }
 
+/**
+ * Whether the token starting at UTF-8 offset `byteStart` of `chunk` follows the previous character
+ * with no whitespace between — lindera turns every other character into a token, so this is "the
+ * previous token ends where this one starts", and it holds even when the previous token was a stop
+ * tag dropped inside lindera. `at` is a forward-only (byte, char) cursor over the chunk.
+ */
+function gluedToPrevious(chunk: string, byteStart: number, at: { byte: number; char: number }): boolean {
+  while (at.byte < byteStart && at.char < chunk.length) {
+    const cp = chunk.codePointAt(at.char)!;
+    at.byte += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    at.char += cp > 0xffff ? 2 : 1;
+  }
+  return at.char > 0 && !/\s/.test(chunk[at.char - 1]!);
+}
+
 export class KoMorphCore {
   private readonly tags: TagFilter;
   private readonly decompound: boolean;
   private readonly fixI: FixIMode;
   private readonly dict: UserDictionary | undefined;
+  private readonly dropTags: readonly string[];
 
   constructor(opts: { decompound: boolean; fixI: FixIMode; stopTags: readonly string[]; userDictionary: readonly UserWord[] }) {
     this.tags = new TagFilter(opts.stopTags);
     this.decompound = opts.decompound;
     this.fixI = opts.fixI;
     this.dict = opts.userDictionary.length > 0 ? new UserDictionary(opts.userDictionary) : undefined;
+    this.dropTags = this.tags.droppedTags();
   }
 
   /** Terms of one text (before stopwords/synonyms). */
@@ -226,8 +260,8 @@ export class KoMorphCore {
     if (this.dict === undefined) {
       if (text.trim() === '') return out;
       const t = this.fixI === 'split' ? splitFinalI(text) : text;
-      const tk = getKoDicTokenizer();
-      for (const chunk of chunkText(t)) this.emit(tk.tokenize(chunk), out, 0, undefined);
+      const tk = getKoDicTokenizer(this.dropTags);
+      for (const chunk of chunkText(t)) this.emit(chunk, tk.tokenize(chunk), out, 0, undefined);
       return out;
     }
     // User words are replaced by a placeholder noun that ko-dic segments reliably and that keeps the
@@ -250,26 +284,24 @@ export class KoMorphCore {
       }
     }
     if (buf.trim() === '') return out;
-    const tk = getKoDicTokenizer();
+    const tk = getKoDicTokenizer(this.dropTags);
     const cursor = { spans, i: 0 };
     let base = 0;
     for (const chunk of chunkText(buf)) {
-      this.emit(tk.tokenize(chunk), out, base, cursor);
+      this.emit(chunk, tk.tokenize(chunk), out, base, cursor);
       base += Buffer.byteLength(chunk, 'utf8');
     }
     return out;
   }
 
-  private emit(tokens: LinderaToken[], out: string[], base: number, cursor: { spans: Span[]; i: number } | undefined): void {
+  private emit(chunk: string, tokens: LinderaToken[], out: string[], base: number, cursor: { spans: Span[]; i: number } | undefined): void {
     const { tags, decompound } = this;
     const fixI = this.fixI !== 'off';
-    let prevEnd = -1;
+    const at = { byte: 0, char: 0 };
     for (let i = 0; i < tokens.length; i++) {
       const tok = tokens[i]!;
       const tag = tok.partOfSpeechTag;
       const surface = tok.surface;
-      const glued = tok.byteStart === prevEnd;
-      prevEnd = tok.byteEnd;
       if (cursor !== undefined) {
         const spans = cursor.spans;
         const a = base + tok.byteStart;
@@ -288,7 +320,7 @@ export class KoMorphCore {
         }
       }
       if (tag === 'UNK') {
-        if (fixI && surface.charCodeAt(0) === 0xc774 /* 이 */ && (surface.length === 1 || glued)) continue;
+        if (fixI && surface.charCodeAt(0) === 0xc774 /* 이 */ && (surface.length === 1 || gluedToPrevious(chunk, tok.byteStart, at))) continue;
         if (isWordish(surface)) out.push(surface.toLowerCase());
         continue;
       }

@@ -19,20 +19,28 @@ interface LinderaModule {
   TokenizerBuilder: new () => {
     setDictionary(uri: string): void;
     setMode(mode: string): void;
+    appendTokenFilter(name: string, args: unknown): void;
     build(): LinderaTokenizer;
   };
 }
 
-let tokenizer: LinderaTokenizer | undefined;
+const tokenizers = new Map<string, LinderaTokenizer>();
 let loadMs = 0;
 
 /**
  * The process-wide ko-dic tokenizer, loaded on first use (≈0.5 s and ≈250 MB: the 42 MB wasm
  * embeds the dictionary). Requiring the package compiles the wasm, so nothing happens until a
  * ko-morph analyzer analyzes its first text; other analyzers never pay for it.
+ *
+ * `dropTags` (exact ko-dic tags) are removed inside the wasm by lindera's `korean_stop_tags` filter:
+ * every token that crosses into JS costs an object and its strings (a third of the analysis time),
+ * so tokens the caller would drop anyway are better never built. One tokenizer per distinct list
+ * (≈20 MB each after the first: the dictionary is shared).
  */
-export function getKoDicTokenizer(): LinderaTokenizer {
-  if (tokenizer !== undefined) return tokenizer;
+export function getKoDicTokenizer(dropTags: readonly string[] = []): LinderaTokenizer {
+  const key = dropTags.join(',');
+  const cached = tokenizers.get(key);
+  if (cached !== undefined) return cached;
   const t0 = performance.now();
   let mod: LinderaModule;
   try {
@@ -45,19 +53,22 @@ export function getKoDicTokenizer(): LinderaTokenizer {
       { cause },
     );
   }
+  let tokenizer: LinderaTokenizer;
   try {
     const b = new mod.TokenizerBuilder();
     b.setDictionary('embedded://ko-dic');
     b.setMode('normal');
+    if (dropTags.length > 0) b.appendTokenFilter('korean_stop_tags', { tags: [...dropTags] });
     tokenizer = b.build();
   } catch (cause) {
     throw new TamsaekError('ANALYZER_ERROR', `ko-morph: cannot build the ko-dic tokenizer: ${String(cause)}`, { cause });
   }
-  loadMs = performance.now() - t0;
+  if (tokenizers.size === 0) loadMs = performance.now() - t0;
+  tokenizers.set(key, tokenizer);
   return tokenizer;
 }
 
 /** Whether the ko-dic tokenizer has been loaded in this process, and how long loading took (ms). */
 export function koDicStatus(): { loaded: boolean; loadMs: number } {
-  return { loaded: tokenizer !== undefined, loadMs };
+  return { loaded: tokenizers.size > 0, loadMs };
 }

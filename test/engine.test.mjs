@@ -16,6 +16,8 @@ test('hybrid search fuses BM25 and dense evidence over one id space', async () =
   const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() } });
   assert.deepEqual(engine.legs, ['bm25', 'dense']);
   await engine.add(DOCS);
+  // a small corpus gets the exact index, native when the addon is built (it is, for npm test)
+  assert.equal(engine.dense.constructor.name, 'FlatIndex');
   const hits = await engine.search('예금 보호 한도', { k: 3 });
   assert.equal(hits[0].id, 'deposit');
   assert.ok(hits[0].legs.bm25 && hits[0].legs.dense, 'both legs report evidence');

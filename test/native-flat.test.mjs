@@ -75,6 +75,39 @@ test('flat index: numeric ids, k > size, filters, duplicate ids, mixed ids', asy
   assert.equal(idx.size, 3);
 });
 
+test('flat index: equal scores rank by the smaller id, whatever the rows\' history (as ExactIndex)', async () => {
+  const { ExactIndex } = await import('../dist/legs/dense/exact.js');
+  const dim = 4;
+  // twelve vectors in three groups of equal direction: every query score comes in ties of four
+  const ids = Array.from({ length: 12 }, (_, i) => `d${String(i).padStart(2, '0')}`);
+  const groups = [[1, 0, 0, 0], [0.6, 0.8, 0, 0], [0, 0, 1, 0]];
+  const vecs = new Float32Array(ids.length * dim);
+  ids.forEach((_, i) => vecs.set(groups[i % 3], i * dim));
+  const q = new Float32Array([1, 0.2, 0, 0]); // groups score 0.98, 0.75, 0: distinct across groups, equal within
+  const fresh = new FlatIndex({ dim, metric: 'cosine' });
+  await fresh.add(ids, vecs);
+  // the same vectors, but rows shuffled by removals (the last row moves into each hole) and re-adds
+  const moved = new FlatIndex({ dim, metric: 'cosine' });
+  await moved.add([...ids].reverse(), new Float32Array([...ids].reverse().flatMap((_, j) => groups[(ids.length - 1 - j) % 3])));
+  const out = ['d00', 'd04', 'd09'];
+  await moved.remove(out);
+  await moved.add(out, new Float32Array(out.flatMap((id) => groups[Number(id.slice(1)) % 3])));
+  const exact = new ExactIndex({ dim, metric: 'cosine' });
+  await exact.add(ids, vecs);
+  for (const k of [1, 2, 3, 5, 6, 12, 20]) {
+    const want = (await exact.search(q, k)).map((h) => h.id);
+    assert.deepEqual((await fresh.search(q, k)).map((h) => h.id), want, `fresh k=${k}`);
+    assert.deepEqual((await moved.search(q, k)).map((h) => h.id), want, `moved k=${k}`);
+  }
+  // a tie that straddles the cut is resolved by id, not by whichever rows the kernel met first
+  assert.deepEqual((await moved.search(q, 2)).map((h) => h.id), ['d00', 'd03']);
+  // filters and batches keep the rule
+  const even = (id) => Number(id.slice(1)) % 2 === 0;
+  assert.deepEqual((await moved.search(q, 3, { filter: even })).map((h) => h.id), (await exact.search(q, 3, { filter: even })).map((h) => h.id));
+  const batch = await moved.searchBatch(new Float32Array([...q, 0, 0, 1, 0]), 3);
+  assert.deepEqual(batch.map((hits) => hits.map((h) => h.id)), [['d00', 'd03', 'd06'], ['d02', 'd05', 'd08']]);
+});
+
 test('flat index: removal during an in-flight search does not disturb it', async () => {
   const r = rng(8);
   const dim = 32, n = 20000;

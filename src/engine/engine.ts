@@ -837,7 +837,9 @@ export class Engine {
             this.dense = await HnswIndex.build(ids, vectors, { dim: this.embedder.dim, metric, capacity: Math.max(1024, ids.length), ...hnsw });
             return;
           }
-          this.dense = await createVectorIndex({ kind, dim: this.embedder.dim, metric, expectedSize: ids.length });
+          // "auto" stays "auto" here: below the HNSW size it is the native flat index when the addon is
+          // built (the pure-TS ExactIndex only as a fallback), which a resolved "exact" would skip
+          this.dense = await createVectorIndex({ kind: index === 'auto' ? 'auto' : kind, dim: this.embedder.dim, metric, expectedSize: ids.length });
         }
         await this.dense.add(ids, vectors);
       } catch (error) {

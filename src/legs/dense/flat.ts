@@ -239,29 +239,41 @@ export class FlatIndex extends RowIdIndex {
     if (n === 0) return Array.from({ length: m }, () => []);
     const snapshotIds = this.rows.ids();
     const allow = this.allowBitmap(options?.filter, n, snapshotIds);
-    const kk = Math.min(k, n);
+    // one snapshot of the arrays for every native call below (a removal meanwhile copies, see remove)
+    const store = { data: this.data, dtype: this.dtype, n, dim: this.dim, scales: this.scales, norms: this.norms };
+    const top = async (q: Float32Array, count: number): Promise<DenseHit[][]> => {
+      const res = await exactSearch(store, q, { k: count, metric: this.metric, allow, threads });
+      const lists: DenseHit[][] = [];
+      for (let j = 0; j < q.length / this.dim; j++) {
+        const hits: DenseHit[] = [];
+        for (let r = 0; r < count; r++) {
+          const row = res.rows[j * count + r]!;
+          if (row < 0) break;
+          hits.push({ id: snapshotIds[row]!, score: res.scores[j * count + r]! });
+        }
+        lists.push(hits);
+      }
+      return lists;
+    };
     this.busy++;
-    let res;
     try {
-      res = await exactSearch(
-        { data: this.data, dtype: this.dtype, n, dim: this.dim, scales: this.scales, norms: this.norms },
-        queries,
-        { k: kk, metric: this.metric, allow, threads },
-      );
+      // The kernel breaks ties by row, and rows move when others are removed; so, as ExactIndex does,
+      // equal scores rank by the smaller id. One row past k shows whether a tie straddles the cut;
+      // then that query is searched deeper until the whole tie is in.
+      const out = await top(queries, Math.min(k + 1, n));
+      for (let j = 0; j < m; j++) {
+        let hits = out[j]!;
+        let depth = hits.length;
+        while (depth < n && hits.length === depth && hits.length > k && hits[depth - 1]!.score === hits[k - 1]!.score) {
+          depth = Math.min(n, depth * 2);
+          hits = (await top(queries.subarray(j * this.dim, (j + 1) * this.dim), depth))[0]!;
+        }
+        out[j] = byScoreThenId(hits).slice(0, k);
+      }
+      return out;
     } finally {
       this.busy--;
     }
-    const out: DenseHit[][] = [];
-    for (let j = 0; j < m; j++) {
-      const hits: DenseHit[] = [];
-      for (let r = 0; r < kk; r++) {
-        const row = res.rows[j * kk + r]!;
-        if (row < 0) break;
-        hits.push({ id: snapshotIds[row]!, score: res.scores[j * kk + r]! });
-      }
-      out.push(hits);
-    }
-    return out;
   }
 
   /** Writes the index atomically: temp file + fsync + rename. */
@@ -351,4 +363,9 @@ export class FlatIndex extends RowIdIndex {
     idx.rows = rows;
     return idx;
   }
+}
+
+/** Best first; equal scores by the smaller id (String order, as ExactIndex's TopK), so a search never depends on row order. */
+function byScoreThenId(hits: DenseHit[]): DenseHit[] {
+  return hits.sort((a, b) => (a.score !== b.score ? b.score - a.score : String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
 }

@@ -59,12 +59,13 @@ for (const kernel of kernels) {
           const store = await makeStore(dtype, src, n, dim);
           const rows = decodeStore(dtype, store.data, store.scales, n, dim);
           for (const metric of METRICS) {
-            for (const threads of [1, 3]) {
-              const res = await exactSearch(store, queries, { k, metric, threads });
+            // small searches run inline by default; the worker path is forced too, with 1 and 3 threads
+            for (const [threads, inline] of [[undefined, undefined], [1, false], [3, false], [2, true]]) {
+              const res = await exactSearch(store, queries, { k, metric, threads, inline });
               for (let j = 0; j < m; j++) {
                 const ref = bruteForce(rows, queries.subarray(j * dim, (j + 1) * dim), metric);
                 checkAgainst(ref, res.rows.subarray(j * k, (j + 1) * k), res.scores.subarray(j * k, (j + 1) * k), k,
-                  `${kernel} ${dtype} ${metric} n=${n} dim=${dim} m=${m} k=${k} q=${j} t=${threads}`);
+                  `${kernel} ${dtype} ${metric} n=${n} dim=${dim} m=${m} k=${k} q=${j} t=${threads} inline=${inline}`);
               }
             }
           }

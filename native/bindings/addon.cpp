@@ -63,6 +63,23 @@ Napi::Value queue(Napi::Env env, std::function<void()> run, std::function<Napi::
   return p;
 }
 
+// Runs a job on the calling (JS) thread and settles its promise at once: for work far under a
+// millisecond, where the worker-thread round trip costs more than the work itself.
+Napi::Value run_now(Napi::Env env, const std::function<void()>& run, const std::function<Napi::Value(Napi::Env)>& done) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  std::string error;
+  try {
+    run();
+  } catch (const std::bad_alloc&) {
+    error = "out of memory";
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (error.empty()) deferred.Resolve(done(env));
+  else deferred.Reject(Napi::Error::New(env, error).Value());
+  return deferred.Promise();
+}
+
 [[noreturn]] void fail(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
 
 Napi::Object obj_arg(const Napi::CallbackInfo& info, size_t i) {
@@ -184,31 +201,32 @@ Napi::Value Search(const Napi::CallbackInfo& info) {
   st.allow = typed<uint8_t>(o, "allow", (st.n + 7) / 8, true, napi_uint8_array, pins);
   const float* q = typed<float>(o, "queries", m * st.dim, false, napi_float32_array, pins);
   int threads = threads_of(o);
+  // "inline": the caller judged the search tiny (well under a millisecond): no worker hop
+  bool run_inline = flag(o, "inline", false);
   struct Out { std::vector<std::vector<Hit>> hits; };
   auto out = std::make_shared<Out>();
-  return queue(
-      info.Env(), [=] { out->hits = exact_search(st, static_cast<Metric>(metric), q, m, k, threads); },
-      [out, m, k](Napi::Env env) -> Napi::Value {
-        auto rows = Napi::Int32Array::New(env, m * k);
-        auto scores = Napi::Float32Array::New(env, m * k);
-        for (size_t j = 0; j < m; ++j) {
-          const auto& h = out->hits[j];
-          for (size_t r = 0; r < k; ++r) {
-            if (r < h.size()) {
-              rows[j * k + r] = static_cast<int32_t>(h[r].idx);
-              scores[j * k + r] = h[r].score;
-            } else {
-              rows[j * k + r] = -1;
-              scores[j * k + r] = std::nanf("");
-            }
-          }
+  std::function<void()> run = [=] { out->hits = exact_search(st, static_cast<Metric>(metric), q, m, k, threads); };
+  std::function<Napi::Value(Napi::Env)> done = [out, m, k](Napi::Env env) -> Napi::Value {
+    auto rows = Napi::Int32Array::New(env, m * k);
+    auto scores = Napi::Float32Array::New(env, m * k);
+    for (size_t j = 0; j < m; ++j) {
+      const auto& h = out->hits[j];
+      for (size_t r = 0; r < k; ++r) {
+        if (r < h.size()) {
+          rows[j * k + r] = static_cast<int32_t>(h[r].idx);
+          scores[j * k + r] = h[r].score;
+        } else {
+          rows[j * k + r] = -1;
+          scores[j * k + r] = std::nanf("");
         }
-        Napi::Object res = Napi::Object::New(env);
-        res.Set("rows", rows);
-        res.Set("scores", scores);
-        return res;
-      },
-      pins);
+      }
+    }
+    Napi::Object res = Napi::Object::New(env);
+    res.Set("rows", rows);
+    res.Set("scores", scores);
+    return res;
+  };
+  return run_inline ? run_now(info.Env(), run, done) : queue(info.Env(), run, done, pins);
 }
 
 std::vector<loss::Chunk> chunk_list(Napi::Object o, const char* key, size_t dim, std::vector<Napi::Value>& pins) {

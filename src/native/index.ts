@@ -113,6 +113,7 @@ export function setKernel(name: 'auto' | 'avx512' | 'avx2' | 'scalar'): void {
   if (!loadNative().setKernel(name)) {
     throw new TamsaekError('NATIVE_UNAVAILABLE', `setKernel: this CPU or build cannot run the "${name}" kernels`);
   }
+  inlineBound = undefined;
 }
 
 /** Native scratch memory accounting (bytes): current and peak since the last reset. */
@@ -156,12 +157,32 @@ export interface ExactSearchStore {
   norms?: Float32Array;
 }
 
+/**
+ * Searches of at most this many multiply-adds (rows × dim × queries) run on the calling thread with
+ * one thread: below it the worker round trip and thread start-up cost more than the work (measured
+ * in docs/native.md); above it the search goes to a worker (AsyncWorker) as every longer native call.
+ */
+export const INLINE_SEARCH_MACS = 1 << 21;
+/** The same bound for the scalar kernels (no AVX2), which are several times slower per multiply-add. */
+export const INLINE_SEARCH_MACS_SCALAR = 1 << 18;
+
+let inlineBound: number | undefined;
+function inlineSearchBound(): number {
+  return (inlineBound ??= loadNative().info().kernel === 'scalar' ? INLINE_SEARCH_MACS_SCALAR : INLINE_SEARCH_MACS);
+}
+
 export interface ExactSearchOptions {
   k: number;
   metric?: Metric;
   /** Bitmap, bit i set = row i may be returned. */
   allow?: Uint8Array;
   threads?: number;
+  /**
+   * Run on the calling thread (true) or on a worker (false). Default: on the calling thread, with one
+   * thread, when the search is at most INLINE_SEARCH_MACS multiply-adds (INLINE_SEARCH_MACS_SCALAR
+   * with the scalar kernels); `threads` then does not apply.
+   */
+  inline?: boolean;
 }
 
 export interface ExactSearchResult {
@@ -195,6 +216,8 @@ export async function exactSearch(
   checkFinite(where, 'query', queries);
   const threads = checkThreads(where, options.threads);
   const addon = loadNative();
+  if (options.inline !== undefined && typeof options.inline !== 'boolean') throw invalidArgument(`${where}: inline must be a boolean`);
+  const inline = options.inline ?? store.n * queries.length <= inlineSearchBound();
   try {
     return await addon.search({
       data: store.data,
@@ -208,7 +231,8 @@ export async function exactSearch(
       m: queries.length / store.dim,
       k,
       metric: METRIC_CODE[metric],
-      threads,
+      threads: inline ? 1 : threads,
+      inline,
     });
   } catch (e) {
     throw wrapNativeError(where, e);

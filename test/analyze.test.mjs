@@ -81,6 +81,24 @@ test('ko-morph: stop tags dropped inside lindera do not change the terms (glued 
   assert.deepEqual(onlyJ.analyze('학교에 갔다.'), ['학교', '가', '았', '다']);
 });
 
+test('ko-morph: repeated short texts (a hybrid query analysed by two legs) give fresh, equal, per-configuration terms', () => {
+  const a = createAnalyzer('ko-morph');
+  const b = createAnalyzer('ko-morph');
+  const first = a.analyze('기초연금 신청 방법');
+  first.push('changed by the caller');
+  const again = b.analyze('기초연금 신청 방법');
+  assert.deepEqual(again, ['기초', '연금', '신청', '방법']);
+  again.length = 0;
+  assert.deepEqual(a.analyze('기초연금 신청 방법'), ['기초', '연금', '신청', '방법']);
+  // another configuration never sees the first one's terms
+  const noDecompound = createAnalyzer({ name: 'ko-morph', decompound: false });
+  const j = createAnalyzer({ name: 'ko-morph', stopTags: ['J'] });
+  assert.deepEqual(j.analyze('학교에 갔다'), ['학교', '가', '았', '다']);
+  assert.deepEqual(a.analyze('학교에 갔다'), ['학교', '가']);
+  assert.deepEqual(noDecompound.analyze('고무호스'), ['고무호스']);
+  assert.deepEqual(a.analyze('고무호스'), ['고무', '호스']);
+});
+
 test('user dictionary keeps a word whole (지방은행이 → 지방, 은행) even where ko-dic splits it', () => {
   const plain = createAnalyzer({ name: 'ko-morph', fixI: 'off' });
   assert.ok(!plain.analyze('지방은행이').includes('은행'), plain.analyze('지방은행이').join(' '));

@@ -837,9 +837,9 @@ export class Engine {
             this.dense = await HnswIndex.build(ids, vectors, { dim: this.embedder.dim, metric, capacity: Math.max(1024, ids.length), ...hnsw });
             return;
           }
-          // "auto" stays "auto" here: below the HNSW size it is the native flat index when the addon is
-          // built (the pure-TS ExactIndex only as a fallback), which a resolved "exact" would skip
-          this.dense = await createVectorIndex({ kind: index === 'auto' ? 'auto' : kind, dim: this.embedder.dim, metric, expectedSize: ids.length });
+          // the configured kind, not the resolved one: "auto" below the HNSW size is the native flat index
+          // when the addon is built (the pure-TS ExactIndex only as a fallback); a resolved "exact" skips it
+          this.dense = await createVectorIndex({ kind: index, dim: this.embedder.dim, metric, expectedSize: ids.length });
         }
         await this.dense.add(ids, vectors);
       } catch (error) {

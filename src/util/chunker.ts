@@ -33,7 +33,8 @@ export function titled(title: string | undefined, text: string): string {
 /**
  * The texts a dense model embeds for one document: the titled whole document, or — with a passage
  * split — each passage with the document's title in front (the title names what a passage is about).
- * The engine's dense leg, the dense-only evaluation and the trainer's quick eval all embed these.
+ * The dense-only evaluation and the trainer's quick eval embed these; the engine's dense leg embeds
+ * the same texts but cuts them itself, since it keeps each passage's offsets.
  */
 export function denseUnitTexts(doc: { title?: string; text: string }, split: ChunkOptions | undefined): string[] {
   if (!split) return [titled(doc.title, doc.text)];

@@ -260,11 +260,13 @@ export class FlatIndex extends RowIdIndex {
       // The kernel breaks ties by row, and rows move when others are removed; so, as ExactIndex does,
       // equal scores rank by the smaller id. One row past k shows whether a tie straddles the cut;
       // then that query is searched deeper until the whole tie is in.
-      const out = await top(queries, Math.min(k + 1, n));
+      const first = Math.min(k + 1, n);
+      const out = await top(queries, first);
       for (let j = 0; j < m; j++) {
         let hits = out[j]!;
-        let depth = hits.length;
-        while (depth < n && hits.length === depth && hits.length > k && hits[depth - 1]!.score === hits[k - 1]!.score) {
+        let depth = first;
+        // deeper only while the list came back full (a filter may leave fewer) and its last hit ties the k-th
+        while (depth < n && hits.length === depth && hits[depth - 1]!.score === hits[k - 1]!.score) {
           depth = Math.min(n, depth * 2);
           hits = (await top(queries.subarray(j * this.dim, (j + 1) * this.dim), depth))[0]!;
         }

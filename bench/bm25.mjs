@@ -158,12 +158,21 @@ async function analyzerBench(o) {
   const { sentences, total } = sampleSentences(files, o.sentences);
   const chars = sentences.reduce((a, s) => a + s.length, 0);
   const infos = analyze.listAnalyzers();
-  const names = typeof o.analyzers === 'function' ? o.analyzers(infos).map((a) => a.name) : (o.analyzers ?? infos.map((a) => a.name));
+  const names =
+    typeof o.analyzers === 'function'
+      ? o.analyzers(infos).map((a) => a.name)
+      : (o.analyzers ?? infos.map((a) => a.name));
   const notes = [];
-  if (fallback) notes.push(`shared corpora not found under ${root}: analyzer throughput measured on the small datasets/sample-ko (set TAMSAEK_DATASETS)`);
-  notes.push(`analyzer sample: ${sentences.length} of ${total} sentences (${sig(chars / sentences.length, 3)} chars/sentence avg) from ${files.map((f) => f.split('/').slice(-2).join('/')).join(', ')}`);
+  if (fallback)
+    notes.push(
+      `shared corpora not found under ${root}: analyzer throughput measured on the small datasets/sample-ko (set TAMSAEK_DATASETS)`,
+    );
+  notes.push(
+    `analyzer sample: ${sentences.length} of ${total} sentences (${sig(chars / sentences.length, 3)} chars/sentence avg) from ${files.map((f) => f.split('/').slice(-2).join('/')).join(', ')}`,
+  );
   const results = [];
-  const status = typeof analyze.koDicStatus === 'function' ? analyze.koDicStatus : () => ({ loaded: false, loadMs: NaN });
+  const status =
+    typeof analyze.koDicStatus === 'function' ? analyze.koDicStatus : () => ({ loaded: false, loadMs: NaN });
   for (const name of names) {
     const a = analyze.createAnalyzer(name);
     const preloaded = status().loaded;
@@ -173,7 +182,11 @@ async function analyzerBench(o) {
     const info = infos.find((x) => x.name === name);
     if (info?.needsDictionary && !preloaded) {
       const s = status();
-      results.push({ name: 'ko_morph_load_ms', value: sig(Number.isFinite(s.loadMs) && s.loadMs > 0 ? s.loadMs : firstMs, 4), unit: 'ms' });
+      results.push({
+        name: 'ko_morph_load_ms',
+        value: sig(Number.isFinite(s.loadMs) && s.loadMs > 0 ? s.loadMs : firstMs, 4),
+        unit: 'ms',
+      });
     }
     for (const s of sentences.slice(0, 500)) a.analyze(s); // JIT warm-up
     // each timed repetition repeats whole passes over the sample until minRepMs has elapsed, so that the
@@ -205,8 +218,17 @@ async function analyzerBench(o) {
     const sps = sentences.length / (median(single) / 1000);
     o.log(`analyzer ${name}: ${Math.round(sps)} sentences/s (${sig(terms / sentences.length, 3)} terms/sentence)`);
     results.push({ name: `analyzer_sentences_per_s.${name}`, value: Math.round(sps), unit: 'sentences/s' });
-    if (batch.length) results.push({ name: `analyzer_batch_sentences_per_s.${name}`, value: Math.round(sentences.length / (median(batch) / 1000)), unit: 'sentences/s' });
-    results.push({ name: `analyzer_terms_per_sentence.${name}`, value: sig(terms / sentences.length, 3), unit: 'terms' });
+    if (batch.length)
+      results.push({
+        name: `analyzer_batch_sentences_per_s.${name}`,
+        value: Math.round(sentences.length / (median(batch) / 1000)),
+        unit: 'sentences/s',
+      });
+    results.push({
+      name: `analyzer_terms_per_sentence.${name}`,
+      value: sig(terms / sentences.length, 3),
+      unit: 'terms',
+    });
   }
   return { results, notes };
 }
@@ -218,8 +240,10 @@ export async function run(options = {}) {
   const notes = [];
   const push = (name, value, unit) => results.push({ name, value, unit });
 
-  o.log(`workload: ${w.docs} docs, vocab ${w.vocab}, length ${w.minLen}..${w.maxLen}, ${w.queries} queries of ${w.minQ}..${w.maxQ} tokens, seed ${w.seed}`);
-  let t0 = nowMs();
+  o.log(
+    `workload: ${w.docs} docs, vocab ${w.vocab}, length ${w.minLen}..${w.maxLen}, ${w.queries} queries of ${w.minQ}..${w.maxQ} tokens, seed ${w.seed}`,
+  );
+  const t0 = nowMs();
   const { docs, queries: rawQueries } = makeBm25Workload(w);
   const queries = rawQueries.map(dedupQuery);
   o.log(`workload generated in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
@@ -231,7 +255,9 @@ export async function run(options = {}) {
   push('index_docs_per_s', Math.round(dpsMany), 'docs/s');
   push('index_docs_per_s.add', Math.round(dpsAdd), 'docs/s');
   push('index_docs_per_s.addMany', Math.round(dpsMany), 'docs/s');
-  notes.push(`index_docs_per_s is addMany() (the documented batch path), median of ${o.indexReps} runs; add() one by one gives ${Math.round(dpsAdd)} docs/s (${sig(dpsMany / dpsAdd, 3)}× ratio addMany/add)`);
+  notes.push(
+    `index_docs_per_s is addMany() (the documented batch path), median of ${o.indexReps} runs; add() one by one gives ${Math.round(dpsAdd)} docs/s (${sig(dpsMany / dpsAdd, 3)}× ratio addMany/add)`,
+  );
   o.log(`index stats: ${JSON.stringify(ix.stats)}`);
 
   // 2. tamsaek queries: all queries × queryReps
@@ -248,7 +274,9 @@ export async function run(options = {}) {
     }
   }
   push('maxscore_speedup_vs_exhaustive', sig(median(exhaustiveMs) / median(prunedMs), 3), 'x');
-  notes.push(`maxscore_speedup_vs_exhaustive: the same index with { exhaustive: true } (document-at-a-time, every match scored), median of ${o.queryReps} passes over all queries`);
+  notes.push(
+    `maxscore_speedup_vs_exhaustive: the same index with { exhaustive: true } (document-at-a-time, every match scored), median of ${o.queryReps} passes over all queries`,
+  );
 
   // 3. wink: build once, time a subset of queries (each ~100–300 ms at 100k docs)
   gc();
@@ -288,8 +316,12 @@ export async function run(options = {}) {
   notes.push(
     `queries: ${w.queries} (de-duplicated tokens, given to both engines); tamsaek: all × ${o.queryReps} reps (per-query median) after a warm-up pass; wink: the first ${n} queries once (budget ${o.winkBudgetMs / 1000} s, single-run timings and a single index build)`,
   );
-  notes.push(`query_speedup_vs_wink = wink mean / tamsaek mean per query over the same ${n} queries; the .tamsaek_all_queries variant uses tamsaek's mean over all ${w.queries}`);
-  notes.push(`top-10 agreement: ${agree}/${n} queries (scores within ${SCORE_TOL} rank by rank; ids compared outside the tie band at the cut-off)`);
+  notes.push(
+    `query_speedup_vs_wink = wink mean / tamsaek mean per query over the same ${n} queries; the .tamsaek_all_queries variant uses tamsaek's mean over all ${w.queries}`,
+  );
+  notes.push(
+    `top-10 agreement: ${agree}/${n} queries (scores within ${SCORE_TOL} rank by rank; ids compared outside the tie band at the cut-off)`,
+  );
   wink.engine = undefined;
 
   // 5. analyzers

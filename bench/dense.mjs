@@ -15,11 +15,36 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../dist/util/random.js';
 import { ExactIndex, HnswIndex } from '../dist/legs/dense/index.js';
-import { mean, median, nowMs, sig, gc } from './lib/stats.mjs';
+import { median, nowMs, sig, gc } from './lib/stats.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const DEFAULTS = Object.freeze({ docs: 100_000, queries: 1_000, dim: 768, centroids: 1_000, noise: 0.35, M: 16, efConstruction: 200, k: 10, efs: [16, 32, 64, 128, 256], reps: 5, exactQueries: 100, seed: 20261123, model: undefined, embedTexts: 512 });
-export const TINY = Object.freeze({ ...DEFAULTS, docs: 2_000, queries: 100, dim: 64, centroids: 50, efConstruction: 64, reps: 2, exactQueries: 20, embedTexts: 64 });
+const _ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULTS = Object.freeze({
+  docs: 100_000,
+  queries: 1_000,
+  dim: 768,
+  centroids: 1_000,
+  noise: 0.35,
+  M: 16,
+  efConstruction: 200,
+  k: 10,
+  efs: [16, 32, 64, 128, 256],
+  reps: 5,
+  exactQueries: 100,
+  seed: 20261123,
+  model: undefined,
+  embedTexts: 512,
+});
+export const TINY = Object.freeze({
+  ...DEFAULTS,
+  docs: 2_000,
+  queries: 100,
+  dim: 64,
+  centroids: 50,
+  efConstruction: 64,
+  reps: 2,
+  exactQueries: 20,
+  embedTexts: 64,
+});
 
 function gaussian(rand) {
   let u = 0;
@@ -92,7 +117,13 @@ export async function run(options = {}) {
   const ids = Array.from({ length: o.docs }, (_, i) => `doc-${i}`);
 
   // build
-  const hnsw = await HnswIndex.create({ dim: o.dim, metric: 'cosine', M: o.M, efConstruction: o.efConstruction, capacity: o.docs });
+  const hnsw = await HnswIndex.create({
+    dim: o.dim,
+    metric: 'cosine',
+    M: o.M,
+    efConstruction: o.efConstruction,
+    capacity: o.docs,
+  });
   t = nowMs();
   await hnsw.add(ids, data);
   const buildS = (nowMs() - t) / 1000;
@@ -116,7 +147,9 @@ export async function run(options = {}) {
   }
   const exactMs = median(exactTimes);
   push('exact_query_ms', exactMs, 'ms');
-  notes.push(`exact index: ${exactName}; exact_query_ms is the median over ${Math.min(3, o.reps)} passes of the mean over ${o.exactQueries} queries, one at a time`);
+  notes.push(
+    `exact index: ${exactName}; exact_query_ms is the median over ${Math.min(3, o.reps)} passes of the mean over ${o.exactQueries} queries, one at a time`,
+  );
 
   // recall / QPS table over efSearch
   const rows = [];
@@ -142,7 +175,9 @@ export async function run(options = {}) {
   const good = rows.find((r) => r.recall >= 0.95);
   if (good) {
     push('hnsw_speedup_vs_exact', exactMs / good.ms, 'x');
-    notes.push(`hnsw_speedup_vs_exact at efSearch ${good.ef} (the smallest with Recall@10 ≥ 0.95: ${good.recall.toFixed(4)})`);
+    notes.push(
+      `hnsw_speedup_vs_exact at efSearch ${good.ef} (the smallest with Recall@10 ≥ 0.95: ${good.recall.toFixed(4)})`,
+    );
   } else notes.push('no efSearch reached Recall@10 ≥ 0.95: hnsw_speedup_vs_exact not reported');
 
   // wrapper vs raw binding on the same graph, efSearch 64
@@ -151,7 +186,8 @@ export async function run(options = {}) {
   const plain = Array.from({ length: o.queries }, (_, i) => Array.from(q(i))); // the raw caller's own arrays (not timed)
   // interleaved per query (order alternating) so that both see the same machine state; ratio per pass
   let sink = 0;
-  for (let i = 0; i < o.queries; i++) sink += (await hnsw.search(q(i), o.k)).length + raw.searchKnn(plain[i], o.k).neighbors.length; // warm-up
+  for (let i = 0; i < o.queries; i++)
+    sink += (await hnsw.search(q(i), o.k)).length + raw.searchKnn(plain[i], o.k).neighbors.length; // warm-up
   const ours = [];
   const theirs = [];
   const ratios = [];
@@ -184,7 +220,9 @@ export async function run(options = {}) {
   push('hnsw_qps_vs_hnswlib_node_raw', median(ratios), 'ratio');
   push('hnsw_query_ms.ef64', median(ours) / o.queries, 'ms');
   push('hnswlib_node_raw_query_ms.ef64', median(theirs) / o.queries, 'ms');
-  notes.push('hnsw_qps_vs_hnswlib_node_raw: tamsaek `await search(Float32Array, 10)` (validation, copy into a reused Array, labels → ids, score conversion) vs `raw.searchKnn(plainArray, 10)` on the same index with pre-built plain Arrays (their conversion not timed); each query timed both ways back to back (order alternating), median over passes of raw time ÷ tamsaek time');
+  notes.push(
+    'hnsw_qps_vs_hnswlib_node_raw: tamsaek `await search(Float32Array, 10)` (validation, copy into a reused Array, labels → ids, score conversion) vs `raw.searchKnn(plainArray, 10)` on the same index with pre-built plain Arrays (their conversion not timed); each query timed both ways back to back (order alternating), median over passes of raw time ÷ tamsaek time',
+  );
   if (sink < 0) log(sink);
   table(rows, notes);
   gc();
@@ -195,26 +233,60 @@ export async function run(options = {}) {
     const { OnnxEmbedder } = await import('../dist/models/index.js');
     const emb = await OnnxEmbedder.load(modelDir, { batchSize: 32 });
     const rand = mulberry32(7);
-    const words = ['한국어', '검색', '엔진', '문서', '질의', '모델', '벡터', '서울', '대학교', '학생', '데이터', '정보', '입니다'];
-    const texts = Array.from({ length: o.embedTexts }, () => Array.from({ length: 20 + Math.floor(rand() * 100) }, () => words[Math.floor(rand() * words.length)]).join(' '));
+    const words = [
+      '한국어',
+      '검색',
+      '엔진',
+      '문서',
+      '질의',
+      '모델',
+      '벡터',
+      '서울',
+      '대학교',
+      '학생',
+      '데이터',
+      '정보',
+      '입니다',
+    ];
+    const texts = Array.from({ length: o.embedTexts }, () =>
+      Array.from({ length: 20 + Math.floor(rand() * 100) }, () => words[Math.floor(rand() * words.length)]).join(' '),
+    );
     await emb.embed(texts.slice(0, 32));
     t = nowMs();
     await emb.embed(texts);
     const s = (nowMs() - t) / 1000;
     push('embed_texts_per_s', o.embedTexts / s, 'texts/s');
-    notes.push(`embed_texts_per_s: ${o.embedTexts} texts of 20–120 words, ${emb.dir} (${emb.file}, dim ${emb.dim}, maxLength ${emb.maxLength}, ${emb.threads} threads, batch 32)`);
+    notes.push(
+      `embed_texts_per_s: ${o.embedTexts} texts of 20–120 words, ${emb.dir} (${emb.file}, dim ${emb.dim}, maxLength ${emb.maxLength}, ${emb.threads} threads, batch 32)`,
+    );
     await emb.dispose();
-  } else notes.push('embed_texts_per_s skipped: no model (pass --model <dir> or TAMSAEK_BENCH_MODEL; scripts/gen-test-models.py --real-shape DIR makes a real-shape random-weight one)');
-  notes.push(`workload: ${o.docs} × ${o.dim} unit vectors around ${o.centroids} centroids (noise ${o.noise}), ${o.queries} queries, seed ${o.seed}; HNSW M ${o.M}, efConstruction ${o.efConstruction}`);
+  } else
+    notes.push(
+      'embed_texts_per_s skipped: no model (pass --model <dir> or TAMSAEK_BENCH_MODEL; scripts/gen-test-models.py --real-shape DIR makes a real-shape random-weight one)',
+    );
+  notes.push(
+    `workload: ${o.docs} × ${o.dim} unit vectors around ${o.centroids} centroids (noise ${o.noise}), ${o.queries} queries, seed ${o.seed}; HNSW M ${o.M}, efConstruction ${o.efConstruction}`,
+  );
   return { results, notes, table: o._table };
 
   function table(rs, _notes) {
-    o._table = ['| efSearch | Recall@10 | QPS | ms/query |', '| ---: | ---: | ---: | ---: |', ...rs.map((r) => `| ${r.ef} | ${r.recall.toFixed(4)} | ${Math.round(r.qps)} | ${r.ms.toFixed(4)} |`)].join('\n');
+    o._table = [
+      '| efSearch | Recall@10 | QPS | ms/query |',
+      '| ---: | ---: | ---: | ---: |',
+      ...rs.map((r) => `| ${r.ef} | ${r.recall.toFixed(4)} | ${Math.round(r.qps)} | ${r.ms.toFixed(4)} |`),
+    ].join('\n');
   }
 }
 
 function parseCli(argv) {
-  return parseSuiteCli(argv, { out: 'string', docs: 'number', queries: 'number', dim: 'number', model: 'string', tiny: 'flag' });
+  return parseSuiteCli(argv, {
+    out: 'string',
+    docs: 'number',
+    queries: 'number',
+    dim: 'number',
+    model: 'string',
+    tiny: 'flag',
+  });
 }
 
 if (isMain(import.meta.url)) await runStandalone('dense', { parseCli, available, run });

@@ -48,7 +48,17 @@ export const DEFAULTS = Object.freeze({
   skip100k: false,
   skipServe: false,
 });
-export const TINY = Object.freeze({ ...DEFAULTS, docs: 2_000, queries: 100, dim: 64, centroids: 50, efConstruction: 64, reps: 1, latencyQueries: 50, serveMs: 500 });
+export const TINY = Object.freeze({
+  ...DEFAULTS,
+  docs: 2_000,
+  queries: 100,
+  dim: 64,
+  centroids: 50,
+  efConstruction: 64,
+  reps: 1,
+  latencyQueries: 50,
+  serveMs: 500,
+});
 
 /** `--out` of the command line (the runner does not pass it to suites; the chart goes next to it). */
 function argvOut(argv = process.argv) {
@@ -67,14 +77,15 @@ function resolveOptions(options = {}) {
   if (o.model === undefined && env.TAMSAEK_BENCH_MODEL) o.model = env.TAMSAEK_BENCH_MODEL;
   if (o.reranker === undefined && env.TAMSAEK_BENCH_RERANKER) o.reranker = env.TAMSAEK_BENCH_RERANKER;
   if (options.docs === undefined && env.TAMSAEK_BENCH_HYBRID_DOCS) o.docs = Number(env.TAMSAEK_BENCH_HYBRID_DOCS);
-  if (!(Number.isInteger(o.docs) && o.docs >= 10)) throw new Error(`hybrid: docs must be an integer ≥ 10 (got ${o.docs})`);
+  if (!(Number.isInteger(o.docs) && o.docs >= 10))
+    throw new Error(`hybrid: docs must be an integer ≥ 10 (got ${o.docs})`);
   // no --model: the static model shipped in the package (trained, so its quality rows are real)
   o.modelIsFixture = false;
   o.rerankerIsFixture = o.reranker === undefined;
   o.model ??= 'default';
   o.reranker ??= FIXTURE_RERANKER;
   if (o.out === undefined) o.out = argvOut();
-  o.chart ??= o.out ? o.out.replace(/\.json$/i, '') + '.svg' : path.join(BENCH_DIR, 'out', 'hybrid.svg');
+  o.chart ??= o.out ? `${o.out.replace(/\.json$/i, '')}.svg` : path.join(BENCH_DIR, 'out', 'hybrid.svg');
   o.tiny = Boolean(options.tiny);
   o.log = options.log ?? ((...a) => console.error('[hybrid]', ...a));
   return o;
@@ -95,7 +106,8 @@ export async function available() {
 
 async function qualityPart(o, push, notes) {
   const { dirs, fallback, root } = retrievalSets({ tiny: o.tiny });
-  if (fallback && !o.tiny) notes.push(`no retrieval set under ${root}: quality measured on datasets/sample-ko (set TAMSAEK_DATASETS)`);
+  if (fallback && !o.tiny)
+    notes.push(`no retrieval set under ${root}: quality measured on datasets/sample-ko (set TAMSAEK_DATASETS)`);
   const rows = [];
   for (const dir of dirs) rows.push(...(await measureDataset(dir, o)));
   for (const r of rows) {
@@ -155,9 +167,17 @@ async function hybrid100k(o, push, notes) {
   let t = nowMs();
   const { docs, queries: rawQueries } = makeBm25Workload(spec);
   const queries = rawQueries.map((q) => [...new Set(q.split(' ').filter(Boolean))].join(' '));
-  const vspec = { ...(o.tiny ? DENSE_TINY : DENSE_DEFAULTS), docs: o.docs, queries: o.queries, dim: o.dim, centroids: o.centroids };
+  const vspec = {
+    ...(o.tiny ? DENSE_TINY : DENSE_DEFAULTS),
+    docs: o.docs,
+    queries: o.queries,
+    dim: o.dim,
+    centroids: o.centroids,
+  };
   const { data, queries: qv } = makeVectors(vspec);
-  o.log(`100k workload: ${o.docs} docs + ${o.docs} × ${o.dim} vectors, ${o.queries} queries, generated in ${((nowMs() - t) / 1000).toFixed(1)} s`);
+  o.log(
+    `100k workload: ${o.docs} docs + ${o.docs} × ${o.dim} vectors, ${o.queries} queries, generated in ${((nowMs() - t) / 1000).toFixed(1)} s`,
+  );
   const distinctQueries = new Set(queries).size;
   // the vectors are precomputed: a dense leg without a model (dense: { dim }), vectors handed over with documents and queries
   // RRF k = 60 as the result is defined (issue 6), not the engine's default fusion
@@ -194,15 +214,27 @@ async function hybrid100k(o, push, notes) {
   o.log(`100k: hybrid p50 ${percentile(full, 50).toFixed(3)} ms, p95 ${percentile(full, 95).toFixed(3)} ms`);
 
   // breakdowns (one config each, same timing method)
-  const d10 = await timeSearches(order, (i) => engine.search(queries[i], { k: 10, depth: 10, vector: queryVector(i) }), o.reps);
+  const d10 = await timeSearches(
+    order,
+    (i) => engine.search(queries[i], { k: 10, depth: 10, vector: queryVector(i) }),
+    o.reps,
+  );
   push('hybrid_p50_ms_100k.depth10', sig(percentile(d10, 50), 4), 'ms');
   push('hybrid_p95_ms_100k.depth10', sig(percentile(d10, 95), 4), 'ms');
   const bm = await timeSearches(order, (i) => engine.search(queries[i], { k: 10, legs: ['bm25'] }), o.reps);
   push('bm25_leg_p50_ms_100k', sig(percentile(bm, 50), 4), 'ms');
-  const de = await timeSearches(order, (i) => engine.search(queries[i], { k: 10, legs: ['dense'], vector: queryVector(i) }), o.reps);
+  const de = await timeSearches(
+    order,
+    (i) => engine.search(queries[i], { k: 10, legs: ['dense'], vector: queryVector(i) }),
+    o.reps,
+  );
   push('dense_leg_p50_ms_100k', sig(percentile(de, 50), 4), 'ms');
   // engine-less: the legs (Engine.retrieve) + fuse(), no document mapping
-  const legsOnly = await timeSearches(order, async (i) => fuse(await engine.retrieve(queries[i], { depth: 100, vector: queryVector(i) }), fusion, 10), o.reps);
+  const legsOnly = await timeSearches(
+    order,
+    async (i) => fuse(await engine.retrieve(queries[i], { depth: 100, vector: queryVector(i) }), fusion, 10),
+    o.reps,
+  );
   push('hybrid_legs_fuse_p50_ms_100k', sig(percentile(legsOnly, 50), 4), 'ms');
   push('hybrid_legs_fuse_p95_ms_100k', sig(percentile(legsOnly, 95), 4), 'ms');
   const p50 = percentile(full, 50);
@@ -211,7 +243,9 @@ async function hybrid100k(o, push, notes) {
       `${o.docs.toLocaleString('en-US')} documents${o.docs !== DEFAULTS.docs ? ` (shrunk from ${DEFAULTS.docs.toLocaleString('en-US')} with --docs / TAMSAEK_BENCH_HYBRID_DOCS)` : ''}, ${o.queries} queries (${distinctQueries} distinct), single-threaded, sequential; per-query median of ${o.reps} timed passes after a warm-up pass. ` +
       `Precomputed vectors go through the Engine's own API: a dense leg without a model (dense: { dim }), each document added with its vector, each search given its query vector (no model call); Engine.add builds the first batch's HNSW graph on a worker thread. Target ≤ 2 ms p50: ${p50 <= 2 ? 'met' : 'not met'} (${p50.toFixed(3)} ms), reported, not asserted`,
   );
-  notes.push('100k breakdowns: .depth10 = the same search with depth 10 per leg (efSearch 64 effective); bm25_leg / dense_leg = Engine.search with one leg; hybrid_legs_fuse = Engine.retrieve (both legs, depth 100) + fuse(RRF, 10) without the engine\'s document mapping — the engine-less cost');
+  notes.push(
+    "100k breakdowns: .depth10 = the same search with depth 10 per leg (efSearch 64 effective); bm25_leg / dense_leg = Engine.search with one leg; hybrid_legs_fuse = Engine.retrieve (both legs, depth 100) + fuse(RRF, 10) without the engine's document mapping — the engine-less cost",
+  );
 }
 
 // ---------- 3. serve QPS over loopback ----------
@@ -230,7 +264,12 @@ async function servePart(o, push, notes) {
   for (const dir of dirs) {
     const ds = await loadBeir(dir, { split: 'test' });
     const batch = [];
-    for await (const d of readCorpus(ds.corpusPath)) batch.push(d.title ? { id: `${ds.name}/${d.id}`, title: d.title, text: d.text } : { id: `${ds.name}/${d.id}`, text: d.text });
+    for await (const d of readCorpus(ds.corpusPath))
+      batch.push(
+        d.title
+          ? { id: `${ds.name}/${d.id}`, title: d.title, text: d.text }
+          : { id: `${ds.name}/${d.id}`, text: d.text },
+      );
     await engine.add(batch);
     queries.push(...ds.queries.map((q) => q.text));
   }
@@ -238,10 +277,20 @@ async function servePart(o, push, notes) {
   const { port } = await server.listen(0, '127.0.0.1');
   let r;
   try {
-    const options = { url: `http://127.0.0.1:${port}`, concurrency: o.serveConcurrency, durationMs: o.serveMs, queries, k: 10, warmup: 32 };
+    const options = {
+      url: `http://127.0.0.1:${port}`,
+      concurrency: o.serveConcurrency,
+      durationMs: o.serveMs,
+      queries,
+      k: 10,
+      warmup: 32,
+    };
     // the load generator runs on a worker thread so that the server's event loop is not shared with it
     r = await new Promise((resolve, reject) => {
-      const w = new Worker(CLIENT, { eval: true, workerData: { bench: new URL('../dist/serve/bench.js', import.meta.url).href, options } });
+      const w = new Worker(CLIENT, {
+        eval: true,
+        workerData: { bench: new URL('../dist/serve/bench.js', import.meta.url).href, options },
+      });
       w.once('message', (m) => (m.error ? reject(new Error(m.error)) : resolve(m.ok)));
       w.once('error', reject);
     });
@@ -280,13 +329,27 @@ export async function run(options = {}) {
   if (!o.skip100k) await hybrid100k(o, push, notes);
   gc();
   if (!o.skipServe) await servePart(o, push, notes);
-  if (o.tiny) notes.push('--tiny: smoke run (datasets/sample-ko, 2,000 documents × 64-d, 100 queries, 0.5 s of serve load): meaningless numbers');
+  if (o.tiny)
+    notes.push(
+      '--tiny: smoke run (datasets/sample-ko, 2,000 documents × 64-d, 100 queries, 0.5 s of serve load): meaningless numbers',
+    );
   return { results, notes, table };
 }
 
 function parseCli(argv) {
-  const o = parseSuiteCli(argv, { out: 'string', docs: 'number', model: 'string', reranker: 'string', chart: 'string', tiny: 'flag', 'skip-quality': 'flag', 'skip-100k': 'flag', 'skip-serve': 'flag' });
-  for (const k of ['model', 'reranker']) if (o[k] !== undefined && !existsSync(o[k])) throw new Error(`--${k} ${o[k]}: no such directory`);
+  const o = parseSuiteCli(argv, {
+    out: 'string',
+    docs: 'number',
+    model: 'string',
+    reranker: 'string',
+    chart: 'string',
+    tiny: 'flag',
+    'skip-quality': 'flag',
+    'skip-100k': 'flag',
+    'skip-serve': 'flag',
+  });
+  for (const k of ['model', 'reranker'])
+    if (o[k] !== undefined && !existsSync(o[k])) throw new Error(`--${k} ${o[k]}: no such directory`);
   return o;
 }
 

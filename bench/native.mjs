@@ -116,7 +116,14 @@ export async function run(opts = {}) {
   const norms = new Float32Array(n);
   const f32 = { data, dtype: 'f32', n, dim, norms };
   const f16 = { data: new Uint16Array(n * dim), dtype: 'f16', n, dim, norms: new Float32Array(n) };
-  const i8 = { data: new Int8Array(n * dim), dtype: 'i8', n, dim, norms: new Float32Array(n), scales: new Float32Array(n) };
+  const i8 = {
+    data: new Int8Array(n * dim),
+    dtype: 'i8',
+    n,
+    dim,
+    norms: new Float32Array(n),
+    scales: new Float32Array(n),
+  };
   await encodeRows(data, n, dim, 'f16', f16.data, f16.norms, undefined, 0);
   await encodeRows(data, n, dim, 'i8', i8.data, i8.norms, i8.scales, 0);
   const q1 = queries.subarray(0, dim);
@@ -127,7 +134,10 @@ export async function run(opts = {}) {
   await search(i8, q1);
   await addon.benchStream({ data, n: data.length, threads });
 
-  const jsRatio = [], bwRatio = [], f16Ratio = [], i8Ratio = [];
+  const jsRatio = [],
+    bwRatio = [],
+    f16Ratio = [],
+    i8Ratio = [];
   const check = jsTopK(data, n, dim, q1, k).map((h) => h.i);
   const got = Array.from((await search(f32, q1)).rows);
   if (check.join() !== got.join()) log(`  WARNING: addon top-10 differs from the JS loop (${got} vs ${check})`);
@@ -145,15 +155,28 @@ export async function run(opts = {}) {
     f16Ratio.push(tH / tF);
     i8Ratio.push(tI / tF);
   }
-  push('exact_topk_speedup_vs_js', median(jsRatio), 'x', `one query, ${n}x${dim} f32, top-${k}, ${threads} threads vs 1-thread JS loop`);
-  push('exact_topk_vs_bandwidth', median(bwRatio), 'ratio', 'addon time / plain streaming read of the same bytes, same threads');
+  push(
+    'exact_topk_speedup_vs_js',
+    median(jsRatio),
+    'x',
+    `one query, ${n}x${dim} f32, top-${k}, ${threads} threads vs 1-thread JS loop`,
+  );
+  push(
+    'exact_topk_vs_bandwidth',
+    median(bwRatio),
+    'ratio',
+    'addon time / plain streaming read of the same bytes, same threads',
+  );
   push('fp16_vs_fp32_time', median(f16Ratio), 'ratio');
   push('int8_vs_fp32_time', median(i8Ratio), 'ratio');
 
   // ---- batched: 64 queries
   const m = 64;
   const flops = 2 * m * n * dim;
-  const fracs = [], fracsActive = [], speed = [], gflops = [];
+  const fracs = [],
+    fracsActive = [],
+    speed = [],
+    gflops = [];
   const jsQueries = quick ? 2 : 4;
   await exactSearch(f32, queries, { k, metric: 'dot', threads });
   const peakIters = 100_000_000;
@@ -173,8 +196,18 @@ export async function run(opts = {}) {
     const tB2 = await time(() => exactSearch(f32, queries, { k, metric: 'dot', threads }));
     speed.push(((tJs / jsQueries) * m) / tB2);
   }
-  push('batched_fraction_of_peak', median(fracs), 'ratio', `${m} queries: ${median(gflops).toFixed(1)} GFLOP/s vs the AVX2 FMA peak, ${threads} threads, ${info.kernel} kernels`);
-  push('batched_fraction_of_kernel_peak', median(fracsActive), 'ratio', `vs the FMA peak of the ${info.kernel} kernels in use`);
+  push(
+    'batched_fraction_of_peak',
+    median(fracs),
+    'ratio',
+    `${m} queries: ${median(gflops).toFixed(1)} GFLOP/s vs the AVX2 FMA peak, ${threads} threads, ${info.kernel} kernels`,
+  );
+  push(
+    'batched_fraction_of_kernel_peak',
+    median(fracsActive),
+    'ratio',
+    `vs the FMA peak of the ${info.kernel} kernels in use`,
+  );
   push('batched_gflops', median(gflops), 'GFLOP/s');
   push('batched_speedup_vs_js', median(speed), 'x', `JS per-query time (${jsQueries} queries measured) x ${m}`);
 
@@ -191,17 +224,29 @@ export async function run(opts = {}) {
   // guide: an independent "teacher" embedding of the same texts (here: noisy copy, same dim)
   const noisy = (x) => {
     const g = gaussFill(lr, new Float32Array(x.length));
-    for (let i = 0; i < x.length; i++) g[i] = x[i] + 0.3 * g[i] / Math.sqrt(dim);
+    for (let i = 0; i < x.length; i++) g[i] = x[i] + (0.3 * g[i]) / Math.sqrt(dim);
     return g;
   };
   const guide = { anchors: noisy(anchors), positives: noisy(positives), negatives: noisy(negatives), dim };
   const embBytes = 3 * B * dim * 4;
   const chunk = 512;
-  const chunks = (x) => Array.from({ length: Math.ceil(B / chunk) }, (_, i) => x.subarray(i * chunk * dim, Math.min(B, (i + 1) * chunk) * dim));
+  const chunks = (x) =>
+    Array.from({ length: Math.ceil(B / chunk) }, (_, i) =>
+      x.subarray(i * chunk * dim, Math.min(B, (i + 1) * chunk) * dim),
+    );
   const plain = () => infoNCELoss({ anchors, positives, negatives, dim, threads });
   const gist = () => gistLoss({ anchors, positives, negatives, dim, guide, threads, margin: 0.05 });
-  const cached = () => cachedContrastiveStep({ loss: 'infonce', dim, anchors: chunks(anchors), positives: chunks(positives), negatives: chunks(negatives), threads });
-  const gRatio = [], cRatio = [];
+  const cached = () =>
+    cachedContrastiveStep({
+      loss: 'infonce',
+      dim,
+      anchors: chunks(anchors),
+      positives: chunks(positives),
+      negatives: chunks(negatives),
+      threads,
+    });
+  const gRatio = [],
+    cRatio = [];
   let extra = 0;
   const lossReps = quick ? 5 : reps;
   for (let i = 0; i < lossReps; i++) {
@@ -218,9 +263,19 @@ export async function run(opts = {}) {
     cRatio.push(tC / tP);
     if (i === 0) log(`  loss times: infonce ${tP.toFixed(2)} s, gist ${tG.toFixed(2)} s, cached ${tC.toFixed(2)} s`);
   }
-  push('loss_gist_vs_infonce_time', median(gRatio), 'ratio', `B=${B}, ${B} hard negatives, dim ${dim}, guide dim ${dim}`);
+  push(
+    'loss_gist_vs_infonce_time',
+    median(gRatio),
+    'ratio',
+    `B=${B}, ${B} hard negatives, dim ${dim}, guide dim ${dim}`,
+  );
   push('loss_cached_vs_plain_time', median(cRatio), 'ratio', `chunks of ${chunk}`);
-  push('loss_extra_bytes_vs_embeddings', extra / embBytes, 'ratio', `peak native scratch ${(extra / 2 ** 20).toFixed(1)} MiB vs ${(embBytes / 2 ** 20).toFixed(1)} MiB of embeddings`);
+  push(
+    'loss_extra_bytes_vs_embeddings',
+    extra / embBytes,
+    'ratio',
+    `peak native scratch ${(extra / 2 ** 20).toFixed(1)} MiB vs ${(embBytes / 2 ** 20).toFixed(1)} MiB of embeddings`,
+  );
 
   const table = results.map((x) => `${x.name.padEnd(34)} ${String(x.value).padStart(10)} ${x.unit}`).join('\n');
   return { results, table, meta: { kernel: info.kernel, cpu: info.cpu, threads, n, dim, B } };
@@ -233,7 +288,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     return i >= 0 ? args[i + 1] : undefined;
   };
   const out = opt('--out');
-  const res = await run({ reps: Number(opt('--reps') ?? 5), quick: args.includes('--quick'), threads: opt('--threads') ? Number(opt('--threads')) : undefined });
+  const res = await run({
+    reps: Number(opt('--reps') ?? 5),
+    quick: args.includes('--quick'),
+    threads: opt('--threads') ? Number(opt('--threads')) : undefined,
+  });
   process.stdout.write(`${res.table}\n`);
-  if (out) await writeFile(out, JSON.stringify({ suite: 'native', ...res }, null, 2) + '\n');
+  if (out) await writeFile(out, `${JSON.stringify({ suite: 'native', ...res }, null, 2)}\n`);
 }

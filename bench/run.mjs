@@ -49,7 +49,8 @@ export function parseArgs(argv) {
     else if (SUITE_OPTIONS[a]) {
       if (i + 1 >= argv.length) throw usageError(`${a} needs a value`);
       const value = argv[++i];
-      if (SUITE_OPTIONS[a] === 'number' && !(Number.isInteger(Number(value)) && Number(value) > 0)) throw usageError(`${a} must be a positive integer`);
+      if (SUITE_OPTIONS[a] === 'number' && !(Number.isInteger(Number(value)) && Number(value) > 0))
+        throw usageError(`${a} must be a positive integer`);
       opts.suiteOptions[a.slice(2)] = SUITE_OPTIONS[a] === 'number' ? Number(value) : value;
     } else if (a.startsWith('-')) throw usageError(`unknown option ${a}`);
     else opts.suites.push(a);
@@ -75,7 +76,8 @@ export async function runSuite(name, options = {}, dir = BENCH_DIR) {
   if (typeof mod.run !== 'function') throw new Error(`bench/${name}.mjs does not export run(options)`);
   if (typeof mod.available === 'function') {
     const a = await mod.available(options);
-    if (a !== true && a !== undefined) return { status: 'skipped', reason: typeof a === 'string' ? a : 'reported unavailable' };
+    if (a !== true && a !== undefined)
+      return { status: 'skipped', reason: typeof a === 'string' ? a : 'reported unavailable' };
   }
   let out;
   try {
@@ -84,21 +86,21 @@ export async function runSuite(name, options = {}, dir = BENCH_DIR) {
     if (err && err.code === 'SUITE_UNAVAILABLE') return { status: 'skipped', reason: err.message };
     throw err;
   }
-  if (out && out.unavailable) return { status: 'skipped', reason: String(out.unavailable) };
+  if (out?.unavailable) return { status: 'skipped', reason: String(out.unavailable) };
   if (!out || !Array.isArray(out.results)) throw new Error(`suite ${name}: run() must return { results: [...] }`);
   return { status: 'ok', results: out.results, notes: out.notes ?? [], table: out.table };
 }
 
 function printSuite(name, { results, notes, table }) {
   const lines = [`## ${name}`, '', resultsTable(results), ''];
-  if (notes && notes.length) lines.push(...notes.map((n) => `- ${n}`), '');
+  if (notes?.length) lines.push(...notes.map((n) => `- ${n}`), '');
   if (table) lines.push(table, '');
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function writeOut(file, doc) {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   log(`wrote ${file}`);
 }
 
@@ -106,18 +108,24 @@ export async function main(argv = process.argv.slice(2)) {
   const opts = parseArgs(argv);
   const all = listSuites();
   if (opts.help) {
-    console.error(`usage: npm run bench -- [suite…] [--out f.json] [--tiny] [--docs N] [--model dir] [--reranker dir]\nsuites: ${all.join(', ')}`);
+    console.error(
+      `usage: npm run bench -- [suite…] [--out f.json] [--tiny] [--docs N] [--model dir] [--reranker dir]\nsuites: ${all.join(', ')}`,
+    );
     return 0;
   }
   const unknown = opts.suites.filter((s) => !all.includes(s));
   if (unknown.length) {
-    console.error(`[bench] unknown suite${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (available: ${all.join(', ')})`);
+    console.error(
+      `[bench] unknown suite${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (available: ${all.join(', ')})`,
+    );
     return 2;
   }
   const suites = opts.suites.length ? [...new Set(opts.suites)] : all;
   const machine = machineInfo();
   const date = new Date();
-  log(`${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadavg.join(' ')}`);
+  log(
+    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadavg.join(' ')}`,
+  );
   const done = [];
   let failed = 0;
   for (const name of suites) {
@@ -128,7 +136,7 @@ export async function main(argv = process.argv.slice(2)) {
       r = await runSuite(name, { tiny: opts.tiny, ...opts.suiteOptions });
     } catch (err) {
       failed++;
-      console.error(`[bench] suite ${name} FAILED: ${err && err.stack ? err.stack : err}`);
+      console.error(`[bench] suite ${name} FAILED: ${err?.stack ? err.stack : err}`);
       if (err && Array.isArray(err.results)) printSuite(`${name} (FAILED)`, { results: err.results, notes: err.notes });
       continue;
     }
@@ -161,8 +169,17 @@ function needsRespawn() {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   if (needsRespawn()) {
-    const args = [`--max-old-space-size=${HEAP_MB}`, '--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
-    const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, TAMSAEK_BENCH_CHILD: '1' } });
+    const args = [
+      `--max-old-space-size=${HEAP_MB}`,
+      '--expose-gc',
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      ...process.argv.slice(2),
+    ];
+    const r = spawnSync(process.execPath, args, {
+      stdio: 'inherit',
+      env: { ...process.env, TAMSAEK_BENCH_CHILD: '1' },
+    });
     process.exitCode = r.status ?? 1;
   } else {
     main().then(

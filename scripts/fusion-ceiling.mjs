@@ -20,8 +20,12 @@ import { splitUnit } from '../dist/util/chunker.js';
 import { mulberry32, shuffleInPlace } from '../dist/util/random.js';
 import { parseArgs } from 'node:util';
 
-const { values, positionals } = parseArgs({ options: { model: { type: 'string' }, split: { type: 'string', default: 'test' } }, allowPositionals: true });
-if (!values.model || positionals.length === 0) throw new Error('usage: fusion-ceiling.mjs --model <dir> [--split s] <beir-dir…>');
+const { values, positionals } = parseArgs({
+  options: { model: { type: 'string' }, split: { type: 'string', default: 'test' } },
+  allowPositionals: true,
+});
+if (!values.model || positionals.length === 0)
+  throw new Error('usage: fusion-ceiling.mjs --model <dir> [--split s] <beir-dir…>');
 const GRID = Array.from({ length: 21 }, (_, i) => i / 20);
 const DEPTH = 100;
 const PASSAGES = { by: 'chars', size: 150, overlap: 50 };
@@ -29,21 +33,40 @@ const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
 
 /** nDCG@10 per query (in `queries` order) of ranked document ids. */
 function ndcgs(set, rankings) {
-  const run = new Map(set.queries.map((q, i) => [q.id, rankings[i].slice(0, 10).map((id, rank) => ({ id, score: -rank }))]));
+  const run = new Map(
+    set.queries.map((q, i) => [q.id, rankings[i].slice(0, 10).map((id, rank) => ({ id, score: -rank }))]),
+  );
   const perQuery = evaluate(run, set.qrels, { ks: [10], order: 'given' }).perQuery;
   return set.queries.map((q) => perQuery.get(q.id)['ndcg@10']);
 }
 
 /** table[q][w] for the line between `lexical` (weight w) and `other`, both document-level legs. */
 function lineTable(set, lexical, other) {
-  const columns = GRID.map((w) => ndcgs(set, lexical.map((hits, i) => fuse([{ name: 'a', hits }, { name: 'b', hits: other[i] }], { method: 'cc', normalizer: 'mm', weights: { a: w, b: 1 - w }, depth: DEPTH }, 10).map((h) => h.id))));
+  const columns = GRID.map((w) =>
+    ndcgs(
+      set,
+      lexical.map((hits, i) =>
+        fuse(
+          [
+            { name: 'a', hits },
+            { name: 'b', hits: other[i] },
+          ],
+          { method: 'cc', normalizer: 'mm', weights: { a: w, b: 1 - w }, depth: DEPTH },
+          10,
+        ).map((h) => h.id),
+      ),
+    ),
+  );
   return set.queries.map((_, q) => GRID.map((_, w) => columns[w][q]));
 }
 
 function crossFitted(table) {
   let total = 0;
   for (let split = 0; split < 10; split++) {
-    const order = shuffleInPlace(table.map((_, i) => i), mulberry32(42 + split));
+    const order = shuffleInPlace(
+      table.map((_, i) => i),
+      mulberry32(42 + split),
+    );
     for (let fold = 0; fold < 5; fold++) {
       const rest = order.filter((_, i) => i % 5 !== fold);
       const pick = pickOnLine(GRID.map((_, w) => mean(rest.map((q) => table[q][w]))));
@@ -67,22 +90,41 @@ console.log('| set | line (w = BM25 weight) | best point (ceiling) | cross-fitte
 console.log('|---|---|---|---|');
 for (const dir of positionals) {
   const set = await loadBeir(dir, { split: values.split });
-  const hybrid = await buildEngine(set.corpusPath, { dense: { embedder: values.model, index: 'exact', chunk: PASSAGES } });
+  const hybrid = await buildEngine(set.corpusPath, {
+    dense: { embedder: values.model, index: 'exact', chunk: PASSAGES },
+  });
   const passages = await buildEngine(set.corpusPath, { chunk: PASSAGES });
-  const bm25 = [], dense = [], bm25Passages = [];
+  const bm25 = [],
+    dense = [],
+    bm25Passages = [];
   for (const q of set.queries) {
     const [b, d] = await hybrid.retrieve(q.text, { depth: DEPTH });
     bm25.push(b.hits);
     dense.push(d.hits.map(({ id, score }) => ({ id, score })));
     const units = (await passages.retrieve(q.text, { depth: DEPTH * 8, legs: ['bm25'] }))[0].hits;
-    bm25Passages.push((await bestPassages(async () => units, DEPTH, units.length, (u) => splitUnit(u).documentId)).map(({ id, score }) => ({ id, score })));
+    bm25Passages.push(
+      (
+        await bestPassages(
+          async () => units,
+          DEPTH,
+          units.length,
+          (u) => splitUnit(u).documentId,
+        )
+      ).map(({ id, score }) => ({ id, score })),
+    );
   }
   await hybrid.close();
   await passages.close();
-  const alone = (legs) => ndcgs(set, legs.map((hits) => hits.map((h) => h.id)));
+  const alone = (legs) =>
+    ndcgs(
+      set,
+      legs.map((hits) => hits.map((h) => h.id)),
+    );
   const bm25Alone = alone(bm25);
   const name = dir.replace(/\/+$/, '').split('/').pop();
-  console.log(`| ${name} | BM25 alone ${mean(bm25Alone).toFixed(4)}, dense alone ${mean(alone(dense)).toFixed(4)}, BM25 over passages alone ${mean(alone(bm25Passages)).toFixed(4)} | | |`);
+  console.log(
+    `| ${name} | BM25 alone ${mean(bm25Alone).toFixed(4)}, dense alone ${mean(alone(dense)).toFixed(4)}, BM25 over passages alone ${mean(alone(bm25Passages)).toFixed(4)} | | |`,
+  );
   console.log(describe(`${name} | BM25 + dense`, lineTable(set, bm25, dense), bm25Alone));
   console.log(describe(`${name} | BM25 + BM25 over passages`, lineTable(set, bm25, bm25Passages), bm25Alone));
 }

@@ -11,8 +11,16 @@ import { pickOnLine } from '../dist/tune/index.js';
 import { mulberry32, shuffleInPlace } from '../dist/util/random.js';
 import { parseArgs } from 'node:util';
 
-const { values, positionals } = parseArgs({ options: { model: { type: 'string' }, size: { type: 'string', default: '114' }, split: { type: 'string', default: 'test' } }, allowPositionals: true });
-if (!values.model || positionals.length === 0) throw new Error('usage: fusion-line-check.mjs --model <dir> [--size N] [--split s] <beir-dir…>');
+const { values, positionals } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    size: { type: 'string', default: '114' },
+    split: { type: 'string', default: 'test' },
+  },
+  allowPositionals: true,
+});
+if (!values.model || positionals.length === 0)
+  throw new Error('usage: fusion-line-check.mjs --model <dir> [--size N] [--split s] <beir-dir…>');
 const size = Number(values.size);
 const GRID = Array.from({ length: 21 }, (_, i) => i / 20);
 const RADII = [0, 1, 2];
@@ -26,8 +34,16 @@ async function weightTable(dir) {
   for (const [wi, w] of GRID.entries()) {
     const run = new Map();
     for (const q of set.queries) {
-      const hits = await engine.search(q.text, { k: 10, fusion: { method: 'cc', normalizer: 'mm', weights: { bm25: w, dense: 1 - w } }, depth: 100, rerank: false });
-      run.set(q.id, hits.map((h, rank) => ({ id: h.id, score: -rank })));
+      const hits = await engine.search(q.text, {
+        k: 10,
+        fusion: { method: 'cc', normalizer: 'mm', weights: { bm25: w, dense: 1 - w } },
+        depth: 100,
+        rerank: false,
+      });
+      run.set(
+        q.id,
+        hits.map((h, rank) => ({ id: h.id, score: -rank })),
+      );
     }
     const perQuery = evaluate(run, set.qrels, { ks: [10], order: 'given' }).perQuery;
     set.queries.forEach((q, i) => (table[i][wi] = perQuery.get(q.id)['ndcg@10']));
@@ -41,20 +57,28 @@ function crossFitted(table, queries, radius, seed) {
   let total = 0;
   for (let fold = 0; fold < 5; fold++) {
     const rest = order.filter((_, i) => i % 5 !== fold);
-    const pick = pickOnLine(GRID.map((_, wi) => mean(rest.map((q) => table[q][wi]))), radius);
+    const pick = pickOnLine(
+      GRID.map((_, wi) => mean(rest.map((q) => table[q][wi]))),
+      radius,
+    );
     for (const q of order.filter((_, i) => i % 5 === fold)) total += table[q][pick];
   }
   return total / queries.length;
 }
 
-console.log(`| set (sets of ~${size} queries) | BM25 alone | ${RADII.map((r) => (r === 0 ? 'argmax' : `±${(r * 0.05).toFixed(2)}`)).join(' | ')} |`);
+console.log(
+  `| set (sets of ~${size} queries) | BM25 alone | ${RADII.map((r) => (r === 0 ? 'argmax' : `±${(r * 0.05).toFixed(2)}`)).join(' | ')} |`,
+);
 console.log(`|---|---|${RADII.map(() => '---|').join('')}`);
 for (const dir of positionals) {
   const table = await weightTable(dir);
   const sums = { bm25: 0, ...Object.fromEntries(RADII.map((r) => [r, 0])) };
   let n = 0;
   for (const repeat of [1, 2, 3]) {
-    const all = shuffleInPlace(table.map((_, i) => i), mulberry32(1000 + repeat));
+    const all = shuffleInPlace(
+      table.map((_, i) => i),
+      mulberry32(1000 + repeat),
+    );
     const chunks = Math.max(1, Math.round(all.length / size));
     for (let c = 0; c < chunks; c++) {
       const queries = all.filter((_, i) => i % chunks === c);

@@ -19,26 +19,43 @@ import { sentences } from '../dist/train/data.js';
 const args = process.argv.slice(2);
 const D = resolve(args[0] ?? '../shared/datasets');
 const O = resolve(args[1] ?? '/tmp/tamsaek-val');
-const opt = (n, d) => { const i = args.indexOf(`--${n}`); return i >= 0 ? Number(args[i + 1]) : d; };
+const opt = (n, d) => {
+  const i = args.indexOf(`--${n}`);
+  return i >= 0 ? Number(args[i + 1]) : d;
+};
 const FRAC = opt('frac', 0.15);
 const SEED = opt('seed', 7);
 /** Deterministic per-id uniform in [0,1). */
 const u = (id, salt = '') => createHash('sha256').update(`${SEED}:${salt}:${id}`).digest().readUInt32BE(0) / 2 ** 32;
-const jsonl = (p) => readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-const fresh = (p) => { if (existsSync(p)) rmSync(p, { recursive: true }); mkdirSync(join(p, 'qrels'), { recursive: true }); return p; };
+const jsonl = (p) =>
+  readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+const fresh = (p) => {
+  if (existsSync(p)) rmSync(p, { recursive: true });
+  mkdirSync(join(p, 'qrels'), { recursive: true });
+  return p;
+};
 
 // welfare-ssis: split TRAIN queries
 {
   const src = join(D, 'welfare-ssis');
-  const lines = readFileSync(join(src, 'qrels/train.tsv'), 'utf8').split('\n').filter((l) => l.trim());
+  const lines = readFileSync(join(src, 'qrels/train.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
   const [head, ...rows] = lines;
-  const trn = [], val = [];
+  const trn = [],
+    val = [];
   for (const r of rows) (u(r.split('\t')[0], 'welfare') < FRAC ? val : trn).push(r);
-  for (const [name, split, rs] of [['welfare-trn', 'train', trn], ['welfare-val', 'test', val]]) {
+  for (const [name, split, rs] of [
+    ['welfare-trn', 'train', trn],
+    ['welfare-val', 'test', val],
+  ]) {
     const dir = fresh(join(O, name));
     symlinkSync(join(src, 'corpus.jsonl'), join(dir, 'corpus.jsonl'));
     symlinkSync(join(src, 'queries.jsonl'), join(dir, 'queries.jsonl'));
-    writeFileSync(join(dir, `qrels/${split}.tsv`), [head, ...rs].join('\n') + '\n');
+    writeFileSync(join(dir, `qrels/${split}.tsv`), `${[head, ...rs].join('\n')}\n`);
     console.log(`${name}: ${new Set(rs.map((r) => r.split('\t')[0])).size} queries, ${rs.length} qrels`);
   }
 }
@@ -47,7 +64,10 @@ const fresh = (p) => { if (existsSync(p)) rmSync(p, { recursive: true }); mkdirS
 // corpus), so the validation mirrors the test situation: documents seen in (ICT) training, query text unseen.
 {
   const docs = jsonl(join(D, 'autorag-ko/corpus.jsonl'));
-  const corpus = [], queries = [], spans = [], qrels = ['query-id\tcorpus-id\tscore'];
+  const corpus = [],
+    queries = [],
+    spans = [],
+    qrels = ['query-id\tcorpus-id\tscore'];
   for (const d of docs) {
     const full = d.title ? `${d.title} ${d.text}` : d.text;
     const cands = [...new Set(sentences(d.text))].filter((s) => s.length >= 20 && s.length < full.length * 0.5);
@@ -66,14 +86,14 @@ const fresh = (p) => { if (existsSync(p)) rmSync(p, { recursive: true }); mkdirS
     corpus.push({ ...d, text });
   }
   const dir = fresh(join(O, 'autorag-ict-val'));
-  const body = corpus.map((d) => JSON.stringify(d)).join('\n') + '\n';
+  const body = `${corpus.map((d) => JSON.stringify(d)).join('\n')}\n`;
   writeFileSync(join(dir, 'corpus.jsonl'), body);
-  writeFileSync(join(dir, 'queries.jsonl'), queries.map((d) => JSON.stringify(d)).join('\n') + '\n');
-  writeFileSync(join(dir, 'qrels/test.tsv'), qrels.join('\n') + '\n');
+  writeFileSync(join(dir, 'queries.jsonl'), `${queries.map((d) => JSON.stringify(d)).join('\n')}\n`);
+  writeFileSync(join(dir, 'qrels/test.tsv'), `${qrels.join('\n')}\n`);
   const spanDir = fresh(join(O, 'autorag-span-val'));
   symlinkSync(join(D, 'autorag-ko/corpus.jsonl'), join(spanDir, 'corpus.jsonl'));
-  writeFileSync(join(spanDir, 'queries.jsonl'), spans.map((d) => JSON.stringify(d)).join('\n') + '\n');
-  writeFileSync(join(spanDir, 'qrels/test.tsv'), qrels.join('\n') + '\n');
+  writeFileSync(join(spanDir, 'queries.jsonl'), `${spans.map((d) => JSON.stringify(d)).join('\n')}\n`);
+  writeFileSync(join(spanDir, 'qrels/test.tsv'), `${qrels.join('\n')}\n`);
   mkdirSync(join(O, 'autorag-trn'), { recursive: true });
   writeFileSync(join(O, 'autorag-trn/corpus.jsonl'), body);
   console.log(`autorag-trn / autorag-ict-val: ${docs.length} docs, ${queries.length} held-out ICT query sentences`);

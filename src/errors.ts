@@ -46,10 +46,7 @@ export function checkOptions(where: string, options: object | undefined, known: 
   if (typeof options !== 'object') throw invalidArgument(`${where}: options must be an object`);
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new TamsaekError(
-        'UNKNOWN_OPTION',
-        `${where}: unknown option "${key}" (known: ${known.join(', ')})`,
-      );
+      throw new TamsaekError('UNKNOWN_OPTION', `${where}: unknown option "${key}" (known: ${known.join(', ')})`);
     }
   }
 }

@@ -17,13 +17,38 @@ export {
 export { BM25_FORMAT_VERSION } from './legs/bm25/format.js';
 export * from './eval/index.js';
 export { indexCorpus, type IndexCorpusOptions } from './engine/corpus.js';
-export { evaluateRetriever, RETRIEVERS, type EvaluateRetrieverOptions, type EvaluationReport, type RetrieverName } from './engine/evaluate.js';
+export {
+  evaluateRetriever,
+  RETRIEVERS,
+  type EvaluateRetrieverOptions,
+  type EvaluationReport,
+  type RetrieverName,
+} from './engine/evaluate.js';
 export * from './fuse/index.js';
 export * from './legs/dense/index.js';
 export * from './models/index.js';
 export { indexCorpusDense, type DenseCorpusOptions, type DenseRetriever } from './engine/dense.js';
-export { createServer, serveBench, statusFor, parseByteSize, type ServeOptions, type TamsaekServer, type ServeBenchOptions, type ServeBenchResult } from './serve/index.js';
-export { Engine, type EngineOptions, type EngineDocument, type EngineHit, type EngineSearchOptions, type TextEmbedder, type Reranker, type OpenOptions, type LegName } from './engine/engine.js';
+export {
+  createServer,
+  serveBench,
+  statusFor,
+  parseByteSize,
+  type ServeOptions,
+  type TamsaekServer,
+  type ServeBenchOptions,
+  type ServeBenchResult,
+} from './serve/index.js';
+export {
+  Engine,
+  type EngineOptions,
+  type EngineDocument,
+  type EngineHit,
+  type EngineSearchOptions,
+  type TextEmbedder,
+  type Reranker,
+  type OpenOptions,
+  type LegName,
+} from './engine/engine.js';
 export { tuneEngine, type TunedConfig, type TuneOptions, type TuneReport } from './tune/index.js';
 export { buildEngine } from './engine/evaluate.js';
 export { CrossEncoder, type CrossEncoderOptions } from './rerank/index.js';

@@ -19,14 +19,16 @@ test('default analyzer is ko-morph and listAnalyzers names every analyzer', () =
   assert.equal(DEFAULT_ANALYZER, 'ko-morph');
   assert.equal(createAnalyzer().name, 'ko-morph');
   const names = listAnalyzers().map((a) => a.name);
-  for (const n of ['ko-morph', 'ngram', 'bigram', 'whitespace', 'ko-morph+ngram', 'ko-morph+bigram']) assert.ok(names.includes(n), n);
+  for (const n of ['ko-morph', 'ngram', 'bigram', 'whitespace', 'ko-morph+ngram', 'ko-morph+bigram'])
+    assert.ok(names.includes(n), n);
 });
 
 test('ko-morph drops particles, endings and punctuation, keeps nouns and stems', () => {
   const t = ko.analyze('학교에서 친구를 만났습니다.');
   assert.ok(t.includes('학교'), t.join(' '));
   assert.ok(t.includes('친구'), t.join(' '));
-  for (const gone of ['에서', '를', '습니다', '.', '었', '았']) assert.ok(!t.includes(gone), `${gone} in ${t.join(' ')}`);
+  for (const gone of ['에서', '를', '습니다', '.', '었', '았'])
+    assert.ok(!t.includes(gone), `${gone} in ${t.join(' ')}`);
   assert.deepEqual(ko.analyze('정부는 국민에게 지원금을 준다'), ['정부', '국민', '지원', '금', '주']);
   // copula and determiners are function words too
   assert.deepEqual(ko.analyze('그 요건은 무엇인가요?'), ['요건', '무엇']);
@@ -46,7 +48,7 @@ test('ko-morph applies NFKC and lower-cases Latin; keeps numbers and Latin words
   assert.deepEqual(ko.analyze('①'), ['1']);
 });
 
-test('ko-morph works around lindera\'s unknown 이 (particle/copula)', () => {
+test("ko-morph works around lindera's unknown 이 (particle/copula)", () => {
   // default "drop": unknown 이 / 이… glued to a noun is dropped
   assert.deepEqual(ko.analyze('사람이 왔다'), ['사람', '오']);
   assert.deepEqual(ko.analyze('학생이었다'), ['학생']);
@@ -64,7 +66,16 @@ test('ko-morph works around lindera\'s unknown 이 (particle/copula)', () => {
 test('ko-morph: stop tags dropped inside lindera do not change the terms (glued 이 after a dropped symbol)', async () => {
   // ")" (SSC) is a stop tag that lindera drops before the token reaches JS; the unknown "이었던" right
   // after it is still recognised as glued copula material and dropped, as when ")" was seen.
-  assert.deepEqual(ko.analyze('주된 접점(B2C)이었던 오프라인 매장'), ['주', '되', '접점', 'b', '2', 'c', '오프라인', '매장']);
+  assert.deepEqual(ko.analyze('주된 접점(B2C)이었던 오프라인 매장'), [
+    '주',
+    '되',
+    '접점',
+    'b',
+    '2',
+    'c',
+    '오프라인',
+    '매장',
+  ]);
   const off = createAnalyzer({ name: 'ko-morph', fixI: 'off' });
   assert.ok(off.analyze('주된 접점(B2C)이었던 오프라인 매장').includes('이었던'));
   // after whitespace it is not glued: a lone "이…" word stays (fixI "drop" only drops a bare 이)
@@ -74,7 +85,10 @@ test('ko-morph: stop tags dropped inside lindera do not change the terms (glued 
   // the dropped set is the single ko-dic tags the stop prefixes cover, never SL / SN / SH
   const { TagFilter } = await import('../dist/analyze/ko-morph.js');
   const dropped = new TagFilter(['E', 'J', 'MM', 'S', 'VC']).droppedTags();
-  assert.deepEqual(dropped.filter((t) => t.startsWith('S')), ['SF', 'SE', 'SSO', 'SSC', 'SC', 'SY']);
+  assert.deepEqual(
+    dropped.filter((t) => t.startsWith('S')),
+    ['SF', 'SE', 'SSO', 'SSC', 'SC', 'SY'],
+  );
   assert.ok(dropped.includes('JKS') && dropped.includes('EF') && dropped.includes('VCP') && !dropped.includes('VV'));
   // a custom stop list gets its own lindera filter: J only keeps endings and symbols
   const onlyJ = createAnalyzer({ name: 'ko-morph', stopTags: ['J'] });
@@ -110,14 +124,24 @@ test('user dictionary keeps a word whole (지방은행이 → 지방, 은행) ev
   // a whole brand name, a POS that the stop filter drops, and an explicit segmentation
   const ud2 = createAnalyzer({
     name: 'ko-morph',
-    userDictionary: [{ word: '그루브웍스', pos: 'NNP' }, { word: '세종시', parts: ['세종', '시'] }, { word: '께옵서', pos: 'JKS' }],
+    userDictionary: [
+      { word: '그루브웍스', pos: 'NNP' },
+      { word: '세종시', parts: ['세종', '시'] },
+      { word: '께옵서', pos: 'JKS' },
+    ],
   });
   assert.deepEqual(ud2.analyze('그루브웍스가 세종시에 있다'), ['그루브웍스', '세종', '시', '있']);
   assert.deepEqual(ud2.analyze('할머니께옵서'), ['할머니']);
   assert.notEqual(ud2.name, 'ko-morph');
   assert.match(ud2.name, /^ko-morph#[0-9a-f]{8}$/);
-  assert.equal(codeOf(() => createAnalyzer({ name: 'ko-morph', userDictionary: ['두 단어'] })), 'INVALID_ARGUMENT');
-  assert.equal(codeOf(() => createAnalyzer({ name: 'ko-morph', userDictionary: [{ word: 'x', tag: 'NNG' }] })), 'INVALID_ARGUMENT');
+  assert.equal(
+    codeOf(() => createAnalyzer({ name: 'ko-morph', userDictionary: ['두 단어'] })),
+    'INVALID_ARGUMENT',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer({ name: 'ko-morph', userDictionary: [{ word: 'x', tag: 'NNG' }] })),
+    'INVALID_ARGUMENT',
+  );
 });
 
 test('stopwords are dropped at index and query time', () => {
@@ -129,7 +153,13 @@ test('stopwords are dropped at index and query time', () => {
 });
 
 test('synonyms map every group member to the canonical (first) member', () => {
-  const a = createAnalyzer({ name: 'ko-morph', synonyms: [['자동차', '차량', '카'], ['국민연금', '노령연금']] });
+  const a = createAnalyzer({
+    name: 'ko-morph',
+    synonyms: [
+      ['자동차', '차량', '카'],
+      ['국민연금', '노령연금'],
+    ],
+  });
   // members are analyzed like text: 자동차 → 자동 차 (ko-dic Compound), so 차량 → 자동 차
   assert.deepEqual(a.analyze('차량 구입'), ['자동', '차', '구입']);
   assert.deepEqual(a.analyze('자동차 구입'), ['자동', '차', '구입']);
@@ -147,7 +177,10 @@ test('ngram: words plus Hangul syllable 1- and 2-grams (hand case)', () => {
   const bi = createAnalyzer({ name: 'ngram', words: false, minGram: 2 });
   assert.deepEqual(bi.analyze('학교에 가요'), ['학교', '교에', '가요']);
   assert.deepEqual(a.analyze('... --- !!!'), []);
-  assert.equal(codeOf(() => createAnalyzer({ name: 'ngram', minGram: 0 })), 'INVALID_ARGUMENT');
+  assert.equal(
+    codeOf(() => createAnalyzer({ name: 'ngram', minGram: 0 })),
+    'INVALID_ARGUMENT',
+  );
 });
 
 test('whitespace: split on Unicode whitespace, lower-case, nothing else', () => {
@@ -165,7 +198,11 @@ test('combination ko-morph+ngram: terms of both, second part prefixed', () => {
   assert.deepEqual(kb.analyze('학교에 가요'), ['학교', '가요', '1:학교', '1:교에', '1:가요']);
   assert.equal(createAnalyzer(kb.config).name, 'ko-morph+bigram');
   assert.equal(createAnalyzer('bigram').name, 'bigram');
-  const np = createAnalyzer({ name: 'combine', parts: [{ name: 'whitespace' }, { name: 'whitespace' }], prefix: false });
+  const np = createAnalyzer({
+    name: 'combine',
+    parts: [{ name: 'whitespace' }, { name: 'whitespace' }],
+    prefix: false,
+  });
   assert.deepEqual(np.analyze('A b'), ['a', 'b', 'a', 'b']);
   assert.equal(np.name, 'whitespace+whitespace#noprefix');
 });
@@ -178,8 +215,20 @@ test('config is JSON-serializable and recreates an identical analyzer', () => {
     'ko-morph+ngram',
     { name: 'ngram', words: false, minGram: 2, maxGram: 3 },
     { name: 'ko-morph', decompound: false, fixI: 'split', stopTags: ['J', 'E', 'S'] },
-    { name: 'ko-morph', userDictionary: ['은행', { word: '세종시', parts: ['세종', '시'] }], stopwords: ['것'], synonyms: [['차', '자동차']] },
-    { name: 'combine', parts: [{ name: 'ko-morph', stopwords: ['수'] }, { name: 'ngram', words: false }], prefix: false },
+    {
+      name: 'ko-morph',
+      userDictionary: ['은행', { word: '세종시', parts: ['세종', '시'] }],
+      stopwords: ['것'],
+      synonyms: [['차', '자동차']],
+    },
+    {
+      name: 'combine',
+      parts: [
+        { name: 'ko-morph', stopwords: ['수'] },
+        { name: 'ngram', words: false },
+      ],
+      prefix: false,
+    },
   ];
   const text = '세종시의 지방은행이 자동차 대출을 할 수 있는 것으로 Ｆｕｌｌ 검토했다.';
   for (const spec of specs) {
@@ -191,7 +240,10 @@ test('config is JSON-serializable and recreates an identical analyzer', () => {
     assert.deepEqual(b.analyze(text), a.analyze(text), json);
   }
   // default options are not written out, so equivalent specs have equal names
-  assert.equal(createAnalyzer({ name: 'ko-morph', decompound: true, fixI: 'drop', stopTags: ['S', 'VC', 'MM', 'J', 'E'] }).name, 'ko-morph');
+  assert.equal(
+    createAnalyzer({ name: 'ko-morph', decompound: true, fixI: 'drop', stopTags: ['S', 'VC', 'MM', 'J', 'E'] }).name,
+    'ko-morph',
+  );
   assert.deepEqual(createAnalyzer('ko-morph').config, { name: 'ko-morph' });
 });
 
@@ -199,7 +251,11 @@ test('analyzeBatch equals analyze mapped over the texts', () => {
   const texts = ['학생이 왔다', '', '고무호스를 샀습니다', '   ', 'ABC 123'];
   for (const n of ['ko-morph', 'ngram', 'whitespace', 'ko-morph+ngram']) {
     const a = createAnalyzer(n);
-    assert.deepEqual(a.analyzeBatch(texts), texts.map((t) => a.analyze(t)), n);
+    assert.deepEqual(
+      a.analyzeBatch(texts),
+      texts.map((t) => a.analyze(t)),
+      n,
+    );
   }
 });
 
@@ -208,7 +264,15 @@ test('bad inputs: empty, whitespace-only, NUL, lone surrogates never throw', () 
     const a = createAnalyzer(n);
     assert.deepEqual(a.analyze(''), [], n);
     assert.deepEqual(a.analyze(' \t\n\u3000 '), [], n);
-    const odd = ['a\u0000b 학교\u0000에', '\ud800학교', '학교\udc00', '\udfff\ud800', '\u0000', '\uffff\ufffe', '😀학교'];
+    const odd = [
+      'a\u0000b 학교\u0000에',
+      '\ud800학교',
+      '학교\udc00',
+      '\udfff\ud800',
+      '\u0000',
+      '\uffff\ufffe',
+      '😀학교',
+    ];
     for (const t of odd) {
       const out = a.analyze(t);
       assert.ok(Array.isArray(out), `${n} ${JSON.stringify(t)}`);
@@ -223,23 +287,69 @@ test('bad inputs: non-string text → INVALID_ARGUMENT; unknown name/option → 
   for (const n of ['ko-morph', 'ngram', 'whitespace', 'ko-morph+ngram']) {
     const a = createAnalyzer(n);
     for (const bad of [undefined, null, 42, {}, ['x'], Buffer.from('x')]) {
-      assert.equal(codeOf(() => a.analyze(bad)), 'INVALID_ARGUMENT', `${n} ${String(bad)}`);
+      assert.equal(
+        codeOf(() => a.analyze(bad)),
+        'INVALID_ARGUMENT',
+        `${n} ${String(bad)}`,
+      );
     }
-    assert.equal(codeOf(() => a.analyzeBatch('not an array')), 'INVALID_ARGUMENT');
-    assert.equal(codeOf(() => a.analyzeBatch(['ok', 3])), 'INVALID_ARGUMENT');
+    assert.equal(
+      codeOf(() => a.analyzeBatch('not an array')),
+      'INVALID_ARGUMENT',
+    );
+    assert.equal(
+      codeOf(() => a.analyzeBatch(['ok', 3])),
+      'INVALID_ARGUMENT',
+    );
   }
-  assert.equal(codeOf(() => createAnalyzer('kiwi')), 'UNKNOWN_ANALYZER');
-  assert.equal(codeOf(() => createAnalyzer('ko-morph+nope')), 'UNKNOWN_ANALYZER');
-  assert.equal(codeOf(() => createAnalyzer('ko-morph+')), 'UNKNOWN_ANALYZER');
-  assert.equal(codeOf(() => createAnalyzer({ name: 'nope' })), 'UNKNOWN_ANALYZER');
-  assert.equal(codeOf(() => createAnalyzer({ name: 'ko-morph', decompund: true })), 'UNKNOWN_OPTION');
-  assert.equal(codeOf(() => createAnalyzer({ name: 'ngram', word: true })), 'UNKNOWN_OPTION');
-  assert.equal(codeOf(() => createAnalyzer({ name: 'whitespace', lower: false })), 'UNKNOWN_OPTION');
-  assert.equal(codeOf(() => createAnalyzer({ name: 'combine', parts: ['ngram', 'whitespace'], weights: [1, 2] })), 'UNKNOWN_OPTION');
-  assert.equal(codeOf(() => createAnalyzer({ name: 'combine', parts: [{ name: 'ngram' }] })), 'INVALID_ARGUMENT');
-  assert.equal(codeOf(() => createAnalyzer({ name: 'ko-morph', fixI: true })), 'INVALID_ARGUMENT');
-  assert.equal(codeOf(() => createAnalyzer(42)), 'INVALID_ARGUMENT');
-  assert.equal(codeOf(() => createAnalyzer(null)), 'INVALID_ARGUMENT');
+  assert.equal(
+    codeOf(() => createAnalyzer('kiwi')),
+    'UNKNOWN_ANALYZER',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer('ko-morph+nope')),
+    'UNKNOWN_ANALYZER',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer('ko-morph+')),
+    'UNKNOWN_ANALYZER',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer({ name: 'nope' })),
+    'UNKNOWN_ANALYZER',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer({ name: 'ko-morph', decompund: true })),
+    'UNKNOWN_OPTION',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer({ name: 'ngram', word: true })),
+    'UNKNOWN_OPTION',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer({ name: 'whitespace', lower: false })),
+    'UNKNOWN_OPTION',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer({ name: 'combine', parts: ['ngram', 'whitespace'], weights: [1, 2] })),
+    'UNKNOWN_OPTION',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer({ name: 'combine', parts: [{ name: 'ngram' }] })),
+    'INVALID_ARGUMENT',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer({ name: 'ko-morph', fixI: true })),
+    'INVALID_ARGUMENT',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer(42)),
+    'INVALID_ARGUMENT',
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer(null)),
+    'INVALID_ARGUMENT',
+  );
 });
 
 test('1 MB text: every analyzer handles it (ko-morph in chunks)', () => {
@@ -265,7 +375,7 @@ test('analyzer objects are frozen and configs cannot be mutated', () => {
   assert.ok(Object.isFrozen(a));
   assert.ok(Object.isFrozen(a.config));
   assert.throws(() => {
-    'use strict';
+    
     a.config.stopwords.push('수');
   });
 });

@@ -39,14 +39,21 @@ test('bm25 --tiny --out writes the contract JSON and prints a markdown table', (
       assert.ok(typeof res.value === 'number' && Number.isFinite(res.value), `${res.name} = ${res.value}`);
     }
     const names = new Set(doc.results.map((x) => x.name));
-    for (const n of ['query_speedup_vs_wink', 'index_docs_per_s', 'tamsaek_query_ms_p50', 'wink_query_ms_mean', 'top10_agreement_vs_wink']) {
+    for (const n of [
+      'query_speedup_vs_wink',
+      'index_docs_per_s',
+      'tamsaek_query_ms_p50',
+      'wink_query_ms_mean',
+      'top10_agreement_vs_wink',
+    ]) {
       assert.ok(names.has(n), `missing ${n}`);
     }
     assert.ok(names.has('analyzer_sentences_per_s.whitespace'));
     assert.equal(doc.results.find((x) => x.name === 'top10_agreement_vs_wink').value, 1);
     // stdout: a markdown table with every result; logs went to stderr
     assert.match(r.stdout, /^\| name \| value \| unit \|$/m);
-    for (const res of doc.results) assert.ok(r.stdout.includes(`| ${res.name} | ${res.value} | ${res.unit} |`), res.name);
+    for (const res of doc.results)
+      assert.ok(r.stdout.includes(`| ${res.name} | ${res.value} | ${res.unit} |`), res.name);
     assert.doesNotMatch(r.stdout, /\[bm25\]|\[bench\]/);
     assert.match(r.stderr, /\[bm25\]/);
   } finally {
@@ -69,9 +76,15 @@ test('suites are discovered from bench/*.mjs, bm25 first', () => {
 test('a suite reporting itself unavailable is skipped (three ways)', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tamsaek-suite-'));
   try {
-    writeFileSync(path.join(dir, 'a.mjs'), "export async function available() { return 'no native addon'; }\nexport async function run() { throw new Error('must not run'); }\n");
+    writeFileSync(
+      path.join(dir, 'a.mjs'),
+      "export async function available() { return 'no native addon'; }\nexport async function run() { throw new Error('must not run'); }\n",
+    );
     writeFileSync(path.join(dir, 'b.mjs'), "export async function run() { return { unavailable: 'not built' }; }\n");
-    writeFileSync(path.join(dir, 'c.mjs'), "export async function run() { throw Object.assign(new Error('no GPU'), { code: 'SUITE_UNAVAILABLE' }); }\n");
+    writeFileSync(
+      path.join(dir, 'c.mjs'),
+      "export async function run() { throw Object.assign(new Error('no GPU'), { code: 'SUITE_UNAVAILABLE' }); }\n",
+    );
     assert.deepEqual(await runSuite('a', {}, dir), { status: 'skipped', reason: 'no native addon' });
     assert.deepEqual(await runSuite('b', {}, dir), { status: 'skipped', reason: 'not built' });
     assert.deepEqual(await runSuite('c', {}, dir), { status: 'skipped', reason: 'no GPU' });
@@ -81,11 +94,28 @@ test('a suite reporting itself unavailable is skipped (three ways)', async () =>
 });
 
 test('resultsTable and topKAgree', () => {
-  assert.equal(resultsTable([{ name: 'a', value: 1.5, unit: 'x' }]), '| name | value | unit |\n| --- | ---: | --- |\n| a | 1.5 | x |');
-  const a = [{ id: '1', score: 3 }, { id: '2', score: 2 }, { id: '3', score: 1 }];
-  assert.ok(topKAgree(a, a.map((h) => ({ ...h, score: h.score + 4e-4 }))));
+  assert.equal(
+    resultsTable([{ name: 'a', value: 1.5, unit: 'x' }]),
+    '| name | value | unit |\n| --- | ---: | --- |\n| a | 1.5 | x |',
+  );
+  const a = [
+    { id: '1', score: 3 },
+    { id: '2', score: 2 },
+    { id: '3', score: 1 },
+  ];
+  assert.ok(
+    topKAgree(
+      a,
+      a.map((h) => ({ ...h, score: h.score + 4e-4 })),
+    ),
+  );
   // tie at the cut-off: a different id inside the tie band is fine
   assert.ok(topKAgree(a, [a[0], a[1], { id: '9', score: 1.0002 }]));
-  assert.ok(!topKAgree(a, [a[1], a[0], a[2]].map((h, i) => ({ ...h, score: a[i].score }))));
+  assert.ok(
+    !topKAgree(
+      a,
+      [a[1], a[0], a[2]].map((h, i) => ({ ...h, score: a[i].score })),
+    ),
+  );
   assert.ok(!topKAgree(a, a.slice(0, 2)));
 });

@@ -29,7 +29,10 @@ test('save then open gives the same results, metadata and settings; no temp file
     const before = queries.map((q) => index.search(q, { k: 5 }));
     await index.save(dir);
     const opened = await Bm25Index.open(dir);
-    assert.deepEqual(queries.map((q) => opened.search(q, { k: 5 })), before);
+    assert.deepEqual(
+      queries.map((q) => opened.search(q, { k: 5 })),
+      before,
+    );
     assert.deepEqual(opened.metadata('복지-1'), { kind: 'pension' });
     assert.equal(opened.metadata('복지-2'), undefined);
     assert.equal(opened.has('gone'), false);

@@ -12,12 +12,16 @@ const space = { name: 'space', config: { name: 'whitespace' }, analyze: (t) => t
 
 function zipfWords(rand, vocab, n) {
   const out = [];
-  for (let i = 0; i < n; i++) out.push('w' + Math.floor(vocab ** rand()));
+  for (let i = 0; i < n; i++) out.push(`w${Math.floor(vocab ** rand())}`);
   return out;
 }
 
 function assertSameHits(actual, expected, message) {
-  assert.deepEqual(actual.map((h) => h.id), expected.map((h) => h.id), message);
+  assert.deepEqual(
+    actual.map((h) => h.id),
+    expected.map((h) => h.id),
+    message,
+  );
   for (let i = 0; i < actual.length; i++) assert.equal(actual[i].score, expected[i].score, `${message} score ${i}`);
 }
 
@@ -38,7 +42,11 @@ test('scores equal a from-scratch BM25 on a Zipfian corpus, with weighted fields
       const expected = referenceSearch(docs, terms, { k1: 0.9, b: 0.4, k, fields });
       // MaxScore pruning must not change the answer; scores are re-summed in query order
       const actual = index.searchTerms(terms, { k });
-      assert.deepEqual(actual.map((h) => h.id), expected.map((h) => h.id), `query ${terms} k=${k}`);
+      assert.deepEqual(
+        actual.map((h) => h.id),
+        expected.map((h) => h.id),
+        `query ${terms} k=${k}`,
+      );
       for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i].score - expected[i].score) < 1e-12);
     }
   }
@@ -52,7 +60,10 @@ test('after any sequence of add/upsert/delete/compact, results equal a fresh bui
     for (let step = 0; step < 400; step++) {
       const r = rand();
       const id = `d${Math.floor(rand() * 150)}`;
-      const doc = { text: zipfWords(rand, 400, 1 + Math.floor(rand() * 25)).join(' '), title: zipfWords(rand, 50, 1).join(' ') };
+      const doc = {
+        text: zipfWords(rand, 400, 1 + Math.floor(rand() * 25)).join(' '),
+        title: zipfWords(rand, 50, 1).join(' '),
+      };
       if (r < 0.45) {
         if (live.has(id)) assert.throws(() => index.add(id, doc), { code: 'DUPLICATE_ID' });
         else {
@@ -71,7 +82,11 @@ test('after any sequence of add/upsert/delete/compact, results equal a fresh bui
         const terms = zipfWords(rand, 400, 3);
         const fresh = new Bm25Index({ analyzer: space, fields: { text: 1, title: 2 } });
         for (const [fid, fdoc] of live) fresh.add(fid, fdoc);
-        assertSameHits(index.searchTerms(terms, { k: 10 }), fresh.searchTerms(terms, { k: 10 }), `run ${run} step ${step}`);
+        assertSameHits(
+          index.searchTerms(terms, { k: 10 }),
+          fresh.searchTerms(terms, { k: 10 }),
+          `run ${run} step ${step}`,
+        );
       }
       assert.equal(index.size, live.size);
     }
@@ -94,7 +109,10 @@ test('many small segments (search after every add) keep exact results and a loga
     docs.set(`x${i}`, { text: words });
     const terms = zipfWords(rand, 200, 2);
     const expected = referenceSearch(docs, terms, { k: 5 });
-    assert.deepEqual(index.searchTerms(terms, { k: 5 }).map((h) => h.id), expected.map((h) => h.id));
+    assert.deepEqual(
+      index.searchTerms(terms, { k: 5 }).map((h) => h.id),
+      expected.map((h) => h.id),
+    );
   }
   assert.ok(index.stats().segments <= 10, `segments: ${index.stats().segments}`);
 });
@@ -121,7 +139,11 @@ test('top-10 agrees with wink-bm25-text-search given the same tokens', () => {
     // wink rounds each term's score to 4 decimals: compare scores with a tolerance, ids where scores differ clearly
     for (let i = 0; i < ours.length; i++) {
       assert.ok(Math.abs(ours[i].score - theirs[i][1]) < 1e-3, `score ${i}: ${ours[i].score} vs ${theirs[i][1]}`);
-      if (i + 1 < ours.length && ours[i].score - ours[i + 1].score > 1e-3 && (i === 0 || ours[i - 1].score - ours[i].score > 1e-3)) {
+      if (
+        i + 1 < ours.length &&
+        ours[i].score - ours[i + 1].score > 1e-3 &&
+        (i === 0 || ours[i - 1].score - ours[i].score > 1e-3)
+      ) {
         assert.equal(ours[i].id, theirs[i][0]);
         compared++;
       }
@@ -136,9 +158,24 @@ test('metadata filters: function and field-equality forms', () => {
   index.add('b', '서울 버스', { city: 'seoul', year: 2025 });
   index.add('c', '부산 지하철', { city: 'busan', year: 2025 });
   index.add('d', '지하철 노선');
-  assert.deepEqual(index.search('지하철', { filter: { city: 'seoul' } }).map((h) => h.id), ['a']);
-  assert.deepEqual(index.search('지하철', { filter: { city: ['seoul', 'busan'] } }).map((h) => h.id).sort(), ['a', 'c']);
-  assert.deepEqual(index.search('서울 지하철', { filter: (meta) => meta?.year === 2025 }).map((h) => h.id).sort(), ['b', 'c']);
+  assert.deepEqual(
+    index.search('지하철', { filter: { city: 'seoul' } }).map((h) => h.id),
+    ['a'],
+  );
+  assert.deepEqual(
+    index
+      .search('지하철', { filter: { city: ['seoul', 'busan'] } })
+      .map((h) => h.id)
+      .sort(),
+    ['a', 'c'],
+  );
+  assert.deepEqual(
+    index
+      .search('서울 지하철', { filter: (meta) => meta?.year === 2025 })
+      .map((h) => h.id)
+      .sort(),
+    ['b', 'c'],
+  );
   // the filter sees the top-k through rejected documents: k results when k matches exist
   const many = new Bm25Index({ analyzer: space });
   for (let i = 0; i < 100; i++) many.add(`m${i}`, '같은 단어', { even: i % 2 === 0 });
@@ -151,8 +188,22 @@ test('bad input: ids, options, queries and documents get typed errors and leave 
   assert.throws(() => index.add('a', '셋'), { code: 'DUPLICATE_ID' });
   assert.throws(() => index.add('', '셋'), { code: 'INVALID_ARGUMENT' });
   assert.throws(() => index.add(42, '셋'), { code: 'INVALID_ARGUMENT' });
-  assert.throws(() => index.addMany([{ id: 'b', doc: '둘' }, { id: 'b', doc: '셋' }]), { code: 'DUPLICATE_ID' });
-  assert.throws(() => index.addMany([{ id: 'c', doc: '둘' }, { id: 'd', doc: 7 }]), { code: 'INVALID_ARGUMENT' });
+  assert.throws(
+    () =>
+      index.addMany([
+        { id: 'b', doc: '둘' },
+        { id: 'b', doc: '셋' },
+      ]),
+    { code: 'DUPLICATE_ID' },
+  );
+  assert.throws(
+    () =>
+      index.addMany([
+        { id: 'c', doc: '둘' },
+        { id: 'd', doc: 7 },
+      ]),
+    { code: 'INVALID_ARGUMENT' },
+  );
   assert.throws(() => index.add('e', { body: '넷' }), { code: 'INVALID_ARGUMENT' });
   assert.equal(index.size, 1, 'failed batches add nothing');
   assert.equal(index.has('c'), false);
@@ -163,7 +214,10 @@ test('bad input: ids, options, queries and documents get typed errors and leave 
   assert.throws(() => new Bm25Index({ analyzer: space, k1: NaN }), { code: 'INVALID_ARGUMENT' });
   assert.throws(() => new Bm25Index({ analyzer: space, b: 2 }), { code: 'INVALID_ARGUMENT' });
   assert.throws(() => new Bm25Index({ analyzer: space, fields: { title: 0 } }), { code: 'INVALID_ARGUMENT' });
-  assert.throws(() => new Bm25Index({ analyzer: space, boost: 1 }), (e) => e instanceof TamsaekError && e.code === 'UNKNOWN_OPTION');
+  assert.throws(
+    () => new Bm25Index({ analyzer: space, boost: 1 }),
+    (e) => e instanceof TamsaekError && e.code === 'UNKNOWN_OPTION',
+  );
   assert.throws(() => new Bm25Index({ analyzer: 'no-such-analyzer' }), { code: 'UNKNOWN_ANALYZER' });
   assert.deepEqual(index.search(''), []);
   assert.deepEqual(index.search('   '), []);

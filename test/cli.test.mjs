@@ -13,9 +13,14 @@ const sample = join(root, 'datasets/sample-ko');
 
 function run(args) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? error.code : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? error.code : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -34,15 +39,46 @@ test('index, search and eval the sample dataset', async () => {
     assert.equal(hits[0].id, '금융 - 예금자 보호 - 1');
     assert.ok(hits[0].score > hits[1].score);
 
-    const evaluated = await run(['eval', sample, '--retriever', 'bm25', '--analyzer', 'ngram', '--json', '--k', '5', '--run-out', join(dir, 'run.tsv')]);
+    const evaluated = await run([
+      'eval',
+      sample,
+      '--retriever',
+      'bm25',
+      '--analyzer',
+      'ngram',
+      '--json',
+      '--k',
+      '5',
+      '--run-out',
+      join(dir, 'run.tsv'),
+    ]);
     assert.equal(evaluated.code, 0, evaluated.stderr);
     const report = JSON.parse(evaluated.stdout); // stdout holds exactly one JSON object
-    assert.deepEqual(Object.keys(report), ['dataset', 'path', 'split', 'retriever', 'analyzer', 'queries', 'metrics', 'latency_ms']);
+    assert.deepEqual(Object.keys(report), [
+      'dataset',
+      'path',
+      'split',
+      'retriever',
+      'analyzer',
+      'queries',
+      'metrics',
+      'latency_ms',
+    ]);
     assert.equal(report.dataset, 'sample-ko');
     assert.equal(report.path, sample);
     assert.equal(report.split, 'test');
     assert.equal(report.retriever, 'bm25');
-    for (const key of ['ndcg@10', 'recall@1', 'recall@10', 'mrr@10', 'map@10', 'f1@1', 'precision@1', 'ndcg@5', 'recall@5']) {
+    for (const key of [
+      'ndcg@10',
+      'recall@1',
+      'recall@10',
+      'mrr@10',
+      'map@10',
+      'f1@1',
+      'precision@1',
+      'ndcg@5',
+      'recall@5',
+    ]) {
       assert.ok(report.metrics[key] >= 0 && report.metrics[key] <= 1, key);
     }
     assert.ok(report.latency_ms.p50 >= 0 && report.latency_ms.p95 >= report.latency_ms.p50);
@@ -51,7 +87,10 @@ test('index, search and eval the sample dataset', async () => {
 
     const fromIndex = await run(['eval', sample, '--index', join(dir, 'idx'), '--json']);
     assert.equal(fromIndex.code, 0, fromIndex.stderr);
-    assert.deepEqual(JSON.parse(fromIndex.stdout).metrics, Object.fromEntries(Object.entries(report.metrics).filter(([k]) => !k.endsWith('@5'))));
+    assert.deepEqual(
+      JSON.parse(fromIndex.stdout).metrics,
+      Object.fromEntries(Object.entries(report.metrics).filter(([k]) => !k.endsWith('@5'))),
+    );
 
     // hybrid with the shipped model: the fusion is tuned on the train split (the model never saw this sample)
     const hybrid = await run(['eval', sample, '--retriever', 'hybrid', '--json']);
@@ -64,7 +103,9 @@ test('index, search and eval the sample dataset', async () => {
     assert.equal(hybridReport.fusion.configs[0].fusion.method, 'cc');
     assert.equal(hybridReport.fusion.configs[0].fusion.normalizer, 'mm');
     assert.ok(hybridReport.metrics['ndcg@10'] > 0);
-    const fixed = JSON.parse((await run(['eval', sample, '--retriever', 'hybrid', '--fusion', 'fixed', '--json'])).stdout);
+    const fixed = JSON.parse(
+      (await run(['eval', sample, '--retriever', 'hybrid', '--fusion', 'fixed', '--json'])).stdout,
+    );
     assert.deepEqual(fixed.fusion.configs[0].fusion, { method: 'cc', normalizer: 'mm' });
     assert.equal((await run(['eval', sample, '--fusion', 'fixed'])).code, 2, '--fusion needs --retriever hybrid');
 
@@ -74,7 +115,15 @@ test('index, search and eval the sample dataset', async () => {
     const tuneReport = JSON.parse(tuned.stdout);
     assert.equal(tuneReport.mode, 'train/test');
     assert.ok(tuneReport.tuned.train >= tuneReport.default.train);
-    const withConfig = await run(['eval', sample, '--retriever', 'hybrid', '--config', join(dir, 'tuned.json'), '--json']);
+    const withConfig = await run([
+      'eval',
+      sample,
+      '--retriever',
+      'hybrid',
+      '--config',
+      join(dir, 'tuned.json'),
+      '--json',
+    ]);
     assert.equal(withConfig.code, 0, withConfig.stderr);
     assert.equal(JSON.parse(withConfig.stdout).fusion.mode, 'config');
     const line = JSON.parse((await run(['tune', sample, '--space', 'weight', '--json'])).stdout);
@@ -83,7 +132,15 @@ test('index, search and eval the sample dataset', async () => {
     const badFusion = await run(['eval', sample, '--retriever', 'hybrid', '--fusion', 'sometimes']);
     assert.equal(badFusion.code, 2);
     assert.match(badFusion.stderr, /--fusion must be one of adapt, fixed, got "sometimes"/);
-    const badStrategy = await run(['train', '--qrels', sample, '--out', join(dir, 'never'), '--margin-strategy', 'nearest']);
+    const badStrategy = await run([
+      'train',
+      '--qrels',
+      sample,
+      '--out',
+      join(dir, 'never'),
+      '--margin-strategy',
+      'nearest',
+    ]);
     assert.equal(badStrategy.code, 2);
     assert.match(badStrategy.stderr, /--margin-strategy must be one of absolute, relative/);
     // a negative number is the option's value (parseArgs alone calls it an ambiguous option), then range-checked
@@ -109,8 +166,19 @@ test('index --vector-field: precomputed vectors from the corpus, with --dim (no 
       { _id: 'b', title: '월세', text: '청년 월세 지원', emb: [0, 1, 0] },
       { _id: 'c', title: '예금', text: '예금자 보호 한도', emb: [0, 0, 1] },
     ];
-    await writeFile(corpus, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-    const indexed = await run(['index', corpus, '--out', join(dir, 'idx'), '--analyzer', 'ngram', '--dim', '3', '--vector-field', 'emb']);
+    await writeFile(corpus, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const indexed = await run([
+      'index',
+      corpus,
+      '--out',
+      join(dir, 'idx'),
+      '--analyzer',
+      'ngram',
+      '--dim',
+      '3',
+      '--vector-field',
+      'emb',
+    ]);
     assert.equal(indexed.code, 0, indexed.stderr);
     assert.match(indexed.stderr, /indexed 3 documents \(legs bm25\+dense/);
     const { Engine } = await import('../dist/engine/engine.js');
@@ -126,12 +194,31 @@ test('index --vector-field: precomputed vectors from the corpus, with --dim (no 
 
     // bad uses: usage errors (exit 2) before any work, bad data as typed errors (exit 1)
     assert.equal((await run(['index', corpus, '--out', join(dir, 'x1'), '--dim', '3'])).code, 2);
-    assert.equal((await run(['index', corpus, '--out', join(dir, 'x2'), '--dim', '0', '--vector-field', 'emb'])).code, 2);
-    assert.equal((await run(['index', corpus, '--out', join(dir, 'x3'), '--dim', '3', '--model', 'default', '--vector-field', 'emb'])).code, 2);
+    assert.equal(
+      (await run(['index', corpus, '--out', join(dir, 'x2'), '--dim', '0', '--vector-field', 'emb'])).code,
+      2,
+    );
+    assert.equal(
+      (
+        await run([
+          'index',
+          corpus,
+          '--out',
+          join(dir, 'x3'),
+          '--dim',
+          '3',
+          '--model',
+          'default',
+          '--vector-field',
+          'emb',
+        ])
+      ).code,
+      2,
+    );
     const wrongDim = await run(['index', corpus, '--out', join(dir, 'x4'), '--dim', '4', '--vector-field', 'emb']);
     assert.equal(wrongDim.code, 1);
     assert.match(wrongDim.stderr, /DIMENSION_MISMATCH/);
-    await writeFile(corpus, JSON.stringify({ _id: 'z', text: 'x', emb: 'nope' }) + '\n');
+    await writeFile(corpus, `${JSON.stringify({ _id: 'z', text: 'x', emb: 'nope' })}\n`);
     const badField = await run(['index', corpus, '--out', join(dir, 'x5'), '--dim', '3', '--vector-field', 'emb']);
     assert.equal(badField.code, 1);
     assert.match(badField.stderr, /"emb" must be an array of numbers.*PARSE_ERROR/);
@@ -188,7 +275,27 @@ test('train: writes a model eval can load, scores --eval sets per epoch; an exis
   const dir = await mkdtemp(join(tmpdir(), 'tamsaek-cli-'));
   try {
     const out = join(dir, 'model');
-    const args = (seed) => ['train', '--qrels', sample, '--corpus', sample, '--dim', '16', '--buckets', '1024', '--batch-size', '8', '--epochs', '1', '--seed', String(seed), '--out', out, '--json', '-q'];
+    const args = (seed) => [
+      'train',
+      '--qrels',
+      sample,
+      '--corpus',
+      sample,
+      '--dim',
+      '16',
+      '--buckets',
+      '1024',
+      '--batch-size',
+      '8',
+      '--epochs',
+      '1',
+      '--seed',
+      String(seed),
+      '--out',
+      out,
+      '--json',
+      '-q',
+    ];
     const badRows = await run([...args(1), '--rows', '1024']);
     assert.equal(badRows.code, 1);
     assert.match(badRows.stderr, /rows must be an integer in 32\.\.buckets-1 \(1023\), got 1024 \[INVALID_ARGUMENT\]/);
@@ -201,8 +308,15 @@ test('train: writes a model eval can load, scores --eval sets per epoch; an exis
     assert.equal(first.code, 0, first.stderr);
     const summary = JSON.parse(first.stdout);
     assert.ok(summary.steps > 0);
-    assert.deepEqual(summary.eval.map((e) => [e.epoch, e.set, e.split]), [[1, 'sample-ko', 'test'], [2, 'sample-ko', 'test']]);
-    for (const e of summary.eval) assert.ok(e['ndcg@10'] >= 0 && e['ndcg@10'] <= 1 && e['recall@1'] >= 0 && e['recall@1'] <= 1);
+    assert.deepEqual(
+      summary.eval.map((e) => [e.epoch, e.set, e.split]),
+      [
+        [1, 'sample-ko', 'test'],
+        [2, 'sample-ko', 'test'],
+      ],
+    );
+    for (const e of summary.eval)
+      assert.ok(e['ndcg@10'] >= 0 && e['ndcg@10'] <= 1 && e['recall@1'] >= 0 && e['recall@1'] <= 1);
     const config = await readFile(join(out, 'config.json'), 'utf8');
     const weights = await readFile(join(out, 'model.safetensors'));
     assert.equal(JSON.parse(config).training.seed, 1);
@@ -219,7 +333,10 @@ test('train: writes a model eval can load, scores --eval sets per epoch; an exis
 
     const again = await run(args(2));
     assert.equal(again.code, 1);
-    assert.match(again.stderr, /config\.json already exists \(use force \/ --force to replace the model\) \[INVALID_ARGUMENT\]/);
+    assert.match(
+      again.stderr,
+      /config\.json already exists \(use force \/ --force to replace the model\) \[INVALID_ARGUMENT\]/,
+    );
     assert.doesNotMatch(again.stderr, /trained/);
     assert.equal(await readFile(join(out, 'config.json'), 'utf8'), config, 'the existing model is untouched');
     assert.deepEqual(await readFile(join(out, 'model.safetensors')), weights);

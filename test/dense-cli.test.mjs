@@ -16,9 +16,14 @@ const model = join(root, 'test/fixtures/models/tiny-xlmr');
 
 function run(args, env = {}) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? error.code : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: root, env: { ...process.env, FORCE_COLOR: '0', ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? error.code : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -41,8 +46,14 @@ test('embed prints the same vector as the library (passage and --query), one lin
     await writeFile(file, '{"_id":"d1","title":"검색","text":"엔진"}\n"서울 대학교"\n\n{"id":7,"text":"질의"}\n');
     const r = await run(['embed', model, '--file', file, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((l) => l.id), ['d1', '2', '7']);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.id),
+      ['d1', '2', '7'],
+    );
     const want1 = await emb.embed(['검색 엔진']);
     lines[0].embedding.forEach((v, i) => assert.ok(Math.abs(v - want1[i]) < 1e-6));
     await writeFile(file, '42\n');
@@ -61,7 +72,10 @@ test('embed errors: missing model, static model, usage, offline without cache', 
   assert.match(missing.stderr, /NOT_FOUND/);
   const usage = await run(['embed', model]);
   assert.equal(usage.code, 2);
-  const offline = await run(['embed', 'someone/some-model', 'x'], { HF_HUB_OFFLINE: '1', TAMSAEK_CACHE: join(tmpdir(), 'tamsaek-empty-cache') });
+  const offline = await run(['embed', 'someone/some-model', 'x'], {
+    HF_HUB_OFFLINE: '1',
+    TAMSAEK_CACHE: join(tmpdir(), 'tamsaek-empty-cache'),
+  });
   assert.equal(offline.code, 1);
   assert.match(offline.stderr, /OFFLINE/);
 });
@@ -77,7 +91,8 @@ test('eval --retriever dense: same metrics from the CLI and the library, for the
     assert.equal(rep.retriever, 'dense');
     assert.equal(rep.queries, lib.queries);
     // the sample is tiny: HNSW is exact there
-    for (const [key, value] of Object.entries(lib.metrics)) assert.ok(Math.abs(rep.metrics[key] - value) < 1e-9, `${kind} ${key}`);
+    for (const [key, value] of Object.entries(lib.metrics))
+      assert.ok(Math.abs(rep.metrics[key] - value) < 1e-9, `${kind} ${key}`);
   }
   // no --model: the shipped default static model (issue 7)
   const noModel = await run(['eval', sample, '--retriever', 'dense', '--json']);
@@ -101,7 +116,8 @@ test('passages: the default static model embeds 150-character windows; the engin
   try {
     assert.deepEqual(engine.densePassages, byDefault.passages);
     const viaEngine = await evaluateRetriever(sample, { retriever: 'dense', index: engine });
-    for (const [key, value] of Object.entries(byDefault.metrics)) assert.ok(Math.abs(viaEngine.metrics[key] - value) < 1e-6, key);
+    for (const [key, value] of Object.entries(byDefault.metrics))
+      assert.ok(Math.abs(viaEngine.metrics[key] - value) < 1e-6, key);
   } finally {
     await engine.close();
   }

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ExactIndex, HnswIndex, createVectorIndex, loadVectorIndex, defaultIndexKind, HNSW_MIN_VECTORS } from '../dist/legs/dense/index.js';
+import {
+  ExactIndex,
+  HnswIndex,
+  createVectorIndex,
+  loadVectorIndex,
+  defaultIndexKind,
+  HNSW_MIN_VECTORS,
+} from '../dist/legs/dense/index.js';
 import { clustered, referenceTopK, row } from './helpers/vectors.mjs';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'tamsaek-dense-'));
@@ -21,12 +28,21 @@ test('exact index equals a brute-force reference for dot, cosine and l2 (scores 
     for (let q = 0; q < 20; q++) {
       const hits = await idx.search(row(queries, dim, q), 10);
       const ref = referenceTopK(metric, data, ids, dim, queries, q * dim, 10);
-      assert.deepEqual(hits.map((h) => h.id), ref.map((h) => h.id), `${metric} q${q}`);
-      hits.forEach((h, i) => assert.ok(Math.abs(h.score - ref[i].score) < 1e-4 * Math.max(1, Math.abs(ref[i].score)), `${metric} score`));
+      assert.deepEqual(
+        hits.map((h) => h.id),
+        ref.map((h) => h.id),
+        `${metric} q${q}`,
+      );
+      hits.forEach((h, i) =>
+        assert.ok(Math.abs(h.score - ref[i].score) < 1e-4 * Math.max(1, Math.abs(ref[i].score)), `${metric} score`),
+      );
     }
     const batch = await idx.searchBatch(queries, 5);
     assert.equal(batch.length, 20);
-    assert.deepEqual(batch[3].map((h) => h.id), (await idx.search(row(queries, dim, 3), 5)).map((h) => h.id));
+    assert.deepEqual(
+      batch[3].map((h) => h.id),
+      (await idx.search(row(queries, dim, 3), 5)).map((h) => h.id),
+    );
   }
 });
 
@@ -34,7 +50,10 @@ test('exact index: remove, duplicate ids, filters, k larger than the index, nume
   const dim = 8;
   const data = clustered(3, 50, dim);
   const idx = new ExactIndex({ dim });
-  await idx.add(Array.from({ length: 50 }, (_, i) => i), data);
+  await idx.add(
+    Array.from({ length: 50 }, (_, i) => i),
+    data,
+  );
   await assert.rejects(idx.add([3], row(data, dim, 0)), { code: 'DUPLICATE_ID' });
   await assert.rejects(idx.add(['x'], row(data, dim, 0)), { code: 'INVALID_ARGUMENT' });
   assert.equal(await idx.remove([3, 4, 999]), 2);
@@ -79,7 +98,8 @@ test('bad input is a typed error for every index kind', async () => {
 });
 
 test('HNSW: recall@10 against the exact index on clustered data, scores equal exact scores', async () => {
-  const dim = 32, n = 3000;
+  const dim = 32,
+    n = 3000;
   const data = clustered(11, n, dim, { centroids: 30 });
   const queries = clustered(12, 100, dim, { centroids: 30 });
   const ids = Array.from({ length: n }, (_, i) => `doc-${i}`);
@@ -115,7 +135,10 @@ test('HNSW: delete hides ids, slots are reused, filters, efSearch override, stri
   const self = await h.search(row(data, dim, 0), 20);
   assert.ok(self.every((x) => !ids.slice(0, 100).includes(x.id)));
   // re-adding reuses the 100 freed graph slots: capacity does not grow
-  await h.add(ids.slice(0, 100).map((id) => id + '-new'), data.slice(0, 100 * dim));
+  await h.add(
+    ids.slice(0, 100).map((id) => `${id}-new`),
+    data.slice(0, 100 * dim),
+  );
   assert.equal(h.raw.getMaxElements(), 500);
   assert.equal(h.size, 500);
   const back = await h.search(row(data, dim, 5), 1);
@@ -137,7 +160,10 @@ test('HNSW persistence: save/load round trip with the sidecar; corruption and fo
     const dim = 16;
     const data = clustered(31, 400, dim);
     const h = await HnswIndex.create({ dim, metric: 'dot', efSearch: 50 });
-    await h.add(Array.from({ length: 400 }, (_, i) => i * 10), data);
+    await h.add(
+      Array.from({ length: 400 }, (_, i) => i * 10),
+      data,
+    );
     await h.remove([0, 10]);
     const file = path.join(dir, 'vec.hnsw');
     await h.save(file);
@@ -153,14 +179,14 @@ test('HNSW persistence: save/load round trip with the sidecar; corruption and fo
     await back.add([99999], row(data, dim, 1));
     assert.equal((await back.search(row(data, dim, 1), 1))[0].id, 99999);
     // a sidecar that does not match the graph is refused
-    const sidecar = JSON.parse(readFileSync(file + '.ids.json', 'utf8'));
+    const sidecar = JSON.parse(readFileSync(`${file}.ids.json`, 'utf8'));
     appendFileSync(file, Buffer.from([1, 2, 3]));
     await assert.rejects(HnswIndex.load(file), { code: 'CORRUPT_INDEX' });
-    writeFileSync(file + '.ids.json', JSON.stringify({ ...sidecar, version: 99 }));
+    writeFileSync(`${file}.ids.json`, JSON.stringify({ ...sidecar, version: 99 }));
     await assert.rejects(HnswIndex.load(file), { code: 'UNSUPPORTED_VERSION' });
-    writeFileSync(file + '.ids.json', '{"format":"other"}');
+    writeFileSync(`${file}.ids.json`, '{"format":"other"}');
     await assert.rejects(HnswIndex.load(file), { code: 'FOREIGN_FILE' });
-    writeFileSync(file + '.ids.json', '{nope');
+    writeFileSync(`${file}.ids.json`, '{nope');
     await assert.rejects(HnswIndex.load(file), { code: 'CORRUPT_INDEX' });
     await assert.rejects(loadVectorIndex(path.join(dir, 'missing')), { code: 'NOT_FOUND' });
     writeFileSync(path.join(dir, 'junk'), 'hello world, not an index');
@@ -176,7 +202,10 @@ test('exact index persistence: round trip, checksum and version checks', async (
     const dim = 12;
     const data = clustered(41, 100, dim, { normalize: false });
     const e = new ExactIndex({ dim, metric: 'l2' });
-    await e.add(Array.from({ length: 100 }, (_, i) => `é${i}`), data);
+    await e.add(
+      Array.from({ length: 100 }, (_, i) => `é${i}`),
+      data,
+    );
     const file = path.join(dir, 'exact.tsk');
     await e.save(file);
     const back = await loadVectorIndex(file);
@@ -217,11 +246,18 @@ test('createVectorIndex: auto picks exact below the threshold and HNSW above; ex
 });
 
 test('HnswIndex.build on a worker thread makes the same graph as add() and keeps working incrementally', async () => {
-  const dim = 24, n = 1500;
+  const dim = 24,
+    n = 1500;
   const data = clustered(51, n, dim);
   const ids = Array.from({ length: n }, (_, i) => `w${i}`);
   const progress = [];
-  const built = await HnswIndex.build(ids, data, { dim, M: 12, efConstruction: 80, seed: 7, onProgress: (d, t) => progress.push([d, t]) });
+  const built = await HnswIndex.build(ids, data, {
+    dim,
+    M: 12,
+    efConstruction: 80,
+    seed: 7,
+    onProgress: (d, t) => progress.push([d, t]),
+  });
   const added = await HnswIndex.create({ dim, M: 12, efConstruction: 80, seed: 7, capacity: n });
   await added.add(ids, data);
   assert.equal(built.size, n);
@@ -246,7 +282,10 @@ test('vectorsOf gives back the stored vectors of every index kind (decoded, norm
     const n = Math.hypot(...v);
     return v.map((x) => x / n);
   };
-  const close = (got, want, tol, what) => want.forEach((w, j) => assert.ok(Math.abs(got[j] - w) <= tol * Math.max(1, Math.abs(w)), `${what}[${j}]: ${got[j]} vs ${w}`));
+  const close = (got, want, tol, what) =>
+    want.forEach((w, j) =>
+      assert.ok(Math.abs(got[j] - w) <= tol * Math.max(1, Math.abs(w)), `${what}[${j}]: ${got[j]} vs ${w}`),
+    );
   const kinds = [
     ['exact', new ExactIndex({ dim, metric: 'cosine' }), 0, false],
     ['flat f32', new FlatIndex({ dim, metric: 'cosine' }), 0, false],
@@ -265,7 +304,12 @@ test('vectorsOf gives back the stored vectors of every index kind (decoded, norm
       const expected = normalises ? unit(src) : src;
       assert.equal(expected.length, dim);
       const maxAbs = Math.max(...src.map(Math.abs));
-      close(Array.from(got.subarray(i * dim, (i + 1) * dim)), expected, name === 'flat i8' ? (maxAbs / 127) * 0.51 + 1e-6 : tol || 1e-7, `${name} ${id}`);
+      close(
+        Array.from(got.subarray(i * dim, (i + 1) * dim)),
+        expected,
+        name === 'flat i8' ? (maxAbs / 127) * 0.51 + 1e-6 : tol || 1e-7,
+        `${name} ${id}`,
+      );
     });
     await assert.rejects(index.vectorsOf(['v3']), { code: 'NOT_FOUND' }, name);
   }
@@ -274,19 +318,48 @@ test('vectorsOf gives back the stored vectors of every index kind (decoded, norm
 test('bestPassages: one hit per document at its best passage, fetching deeper until depth documents are found', async () => {
   const { bestPassages } = await import('../dist/legs/dense/passages.js');
   // passages of document a dominate the top: the first fetch (4 × depth) holds only a and b
-  const ranked = [...Array.from({ length: 8 }, (_, i) => ({ id: `a\u0000${i}`, score: 1 - i * 0.01 })), { id: 'b\u00000', score: 0.5 }, { id: 'c\u00002', score: 0.4 }, { id: 'c\u00000', score: 0.3 }];
+  const ranked = [
+    ...Array.from({ length: 8 }, (_, i) => ({ id: `a\u0000${i}`, score: 1 - i * 0.01 })),
+    { id: 'b\u00000', score: 0.5 },
+    { id: 'c\u00002', score: 0.4 },
+    { id: 'c\u00000', score: 0.3 },
+  ];
   const asked = [];
   const search = async (k) => (asked.push(k), ranked.slice(0, k));
   const doc = (unit) => unit.slice(0, unit.indexOf('\u0000'));
-  assert.deepEqual(await bestPassages(search, 2, ranked.length, doc), [{ id: 'a', score: 1, unit: 'a\u00000' }, { id: 'b', score: 0.5, unit: 'b\u00000' }]);
+  assert.deepEqual(await bestPassages(search, 2, ranked.length, doc), [
+    { id: 'a', score: 1, unit: 'a\u00000' },
+    { id: 'b', score: 0.5, unit: 'b\u00000' },
+  ]);
   asked.length = 0;
   const three = await bestPassages(search, 3, ranked.length, doc);
-  assert.deepEqual(three.map((h) => [h.id, h.unit]), [['a', 'a\u00000'], ['b', 'b\u00000'], ['c', 'c\u00002']]);
+  assert.deepEqual(
+    three.map((h) => [h.id, h.unit]),
+    [
+      ['a', 'a\u00000'],
+      ['b', 'b\u00000'],
+      ['c', 'c\u00002'],
+    ],
+  );
   assert.deepEqual(asked, [11], 'one fetch of min(size, 4 × depth)');
   asked.length = 0;
-  assert.equal((await bestPassages(async (k) => (asked.push(k), ranked.slice(0, Math.min(k, 9))), 3, 100, doc)).length, 2, 'a filter that lets fewer through ends the search');
+  assert.equal(
+    (await bestPassages(async (k) => (asked.push(k), ranked.slice(0, Math.min(k, 9))), 3, 100, doc)).length,
+    2,
+    'a filter that lets fewer through ends the search',
+  );
   assert.deepEqual(asked, [12]);
   const deep = [];
-  assert.equal((await bestPassages(async (k) => (deep.push(k), ranked.slice(0, k)), 2, 1000, () => 'same')).length, 1);
+  assert.equal(
+    (
+      await bestPassages(
+        async (k) => (deep.push(k), ranked.slice(0, k)),
+        2,
+        1000,
+        () => 'same',
+      )
+    ).length,
+    1,
+  );
   assert.deepEqual(deep, [8, 32], 'fetches deeper (×4) until the index runs out');
 });

@@ -22,7 +22,11 @@ test('BM25 and the exact index work without onnxruntime-node and hnswlib-node; d
       try { await fn(); out[name] = 'loaded?!'; } catch (e) { out[name] = e.code + ': ' + e.message; }
     }
     console.log(JSON.stringify(out));`;
-  const stdout = execFileSync(process.execPath, ['--import', './test/helpers/block-optional-deps.mjs', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+  const stdout = execFileSync(
+    process.execPath,
+    ['--import', './test/helpers/block-optional-deps.mjs', '--input-type=module', '-e', script],
+    { cwd: root, encoding: 'utf8' },
+  );
   const out = JSON.parse(stdout.trim().split('\n').pop());
   assert.equal(out.bm25, 'a');
   assert.equal(out.exact, 'x');

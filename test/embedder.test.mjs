@@ -13,7 +13,14 @@ import { OnnxEmbedder, Tokenizer, inspectModelDir, poolHidden } from '../dist/mo
 const MODELS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'models');
 const BERT = path.join(MODELS, 'tiny-bert');
 const XLMR = path.join(MODELS, 'tiny-xlmr');
-const TEXTS = ['한국어 검색 엔진', '서울 대학교 학생은 데이터를 공부한다', 'hello world', '질의', '문서 벡터 임베딩 테스트입니다 모델 정보 시간 사람 부산', ''];
+const TEXTS = [
+  '한국어 검색 엔진',
+  '서울 대학교 학생은 데이터를 공부한다',
+  'hello world',
+  '질의',
+  '문서 벡터 임베딩 테스트입니다 모델 정보 시간 사람 부산',
+  '',
+];
 
 function close(a, b, tol = 1e-5) {
   assert.equal(a.length, b.length);
@@ -28,7 +35,8 @@ async function reference(dir, file, ids, typeIds, pooling) {
     input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, n]),
     attention_mask: new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
   };
-  if (s.inputNames.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', BigInt64Array.from(typeIds.map(BigInt)), [1, n]);
+  if (s.inputNames.includes('token_type_ids'))
+    feeds.token_type_ids = new ort.Tensor('int64', BigInt64Array.from(typeIds.map(BigInt)), [1, n]);
   const out = (await s.run(feeds)).last_hidden_state;
   const H = out.dims[2];
   const h = out.data;
@@ -78,7 +86,10 @@ test('truncation keeps the special tokens and cuts at maxLength (single texts an
 });
 
 test('pooling (cls / mean / last) equals a TS reference over the raw ONNX output, for both tokenizers', async () => {
-  for (const [dir, file] of [[BERT, 'onnx/model.onnx'], [XLMR, 'onnx/model.onnx']]) {
+  for (const [dir, file] of [
+    [BERT, 'onnx/model.onnx'],
+    [XLMR, 'onnx/model.onnx'],
+  ]) {
     for (const pooling of ['cls', 'mean', 'last']) {
       const emb = await OnnxEmbedder.load(dir, { pooling, quantized: false, threads: 1 });
       assert.equal(emb.dim, 16);
@@ -157,12 +168,18 @@ test('prefixes: presets, options and config_sentence_transformers.json; query vs
     await assert.rejects(OnnxEmbedder.load(koe5), { code: 'DIMENSION_MISMATCH' });
     const st = path.join(dir, 'st');
     cpSync(XLMR, st, { recursive: true });
-    writeFileSync(path.join(st, 'config_sentence_transformers.json'), JSON.stringify({ prompts: { query: 'q: ', document: 'd: ' } }));
+    writeFileSync(
+      path.join(st, 'config_sentence_transformers.json'),
+      JSON.stringify({ prompts: { query: 'q: ', document: 'd: ' } }),
+    );
     const e1 = await OnnxEmbedder.load(st);
     assert.equal(e1.pooling, 'mean'); // the default without a preset or 1_Pooling
     await e1.dispose();
     mkdirSync(path.join(st, '1_Pooling'));
-    writeFileSync(path.join(st, '1_Pooling', 'config.json'), JSON.stringify({ word_embedding_dimension: 16, pooling_mode_cls_token: true, pooling_mode_mean_tokens: false }));
+    writeFileSync(
+      path.join(st, '1_Pooling', 'config.json'),
+      JSON.stringify({ word_embedding_dimension: 16, pooling_mode_cls_token: true, pooling_mode_mean_tokens: false }),
+    );
     const e2 = await OnnxEmbedder.load(st);
     assert.equal(e2.queryPrefix, 'q: ');
     assert.equal(e2.passagePrefix, 'd: ');
@@ -210,7 +227,10 @@ test('model directory errors are typed: missing files, wrong output name, dimens
   };
   try {
     await assert.rejects(OnnxEmbedder.load(path.join(dir, 'nope')), { code: 'NOT_FOUND' });
-    await assert.rejects(OnnxEmbedder.load(path.join(MODELS, 'bad-output-name')), (e) => e.code === 'INVALID_MODEL' && /last_hidden_state/.test(e.message) && /embeddings/.test(e.message));
+    await assert.rejects(
+      OnnxEmbedder.load(path.join(MODELS, 'bad-output-name')),
+      (e) => e.code === 'INVALID_MODEL' && /last_hidden_state/.test(e.message) && /embeddings/.test(e.message),
+    );
     const noTok = copy('no-tokenizer');
     unlinkSync(path.join(noTok, 'tokenizer.json'));
     await assert.rejects(OnnxEmbedder.load(noTok), (e) => e.code === 'NOT_FOUND' && /tokenizer\.json/.test(e.message));
@@ -241,7 +261,9 @@ test('model directory errors are typed: missing files, wrong output name, dimens
     await assert.rejects(OnnxEmbedder.load(XLMR, { batchsize: 3 }), { code: 'UNKNOWN_OPTION' });
     await assert.rejects(OnnxEmbedder.load(XLMR, { preset: 'nope/nope' }), { code: 'INVALID_ARGUMENT' });
     await assert.rejects(OnnxEmbedder.load('not a model id'), { code: 'NOT_FOUND' });
-    await assert.rejects(OnnxEmbedder.load(XLMR, { file: '../tiny-bert/onnx/model.onnx' }), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(OnnxEmbedder.load(XLMR, { file: '../tiny-bert/onnx/model.onnx' }), {
+      code: 'INVALID_ARGUMENT',
+    });
     await assert.rejects(OnnxEmbedder.load(XLMR, { file: '/etc/passwd' }), { code: 'INVALID_ARGUMENT' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -250,7 +272,9 @@ test('model directory errors are typed: missing files, wrong output name, dimens
 
 test('cross-encoder fixture: pair encoding feeds a logits [batch, 1] model', async () => {
   const tok = await Tokenizer.fromDir(path.join(MODELS, 'tiny-reranker'));
-  const s = await ort.InferenceSession.create(path.join(MODELS, 'tiny-reranker/onnx/model.onnx'), { logSeverityLevel: 3 });
+  const s = await ort.InferenceSession.create(path.join(MODELS, 'tiny-reranker/onnx/model.onnx'), {
+    logSeverityLevel: 3,
+  });
   assert.deepEqual(s.outputNames, ['logits']);
   const enc = tok.encode('한국어 검색', { pair: '검색 엔진 문서' });
   const n = enc.ids.length;

@@ -22,7 +22,11 @@ test('save/open round trip with both legs; generations replace each other', asyn
   const dir = await temp();
   try {
     const embedder = new HashEmbedder();
-    const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder }, fusion: { method: 'cc', normalizer: 'mm', weights: { bm25: 0.3, dense: 0.7 } } });
+    const engine = await Engine.create({
+      analyzer: 'ngram',
+      dense: { embedder },
+      fusion: { method: 'cc', normalizer: 'mm', weights: { bm25: 0.3, dense: 0.7 } },
+    });
     await engine.add(DOCS);
     await engine.save(dir);
     const before = await engine.search('청년 월세 지원', { k: 3 });
@@ -39,7 +43,10 @@ test('save/open round trip with both legs; generations replace each other', asyn
     await opened.add([{ id: 'new', text: '새로운 출산 지원 제도', vector }]);
     await opened.save();
     const names = await readdir(dir);
-    assert.deepEqual(names.filter((n) => n.startsWith('gen-')), ['gen-000002']);
+    assert.deepEqual(
+      names.filter((n) => n.startsWith('gen-')),
+      ['gen-000002'],
+    );
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
     assert.equal(manifest.generation, 2);
     assert.equal(manifest.stats.documents, 4);
@@ -116,7 +123,11 @@ test('one writer per directory: a second writer gets LOCKED, readers are allowed
     const reader = await Engine.open(dir, { readOnly: true });
     assert.equal(reader.size, 3);
     // another process cannot take it either
-    const child = spawn(process.execPath, ['--input-type=module', '-e', `import { Engine } from ${JSON.stringify(new URL('../dist/engine/engine.js', import.meta.url).href)}; try { await Engine.open(${JSON.stringify(dir)}); console.log('opened'); } catch (e) { console.log(e.code); }`]);
+    const child = spawn(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import { Engine } from ${JSON.stringify(new URL('../dist/engine/engine.js', import.meta.url).href)}; try { await Engine.open(${JSON.stringify(dir)}); console.log('opened'); } catch (e) { console.log(e.code); }`,
+    ]);
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     await new Promise((r) => child.on('exit', r));
@@ -153,7 +164,10 @@ test('corrupt, foreign, newer and missing manifests or segments are typed errors
       await assert.rejects(Engine.open(dir, { readOnly: true }), { code });
     }
     await writeFile(manifestPath, good);
-    const gen = join(dir, (await readdir(dir)).find((n) => n.startsWith('gen-')));
+    const gen = join(
+      dir,
+      (await readdir(dir)).find((n) => n.startsWith('gen-')),
+    );
     for (const file of ['bm25.tsk', 'docs.jsonl']) {
       const path = join(gen, file);
       const bytes = await readFile(path);
@@ -200,7 +214,10 @@ test('kill -9 at random points during save always leaves the previous or the new
       const last = saved[saved.length - 1];
       const engine = await Engine.open(dir, { readOnly: true });
       // the committed generation is the last reported save or one that finished after the report
-      assert.ok(engine.size === last || engine.size === last + 200, `round ${round}: size ${engine.size}, last reported ${last}`);
+      assert.ok(
+        engine.size === last || engine.size === last + 200,
+        `round ${round}: size ${engine.size}, last reported ${last}`,
+      );
       const [hit] = await engine.search(`문서 ${engine.size - 1} 번째`, { k: 1, legs: ['bm25'] });
       assert.equal(hit.id, `d${engine.size - 1}`);
     }

@@ -5,11 +5,36 @@ import { Engine } from '../dist/engine/engine.js';
 import { HashEmbedder, OverlapReranker } from './helpers/fake-models.mjs';
 
 const DOCS = [
-  { id: 'pension', title: '기초연금', text: '만 65세 이상 어르신에게 매달 기초연금을 지급합니다. 주민센터에서 신청합니다.', meta: { area: 'welfare' } },
-  { id: 'rent', title: '청년 월세 지원', text: '혼자 사는 청년에게 월세를 최대 12개월 지원합니다.', meta: { area: 'housing' } },
-  { id: 'deposit', title: '예금자 보호', text: '은행이 파산해도 예금은 1인당 5천만 원까지 보호됩니다.', meta: { area: 'finance' } },
-  { id: 'loan', title: '전세 대출', text: '전세 자금 대출 금리를 낮추려면 정부 지원 상품을 비교하세요.', meta: { area: 'finance' } },
-  { id: 'baby', title: '출산 지원금', text: '아기를 낳으면 첫만남이용권과 부모급여를 받을 수 있습니다.', meta: { area: 'welfare' } },
+  {
+    id: 'pension',
+    title: '기초연금',
+    text: '만 65세 이상 어르신에게 매달 기초연금을 지급합니다. 주민센터에서 신청합니다.',
+    meta: { area: 'welfare' },
+  },
+  {
+    id: 'rent',
+    title: '청년 월세 지원',
+    text: '혼자 사는 청년에게 월세를 최대 12개월 지원합니다.',
+    meta: { area: 'housing' },
+  },
+  {
+    id: 'deposit',
+    title: '예금자 보호',
+    text: '은행이 파산해도 예금은 1인당 5천만 원까지 보호됩니다.',
+    meta: { area: 'finance' },
+  },
+  {
+    id: 'loan',
+    title: '전세 대출',
+    text: '전세 자금 대출 금리를 낮추려면 정부 지원 상품을 비교하세요.',
+    meta: { area: 'finance' },
+  },
+  {
+    id: 'baby',
+    title: '출산 지원금',
+    text: '아기를 낳으면 첫만남이용권과 부모급여를 받을 수 있습니다.',
+    meta: { area: 'welfare' },
+  },
 ];
 
 test('hybrid search fuses BM25 and dense evidence over one id space', async () => {
@@ -31,7 +56,9 @@ test('hybrid search fuses BM25 and dense evidence over one id space', async () =
   assert.ok(hits.every((h) => h.fusedScore >= 0 && h.fusedScore <= 1));
   const mm = (leg, id) => {
     const scores = leg.hits.map((h) => h.score);
-    return (leg.hits.find((h) => h.id === id).score - Math.min(...scores)) / (Math.max(...scores) - Math.min(...scores));
+    return (
+      (leg.hits.find((h) => h.id === id).score - Math.min(...scores)) / (Math.max(...scores) - Math.min(...scores))
+    );
   };
   const [bm25Leg, denseLeg] = await engine.retrieve('예금 보호 한도', { depth: engine.depth });
   assert.ok(Math.abs(hits[0].fusedScore - (0.5 * mm(bm25Leg, hits[0].id) + 0.5 * mm(denseLeg, hits[0].id))) < 1e-12);
@@ -42,7 +69,10 @@ test('hybrid search fuses BM25 and dense evidence over one id space', async () =
   assert.equal(bm25Only[0].score, bm25Only[0].legs.bm25.score);
   const heavyDense = await engine.search('월세 지원 청년', { weights: { bm25: 0, dense: 1 } });
   const denseOnly = await engine.search('월세 지원 청년', { legs: ['dense'] });
-  assert.deepEqual(heavyDense.map((h) => h.id), denseOnly.map((h) => h.id));
+  assert.deepEqual(
+    heavyDense.map((h) => h.id),
+    denseOnly.map((h) => h.id),
+  );
 
   // metadata filter applies to every leg
   const finance = await engine.search('지원', { filter: { area: 'finance' } });
@@ -53,7 +83,13 @@ test('upsert and delete reach every leg', async () => {
   const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() } });
   await engine.add(DOCS);
   await assert.rejects(engine.add([DOCS[0]]), { code: 'DUPLICATE_ID' });
-  await assert.rejects(engine.add([{ id: 'x', text: 'a' }, { id: 'x', text: 'b' }]), { code: 'DUPLICATE_ID' });
+  await assert.rejects(
+    engine.add([
+      { id: 'x', text: 'a' },
+      { id: 'x', text: 'b' },
+    ]),
+    { code: 'DUPLICATE_ID' },
+  );
   await engine.upsert([{ id: 'rent', text: '반려동물 진료비 지원 제도 안내' }]);
   const pets = await engine.search('반려동물 진료비', { k: 1 });
   assert.equal(pets[0].id, 'rent');
@@ -61,13 +97,19 @@ test('upsert and delete reach every leg', async () => {
   assert.ok((await engine.search('청년 월세', { legs: ['bm25'] })).every((h) => h.id !== 'rent'));
   assert.equal(await engine.delete(['deposit', 'nope']), 1);
   for (const legs of [['bm25'], ['dense']]) {
-    assert.ok((await engine.search('예금자 보호 은행', { legs, k: 10 })).every((h) => h.id !== 'deposit'), legs.join());
+    assert.ok(
+      (await engine.search('예금자 보호 은행', { legs, k: 10 })).every((h) => h.id !== 'deposit'),
+      legs.join(),
+    );
   }
   assert.equal(engine.size, 4);
 });
 
 test('reranker reorders the top-N and threshold drops weak candidates', async () => {
-  const engine = await Engine.create({ analyzer: 'ngram', rerank: { reranker: new OverlapReranker('첫만남'), topN: 5, threshold: 1 } });
+  const engine = await Engine.create({
+    analyzer: 'ngram',
+    rerank: { reranker: new OverlapReranker('첫만남'), topN: 5, threshold: 1 },
+  });
   await engine.add(DOCS);
   const hits = await engine.search('지원 받을 수 있는 제도', { k: 5 });
   assert.equal(hits[0].id, 'baby');
@@ -80,7 +122,10 @@ test('reranker reorders the top-N and threshold drops weak candidates', async ()
 
 test('snippets carry character offsets of the matched terms', async () => {
   const engine = await Engine.create({ analyzer: 'ko-morph' });
-  const long = '서론입니다. '.repeat(40) + '주택담보 대출 금리를 낮추는 방법은 정부 지원 상품 비교입니다. ' + '결론입니다. '.repeat(40);
+  const long =
+    '서론입니다. '.repeat(40) +
+    '주택담보 대출 금리를 낮추는 방법은 정부 지원 상품 비교입니다. ' +
+    '결론입니다. '.repeat(40);
   await engine.add([{ id: 'long', text: long }, DOCS[0], DOCS[4]]);
   const [hit] = await engine.search('주택담보 대출 금리', { k: 1, highlight: { maxChars: 80 } });
   assert.equal(hit.id, 'long');
@@ -92,8 +137,13 @@ test('snippets carry character offsets of the matched terms', async () => {
 });
 
 test('chunked documents: passages are searched, hits map back to documents with passage offsets', async () => {
-  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() }, chunk: { by: 'sentences', size: 2, overlap: 1 } });
-  const text = '첫 문장은 날씨 이야기입니다. 두 번째는 음식 이야기입니다. 세 번째는 주택 청약 조건을 설명합니다. 네 번째는 여행 이야기입니다.';
+  const engine = await Engine.create({
+    analyzer: 'ngram',
+    dense: { embedder: new HashEmbedder() },
+    chunk: { by: 'sentences', size: 2, overlap: 1 },
+  });
+  const text =
+    '첫 문장은 날씨 이야기입니다. 두 번째는 음식 이야기입니다. 세 번째는 주택 청약 조건을 설명합니다. 네 번째는 여행 이야기입니다.';
   await engine.add([{ id: 'multi', text }, ...DOCS]);
   const hits = await engine.search('주택 청약 조건', { k: 3, highlight: true });
   assert.equal(hits[0].id, 'multi');
@@ -131,7 +181,10 @@ test('searches run safely while documents are being ingested', async () => {
   const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder } });
   await engine.add(DOCS);
   const batches = [];
-  for (let b = 0; b < 5; b++) batches.push(Array.from({ length: 40 }, (_, i) => ({ id: `b${b}-${i}`, text: `배치 ${b} 문서 ${i} 주거 급여 안내 ${i % 7}` })));
+  for (let b = 0; b < 5; b++)
+    batches.push(
+      Array.from({ length: 40 }, (_, i) => ({ id: `b${b}-${i}`, text: `배치 ${b} 문서 ${i} 주거 급여 안내 ${i % 7}` })),
+    );
   const ingest = Promise.all(batches.map((docs) => engine.add(docs)));
   const searches = [];
   for (let i = 0; i < 20; i++) searches.push(engine.search('주거 급여', { k: 5 }));
@@ -145,13 +198,20 @@ test('searches run safely while documents are being ingested', async () => {
 test('precomputed document and query vectors are used as given and skip the embedder', async () => {
   const model = new HashEmbedder();
   const texts = [];
-  const counting = { dim: model.dim, modelId: model.modelId, embed: async (t, o) => (texts.push(...t), model.embed(t, o)) };
+  const counting = {
+    dim: model.dim,
+    modelId: model.modelId,
+    embed: async (t, o) => (texts.push(...t), model.embed(t, o)),
+  };
   const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: counting } });
   const docVectors = await model.embed(DOCS.map((d) => `${d.title} ${d.text}`));
   const at = (i) => docVectors.slice(i * model.dim, (i + 1) * model.dim);
   // three documents bring their vectors (one as a plain array), two are embedded by the engine
   await engine.add(DOCS.map((d, i) => (i < 3 ? { ...d, vector: i === 0 ? Array.from(at(i)) : at(i) } : d)));
-  assert.deepEqual(texts, DOCS.slice(3).map((d) => `${d.title} ${d.text}`));
+  assert.deepEqual(
+    texts,
+    DOCS.slice(3).map((d) => `${d.title} ${d.text}`),
+  );
   const reference = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() } });
   await reference.add(DOCS);
   const query = '예금 보호 한도';
@@ -170,21 +230,37 @@ test('precomputed document and query vectors are used as given and skip the embe
 
   // bad vectors are typed errors and add nothing
   const size = engine.size;
-  await assert.rejects(engine.add([{ id: 'v1', text: 'x', vector: new Float32Array(model.dim + 1) }]), { code: 'DIMENSION_MISMATCH' });
-  await assert.rejects(engine.add([{ id: 'v2', text: 'x', vector: Array.from(at(0)).fill(NaN, 3, 4) }]), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(engine.add([{ id: 'v1', text: 'x', vector: new Float32Array(model.dim + 1) }]), {
+    code: 'DIMENSION_MISMATCH',
+  });
+  await assert.rejects(engine.add([{ id: 'v2', text: 'x', vector: Array.from(at(0)).fill(NaN, 3, 4) }]), {
+    code: 'INVALID_ARGUMENT',
+  });
   await assert.rejects(engine.add([{ id: 'v3', text: 'x', vector: 'abc' }]), { code: 'INVALID_ARGUMENT' });
-  await assert.rejects(engine.add([{ id: 'ok', text: 'x' }, { id: 'v4', text: 'x', vector: [1, 2] }]), { code: 'DIMENSION_MISMATCH' });
+  await assert.rejects(
+    engine.add([
+      { id: 'ok', text: 'x' },
+      { id: 'v4', text: 'x', vector: [1, 2] },
+    ]),
+    { code: 'DIMENSION_MISMATCH' },
+  );
   assert.equal(engine.size, size);
   await assert.rejects(engine.search(query, { vector: [1, 2, 3] }), { code: 'DIMENSION_MISMATCH' });
-  await assert.rejects(engine.search(query, { vector: new Float32Array(model.dim).fill(Infinity) }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(engine.search(query, { vector: new Float32Array(model.dim).fill(Infinity) }), {
+    code: 'INVALID_ARGUMENT',
+  });
   const lexical = await Engine.create({ analyzer: 'ngram' });
   await assert.rejects(lexical.add([{ id: 'a', text: 'x', vector: at(0) }]), /no dense leg/);
   await assert.rejects(lexical.search('x', { vector: at(0) }), /no dense leg/);
-  const chunked = await Engine.create({ analyzer: 'ngram', dense: { embedder: model }, chunk: { by: 'sentences', size: 1 } });
+  const chunked = await Engine.create({
+    analyzer: 'ngram',
+    dense: { embedder: model },
+    chunk: { by: 'sentences', size: 1 },
+  });
   await assert.rejects(chunked.add([{ id: 'a', text: 'x', vector: at(0) }]), /passages/);
 });
 
-test('dense: { dim } — a dense leg without a model takes the caller\'s vectors only', async () => {
+test("dense: { dim } — a dense leg without a model takes the caller's vectors only", async () => {
   const model = new HashEmbedder();
   const engine = await Engine.create({ analyzer: 'ngram', dense: { dim: model.dim } });
   assert.deepEqual(engine.legs, ['bm25', 'dense']);
@@ -195,14 +271,23 @@ test('dense: { dim } — a dense leg without a model takes the caller\'s vectors
   const query = '청년 월세 지원';
   const vector = await model.embed([query]);
   assert.deepEqual(await engine.search(query, { vector, k: 3 }), await reference.search(query, { k: 3 }));
-  assert.deepEqual((await engine.search(query, { legs: ['bm25'] })).map((h) => h.id), (await reference.search(query, { legs: ['bm25'] })).map((h) => h.id));
+  assert.deepEqual(
+    (await engine.search(query, { legs: ['bm25'] })).map((h) => h.id),
+    (await reference.search(query, { legs: ['bm25'] })).map((h) => h.id),
+  );
   // without a vector there is nothing to embed with: typed errors, nothing added
   await assert.rejects(engine.search(query), { code: 'INVALID_ARGUMENT', message: /no model/ });
-  await assert.rejects(engine.add([{ id: 'novec', text: '벡터 없는 문서' }]), { code: 'INVALID_ARGUMENT', message: /no model/ });
+  await assert.rejects(engine.add([{ id: 'novec', text: '벡터 없는 문서' }]), {
+    code: 'INVALID_ARGUMENT',
+    message: /no model/,
+  });
   assert.equal(engine.has('novec'), false);
   await assert.rejects(Engine.create({ dense: { dim: 0 } }), { code: 'INVALID_ARGUMENT' });
   await assert.rejects(Engine.create({ dense: { dim: 1.5 } }), { code: 'INVALID_ARGUMENT' });
-  await assert.rejects(Engine.create({ dense: { dim: 64, embedder: model } }), { code: 'INVALID_ARGUMENT', message: /not both/ });
+  await assert.rejects(Engine.create({ dense: { dim: 64, embedder: model } }), {
+    code: 'INVALID_ARGUMENT',
+    message: /not both/,
+  });
   await assert.rejects(Engine.create({ dense: {} }), { code: 'INVALID_ARGUMENT' });
 });
 
@@ -232,7 +317,10 @@ test('bad input: options, documents, queries', async () => {
 });
 
 test('reranking reorders only the top-N; the rest follow in fused order', async () => {
-  const engine = await Engine.create({ analyzer: 'ngram', rerank: { reranker: new OverlapReranker('첫만남'), topN: 2 } });
+  const engine = await Engine.create({
+    analyzer: 'ngram',
+    rerank: { reranker: new OverlapReranker('첫만남'), topN: 2 },
+  });
   await engine.add(DOCS);
   const hits = await engine.search('지원', { k: 5, legs: ['bm25'] });
   const plain = await engine.search('지원', { k: 5, legs: ['bm25'], rerank: false });
@@ -241,13 +329,23 @@ test('reranking reorders only the top-N; the rest follow in fused order', async 
   assert.ok(hits.slice(0, 2).every((h) => h.legs.rerank));
   assert.ok(hits.slice(2).every((h) => !h.legs.rerank));
   assert.deepEqual(new Set(hits.slice(0, 2).map((h) => h.id)), new Set(plain.slice(0, 2).map((h) => h.id)));
-  assert.deepEqual(hits.slice(2).map((h) => h.id), plain.slice(2).map((h) => h.id));
+  assert.deepEqual(
+    hits.slice(2).map((h) => h.id),
+    plain.slice(2).map((h) => h.id),
+  );
 });
 
 test('a failed upsert keeps the previous version; a closed engine refuses writes with CLOSED', async () => {
   let fail = false;
   const inner = new HashEmbedder();
-  const flaky = { dim: inner.dim, modelId: 'flaky', embed: async (texts, o) => (fail && texts.some((t) => t.includes('고장')) ? new Float32Array(texts.length * inner.dim).fill(NaN) : inner.embed(texts, o)) };
+  const flaky = {
+    dim: inner.dim,
+    modelId: 'flaky',
+    embed: async (texts, o) =>
+      fail && texts.some((t) => t.includes('고장'))
+        ? new Float32Array(texts.length * inner.dim).fill(NaN)
+        : inner.embed(texts, o),
+  };
   const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: flaky } });
   await engine.add(DOCS);
   fail = true;
@@ -263,7 +361,10 @@ test('a failed upsert keeps the previous version; a closed engine refuses writes
     const e = await Engine.create({ analyzer: 'ngram', dense, depth: 10 });
     const own = new Float32Array(8);
     own[5] = 1;
-    await e.add([{ id: 'kept', text: '원래 문서', vector: own }, { id: 'other', text: '다른 문서', vector: new Float32Array(8).fill(0.3) }]);
+    await e.add([
+      { id: 'kept', text: '원래 문서', vector: own },
+      { id: 'other', text: '다른 문서', vector: new Float32Array(8).fill(0.3) },
+    ]);
     const index = e.dense;
     const add = index.add.bind(index);
     let refuse = true;
@@ -277,7 +378,10 @@ test('a failed upsert keeps the previous version; a closed engine refuses writes
 });
 
 test('dense.chunk: the dense leg embeds passages and scores a document by its best one; BM25 keeps whole documents', async () => {
-  const filler = Array.from({ length: 12 }, (_, i) => `${i}번째 문단은 지역 축제와 공연 일정, 박물관 관람 시간을 소개합니다.`).join(' ');
+  const filler = Array.from(
+    { length: 12 },
+    (_, i) => `${i}번째 문단은 지역 축제와 공연 일정, 박물관 관람 시간을 소개합니다.`,
+  ).join(' ');
   const long = { id: 'long', text: `${filler} 주택 청약 조건을 설명합니다. ${filler}` };
   const short = { id: 'short', text: '주택 정보 안내 게시판' };
   const query = '주택 청약 조건';
@@ -285,18 +389,29 @@ test('dense.chunk: the dense leg embeds passages and scores a document by its be
   await whole.add([long, short, ...DOCS]);
   assert.equal(whole.densePassages, undefined);
   const wholeHits = await whole.search(query, { legs: ['dense'], k: 20 });
-  assert.ok(wholeHits.findIndex((h) => h.id === 'long') > wholeHits.findIndex((h) => h.id === 'short'), 'diluted by the rest of its page, the long document loses');
+  assert.ok(
+    wholeHits.findIndex((h) => h.id === 'long') > wholeHits.findIndex((h) => h.id === 'short'),
+    'diluted by the rest of its page, the long document loses',
+  );
 
   const split = { by: 'chars', size: 60, overlap: 20 };
   const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder(512), chunk: split } });
-  await engine.add([long, short, ...DOCS, { id: 'given', text: '은행 예금 안내', vector: await new HashEmbedder(512).embed(['은행 예금 안내']) }]);
+  await engine.add([
+    long,
+    short,
+    ...DOCS,
+    { id: 'given', text: '은행 예금 안내', vector: await new HashEmbedder(512).embed(['은행 예금 안내']) },
+  ]);
   assert.deepEqual(engine.densePassages, { ...split });
   const dense = await engine.search(query, { legs: ['dense'], k: 20 });
   assert.equal(dense[0].id, 'long', 'its best passage wins');
   assert.equal(new Set(dense.map((h) => h.id)).size, dense.length, 'one hit per document');
   assert.equal(dense.length, DOCS.length + 3, 'every document once, the one with its own vector as one unit');
   const [bm25] = await engine.retrieve(query, { depth: 100, legs: ['bm25'] });
-  assert.ok(bm25.hits.every((h) => !h.id.includes('\u0000')), 'BM25 units are whole documents');
+  assert.ok(
+    bm25.hits.every((h) => !h.id.includes('\u0000')),
+    'BM25 units are whole documents',
+  );
   const hybrid = await engine.search(query, { k: 3, highlight: true });
   const hit = hybrid.find((h) => h.id === 'long');
   assert.ok(hit?.legs.bm25 && hit.legs.dense, 'the legs fuse on document ids');
@@ -315,9 +430,21 @@ test('dense.chunk: the dense leg embeds passages and scores a document by its be
 
   // the model's own split is the default; false or an engine-wide chunk turn it off; both at once is an error
   const asking = Object.assign(new HashEmbedder(512), { passages: { by: 'chars', size: 80, overlap: 10 } });
-  assert.deepEqual((await Engine.create({ dense: { embedder: asking } })).densePassages, { by: 'chars', size: 80, overlap: 10 });
+  assert.deepEqual((await Engine.create({ dense: { embedder: asking } })).densePassages, {
+    by: 'chars',
+    size: 80,
+    overlap: 10,
+  });
   assert.equal((await Engine.create({ dense: { embedder: asking, chunk: false } })).densePassages, undefined);
-  assert.equal((await Engine.create({ dense: { embedder: asking }, chunk: { by: 'sentences', size: 2 } })).densePassages, undefined);
-  await assert.rejects(Engine.create({ dense: { embedder: asking, chunk: split }, chunk: { by: 'sentences', size: 2 } }), { code: 'INVALID_ARGUMENT', message: /dense\.chunk and chunk/ });
-  await assert.rejects(Engine.create({ dense: { embedder: asking, chunk: { by: 'chars', size: 0 } } }), { code: 'INVALID_ARGUMENT' });
+  assert.equal(
+    (await Engine.create({ dense: { embedder: asking }, chunk: { by: 'sentences', size: 2 } })).densePassages,
+    undefined,
+  );
+  await assert.rejects(
+    Engine.create({ dense: { embedder: asking, chunk: split }, chunk: { by: 'sentences', size: 2 } }),
+    { code: 'INVALID_ARGUMENT', message: /dense\.chunk and chunk/ },
+  );
+  await assert.rejects(Engine.create({ dense: { embedder: asking, chunk: { by: 'chars', size: 0 } } }), {
+    code: 'INVALID_ARGUMENT',
+  });
 });

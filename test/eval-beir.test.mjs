@@ -31,7 +31,8 @@ const rejectsWith = (promise, code, ...fragments) =>
   assert.rejects(promise, (e) => {
     assert.equal(e.name, 'TamsaekError');
     assert.equal(e.code, code, e.message);
-    for (const f of fragments) assert.ok(e.message.includes(f), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(f)}`);
+    for (const f of fragments)
+      assert.ok(e.message.includes(f), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(f)}`);
     return true;
   });
 
@@ -67,14 +68,20 @@ test('readCorpus: BOM, CRLF, blank lines, ids with spaces, numeric ids, missing/
 });
 
 test('malformed JSON line → PARSE_ERROR naming file and line number', async () => {
-  const dir = await makeDir('bad', { 'corpus.jsonl': '{"_id":"a","text":"ok"}\n\n{"_id":"b","text":\n{"_id":"c","text":"x"}\n' });
+  const dir = await makeDir('bad', {
+    'corpus.jsonl': '{"_id":"a","text":"ok"}\n\n{"_id":"b","text":\n{"_id":"c","text":"x"}\n',
+  });
   await rejectsWith(collect(readCorpus(join(dir, 'corpus.jsonl'))), 'PARSE_ERROR', 'corpus.jsonl:3');
   await rejectsWith(collect(readJsonl(join(dir, 'corpus.jsonl'))), 'PARSE_ERROR', join(dir, 'corpus.jsonl'), ':3:');
 });
 
 test('corpus validation: duplicate id, empty id, non-string text, non-object line', async () => {
   const cases = {
-    dup: ['{"_id":"a b","text":"1"}\n{"_id":"c","text":"2"}\n{"_id":"a b","text":"3"}\n', 'corpus.jsonl:3', 'first on line 1'],
+    dup: [
+      '{"_id":"a b","text":"1"}\n{"_id":"c","text":"2"}\n{"_id":"a b","text":"3"}\n',
+      'corpus.jsonl:3',
+      'first on line 1',
+    ],
     emptyid: ['{"_id":"","text":"1"}\n', 'corpus.jsonl:1', '_id'],
     noid: ['{"text":"1"}\n', 'corpus.jsonl:1', '_id'],
     badtext: ['{"_id":"a","text":1}\n', 'corpus.jsonl:1', 'text'],
@@ -98,7 +105,8 @@ test('streaming across chunk boundaries keeps multi-byte Korean text and line nu
   // ~3 MB: several 1 MiB read chunks, so lines and 3-byte UTF-8 characters straddle chunk boundaries
   const n = 20000;
   const parts = [];
-  for (let i = 0; i < n; i++) parts.push(JSON.stringify({ _id: `d ${i}`, title: '', text: '한국어 검색 엔진 탐색 '.repeat((i % 7) + 1) + i }));
+  for (let i = 0; i < n; i++)
+    parts.push(JSON.stringify({ _id: `d ${i}`, title: '', text: '한국어 검색 엔진 탐색 '.repeat((i % 7) + 1) + i }));
   const path = join(tmp, 'big.jsonl');
   await writeFile(path, parts.join('\r\n'));
   let count = 0;
@@ -115,7 +123,14 @@ test('a single line longer than several read chunks is read whole', async () => 
   const path = join(tmp, 'long.jsonl');
   await writeFile(path, `{"_id":"a","text":"x"}\n{"_id":"long","text":"${long}"}\n{"_id":"z","text":"y"}\n`);
   const docs = await collect(readCorpus(path));
-  assert.deepEqual(docs.map((d) => [d.id, d.text.length]), [['a', 1], ['long', 1_500_000], ['z', 1]]);
+  assert.deepEqual(
+    docs.map((d) => [d.id, d.text.length]),
+    [
+      ['a', 1],
+      ['long', 1_500_000],
+      ['z', 1],
+    ],
+  );
 });
 
 test('readQrels: tabs only (ids with spaces), header, CRLF, blank lines, graded and 0 scores', async () => {
@@ -124,7 +139,13 @@ test('readQrels: tabs only (ids with spaces), header, CRLF, blank lines, graded 
   });
   const qrels = await readQrels(join(dir, 'q.tsv'));
   assert.deepEqual([...qrels.keys()], ['q 1', 'q2']);
-  assert.deepEqual([...qrels.get('q 1')], [['finance - a.pdf - 4', 1], ['doc 2', 0]]);
+  assert.deepEqual(
+    [...qrels.get('q 1')],
+    [
+      ['finance - a.pdf - 4', 1],
+      ['doc 2', 0],
+    ],
+  );
   assert.deepEqual([...qrels.get('q2')], [['doc 3', 2]]);
   // a file without header is fine too
   const noHeader = await makeDir('qrels-nh', { 'q.tsv': 'a\tb\t1\n' });
@@ -146,13 +167,22 @@ test('readQrels errors name file and line', async () => {
 
 test('writeQrels → readQrels round trip (ids with spaces and Hangul)', async () => {
   const qrels = new Map([
-    ['0_finance', new Map([['finance - 지방은행 시중은행 전환 가이드.pdf - 4', 1], ['x y', 0]])],
+    [
+      '0_finance',
+      new Map([
+        ['finance - 지방은행 시중은행 전환 가이드.pdf - 4', 1],
+        ['x y', 0],
+      ]),
+    ],
     ['q 2', new Map([['doc', 2.5]])],
   ]);
   const path = join(tmp, 'round.tsv');
   await writeQrels(path, qrels);
   assert.deepEqual(await readQrels(path), qrels);
-  await assert.rejects(writeQrels(path, new Map([['q', new Map([['a\tb', 1]])]])), (e) => e.code === 'INVALID_ARGUMENT');
+  await assert.rejects(
+    writeQrels(path, new Map([['q', new Map([['a\tb', 1]])]])),
+    (e) => e.code === 'INVALID_ARGUMENT',
+  );
 });
 
 test('loadBeir on the sample: only the split queries, in queries.jsonl order', async () => {
@@ -162,17 +192,24 @@ test('loadBeir on the sample: only the split queries, in queries.jsonl order', a
   assert.deepEqual(ds.splits, ['test', 'train']);
   assert.equal(ds.corpusPath, join(sample, 'corpus.jsonl'));
   // qrels rows list q8 before q5, but queries follow queries.jsonl
-  assert.deepEqual(ds.queries.map((q) => q.id), ['q1', 'q3', 'q4', 'q5', 'q8']);
+  assert.deepEqual(
+    ds.queries.map((q) => q.id),
+    ['q1', 'q3', 'q4', 'q5', 'q8'],
+  );
   assert.deepEqual([...ds.qrels.keys()], ['q1', 'q3', 'q4', 'q8', 'q5']);
   assert.equal(ds.qrels.get('q1').get('복지 - 기초연금 안내 - 1'), 2);
   assert.equal(ds.qrels.get('q5').get('doc-006'), 0);
   const train = await loadBeir(sample, { split: 'train' });
-  assert.deepEqual(train.queries.map((q) => q.id), ['q2', 'q6', 'q7']);
+  assert.deepEqual(
+    train.queries.map((q) => q.id),
+    ['q2', 'q6', 'q7'],
+  );
   assert.equal(train.queries[0].text, '기초연금 신청할 때 어떤 서류가 필요해요?');
   // every qrels doc of the sample exists in its corpus
   const ids = new Set((await collect(readCorpus(ds.corpusPath))).map((d) => d.id));
   assert.equal(ids.size, 8);
-  for (const split of [ds, train]) for (const docs of split.qrels.values()) for (const id of docs.keys()) assert.ok(ids.has(id), id);
+  for (const split of [ds, train])
+    for (const docs of split.qrels.values()) for (const id of docs.keys()) assert.ok(ids.has(id), id);
 });
 
 test('loadBeir errors: missing split (lists splits), missing dir and files, unknown option, unknown query', async () => {
@@ -183,7 +220,11 @@ test('loadBeir errors: missing split (lists splits), missing dir and files, unkn
   const noQrels = await makeDir('noqrels', { 'corpus.jsonl': '', 'queries.jsonl': '' });
   await rejectsWith(loadBeir(noQrels), 'NOT_FOUND', 'test.tsv', 'no qrels');
   await assert.rejects(loadBeir(sample, { splt: 'test' }), (e) => e.code === 'UNKNOWN_OPTION');
-  const orphan = await makeDir('orphan', { 'corpus.jsonl': '', 'queries.jsonl': '{"_id":"q1","text":"a"}\n', 'qrels/test.tsv': 'q1\td\t1\nq9\td\t1\n' });
+  const orphan = await makeDir('orphan', {
+    'corpus.jsonl': '',
+    'queries.jsonl': '{"_id":"q1","text":"a"}\n',
+    'qrels/test.tsv': 'q1\td\t1\nq9\td\t1\n',
+  });
   await rejectsWith(loadBeir(orphan), 'PARSE_ERROR', '"q9"', 'queries.jsonl');
 });
 
@@ -202,9 +243,14 @@ test('isBeirDir, resolveCorpusPath and listSplits', async () => {
 
 // The real sets live outside the repository; the counts are those of /work/shared/datasets/README.md.
 const shared = process.env.TAMSAEK_DATASETS ?? join(root, '..', 'shared', 'datasets');
-const haveShared = await access(join(shared, 'welfare-ssis', 'corpus.jsonl')).then(() => true, () => false);
+const haveShared = await access(join(shared, 'welfare-ssis', 'corpus.jsonl')).then(
+  () => true,
+  () => false,
+);
 
-test('real sets: autorag-ko 114 test queries, welfare-ssis 1,910 test / 7,637 train', { skip: !haveShared && 'shared datasets not present' }, async () => {
+test('real sets: autorag-ko 114 test queries, welfare-ssis 1,910 test / 7,637 train', {
+  skip: !haveShared && 'shared datasets not present',
+}, async () => {
   const count = (qrels) => [...qrels.values()].reduce((s, m) => s + m.size, 0);
   const a = await loadBeir(join(shared, 'autorag-ko'));
   assert.equal(a.queries.length, 114);

@@ -1,13 +1,7 @@
 // Metrics on hand-computed cases. Run: npx tsc -p . && node --test test/eval-metrics.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  evaluate,
-  percentile,
-  latencySummary,
-  compareCodePoints,
-  trecOrder,
-} from '../dist/eval/index.js';
+import { evaluate, percentile, latencySummary, compareCodePoints, trecOrder } from '../dist/eval/index.js';
 
 const close = (actual, expected, msg) =>
   assert.ok(Math.abs(actual - expected) < 1e-9, `${msg ?? ''} expected ${expected}, got ${actual}`);
@@ -18,7 +12,14 @@ const L2 = Math.log2;
 test('graded nDCG, recall with 2 relevant, precision, F1, MRR, MAP, hit; a query without results counts 0', () => {
   // q1: relevant a (gain 2), b (gain 1); ranking x, b, a.  q2: relevant c, no results at all.
   const q = qrels({ q1: { a: 2, b: 1 }, q2: { c: 1 } });
-  const r = run({ q1: [['x', 0.9], ['b', 0.8], ['a', 0.7]], q3: [['z', 1]] }); // q3 is not in the qrels: ignored
+  const r = run({
+    q1: [
+      ['x', 0.9],
+      ['b', 0.8],
+      ['a', 0.7],
+    ],
+    q3: [['z', 1]],
+  }); // q3 is not in the qrels: ignored
   const { mean, perQuery, queries } = evaluate(r, q, { ks: [1, 2, 3] });
   assert.equal(queries, 2);
   const q1 = perQuery.get('q1');
@@ -72,7 +73,16 @@ test('default ks are [1, 10] and keys look like "ndcg@10"', () => {
 
 test('qrels with score <= 0 are not relevant', () => {
   // a judged 0 (not relevant), b relevant; ranking a, b
-  const { perQuery } = evaluate(run({ q: [['a', 2], ['b', 1]] }), qrels({ q: { a: 0, b: 1, c: -1 } }), { ks: [1, 2] });
+  const { perQuery } = evaluate(
+    run({
+      q: [
+        ['a', 2],
+        ['b', 1],
+      ],
+    }),
+    qrels({ q: { a: 0, b: 1, c: -1 } }),
+    { ks: [1, 2] },
+  );
   const row = perQuery.get('q');
   close(row['mrr@1'], 0);
   close(row['mrr@2'], 0.5);
@@ -89,12 +99,36 @@ test('a query whose qrels have no relevant document scores 0', () => {
 
 test('ties: trec order (score desc, then doc id desc) by default, array order with order: "given"', () => {
   const q = qrels({ q: { b: 1 } });
-  const r = run({ q: [['a', 1], ['b', 1]] });
+  const r = run({
+    q: [
+      ['a', 1],
+      ['b', 1],
+    ],
+  });
   assert.equal(evaluate(r, q, { ks: [1] }).mean['mrr@1'], 1); // b > a, so b ranks first
   assert.equal(evaluate(r, q, { ks: [1], order: 'given' }).mean['mrr@1'], 0);
   // results not sorted by score are re-sorted in trec order
-  assert.equal(evaluate(run({ q: [['a', 0.1], ['b', 0.9]] }), q, { ks: [1] }).mean['mrr@1'], 1);
-  assert.deepEqual(trecOrder([{ id: 'a', score: 1 }, { id: 'c', score: 2 }, { id: 'b', score: 1 }]).map((x) => x.id), ['c', 'b', 'a']);
+  assert.equal(
+    evaluate(
+      run({
+        q: [
+          ['a', 0.1],
+          ['b', 0.9],
+        ],
+      }),
+      q,
+      { ks: [1] },
+    ).mean['mrr@1'],
+    1,
+  );
+  assert.deepEqual(
+    trecOrder([
+      { id: 'a', score: 1 },
+      { id: 'c', score: 2 },
+      { id: 'b', score: 1 },
+    ]).map((x) => x.id),
+    ['c', 'b', 'a'],
+  );
   // strcmp on UTF-8 = code-point order: U+FFFF < U+10000 (JS '<' on UTF-16 says otherwise)
   assert.ok(compareCodePoints('\uFFFF', '\u{10000}') < 0);
   assert.ok('\u{10000}' < '\uFFFF');
@@ -104,8 +138,27 @@ test('ties: trec order (score desc, then doc id desc) by default, array order wi
 test('AutoRAG variants differ where their code differs', () => {
   // qrels a, b relevant; only 3 results: a, x, b; k = 10
   const q = qrels({ q: { a: 1, b: 1 } });
-  const r = run({ q: [['a', 3], ['x', 2], ['b', 1]] });
-  const metrics = ['recall', 'precision', 'f1', 'mrr', 'map', 'ndcg', 'autorag_recall', 'autorag_precision', 'autorag_f1', 'autorag_mrr', 'autorag_map', 'autorag_ndcg'];
+  const r = run({
+    q: [
+      ['a', 3],
+      ['x', 2],
+      ['b', 1],
+    ],
+  });
+  const metrics = [
+    'recall',
+    'precision',
+    'f1',
+    'mrr',
+    'map',
+    'ndcg',
+    'autorag_recall',
+    'autorag_precision',
+    'autorag_f1',
+    'autorag_mrr',
+    'autorag_map',
+    'autorag_ndcg',
+  ];
   const row = evaluate(r, q, { ks: [10], metrics }).perQuery.get('q');
   // BEIR: recall 2/2; precision 2/10; F1 = 2·0.2·1/1.2 = 1/3; MRR 1/1; MAP (1/1 + 2/3)/2 = 5/6
   close(row['recall@10'], 1);
@@ -129,11 +182,23 @@ test('AutoRAG variants differ where their code differs', () => {
 test('AutoRAG nDCG: binary gains and ideal over min(#gt, len(pred)) instead of k', () => {
   // graded: a = 2, b = 1, ranking b, a.  BEIR: DCG = 1 + 2/log2(3) = 2.26186, IDCG = 2 + 1/log2(3) = 2.63093 → 0.85973
   // AutoRAG: binary gains → DCG = IDCG = 1 + 1/log2(3) → 1
-  const g = evaluate(run({ q: [['b', 2], ['a', 1]] }), qrels({ q: { a: 2, b: 1 } }), { ks: [2], metrics: ['ndcg', 'autorag_ndcg'] }).perQuery.get('q');
+  const g = evaluate(
+    run({
+      q: [
+        ['b', 2],
+        ['a', 1],
+      ],
+    }),
+    qrels({ q: { a: 2, b: 1 } }),
+    { ks: [2], metrics: ['ndcg', 'autorag_ndcg'] },
+  ).perQuery.get('q');
   close(g['ndcg@2'], (1 + 2 / L2(3)) / (2 + 1 / L2(3)));
   close(g['autorag_ndcg@2'], 1);
   // three relevant, one result (a): BEIR IDCG@10 = 1 + 1/log2(3) + 1/2 → 1/2.13093 = 0.46928; AutoRAG IDCG over len(pred) = 1 → 1
-  const s = evaluate(run({ q: [['a', 1]] }), qrels({ q: { a: 1, b: 1, c: 1 } }), { ks: [10], metrics: ['ndcg', 'autorag_ndcg'] }).perQuery.get('q');
+  const s = evaluate(run({ q: [['a', 1]] }), qrels({ q: { a: 1, b: 1, c: 1 } }), {
+    ks: [10],
+    metrics: ['ndcg', 'autorag_ndcg'],
+  }).perQuery.get('q');
   close(s['ndcg@10'], 1 / (1 + 1 / L2(3) + 0.5));
   close(s['autorag_ndcg@10'], 1);
 });
@@ -141,7 +206,10 @@ test('AutoRAG nDCG: binary gains and ideal over min(#gt, len(pred)) instead of k
 test('AutoRAG groups: a group is satisfied by any member; [[]] queries are skipped in the mean', () => {
   const q = qrels({ q1: { a: 1, b: 1 }, q2: { c: 1 } });
   const r = run({ q1: [['b', 1]], q2: [['c', 1]] });
-  const groups = new Map([['q1', [['a', 'b']]], ['q2', [[]]]]);
+  const groups = new Map([
+    ['q1', [['a', 'b']]],
+    ['q2', [[]]],
+  ]);
   const res = evaluate(r, q, { ks: [10], metrics: ['recall', 'autorag_recall'], autoragGroups: groups });
   close(res.perQuery.get('q1')['recall@10'], 0.5); // BEIR: 1 of 2 relevant
   close(res.perQuery.get('q1')['autorag_recall@10'], 1); // AutoRAG: the one group is hit
@@ -155,7 +223,19 @@ test('bad input is INVALID_ARGUMENT / UNKNOWN_OPTION', () => {
   const code = (fn, c) => assert.throws(fn, (e) => e.code === c);
   code(() => evaluate(run({ q: [['a', 1]] }), q, { ks: [0] }), 'INVALID_ARGUMENT');
   code(() => evaluate(run({ q: [['a', 1]] }), q, { ks: [1.5] }), 'INVALID_ARGUMENT');
-  code(() => evaluate(run({ q: [['a', 1], ['a', 0.5]] }), q), 'INVALID_ARGUMENT'); // duplicate doc
+  code(
+    () =>
+      evaluate(
+        run({
+          q: [
+            ['a', 1],
+            ['a', 0.5],
+          ],
+        }),
+        q,
+      ),
+    'INVALID_ARGUMENT',
+  ); // duplicate doc
   code(() => evaluate(run({ q: [['a', NaN]] }), q), 'INVALID_ARGUMENT');
   code(() => evaluate(run({ q: [['a', 1]] }), q, { metrics: ['ndgc'] }), 'INVALID_ARGUMENT');
   code(() => evaluate(run({ q: [['a', 1]] }), q, { k: 10 }), 'UNKNOWN_OPTION');
@@ -170,18 +250,39 @@ test('percentile: linear interpolation (numpy default); latencySummary', () => {
   close(percentile(v, 100), 4);
   close(percentile([7], 95), 7);
   close(percentile(Float64Array.of(10, 20), 25), 12.5);
-  assert.throws(() => percentile([], 50), (e) => e.code === 'INVALID_ARGUMENT');
-  assert.throws(() => percentile([1], 101), (e) => e.code === 'INVALID_ARGUMENT');
+  assert.throws(
+    () => percentile([], 50),
+    (e) => e.code === 'INVALID_ARGUMENT',
+  );
+  assert.throws(
+    () => percentile([1], 101),
+    (e) => e.code === 'INVALID_ARGUMENT',
+  );
   const s = latencySummary(Array.from({ length: 101 }, (_, i) => i)); // 0 … 100
   assert.deepEqual(s, { count: 101, mean: 50, p50: 50, p95: 95, p99: 99, max: 100 });
 });
 
 test('runQueries collects results and latencies; feeds evaluate', async () => {
   const { runQueries } = await import('../dist/eval/index.js');
-  const queries = [{ id: 'q1', text: '기초연금' }, { id: 'q2', text: '월세' }];
-  const search = async (text) => (text === '기초연금' ? [{ id: 'a', score: 2 }, { id: 'b', score: 1 }] : []);
+  const queries = [
+    { id: 'q1', text: '기초연금' },
+    { id: 'q2', text: '월세' },
+  ];
+  const search = async (text) =>
+    text === '기초연금'
+      ? [
+          { id: 'a', score: 2 },
+          { id: 'b', score: 1 },
+        ]
+      : [];
   const { results, latenciesMs } = await runQueries(queries, search, { limit: 1 });
-  assert.deepEqual([...results], [['q1', [{ id: 'a', score: 2 }]], ['q2', []]]);
+  assert.deepEqual(
+    [...results],
+    [
+      ['q1', [{ id: 'a', score: 2 }]],
+      ['q2', []],
+    ],
+  );
   assert.equal(latenciesMs.length, 2);
   assert.ok(latenciesMs.every((x) => x >= 0));
   const { mean } = evaluate(results, qrels({ q1: { a: 1 }, q2: { c: 1 } }), { ks: [1] });

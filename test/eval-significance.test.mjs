@@ -11,8 +11,14 @@ test('mulberry32 is deterministic, in [0, 1), and seed-dependent', () => {
   const b = mulberry32(42);
   const c = mulberry32(43);
   const xs = Array.from({ length: 1000 }, () => a());
-  assert.deepEqual(xs, Array.from({ length: 1000 }, () => b()));
-  assert.notDeepEqual(xs.slice(0, 5), Array.from({ length: 5 }, () => c()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 1000 }, () => b()),
+  );
+  assert.notDeepEqual(
+    xs.slice(0, 5),
+    Array.from({ length: 5 }, () => c()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
   assert.ok(Math.abs(mean - 0.5) < 0.05, `mean ${mean}`);
@@ -75,11 +81,26 @@ test('randomization p-value matches the exact sign-flip distribution on a small 
 });
 
 test('pairedScores pairs per-query values of two evaluations by query id', () => {
-  const qrels = new Map([['q1', new Map([['a', 1]])], ['q2', new Map([['b', 1]])]]);
-  const A = evaluate(new Map([['q1', [{ id: 'a', score: 1 }]], ['q2', [{ id: 'b', score: 1 }]]]), qrels);
+  const qrels = new Map([
+    ['q1', new Map([['a', 1]])],
+    ['q2', new Map([['b', 1]])],
+  ]);
+  const A = evaluate(
+    new Map([
+      ['q1', [{ id: 'a', score: 1 }]],
+      ['q2', [{ id: 'b', score: 1 }]],
+    ]),
+    qrels,
+  );
   const B = evaluate(new Map([['q2', [{ id: 'b', score: 1 }]]]), qrels);
   assert.deepEqual(pairedScores(A, B, 'mrr@10'), { queries: ['q1', 'q2'], a: [1, 1], b: [0, 1] });
-  assert.throws(() => pairedScores(A, B, 'nope@3'), (e) => e.code === 'INVALID_ARGUMENT');
+  assert.throws(
+    () => pairedScores(A, B, 'nope@3'),
+    (e) => e.code === 'INVALID_ARGUMENT',
+  );
   const C = evaluate(new Map(), new Map([['q1', new Map([['a', 1]])]]));
-  assert.throws(() => pairedScores(A, C, 'mrr@10'), (e) => e.code === 'INVALID_ARGUMENT');
+  assert.throws(
+    () => pairedScores(A, C, 'mrr@10'),
+    (e) => e.code === 'INVALID_ARGUMENT',
+  );
 });

@@ -10,11 +10,14 @@ const tmp = await mkdtemp(join(tmpdir(), 'tamsaek-eval-trec-'));
 after(() => rm(tmp, { recursive: true, force: true }));
 
 const results = new Map([
-  ['0_finance', [
-    { id: 'finance - 지방은행 시중은행 전환 가이드.pdf - 4', score: 12.5 },
-    { id: 'finance -  double  spaces.pdf - 8', score: 0.1 + 0.2 },
-    { id: 'plain', score: -1e-7 },
-  ]],
+  [
+    '0_finance',
+    [
+      { id: 'finance - 지방은행 시중은행 전환 가이드.pdf - 4', score: 12.5 },
+      { id: 'finance -  double  spaces.pdf - 8', score: 0.1 + 0.2 },
+      { id: 'plain', score: -1e-7 },
+    ],
+  ],
   ['q2', [{ id: 'doc-1', score: 3 }]],
   ['q3', []],
 ]);
@@ -38,7 +41,10 @@ test('readTrecRun accepts tabs and repeated whitespace between fields; errors na
   const path = join(tmp, 'other.trec');
   await writeFile(path, 'q1\tQ0\td 1\t1\t2.5\trun\r\n\n  q1  Q0  d2   2  1  run  \n');
   const { results: r } = await readTrecRun(path);
-  assert.deepEqual(r.get('q1'), [{ id: 'd 1', score: 2.5 }, { id: 'd2', score: 1 }]);
+  assert.deepEqual(r.get('q1'), [
+    { id: 'd 1', score: 2.5 },
+    { id: 'd2', score: 1 },
+  ]);
   const bad = join(tmp, 'bad.trec');
   for (const [content, fragment] of [
     ['q1 Q0 d1 1 2.5 run\nq1 Q0 d2 1\n', 'bad.trec:2'],

@@ -30,16 +30,42 @@ const code = (c) => (err) => {
 
 // Shared two-leg case (AutoRAG order: semantic first, lexical second).
 //   dense: a 0.9, b 0.7, c 0.5       bm25: b 10, d 6, a 2
-const dense = leg('dense', [['a', 0.9], ['b', 0.7], ['c', 0.5]]);
-const bm25 = leg('bm25', [['b', 10], ['d', 6], ['a', 2]]);
+const dense = leg('dense', [
+  ['a', 0.9],
+  ['b', 0.7],
+  ['c', 0.5],
+]);
+const bm25 = leg('bm25', [
+  ['b', 10],
+  ['d', 6],
+  ['a', 2],
+]);
 // Variant with bm25 scores b 10, d 6, a 5 (asymmetric, so z/dbsf/l2 sums are not accidental ties).
-const bm25b = leg('bm25', [['b', 10], ['d', 6], ['a', 5]]);
+const bm25b = leg('bm25', [
+  ['b', 10],
+  ['d', 6],
+  ['a', 5],
+]);
 
 // ---------------------------------------------------------------- RRF
 
 test('rrf: default k = 60, plain sum of 1/(60 + rank), missing legs add 0, evidence per leg', () => {
   assert.equal(DEFAULT_RRF_K, 60);
-  const out = fuse([leg('bm25', [['a', 3], ['b', 2], ['c', 1]]), leg('dense', [['b', 0.9], ['d', 0.8]])], { method: 'rrf' }, 10);
+  const out = fuse(
+    [
+      leg('bm25', [
+        ['a', 3],
+        ['b', 2],
+        ['c', 1],
+      ]),
+      leg('dense', [
+        ['b', 0.9],
+        ['d', 0.8],
+      ]),
+    ],
+    { method: 'rrf' },
+    10,
+  );
   // a = 1/61 = 0.016393   b = 1/62 + 1/61 = 0.032523   c = 1/63 = 0.015873   d = 1/62 = 0.016129
   assert.deepEqual(ids(out), ['b', 'a', 'd', 'c']);
   close(scoreOf(out, 'b'), 1 / 62 + 1 / 61, 'b');
@@ -56,13 +82,34 @@ test('rrf: default k = 60, plain sum of 1/(60 + rank), missing legs add 0, evide
 test('rrf: uses ranks, not scores; explicit ranks are honoured; top k cut', () => {
   // x's score is huge but it is ranked 2nd; explicit rank 5 on z gives 1/(60+5).
   const out = fuse(
-    [{ name: 'l', hits: [{ id: 'y', score: 1 }, { id: 'x', score: 1e9 }, { id: 'z', score: 0, rank: 5 }] }],
+    [
+      {
+        name: 'l',
+        hits: [
+          { id: 'y', score: 1 },
+          { id: 'x', score: 1e9 },
+          { id: 'z', score: 0, rank: 5 },
+        ],
+      },
+    ],
     { method: 'rrf' },
     2,
   );
   assert.deepEqual(ids(out), ['y', 'x']);
   close(out[1].score, 1 / 62);
-  const all = fuse([{ name: 'l', hits: [{ id: 'y', score: 1 }, { id: 'z', score: 0, rank: 5 }] }], { method: 'rrf' }, 5);
+  const all = fuse(
+    [
+      {
+        name: 'l',
+        hits: [
+          { id: 'y', score: 1 },
+          { id: 'z', score: 0, rank: 5 },
+        ],
+      },
+    ],
+    { method: 'rrf' },
+    5,
+  );
   close(scoreOf(all, 'z'), 1 / 65, 'z uses explicit rank 5');
   assert.equal(all[1].legs.l.rank, 5);
 });
@@ -71,7 +118,18 @@ test('rrf: k_rrf is configurable and changes the order', () => {
   // x: a, c, b    y: d, e, b.   a = d = 1/(K+1), c = e = 1/(K+2), b = 2/(K+3).
   // K = 0:  a = d = 1, b = 2/3 = 0.6667, c = e = 0.5            → a, d, b, c, e
   // K = 60: b = 2/63 = 0.031746 > a = d = 1/61 = 0.016393 > c = e = 1/62 → b, a, d, c, e
-  const legs = [leg('x', [['a', 3], ['c', 2], ['b', 1]]), leg('y', [['d', 3], ['e', 2], ['b', 1]])];
+  const legs = [
+    leg('x', [
+      ['a', 3],
+      ['c', 2],
+      ['b', 1],
+    ]),
+    leg('y', [
+      ['d', 3],
+      ['e', 2],
+      ['b', 1],
+    ]),
+  ];
   const k0 = fuse(legs, { method: 'rrf', k: 0 }, 5);
   assert.deepEqual(ids(k0), ['a', 'd', 'b', 'c', 'e']);
   close(scoreOf(k0, 'a'), 1);
@@ -85,7 +143,16 @@ test('rrf: k_rrf is configurable and changes the order', () => {
 
 test('rrf: weights are honoured and change the order', () => {
   // bm25: a, b   dense: b, a.   a = w_bm25/61 + w_dense/62,  b = w_bm25/62 + w_dense/61.
-  const legs = [leg('bm25', [['a', 2], ['b', 1]]), leg('dense', [['b', 0.9], ['a', 0.8]])];
+  const legs = [
+    leg('bm25', [
+      ['a', 2],
+      ['b', 1],
+    ]),
+    leg('dense', [
+      ['b', 0.9],
+      ['a', 0.8],
+    ]),
+  ];
   // Equal weights: exact tie (1/61 + 1/62 either way) → id order a, b.
   const eq = fuse(legs, { method: 'rrf' }, 2);
   assert.equal(eq[0].score, eq[1].score);
@@ -105,7 +172,20 @@ test('rrf: weights are honoured and change the order', () => {
 });
 
 test('leg.weight is used when config.weights does not name the leg; config.weights overrides it', () => {
-  const legs = [leg('bm25', [['a', 2], ['b', 1]]), leg('dense', [['b', 0.9], ['a', 0.8]], 2)];
+  const legs = [
+    leg('bm25', [
+      ['a', 2],
+      ['b', 1],
+    ]),
+    leg(
+      'dense',
+      [
+        ['b', 0.9],
+        ['a', 0.8],
+      ],
+      2,
+    ),
+  ];
   assert.deepEqual(ids(fuse(legs, { method: 'rrf' }, 2)), ['b', 'a']); // dense weight 2 from the leg
   // config dense 0.5 beats the leg's 2: a = 1/61 + 0.5/62 = 0.024458 > b = 1/62 + 0.5/61 = 0.024326
   const over = fuse(legs, { method: 'rrf', weights: { dense: 0.5 } }, 2);
@@ -114,7 +194,18 @@ test('leg.weight is used when config.weights does not name the leg; config.weigh
 });
 
 test('rrf: depth keeps only the top hits of each leg (number or per leg); ranks stay the original ones', () => {
-  const legs = [leg('bm25', [['a', 3], ['b', 2], ['c', 1]]), leg('dense', [['b', 0.9], ['d', 0.8], ['e', 0.7]])];
+  const legs = [
+    leg('bm25', [
+      ['a', 3],
+      ['b', 2],
+      ['c', 1],
+    ]),
+    leg('dense', [
+      ['b', 0.9],
+      ['d', 0.8],
+      ['e', 0.7],
+    ]),
+  ];
   const d2 = fuse(legs, { method: 'rrf', depth: 2 }, 10);
   // c (bm25 rank 3) and e (dense rank 3) are cut.  b = 1/62 + 1/61, a = 1/61, d = 1/62.
   assert.deepEqual(ids(d2), ['b', 'a', 'd']);
@@ -275,7 +366,17 @@ test('cc with N = 3 legs: weights renormalised over all three', () => {
   // x: a 1, b 0.5   y: b 1   z: c 1, a 0.5
   // a = 0.25·1 + 0.25·0.5 = 0.375   b = 0.25·0.5 + 0.5·1 = 0.625   c = 0.25
   const out = fuse(
-    [leg('x', [['a', 1], ['b', 0]]), leg('y', [['b', 1]]), leg('z', [['c', 1], ['a', 0]])],
+    [
+      leg('x', [
+        ['a', 1],
+        ['b', 0],
+      ]),
+      leg('y', [['b', 1]]),
+      leg('z', [
+        ['c', 1],
+        ['a', 0],
+      ]),
+    ],
     { method: 'cc', normalizer: 'rank', weights: { y: 2 } },
     10,
   );
@@ -304,7 +405,17 @@ test('degenerate: all equal, single hit, empty leg, σ = 0, zero norm, tmm edge 
     assert.deepEqual(normalizeScores(n, [], { theoreticalMin: 0, ranks: [] }), [], n);
   }
   // An empty leg contributes nothing; the other leg still fuses. Its weight still counts in the renormalisation.
-  const out = fuse([leg('e', []), leg('x', [['a', 2], ['b', 1]])], { method: 'cc', normalizer: 'mm' }, 10);
+  const out = fuse(
+    [
+      leg('e', []),
+      leg('x', [
+        ['a', 2],
+        ['b', 1],
+      ]),
+    ],
+    { method: 'cc', normalizer: 'mm' },
+    10,
+  );
   assert.deepEqual(ids(out), ['a', 'b']);
   close(scoreOf(out, 'a'), 0.5);
   close(scoreOf(out, 'b'), 0);
@@ -315,16 +426,26 @@ test('degenerate: all equal, single hit, empty leg, σ = 0, zero norm, tmm edge 
 });
 
 test('config survives a JSON round trip and gives the same result', () => {
-  const cfg = { method: 'cc', normalizer: 'tmm', weights: { dense: 0.7, bm25: 0.3 }, theoreticalMin: { dense: -1, bm25: 0 }, depth: { bm25: 2 } };
+  const cfg = {
+    method: 'cc',
+    normalizer: 'tmm',
+    weights: { dense: 0.7, bm25: 0.3 },
+    theoreticalMin: { dense: -1, bm25: 0 },
+    depth: { bm25: 2 },
+  };
   const back = JSON.parse(JSON.stringify(cfg));
   assert.deepEqual(fuse([dense, bm25], back, 10), fuse([dense, bm25], cfg, 10));
   assert.equal(validateFusionConfig(back), back);
 });
 
 test('leg named __proto__ stays an ordinary own key of legs', () => {
-  const out = fuse([leg('__proto__', [['a', 1]]), leg('toString', [['a', 1]])], { method: 'rrf', weights: { toString: 2 } }, 1);
+  const out = fuse(
+    [leg('__proto__', [['a', 1]]), leg('toString', [['a', 1]])],
+    { method: 'rrf', weights: { toString: 2 } },
+    1,
+  );
   assert.ok(Object.hasOwn(out[0].legs, '__proto__'));
-  assert.equal(out[0].legs['__proto__'].rank, 1);
+  assert.equal(Object.getOwnPropertyDescriptor(out[0].legs, '__proto__').value.rank, 1);
   close(out[0].score, 1 / 61 + 2 / 61);
 });
 
@@ -340,17 +461,23 @@ test('fromAutoRAG: hybrid_cc weight is the semantic share; hybrid_rrf weight is 
   const out = fuse([dense, bm25], fromAutoRAG({ module_type: 'hybrid_cc', weight: 0.6 }), 10);
   assert.deepEqual(ids(out), ['b', 'a', 'd', 'c']);
   close(scoreOf(out, 'b'), 0.7);
-  assert.deepEqual(fromAutoRAG({ module_type: 'hybrid_cc', weight: 1, normalize_method: 'tmm' }, { semantic: 'vec', lexical: 'lex' }), {
-    method: 'cc',
-    normalizer: 'tmm',
-    weights: { vec: 1, lex: 0 },
-    theoreticalMin: { vec: -1, lex: 0 },
-  });
+  assert.deepEqual(
+    fromAutoRAG({ module_type: 'hybrid_cc', weight: 1, normalize_method: 'tmm' }, { semantic: 'vec', lexical: 'lex' }),
+    {
+      method: 'cc',
+      normalizer: 'tmm',
+      weights: { vec: 1, lex: 0 },
+      theoreticalMin: { vec: -1, lex: 0 },
+    },
+  );
   assert.deepEqual(fromAutoRAG({ module_type: 'hybrid_rrf' }), { method: 'rrf', k: 60 });
   assert.deepEqual(fromAutoRAG({ module_type: 'hybrid_rrf', weight: 30.7 }), { method: 'rrf', k: 30 });
   assert.deepEqual(fromAutoRAG({ module_type: 'hybrid_rrf', weight: 30, rrf_k: 10 }), { method: 'rrf', k: 10 });
   assert.throws(() => fromAutoRAG({ module_type: 'hybrid_cc', weight: 1.5 }), code('INVALID_ARGUMENT'));
-  assert.throws(() => fromAutoRAG({ module_type: 'hybrid_cc', weight: 0.5, normalize_method: 'l2' }), code('INVALID_ARGUMENT'));
+  assert.throws(
+    () => fromAutoRAG({ module_type: 'hybrid_cc', weight: 0.5, normalize_method: 'l2' }),
+    code('INVALID_ARGUMENT'),
+  );
   assert.throws(() => fromAutoRAG({ module_type: 'hybrid_cc', weight: 0.5, top_k: 3 }), code('UNKNOWN_OPTION'));
   assert.throws(() => fromAutoRAG({ module_type: 'hybrid_dbsf' }), code('INVALID_ARGUMENT'));
 });
@@ -364,12 +491,25 @@ test('errors: bad scores, ids, ranks and legs → INVALID_ARGUMENT', () => {
   bad([leg('x', [['a', Infinity]])]);
   bad([leg('x', [['a', -Infinity]])]);
   bad([leg('x', [['a', '1']])]);
-  bad([leg('x', [['a', 1], ['a', 0.5]])]); // duplicate id within one leg
+  bad([
+    leg('x', [
+      ['a', 1],
+      ['a', 0.5],
+    ]),
+  ]); // duplicate id within one leg
   bad([leg('x', [['', 1]])]);
   bad([{ name: 'x', hits: [{ id: 7, score: 1 }] }]);
   bad([{ name: 'x', hits: [{ id: 'a', score: 1, rank: 0 }] }]);
   bad([{ name: 'x', hits: [{ id: 'a', score: 1, rank: 1.5 }] }]);
-  bad([{ name: 'x', hits: [{ id: 'a', score: 1, rank: 3 }, { id: 'b', score: 0, rank: 2 }] }]); // not best-first
+  bad([
+    {
+      name: 'x',
+      hits: [
+        { id: 'a', score: 1, rank: 3 },
+        { id: 'b', score: 0, rank: 2 },
+      ],
+    },
+  ]); // not best-first
   bad([]); // no legs
   bad([leg('x', []), leg('x', [])]); // duplicate leg name
   bad([leg('', [])]);
@@ -379,7 +519,21 @@ test('errors: bad scores, ids, ranks and legs → INVALID_ARGUMENT', () => {
   bad([{ name: 'x', hits: [], wieght: 2 }], 'UNKNOWN_OPTION');
   // The same hit is fine in two different legs, and a duplicate beyond depth is still an error.
   assert.equal(fuse([leg('x', [['a', 1]]), leg('y', [['a', 1]])], rrf, 10).length, 1);
-  assert.throws(() => fuse([leg('x', [['a', 1], ['b', 1], ['a', 0]])], { method: 'rrf', depth: 1 }, 10), code('INVALID_ARGUMENT'));
+  assert.throws(
+    () =>
+      fuse(
+        [
+          leg('x', [
+            ['a', 1],
+            ['b', 1],
+            ['a', 0],
+          ]),
+        ],
+        { method: 'rrf', depth: 1 },
+        10,
+      ),
+    code('INVALID_ARGUMENT'),
+  );
 });
 
 test('errors: k (results) must be a positive integer', () => {

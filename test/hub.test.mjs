@@ -27,7 +27,12 @@ async function withHub(fn) {
 test('downloads a model into the cache, verifies it, and embeds exactly like the local directory', async () => {
   await withHub(async (hub, cacheDir) => {
     const progress = [];
-    const dir = await downloadModel('test-org/tiny-xlmr', { endpoint: hub.endpoint, cacheDir, offline: false, onDownloadProgress: (f) => progress.push(f) });
+    const dir = await downloadModel('test-org/tiny-xlmr', {
+      endpoint: hub.endpoint,
+      cacheDir,
+      offline: false,
+      onDownloadProgress: (f) => progress.push(f),
+    });
     assert.equal(dir, path.join(cacheDir, 'test-org--tiny-xlmr', 'main'));
     for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_quantized.onnx']) {
       assert.deepEqual(readFileSync(path.join(dir, f)), readFileSync(path.join(XLMR, f)), f);
@@ -35,7 +40,9 @@ test('downloads a model into the cache, verifies it, and embeds exactly like the
     assert.ok(!existsSync(path.join(dir, 'onnx/model.onnx')), 'only the preferred ONNX file is fetched');
     assert.ok(progress.includes('onnx/model_quantized.onnx'));
     // the LFS-style file went through the redirect to /cdn/
-    assert.ok(hub.state.log.some((r) => r.method === 'GET' && r.path === '/cdn/test-org/tiny-xlmr/onnx/model_quantized.onnx'));
+    assert.ok(
+      hub.state.log.some((r) => r.method === 'GET' && r.path === '/cdn/test-org/tiny-xlmr/onnx/model_quantized.onnx'),
+    );
     const remote = await OnnxEmbedder.load('test-org/tiny-xlmr', { endpoint: hub.endpoint, cacheDir, offline: false });
     const local = await OnnxEmbedder.load(XLMR);
     assert.deepEqual(await remote.embed(['한국어 검색 엔진']), await local.embed(['한국어 검색 엔진']));
@@ -51,7 +58,12 @@ test('downloads a model into the cache, verifies it, and embeds exactly like the
 test('an interrupted transfer resumes with an HTTP Range request and ends verified', async () => {
   await withHub(async (hub, cacheDir) => {
     hub.state.interrupt.add('onnx/model.onnx');
-    const dir = await downloadModel('test-org/tiny-xlmr', { endpoint: hub.endpoint, cacheDir, offline: false, quantized: false });
+    const dir = await downloadModel('test-org/tiny-xlmr', {
+      endpoint: hub.endpoint,
+      cacheDir,
+      offline: false,
+      quantized: false,
+    });
     assert.deepEqual(hub.state.interrupted, ['onnx/model.onnx']);
     const size = readFileSync(path.join(XLMR, 'onnx/model.onnx')).length;
     const resumed = hub.state.log.find((r) => r.path.endsWith('/onnx/model.onnx') && r.range);
@@ -77,7 +89,10 @@ test('a partial file left by an earlier process is resumed, not restarted', asyn
 test('integrity: a corrupted transfer is refused (INTEGRITY_ERROR) and not kept', async () => {
   await withHub(async (hub, cacheDir) => {
     hub.state.corrupt.add('onnx/model_quantized.onnx');
-    await assert.rejects(downloadModel('test-org/tiny-xlmr', { endpoint: hub.endpoint, cacheDir, offline: false }), (e) => e.code === 'INTEGRITY_ERROR' && /SHA-256/.test(e.message));
+    await assert.rejects(
+      downloadModel('test-org/tiny-xlmr', { endpoint: hub.endpoint, cacheDir, offline: false }),
+      (e) => e.code === 'INTEGRITY_ERROR' && /SHA-256/.test(e.message),
+    );
     const dir = path.join(cacheDir, 'test-org--tiny-xlmr', 'main');
     assert.ok(!existsSync(path.join(dir, 'onnx/model_quantized.onnx')));
     assert.ok(!existsSync(path.join(dir, 'onnx/model_quantized.onnx.incomplete')));
@@ -117,13 +132,29 @@ test('offline mode: served from the cache when complete, OFFLINE error when not;
 
 test('404 for a missing repository or file is a typed NOT_FOUND; an unreachable endpoint is DOWNLOAD_ERROR', async () => {
   await withHub(async (hub, cacheDir) => {
-    await assert.rejects(downloadModel('test-org/missing', { endpoint: hub.endpoint, cacheDir, offline: false }), (e) => e.code === 'NOT_FOUND' && /config\.json/.test(e.message));
-    await assert.rejects(downloadModel('test-org/tiny-xlmr', { endpoint: hub.endpoint, cacheDir, offline: false, file: 'onnx/model_fp16.onnx' }), { code: 'NOT_FOUND' });
+    await assert.rejects(
+      downloadModel('test-org/missing', { endpoint: hub.endpoint, cacheDir, offline: false }),
+      (e) => e.code === 'NOT_FOUND' && /config\.json/.test(e.message),
+    );
+    await assert.rejects(
+      downloadModel('test-org/tiny-xlmr', {
+        endpoint: hub.endpoint,
+        cacheDir,
+        offline: false,
+        file: 'onnx/model_fp16.onnx',
+      }),
+      { code: 'NOT_FOUND' },
+    );
     const closed = await startFakeHub({});
     await closed.close();
-    await assert.rejects(downloadModel('test-org/tiny-xlmr', { endpoint: closed.endpoint, cacheDir, offline: false }), { code: 'DOWNLOAD_ERROR' });
+    await assert.rejects(downloadModel('test-org/tiny-xlmr', { endpoint: closed.endpoint, cacheDir, offline: false }), {
+      code: 'DOWNLOAD_ERROR',
+    });
     // once cached, an unreachable endpoint falls back to the cached copy
     const dir = await downloadModel('test-org/tiny-xlmr', { endpoint: hub.endpoint, cacheDir, offline: false });
-    assert.equal(await downloadModel('test-org/tiny-xlmr', { endpoint: closed.endpoint, cacheDir, offline: false }), dir);
+    assert.equal(
+      await downloadModel('test-org/tiny-xlmr', { endpoint: closed.endpoint, cacheDir, offline: false }),
+      dir,
+    );
   });
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { exactSearch } from '../dist/native/index.js';
 
 test('a 100k x 768 search runs off the event loop (timers keep ticking)', async () => {
-  const n = 100_000, dim = 768;
+  const n = 100_000,
+    dim = 768;
   const data = new Float32Array(n * dim);
   // cheap deterministic fill (no per-element Math calls)
   let s = 12345;

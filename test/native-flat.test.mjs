@@ -37,12 +37,18 @@ test('flat index: add, search, remove (swap with last) agree with brute force', 
         assert.equal(hits[j].length, 8);
         for (let t = 0; t < 8; t++) {
           assert.ok(live.has(hits[j][t].id), 'only live ids');
-          assert.ok(Math.abs(hits[j][t].score - ref[t].score) <= tol * Math.max(1, Math.abs(ref[t].score)), `${dtype} ${metric} rank ${t}`);
+          assert.ok(
+            Math.abs(hits[j][t].score - ref[t].score) <= tol * Math.max(1, Math.abs(ref[t].score)),
+            `${dtype} ${metric} rank ${t}`,
+          );
         }
         if (dtype === 'f32') assert.equal(hits[j][0].id, liveIds[ref[0].row]);
       }
       const one = await idx.search(q.subarray(0, dim), 8);
-      assert.deepEqual(one.map((h) => h.id), hits[0].map((h) => h.id));
+      assert.deepEqual(
+        one.map((h) => h.id),
+        hits[0].map((h) => h.id),
+      );
     }
   }
 });
@@ -53,34 +59,53 @@ test('flat index: numeric ids, k > size, filters, duplicate ids, mixed ids', asy
   assert.deepEqual(await idx.search(new Float32Array(4), 3), []);
   await idx.add([10, 20, 30], Float32Array.from([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]));
   const all = await idx.search(Float32Array.from([1, 0, 0, 0]), 10);
-  assert.deepEqual(all.map((h) => h.id), [30, 20, 10]);
+  assert.deepEqual(
+    all.map((h) => h.id),
+    [30, 20, 10],
+  );
   const f = await idx.search(Float32Array.from([1, 0, 0, 0]), 10, { filter: (id) => id !== 30 });
-  assert.deepEqual(f.map((h) => h.id), [20, 10]);
+  assert.deepEqual(
+    f.map((h) => h.id),
+    [20, 10],
+  );
   const s = await idx.search(Float32Array.from([1, 0, 0, 0]), 10, { filter: new Set([10]) });
-  assert.deepEqual(s.map((h) => h.id), [10]);
+  assert.deepEqual(
+    s.map((h) => h.id),
+    [10],
+  );
   await assert.rejects(idx.add([20], randomArray(r, 4)), isCode('DUPLICATE_ID'));
   await assert.rejects(idx.add([40, 40], randomArray(r, 8)), isCode('DUPLICATE_ID'));
   await assert.rejects(idx.add(['x'], randomArray(r, 4)), isCode('INVALID_ARGUMENT'));
   await assert.rejects(idx.add([50], randomArray(r, 5)), isCode('DIMENSION_MISMATCH'));
   await assert.rejects(idx.add([50], Float32Array.from([1, NaN, 0, 0])), isCode('INVALID_ARGUMENT'));
-  await assert.rejects(idx.add([60, 61], Float32Array.from([1, 2, 3, 4, 0, -Infinity, 0, 0])), isCode('INVALID_ARGUMENT'));
+  await assert.rejects(
+    idx.add([60, 61], Float32Array.from([1, 2, 3, 4, 0, -Infinity, 0, 0])),
+    isCode('INVALID_ARGUMENT'),
+  );
   assert.equal(idx.size, 3, 'a rejected add leaves the index unchanged');
   assert.ok(!idx.has(60));
   await assert.rejects(idx.search(Float32Array.from([1, 0, 0]), 1), isCode('DIMENSION_MISMATCH'));
   await assert.rejects(idx.search(Float32Array.from([1, 0, 0, Infinity]), 1), isCode('INVALID_ARGUMENT'));
   await assert.rejects(idx.search(Float32Array.from([1, 0, 0, 0]), 0), isCode('INVALID_ARGUMENT'));
-  await assert.rejects(idx.search(Float32Array.from([1, 0, 0, 0]), 1, { fliter: () => true }), isCode('UNKNOWN_OPTION'));
+  await assert.rejects(
+    idx.search(Float32Array.from([1, 0, 0, 0]), 1, { fliter: () => true }),
+    isCode('UNKNOWN_OPTION'),
+  );
   assert.throws(() => new FlatIndex({ dim: 0 }), isCode('INVALID_ARGUMENT'));
   assert.throws(() => new FlatIndex({ dim: 3, dtype: 'f64' }), isCode('INVALID_ARGUMENT'));
   assert.equal(idx.size, 3);
 });
 
-test('flat index: equal scores rank by the smaller id, whatever the rows\' history (as ExactIndex)', async () => {
+test("flat index: equal scores rank by the smaller id, whatever the rows' history (as ExactIndex)", async () => {
   const { ExactIndex } = await import('../dist/legs/dense/exact.js');
   const dim = 4;
   // twelve vectors in three groups of equal direction: every query score comes in ties of four
   const ids = Array.from({ length: 12 }, (_, i) => `d${String(i).padStart(2, '0')}`);
-  const groups = [[1, 0, 0, 0], [0.6, 0.8, 0, 0], [0, 0, 1, 0]];
+  const groups = [
+    [1, 0, 0, 0],
+    [0.6, 0.8, 0, 0],
+    [0, 0, 1, 0],
+  ];
   const vecs = new Float32Array(ids.length * dim);
   ids.forEach((_, i) => vecs.set(groups[i % 3], i * dim));
   const q = new Float32Array([1, 0.2, 0, 0]); // groups score 0.98, 0.75, 0: distinct across groups, equal within
@@ -88,7 +113,10 @@ test('flat index: equal scores rank by the smaller id, whatever the rows\' histo
   await fresh.add(ids, vecs);
   // the same vectors, but rows shuffled by removals (the last row moves into each hole) and re-adds
   const moved = new FlatIndex({ dim, metric: 'cosine' });
-  await moved.add([...ids].reverse(), new Float32Array([...ids].reverse().flatMap((_, j) => groups[(ids.length - 1 - j) % 3])));
+  await moved.add(
+    [...ids].reverse(),
+    new Float32Array([...ids].reverse().flatMap((_, j) => groups[(ids.length - 1 - j) % 3])),
+  );
   const out = ['d00', 'd04', 'd09'];
   await moved.remove(out);
   await moved.add(out, new Float32Array(out.flatMap((id) => groups[Number(id.slice(1)) % 3])));
@@ -96,21 +124,42 @@ test('flat index: equal scores rank by the smaller id, whatever the rows\' histo
   await exact.add(ids, vecs);
   for (const k of [1, 2, 3, 5, 6, 12, 20]) {
     const want = (await exact.search(q, k)).map((h) => h.id);
-    assert.deepEqual((await fresh.search(q, k)).map((h) => h.id), want, `fresh k=${k}`);
-    assert.deepEqual((await moved.search(q, k)).map((h) => h.id), want, `moved k=${k}`);
+    assert.deepEqual(
+      (await fresh.search(q, k)).map((h) => h.id),
+      want,
+      `fresh k=${k}`,
+    );
+    assert.deepEqual(
+      (await moved.search(q, k)).map((h) => h.id),
+      want,
+      `moved k=${k}`,
+    );
   }
   // a tie that straddles the cut is resolved by id, not by whichever rows the kernel met first
-  assert.deepEqual((await moved.search(q, 2)).map((h) => h.id), ['d00', 'd03']);
+  assert.deepEqual(
+    (await moved.search(q, 2)).map((h) => h.id),
+    ['d00', 'd03'],
+  );
   // filters and batches keep the rule
   const even = (id) => Number(id.slice(1)) % 2 === 0;
-  assert.deepEqual((await moved.search(q, 3, { filter: even })).map((h) => h.id), (await exact.search(q, 3, { filter: even })).map((h) => h.id));
+  assert.deepEqual(
+    (await moved.search(q, 3, { filter: even })).map((h) => h.id),
+    (await exact.search(q, 3, { filter: even })).map((h) => h.id),
+  );
   const batch = await moved.searchBatch(new Float32Array([...q, 0, 0, 1, 0]), 3);
-  assert.deepEqual(batch.map((hits) => hits.map((h) => h.id)), [['d00', 'd03', 'd06'], ['d02', 'd05', 'd08']]);
+  assert.deepEqual(
+    batch.map((hits) => hits.map((h) => h.id)),
+    [
+      ['d00', 'd03', 'd06'],
+      ['d02', 'd05', 'd08'],
+    ],
+  );
 });
 
 test('flat index: removal during an in-flight search does not disturb it', async () => {
   const r = rng(8);
-  const dim = 32, n = 20000;
+  const dim = 32,
+    n = 20000;
   const idx = new FlatIndex({ dim, metric: 'dot' });
   const ids = Array.from({ length: n }, (_, i) => i);
   const vecs = randomArray(r, n * dim);
@@ -120,7 +169,10 @@ test('flat index: removal during an in-flight search does not disturb it', async
   const pending = idx.searchBatch(q, 5);
   const removal = idx.remove(ids.filter((i) => i % 2 === 0));
   const during = await pending;
-  assert.deepEqual(during.map((h) => h.map((x) => x.id)), before.map((h) => h.map((x) => x.id)));
+  assert.deepEqual(
+    during.map((h) => h.map((x) => x.id)),
+    before.map((h) => h.map((x) => x.id)),
+  );
   await removal;
   const after = await idx.searchBatch(q, 5);
   assert.ok(after.every((h) => h.every((x) => x.id % 2 === 1)));

@@ -53,7 +53,9 @@ export function bruteForce(rows, q, metric, allow) {
   const res = [];
   rows.forEach((x, i) => {
     if (allow && !allow(i)) return;
-    let dot = 0, xx = 0, l2 = 0;
+    let dot = 0,
+      xx = 0,
+      l2 = 0;
     for (let d = 0; d < dim; d++) {
       dot += x[d] * q[d];
       xx += x[d] * x[d];

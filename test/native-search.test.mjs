@@ -8,7 +8,8 @@ const DTYPES = ['f32', 'f16', 'i8'];
 const METRICS = ['dot', 'cosine', 'l2'];
 
 async function makeStore(dtype, src, n, dim) {
-  const data = dtype === 'f32' ? new Float32Array(n * dim) : dtype === 'f16' ? new Uint16Array(n * dim) : new Int8Array(n * dim);
+  const data =
+    dtype === 'f32' ? new Float32Array(n * dim) : dtype === 'f16' ? new Uint16Array(n * dim) : new Int8Array(n * dim);
   const norms = new Float32Array(n);
   const scales = dtype === 'i8' ? new Float32Array(n) : undefined;
   await encodeRows(src, n, dim, dtype, data, norms, scales, 0);
@@ -28,11 +29,18 @@ function checkAgainst(ref, rows, scores, k, where) {
     }
     const row = rows[r];
     assert.ok(byRow.has(row), `${where}: row ${row} not allowed/absent`);
-    assert.ok(Math.abs(byRow.get(row) - scores[r]) <= tol(scores[r]), `${where}: score of row ${row}: ${scores[r]} vs ${byRow.get(row)}`);
-    assert.ok(Math.abs(ref[r].score - scores[r]) <= tol(scores[r]), `${where}: rank ${r} score ${scores[r]} vs ${ref[r].score}`);
+    assert.ok(
+      Math.abs(byRow.get(row) - scores[r]) <= tol(scores[r]),
+      `${where}: score of row ${row}: ${scores[r]} vs ${byRow.get(row)}`,
+    );
+    assert.ok(
+      Math.abs(ref[r].score - scores[r]) <= tol(scores[r]),
+      `${where}: rank ${r} score ${scores[r]} vs ${ref[r].score}`,
+    );
     const gapPrev = r === 0 ? Infinity : ref[r - 1].score - ref[r].score;
     const gapNext = r + 1 >= ref.length ? Infinity : ref[r].score - ref[r + 1].score;
-    if (gapPrev > tol(ref[r].score) && gapNext > tol(ref[r].score)) assert.equal(row, ref[r].row, `${where}: rank ${r}`);
+    if (gapPrev > tol(ref[r].score) && gapNext > tol(ref[r].score))
+      assert.equal(row, ref[r].row, `${where}: rank ${r}`);
   }
 }
 
@@ -60,12 +68,22 @@ for (const kernel of kernels) {
           const rows = decodeStore(dtype, store.data, store.scales, n, dim);
           for (const metric of METRICS) {
             // small searches run inline by default; the worker path is forced too, with 1 and 3 threads
-            for (const [threads, inline] of [[undefined, undefined], [1, false], [3, false], [2, true]]) {
+            for (const [threads, inline] of [
+              [undefined, undefined],
+              [1, false],
+              [3, false],
+              [2, true],
+            ]) {
               const res = await exactSearch(store, queries, { k, metric, threads, inline });
               for (let j = 0; j < m; j++) {
                 const ref = bruteForce(rows, queries.subarray(j * dim, (j + 1) * dim), metric);
-                checkAgainst(ref, res.rows.subarray(j * k, (j + 1) * k), res.scores.subarray(j * k, (j + 1) * k), k,
-                  `${kernel} ${dtype} ${metric} n=${n} dim=${dim} m=${m} k=${k} q=${j} t=${threads} inline=${inline}`);
+                checkAgainst(
+                  ref,
+                  res.rows.subarray(j * k, (j + 1) * k),
+                  res.scores.subarray(j * k, (j + 1) * k),
+                  k,
+                  `${kernel} ${dtype} ${metric} n=${n} dim=${dim} m=${m} k=${k} q=${j} t=${threads} inline=${inline}`,
+                );
               }
             }
           }
@@ -97,7 +115,11 @@ test('duplicate scores rank the lower row first, for one query and for batches',
           const res = await exactSearch(store, queries, { k, metric, threads });
           for (let j = 0; j < m; j++) {
             const ref = bruteForce(rows, queries.subarray(j * dim, (j + 1) * dim), metric).slice(0, k);
-            assert.deepEqual(Array.from(res.rows.subarray(j * k, (j + 1) * k)), ref.map((h) => h.row), `${dtype} ${metric} m=${m} t=${threads}`);
+            assert.deepEqual(
+              Array.from(res.rows.subarray(j * k, (j + 1) * k)),
+              ref.map((h) => h.row),
+              `${dtype} ${metric} m=${m} t=${threads}`,
+            );
           }
         }
       }
@@ -117,7 +139,8 @@ test('duplicate scores rank the lower row first, for one query and for batches',
 
 test('allow bitmap filters rows', async () => {
   const r = rng(3);
-  const n = 1000, dim = 16;
+  const n = 1000,
+    dim = 16;
   const src = randomArray(r, n * dim);
   const store = await makeStore('f32', src, n, dim);
   const rows = decodeStore('f32', store.data, undefined, n, dim);
@@ -129,7 +152,13 @@ test('allow bitmap filters rows', async () => {
     const res = await exactSearch(store, queries, { k: 15, metric: 'cosine', allow });
     for (let j = 0; j < m; j++) {
       const ref = bruteForce(rows, queries.subarray(j * dim, (j + 1) * dim), 'cosine', ok);
-      checkAgainst(ref, res.rows.subarray(j * 15, (j + 1) * 15), res.scores.subarray(j * 15, (j + 1) * 15), 15, `allow m=${m}`);
+      checkAgainst(
+        ref,
+        res.rows.subarray(j * 15, (j + 1) * 15),
+        res.scores.subarray(j * 15, (j + 1) * 15),
+        15,
+        `allow m=${m}`,
+      );
     }
   }
 });
@@ -161,7 +190,26 @@ test('bad arguments throw typed errors and the process stays up', async () => {
 test('scalar and SIMD fp16 encoders agree bit for bit (incl. subnormals, overflow, ties)', async (t) => {
   if (!kernels.includes('avx2')) return t.skip('no avx2 on this CPU');
   const r = rng(11);
-  const special = [0, -0, 1, -1, 65504, 65519, 65520, 1e6, -1e6, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 2 ** -14, 1.00048828125, 1.000244140625, 6e-8, 5.96e-8, 1e-10];
+  const special = [
+    0,
+    -0,
+    1,
+    -1,
+    65504,
+    65519,
+    65520,
+    1e6,
+    -1e6,
+    2 ** -24,
+    2 ** -25,
+    3 * 2 ** -26,
+    2 ** -14,
+    1.00048828125,
+    1.000244140625,
+    6e-8,
+    5.96e-8,
+    1e-10,
+  ];
   const src = new Float32Array(4096);
   src.set(special);
   for (let i = special.length; i < src.length; i++) src[i] = (r() - 0.5) * 2 ** Math.floor(r() * 40 - 28);

@@ -9,7 +9,7 @@ import { CrossEncoder } from '../dist/rerank/index.js';
 import { Engine } from '../dist/engine/engine.js';
 
 const MODELS = fileURLToPath(new URL('./fixtures/models/', import.meta.url));
-const reranker = MODELS + 'tiny-reranker';
+const reranker = `${MODELS}tiny-reranker`;
 
 test('scores are sigmoid logits, independent of batching and order, and cached', async () => {
   const ce = await CrossEncoder.load(reranker, { batchSize: 2 });
@@ -24,7 +24,10 @@ test('scores are sigmoid logits, independent of batching and order, and cached',
     assert.ok(Math.abs(alone - all[i]) < 1e-5, `pair ${i}: ${alone} vs ${all[i]}`);
   }
   const reversed = await fresh.score('연금 신청', [...passages].reverse());
-  assert.deepEqual([...reversed].reverse().map((x) => x.toFixed(5)), [...all].map((x) => x.toFixed(5)));
+  assert.deepEqual(
+    [...reversed].reverse().map((x) => x.toFixed(5)),
+    [...all].map((x) => x.toFixed(5)),
+  );
   const before = ce.cache.hits;
   await ce.score('연금 신청', passages);
   assert.equal(ce.cache.hits - before, passages.length);
@@ -42,7 +45,8 @@ test('an engine reranks with a model directory and reopens it from the manifest'
   ]);
   const hits = await engine.search('기초연금 신청', { k: 3 });
   assert.equal(hits.length, 3);
-  for (const h of hits) assert.ok(h.legs.rerank.score > 0 && h.legs.rerank.score < 1 && h.score === h.legs.rerank.score);
+  for (const h of hits)
+    assert.ok(h.legs.rerank.score > 0 && h.legs.rerank.score < 1 && h.score === h.legs.rerank.score);
   assert.ok(hits[0].score >= hits[1].score && hits[1].score >= hits[2].score);
   const dir = await mkdtemp(join(tmpdir(), 'tamsaek-rerank-'));
   try {
@@ -56,8 +60,10 @@ test('an engine reranks with a model directory and reopens it from the manifest'
 });
 
 test('model errors are typed', async () => {
-  await assert.rejects(CrossEncoder.load(MODELS + 'tiny-bert'), { code: 'INVALID_MODEL' });
-  await assert.rejects(CrossEncoder.load(MODELS + 'nope'), (e) => ['NOT_FOUND', 'INVALID_MODEL', 'OFFLINE', 'DOWNLOAD_ERROR', 'INVALID_ARGUMENT'].includes(e.code));
+  await assert.rejects(CrossEncoder.load(`${MODELS}tiny-bert`), { code: 'INVALID_MODEL' });
+  await assert.rejects(CrossEncoder.load(`${MODELS}nope`), (e) =>
+    ['NOT_FOUND', 'INVALID_MODEL', 'OFFLINE', 'DOWNLOAD_ERROR', 'INVALID_ARGUMENT'].includes(e.code),
+  );
   await assert.rejects(CrossEncoder.load(reranker, { batch: 3 }), { code: 'UNKNOWN_OPTION' });
   await assert.rejects(CrossEncoder.load(reranker, { maxLength: 100000 }), { code: 'INVALID_ARGUMENT' });
   const ce = await CrossEncoder.load(reranker);

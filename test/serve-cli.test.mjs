@@ -30,7 +30,9 @@ function startServe(args) {
   let stderr = '';
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr, stdout })));
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, stderr, stdout })),
+  );
   const kill = setTimeout(() => child.kill('SIGKILL'), 30_000); // never outlive the test
   exited.then(() => clearTimeout(kill));
   const ready = new Promise((resolve, reject) => {
@@ -60,9 +62,16 @@ test('tamsaek serve: request, SIGTERM → exit 0, index loadable with the write'
       signal: AbortSignal.timeout(5000),
     });
     assert.equal(written.status, 200);
-    const hits = await (await fetch(`${base}/search?q=${encodeURIComponent('예금자 보호')}&k=1`, { signal: AbortSignal.timeout(5000) })).json();
+    const hits = await (
+      await fetch(`${base}/search?q=${encodeURIComponent('예금자 보호')}&k=1`, { signal: AbortSignal.timeout(5000) })
+    ).json();
     assert.equal(hits.hits[0].id, 'deposit');
-    const tooBig = await fetch(`${base}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'x'.repeat(70_000) }), signal: AbortSignal.timeout(5000) });
+    const tooBig = await fetch(`${base}/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'x'.repeat(70_000) }),
+      signal: AbortSignal.timeout(5000),
+    });
     assert.equal(tooBig.status, 413);
 
     // a second writer on the same index is refused while the first holds the lock

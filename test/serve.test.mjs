@@ -11,11 +11,36 @@ import { createServer, parseByteSize, serveBench, statusFor } from '../dist/serv
 import { HashEmbedder } from './helpers/fake-models.mjs';
 
 const DOCS = [
-  { id: 'pension', title: '기초연금', text: '만 65세 이상 어르신에게 매달 기초연금을 지급합니다. 주민센터에서 신청합니다.', meta: { area: 'welfare' } },
-  { id: 'rent', title: '청년 월세 지원', text: '혼자 사는 청년에게 월세를 최대 12개월 지원합니다.', meta: { area: 'housing' } },
-  { id: 'deposit', title: '예금자 보호', text: '은행이 파산해도 예금은 1인당 5천만 원까지 보호됩니다.', meta: { area: 'finance' } },
-  { id: 'loan', title: '전세 대출', text: '전세 자금 대출 금리를 낮추려면 정부 지원 상품을 비교하세요.', meta: { area: 'finance' } },
-  { id: 'baby', title: '출산 지원금', text: '아기를 낳으면 첫만남이용권과 부모급여를 받을 수 있습니다.', meta: { area: 'welfare' } },
+  {
+    id: 'pension',
+    title: '기초연금',
+    text: '만 65세 이상 어르신에게 매달 기초연금을 지급합니다. 주민센터에서 신청합니다.',
+    meta: { area: 'welfare' },
+  },
+  {
+    id: 'rent',
+    title: '청년 월세 지원',
+    text: '혼자 사는 청년에게 월세를 최대 12개월 지원합니다.',
+    meta: { area: 'housing' },
+  },
+  {
+    id: 'deposit',
+    title: '예금자 보호',
+    text: '은행이 파산해도 예금은 1인당 5천만 원까지 보호됩니다.',
+    meta: { area: 'finance' },
+  },
+  {
+    id: 'loan',
+    title: '전세 대출',
+    text: '전세 자금 대출 금리를 낮추려면 정부 지원 상품을 비교하세요.',
+    meta: { area: 'finance' },
+  },
+  {
+    id: 'baby',
+    title: '출산 지원금',
+    text: '아기를 낳으면 첫만남이용권과 부모급여를 받을 수 있습니다.',
+    meta: { area: 'welfare' },
+  },
 ];
 
 async function makeIndex() {
@@ -67,12 +92,17 @@ async function call(base, method, path, body, headers = {}) {
 /** A raw request (for chunked bodies and bodies without a Content-Type). */
 function raw(port, method, path, { headers = {}, chunks = [] } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, json: text ? JSON.parse(text) : undefined }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path, headers, agent: false, timeout: 10_000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode, headers: res.headers, json: text ? JSON.parse(text) : undefined }),
+        );
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     for (const c of chunks) req.write(c);
@@ -109,7 +139,13 @@ test('endpoints: health, search (POST and GET), documents upsert/add/get/delete,
     assert.equal(got.json.hits[0].id, 'deposit');
     assert.ok(got.json.hits.every((h) => h.legs.dense === undefined));
 
-    const filtered = await call(s.base, 'POST', '/search', { query: '지원', filter: { area: 'finance' }, weights: { bm25: 1, dense: 0.5 }, legs: ['bm25', 'dense'], rerank: false });
+    const filtered = await call(s.base, 'POST', '/search', {
+      query: '지원',
+      filter: { area: 'finance' },
+      weights: { bm25: 1, dense: 0.5 },
+      legs: ['bm25', 'dense'],
+      rerank: false,
+    });
     assert.equal(filtered.status, 200);
     assert.ok(filtered.json.hits.length > 0 && filtered.json.hits.every((h) => h.meta.area === 'finance'));
     const anyOf = await call(s.base, 'POST', '/search', { query: '지원', filter: { area: ['finance', 'housing'] } });
@@ -117,12 +153,17 @@ test('endpoints: health, search (POST and GET), documents upsert/add/get/delete,
 
     // upsert (the default mode) then search sees it; add of an existing id is a conflict
     const pet = { id: 'pet', title: '반려동물', text: '반려동물 진료비 지원 제도 안내', meta: { area: 'pets' } };
-    const upserted = await call(s.base, 'POST', '/documents', { documents: [pet, { id: 'rent', text: '청년 주거 바우처 안내' }] });
+    const upserted = await call(s.base, 'POST', '/documents', {
+      documents: [pet, { id: 'rent', text: '청년 주거 바우처 안내' }],
+    });
     assert.equal(upserted.status, 200);
     assert.deepEqual(upserted.json, { indexed: 2, mode: 'upsert', documents: 6, persisted: true });
     const seen = await call(s.base, 'POST', '/search', { query: '반려동물 진료비', k: 1 });
     assert.equal(seen.json.hits[0].id, 'pet');
-    const added = await call(s.base, 'POST', '/documents', { documents: [{ id: 'extra', text: '추가 문서 본문' }], mode: 'add' });
+    const added = await call(s.base, 'POST', '/documents', {
+      documents: [{ id: 'extra', text: '추가 문서 본문' }],
+      mode: 'add',
+    });
     assert.deepEqual(added.json, { indexed: 1, mode: 'add', documents: 7, persisted: true });
     const dup = await call(s.base, 'POST', '/documents', { documents: [pet], mode: 'add' });
     assert.equal(dup.status, 409);
@@ -182,24 +223,77 @@ test('error statuses: 400, 403, 404, 405, 409, 413, 415 with { error: { code, me
     await expectError(call(s.base, 'POST', '/search', '{"query": "예금"'), 400, 'PARSE_ERROR', /invalid JSON/);
     await expectError(call(s.base, 'POST', '/search', '["예금"]'), 400, 'INVALID_ARGUMENT', /JSON object/);
     await expectError(call(s.base, 'POST', '/search', ''), 400, 'PARSE_ERROR', /empty/);
-    await expectError(call(s.base, 'POST', '/search', { query: '예금', kk: 3 }), 400, 'UNKNOWN_OPTION', /unknown field "kk"/);
+    await expectError(
+      call(s.base, 'POST', '/search', { query: '예금', kk: 3 }),
+      400,
+      'UNKNOWN_OPTION',
+      /unknown field "kk"/,
+    );
     await expectError(call(s.base, 'POST', '/search', { query: 3 }), 400, 'INVALID_ARGUMENT', /query/);
     await expectError(call(s.base, 'POST', '/search', { query: '예금', k: 0 }), 400, 'INVALID_ARGUMENT', /k must be/);
     await expectError(call(s.base, 'POST', '/search', { query: '예금', k: 51 }), 400, 'INVALID_ARGUMENT', /1\.\.50/);
-    await expectError(call(s.base, 'POST', '/search', { query: '예금', filter: 'area=finance' }), 400, 'INVALID_ARGUMENT', /filter/);
-    await expectError(call(s.base, 'POST', '/search', { query: '예금', legs: ['sparse'] }), 400, 'INVALID_ARGUMENT', /not configured/);
-    await expectError(call(s.base, 'POST', '/search', { query: '예금', weights: { bm25: 'x' } }), 400, 'INVALID_ARGUMENT', /weights/);
-    await expectError(call(s.base, 'POST', '/search', { query: '예금', fusion: { method: 'nope' } }), 400, 'INVALID_ARGUMENT');
-    await expectError(call(s.base, 'POST', '/search', { query: '예금', vector: 'x' }), 400, 'INVALID_ARGUMENT', /vector/);
-    await expectError(call(s.base, 'POST', '/search', { query: '예금', vector: [1, 2, 3] }), 400, 'DIMENSION_MISMATCH', /3 values/);
-    await expectError(call(s.base, 'POST', '/documents', { documents: [{ id: 'v', text: 'y', vector: [1] }] }), 400, 'DIMENSION_MISMATCH');
+    await expectError(
+      call(s.base, 'POST', '/search', { query: '예금', filter: 'area=finance' }),
+      400,
+      'INVALID_ARGUMENT',
+      /filter/,
+    );
+    await expectError(
+      call(s.base, 'POST', '/search', { query: '예금', legs: ['sparse'] }),
+      400,
+      'INVALID_ARGUMENT',
+      /not configured/,
+    );
+    await expectError(
+      call(s.base, 'POST', '/search', { query: '예금', weights: { bm25: 'x' } }),
+      400,
+      'INVALID_ARGUMENT',
+      /weights/,
+    );
+    await expectError(
+      call(s.base, 'POST', '/search', { query: '예금', fusion: { method: 'nope' } }),
+      400,
+      'INVALID_ARGUMENT',
+    );
+    await expectError(
+      call(s.base, 'POST', '/search', { query: '예금', vector: 'x' }),
+      400,
+      'INVALID_ARGUMENT',
+      /vector/,
+    );
+    await expectError(
+      call(s.base, 'POST', '/search', { query: '예금', vector: [1, 2, 3] }),
+      400,
+      'DIMENSION_MISMATCH',
+      /3 values/,
+    );
+    await expectError(
+      call(s.base, 'POST', '/documents', { documents: [{ id: 'v', text: 'y', vector: [1] }] }),
+      400,
+      'DIMENSION_MISMATCH',
+    );
     await expectError(call(s.base, 'GET', '/search?k=3'), 400, 'INVALID_ARGUMENT', /"q"/);
     await expectError(call(s.base, 'GET', '/search?q=a&size=3'), 400, 'UNKNOWN_OPTION', /"size"/);
     await expectError(call(s.base, 'GET', '/search?q=a&k=abc'), 400, 'INVALID_ARGUMENT');
     await expectError(call(s.base, 'POST', '/documents', { docs: [] }), 400, 'UNKNOWN_OPTION', /"docs"/);
-    await expectError(call(s.base, 'POST', '/documents', { documents: [{ id: 'x', body: 'y' }] }), 400, 'UNKNOWN_OPTION', /"body"/);
-    await expectError(call(s.base, 'POST', '/documents', { documents: [{ id: '', text: 'y' }] }), 400, 'INVALID_ARGUMENT', /id/);
-    await expectError(call(s.base, 'POST', '/documents', { documents: [], mode: 'replace' }), 400, 'INVALID_ARGUMENT', /mode/);
+    await expectError(
+      call(s.base, 'POST', '/documents', { documents: [{ id: 'x', body: 'y' }] }),
+      400,
+      'UNKNOWN_OPTION',
+      /"body"/,
+    );
+    await expectError(
+      call(s.base, 'POST', '/documents', { documents: [{ id: '', text: 'y' }] }),
+      400,
+      'INVALID_ARGUMENT',
+      /id/,
+    );
+    await expectError(
+      call(s.base, 'POST', '/documents', { documents: [], mode: 'replace' }),
+      400,
+      'INVALID_ARGUMENT',
+      /mode/,
+    );
     await expectError(call(s.base, 'DELETE', '/documents', { ids: 'pension' }), 400, 'INVALID_ARGUMENT', /ids/);
     await expectError(call(s.base, 'GET', '/documents/%E0%A4%A'), 400, 'INVALID_ARGUMENT', /percent/);
     // 404 unknown path, 405 wrong method (with Allow)
@@ -210,21 +304,49 @@ test('error statuses: 400, 403, 404, 405, 409, 413, 415 with { error: { code, me
     await expectError(call(s.base, 'POST', '/health', {}), 405, 'METHOD_NOT_ALLOWED');
     await expectError(call(s.base, 'GET', '/documents'), 405, 'METHOD_NOT_ALLOWED');
     // 409 duplicate ids within one call, too
-    await expectError(call(s.base, 'POST', '/documents', { documents: [{ id: 'a', text: '1' }, { id: 'a', text: '2' }] }), 409, 'DUPLICATE_ID');
+    await expectError(
+      call(s.base, 'POST', '/documents', {
+        documents: [
+          { id: 'a', text: '1' },
+          { id: 'a', text: '2' },
+        ],
+      }),
+      409,
+      'DUPLICATE_ID',
+    );
     // 415: a body that is not declared JSON, or no Content-Type at all
-    await expectError(call(s.base, 'POST', '/search', 'query=예금', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    await expectError(raw(s.port, 'DELETE', '/documents', { headers: { 'content-length': 19 }, chunks: ['{"ids":["pension"]}'] }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    assert.equal((await call(s.base, 'POST', '/search', { query: '예금' }, { 'content-type': 'application/json; charset=utf-8' })).status, 200);
+    await expectError(
+      call(s.base, 'POST', '/search', 'query=예금', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    await expectError(
+      raw(s.port, 'DELETE', '/documents', { headers: { 'content-length': 19 }, chunks: ['{"ids":["pension"]}'] }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    assert.equal(
+      (await call(s.base, 'POST', '/search', { query: '예금' }, { 'content-type': 'application/json; charset=utf-8' }))
+        .status,
+      200,
+    );
     // 413: declared length over the limit, and a chunked body that grows past it
     const big = { query: '가'.repeat(2000) };
     await expectError(call(s.base, 'POST', '/search', big), 413, 'PAYLOAD_TOO_LARGE', /1024 bytes/);
     await expectError(
-      raw(s.port, 'POST', '/search', { headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, chunks: ['{"query":"', 'a'.repeat(700), 'b'.repeat(700), '"}'] }),
+      raw(s.port, 'POST', '/search', {
+        headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        chunks: ['{"query":"', 'a'.repeat(700), 'b'.repeat(700), '"}'],
+      }),
       413,
       'PAYLOAD_TOO_LARGE',
     );
     // the server is still healthy and nothing was written by the failed requests
-    assert.deepEqual((await call(s.base, 'GET', '/health')).json, { status: 'ok', documents: 5, legs: ['bm25', 'dense'] });
+    assert.deepEqual((await call(s.base, 'GET', '/health')).json, {
+      status: 'ok',
+      documents: 5,
+      legs: ['bm25', 'dense'],
+    });
   } finally {
     await s.stop();
   }
@@ -278,14 +400,22 @@ test('search timeout → 504, client disconnect aborts the search', async () => 
   const t = await serve(dir, { shutdownTimeoutMs: 5000 }, { embedder: new HashEmbedder(64, { delayMs: 1500 }) });
   try {
     const controller = new AbortController();
-    const pending = fetch(`${t.base}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '예금' }), signal: controller.signal });
+    const pending = fetch(`${t.base}/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '예금' }),
+      signal: controller.signal,
+    });
     await untilCalls(t.embedder, 1);
     controller.abort();
     await assert.rejects(pending, { name: 'AbortError' });
     await new Promise((r) => setTimeout(r, 50));
     const started = performance.now();
     await t.srv.close();
-    assert.ok(performance.now() - started < 1000, `close waited ${performance.now() - started} ms for an aborted search`);
+    assert.ok(
+      performance.now() - started < 1000,
+      `close waited ${performance.now() - started} ms for an aborted search`,
+    );
   } finally {
     await t.stop();
   }
@@ -298,7 +428,9 @@ test('graceful close: in-flight search and write complete, the write is persiste
   let closedAt;
   try {
     const search = call(s.base, 'POST', '/search', { query: '기초연금 신청', k: 2 });
-    const write = call(s.base, 'POST', '/documents', { documents: [{ id: 'late', text: '종료 직전에 들어온 문서 내용' }] });
+    const write = call(s.base, 'POST', '/documents', {
+      documents: [{ id: 'late', text: '종료 직전에 들어온 문서 내용' }],
+    });
     await untilCalls(s.embedder, 2); // both are now inside the engine
     const closing = s.srv.close().then(() => (closedAt = performance.now()));
     const [searched, written] = await Promise.all([search, write]);
@@ -325,9 +457,15 @@ test('graceful close: in-flight search and write complete, the write is persiste
 
 test('close: bounded wait aborts a search that outlives shutdownTimeoutMs; async persistence flushes on close', async () => {
   const dir = await makeIndex();
-  const s = await serve(dir, { shutdownTimeoutMs: 100, persist: 'async', saveDelayMs: 60_000 }, { embedder: new HashEmbedder(64, { delayMs: 0 }) });
+  const s = await serve(
+    dir,
+    { shutdownTimeoutMs: 100, persist: 'async', saveDelayMs: 60_000 },
+    { embedder: new HashEmbedder(64, { delayMs: 0 }) },
+  );
   try {
-    const written = await call(s.base, 'POST', '/documents', { documents: [{ id: 'queued', text: '나중에 저장되는 문서' }] });
+    const written = await call(s.base, 'POST', '/documents', {
+      documents: [{ id: 'queued', text: '나중에 저장되는 문서' }],
+    });
     assert.equal(written.json.persisted, false);
   } finally {
     await s.stop(); // flushes the pending save
@@ -338,7 +476,10 @@ test('close: bounded wait aborts a search that outlives shutdownTimeoutMs; async
 
   const slow = await serve(dir, { shutdownTimeoutMs: 100 }, { embedder: new HashEmbedder(64, { delayMs: 2000 }) });
   try {
-    const pending = call(slow.base, 'POST', '/search', { query: '문서' }).then((r) => r, (e) => e);
+    const pending = call(slow.base, 'POST', '/search', { query: '문서' }).then(
+      (r) => r,
+      (e) => e,
+    );
     await untilCalls(slow.embedder, 1);
     const started = performance.now();
     await slow.srv.close();
@@ -356,7 +497,13 @@ test('serveBench: bounded keep-alive loopback load', async () => {
   const dir = await makeIndex();
   const s = await serve(dir);
   try {
-    const result = await serveBench({ url: s.base, concurrency: 4, requests: 60, queries: ['예금 보호', '청년 월세', '기초연금'], warmup: 2 });
+    const result = await serveBench({
+      url: s.base,
+      concurrency: 4,
+      requests: 60,
+      queries: ['예금 보호', '청년 월세', '기초연금'],
+      warmup: 2,
+    });
     assert.equal(result.requests, 60);
     assert.equal(result.errors, 0);
     assert.equal(result.concurrency, 4);

@@ -17,7 +17,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = path.join(root, 'dist/cli/main.js');
 const FEATURES = { morphemes: false, bigrams: true, buckets: 512, hash: 'fnv1a32', tf: 'log' };
 const DIM = 16;
-const TEXTS = ['지방은행 시중은행 전환', '', '복지 서비스 신청 방법 복지 복지', '은행', '기초연금을 신청하려면 주민센터에 가야 합니다'];
+const TEXTS = [
+  '지방은행 시중은행 전환',
+  '',
+  '복지 서비스 신청 방법 복지 복지',
+  '은행',
+  '기초연금을 신청하려면 주민센터에 가야 합니다',
+];
 
 // onnxruntime-node is an optional dependency: without it the graph checks are skipped, visibly.
 let ort;
@@ -31,9 +37,14 @@ try {
 
 function run(args) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? error.code : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? error.code : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -49,7 +60,10 @@ function feeds(embedder, texts) {
       weights[t * len + j] = embedder.featurizer.weight(f.counts[j]);
     }
   });
-  return { ids: new ort.Tensor('int64', ids, [texts.length, len]), weights: new ort.Tensor('float32', weights, [texts.length, len]) };
+  return {
+    ids: new ort.Tensor('int64', ids, [texts.length, len]),
+    weights: new ort.Tensor('float32', weights, [texts.length, len]),
+  };
 }
 
 async function runOnnx(file, embedder, texts) {
@@ -79,7 +93,9 @@ async function toyModels(dir) {
   await saveStaticModel(path.join(dir, 'i8'), FEATURES, weights, { dtype: 'int8', name: 'toy-int8' });
 }
 
-test('exported float32 and int8 graphs equal StaticEmbedder (padded batch, empty text → zeros)', { skip: noOrt }, async () => {
+test('exported float32 and int8 graphs equal StaticEmbedder (padded batch, empty text → zeros)', {
+  skip: noOrt,
+}, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tsk-onnx-'));
   try {
     await toyModels(dir);
@@ -91,10 +107,18 @@ test('exported float32 and int8 graphs equal StaticEmbedder (padded batch, empty
       const want = await embedder.embed(TEXTS);
       const got = await runOnnx(r.file, embedder, TEXTS);
       assertClose(got, want, 1e-5, dtype);
-      assert.ok(got.subarray(DIM, 2 * DIM).every((v) => v === 0), 'the empty text pools to zeros');
+      assert.ok(
+        got.subarray(DIM, 2 * DIM).every((v) => v === 0),
+        'the empty text pools to zeros',
+      );
       assert.ok(got.every(Number.isFinite));
       // a batch of one and a batch whose longest text differs: padding must not change a row
-      assertClose(await runOnnx(r.file, embedder, [TEXTS[3]]), want.subarray(3 * DIM, 4 * DIM), 1e-5, `${dtype} single`);
+      assertClose(
+        await runOnnx(r.file, embedder, [TEXTS[3]]),
+        want.subarray(3 * DIM, 4 * DIM),
+        1e-5,
+        `${dtype} single`,
+      );
       assertClose(await runOnnx(r.file, embedder, [TEXTS[1]]), new Float32Array(DIM), 0, `${dtype} only empty`);
     }
   } finally {
@@ -102,7 +126,9 @@ test('exported float32 and int8 graphs equal StaticEmbedder (padded batch, empty
   }
 });
 
-test('the shipped model (ko-morph + bigrams, int8) exports and matches StaticEmbedder on Korean text', { skip: noOrt }, async () => {
+test('the shipped model (ko-morph + bigrams, int8) exports and matches StaticEmbedder on Korean text', {
+  skip: noOrt,
+}, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tsk-onnx-ship-'));
   try {
     const shipped = path.join(root, 'models', 'tamsaek-static-ko-v2');
@@ -110,7 +136,13 @@ test('the shipped model (ko-morph + bigrams, int8) exports and matches StaticEmb
     assert.equal(r.dtype, 'int8');
     assert.ok(r.bytes < statSync(path.join(shipped, 'model.safetensors')).size * 1.01);
     const embedder = await StaticEmbedder.load(shipped);
-    const texts = ['기초연금을 신청하려면 주민센터에 가야 합니다', '전세 대출 금리', '', '장애인 활동지원 급여는 어떻게 받나요?', 'KB국민은행 2024년 예금자 보호 한도'];
+    const texts = [
+      '기초연금을 신청하려면 주민센터에 가야 합니다',
+      '전세 대출 금리',
+      '',
+      '장애인 활동지원 급여는 어떻게 받나요?',
+      'KB국민은행 2024년 예금자 보호 한도',
+    ];
     assertClose(await runOnnx(r.file, embedder, texts), await embedder.embed(texts), 1e-5, 'shipped');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -127,12 +159,21 @@ test('the export directory is a loadable static model; int8 stays int8; existing
     assert.equal(statSync(r.file).size, r.bytes);
     // the int8 table (512 x 16 bytes) plus scales: about the safetensors' size, not 4x
     assert.ok(r.bytes < st * 1.2, `onnx ${r.bytes} bytes vs safetensors ${st}`);
-    assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')), JSON.parse(readFileSync(path.join(dir, 'i8', 'config.json'), 'utf8')));
+    assert.deepEqual(
+      JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')),
+      JSON.parse(readFileSync(path.join(dir, 'i8', 'config.json'), 'utf8')),
+    );
     const copy = await loadEmbedder(out);
     assert.ok(copy instanceof StaticEmbedder);
-    assert.deepEqual(Array.from(await copy.embed(TEXTS)), Array.from(await (await StaticEmbedder.load(path.join(dir, 'i8'))).embed(TEXTS)));
+    assert.deepEqual(
+      Array.from(await copy.embed(TEXTS)),
+      Array.from(await (await StaticEmbedder.load(path.join(dir, 'i8'))).embed(TEXTS)),
+    );
 
-    await assert.rejects(exportStaticOnnx(path.join(dir, 'i8'), out), { code: 'INVALID_ARGUMENT', message: /already exists/ });
+    await assert.rejects(exportStaticOnnx(path.join(dir, 'i8'), out), {
+      code: 'INVALID_ARGUMENT',
+      message: /already exists/,
+    });
     await exportStaticOnnx(path.join(dir, 'f32'), out, { force: true });
     assert.equal(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')).dtype, 'float32');
     // in place: only onnx/model.onnx is written
@@ -152,10 +193,15 @@ test('export errors are typed: not a static model, missing directory, unknown op
   try {
     mkdirSync(path.join(dir, 'bert'));
     writeFileSync(path.join(dir, 'bert', 'config.json'), JSON.stringify({ model_type: 'bert', hidden_size: 16 }));
-    await assert.rejects(exportStaticOnnx(path.join(dir, 'bert'), path.join(dir, 'out')), { code: 'INVALID_MODEL', message: /not a static model/ });
+    await assert.rejects(exportStaticOnnx(path.join(dir, 'bert'), path.join(dir, 'out')), {
+      code: 'INVALID_MODEL',
+      message: /not a static model/,
+    });
     await assert.rejects(exportStaticOnnx(path.join(dir, 'missing'), path.join(dir, 'out')), { code: 'NOT_FOUND' });
     await toyModels(dir);
-    await assert.rejects(exportStaticOnnx(path.join(dir, 'f32'), path.join(dir, 'out'), { overwrite: true }), { code: 'UNKNOWN_OPTION' });
+    await assert.rejects(exportStaticOnnx(path.join(dir, 'f32'), path.join(dir, 'out'), { overwrite: true }), {
+      code: 'UNKNOWN_OPTION',
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -177,7 +223,10 @@ test('tamsaek export-onnx: usage, export, refusal without --force, non-static mo
     const ok = await run(['export-onnx', path.join(dir, 'i8'), '--out', out, '--json']);
     assert.equal(ok.code, 0, ok.stderr);
     const r = JSON.parse(ok.stdout);
-    assert.deepEqual({ ...r, bytes: 0 }, { file: path.join(out, 'onnx', 'model.onnx'), bytes: 0, dim: DIM, buckets: FEATURES.buckets, dtype: 'int8' });
+    assert.deepEqual(
+      { ...r, bytes: 0 },
+      { file: path.join(out, 'onnx', 'model.onnx'), bytes: 0, dim: DIM, buckets: FEATURES.buckets, dtype: 'int8' },
+    );
 
     const again = await run(['export-onnx', path.join(dir, 'i8'), '--out', out]);
     assert.equal(again.code, 1);

@@ -70,7 +70,10 @@ test('gradient check: pooling backward equals finite differences of the forward'
     const tm = table.slice();
     tm[i] -= eps;
     const num = ((await f(tp)) - (await f(tm))) / (2 * eps);
-    assert.ok(Math.abs(num - gradTable[i]) < 2e-3, `row ${Math.floor(i / dim)} col ${i % dim}: numeric ${num} vs ${gradTable[i]}`);
+    assert.ok(
+      Math.abs(num - gradTable[i]) < 2e-3,
+      `row ${Math.floor(i / dim)} col ${i % dim}: numeric ${num} vs ${gradTable[i]}`,
+    );
   }
 });
 
@@ -89,7 +92,10 @@ test('fused backward + lazy Adam moves only the touched rows and matches a JS Ad
     assert.ok(Math.abs(table[i] - want) < 1e-5, `${i}: ${table[i]} vs ${want}`);
   }
   assert.ok(st.slot.every((v) => v === -1));
-  await assert.rejects(sparsePoolAdam({ offsets: Int32Array.from([0, 1]), ids: Int32Array.from([rows]) }, g, st, { lr: 0.1 }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(
+    sparsePoolAdam({ offsets: Int32Array.from([0, 1]), ids: Int32Array.from([rows]) }, g, st, { lr: 0.1 }),
+    { code: 'INVALID_ARGUMENT' },
+  );
 });
 
 test('int8 rows pool like their dequantized float32 table', async () => {
@@ -105,7 +111,10 @@ test('int8 rows pool like their dequantized float32 table', async () => {
 test('safetensors encode/decode round trip (8-byte aligned header)', () => {
   const f = Float32Array.from([1.5, -2, 3.25]);
   const i8 = Int8Array.from([-127, 0, 5, 127]);
-  const buf = encodeSafetensors({ b: { dtype: 'F32', shape: [3], data: f }, a: { dtype: 'I8', shape: [2, 2], data: i8 } }, { k: 'v' });
+  const buf = encodeSafetensors(
+    { b: { dtype: 'F32', shape: [3], data: f }, a: { dtype: 'I8', shape: [2, 2], data: i8 } },
+    { k: 'v' },
+  );
   assert.equal((8 + Number(buf.readBigUInt64LE(0))) % 8, 0);
   const { tensors, metadata } = decodeSafetensors(buf);
   assert.deepEqual(Array.from(tensors.b.data), Array.from(f));
@@ -134,7 +143,12 @@ test('save/load round trip (float32 exact, int8 close) and loadEmbedder dispatch
     const mem = StaticEmbedder.fromWeights(FEATURES, { rows: FEATURES.buckets, dim: 16, table });
     const want = await mem.embed(texts);
     await saveStaticModel(path.join(dir, 'f32'), FEATURES, { rows: FEATURES.buckets, dim: 16, table }, { name: 'toy' });
-    await saveStaticModel(path.join(dir, 'i8'), FEATURES, { rows: FEATURES.buckets, dim: 16, table }, { dtype: 'int8' });
+    await saveStaticModel(
+      path.join(dir, 'i8'),
+      FEATURES,
+      { rows: FEATURES.buckets, dim: 16, table },
+      { dtype: 'int8' },
+    );
     assert.equal(await modelDirKind(path.join(dir, 'f32')), 'static');
     const f32 = await loadEmbedder(path.join(dir, 'f32'));
     assert.ok(f32 instanceof StaticEmbedder);
@@ -144,18 +158,45 @@ test('save/load round trip (float32 exact, int8 close) and loadEmbedder dispatch
     const got = await i8.embed(texts);
     for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 0.02);
     // the passage split a model asks for travels in config.json; a bad one is INVALID_MODEL
-    await saveStaticModel(path.join(dir, 'split'), FEATURES, { rows: FEATURES.buckets, dim: 16, table }, { passages: { by: 'chars', size: 150, overlap: 50 } });
+    await saveStaticModel(
+      path.join(dir, 'split'),
+      FEATURES,
+      { rows: FEATURES.buckets, dim: 16, table },
+      { passages: { by: 'chars', size: 150, overlap: 50 } },
+    );
     assert.deepEqual((await loadEmbedder(path.join(dir, 'split'))).passages, { by: 'chars', size: 150, overlap: 50 });
     assert.equal(f32.passages, undefined, 'none recorded: whole documents');
-    await assert.rejects(saveStaticModel(path.join(dir, 'split'), FEATURES, { rows: FEATURES.buckets, dim: 16, table }, { passages: { by: 'chars', size: 10, overlap: 10 } }), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(
+      saveStaticModel(
+        path.join(dir, 'split'),
+        FEATURES,
+        { rows: FEATURES.buckets, dim: 16, table },
+        { passages: { by: 'chars', size: 10, overlap: 10 } },
+      ),
+      { code: 'INVALID_ARGUMENT' },
+    );
     const splitConfig = JSON.parse(readFileSync(path.join(dir, 'split', 'config.json'), 'utf8'));
-    writeFileSync(path.join(dir, 'split', 'config.json'), JSON.stringify({ ...splitConfig, passages: { by: 'words', size: 3 } }));
-    await assert.rejects(loadEmbedder(path.join(dir, 'split')), { code: 'INVALID_MODEL', message: /passages: chunk\.by must be/ });
+    writeFileSync(
+      path.join(dir, 'split', 'config.json'),
+      JSON.stringify({ ...splitConfig, passages: { by: 'words', size: 3 } }),
+    );
+    await assert.rejects(loadEmbedder(path.join(dir, 'split')), {
+      code: 'INVALID_MODEL',
+      message: /passages: chunk\.by must be/,
+    });
     // a non-finite weight (damaged file, diverged run) fails at load, for either dtype
     const nanTable = table.slice();
     nanTable[7] = NaN;
     for (const dtype of ['float32', 'int8']) {
-      await assert.rejects(saveStaticModel(path.join(dir, 'nan'), FEATURES, { rows: FEATURES.buckets, dim: 16, table: nanTable }, { dtype }), { code: 'INVALID_ARGUMENT', message: /non-finite value at element 7; nothing written/ });
+      await assert.rejects(
+        saveStaticModel(
+          path.join(dir, 'nan'),
+          FEATURES,
+          { rows: FEATURES.buckets, dim: 16, table: nanTable },
+          { dtype },
+        ),
+        { code: 'INVALID_ARGUMENT', message: /non-finite value at element 7; nothing written/ },
+      );
     }
     assert.equal(existsSync(path.join(dir, 'nan')), false);
     const damage = (name, tensor) => {
@@ -166,10 +207,16 @@ test('save/load round trip (float32 exact, int8 close) and loadEmbedder dispatch
     };
     cpSync(path.join(dir, 'f32'), path.join(dir, 'nan32'), { recursive: true });
     damage('nan32', 'embeddings');
-    await assert.rejects(loadEmbedder(path.join(dir, 'nan32')), { code: 'INVALID_MODEL', message: /"embeddings" holds a non-finite value \(Infinity\) at element 3/ });
+    await assert.rejects(loadEmbedder(path.join(dir, 'nan32')), {
+      code: 'INVALID_MODEL',
+      message: /"embeddings" holds a non-finite value \(Infinity\) at element 3/,
+    });
     cpSync(path.join(dir, 'i8'), path.join(dir, 'nan8'), { recursive: true });
     damage('nan8', 'scales');
-    await assert.rejects(loadEmbedder(path.join(dir, 'nan8')), { code: 'INVALID_MODEL', message: /"scales" holds a non-finite value/ });
+    await assert.rejects(loadEmbedder(path.join(dir, 'nan8')), {
+      code: 'INVALID_MODEL',
+      message: /"scales" holds a non-finite value/,
+    });
     // errors
     await assert.rejects(OnnxEmbedder.load(path.join(dir, 'f32')), { code: 'NOT_SUPPORTED' });
     const cfg = JSON.parse(readFileSync(path.join(dir, 'f32', 'config.json'), 'utf8'));
@@ -202,7 +249,13 @@ test('pruned vocabulary: kept buckets own rows, the rest share the OOV rows; rou
   assert.equal(rowOf[8], 8 + (8 % 4)); // OOV bucket 8 → row 8 + 0
   assert.equal(rowOf[9], 8 + 1);
   // two buckets that share an OOV row merge their counts
-  assert.deepEqual(new Featurizer(pruned, kept).bucketsToRows({ ids: Int32Array.from([3, 8, 12]), counts: Float32Array.from([1, 2, 3]) }), { ids: Int32Array.from([0, 8]), counts: Float32Array.from([1, 5]) });
+  assert.deepEqual(
+    new Featurizer(pruned, kept).bucketsToRows({
+      ids: Int32Array.from([3, 8, 12]),
+      counts: Float32Array.from([1, 2, 3]),
+    }),
+    { ids: Int32Array.from([0, 8]), counts: Float32Array.from([1, 5]) },
+  );
   assert.throws(() => bucketRows(pruned, Int32Array.from([7, 3, 100, 200, 300, 400, 500, 511])), /ascending/);
   assert.throws(() => new Featurizer(pruned), /kept buckets/);
 

@@ -34,7 +34,15 @@ function toy(n, seed) {
 test('loss decreases on a toy task (MNRL and GIST with a BM25 guide)', async () => {
   for (const loss of ['mnrl', 'gist', 'cached-mnrl']) {
     const { store, pairs } = toy(256, 1);
-    const r = await trainStatic(store, pairs, { features: FEATURES, dim: 32, batchSize: 64, epochs: 6, lr: 0.05, seed: 3, loss });
+    const r = await trainStatic(store, pairs, {
+      features: FEATURES,
+      dim: 32,
+      batchSize: 64,
+      epochs: 6,
+      lr: 0.05,
+      seed: 3,
+      loss,
+    });
     const first = r.losses.slice(0, 4).reduce((a, b) => a + b) / 4;
     const last = r.losses.slice(-4).reduce((a, b) => a + b) / 4;
     assert.ok(last < first * 0.5, `${loss}: ${first} → ${last}`);
@@ -44,7 +52,9 @@ test('loss decreases on a toy task (MNRL and GIST with a BM25 guide)', async () 
 test('same seed, same model; another seed, another model', async () => {
   const run = async (seed) => {
     const { store, pairs } = toy(128, 2);
-    return (await trainStatic(store, pairs, { features: FEATURES, dim: 16, batchSize: 32, epochs: 2, seed, threads: 2 })).table;
+    return (
+      await trainStatic(store, pairs, { features: FEATURES, dim: 16, batchSize: 32, epochs: 2, seed, threads: 2 })
+    ).table;
   };
   const a = await run(7);
   const b = await run(7);
@@ -55,7 +65,8 @@ test('same seed, same model; another seed, another model', async () => {
 
 test('batch sampler: no duplicate texts or groups within a batch, every pair once per epoch', () => {
   const pairs = [];
-  for (let i = 0; i < 300; i++) pairs.push({ anchor: i % 97, positive: 1000 + (i % 50), group: `d:${i % 50}`, source: 's' });
+  for (let i = 0; i < 300; i++)
+    pairs.push({ anchor: i % 97, positive: 1000 + (i % 50), group: `d:${i % 50}`, source: 's' });
   let total = 0;
   for (const b of batchSampler(pairs, 32, mulberry32(1))) {
     const texts = new Set();
@@ -72,7 +83,14 @@ test('batch sampler: no duplicate texts or groups within a batch, every pair onc
 
 test('inverse cloze pairs: a sentence vs the rest of its passage, never across documents', () => {
   const store = new TextStore(new Featurizer(FEATURES));
-  const docs = [{ id: 'd1', title: '제목', text: '첫 번째 문장은 여기에 있습니다. 두 번째 문장도 여기에 있습니다. 세 번째 문장은 마지막입니다.', full: '' }];
+  const docs = [
+    {
+      id: 'd1',
+      title: '제목',
+      text: '첫 번째 문장은 여기에 있습니다. 두 번째 문장도 여기에 있습니다. 세 번째 문장은 마지막입니다.',
+      full: '',
+    },
+  ];
   docs[0].full = `${docs[0].title} ${docs[0].text}`;
   assert.equal(sentences(docs[0].text).length, 3);
   const pairs = selfSupervisedPairs('x', docs, store, { perDoc: 8, random: mulberry32(1) });
@@ -86,7 +104,9 @@ test('inverse cloze pairs: a sentence vs the rest of its passage, never across d
   }
   assert.ok(pairs.every((p) => p.group === 'd:x/d1'));
   // keep = 1: every positive is the whole passage, sentence included; keep = 0 draws nothing extra
-  const kept = selfSupervisedPairs('x', docs, store, { perDoc: 8, keep: 1, random: mulberry32(1) }).filter((p) => p.source === 'x:ict');
+  const kept = selfSupervisedPairs('x', docs, store, { perDoc: 8, keep: 1, random: mulberry32(1) }).filter(
+    (p) => p.source === 'x:ict',
+  );
   assert.equal(kept.length, 3);
   for (const p of kept) assert.equal(store.text(p.positive), docs[0].full);
   let draws = 0;
@@ -99,30 +119,72 @@ test('miner: margin filter (absolute / relative) and BM25 negatives skip near-ti
   assert.equal(keepCandidate(9.4, 10, 'relative', 0.05), true);
   assert.equal(keepCandidate(9.6, 10, 'absolute', 0.5), false);
   assert.equal(keepCandidate(9.4, 10, 'absolute', 0.5), true);
-  const docs = ['국민연금 수급 자격', '국민연금 수급 자격 안내', '기초연금 신청 방법', '장애인 연금 지원', '청년 주거 지원'].map((t, i) => ({ id: `d${i}`, title: '', text: t, full: t }));
-  const mined = await mineHardNegatives(docs, [{ anchor: '국민연금 수급 자격', positives: ['d0'] }], { depth: 5, negatives: 1, analyzer: 'bigram', marginStrategy: 'relative', margin: 0.3 });
+  const docs = [
+    '국민연금 수급 자격',
+    '국민연금 수급 자격 안내',
+    '기초연금 신청 방법',
+    '장애인 연금 지원',
+    '청년 주거 지원',
+  ].map((t, i) => ({ id: `d${i}`, title: '', text: t, full: t }));
+  const mined = await mineHardNegatives(docs, [{ anchor: '국민연금 수급 자격', positives: ['d0'] }], {
+    depth: 5,
+    negatives: 1,
+    analyzer: 'bigram',
+    marginStrategy: 'relative',
+    margin: 0.3,
+  });
   assert.equal(mined.length, 1);
   assert.notEqual(mined[0].negativeId, 'd1'); // near-duplicate of the positive: filtered as a likely false negative
   assert.notEqual(mined[0].negativeId, 'd0');
-  for (const bad of [{ margin: NaN }, { margin: -1 }, { negatives: 0 }, { skip: -1 }, { depth: 0 }, { marginStrategy: 'nearest' }]) {
-    await assert.rejects(mineHardNegatives(docs, [{ anchor: '국민연금', positives: ['d0'] }], { analyzer: 'bigram', ...bad }), (e) => e.code === 'INVALID_ARGUMENT', JSON.stringify(bad));
+  for (const bad of [
+    { margin: NaN },
+    { margin: -1 },
+    { negatives: 0 },
+    { skip: -1 },
+    { depth: 0 },
+    { marginStrategy: 'nearest' },
+  ]) {
+    await assert.rejects(
+      mineHardNegatives(docs, [{ anchor: '국민연금', positives: ['d0'] }], { analyzer: 'bigram', ...bad }),
+      (e) => e.code === 'INVALID_ARGUMENT',
+      JSON.stringify(bad),
+    );
   }
 });
 
 test('BM25 residual: extra copies of the labelled pairs BM25 does not rank first, never of other pairs', () => {
   const store = new TextStore(new Featurizer(FEATURES));
   const docs = [
-    { id: 'd1', title: '', text: '지방은행의 시중은행 전환 인가 절차를 안내합니다. 지방은행 전환은 금융위원회가 심사합니다.' },
+    {
+      id: 'd1',
+      title: '',
+      text: '지방은행의 시중은행 전환 인가 절차를 안내합니다. 지방은행 전환은 금융위원회가 심사합니다.',
+    },
     { id: 'd2', title: '', text: '기초연금은 주민센터에서 신청합니다. 소득 인정액 기준이 있습니다.' },
     { id: 'd3', title: '', text: '청년 월세 지원은 무주택 청년이 신청할 수 있습니다. 소득 기준이 있습니다.' },
   ].map((d) => ({ ...d, full: d.text }));
   const ref = (d) => store.add(d.full);
   const pairs = [
-    { anchor: store.add('지방은행 시중은행 전환 절차'), positive: ref(docs[0]), group: 'd:x/d1', source: 'x:qrels/train' }, // BM25 finds d1
+    {
+      anchor: store.add('지방은행 시중은행 전환 절차'),
+      positive: ref(docs[0]),
+      group: 'd:x/d1',
+      source: 'x:qrels/train',
+    }, // BM25 finds d1
     { anchor: store.add('노인 용돈 받는 법'), positive: ref(docs[1]), group: 'd:x/d2', source: 'x:qrels/train' }, // no shared word
     // inverse cloze, even one BM25 misses (without its first sentence d3 shares only 신청 with it, as d2 does): not copied
-    { anchor: store.add('청년 월세 지원은 무주택 청년이 신청할 수 있습니다.'), positive: store.addDiff(ref(docs[2]), store.add('청년 월세 지원은 무주택 청년이 신청할 수 있습니다.')), group: 'd:x/d3', source: 'x:ict' },
-    { anchor: store.add('지방은행 전환은 금융위원회가 심사합니다.'), positive: store.addDiff(ref(docs[0]), store.add('지방은행 전환은 금융위원회가 심사합니다.')), group: 'd:x/d1', source: 'x:ict' },
+    {
+      anchor: store.add('청년 월세 지원은 무주택 청년이 신청할 수 있습니다.'),
+      positive: store.addDiff(ref(docs[2]), store.add('청년 월세 지원은 무주택 청년이 신청할 수 있습니다.')),
+      group: 'd:x/d3',
+      source: 'x:ict',
+    },
+    {
+      anchor: store.add('지방은행 전환은 금융위원회가 심사합니다.'),
+      positive: store.addDiff(ref(docs[0]), store.add('지방은행 전환은 금융위원회가 심사합니다.')),
+      group: 'd:x/d1',
+      source: 'x:ict',
+    },
     { anchor: store.add('지방은행'), positive: ref(docs[0]), group: 't:other', source: 'pairs.jsonl' }, // not a corpus pair: never copied
   ];
   const extra = bm25Residual(pairs, new Map([['x', docs]]), store, 2);
@@ -149,12 +211,22 @@ test('training settings are vetted up front: typed errors, no hang, nothing writ
     [{ loss: 'triplet' }, /loss must be one of mnrl/],
   ];
   for (const [bad, message] of cases) {
-    await assert.rejects(trainStatic(store, pairs, { ...base, ...bad }), (e) => e.code === 'INVALID_ARGUMENT' && message.test(e.message), JSON.stringify(bad));
+    await assert.rejects(
+      trainStatic(store, pairs, { ...base, ...bad }),
+      (e) => e.code === 'INVALID_ARGUMENT' && message.test(e.message),
+      JSON.stringify(bad),
+    );
   }
   await assert.rejects(trainStatic(store, pairs.slice(0, 1), base), /need at least two training pairs, got 1/);
   // the pipeline checks them before it reads any data (the missing file would be NOT_FOUND) and writes nothing
   const out = join(tmpdir(), `tamsaek-never-${process.pid}`);
-  await assert.rejects(trainPipeline({ pairs: ['/nonexistent/pairs.jsonl'], out, lr: 0 }), (e) => e.code === 'INVALID_ARGUMENT' && /lr must be/.test(e.message));
-  await assert.rejects(trainPipeline({ pairs: ['/nonexistent/pairs.jsonl'], out, ictPerDoc: 0 }), (e) => e.code === 'INVALID_ARGUMENT');
+  await assert.rejects(
+    trainPipeline({ pairs: ['/nonexistent/pairs.jsonl'], out, lr: 0 }),
+    (e) => e.code === 'INVALID_ARGUMENT' && /lr must be/.test(e.message),
+  );
+  await assert.rejects(
+    trainPipeline({ pairs: ['/nonexistent/pairs.jsonl'], out, ictPerDoc: 0 }),
+    (e) => e.code === 'INVALID_ARGUMENT',
+  );
   assert.equal(existsSync(out), false);
 });

@@ -26,7 +26,8 @@ class NoiseEmbedder {
 async function labelledSet(n = 120) {
   const rand = mulberry32(5);
   const syllables = '가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초코토포호';
-  const word = () => syllables[Math.floor(rand() * syllables.length)] + syllables[Math.floor(rand() * syllables.length)];
+  const word = () =>
+    syllables[Math.floor(rand() * syllables.length)] + syllables[Math.floor(rand() * syllables.length)];
   const docs = [];
   const queries = [];
   const qrels = new Map();
@@ -43,7 +44,11 @@ async function labelledSet(n = 120) {
 
 test('tuning on a train split beats the default on train and reports test honestly', async () => {
   const { engine, queries, qrels } = await labelledSet();
-  const report = await tuneEngine(engine, { train: queries.slice(0, 80), test: queries.slice(80), qrels }, { metric: 'ndcg@10', maxEvaluations: 150, seed: 1 });
+  const report = await tuneEngine(
+    engine,
+    { train: queries.slice(0, 80), test: queries.slice(80), qrels },
+    { metric: 'ndcg@10', maxEvaluations: 150, seed: 1 },
+  );
   assert.equal(report.mode, 'train/test');
   assert.deepEqual(report.queries, { train: 80, test: 40 });
   assert.ok(report.tuned.train > report.default.train, `${report.tuned.train} > ${report.default.train}`);
@@ -53,7 +58,11 @@ test('tuning on a train split beats the default on train and reports test honest
   assert.ok(report.tuned.test > report.default.test);
   assert.ok(report.evaluations <= 150 + 4);
   // same seed, same answer
-  const again = await tuneEngine(engine, { train: queries.slice(0, 80), test: queries.slice(80), qrels }, { metric: 'ndcg@10', maxEvaluations: 150, seed: 1 });
+  const again = await tuneEngine(
+    engine,
+    { train: queries.slice(0, 80), test: queries.slice(80), qrels },
+    { metric: 'ndcg@10', maxEvaluations: 150, seed: 1 },
+  );
   assert.deepEqual(again.tuned, report.tuned);
   // applying the tuned config changes what search returns by default
   engine.applyTuned(report.tuned.config);
@@ -62,7 +71,11 @@ test('tuning on a train split beats the default on train and reports test honest
 
 test('without a train split the test queries are cross-fitted', async () => {
   const { engine, queries, qrels } = await labelledSet(60);
-  const report = await tuneEngine(engine, { train: [], test: queries, qrels }, { metric: 'recall@1', maxEvaluations: 60, folds: 3 });
+  const report = await tuneEngine(
+    engine,
+    { train: [], test: queries, qrels },
+    { metric: 'recall@1', maxEvaluations: 60, folds: 3 },
+  );
   assert.equal(report.mode, 'cross-fitted');
   assert.equal(report.tuned.train, undefined);
   assert.ok(report.tuned.test > report.default.test, `${report.tuned.test} > ${report.default.test}`);
@@ -70,7 +83,11 @@ test('without a train split the test queries are cross-fitted', async () => {
 
 test("space 'weight' searches only the BM25 weight of a min-max combination", async () => {
   const { engine, queries, qrels } = await labelledSet(60);
-  const report = await tuneEngine(engine, { train: queries.slice(0, 40), test: queries.slice(40), qrels }, { space: 'weight', seed: 3 });
+  const report = await tuneEngine(
+    engine,
+    { train: queries.slice(0, 40), test: queries.slice(40), qrels },
+    { space: 'weight', seed: 3 },
+  );
   assert.equal(report.evaluations, 21 + 3); // the 21-point line, then the default on train and test and the tuned on test
   const { fusion } = report.tuned.config;
   assert.equal(fusion.method, 'cc');
@@ -78,7 +95,9 @@ test("space 'weight' searches only the BM25 weight of a min-max combination", as
   assert.ok(fusion.weights.bm25 > 0.5, JSON.stringify(fusion)); // the noise leg is outweighed
   assert.ok(Math.abs(fusion.weights.bm25 + fusion.weights.dense - 1) < 1e-9);
   assert.ok(report.tuned.train >= report.default.train);
-  await assert.rejects(tuneEngine(engine, { train: queries, test: [], qrels }, { space: 'grid' }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(tuneEngine(engine, { train: queries, test: [], qrels }, { space: 'grid' }), {
+    code: 'INVALID_ARGUMENT',
+  });
 });
 
 test('the weight line picks the best neighbourhood, not a lone spike', () => {
@@ -94,9 +113,15 @@ test('the weight line picks the best neighbourhood, not a lone spike', () => {
 
 test('bad tuning requests are typed errors', async () => {
   const { engine, queries, qrels } = await labelledSet(10);
-  await assert.rejects(tuneEngine(engine, { train: [], test: queries, qrels }, { metric: 'accuracy' }), { code: 'INVALID_ARGUMENT' });
-  await assert.rejects(tuneEngine(engine, { train: [], test: queries, qrels }, { folds: 1 }), { code: 'INVALID_ARGUMENT' });
-  await assert.rejects(tuneEngine(engine, { train: [], test: queries, qrels }, { budget: 5 }), { code: 'UNKNOWN_OPTION' });
+  await assert.rejects(tuneEngine(engine, { train: [], test: queries, qrels }, { metric: 'accuracy' }), {
+    code: 'INVALID_ARGUMENT',
+  });
+  await assert.rejects(tuneEngine(engine, { train: [], test: queries, qrels }, { folds: 1 }), {
+    code: 'INVALID_ARGUMENT',
+  });
+  await assert.rejects(tuneEngine(engine, { train: [], test: queries, qrels }, { budget: 5 }), {
+    code: 'UNKNOWN_OPTION',
+  });
   const bm25Only = await Engine.create({ analyzer: 'whitespace' });
   await assert.rejects(tuneEngine(bm25Only, { train: [], test: queries, qrels }), /nothing to tune/);
 });

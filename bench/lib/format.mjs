@@ -13,7 +13,12 @@ export function resultsTable(results) {
 
 /** The --out document: {suite, date, machine, results[, notes]}. */
 export function resultDocument(suite, date, machine, results, notes) {
-  const doc = { suite, date: date.toISOString(), machine, results: results.map(({ name, value, unit }) => ({ name, value, unit })) };
-  if (notes && notes.length) doc.notes = notes;
+  const doc = {
+    suite,
+    date: date.toISOString(),
+    machine,
+    results: results.map(({ name, value, unit }) => ({ name, value, unit })),
+  };
+  if (notes?.length) doc.notes = notes;
   return doc;
 }

@@ -37,7 +37,9 @@ export function retrievalSets({ env = process.env, tiny = false } = {}) {
       .filter((e) => e.isDirectory())
       .map((e) => path.join(root, e.name))
       .filter(isSet)
-      .sort((a, b) => (path.basename(a) === 'autorag-ko' ? -1 : path.basename(b) === 'autorag-ko' ? 1 : a.localeCompare(b)));
+      .sort((a, b) =>
+        path.basename(a) === 'autorag-ko' ? -1 : path.basename(b) === 'autorag-ko' ? 1 : a.localeCompare(b),
+      );
   }
   if (dirs.length) return { root, dirs, fallback: false };
   return { root, dirs: [sample], fallback: true };
@@ -61,7 +63,7 @@ function winkReadmePrep() {
       .readDoc(text)
       .tokens()
       .filter((t) => t.out(its.type) === 'word' && !t.out(its.stopWordFlag))
-      .each((t) => tokens.push(t.out(its.negationFlag) ? '!' + t.out(its.stem) : t.out(its.stem)));
+      .each((t) => tokens.push(t.out(its.negationFlag) ? `!${t.out(its.stem)}` : t.out(its.stem)));
     return tokens;
   };
 }
@@ -85,7 +87,10 @@ async function timeQueries(queries, search, warmup = 5) {
     const t0 = nowMs();
     const hits = await search(q.text);
     lat.push(nowMs() - t0);
-    run.set(q.id, hits.slice(0, K).map((h) => ({ id: String(h.id), score: h.score })));
+    run.set(
+      q.id,
+      hits.slice(0, K).map((h) => ({ id: String(h.id), score: h.score })),
+    );
   }
   return { run, lat };
 }
@@ -128,26 +133,60 @@ export async function measureDataset(dir, o) {
   const add = (system, queries, timed, latencyOnly, extra = {}) => {
     const lat = latencySummary(timed.lat);
     const q = latencyOnly ? {} : score(timed.run, ds.qrels);
-    const row = { dataset: name, system, queries: queries.length, latencyOnly, ndcg10: null, recall1: null, recall10: null, mrr10: null, ...q, p50: lat.p50, p95: lat.p95, ...extra };
+    const row = {
+      dataset: name,
+      system,
+      queries: queries.length,
+      latencyOnly,
+      ndcg10: null,
+      recall1: null,
+      recall10: null,
+      mrr10: null,
+      ...q,
+      p50: lat.p50,
+      p95: lat.p95,
+      ...extra,
+    };
     rows.push(row);
-    log(`${system}: ${latencyOnly ? 'latency only' : `nDCG@10 ${row.ndcg10.toFixed(4)} R@10 ${row.recall10.toFixed(4)}`} p50 ${lat.p50.toFixed(3)} ms p95 ${lat.p95.toFixed(3)} ms (${queries.length} queries)`);
+    log(
+      `${system}: ${latencyOnly ? 'latency only' : `nDCG@10 ${row.ndcg10.toFixed(4)} R@10 ${row.recall10.toFixed(4)}`} p50 ${lat.p50.toFixed(3)} ms p95 ${lat.p95.toFixed(3)} ms (${queries.length} queries)`,
+    );
   };
   log(`${docs.length} docs, ${ds.queries.length} test queries`);
 
   // 1. tamsaek BM25 leg (default analyzer ko-morph), bare index as `tamsaek eval --retriever bm25`
   const bm25 = await indexCorpus(ds.corpusPath, {});
-  add(`tamsaek bm25 (${bm25.analyzer.name})`, ds.queries, await timeQueries(ds.queries, (t) => bm25.search(t, { k: K })), false);
+  add(
+    `tamsaek bm25 (${bm25.analyzer.name})`,
+    ds.queries,
+    await timeQueries(ds.queries, (t) => bm25.search(t, { k: K })),
+    false,
+  );
 
   // 2. peers: wink with its README prep task, and wink fed tamsaek's ko-morph tokens
   {
     const engine = buildWink(docs, winkReadmePrep(), (s) => s);
-    add('wink-bm25 (README prep)', ds.queries, await timeQueries(ds.queries, (t) => engine.search(t, K).map(([id, s]) => ({ id, score: s }))), false);
+    add(
+      'wink-bm25 (README prep)',
+      ds.queries,
+      await timeQueries(ds.queries, (t) => engine.search(t, K).map(([id, s]) => ({ id, score: s }))),
+      false,
+    );
   }
   {
     const analyzer = createAnalyzer(bm25.analyzer.name);
     const toTokens = (s) => [...new Set(analyzer.analyze(s))].join(' '); // wink counts duplicate query terms twice; tamsaek does not
-    const engine = buildWink(docs, (s) => s.split(' ').filter(Boolean), (s) => analyzer.analyze(s).join(' '));
-    add(`wink-bm25 (${bm25.analyzer.name} tokens)`, ds.queries, await timeQueries(ds.queries, (t) => engine.search(toTokens(t), K).map(([id, s]) => ({ id, score: s }))), false);
+    const engine = buildWink(
+      docs,
+      (s) => s.split(' ').filter(Boolean),
+      (s) => analyzer.analyze(s).join(' '),
+    );
+    add(
+      `wink-bm25 (${bm25.analyzer.name} tokens)`,
+      ds.queries,
+      await timeQueries(ds.queries, (t) => engine.search(toTokens(t), K).map(([id, s]) => ({ id, score: s }))),
+      false,
+    );
   }
 
   // 2b. Orama full-text search, out of the box (it has no Korean tokenizer), and with tamsaek's
@@ -156,11 +195,21 @@ export async function measureDataset(dir, o) {
   const koTokenizer = oramaKoTokenizer(createAnalyzer(bm25.analyzer.name));
   {
     const db = await buildOrama(docs);
-    add('orama (default tokenizer)', ds.queries, await timeQueries(ds.queries, async (t) => oramaHits(await oramaSearch(db, { term: t, limit: K }))), false);
+    add(
+      'orama (default tokenizer)',
+      ds.queries,
+      await timeQueries(ds.queries, async (t) => oramaHits(await oramaSearch(db, { term: t, limit: K }))),
+      false,
+    );
   }
   {
     const db = await buildOrama(docs, { tokenizer: koTokenizer });
-    add(`orama (${bm25.analyzer.name} tokenizer)`, ds.queries, await timeQueries(ds.queries, async (t) => oramaHits(await oramaSearch(db, { term: t, limit: K }))), false);
+    add(
+      `orama (${bm25.analyzer.name} tokenizer)`,
+      ds.queries,
+      await timeQueries(ds.queries, async (t) => oramaHits(await oramaSearch(db, { term: t, limit: K }))),
+      false,
+    );
   }
 
   // 3. dense / hybrid / rerank through the Engine, and raw hnswlib-node over the same vectors
@@ -171,7 +220,7 @@ export async function measureDataset(dir, o) {
   const reranker = o.reranker ? await CrossEncoder.load(o.reranker, { threads: 1, cacheSize: 0 }) : undefined;
   try {
     const texts = docs.map((d) => (d.title ? `${d.title} ${d.text}` : d.text));
-    let t = nowMs();
+    const t = nowMs();
     const vectors = await embedder.embed(texts, { kind: 'passage' });
     log(`embedded ${texts.length} passages in ${((nowMs() - t) / 1000).toFixed(1)} s (${path.basename(o.model)})`);
     const denseLatencyOnly = o.modelIsFixture;
@@ -180,13 +229,30 @@ export async function measureDataset(dir, o) {
       dense: { embedder: cachingEmbedder(embedder, texts, vectors), index: 'hnsw', hnsw: HNSW },
       ...(reranker ? { rerank: { reranker, topN: o.rerankTopN } } : {}),
     });
-    await engine.add(docs.map((d) => (d.title ? { id: d.id, title: d.title, text: d.text } : { id: d.id, text: d.text })));
-    add('tamsaek dense', qDense, await timeQueries(qDense, (q) => engine.search(q, { k: K, legs: ['dense'], rerank: false })), denseLatencyOnly);
-    add('tamsaek hybrid (min-max CC)', qDense, await timeQueries(qDense, (q) => engine.search(q, { k: K, rerank: false })), denseLatencyOnly);
+    await engine.add(
+      docs.map((d) => (d.title ? { id: d.id, title: d.title, text: d.text } : { id: d.id, text: d.text })),
+    );
+    add(
+      'tamsaek dense',
+      qDense,
+      await timeQueries(qDense, (q) => engine.search(q, { k: K, legs: ['dense'], rerank: false })),
+      denseLatencyOnly,
+    );
+    add(
+      'tamsaek hybrid (min-max CC)',
+      qDense,
+      await timeQueries(qDense, (q) => engine.search(q, { k: K, rerank: false })),
+      denseLatencyOnly,
+    );
     if (reranker) {
       const rerankLatencyOnly = denseLatencyOnly || o.rerankerIsFixture;
       const qR = rerankLatencyOnly ? ds.queries.slice(0, o.latencyQueries) : ds.queries;
-      add('tamsaek hybrid (min-max CC) + rerank', qR, await timeQueries(qR, (q) => engine.search(q, { k: K })), rerankLatencyOnly);
+      add(
+        'tamsaek hybrid (min-max CC) + rerank',
+        qR,
+        await timeQueries(qR, (q) => engine.search(q, { k: K })),
+        rerankLatencyOnly,
+      );
     }
     // Orama's hybrid mode over the same vectors and the ko-morph tokenizer: its own fusion (each side
     // divided by its max, weights 0.5 / 0.5); similarity 0 so its vector side is not cut at cosine 0.8
@@ -194,9 +260,22 @@ export async function measureDataset(dir, o) {
       const db = await buildOrama(docs, { tokenizer: koTokenizer, vectors, dim: embedder.dim });
       const hybrid = async (q) => {
         const v = await embedder.embed([q], { kind: 'query' });
-        return oramaHits(await oramaSearch(db, { mode: 'hybrid', term: q, vector: { value: Array.from(v), property: 'embedding' }, similarity: 0, limit: K }));
+        return oramaHits(
+          await oramaSearch(db, {
+            mode: 'hybrid',
+            term: q,
+            vector: { value: Array.from(v), property: 'embedding' },
+            similarity: 0,
+            limit: K,
+          }),
+        );
       };
-      add(`orama hybrid (${bm25.analyzer.name} tokenizer + the same vectors)`, qDense, await timeQueries(qDense, hybrid), denseLatencyOnly);
+      add(
+        `orama hybrid (${bm25.analyzer.name} tokenizer + the same vectors)`,
+        qDense,
+        await timeQueries(qDense, hybrid),
+        denseLatencyOnly,
+      );
     }
     // raw hnswlib-node: the same vectors, the same M / efConstruction / efSearch; query embedding included
     const { HierarchicalNSW } = await loadHnswlib();
@@ -230,7 +309,11 @@ export async function measureDataset(dir, o) {
  * prefix match an exact one, so it scores the same terms as tamsaek's BM25.
  */
 function oramaKoTokenizer(analyzer) {
-  return { language: 'korean', normalizationCache: new Map(), tokenize: (raw) => (typeof raw === 'string' ? analyzer.analyze(raw).map((t) => `${t}$`) : []) };
+  return {
+    language: 'korean',
+    normalizationCache: new Map(),
+    tokenize: (raw) => (typeof raw === 'string' ? analyzer.analyze(raw).map((t) => `${t}$`) : []),
+  };
 }
 
 /** An Orama database of the corpus (title + text), with the documents' vectors when given. */
@@ -238,7 +321,12 @@ async function buildOrama(docs, { tokenizer, vectors, dim } = {}) {
   const { create, insertMultiple } = await import('@orama/orama');
   const schema = { title: 'string', text: 'string', ...(vectors ? { embedding: `vector[${dim}]` } : {}) };
   const db = create({ schema, ...(tokenizer ? { components: { tokenizer } } : {}) });
-  const rows = docs.map((d, i) => ({ id: d.id, title: d.title ?? '', text: d.text, ...(vectors ? { embedding: Array.from(vectors.subarray(i * dim, (i + 1) * dim)) } : {}) }));
+  const rows = docs.map((d, i) => ({
+    id: d.id,
+    title: d.title ?? '',
+    text: d.text,
+    ...(vectors ? { embedding: Array.from(vectors.subarray(i * dim, (i + 1) * dim)) } : {}),
+  }));
   await insertMultiple(db, rows, 500);
   return db;
 }

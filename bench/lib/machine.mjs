@@ -12,7 +12,12 @@ export function cpuFlags() {
   }
   const line = text.split('\n').find((l) => /^(flags|Features)\s*:/.test(l));
   if (!line) return null;
-  const flags = new Set(line.slice(line.indexOf(':') + 1).trim().split(/\s+/));
+  const flags = new Set(
+    line
+      .slice(line.indexOf(':') + 1)
+      .trim()
+      .split(/\s+/),
+  );
   return {
     sse4_2: flags.has('sse4_2'),
     avx: flags.has('avx'),

@@ -15,11 +15,14 @@ export function isMain(importMetaUrl) {
  * or 'flag'; keys come back camel-cased (`--skip-100k` → skip100k). Unknown options throw.
  */
 export function parseSuiteCli(argv, spec) {
-  const options = Object.fromEntries(Object.entries(spec).map(([name, kind]) => [name, { type: kind === 'flag' ? 'boolean' : 'string' }]));
+  const options = Object.fromEntries(
+    Object.entries(spec).map(([name, kind]) => [name, { type: kind === 'flag' ? 'boolean' : 'string' }]),
+  );
   const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   const o = {};
   for (const [name, value] of Object.entries(values)) {
-    if (spec[name] === 'number' && !(Number.isInteger(Number(value)) && Number(value) > 0)) throw new Error(`--${name} must be a positive integer`);
+    if (spec[name] === 'number' && !(Number.isInteger(Number(value)) && Number(value) > 0))
+      throw new Error(`--${name} must be a positive integer`);
     o[name.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = spec[name] === 'number' ? Number(value) : value;
   }
   return o;
@@ -40,10 +43,15 @@ export async function runStandalone(name, { parseCli, available, run }) {
   }
   const date = new Date();
   const out = await run(cli);
-  process.stdout.write(`## ${name}\n\n${resultsTable(out.results)}\n\n${(out.notes ?? []).map((n) => `- ${n}`).join('\n')}\n\n${out.table ?? ''}\n`);
+  process.stdout.write(
+    `## ${name}\n\n${resultsTable(out.results)}\n\n${(out.notes ?? []).map((n) => `- ${n}`).join('\n')}\n\n${out.table ?? ''}\n`,
+  );
   if (cli.out) {
     mkdirSync(path.dirname(path.resolve(cli.out)), { recursive: true });
-    writeFileSync(cli.out, JSON.stringify(resultDocument(name, date, machineInfo(), out.results, out.notes), null, 2) + '\n');
+    writeFileSync(
+      cli.out,
+      `${JSON.stringify(resultDocument(name, date, machineInfo(), out.results, out.notes), null, 2)}\n`,
+    );
     console.error(`[${name}] wrote ${cli.out}`);
   }
   return out;

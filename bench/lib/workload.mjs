@@ -1,7 +1,16 @@
 // The fixed synthetic BM25 workload of the bm25 bench: Zipf(s = 1) over 50,000 Hangul-syllable tokens.
 import { mulberry32 } from '../../dist/util/random.js';
 
-export const BM25_WORKLOAD = Object.freeze({ docs: 100_000, vocab: 50_000, minLen: 60, maxLen: 180, queries: 1_000, minQ: 3, maxQ: 8, seed: 20261123 });
+export const BM25_WORKLOAD = Object.freeze({
+  docs: 100_000,
+  vocab: 50_000,
+  minLen: 60,
+  maxLen: 180,
+  queries: 1_000,
+  minQ: 3,
+  maxQ: 8,
+  seed: 20261123,
+});
 
 function token(rank) {
   // two Hangul syllables per token: 11,172² ≫ 50,000 distinct tokens

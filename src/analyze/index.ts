@@ -66,7 +66,8 @@ export function listAnalyzers(): AnalyzerInfo[] {
     },
     {
       name: 'bigram',
-      description: 'Hangul syllable bigrams only (= {name: "ngram", words: false, minGram: 2}); best as "ko-morph+bigram".',
+      description:
+        'Hangul syllable bigrams only (= {name: "ngram", words: false, minGram: 2}); best as "ko-morph+bigram".',
       options: NGRAM_KEYS.slice(1),
       needsDictionary: false,
     },
@@ -106,7 +107,10 @@ function filterConfig(where: string, c: TermFilterOptions): TermFilterOptions {
     if (c.stopwords.length > 0) out.stopwords = [...c.stopwords];
   }
   if (c.synonyms !== undefined) {
-    if (!Array.isArray(c.synonyms) || c.synonyms.some((g) => !Array.isArray(g) || g.some((m) => typeof m !== 'string'))) {
+    if (
+      !Array.isArray(c.synonyms) ||
+      c.synonyms.some((g) => !Array.isArray(g) || g.some((m) => typeof m !== 'string'))
+    ) {
       throw invalidArgument(`${where}: synonyms must be an array of string arrays`);
     }
     if (c.synonyms.length > 0) out.synonyms = c.synonyms.map((g) => [...g]);
@@ -235,7 +239,8 @@ function createKoMorph(c: KoMorphConfig): Analyzer {
 function createCombine(c: CombineConfig): Analyzer {
   checkOptions('combine', c, COMBINE_KEYS);
   assertBool('combine', 'prefix', c.prefix);
-  if (!Array.isArray(c.parts) || c.parts.length < 2) throw invalidArgument('combine: parts must list at least two analyzers');
+  if (!Array.isArray(c.parts) || c.parts.length < 2)
+    throw invalidArgument('combine: parts must list at least two analyzers');
   const parts = c.parts.map((p) => createAnalyzer(p));
   const config: CombineConfig = { name: 'combine', parts: parts.map((p) => p.config) };
   if (c.prefix === false) config.prefix = false;

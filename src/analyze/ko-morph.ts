@@ -11,9 +11,49 @@ const ALWAYS_KEEP = new Set(['SL', 'SN', 'SH']);
 
 /** mecab-ko-dic's part-of-speech tags (single tags; dictionary entries may join several with "+"). */
 const KO_DIC_TAGS = [
-  'NNG', 'NNP', 'NNB', 'NNBC', 'NR', 'NP', 'VV', 'VA', 'VX', 'VCP', 'VCN', 'MM', 'MAG', 'MAJ', 'IC',
-  'JKS', 'JKC', 'JKG', 'JKO', 'JKB', 'JKV', 'JKQ', 'JX', 'JC', 'EP', 'EF', 'EC', 'ETN', 'ETM',
-  'XPN', 'XSN', 'XSV', 'XSA', 'XR', 'SF', 'SE', 'SSO', 'SSC', 'SC', 'SY', 'SL', 'SH', 'SN',
+  'NNG',
+  'NNP',
+  'NNB',
+  'NNBC',
+  'NR',
+  'NP',
+  'VV',
+  'VA',
+  'VX',
+  'VCP',
+  'VCN',
+  'MM',
+  'MAG',
+  'MAJ',
+  'IC',
+  'JKS',
+  'JKC',
+  'JKG',
+  'JKO',
+  'JKB',
+  'JKV',
+  'JKQ',
+  'JX',
+  'JC',
+  'EP',
+  'EF',
+  'EC',
+  'ETN',
+  'ETM',
+  'XPN',
+  'XSN',
+  'XSV',
+  'XSA',
+  'XR',
+  'SF',
+  'SE',
+  'SSO',
+  'SSC',
+  'SC',
+  'SY',
+  'SL',
+  'SH',
+  'SN',
 ];
 
 /** Tag filter: drop tags starting with any stop prefix, except SL/SN/SH (Nori-like). Cached per tag. */
@@ -85,7 +125,21 @@ function hasJongseong(c: number): boolean {
  * they are not split. Suffixes match the end of the Hangul run (관계없이, 똑같이, 물놀이); whole words
  * must be the entire run (길이 but not 시간이…).
  */
-const I_SUFFIXES = ['없이', '같이', '많이', '어린이', '맞벌이', '놀이', '일찍이', '깨끗이', '꼼꼼이', '틈틈이', '일일이', '낱낱이', '곰곰이'];
+const I_SUFFIXES = [
+  '없이',
+  '같이',
+  '많이',
+  '어린이',
+  '맞벌이',
+  '놀이',
+  '일찍이',
+  '깨끗이',
+  '꼼꼼이',
+  '틈틈이',
+  '일일이',
+  '낱낱이',
+  '곰곰이',
+];
 const I_WORDS = new Set(['길이', '높이', '깊이', '넓이', '종이', '먹이', '굳이', '벌이']);
 
 function isLexicalI(text: string, idx: number): boolean {
@@ -120,10 +174,16 @@ export function splitFinalI(text: string): string {
     const next = idx + 1 < n ? text.charCodeAt(idx + 1) : 32;
     // final: followed by whitespace, end, or an ASCII/CJK punctuation mark
     const final =
-      next === 32 || (next >= 9 && next <= 13) || (next < 128 && !((next >= 48 && next <= 57) || ((next | 32) >= 97 && (next | 32) <= 122))) ||
-      next === 0x3000 || (next >= 0x2018 && next <= 0x201d) || next === 0x2026 || next === 0x3001 || next === 0x3002;
+      next === 32 ||
+      (next >= 9 && next <= 13) ||
+      (next < 128 && !((next >= 48 && next <= 57) || ((next | 32) >= 97 && (next | 32) <= 122))) ||
+      next === 0x3000 ||
+      (next >= 0x2018 && next <= 0x201d) ||
+      next === 0x2026 ||
+      next === 0x3001 ||
+      next === 0x3002;
     if (final && hasJongseong(prev) && !isLexicalI(text, idx)) {
-      out += text.slice(last, idx) + ' ';
+      out += `${text.slice(last, idx)} `;
       last = idx;
     }
     idx = text.indexOf('이', idx + 1);
@@ -205,12 +265,18 @@ export function canonicalUserDictionary(where: string, entries: unknown): UserWo
       w = e as UserWord;
     } else throw invalidArgument(`${where}: userDictionary entries must be strings or {word, pos?, parts?}`);
     const word = normalizeText(w.word).trim();
-    if (word === '' || /\s/.test(word)) throw invalidArgument(`${where}: user word "${w.word}" must be non-empty without spaces`);
+    if (word === '' || /\s/.test(word))
+      throw invalidArgument(`${where}: user word "${w.word}" must be non-empty without spaces`);
     const pos = w.pos === undefined ? 'NNP' : w.pos;
-    if (typeof pos !== 'string' || !/^[A-Z]{1,4}$/.test(pos)) throw invalidArgument(`${where}: user word "${w.word}": pos must be a ko-dic tag like NNG, NNP`);
+    if (typeof pos !== 'string' || !/^[A-Z]{1,4}$/.test(pos))
+      throw invalidArgument(`${where}: user word "${w.word}": pos must be a ko-dic tag like NNG, NNP`);
     const c: UserWord = { word, pos };
     if (w.parts !== undefined) {
-      if (!Array.isArray(w.parts) || w.parts.length === 0 || w.parts.some((p) => typeof p !== 'string' || p.trim() === '')) {
+      if (
+        !Array.isArray(w.parts) ||
+        w.parts.length === 0 ||
+        w.parts.some((p) => typeof p !== 'string' || p.trim() === '')
+      ) {
         throw invalidArgument(`${where}: user word "${w.word}": parts must be non-empty strings`);
       }
       c.parts = w.parts.map((p) => normalizeText(p).trim());
@@ -255,13 +321,18 @@ export class KoMorphCore {
   private readonly dict: UserDictionary | undefined;
   private readonly dropTags: readonly string[];
 
-  constructor(opts: { decompound: boolean; fixI: FixIMode; stopTags: readonly string[]; userDictionary: readonly UserWord[] }) {
+  constructor(opts: {
+    decompound: boolean;
+    fixI: FixIMode;
+    stopTags: readonly string[];
+    userDictionary: readonly UserWord[];
+  }) {
     this.tags = new TagFilter(opts.stopTags);
     this.decompound = opts.decompound;
     this.fixI = opts.fixI;
     this.dict = opts.userDictionary.length > 0 ? new UserDictionary(opts.userDictionary) : undefined;
     this.dropTags = this.tags.droppedTags();
-    this.memoKey = JSON.stringify([opts.decompound, opts.fixI, opts.stopTags]) + '\u0000';
+    this.memoKey = `${JSON.stringify([opts.decompound, opts.fixI, opts.stopTags])}\u0000`;
   }
 
   /** Terms of one text (before stopwords/synonyms); a fresh array the caller may change. */
@@ -317,7 +388,13 @@ export class KoMorphCore {
     return out;
   }
 
-  private emit(chunk: string, tokens: LinderaToken[], out: string[], base: number, cursor: { spans: Span[]; i: number } | undefined): void {
+  private emit(
+    chunk: string,
+    tokens: LinderaToken[],
+    out: string[],
+    base: number,
+    cursor: { spans: Span[]; i: number } | undefined,
+  ): void {
     const { tags, decompound } = this;
     const fixI = this.fixI !== 'off';
     const at = { byte: 0, char: 0 };
@@ -343,7 +420,12 @@ export class KoMorphCore {
         }
       }
       if (tag === 'UNK') {
-        if (fixI && surface.charCodeAt(0) === 0xc774 /* 이 */ && (surface.length === 1 || gluedToPrevious(chunk, tok.byteStart, at))) continue;
+        if (
+          fixI &&
+          surface.charCodeAt(0) === 0xc774 /* 이 */ &&
+          (surface.length === 1 || gluedToPrevious(chunk, tok.byteStart, at))
+        )
+          continue;
         if (isWordish(surface)) out.push(surface.toLowerCase());
         continue;
       }

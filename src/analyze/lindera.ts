@@ -61,7 +61,9 @@ export function getKoDicTokenizer(dropTags: readonly string[] = []): LinderaToke
     if (dropTags.length > 0) b.appendTokenFilter('korean_stop_tags', { tags: [...dropTags] });
     tokenizer = b.build();
   } catch (cause) {
-    throw new TamsaekError('ANALYZER_ERROR', `ko-morph: cannot build the ko-dic tokenizer: ${String(cause)}`, { cause });
+    throw new TamsaekError('ANALYZER_ERROR', `ko-morph: cannot build the ko-dic tokenizer: ${String(cause)}`, {
+      cause,
+    });
   }
   if (tokenizers.size === 0) loadMs = performance.now() - t0;
   tokenizers.set(key, tokenizer);

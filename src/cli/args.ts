@@ -29,7 +29,13 @@ function joinNegativeValues(argv: string[], options: Options): string[] {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = argv[i + 1];
-    if (a.startsWith('--') && !a.includes('=') && options[a.slice(2)]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+    if (
+      a.startsWith('--') &&
+      !a.includes('=') &&
+      options[a.slice(2)]?.type === 'string' &&
+      next !== undefined &&
+      /^-(\d|\.\d|Infinity)/.test(next)
+    ) {
       out.push(`${a}=${next}`);
       i++;
     } else out.push(a);
@@ -42,7 +48,12 @@ export function parse(argv: string[], options: Options, usage: string): Parsed {
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: argv, options: { ...options, ...COMMON }, allowPositionals: true, strict: true }));
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      options: { ...options, ...COMMON },
+      allowPositionals: true,
+      strict: true,
+    }));
   } catch (error) {
     throw new UsageError(`${(error as Error).message.split('\n')[0]}\n${usage}`);
   }
@@ -59,14 +70,20 @@ export function parse(argv: string[], options: Options, usage: string): Parsed {
 export function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer in ${min}..${max}, got "${value}"`);
   return n;
 }
 
 /** One of a fixed set of words, e.g. `--space full|weight`. */
-export function choiceOption<T extends string>(value: string | undefined, name: string, choices: readonly T[]): T | undefined {
+export function choiceOption<T extends string>(
+  value: string | undefined,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
   if (value === undefined) return undefined;
-  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got "${value}"`);
+  if (!(choices as readonly string[]).includes(value))
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got "${value}"`);
   return value as T;
 }
 
@@ -82,6 +99,7 @@ export function passagesOption(value: string | undefined): ChunkOptions | false 
   if (value === undefined) return undefined;
   if (value === 'none') return false;
   const m = /^(\d+)(?::(\d+))?$/.exec(value);
-  if (!m || Number(m[2] ?? 0) >= Number(m[1]) || Number(m[1]) < 1) throw new UsageError(`--passages must be none or <chars>[:<overlap>] with overlap < chars, got "${value}"`);
+  if (!m || Number(m[2] ?? 0) >= Number(m[1]) || Number(m[1]) < 1)
+    throw new UsageError(`--passages must be none or <chars>[:<overlap>] with overlap < chars, got "${value}"`);
   return { by: 'chars', size: Number(m[1]), overlap: Number(m[2] ?? 0) };
 }

@@ -25,14 +25,17 @@ import { TRAIN_USAGE } from './train.js';
 
 export const USAGE = {
   ...TRAIN_USAGE,
-  index: 'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75]',
+  index:
+    'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
   eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion adapt|fixed] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
   tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--space full|weight] [--reranker <dir|id>] [--out config.json] [--json]',
-  embed: 'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
+  embed:
+    'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
   analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--json]',
   analyzers: 'usage: tamsaek analyzers',
-  serve: 'usage: tamsaek serve <index-dir> [--host 127.0.0.1] [--port 8780] [--read-only] [--max-body 1mb] [--timeout-ms 30000] [--save-delay-ms 0]',
+  serve:
+    'usage: tamsaek serve <index-dir> [--host 127.0.0.1] [--port 8780] [--read-only] [--max-body 1mb] [--timeout-ms 30000] [--save-delay-ms 0]',
 } as const;
 
 const modelOptions = {
@@ -42,9 +45,13 @@ const modelOptions = {
   offline: { type: 'boolean' },
 } as const;
 
-function embedderOptions(args: ReturnType<typeof parse>, progress?: ReturnType<typeof createProgress>): EmbedderOptions {
+function embedderOptions(
+  args: ReturnType<typeof parse>,
+  progress?: ReturnType<typeof createProgress>,
+): EmbedderOptions {
   const o: EmbedderOptions = {};
-  if (progress) o.onDownloadProgress = (file, done, total) => progress.update(file.split('/').pop() ?? file, done, total ?? done);
+  if (progress)
+    o.onDownloadProgress = (file, done, total) => progress.update(file.split('/').pop() ?? file, done, total ?? done);
   const batchSize = intOption(args.text('batch-size'), 'batch-size', 1, 4096);
   const maxLength = intOption(args.text('max-length'), 'max-length', 2, 1_000_000);
   const threads = intOption(args.text('threads'), 'threads', 1, 4096);
@@ -64,16 +71,30 @@ const indexingOptions = {
 } as const;
 
 export async function indexCommand(argv: string[], io: Io): Promise<void> {
-  const args = parse(argv, { ...indexingOptions, out: { type: 'string', short: 'o' }, model: { type: 'string' }, dim: { type: 'string' }, 'vector-field': { type: 'string' }, passages: { type: 'string' } }, USAGE.index);
+  const args = parse(
+    argv,
+    {
+      ...indexingOptions,
+      out: { type: 'string', short: 'o' },
+      model: { type: 'string' },
+      dim: { type: 'string' },
+      'vector-field': { type: 'string' },
+      passages: { type: 'string' },
+    },
+    USAGE.index,
+  );
   const passages = passagesOption(args.text('passages'));
-  if (passages !== undefined && !args.text('model')) throw new UsageError('--passages splits documents for a --model\'s dense leg');
+  if (passages !== undefined && !args.text('model'))
+    throw new UsageError("--passages splits documents for a --model's dense leg");
   const out = args.text('out');
   if (args.positionals.length !== 1 || !out) throw new UsageError(USAGE.index);
   // precomputed vectors: a field of each corpus line, for the --model's dense leg or a model-less one of --dim values
   const vectorField = args.text('vector-field');
   const dim = intOption(args.text('dim'), 'dim', 1, 65_536);
-  if (dim !== undefined && args.text('model')) throw new UsageError('--dim is for vectors without a model: give --model or --dim, not both');
-  if (dim !== undefined && !vectorField) throw new UsageError('--dim needs --vector-field: the corpus field that holds each document\'s vector');
+  if (dim !== undefined && args.text('model'))
+    throw new UsageError('--dim is for vectors without a model: give --model or --dim, not both');
+  if (dim !== undefined && !vectorField)
+    throw new UsageError("--dim needs --vector-field: the corpus field that holds each document's vector");
   const progress = createProgress(!args.flag('quiet'));
   const started = performance.now();
   const model = args.text('model');
@@ -81,8 +102,16 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
     await resolveCorpusPath(args.positionals[0]),
     {
       analyzer: args.text('analyzer'),
-      bm25: { titleWeight: numberOption(args.text('title-weight'), 'title-weight'), k1: numberOption(args.text('k1'), 'k1'), b: numberOption(args.text('b'), 'b') },
-      dense: model ? { embedder: model, ...(passages !== undefined ? { chunk: passages } : {}) } : dim !== undefined ? { dim } : undefined,
+      bm25: {
+        titleWeight: numberOption(args.text('title-weight'), 'title-weight'),
+        k1: numberOption(args.text('k1'), 'k1'),
+        b: numberOption(args.text('b'), 'b'),
+      },
+      dense: model
+        ? { embedder: model, ...(passages !== undefined ? { chunk: passages } : {}) }
+        : dim !== undefined
+          ? { dim }
+          : undefined,
     },
     (done, total) => progress.update('index', done, total),
     vectorField,
@@ -90,16 +119,22 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
   progress.stop();
   await engine.save(out);
   await engine.close();
-  io.err(`indexed ${engine.size} documents (legs ${engine.legs.join('+')}, analyzer ${engine.analyzer.name}) in ${((performance.now() - started) / 1000).toFixed(1)} s → ${out}`);
+  io.err(
+    `indexed ${engine.size} documents (legs ${engine.legs.join('+')}, analyzer ${engine.analyzer.name}) in ${((performance.now() - started) / 1000).toFixed(1)} s → ${out}`,
+  );
 }
 
 export async function searchCommand(argv: string[], io: Io): Promise<void> {
-  const args = parse(argv, { k: { type: 'string' }, json: { type: 'boolean' }, legs: { type: 'string' } }, USAGE.search);
+  const args = parse(
+    argv,
+    { k: { type: 'string' }, json: { type: 'boolean' }, legs: { type: 'string' } },
+    USAGE.search,
+  );
   if (args.positionals.length !== 2) throw new UsageError(USAGE.search);
   const k = intOption(args.text('k'), 'k', 1, 10_000) ?? 10;
   const legs = args.text('legs')?.split(',') as LegName[] | undefined;
   const engine = await Engine.open(args.positionals[0], { readOnly: true });
-  let hits;
+  let hits: Awaited<ReturnType<Engine['search']>>;
   try {
     hits = await engine.search(args.positionals[1], { k, legs, highlight: true });
   } finally {
@@ -136,7 +171,10 @@ async function readTunedConfig(path: string | undefined): Promise<TunedConfig | 
     throw new UsageError(`--config ${path}: ${(error as Error).message}`);
   }
   const config = parsed.config ?? parsed;
-  if (!config || typeof config !== 'object' || !config.fusion) throw new UsageError(`--config ${path}: expected {"fusion": …, "depth": …, "rerankTopN": …} (the output of tamsaek tune)`);
+  if (!config || typeof config !== 'object' || !config.fusion)
+    throw new UsageError(
+      `--config ${path}: expected {"fusion": …, "depth": …, "rerankTopN": …} (the output of tamsaek tune)`,
+    );
   return config as TunedConfig;
 }
 
@@ -164,9 +202,11 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
   );
   if (args.positionals.length !== 1) throw new UsageError(USAGE.eval);
   const retriever = (args.text('retriever') ?? 'bm25') as RetrieverName;
-  if (!RETRIEVERS.includes(retriever)) throw new UsageError(`unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
+  if (!RETRIEVERS.includes(retriever))
+    throw new UsageError(`unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
   const passages = passagesOption(args.text('passages'));
-  if (passages !== undefined && (retriever === 'bm25' || args.text('index'))) throw new UsageError('--passages applies to --retriever dense or hybrid built here (an --index keeps its own)');
+  if (passages !== undefined && (retriever === 'bm25' || args.text('index')))
+    throw new UsageError('--passages applies to --retriever dense or hybrid built here (an --index keeps its own)');
   if (args.text('index') && (args.text('analyzer') || args.text('title-weight') || args.text('k1') || args.text('b'))) {
     throw new UsageError('--index uses the settings stored in the index: drop --analyzer/--title-weight/--k1/--b');
   }
@@ -174,14 +214,21 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
   const runOut = args.text('run-out');
   const model = args.text('model');
   const indexKind = args.text('index-kind');
-  const modelFlags = ['model', 'index-kind', 'batch-size', 'max-length', 'threads'].filter((f) => args.text(f) !== undefined);
+  const modelFlags = ['model', 'index-kind', 'batch-size', 'max-length', 'threads'].filter(
+    (f) => args.text(f) !== undefined,
+  );
   if (retriever === 'dense') {
     if (args.text('analyzer') || args.text('title-weight') || args.text('k1') || args.text('b')) {
       throw new UsageError('--analyzer/--title-weight/--k1/--b do not apply to --retriever dense');
     }
     choiceOption(indexKind, 'index-kind', ['auto', 'hnsw', 'exact', 'flat']);
-  } else if (retriever === 'bm25' && (modelFlags.length > 0 || args.flag('offline') || args.text('reranker') || args.text('config'))) {
-    throw new UsageError(`--${modelFlags[0] ?? (args.flag('offline') ? 'offline' : args.text('reranker') ? 'reranker' : 'config')} applies to --retriever dense or hybrid`);
+  } else if (
+    retriever === 'bm25' &&
+    (modelFlags.length > 0 || args.flag('offline') || args.text('reranker') || args.text('config'))
+  ) {
+    throw new UsageError(
+      `--${modelFlags[0] ?? (args.flag('offline') ? 'offline' : args.text('reranker') ? 'reranker' : 'config')} applies to --retriever dense or hybrid`,
+    );
   }
   const progress = createProgress(!args.flag('quiet'));
   if (retriever === 'dense' && !indexDir) {
@@ -219,18 +266,28 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
   await printReport(report, args.flag('json'), runOut, io);
 }
 
-async function printReport(report: Awaited<ReturnType<typeof evaluateRetriever>>, json: boolean, runOut: string | undefined, io: Io): Promise<void> {
+async function printReport(
+  report: Awaited<ReturnType<typeof evaluateRetriever>>,
+  json: boolean,
+  runOut: string | undefined,
+  io: Io,
+): Promise<void> {
   if (runOut) await writeTrecRun(runOut, report.run, `tamsaek-${report.retriever}`);
   const { perQuery: _perQuery, run: _run, ...contract } = report;
   if (json) {
     io.out(JSON.stringify(contract));
     return;
   }
-  const what = report.retriever === 'dense' ? `model ${report.model} · index ${report.vectorIndex}` : `analyzer ${report.analyzer}`;
+  const what =
+    report.retriever === 'dense'
+      ? `model ${report.model} · index ${report.vectorIndex}`
+      : `analyzer ${report.analyzer}`;
   io.out(`${report.dataset} (${report.split}, ${report.queries} queries) · retriever ${report.retriever} · ${what}`);
   io.out('| metric | value |\n|---|---|');
   for (const [key, value] of Object.entries(report.metrics)) io.out(`| ${key} | ${value.toFixed(4)} |`);
-  io.out(`| latency p50 (ms) | ${report.latency_ms.p50.toFixed(3)} |\n| latency p95 (ms) | ${report.latency_ms.p95.toFixed(3)} |`);
+  io.out(
+    `| latency p50 (ms) | ${report.latency_ms.p50.toFixed(3)} |\n| latency p95 (ms) | ${report.latency_ms.p95.toFixed(3)} |`,
+  );
   if (runOut) io.err(`run written to ${runOut}`);
 }
 
@@ -248,7 +305,17 @@ export async function analyzersCommand(argv: string[], io: Io): Promise<void> {
 }
 
 export async function embedCommand(argv: string[], io: Io): Promise<void> {
-  const args = parse(argv, { ...modelOptions, file: { type: 'string', short: 'f' }, query: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } }, USAGE.embed);
+  const args = parse(
+    argv,
+    {
+      ...modelOptions,
+      file: { type: 'string', short: 'f' },
+      query: { type: 'boolean' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+    USAGE.embed,
+  );
   const file = args.text('file');
   if (args.positionals.length !== (file ? 1 : 2)) throw new UsageError(USAGE.embed);
   const kind = args.flag('query') ? 'query' : 'passage';
@@ -258,7 +325,11 @@ export async function embedCommand(argv: string[], io: Io): Promise<void> {
   try {
     if (!file) {
       const v = await embedder.embed([args.positionals[1]], { kind });
-      io.out(args.flag('json') ? JSON.stringify({ model: embedder.modelId, dim: embedder.dim, embedding: Array.from(v) }) : Array.from(v, (x) => x.toPrecision(6)).join(' '));
+      io.out(
+        args.flag('json')
+          ? JSON.stringify({ model: embedder.modelId, dim: embedder.dim, embedding: Array.from(v) })
+          : Array.from(v, (x) => x.toPrecision(6)).join(' '),
+      );
       return;
     }
     // JSONL lines: {"_id"|"id", "title"?, "text"} objects or plain JSON strings
@@ -280,9 +351,15 @@ export async function embedCommand(argv: string[], io: Io): Promise<void> {
     const dim = embedder.dim;
     items.forEach((item, i) => {
       const v = Array.from(vectors.subarray(i * dim, (i + 1) * dim));
-      io.out(args.flag('json') ? JSON.stringify({ id: item.id, embedding: v }) : `${item.id}\t${v.map((x) => x.toPrecision(6)).join(' ')}`);
+      io.out(
+        args.flag('json')
+          ? JSON.stringify({ id: item.id, embedding: v })
+          : `${item.id}\t${v.map((x) => x.toPrecision(6)).join(' ')}`,
+      );
     });
-    io.err(`embedded ${items.length} texts with ${embedder.modelId} (${'file' in embedder ? embedder.file : 'static'}, dim ${dim}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    io.err(
+      `embedded ${items.length} texts with ${embedder.modelId} (${'file' in embedder ? embedder.file : 'static'}, dim ${dim}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   } finally {
     await embedder.dispose();
   }
@@ -291,7 +368,14 @@ export async function embedCommand(argv: string[], io: Io): Promise<void> {
 export async function serveCommand(argv: string[], io: Io): Promise<void> {
   const args = parse(
     argv,
-    { host: { type: 'string' }, port: { type: 'string' }, 'read-only': { type: 'boolean' }, 'max-body': { type: 'string' }, 'timeout-ms': { type: 'string' }, 'save-delay-ms': { type: 'string' } },
+    {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'read-only': { type: 'boolean' },
+      'max-body': { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      'save-delay-ms': { type: 'string' },
+    },
     USAGE.serve,
   );
   if (args.positionals.length !== 1) throw new UsageError(USAGE.serve);
@@ -348,7 +432,11 @@ export async function tuneCommand(argv: string[], io: Io): Promise<void> {
         test.corpusPath,
         {
           analyzer: args.text('analyzer'),
-          bm25: { titleWeight: numberOption(args.text('title-weight'), 'title-weight'), k1: numberOption(args.text('k1'), 'k1'), b: numberOption(args.text('b'), 'b') },
+          bm25: {
+            titleWeight: numberOption(args.text('title-weight'), 'title-weight'),
+            k1: numberOption(args.text('k1'), 'k1'),
+            b: numberOption(args.text('b'), 'b'),
+          },
           dense: { embedder: model ?? 'default' },
           rerank: reranker ? { reranker, topN: 20 } : undefined,
         },
@@ -371,7 +459,15 @@ export async function tuneCommand(argv: string[], io: Io): Promise<void> {
     );
     progress.stop();
     const out = args.text('out');
-    if (out) await writeFile(out, JSON.stringify({ dataset: test.name, metric: report.metric, mode: report.mode, config: report.tuned.config }, null, 2) + '\n');
+    if (out)
+      await writeFile(
+        out,
+        `${JSON.stringify(
+          { dataset: test.name, metric: report.metric, mode: report.mode, config: report.tuned.config },
+          null,
+          2,
+        )}\n`,
+      );
     if (indexDir) {
       engine.applyTuned(report.tuned.config);
       await engine.save();
@@ -381,9 +477,13 @@ export async function tuneCommand(argv: string[], io: Io): Promise<void> {
       return;
     }
     const fmt = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(4));
-    io.out(`${test.name} · ${report.metric} · ${report.mode} (${report.queries.train} train / ${report.queries.test} test queries) · ${report.evaluations} configurations${report.stoppedByBudget ? ' (stopped by budget)' : ''}`);
+    io.out(
+      `${test.name} · ${report.metric} · ${report.mode} (${report.queries.train} train / ${report.queries.test} test queries) · ${report.evaluations} configurations${report.stoppedByBudget ? ' (stopped by budget)' : ''}`,
+    );
     io.out(`| configuration | train | test${report.mode === 'cross-fitted' ? ' (cross-fitted)' : ''} |\n|---|---|---|`);
-    io.out(`| default ${JSON.stringify(report.default.config)} | ${fmt(report.default.train)} | ${fmt(report.default.test)} |`);
+    io.out(
+      `| default ${JSON.stringify(report.default.config)} | ${fmt(report.default.train)} | ${fmt(report.default.test)} |`,
+    );
     io.out(`| tuned ${JSON.stringify(report.tuned.config)} | ${fmt(report.tuned.train)} | ${fmt(report.tuned.test)} |`);
     if (out) io.err(`configuration written to ${out}`);
     if (indexDir) io.err(`configuration stored in ${indexDir}/manifest.json (search uses it by default)`);

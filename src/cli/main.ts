@@ -4,7 +4,18 @@ import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
 import { UsageError } from './args.js';
 import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
-import { analyzeCommand, analyzersCommand, embedCommand, evalCommand, indexCommand, searchCommand, serveCommand, tuneCommand, USAGE, type Io } from './commands.js';
+import {
+  analyzeCommand,
+  analyzersCommand,
+  embedCommand,
+  evalCommand,
+  indexCommand,
+  searchCommand,
+  serveCommand,
+  tuneCommand,
+  USAGE,
+  type Io,
+} from './commands.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   index: indexCommand,
@@ -57,7 +68,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(`tamsaek: ${error.message}`);
       return 2;
     }
-    const message = error instanceof TamsaekError ? `${error.message} [${error.code}]` : (error as Error)?.message ?? String(error);
+    const message =
+      error instanceof TamsaekError ? `${error.message} [${error.code}]` : ((error as Error)?.message ?? String(error));
     io.err(`tamsaek: ${message.split('\n')[0]}`);
     if (debug && error instanceof Error && error.stack) io.err(error.stack);
     return 1;
@@ -65,7 +77,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 const io: Io = {
-  out: (text) => process.stdout.write(text + '\n'),
-  err: (text) => process.stderr.write(text + '\n'),
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
 };
 process.exitCode = await main(process.argv.slice(2), io);

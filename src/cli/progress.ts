@@ -16,7 +16,11 @@ export function createProgress(enabled: boolean): Progress {
         bar?.stop();
         current = stage;
         bar = new cliProgress.SingleBar(
-          { stream: process.stderr, format: `${stage.padEnd(8)} [{bar}] {percentage}% | {value}/{total} | {eta_formatted} left`, hideCursor: true },
+          {
+            stream: process.stderr,
+            format: `${stage.padEnd(8)} [{bar}] {percentage}% | {value}/{total} | {eta_formatted} left`,
+            hideCursor: true,
+          },
           cliProgress.Presets.shades_classic,
         );
         bar.start(Math.max(total, done), done);

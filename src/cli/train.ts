@@ -17,7 +17,8 @@ const STRATEGIES = ['absolute', 'relative'] as const;
 export const TRAIN_USAGE = {
   train:
     'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--passages 150:50|none] [--dim 256] [--buckets 65536] [--rows N] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--eval <beir-dir…> [--eval-split test]] [--json]',
-  'export-onnx': 'usage: tamsaek export-onnx <static-model-dir> --out <dir> [--force] [--json]   (writes <dir>/onnx/model.onnx + config.json + weights; --force overwrites)',
+  'export-onnx':
+    'usage: tamsaek export-onnx <static-model-dir> --out <dir> [--force] [--json]   (writes <dir>/onnx/model.onnx + config.json + weights; --force overwrites)',
   mine: 'usage: tamsaek mine <beir-dir> --out negatives.jsonl [--split train] [--ict] [--depth 30] [--negatives 1] [--margin-strategy absolute|relative] [--margin m] [--model <dir|id>]',
 } as const;
 
@@ -123,16 +124,37 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     onEval: (e) => {
       if (args.flag('quiet')) return;
       progress.stop();
-      io.err(`epoch ${e.epoch}: ${e.set} (${e.split}) nDCG@10 ${e['ndcg@10'].toFixed(4)} R@1 ${e['recall@1'].toFixed(4)}`);
+      io.err(
+        `epoch ${e.epoch}: ${e.set} (${e.split}) nDCG@10 ${e['ndcg@10'].toFixed(4)} R@1 ${e['recall@1'].toFixed(4)}`,
+      );
     },
     command: `tamsaek train ${argv.filter((a) => a !== '--force').join(' ')}`,
     onStage: (stage, done, total) => progress.update(stage, done, total),
-    onStep: (s) => progress.update(`train loss ${s.avgLoss.toFixed(3)} · ${Math.round(s.pairsPerSec)} pairs/s`, s.step, s.totalSteps),
+    onStep: (s) =>
+      progress.update(
+        `train loss ${s.avgLoss.toFixed(3)} · ${Math.round(s.pairsPerSec)} pairs/s`,
+        s.step,
+        s.totalSteps,
+      ),
   });
   progress.stop();
-  const summary = { out, pairs: result.pairs, sources: result.bySource, texts: result.texts, steps: result.steps, train_seconds: Number(result.trainSeconds.toFixed(1)), total_seconds: Number(result.totalSeconds.toFixed(1)), final_loss: Number(result.finalLoss.toFixed(4)), peak_rss_mb: result.peakRssMb, ...(result.evals.length ? { eval: result.evals } : {}) };
+  const summary = {
+    out,
+    pairs: result.pairs,
+    sources: result.bySource,
+    texts: result.texts,
+    steps: result.steps,
+    train_seconds: Number(result.trainSeconds.toFixed(1)),
+    total_seconds: Number(result.totalSeconds.toFixed(1)),
+    final_loss: Number(result.finalLoss.toFixed(4)),
+    peak_rss_mb: result.peakRssMb,
+    ...(result.evals.length ? { eval: result.evals } : {}),
+  };
   if (args.flag('json')) io.out(JSON.stringify(summary));
-  else io.err(`trained ${result.steps} steps on ${result.pairs} pairs in ${summary.train_seconds} s (total ${summary.total_seconds} s, loss ${summary.final_loss}, peak RSS ${summary.peak_rss_mb} MB) → ${out}`);
+  else
+    io.err(
+      `trained ${result.steps} steps on ${result.pairs} pairs in ${summary.train_seconds} s (total ${summary.total_seconds} s, loss ${summary.final_loss}, peak RSS ${summary.peak_rss_mb} MB) → ${out}`,
+    );
 }
 
 export async function mineCommand(argv: string[], io: Io): Promise<void> {
@@ -188,16 +210,25 @@ export async function mineCommand(argv: string[], io: Io): Promise<void> {
     onProgress: (d, t) => progress.update('mine', d, t),
   });
   progress.stop();
-  await writeFile(out, mined.map((m) => JSON.stringify({ anchor: m.anchor, positive: m.positive, negative: m.negative })).join('\n') + (mined.length ? '\n' : ''));
+  await writeFile(
+    out,
+    mined.map((m) => JSON.stringify({ anchor: m.anchor, positive: m.positive, negative: m.negative })).join('\n') +
+      (mined.length ? '\n' : ''),
+  );
   io.err(`mined ${mined.length} hard negatives for ${queries.length} anchors → ${out}`);
 }
 
 export async function exportOnnxCommand(argv: string[], io: Io): Promise<void> {
   const usage = TRAIN_USAGE['export-onnx'];
-  const args = parse(argv, { out: { type: 'string', short: 'o' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, usage);
+  const args = parse(
+    argv,
+    { out: { type: 'string', short: 'o' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
+    usage,
+  );
   const out = args.text('out');
   if (!out || args.positionals.length !== 1) throw new UsageError(usage);
   const r = await exportStaticOnnx(args.positionals[0]!, out, { force: args.flag('force') });
   if (args.flag('json')) io.out(JSON.stringify(r));
-  else io.err(`exported ${r.dtype} static model (${r.buckets} x ${r.dim}) → ${r.file} (${(r.bytes / 1e6).toFixed(1)} MB)`);
+  else
+    io.err(`exported ${r.dtype} static model (${r.buckets} x ${r.dim}) → ${r.file} (${(r.bytes / 1e6).toFixed(1)} MB)`);
 }

@@ -7,7 +7,14 @@
  */
 import { checkOptions } from '../errors.js';
 import { readCorpus, resolveCorpusPath } from '../eval/beir.js';
-import { HnswIndex, createVectorIndex, defaultIndexKind, type DenseHit, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
+import {
+  HnswIndex,
+  createVectorIndex,
+  defaultIndexKind,
+  type DenseHit,
+  type VectorIndex,
+  type VectorIndexKind,
+} from '../legs/dense/index.js';
 import type { AnyEmbedder } from '../models/load.js';
 import { checkChunkOptions, denseUnitTexts, passageUnit, splitUnit, type ChunkOptions } from '../util/chunker.js';
 import { bestPassages } from '../legs/dense/passages.js';
@@ -29,7 +36,11 @@ export interface DenseRetriever {
   search(query: string, k: number): Promise<DenseHit[]>;
 }
 
-export async function indexCorpusDense(path: string, embedder: AnyEmbedder, options: DenseCorpusOptions = {}): Promise<DenseRetriever> {
+export async function indexCorpusDense(
+  path: string,
+  embedder: AnyEmbedder,
+  options: DenseCorpusOptions = {},
+): Promise<DenseRetriever> {
   checkOptions('indexCorpusDense', options, ['indexKind', 'chunk', 'passages', 'onProgress']);
   const { indexKind = 'auto', chunk = 1024, onProgress } = options;
   const asked = options.passages ?? ('passages' in embedder ? embedder.passages : undefined);
@@ -59,7 +70,12 @@ export async function indexCorpusDense(path: string, embedder: AnyEmbedder, opti
   let index: VectorIndex;
   if (indexKind === 'hnsw' || (indexKind === 'auto' && defaultIndexKind(total) === 'hnsw')) {
     // bulk build on a worker thread
-    index = await HnswIndex.build(ids, vectors, { dim, metric, capacity: Math.max(1024, total), onProgress: (done, n) => onProgress?.('index', done, n) });
+    index = await HnswIndex.build(ids, vectors, {
+      dim,
+      metric,
+      capacity: Math.max(1024, total),
+      onProgress: (done, n) => onProgress?.('index', done, n),
+    });
   } else {
     index = await createVectorIndex({ kind: indexKind, dim, metric, expectedSize: total });
     await index.add(ids, vectors);
@@ -71,7 +87,12 @@ export async function indexCorpusDense(path: string, embedder: AnyEmbedder, opti
     async search(query, k) {
       const vector = await embedder.embedQuery(query);
       if (!split) return index.search(vector, k);
-      return bestPassages((n) => index.search(vector, n), k, index.size, (unit) => splitUnit(unit).documentId);
+      return bestPassages(
+        (n) => index.search(vector, n),
+        k,
+        index.size,
+        (unit) => splitUnit(unit).documentId,
+      );
     },
   };
 }

@@ -18,12 +18,37 @@ import { validateFusionConfig } from '../fuse/config.js';
 import type { FusionConfig, FusionLeg } from '../fuse/types.js';
 import { BM25_FORMAT_VERSION } from '../legs/bm25/format.js';
 import { Bm25Index, compileFilter, type Metadata, type MetadataFilter } from '../legs/bm25/index.js';
-import { HnswIndex, createVectorIndex, defaultIndexKind, loadVectorIndex, type Metric, type VectorIndex, type VectorIndexKind } from '../legs/dense/index.js';
-import { checkChunkOptions, chunkText, passageUnit, splitUnit, titled, UNIT_SEPARATOR, type ChunkOptions, type Passage } from '../util/chunker.js';
+import {
+  HnswIndex,
+  createVectorIndex,
+  defaultIndexKind,
+  loadVectorIndex,
+  type Metric,
+  type VectorIndex,
+  type VectorIndexKind,
+} from '../legs/dense/index.js';
+import {
+  checkChunkOptions,
+  chunkText,
+  passageUnit,
+  splitUnit,
+  titled,
+  UNIT_SEPARATOR,
+  type ChunkOptions,
+  type Passage,
+} from '../util/chunker.js';
 import { bestPassages } from '../legs/dense/passages.js';
 import { highlight, type Snippet } from './highlight.js';
 import { acquireWriteLock, type WriteLock } from './lock.js';
-import { INDEX_FORMAT, INDEX_FORMAT_VERSION, beginGeneration, commitGeneration, readManifest, verifyGeneration, type Manifest } from './manifest.js';
+import {
+  INDEX_FORMAT,
+  INDEX_FORMAT_VERSION,
+  beginGeneration,
+  commitGeneration,
+  readManifest,
+  verifyGeneration,
+  type Manifest,
+} from './manifest.js';
 
 /** Anything that turns texts into L2-comparable vectors (OnnxEmbedder, a static model, a test double). */
 export interface TextEmbedder {
@@ -165,7 +190,19 @@ interface PreparedUnits {
 }
 
 const ENGINE_OPTIONS = ['analyzer', 'bm25', 'dense', 'rerank', 'fusion', 'depth', 'chunk'];
-const SEARCH_OPTIONS = ['k', 'filter', 'fusion', 'weights', 'depth', 'legs', 'rerank', 'highlight', 'signal', 'timeoutMs', 'vector'];
+const SEARCH_OPTIONS = [
+  'k',
+  'filter',
+  'fusion',
+  'weights',
+  'depth',
+  'legs',
+  'rerank',
+  'highlight',
+  'signal',
+  'timeoutMs',
+  'vector',
+];
 // Chosen on validation splits over RRF k = 60 (docs/fusion.md): better on every one, with passage and whole-document vectors.
 const DEFAULT_FUSION: FusionConfig = { method: 'cc', normalizer: 'mm' };
 const EMBED_BATCH = 256;
@@ -178,13 +215,18 @@ function vectorsOnly(dim: number): TextEmbedder {
     dim,
     modelId: 'vectors-only',
     embed: () =>
-      Promise.reject(invalidArgument("this engine's dense leg has no model (dense: { dim }): give every document its vector, and search with a vector or with legs: ['bm25']")),
+      Promise.reject(
+        invalidArgument(
+          "this engine's dense leg has no model (dense: { dim }): give every document its vector, and search with a vector or with legs: ['bm25']",
+        ),
+      ),
   };
 }
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -200,13 +242,18 @@ function raceStop<T>(work: Promise<T>, signal: AbortSignal | undefined, deadline
   if (!signal && deadline === Infinity) return work;
   return new Promise<T>((resolvePromise, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => finish(() => reject(new TamsaekError('ABORTED', 'search aborted', { cause: signal?.reason })));
+    const onAbort = () =>
+      finish(() => reject(new TamsaekError('ABORTED', 'search aborted', { cause: signal?.reason })));
     const finish = (then: () => void) => {
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       then();
     };
-    if (deadline !== Infinity) timer = setTimeout(() => finish(() => reject(new TamsaekError('TIMEOUT', 'search timed out'))), Math.max(0, deadline - performance.now()));
+    if (deadline !== Infinity)
+      timer = setTimeout(
+        () => finish(() => reject(new TamsaekError('TIMEOUT', 'search timed out'))),
+        Math.max(0, deadline - performance.now()),
+      );
     signal?.addEventListener('abort', onAbort, { once: true });
     work.then(
       (value) => finish(() => resolvePromise(value)),
@@ -240,7 +287,14 @@ export class Engine {
   private constructor(
     private readonly config: {
       bm25: { k1: number; b: number; titleWeight?: number };
-      dense?: { model?: string; vectorsOnly?: true; index: VectorIndexKind | 'auto'; metric: Metric; hnsw?: DenseOptions['hnsw']; chunk?: ChunkOptions };
+      dense?: {
+        model?: string;
+        vectorsOnly?: true;
+        index: VectorIndexKind | 'auto';
+        metric: Metric;
+        hnsw?: DenseOptions['hnsw'];
+        chunk?: ChunkOptions;
+      };
       rerank?: { model?: string; topN: number; threshold?: number };
       fusion: FusionConfig;
       depth: number;
@@ -255,11 +309,15 @@ export class Engine {
   /** A new, empty engine (in memory until `save(dir)`). Loads model names given as strings. */
   static async create(options: EngineOptions = {}): Promise<Engine> {
     checkOptions('Engine.create', options, ENGINE_OPTIONS);
-    const analyzer = typeof options.analyzer === 'object' && 'analyze' in options.analyzer ? options.analyzer : createAnalyzer(options.analyzer);
+    const analyzer =
+      typeof options.analyzer === 'object' && 'analyze' in options.analyzer
+        ? options.analyzer
+        : createAnalyzer(options.analyzer);
     const bm25 = options.bm25 ?? {};
     checkOptions('Engine.create bm25', bm25, ['k1', 'b', 'titleWeight']);
     const depth = options.depth ?? 100;
-    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_SEARCH_K) throw invalidArgument(`depth must be an integer in 1..${MAX_SEARCH_K}, got ${depth}`);
+    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_SEARCH_K)
+      throw invalidArgument(`depth must be an integer in 1..${MAX_SEARCH_K}, got ${depth}`);
     const fusion = validateFusionConfig(options.fusion ?? DEFAULT_FUSION);
     const chunk = options.chunk === undefined ? undefined : checkChunkOptions(options.chunk);
     let embedder: TextEmbedder | undefined;
@@ -268,32 +326,60 @@ export class Engine {
       checkOptions('Engine.create dense', options.dense, ['embedder', 'dim', 'index', 'metric', 'hnsw', 'chunk']);
       const { embedder: given, dim, index = 'auto', metric = 'cosine', hnsw } = options.dense;
       if (dim !== undefined) {
-        if (given !== undefined) throw invalidArgument('dense: give an embedder or a dim (vectors only), not both: with a model the dimension is the model\'s');
-        if (!Number.isInteger(dim) || dim < 1 || dim > MAX_VECTOR_DIM) throw invalidArgument(`dense.dim must be an integer in 1..${MAX_VECTOR_DIM}, got ${dim}`);
+        if (given !== undefined)
+          throw invalidArgument(
+            "dense: give an embedder or a dim (vectors only), not both: with a model the dimension is the model's",
+          );
+        if (!Number.isInteger(dim) || dim < 1 || dim > MAX_VECTOR_DIM)
+          throw invalidArgument(`dense.dim must be an integer in 1..${MAX_VECTOR_DIM}, got ${dim}`);
         embedder = vectorsOnly(dim);
       } else if (typeof given === 'string') embedder = await loadEmbedder(given);
-      else if (given && typeof given.embed === 'function' && Number.isInteger(given.dim) && given.dim > 0) embedder = given;
-      else throw invalidArgument('dense.embedder must be a model directory / Hub id or an object with dim and embed() (or give dense.dim for vectors computed elsewhere)');
+      else if (given && typeof given.embed === 'function' && Number.isInteger(given.dim) && given.dim > 0)
+        embedder = given;
+      else
+        throw invalidArgument(
+          'dense.embedder must be a model directory / Hub id or an object with dim and embed() (or give dense.dim for vectors computed elsewhere)',
+        );
       const asked = options.dense.chunk;
-      if (asked !== undefined && asked !== false && chunk) throw invalidArgument('dense.chunk and chunk: give one (chunk splits the documents for every leg)');
+      if (asked !== undefined && asked !== false && chunk)
+        throw invalidArgument('dense.chunk and chunk: give one (chunk splits the documents for every leg)');
       // the model's own passage split applies unless the caller chose (or chunk splits for every leg)
-      const denseChunk = asked === false || chunk ? undefined : asked !== undefined ? checkChunkOptions(asked) : embedder.passages && checkChunkOptions(embedder.passages);
-      denseConfig = { model: typeof given === 'string' ? given : undefined, ...(dim !== undefined ? { vectorsOnly: true as const } : {}), index, metric, hnsw, ...(denseChunk ? { chunk: denseChunk } : {}) };
+      const denseChunk =
+        asked === false || chunk
+          ? undefined
+          : asked !== undefined
+            ? checkChunkOptions(asked)
+            : embedder.passages && checkChunkOptions(embedder.passages);
+      denseConfig = {
+        model: typeof given === 'string' ? given : undefined,
+        ...(dim !== undefined ? { vectorsOnly: true as const } : {}),
+        index,
+        metric,
+        hnsw,
+        ...(denseChunk ? { chunk: denseChunk } : {}),
+      };
     }
     let reranker: Reranker | undefined;
     let rerankConfig: (typeof Engine.prototype.config)['rerank'];
     if (options.rerank) {
       checkOptions('Engine.create rerank', options.rerank, ['reranker', 'topN', 'threshold']);
       const { reranker: given, topN = 20, threshold } = options.rerank;
-      if (!Number.isInteger(topN) || topN < 1 || topN > 1000) throw invalidArgument(`rerank.topN must be an integer in 1..1000, got ${topN}`);
-      if (threshold !== undefined && !Number.isFinite(threshold)) throw invalidArgument('rerank.threshold must be a finite number');
+      if (!Number.isInteger(topN) || topN < 1 || topN > 1000)
+        throw invalidArgument(`rerank.topN must be an integer in 1..1000, got ${topN}`);
+      if (threshold !== undefined && !Number.isFinite(threshold))
+        throw invalidArgument('rerank.threshold must be a finite number');
       if (typeof given === 'string') reranker = await loadReranker(given);
       else if (given && typeof given.score === 'function') reranker = given;
       else throw invalidArgument('rerank.reranker must be a model directory / Hub id or an object with score()');
       rerankConfig = { model: typeof given === 'string' ? given : undefined, topN, threshold };
     }
     const { k1 = 1.2, b = 0.75, titleWeight } = bm25;
-    const lexical = new Bm25Index({ analyzer, k1, b, fields: titleWeight === undefined ? { text: 1 } : { title: titleWeight, text: 1 } });
+    const lexical = new Bm25Index({
+      analyzer,
+      k1,
+      b,
+      fields: titleWeight === undefined ? { text: 1 } : { title: titleWeight, text: 1 },
+    });
     const engine = new Engine(
       { bm25: { k1, b, titleWeight }, dense: denseConfig, rerank: rerankConfig, fusion, depth, chunk },
       lexical,
@@ -309,11 +395,16 @@ export class Engine {
   /** Opens a saved index. Takes the write lock unless `readOnly`. */
   static async open(dir: string, options: OpenOptions = {}): Promise<Engine> {
     checkOptions('Engine.open', options, ['readOnly', 'embedder', 'reranker']);
-    const lock = options.readOnly ? undefined : await acquireWriteLock(dir).catch((error) => {
-      const missing = error instanceof TamsaekError && error.code === 'IO_ERROR' && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-      if (missing) throw new TamsaekError('NOT_FOUND', `no index at ${dir}`, { cause: error });
-      throw error;
-    });
+    const lock = options.readOnly
+      ? undefined
+      : await acquireWriteLock(dir).catch((error) => {
+          const missing =
+            error instanceof TamsaekError &&
+            error.code === 'IO_ERROR' &&
+            (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+          if (missing) throw new TamsaekError('NOT_FOUND', `no index at ${dir}`, { cause: error });
+          throw error;
+        });
     try {
       // a writer may replace the generation while we read it: re-read the manifest and retry
       for (let attempt = 0; ; attempt++) {
@@ -326,7 +417,11 @@ export class Engine {
           engine.generation = manifest.generation;
           return engine;
         } catch (error) {
-          const retry = error instanceof TamsaekError && error.code === 'NOT_FOUND' && attempt < 3 && (await readManifest(dir))?.generation !== manifest.generation;
+          const retry =
+            error instanceof TamsaekError &&
+            error.code === 'NOT_FOUND' &&
+            attempt < 3 &&
+            (await readManifest(dir))?.generation !== manifest.generation;
           if (!retry) throw error;
         }
       }
@@ -338,53 +433,75 @@ export class Engine {
 
   private static async fromManifest(dir: string, manifest: Manifest, options: OpenOptions): Promise<Engine> {
     const gen = await verifyGeneration(dir, manifest);
+    // biome-ignore lint/suspicious/noExplicitAny: the manifest's config is read field by field below
     const c = manifest.config as Record<string, any>;
     const bm25 = await Bm25Index.open(gen);
     const owned: unknown[] = [];
     try {
-    let embedder: TextEmbedder | undefined;
-    if (c.dense) {
-      embedder = options.embedder ?? (c.dense.vectorsOnly === true ? vectorsOnly(c.dense.dim) : undefined);
-      if (!embedder && typeof c.dense.model === 'string') owned.push((embedder = await loadEmbedder(c.dense.model)));
-      if (!embedder) throw invalidArgument(`index ${dir} was built with a custom embedder: pass it as Engine.open(dir, { embedder })`);
-      if (embedder.dim !== c.dense.dim) throw new TamsaekError('DIMENSION_MISMATCH', `index ${dir} holds ${c.dense.dim}-d vectors but the embedder makes ${embedder.dim}-d ones`);
-    }
-    let reranker: Reranker | undefined;
-    if (c.rerank) {
-      reranker = options.reranker;
-      if (!reranker && typeof c.rerank.model === 'string') owned.push((reranker = await loadReranker(c.rerank.model)));
-      if (!reranker) throw invalidArgument(`index ${dir} was built with a custom reranker: pass it as Engine.open(dir, { reranker })`);
-    }
-    const engine = new Engine(
-      {
-        bm25: { k1: bm25.k1, b: bm25.b, titleWeight: c.bm25?.titleWeight },
-        dense: c.dense ? { model: c.dense.model, ...(c.dense.vectorsOnly === true ? { vectorsOnly: true as const } : {}), index: c.dense.index, metric: c.dense.metric, hnsw: c.dense.hnsw, ...(c.dense.chunk ? { chunk: checkChunkOptions(c.dense.chunk) } : {}) } : undefined,
-        rerank: c.rerank ? { model: c.rerank.model, topN: c.rerank.topN, threshold: c.rerank.threshold } : undefined,
-        fusion: validateFusionConfig(c.fusion ?? DEFAULT_FUSION),
-        depth: c.depth ?? 100,
-        chunk: c.chunk,
-      },
-      bm25,
-      embedder,
-      reranker,
-      options.readOnly === true,
-    );
-    if (c.dense && manifest.files['dense.idx']) engine.dense = await loadVectorIndex(join(gen, 'dense.idx'));
-    const lines = (await readFile(join(gen, 'docs.jsonl'), 'utf8')).split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      if (lines[i] === '') continue;
-      let row: { id: string } & StoredDocument;
-      try {
-        row = JSON.parse(lines[i]) as typeof row;
-      } catch {
-        throw new TamsaekError('CORRUPT_INDEX', `${join(gen, 'docs.jsonl')}:${i + 1}: invalid JSON`);
+      let embedder: TextEmbedder | undefined;
+      if (c.dense) {
+        embedder = options.embedder ?? (c.dense.vectorsOnly === true ? vectorsOnly(c.dense.dim) : undefined);
+        if (!embedder && typeof c.dense.model === 'string') owned.push((embedder = await loadEmbedder(c.dense.model)));
+        if (!embedder)
+          throw invalidArgument(
+            `index ${dir} was built with a custom embedder: pass it as Engine.open(dir, { embedder })`,
+          );
+        if (embedder.dim !== c.dense.dim)
+          throw new TamsaekError(
+            'DIMENSION_MISMATCH',
+            `index ${dir} holds ${c.dense.dim}-d vectors but the embedder makes ${embedder.dim}-d ones`,
+          );
       }
-      const { id, ...doc } = row;
-      engine.docs.set(id, doc);
-    }
-    if (engine.docs.size !== manifest.stats?.documents) throw new TamsaekError('CORRUPT_INDEX', `index ${dir}: document count disagrees with the manifest`);
-    engine.ownedModels = owned;
-    return engine;
+      let reranker: Reranker | undefined;
+      if (c.rerank) {
+        reranker = options.reranker;
+        if (!reranker && typeof c.rerank.model === 'string')
+          owned.push((reranker = await loadReranker(c.rerank.model)));
+        if (!reranker)
+          throw invalidArgument(
+            `index ${dir} was built with a custom reranker: pass it as Engine.open(dir, { reranker })`,
+          );
+      }
+      const engine = new Engine(
+        {
+          bm25: { k1: bm25.k1, b: bm25.b, titleWeight: c.bm25?.titleWeight },
+          dense: c.dense
+            ? {
+                model: c.dense.model,
+                ...(c.dense.vectorsOnly === true ? { vectorsOnly: true as const } : {}),
+                index: c.dense.index,
+                metric: c.dense.metric,
+                hnsw: c.dense.hnsw,
+                ...(c.dense.chunk ? { chunk: checkChunkOptions(c.dense.chunk) } : {}),
+              }
+            : undefined,
+          rerank: c.rerank ? { model: c.rerank.model, topN: c.rerank.topN, threshold: c.rerank.threshold } : undefined,
+          fusion: validateFusionConfig(c.fusion ?? DEFAULT_FUSION),
+          depth: c.depth ?? 100,
+          chunk: c.chunk,
+        },
+        bm25,
+        embedder,
+        reranker,
+        options.readOnly === true,
+      );
+      if (c.dense && manifest.files['dense.idx']) engine.dense = await loadVectorIndex(join(gen, 'dense.idx'));
+      const lines = (await readFile(join(gen, 'docs.jsonl'), 'utf8')).split('\n');
+      for (let i = 0; i < lines.length; i++) {
+        if (lines[i] === '') continue;
+        let row: { id: string } & StoredDocument;
+        try {
+          row = JSON.parse(lines[i]) as typeof row;
+        } catch {
+          throw new TamsaekError('CORRUPT_INDEX', `${join(gen, 'docs.jsonl')}:${i + 1}: invalid JSON`);
+        }
+        const { id, ...doc } = row;
+        engine.docs.set(id, doc);
+      }
+      if (engine.docs.size !== manifest.stats?.documents)
+        throw new TamsaekError('CORRUPT_INDEX', `index ${dir}: document count disagrees with the manifest`);
+      engine.ownedModels = owned;
+      return engine;
     } catch (error) {
       await disposeModels(owned);
       throw error;
@@ -432,17 +549,25 @@ export class Engine {
   }
 
   /** Adds new documents to every leg. DUPLICATE_ID when an id exists (use upsert). */
-  add(documents: readonly EngineDocument[], options: { onProgress?: (done: number, total: number) => void } = {}): Promise<number> {
+  add(
+    documents: readonly EngineDocument[],
+    options: { onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<number> {
     return this.write(async () => {
       const docs = this.checkDocuments(documents);
-      for (const d of docs) if (this.docs.has(d.id)) throw new TamsaekError('DUPLICATE_ID', `document id "${d.id}" already exists (use upsert to replace it)`);
+      for (const d of docs)
+        if (this.docs.has(d.id))
+          throw new TamsaekError('DUPLICATE_ID', `document id "${d.id}" already exists (use upsert to replace it)`);
       await this.ingest(docs, options.onProgress);
       return docs.length;
     });
   }
 
   /** Adds or replaces documents. */
-  upsert(documents: readonly EngineDocument[], options: { onProgress?: (done: number, total: number) => void } = {}): Promise<number> {
+  upsert(
+    documents: readonly EngineDocument[],
+    options: { onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<number> {
     return this.write(async () => {
       const docs = this.checkDocuments(documents);
       const units = await this.prepare(docs, options.onProgress);
@@ -463,7 +588,8 @@ export class Engine {
   /** Removes documents; resolves to how many existed. */
   delete(ids: readonly string[]): Promise<number> {
     return this.write(async () => {
-      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw invalidArgument('delete: ids must be an array of strings');
+      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
+        throw invalidArgument('delete: ids must be an array of strings');
       const present = [...new Set(ids)].filter((id) => this.docs.has(id));
       await this.removeUnits(present);
       return present.length;
@@ -475,31 +601,43 @@ export class Engine {
     checkOptions('search', options, SEARCH_OPTIONS);
     if (typeof query !== 'string') throw invalidArgument('search: query must be a string');
     const k = options.k ?? 10;
-    if (!Number.isInteger(k) || k < 1 || k > MAX_SEARCH_K) throw invalidArgument(`search: k must be an integer in 1..${MAX_SEARCH_K}, got ${k}`);
+    if (!Number.isInteger(k) || k < 1 || k > MAX_SEARCH_K)
+      throw invalidArgument(`search: k must be an integer in 1..${MAX_SEARCH_K}, got ${k}`);
     const depth = Math.max(options.depth ?? this.config.depth, k);
-    if (!Number.isInteger(depth) || depth > MAX_SEARCH_K) throw invalidArgument(`search: depth must be an integer in 1..${MAX_SEARCH_K}`);
-    if (options.depth !== undefined && !(Number.isInteger(options.depth) && options.depth >= 1)) throw invalidArgument(`search: depth must be an integer in 1..${MAX_SEARCH_K}`);
-    if (typeof options.rerank === 'number' && !(Number.isInteger(options.rerank) && options.rerank >= 0 && options.rerank <= 1000)) {
+    if (!Number.isInteger(depth) || depth > MAX_SEARCH_K)
+      throw invalidArgument(`search: depth must be an integer in 1..${MAX_SEARCH_K}`);
+    if (options.depth !== undefined && !(Number.isInteger(options.depth) && options.depth >= 1))
+      throw invalidArgument(`search: depth must be an integer in 1..${MAX_SEARCH_K}`);
+    if (
+      typeof options.rerank === 'number' &&
+      !(Number.isInteger(options.rerank) && options.rerank >= 0 && options.rerank <= 1000)
+    ) {
       throw invalidArgument('search: rerank must be true, false or an integer in 0..1000');
     }
-    const maxChars = options.highlight === true ? 160 : options.highlight ? options.highlight.maxChars ?? 160 : 0;
-    if (maxChars !== 0 && !(Number.isInteger(maxChars) && maxChars > 0)) throw invalidArgument('search: highlight.maxChars must be a positive integer');
+    const maxChars = options.highlight === true ? 160 : options.highlight ? (options.highlight.maxChars ?? 160) : 0;
+    if (maxChars !== 0 && !(Number.isInteger(maxChars) && maxChars > 0))
+      throw invalidArgument('search: highlight.maxChars must be a positive integer');
     const { signal, timeoutMs } = options;
-    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw invalidArgument('search: timeoutMs must be a positive number');
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
+      throw invalidArgument('search: timeoutMs must be a positive number');
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     throwIfStopped(signal, deadline);
     const legs = options.legs ?? this.legs;
-    for (const leg of legs) if (!this.legs.includes(leg)) throw invalidArgument(`search: leg "${leg}" is not configured (available: ${this.legs.join(', ')})`);
+    for (const leg of legs)
+      if (!this.legs.includes(leg))
+        throw invalidArgument(`search: leg "${leg}" is not configured (available: ${this.legs.join(', ')})`);
     const vector = options.vector === undefined ? undefined : this.checkVector(options.vector, 'search: vector');
     if ((query.trim() === '' && !vector) || this.docs.size === 0) return [];
 
     const ranked = await this.retrieve(query, { depth, legs, filter: options.filter, signal, deadline, vector });
     throwIfStopped(signal, deadline);
     let config = options.fusion ? validateFusionConfig(options.fusion) : this.config.fusion;
-    if (options.weights) config = validateFusionConfig({ ...config, weights: { ...(config.weights ?? {}), ...options.weights } });
+    if (options.weights)
+      config = validateFusionConfig({ ...config, weights: { ...(config.weights ?? {}), ...options.weights } });
     let candidates = this.fuseToDocuments(ranked, config, depth);
 
-    const rerankN = options.rerank === false ? 0 : typeof options.rerank === 'number' ? options.rerank : this.rerankTopN;
+    const rerankN =
+      options.rerank === false ? 0 : typeof options.rerank === 'number' ? options.rerank : this.rerankTopN;
     if (this.reranker && rerankN > 0 && candidates.length > 0) {
       const head = candidates.slice(0, rerankN);
       const texts = head.map((c) => this.unitText(c.unit));
@@ -516,14 +654,16 @@ export class Engine {
     const terms = maxChars > 0 ? this.bm25.analyzer.analyze(query) : [];
     // with dense.chunk the dense leg's best passage of each document is the hit's passage
     const densePassage = new Map<string, string>();
-    for (const h of ranked.find((l) => l.name === 'dense')?.hits ?? []) if ('unit' in h) densePassage.set(h.id, (h as { unit: string }).unit);
+    for (const h of ranked.find((l) => l.name === 'dense')?.hits ?? [])
+      if ('unit' in h) densePassage.set(h.id, (h as { unit: string }).unit);
     return candidates.slice(0, k).map((c) => {
       const doc = this.docs.get(c.id)!;
       const hit: EngineHit = { id: c.id, score: c.score, fusedScore: c.fusedScore, legs: c.legs };
       if (doc.title !== undefined) hit.title = doc.title;
       if (doc.meta !== undefined) hit.meta = doc.meta;
       const dense = densePassage.get(c.id);
-      const passage = this.unitSpan(c.unit) ?? (dense === undefined ? undefined : this.unitSpan(dense, 'densePassages'));
+      const passage =
+        this.unitSpan(c.unit) ?? (dense === undefined ? undefined : this.unitSpan(dense, 'densePassages'));
       if (passage) hit.passage = passage;
       if (maxChars > 0) {
         const span = passage ?? { start: 0, end: doc.text.length };
@@ -545,7 +685,14 @@ export class Engine {
    */
   async retrieve(
     query: string,
-    options: { depth: number; legs?: LegName[]; filter?: MetadataFilter; signal?: AbortSignal; deadline?: number; vector?: Float32Array },
+    options: {
+      depth: number;
+      legs?: LegName[];
+      filter?: MetadataFilter;
+      signal?: AbortSignal;
+      deadline?: number;
+      vector?: Float32Array;
+    },
   ): Promise<FusionLeg[]> {
     const { depth, signal, deadline = Infinity } = options;
     const legs = options.legs ?? this.legs;
@@ -560,15 +707,20 @@ export class Engine {
       ranked.push({ name: 'bm25', hits });
     }
     if (legs.includes('dense') && this.embedder && this.dense && this.dense.size > 0) {
-      const vector = options.vector ?? (await raceStop(this.embedder.embed([query], { kind: 'query' }), signal, deadline));
+      const vector =
+        options.vector ?? (await raceStop(this.embedder.embed([query], { kind: 'query' }), signal, deadline));
       throwIfStopped(signal, deadline);
-      const filter = accept && ((unit: string | number) => {
-        const id = unitDoc(String(unit));
-        return accept(this.docs.get(id)?.meta, id);
-      });
+      const filter =
+        accept &&
+        ((unit: string | number) => {
+          const id = unitDoc(String(unit));
+          return accept(this.docs.get(id)?.meta, id);
+        });
       const dense = this.dense;
       const search = (k: number) => dense.search(vector, k, filter ? { filter } : undefined);
-      const hits = this.config.dense?.chunk ? await raceStop(bestPassages(search, depth, dense.size, unitDoc), signal, deadline) : (await raceStop(search(depth), signal, deadline)).map((h) => ({ id: String(h.id), score: h.score }));
+      const hits = this.config.dense?.chunk
+        ? await raceStop(bestPassages(search, depth, dense.size, unitDoc), signal, deadline)
+        : (await raceStop(search(depth), signal, deadline)).map((h) => ({ id: String(h.id), score: h.score }));
       ranked.push({ name: 'dense', hits });
     }
     return ranked;
@@ -580,9 +732,22 @@ export class Engine {
     const nonEmpty = ranked.filter((l) => l.hits.length > 0);
     if (ranked.length === 1 || nonEmpty.length === 0) {
       const only = ranked[0];
-      fused = only ? only.hits.map((h, i) => ({ unit: h.id, score: h.score, legs: { [only.name]: { score: h.score, rank: i + 1 } } })) : [];
+      fused = only
+        ? only.hits.map((h, i) => ({
+            unit: h.id,
+            score: h.score,
+            legs: { [only.name]: { score: h.score, rank: i + 1 } },
+          }))
+        : [];
     } else {
-      fused = fuse(ranked, restrictToLegs(config, ranked.map((l) => l.name)), depth * ranked.length).map((h) => ({ unit: h.id, score: h.score, legs: h.legs }));
+      fused = fuse(
+        ranked,
+        restrictToLegs(
+          config,
+          ranked.map((l) => l.name),
+        ),
+        depth * ranked.length,
+      ).map((h) => ({ unit: h.id, score: h.score, legs: h.legs }));
     }
     const seen = new Set<string>();
     const candidates: RankedCandidate[] = [];
@@ -610,24 +775,30 @@ export class Engine {
   }
 
   get rerankTopN(): number {
-    return this.reranker ? this.config.rerank?.topN ?? 0 : 0;
+    return this.reranker ? (this.config.rerank?.topN ?? 0) : 0;
   }
 
   /** Reranker scores for (query, units); undefined without a reranker. */
   async rerankScores(query: string, units: readonly string[], signal?: AbortSignal): Promise<Float32Array | undefined> {
     if (!this.reranker) return undefined;
-    return this.reranker.score(query, units.map((u) => this.unitText(u)), { signal });
+    return this.reranker.score(
+      query,
+      units.map((u) => this.unitText(u)),
+      { signal },
+    );
   }
 
   /** Stores a tuned configuration (fusion, depth, rerank topN) to be used by default and saved. */
   applyTuned(tuned: { fusion: FusionConfig; depth?: number; rerankTopN?: number }): void {
     this.config.fusion = validateFusionConfig(tuned.fusion);
     if (tuned.depth !== undefined) {
-      if (!Number.isInteger(tuned.depth) || tuned.depth < 1 || tuned.depth > MAX_SEARCH_K) throw invalidArgument('depth must be a positive integer');
+      if (!Number.isInteger(tuned.depth) || tuned.depth < 1 || tuned.depth > MAX_SEARCH_K)
+        throw invalidArgument('depth must be a positive integer');
       this.config.depth = tuned.depth;
     }
     if (tuned.rerankTopN !== undefined && this.config.rerank) {
-      if (!Number.isInteger(tuned.rerankTopN) || tuned.rerankTopN < 0) throw invalidArgument('rerankTopN must be an integer >= 0');
+      if (!Number.isInteger(tuned.rerankTopN) || tuned.rerankTopN < 0)
+        throw invalidArgument('rerankTopN must be an integer >= 0');
       this.config.rerank.topN = tuned.rerankTopN;
     }
   }
@@ -651,7 +822,7 @@ export class Engine {
       try {
         let chunk = '';
         for (const [id, doc] of this.docs) {
-          chunk += JSON.stringify({ id, ...doc }) + '\n';
+          chunk += `${JSON.stringify({ id, ...doc })}\n`;
           if (chunk.length > 1 << 20) {
             await handle.write(chunk);
             chunk = '';
@@ -683,7 +854,9 @@ export class Engine {
         components: {
           bm25: { format: BM25_FORMAT_VERSION },
           docs: { format: 1 },
-          ...(this.dense && this.dense.size > 0 ? { dense: { index: this.dense.constructor.name, vectors: this.dense.size } } : {}),
+          ...(this.dense && this.dense.size > 0
+            ? { dense: { index: this.dense.constructor.name, vectors: this.dense.size } }
+            : {}),
         },
       });
       this.dir = target;
@@ -722,14 +895,20 @@ export class Engine {
     return documents.map((d, i) => {
       if (d === null || typeof d !== 'object') throw invalidArgument(`document ${i} must be an object`);
       checkOptions(`document ${i}`, d, ['id', 'text', 'title', 'meta', 'vector']);
-      if (typeof d.id !== 'string' || d.id.length === 0 || d.id.includes(UNIT_SEPARATOR)) throw invalidArgument(`document ${i}: id must be a non-empty string without NUL`);
+      if (typeof d.id !== 'string' || d.id.length === 0 || d.id.includes(UNIT_SEPARATOR))
+        throw invalidArgument(`document ${i}: id must be a non-empty string without NUL`);
       if (typeof d.text !== 'string') throw invalidArgument(`document "${d.id}": text must be a string`);
-      if (d.title !== undefined && typeof d.title !== 'string') throw invalidArgument(`document "${d.id}": title must be a string`);
-      if (d.meta !== undefined && (d.meta === null || typeof d.meta !== 'object' || Array.isArray(d.meta))) throw invalidArgument(`document "${d.id}": meta must be an object`);
+      if (d.title !== undefined && typeof d.title !== 'string')
+        throw invalidArgument(`document "${d.id}": title must be a string`);
+      if (d.meta !== undefined && (d.meta === null || typeof d.meta !== 'object' || Array.isArray(d.meta)))
+        throw invalidArgument(`document "${d.id}": meta must be an object`);
       if (seen.has(d.id)) throw new TamsaekError('DUPLICATE_ID', `document id "${d.id}" appears twice in one call`);
       seen.add(d.id);
       if (d.vector === undefined) return d;
-      if (this.config.chunk) throw invalidArgument(`document "${d.id}": a vector cannot be given when documents are split into passages (chunk)`);
+      if (this.config.chunk)
+        throw invalidArgument(
+          `document "${d.id}": a vector cannot be given when documents are split into passages (chunk)`,
+        );
       return { ...d, vector: this.checkVector(d.vector, `document "${d.id}": vector`) };
     });
   }
@@ -740,14 +919,19 @@ export class Engine {
     const ok = vector instanceof Float32Array || (Array.isArray(vector) && vector.every((v) => typeof v === 'number'));
     if (!ok) throw invalidArgument(`${where} must be a Float32Array or an array of numbers`);
     const values = Float32Array.from(vector as ArrayLike<number>);
-    if (values.length !== this.embedder.dim) throw new TamsaekError('DIMENSION_MISMATCH', `${where} has ${values.length} values, the dense leg's model makes ${this.embedder.dim}`);
+    if (values.length !== this.embedder.dim)
+      throw new TamsaekError(
+        'DIMENSION_MISMATCH',
+        `${where} has ${values.length} values, the dense leg's model makes ${this.embedder.dim}`,
+      );
     for (const v of values) if (!Number.isFinite(v)) throw invalidArgument(`${where} holds a non-finite value`);
     return values;
   }
 
   /** What `store` needs to put documents that are in the engine back as they are: their passages and stored vectors. */
   private async stored(docs: EngineDocument[]): Promise<PreparedUnits> {
-    const cut = (d: EngineDocument, spans: { start: number; end: number }[]) => spans.map(({ start, end }) => ({ start, end, text: d.text.slice(start, end) }));
+    const cut = (d: EngineDocument, spans: { start: number; end: number }[]) =>
+      spans.map(({ start, end }) => ({ start, end, text: d.text.slice(start, end) }));
     const passages = docs.map((d) => cut(d, this.docs.get(d.id)!.passages ?? [{ start: 0, end: d.text.length }]));
     const densePassages = this.config.dense?.chunk
       ? docs.map((d) => {
@@ -756,19 +940,30 @@ export class Engine {
         })
       : undefined;
     if (!this.dense || docs.length === 0) return { passages, densePassages };
-    return { passages, densePassages, vectors: await this.dense.vectorsOf(docs.flatMap((d) => this.denseUnitsOf(d.id))) };
+    return {
+      passages,
+      densePassages,
+      vectors: await this.dense.vectorsOf(docs.flatMap((d) => this.denseUnitsOf(d.id))),
+    };
   }
 
   /** Units (passages) of each document and, with a dense leg, their vectors. */
-  private async prepare(docs: EngineDocument[], onProgress?: (done: number, total: number) => void): Promise<PreparedUnits> {
-    const passages = docs.map((d) => (this.config.chunk ? chunkText(d.text, this.config.chunk) : [{ start: 0, end: d.text.length, text: d.text }]));
+  private async prepare(
+    docs: EngineDocument[],
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<PreparedUnits> {
+    const passages = docs.map((d) =>
+      this.config.chunk ? chunkText(d.text, this.config.chunk) : [{ start: 0, end: d.text.length, text: d.text }],
+    );
     if (!this.embedder) {
       onProgress?.(docs.length, docs.length);
       return { passages };
     }
     const denseChunk = this.config.dense?.chunk;
     // a document that came with its vector is one unit whatever the split
-    const densePassages = denseChunk ? docs.map((d) => (d.vector ? undefined : chunkText(d.text, denseChunk))) : undefined;
+    const densePassages = denseChunk
+      ? docs.map((d) => (d.vector ? undefined : chunkText(d.text, denseChunk)))
+      : undefined;
     // units in order; a document that came with its vector (checkDocuments: then it is one unit) is not embedded
     const texts: string[] = [];
     const slots: number[] = [];
@@ -790,9 +985,15 @@ export class Engine {
     });
     for (let start = 0; start < texts.length; start += EMBED_BATCH) {
       const part = await this.embedder.embed(texts.slice(start, start + EMBED_BATCH), { kind: 'passage' });
-      if (part.length !== Math.min(EMBED_BATCH, texts.length - start) * dim) throw new TamsaekError('DIMENSION_MISMATCH', `embedder returned ${part.length} values for ${Math.min(EMBED_BATCH, texts.length - start)} texts of dimension ${dim}`);
-      for (let i = 0; i < part.length; i++) if (!Number.isFinite(part[i])) throw invalidArgument('embedder returned a non-finite value');
-      for (let j = 0; j * dim < part.length; j++) vectors.set(part.subarray(j * dim, (j + 1) * dim), slots[start + j] * dim);
+      if (part.length !== Math.min(EMBED_BATCH, texts.length - start) * dim)
+        throw new TamsaekError(
+          'DIMENSION_MISMATCH',
+          `embedder returned ${part.length} values for ${Math.min(EMBED_BATCH, texts.length - start)} texts of dimension ${dim}`,
+        );
+      for (let i = 0; i < part.length; i++)
+        if (!Number.isFinite(part[i])) throw invalidArgument('embedder returned a non-finite value');
+      for (let j = 0; j * dim < part.length; j++)
+        vectors.set(part.subarray(j * dim, (j + 1) * dim), slots[start + j] * dim);
       onProgress?.(Math.min(start + EMBED_BATCH, texts.length), texts.length);
     }
     if (texts.length === 0) onProgress?.(docs.length, docs.length);
@@ -810,7 +1011,8 @@ export class Engine {
       const parts = passages[i];
       parts.forEach((p, n) => {
         const id = this.config.chunk ? passageUnit(d.id, n) : d.id;
-        const doc = this.config.bm25.titleWeight !== undefined ? { title: d.title ?? '', text: p.text } : titled(d.title, p.text);
+        const doc =
+          this.config.bm25.titleWeight !== undefined ? { title: d.title ?? '', text: p.text } : titled(d.title, p.text);
         units.push({ id, doc, meta: d.meta });
       });
     });
@@ -834,12 +1036,22 @@ export class Engine {
           const kind = index === 'auto' ? defaultIndexKind(ids.length) : index;
           if (kind === 'hnsw') {
             // the first (bulk) batch builds the graph on a worker thread; later batches are inserted
-            this.dense = await HnswIndex.build(ids, vectors, { dim: this.embedder.dim, metric, capacity: Math.max(1024, ids.length), ...hnsw });
+            this.dense = await HnswIndex.build(ids, vectors, {
+              dim: this.embedder.dim,
+              metric,
+              capacity: Math.max(1024, ids.length),
+              ...hnsw,
+            });
             return;
           }
           // the configured kind, not the resolved one: "auto" below the HNSW size is the native flat index
           // when the addon is built (the pure-TS ExactIndex only as a fallback); a resolved "exact" skips it
-          this.dense = await createVectorIndex({ kind: index, dim: this.embedder.dim, metric, expectedSize: ids.length });
+          this.dense = await createVectorIndex({
+            kind: index,
+            dim: this.embedder.dim,
+            metric,
+            expectedSize: ids.length,
+          });
         }
         await this.dense.add(ids, vectors);
       } catch (error) {
@@ -876,11 +1088,13 @@ export class Engine {
   }
 
   /** Offsets of a passage unit in its document: a BM25 (engine-wide chunk) passage, or a dense-leg one. */
-  private unitSpan(unit: string, kind: 'passages' | 'densePassages' = 'passages'): { start: number; end: number } | undefined {
+  private unitSpan(
+    unit: string,
+    kind: 'passages' | 'densePassages' = 'passages',
+  ): { start: number; end: number } | undefined {
     const { documentId, n } = splitUnit(unit);
     return n === undefined ? undefined : this.docs.get(documentId)?.[kind]?.[n];
   }
-
 }
 
 async function disposeModels(models: readonly unknown[]): Promise<void> {
@@ -893,18 +1107,20 @@ async function disposeModels(models: readonly unknown[]): Promise<void> {
  */
 export function rerankOrder<T extends { score: number }>(head: readonly T[], scores: ArrayLike<number>): T[] {
   return head
-    .map((c, i) => i)
+    .map((_c, i) => i)
     .sort((a, b) => scores[b] - scores[a] || a - b)
     .map((i) => ({ ...head[i], score: scores[i] }));
 }
 
 /** Fusion rejects per-leg keys naming legs that are not in the call: drop those. */
 function restrictToLegs(config: FusionConfig, legs: string[]): FusionConfig {
-  const pick = <T>(record: Record<string, T> | undefined) => record && Object.fromEntries(Object.entries(record).filter(([name]) => legs.includes(name)));
+  const pick = <T>(record: Record<string, T> | undefined) =>
+    record && Object.fromEntries(Object.entries(record).filter(([name]) => legs.includes(name)));
   const out = { ...config } as FusionConfig & { theoreticalMin?: Record<string, number> };
   if (config.weights) out.weights = pick(config.weights);
   if (config.depth && typeof config.depth === 'object') out.depth = pick(config.depth);
-  if ((config as { theoreticalMin?: Record<string, number> }).theoreticalMin) out.theoreticalMin = pick((config as { theoreticalMin?: Record<string, number> }).theoreticalMin);
+  if ((config as { theoreticalMin?: Record<string, number> }).theoreticalMin)
+    out.theoreticalMin = pick((config as { theoreticalMin?: Record<string, number> }).theoreticalMin);
   return out;
 }
 

@@ -21,7 +21,14 @@ import { join } from 'node:path';
 import type { ChunkOptions } from '../util/chunker.js';
 import { indexCorpus, type IndexCorpusOptions } from './corpus.js';
 import { indexCorpusDense } from './dense.js';
-import { Engine, type EngineDocument, type EngineOptions, type LegName, type Reranker, type TextEmbedder } from './engine.js';
+import {
+  Engine,
+  type EngineDocument,
+  type EngineOptions,
+  type LegName,
+  type Reranker,
+  type TextEmbedder,
+} from './engine.js';
 
 export const RETRIEVERS = ['bm25', 'dense', 'hybrid'] as const;
 export type RetrieverName = (typeof RETRIEVERS)[number];
@@ -90,23 +97,61 @@ export interface EvaluationReport {
  * worker thread) and progress follows the embedding. `vectorField` names a field of each corpus line
  * holding the document's precomputed vector (lines without it are embedded, if there is a model).
  */
-export async function buildEngine(corpusPath: string, options: EngineOptions, onProgress?: (done: number, total: number) => void, vectorField?: string): Promise<Engine> {
+export async function buildEngine(
+  corpusPath: string,
+  options: EngineOptions,
+  onProgress?: (done: number, total: number) => void,
+  vectorField?: string,
+): Promise<Engine> {
   const engine = await Engine.create(options);
   const docs: EngineDocument[] = [];
-  for await (const { id, title, text, vector } of readCorpus(corpusPath, { vectorField })) docs.push({ id, text, ...(title ? { title } : {}), ...(vector ? { vector } : {}) });
+  for await (const { id, title, text, vector } of readCorpus(corpusPath, { vectorField }))
+    docs.push({ id, text, ...(title ? { title } : {}), ...(vector ? { vector } : {}) });
   await engine.add(docs, { onProgress });
   return engine;
 }
 
-export async function evaluateRetriever(path: string, options: EvaluateRetrieverOptions = {}): Promise<EvaluationReport> {
-  checkOptions('evaluateRetriever', options, ['retriever', 'split', 'k', 'index', 'onProgress', 'analyzer', 'k1', 'b', 'titleWeight', 'model', 'reranker', 'rerankTopN', 'config', 'embedder', 'indexKind', 'fusion', 'seed', 'passages']);
+export async function evaluateRetriever(
+  path: string,
+  options: EvaluateRetrieverOptions = {},
+): Promise<EvaluationReport> {
+  checkOptions('evaluateRetriever', options, [
+    'retriever',
+    'split',
+    'k',
+    'index',
+    'onProgress',
+    'analyzer',
+    'k1',
+    'b',
+    'titleWeight',
+    'model',
+    'reranker',
+    'rerankTopN',
+    'config',
+    'embedder',
+    'indexKind',
+    'fusion',
+    'seed',
+    'passages',
+  ]);
   const { retriever = 'bm25', split = 'test', k, onProgress } = options;
   if (!RETRIEVERS.includes(retriever)) {
-    throw new TamsaekError('INVALID_ARGUMENT', `unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
+    throw new TamsaekError(
+      'INVALID_ARGUMENT',
+      `unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`,
+    );
   }
-  if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= 1000)) throw invalidArgument(`k must be an integer in 1..1000, got ${k}`);
-  if (retriever === 'dense' && options.index === undefined && (typeof options.model === 'string' || options.model === undefined)) return evaluateDense(path, options);
-  if (options.embedder !== undefined || options.indexKind !== undefined) throw invalidArgument('embedder and indexKind apply to the dense retriever with a model name');
+  if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= 1000))
+    throw invalidArgument(`k must be an integer in 1..1000, got ${k}`);
+  if (
+    retriever === 'dense' &&
+    options.index === undefined &&
+    (typeof options.model === 'string' || options.model === undefined)
+  )
+    return evaluateDense(path, options);
+  if (options.embedder !== undefined || options.indexKind !== undefined)
+    throw invalidArgument('embedder and indexKind apply to the dense retriever with a model name');
   const dataset = await loadBeir(path, { split });
   const depth = Math.max(10, k ?? 10);
   const total = dataset.queries.length;
@@ -129,31 +174,37 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
         return engine.search(text, { k: depth, legs: ['bm25'], rerank: false });
       };
     } else {
-    const index =
-      options.index ??
-      (await indexCorpus(dataset.corpusPath, {
-        analyzer: options.analyzer,
-        k1: options.k1,
-        b: options.b,
-        titleWeight: options.titleWeight,
-        onProgress: onProgress && ((d, t) => onProgress('index', d, t)),
-      }));
-    analyzer = index.analyzer.name;
-    search = (text) => {
-      tick();
-      return index.search(text, { k: depth });
-    };
+      const index =
+        options.index ??
+        (await indexCorpus(dataset.corpusPath, {
+          analyzer: options.analyzer,
+          k1: options.k1,
+          b: options.b,
+          titleWeight: options.titleWeight,
+          onProgress: onProgress && ((d, t) => onProgress('index', d, t)),
+        }));
+      analyzer = index.analyzer.name;
+      search = (text) => {
+        tick();
+        return index.search(text, { k: depth });
+      };
     }
   } else {
     const engine = await engineFor(dataset, options);
     // an engine built here is closed here (it holds model sessions); one passed in stays the caller's
     const built = !(options.index instanceof Engine);
     try {
-      if (!engine.legs.includes('dense')) throw invalidArgument(`--retriever ${retriever} needs a dense model (--model <dir|id>)`);
+      if (!engine.legs.includes('dense'))
+        throw invalidArgument(`--retriever ${retriever} needs a dense model (--model <dir|id>)`);
       const engineAnalyzer = engine.analyzer.name;
       if (retriever === 'hybrid' && !options.config && (options.fusion ?? 'adapt') === 'adapt') {
         const adapted = await adaptFusion(engine, path, dataset, depth, options, tick);
-        return { ...scoreRun(path, dataset, retriever, engineAnalyzer, adapted.results, adapted.latenciesMs, k), model: engine.denseModel, ...passagesOf(engine.densePassages), fusion: adapted.fusion };
+        return {
+          ...scoreRun(path, dataset, retriever, engineAnalyzer, adapted.results, adapted.latenciesMs, k),
+          model: engine.denseModel,
+          ...passagesOf(engine.densePassages),
+          fusion: adapted.fusion,
+        };
       }
       if (options.config) engine.applyTuned(options.config);
       const legs: LegName[] | undefined = retriever === 'dense' ? ['dense'] : undefined;
@@ -162,9 +213,16 @@ export async function evaluateRetriever(path: string, options: EvaluateRetriever
         return engine.search(text, { k: depth, legs, rerank: retriever === 'hybrid' ? undefined : false });
       });
       onProgress?.('search', total, total);
-      const report = { ...scoreRun(path, dataset, retriever, engineAnalyzer, results, latenciesMs, k), model: engine.denseModel, ...passagesOf(engine.densePassages) };
+      const report = {
+        ...scoreRun(path, dataset, retriever, engineAnalyzer, results, latenciesMs, k),
+        model: engine.denseModel,
+        ...passagesOf(engine.densePassages),
+      };
       if (retriever !== 'hybrid') return report;
-      const fusion = { mode: options.config ? ('config' as const) : ('fixed' as const), configs: [{ fusion: engine.fusion, depth: Math.max(depth, engine.depth), rerankTopN: engine.rerankTopN }] };
+      const fusion = {
+        mode: options.config ? ('config' as const) : ('fixed' as const),
+        configs: [{ fusion: engine.fusion, depth: Math.max(depth, engine.depth), rerankTopN: engine.rerankTopN }],
+      };
       return { ...report, fusion };
     } finally {
       if (built) await engine.close();
@@ -181,7 +239,15 @@ function passagesOf(split: ChunkOptions | undefined): { passages?: ChunkOptions 
   return split ? { passages: split } : {};
 }
 
-function scoreRun(path: string, dataset: BeirDataset, retriever: RetrieverName, analyzer: string, results: Run, latenciesMs: number[], k: number | undefined): EvaluationReport {
+function scoreRun(
+  path: string,
+  dataset: BeirDataset,
+  retriever: RetrieverName,
+  analyzer: string,
+  results: Run,
+  latenciesMs: number[],
+  k: number | undefined,
+): EvaluationReport {
   const total = dataset.queries.length;
   const ks = [...new Set([1, 10, ...(k === undefined ? [] : [k])])].sort((a, b) => a - b);
   const scored = evaluate(results, dataset.qrels, { ks });
@@ -210,10 +276,18 @@ async function engineFor(dataset: BeirDataset, options: EvaluateRetrieverOptions
   const engineOptions: EngineOptions = {
     analyzer: options.analyzer,
     bm25: { k1: options.k1, b: options.b, titleWeight: options.titleWeight },
-    dense: { embedder: options.model ?? 'default', ...(options.passages !== undefined ? { chunk: options.passages } : {}) },
+    dense: {
+      embedder: options.model ?? 'default',
+      ...(options.passages !== undefined ? { chunk: options.passages } : {}),
+    },
   };
-  if (options.reranker !== undefined) engineOptions.rerank = { reranker: options.reranker, topN: options.rerankTopN ?? 20 };
-  return buildEngine(dataset.corpusPath, engineOptions, options.onProgress && ((d, t) => options.onProgress!('index', d, t)));
+  if (options.reranker !== undefined)
+    engineOptions.rerank = { reranker: options.reranker, topN: options.rerankTopN ?? 20 };
+  return buildEngine(
+    dataset.corpusPath,
+    engineOptions,
+    options.onProgress && ((d, t) => options.onProgress!('index', d, t)),
+  );
 }
 
 /** The dense leg alone, without an engine: embeds the corpus and bulk-builds the vector index. */
@@ -239,7 +313,12 @@ async function evaluateDense(path: string, options: EvaluateRetrieverOptions): P
       return hits.map((h) => ({ id: String(h.id), score: h.score }));
     });
     onProgress?.('search', total, total);
-    return { ...scoreRun(path, dataset, 'dense', 'none', results, latenciesMs, k), model: embedder.modelId, vectorIndex: dense.index.constructor.name, ...passagesOf(dense.passages) };
+    return {
+      ...scoreRun(path, dataset, 'dense', 'none', results, latenciesMs, k),
+      model: embedder.modelId,
+      vectorIndex: dense.index.constructor.name,
+      ...passagesOf(dense.passages),
+    };
   } finally {
     await embedder.dispose();
   }
@@ -265,18 +344,30 @@ async function adaptFusion(
   const seed = options.seed ?? 42;
   const searchWith = (config: TunedConfig) => (text: string) => {
     tick();
-    return engine.search(text, { k: depth, fusion: config.fusion, depth: Math.max(depth, config.depth), rerank: config.rerankTopN > 0 ? config.rerankTopN : false });
+    return engine.search(text, {
+      k: depth,
+      fusion: config.fusion,
+      depth: Math.max(depth, config.depth),
+      rerank: config.rerankTopN > 0 ? config.rerankTopN : false,
+    });
   };
   const contaminated = await modelTrainedOn(options.model, dataset.name);
   if (!contaminated && dataset.split !== 'train' && dataset.splits.includes('train')) {
     const train = await loadBeir(path, { split: 'train' });
     const queries = shuffleInPlace(train.queries.slice(), mulberry32(seed)).slice(0, MAX_TUNE_QUERIES);
-    const report = await tuneEngine(engine, { train: queries, test: [], qrels: train.qrels }, { seed, maxEvaluations: TUNE_EVALUATIONS, space: 'weight' });
+    const report = await tuneEngine(
+      engine,
+      { train: queries, test: [], qrels: train.qrels },
+      { seed, maxEvaluations: TUNE_EVALUATIONS, space: 'weight' },
+    );
     const config = report.tuned.config;
     const { results, latenciesMs } = await runQueries(dataset.queries, searchWith(config));
     return { results, latenciesMs, fusion: { mode: 'tuned on train', configs: [config] } };
   }
-  const order = shuffleInPlace(dataset.queries.map((_, i) => i), mulberry32(seed));
+  const order = shuffleInPlace(
+    dataset.queries.map((_, i) => i),
+    mulberry32(seed),
+  );
   const folds = Math.min(CROSS_FIT_FOLDS, order.length);
   const results: Run = new Map();
   const latencies = new Array<number>(dataset.queries.length);
@@ -285,7 +376,11 @@ async function adaptFusion(
     const heldIdx = order.filter((_, i) => i % folds === f);
     const held = heldIdx.map((i) => dataset.queries[i]);
     const rest = order.filter((_, i) => i % folds !== f).map((i) => dataset.queries[i]);
-    const report = await tuneEngine(engine, { train: rest, test: [], qrels: dataset.qrels }, { seed: seed + f, maxEvaluations: TUNE_EVALUATIONS, space: 'weight' });
+    const report = await tuneEngine(
+      engine,
+      { train: rest, test: [], qrels: dataset.qrels },
+      { seed: seed + f, maxEvaluations: TUNE_EVALUATIONS, space: 'weight' },
+    );
     configs.push(report.tuned.config);
     const run = await runQueries(held, searchWith(report.tuned.config));
     held.forEach((q, i) => {
@@ -293,7 +388,17 @@ async function adaptFusion(
       latencies[heldIdx[i]] = run.latenciesMs[i];
     });
   }
-  return { results, latenciesMs: latencies, fusion: { mode: 'cross-fitted', configs, ...(contaminated ? { reason: `the model was trained on ${dataset.name}'s train queries, which would overrate the dense leg` } : {}) } };
+  return {
+    results,
+    latenciesMs: latencies,
+    fusion: {
+      mode: 'cross-fitted',
+      configs,
+      ...(contaminated
+        ? { reason: `the model was trained on ${dataset.name}'s train queries, which would overrate the dense leg` }
+        : {}),
+    },
+  };
 }
 
 /**
@@ -304,7 +409,9 @@ async function adaptFusion(
 async function modelTrainedOn(model: string | TextEmbedder | undefined, dataset: string): Promise<boolean> {
   if (typeof model === 'object') return false;
   try {
-    const config = JSON.parse(await readFile(join(resolveModelName(model), 'config.json'), 'utf8')) as { training?: { sources?: Record<string, unknown> } };
+    const config = JSON.parse(await readFile(join(resolveModelName(model), 'config.json'), 'utf8')) as {
+      training?: { sources?: Record<string, unknown> };
+    };
     return Object.keys(config.training?.sources ?? {}).some((source) => source === `${dataset}:qrels/train`);
   } catch {
     return false;

@@ -17,7 +17,11 @@ export function highlight(text: string, terms: readonly string[], maxChars = 160
   const unique = [...new Set(terms.filter((t) => t.length > 0))];
   unique.forEach((term, t) => {
     const needle = term.toLowerCase();
-    for (let at = lower.indexOf(needle); at >= 0 && lower.length === text.length; at = lower.indexOf(needle, at + needle.length)) {
+    for (
+      let at = lower.indexOf(needle);
+      at >= 0 && lower.length === text.length;
+      at = lower.indexOf(needle, at + needle.length)
+    ) {
       matches.push({ start: at, end: at + needle.length, term: t });
     }
   });
@@ -43,7 +47,8 @@ export function highlight(text: string, terms: readonly string[], maxChars = 160
     }
     const distinct = counts.size;
     const count = to - from + 1;
-    if (distinct > best.distinct || (distinct === best.distinct && count > best.count)) best = { from, to, distinct, count };
+    if (distinct > best.distinct || (distinct === best.distinct && count > best.count))
+      best = { from, to, distinct, count };
   }
   const first = kept[best.from];
   const lastMatch = kept[best.to];
@@ -56,6 +61,9 @@ export function highlight(text: string, terms: readonly string[], maxChars = 160
     start,
     end,
     text: text.slice(start, end),
-    highlights: kept.slice(best.from, best.to + 1).filter((m) => m.start >= start && m.end <= end).map(({ start: s, end: e }) => ({ start: s, end: e })),
+    highlights: kept
+      .slice(best.from, best.to + 1)
+      .filter((m) => m.start >= start && m.end <= end)
+      .map(({ start: s, end: e }) => ({ start: s, end: e })),
   };
 }

@@ -58,7 +58,10 @@ export async function acquireWriteLock(dir: string): Promise<WriteLock> {
       );
     }
     if (holder.pid === process.pid) {
-      throw new TamsaekError('LOCKED', `index ${dir} is already open for writing in this process; close the other Engine first`);
+      throw new TamsaekError(
+        'LOCKED',
+        `index ${dir} is already open for writing in this process; close the other Engine first`,
+      );
     }
     await rm(path, { force: true }); // stale: its owner is gone
   }

@@ -49,7 +49,9 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
     raw = await readFile(join(dir, MANIFEST_FILE), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TamsaekError('IO_ERROR', `cannot read ${join(dir, MANIFEST_FILE)}: ${(error as Error).message}`, { cause: error });
+    throw new TamsaekError('IO_ERROR', `cannot read ${join(dir, MANIFEST_FILE)}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   let manifest: Manifest;
   try {
@@ -61,10 +63,23 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
     throw new TamsaekError('FOREIGN_FILE', `${join(dir, MANIFEST_FILE)} is not a tamsaek index manifest`);
   }
   if (typeof manifest.formatVersion !== 'number' || manifest.formatVersion > INDEX_FORMAT_VERSION) {
-    throw new TamsaekError('UNSUPPORTED_VERSION', `${dir} has index format version ${manifest.formatVersion}; this tamsaek reads up to ${INDEX_FORMAT_VERSION} (upgrade tamsaek)`);
+    throw new TamsaekError(
+      'UNSUPPORTED_VERSION',
+      `${dir} has index format version ${manifest.formatVersion}; this tamsaek reads up to ${INDEX_FORMAT_VERSION} (upgrade tamsaek)`,
+    );
   }
-  if (!Number.isInteger(manifest.generation) || manifest.generation < 1 || typeof manifest.files !== 'object' || manifest.files === null || typeof manifest.config !== 'object' || manifest.config === null) {
-    throw new TamsaekError('CORRUPT_INDEX', `${join(dir, MANIFEST_FILE)} is missing required fields (corrupt manifest)`);
+  if (
+    !Number.isInteger(manifest.generation) ||
+    manifest.generation < 1 ||
+    typeof manifest.files !== 'object' ||
+    manifest.files === null ||
+    typeof manifest.config !== 'object' ||
+    manifest.config === null
+  ) {
+    throw new TamsaekError(
+      'CORRUPT_INDEX',
+      `${join(dir, MANIFEST_FILE)} is missing required fields (corrupt manifest)`,
+    );
   }
   return manifest;
 }
@@ -83,16 +98,21 @@ export async function sha256File(path: string): Promise<FileEntry> {
 export async function verifyGeneration(dir: string, manifest: Manifest): Promise<string> {
   const gen = generationDir(dir, manifest.generation);
   for (const [name, want] of Object.entries(manifest.files)) {
-    if (name.includes('/') || name.includes('\\') || name.startsWith('.')) throw new TamsaekError('CORRUPT_INDEX', `manifest of ${dir} names an invalid file ${JSON.stringify(name)}`);
+    if (name.includes('/') || name.includes('\\') || name.startsWith('.'))
+      throw new TamsaekError('CORRUPT_INDEX', `manifest of ${dir} names an invalid file ${JSON.stringify(name)}`);
     let have: FileEntry;
     try {
       have = await sha256File(join(gen, name));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new TamsaekError('NOT_FOUND', `index ${dir} is missing ${join(gen, name)}`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new TamsaekError('NOT_FOUND', `index ${dir} is missing ${join(gen, name)}`);
       throw error;
     }
     if (have.bytes !== want?.bytes || have.sha256 !== want?.sha256) {
-      throw new TamsaekError('CORRUPT_INDEX', `${join(gen, name)} does not match its checksum in the manifest (corrupt segment)`);
+      throw new TamsaekError(
+        'CORRUPT_INDEX',
+        `${join(gen, name)} does not match its checksum in the manifest (corrupt segment)`,
+      );
     }
   }
   return gen;
@@ -122,7 +142,10 @@ export async function commitGeneration(dir: string, manifest: Omit<Manifest, 'fi
   await atomicWrite('save', join(dir, MANIFEST_FILE), [Buffer.from(JSON.stringify(full, null, 2))]);
   // older generations and leftovers of crashed saves
   for (const entry of await readdir(dir)) {
-    if ((/^gen-\d+$/.test(entry) && entry !== `gen-${String(manifest.generation).padStart(6, '0')}`) || /^manifest\.json\.tmp-/.test(entry)) {
+    if (
+      (/^gen-\d+$/.test(entry) && entry !== `gen-${String(manifest.generation).padStart(6, '0')}`) ||
+      /^manifest\.json\.tmp-/.test(entry)
+    ) {
       await rm(join(dir, entry), { recursive: true, force: true });
     }
   }

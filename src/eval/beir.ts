@@ -72,9 +72,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function readId(obj: Record<string, unknown>, path: string, line: number): string {
-  const raw = obj['_id'];
+  const raw = obj._id;
   if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
-  if (typeof raw !== 'string') throw parseError(path, line, `"_id" must be a non-empty string (got ${JSON.stringify(raw) ?? 'nothing'})`);
+  if (typeof raw !== 'string')
+    throw parseError(path, line, `"_id" must be a non-empty string (got ${JSON.stringify(raw) ?? 'nothing'})`);
   if (raw.length === 0) throw parseError(path, line, '"_id" must be a non-empty string (got "")');
   return raw;
 }
@@ -98,7 +99,8 @@ export async function* readCorpus(path: string, options: { vectorField?: string 
     if (!isRecord(value)) throw parseError(path, line, 'expected a JSON object {"_id", "title", "text"}');
     const id = readId(value, path, line);
     const first = seen.get(id);
-    if (first !== undefined) throw parseError(path, line, `duplicate document id ${JSON.stringify(id)} (first on line ${first})`);
+    if (first !== undefined)
+      throw parseError(path, line, `duplicate document id ${JSON.stringify(id)} (first on line ${first})`);
     seen.set(id, line);
     const title = readString(value, 'title', path, line, true);
     const text = readString(value, 'text', path, line, false);
@@ -107,7 +109,8 @@ export async function* readCorpus(path: string, options: { vectorField?: string 
       continue;
     }
     const vector = value[vectorField];
-    if (!Array.isArray(vector) || vector.some((v) => typeof v !== 'number')) throw parseError(path, line, `"${vectorField}" must be an array of numbers`);
+    if (!Array.isArray(vector) || vector.some((v) => typeof v !== 'number'))
+      throw parseError(path, line, `"${vectorField}" must be an array of numbers`);
     yield { id, title, text, vector };
   }
 }
@@ -119,7 +122,8 @@ export async function* readQueries(path: string): AsyncGenerator<BeirQuery> {
     if (!isRecord(value)) throw parseError(path, line, 'expected a JSON object {"_id", "text"}');
     const id = readId(value, path, line);
     const first = seen.get(id);
-    if (first !== undefined) throw parseError(path, line, `duplicate query id ${JSON.stringify(id)} (first on line ${first})`);
+    if (first !== undefined)
+      throw parseError(path, line, `duplicate query id ${JSON.stringify(id)} (first on line ${first})`);
     seen.set(id, line);
     yield { id, text: readString(value, 'text', path, line, false) };
   }
@@ -156,7 +160,12 @@ export async function readQrels(path: string): Promise<Qrels> {
       docs = new Map();
       qrels.set(qid, docs);
     }
-    if (docs.has(did)) throw parseError(path, line, `duplicate qrels row for query ${JSON.stringify(qid)} and document ${JSON.stringify(did)}`);
+    if (docs.has(did))
+      throw parseError(
+        path,
+        line,
+        `duplicate qrels row for query ${JSON.stringify(qid)} and document ${JSON.stringify(did)}`,
+      );
     docs.set(did, score);
   }
   return qrels;
@@ -180,7 +189,7 @@ export async function writeQrels(path: string, qrels: Qrels): Promise<void> {
   }
   const handle = await open(path, 'w');
   try {
-    await handle.writeFile(lines.join('\n') + '\n', 'utf8');
+    await handle.writeFile(`${lines.join('\n')}\n`, 'utf8');
   } finally {
     await handle.close();
   }
@@ -269,11 +278,24 @@ export async function loadBeir(dir: string, options?: LoadBeirOptions): Promise<
   if (queries.length !== qrels.size) {
     const found = new Set(queries.map((q) => q.id));
     const missing = [...qrels.keys()].filter((id) => !found.has(id));
-    const shown = missing.slice(0, 5).map((id) => JSON.stringify(id)).join(', ');
+    const shown = missing
+      .slice(0, 5)
+      .map((id) => JSON.stringify(id))
+      .join(', ');
     throw new TamsaekError(
       'PARSE_ERROR',
       `${qrelsPath}: ${missing.length} query id(s) not in ${queriesPath}: ${shown}${missing.length > 5 ? ', …' : ''}`,
     );
   }
-  return { name: basename(dir.replace(/[\\/]+$/, '')), dir, split, splits, corpusPath, queriesPath, qrelsPath, queries, qrels };
+  return {
+    name: basename(dir.replace(/[\\/]+$/, '')),
+    dir,
+    split,
+    splits,
+    corpusPath,
+    queriesPath,
+    qrelsPath,
+    queries,
+    qrels,
+  };
 }

@@ -77,23 +77,32 @@ export function trecOrder(results: readonly ScoredId[]): ScoredId[] {
 function checkKs(ks: readonly number[]): number[] {
   if (!Array.isArray(ks) || ks.length === 0) throw invalidArgument('evaluate: ks must be a non-empty array');
   for (const k of ks) {
-    if (!Number.isInteger(k) || k <= 0) throw invalidArgument(`evaluate: every k must be a positive integer (got ${k})`);
+    if (!Number.isInteger(k) || k <= 0)
+      throw invalidArgument(`evaluate: every k must be a positive integer (got ${k})`);
   }
   return [...new Set(ks)].sort((a, b) => a - b);
 }
 
 function rankedIds(qid: string, results: readonly ScoredId[] | undefined, order: 'trec' | 'given'): string[] {
   if (results === undefined) return [];
-  if (!Array.isArray(results)) throw invalidArgument(`evaluate: results of query ${JSON.stringify(qid)} must be an array`);
+  if (!Array.isArray(results))
+    throw invalidArgument(`evaluate: results of query ${JSON.stringify(qid)} must be an array`);
   const seen = new Set<string>();
   for (const r of results) {
     if (r === null || typeof r !== 'object' || typeof r.id !== 'string') {
-      throw invalidArgument(`evaluate: results of query ${JSON.stringify(qid)} must be {id: string, score: number} objects`);
+      throw invalidArgument(
+        `evaluate: results of query ${JSON.stringify(qid)} must be {id: string, score: number} objects`,
+      );
     }
     if (order === 'trec' && (typeof r.score !== 'number' || Number.isNaN(r.score))) {
-      throw invalidArgument(`evaluate: score of ${JSON.stringify(r.id)} for query ${JSON.stringify(qid)} is not a number`);
+      throw invalidArgument(
+        `evaluate: score of ${JSON.stringify(r.id)} for query ${JSON.stringify(qid)} is not a number`,
+      );
     }
-    if (seen.has(r.id)) throw invalidArgument(`evaluate: document ${JSON.stringify(r.id)} appears twice in the results of query ${JSON.stringify(qid)}`);
+    if (seen.has(r.id))
+      throw invalidArgument(
+        `evaluate: document ${JSON.stringify(r.id)} appears twice in the results of query ${JSON.stringify(qid)}`,
+      );
     seen.add(r.id);
   }
   const ordered = order === 'trec' ? trecOrder(results) : results;
@@ -244,10 +253,12 @@ export function evaluate(results: Run, qrels: Qrels, options?: EvaluateOptions):
   const metrics = options?.metrics ?? BEIR_METRICS;
   const known: readonly string[] = [...BEIR_METRICS, ...AUTORAG_METRICS];
   for (const m of metrics) {
-    if (!known.includes(m)) throw invalidArgument(`evaluate: unknown metric ${JSON.stringify(m)} (known: ${known.join(', ')})`);
+    if (!known.includes(m))
+      throw invalidArgument(`evaluate: unknown metric ${JSON.stringify(m)} (known: ${known.join(', ')})`);
   }
   const order = options?.order ?? 'trec';
-  if (order !== 'trec' && order !== 'given') throw invalidArgument(`evaluate: order must be "trec" or "given" (got ${JSON.stringify(order)})`);
+  if (order !== 'trec' && order !== 'given')
+    throw invalidArgument(`evaluate: order must be "trec" or "given" (got ${JSON.stringify(order)})`);
   const want = new Set<MetricName>(metrics);
   const wantBeir = BEIR_METRICS.some((m) => want.has(m));
   const wantAutorag = AUTORAG_METRICS.some((m) => want.has(m));
@@ -303,7 +314,8 @@ export function evaluate(results: Run, qrels: Qrels, options?: EvaluateOptions):
  * an empty input → INVALID_ARGUMENT.
  */
 export function percentile(values: ArrayLike<number>, p: number): number {
-  if (typeof p !== 'number' || !(p >= 0 && p <= 100)) throw invalidArgument(`percentile: p must be in [0, 100] (got ${p})`);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 100))
+    throw invalidArgument(`percentile: p must be in [0, 100] (got ${p})`);
   const n = values.length;
   if (n === 0) throw invalidArgument('percentile: no values');
   const sorted = Float64Array.from(values as ArrayLike<number>);
@@ -335,5 +347,12 @@ export function latencySummary(values: ArrayLike<number>): LatencySummary {
     sum += values[i]!;
     if (values[i]! > max) max = values[i]!;
   }
-  return { count: n, mean: sum / n, p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), max };
+  return {
+    count: n,
+    mean: sum / n,
+    p50: percentile(values, 50),
+    p95: percentile(values, 95),
+    p99: percentile(values, 99),
+    max,
+  };
 }

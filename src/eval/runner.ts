@@ -21,7 +21,11 @@ export interface QueryRun {
  * Runs `search` over the queries one at a time (sequentially, so latencies are not inflated by
  * concurrency), collecting ranked results per query id and per-query latency.
  */
-export async function runQueries(queries: readonly BeirQuery[], search: SearchFn, options?: RunQueriesOptions): Promise<QueryRun> {
+export async function runQueries(
+  queries: readonly BeirQuery[],
+  search: SearchFn,
+  options?: RunQueriesOptions,
+): Promise<QueryRun> {
   checkOptions('runQueries', options, ['limit']);
   const limit = options?.limit;
   if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) {
@@ -34,7 +38,8 @@ export async function runQueries(queries: readonly BeirQuery[], search: SearchFn
     const t0 = performance.now();
     const list = await search(q.text, q.id);
     latenciesMs.push(performance.now() - t0);
-    if (!Array.isArray(list)) throw invalidArgument(`runQueries: search returned a non-array for query ${JSON.stringify(q.id)}`);
+    if (!Array.isArray(list))
+      throw invalidArgument(`runQueries: search returned a non-array for query ${JSON.stringify(q.id)}`);
     results.set(q.id, limit === undefined ? [...list] : list.slice(0, limit));
   }
   return { results, latenciesMs };

@@ -33,11 +33,14 @@ const EPS = 1e-12;
 function prepare(where: string, a: ArrayLike<number>, b: ArrayLike<number>, options: SignificanceOptions | undefined) {
   checkOptions(where, options, ['trials', 'seed']);
   const n = a?.length;
-  if (typeof n !== 'number' || typeof b?.length !== 'number') throw invalidArgument(`${where}: a and b must be arrays of numbers`);
-  if (n !== b.length) throw invalidArgument(`${where}: a and b must have the same length (paired by query), got ${n} and ${b.length}`);
+  if (typeof n !== 'number' || typeof b?.length !== 'number')
+    throw invalidArgument(`${where}: a and b must be arrays of numbers`);
+  if (n !== b.length)
+    throw invalidArgument(`${where}: a and b must have the same length (paired by query), got ${n} and ${b.length}`);
   if (n === 0) throw invalidArgument(`${where}: no scores`);
   const trials = options?.trials ?? 10_000;
-  if (!Number.isInteger(trials) || trials <= 0) throw invalidArgument(`${where}: trials must be a positive integer (got ${trials})`);
+  if (!Number.isInteger(trials) || trials <= 0)
+    throw invalidArgument(`${where}: trials must be a positive integer (got ${trials})`);
   const seed = options?.seed ?? 42;
   if (!Number.isFinite(seed)) throw invalidArgument(`${where}: seed must be a finite number`);
   const d = new Float64Array(n);
@@ -46,7 +49,8 @@ function prepare(where: string, a: ArrayLike<number>, b: ArrayLike<number>, opti
   for (let i = 0; i < n; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (!Number.isFinite(x) || !Number.isFinite(y)) throw invalidArgument(`${where}: score ${i} is not a finite number`);
+    if (!Number.isFinite(x) || !Number.isFinite(y))
+      throw invalidArgument(`${where}: score ${i} is not a finite number`);
     sumA += x;
     sumB += y;
     d[i] = x - y;
@@ -57,7 +61,17 @@ function prepare(where: string, a: ArrayLike<number>, b: ArrayLike<number>, opti
     sumD += d[i]!;
     sumAbs += Math.abs(d[i]!);
   }
-  return { n, d, trials, seed, meanA: sumA / n, meanB: sumB / n, diff: sumA / n - sumB / n, sumD, tol: EPS * (sumAbs + 1) };
+  return {
+    n,
+    d,
+    trials,
+    seed,
+    meanA: sumA / n,
+    meanB: sumB / n,
+    diff: sumA / n - sumB / n,
+    sumD,
+    tol: EPS * (sumAbs + 1),
+  };
 }
 
 /**
@@ -124,16 +138,23 @@ export function pairedBootstrapTest(
  * Per-query values of one metric from two evaluations, paired by query id (the queries of `a`, in order).
  * Throws INVALID_ARGUMENT when the query sets differ or the metric is missing.
  */
-export function pairedScores(a: EvalResult, b: EvalResult, metric: string): { queries: string[]; a: number[]; b: number[] } {
+export function pairedScores(
+  a: EvalResult,
+  b: EvalResult,
+  metric: string,
+): { queries: string[]; a: number[]; b: number[] } {
   if (a.perQuery.size !== b.perQuery.size) {
-    throw invalidArgument(`pairedScores: evaluations cover different query sets (${a.perQuery.size} vs ${b.perQuery.size} queries)`);
+    throw invalidArgument(
+      `pairedScores: evaluations cover different query sets (${a.perQuery.size} vs ${b.perQuery.size} queries)`,
+    );
   }
   const queries: string[] = [];
   const xs: number[] = [];
   const ys: number[] = [];
   for (const [qid, row] of a.perQuery) {
     const other = b.perQuery.get(qid);
-    if (other === undefined) throw invalidArgument(`pairedScores: query ${JSON.stringify(qid)} is missing from the second evaluation`);
+    if (other === undefined)
+      throw invalidArgument(`pairedScores: query ${JSON.stringify(qid)} is missing from the second evaluation`);
     const x = row[metric];
     const y = other[metric];
     if (x === undefined || y === undefined) continue; // e.g. autorag_* skipped for this query in both
@@ -141,6 +162,7 @@ export function pairedScores(a: EvalResult, b: EvalResult, metric: string): { qu
     xs.push(x);
     ys.push(y);
   }
-  if (queries.length === 0) throw invalidArgument(`pairedScores: metric ${JSON.stringify(metric)} not present in the evaluations`);
+  if (queries.length === 0)
+    throw invalidArgument(`pairedScores: metric ${JSON.stringify(metric)} not present in the evaluations`);
   return { queries, a: xs, b: ys };
 }

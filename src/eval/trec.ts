@@ -21,35 +21,49 @@ export interface WriteTrecRunOptions {
 const WS = /\s/;
 
 function checkDocId(qid: string, id: unknown, strict: boolean): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0) throw invalidArgument(`writeTrecRun: query ${qid}: document id must be a non-empty string`);
+  if (typeof id !== 'string' || id.length === 0)
+    throw invalidArgument(`writeTrecRun: query ${qid}: document id must be a non-empty string`);
   if (/[\r\n]/.test(id)) throw invalidArgument(`writeTrecRun: document id ${JSON.stringify(id)} contains a line break`);
-  if (id !== id.trim()) throw invalidArgument(`writeTrecRun: document id ${JSON.stringify(id)} has leading or trailing whitespace`);
-  if (strict && WS.test(id)) throw invalidArgument(`writeTrecRun: document id ${JSON.stringify(id)} contains whitespace (strict TREC format)`);
+  if (id !== id.trim())
+    throw invalidArgument(`writeTrecRun: document id ${JSON.stringify(id)} has leading or trailing whitespace`);
+  if (strict && WS.test(id))
+    throw invalidArgument(`writeTrecRun: document id ${JSON.stringify(id)} contains whitespace (strict TREC format)`);
 }
 
 /**
  * Writes `results` as a TREC run, queries in Map order, documents in array order with ranks 1, 2, ….
  * Scores are written with full precision (JavaScript's shortest round-trip form).
  */
-export async function writeTrecRun(path: string, results: Run, runName: string, options?: WriteTrecRunOptions): Promise<void> {
+export async function writeTrecRun(
+  path: string,
+  results: Run,
+  runName: string,
+  options?: WriteTrecRunOptions,
+): Promise<void> {
   checkOptions('writeTrecRun', options, ['strict']);
   const strict = options?.strict ?? false;
   if (!(results instanceof Map)) throw invalidArgument('writeTrecRun: results must be a Map<queryId, {id, score}[]>');
   if (typeof runName !== 'string' || runName.length === 0 || WS.test(runName)) {
-    throw invalidArgument(`writeTrecRun: run name must be a non-empty string without whitespace (got ${JSON.stringify(runName)})`);
+    throw invalidArgument(
+      `writeTrecRun: run name must be a non-empty string without whitespace (got ${JSON.stringify(runName)})`,
+    );
   }
   const handle = await open(path, 'w');
   try {
     for (const [qid, list] of results) {
       if (typeof qid !== 'string' || qid.length === 0 || WS.test(qid)) {
-        throw invalidArgument(`writeTrecRun: query id must be a non-empty string without whitespace (got ${JSON.stringify(qid)})`);
+        throw invalidArgument(
+          `writeTrecRun: query id must be a non-empty string without whitespace (got ${JSON.stringify(qid)})`,
+        );
       }
       const lines: string[] = [];
       let rank = 0;
       for (const r of list) {
         checkDocId(qid, r?.id, strict);
         if (typeof r.score !== 'number' || !Number.isFinite(r.score)) {
-          throw invalidArgument(`writeTrecRun: score of ${JSON.stringify(r.id)} for query ${qid} must be a finite number`);
+          throw invalidArgument(
+            `writeTrecRun: score of ${JSON.stringify(r.id)} for query ${qid} must be a finite number`,
+          );
         }
         rank++;
         lines.push(`${qid} Q0 ${r.id} ${rank} ${r.score} ${runName}\n`);
@@ -82,7 +96,15 @@ export async function readTrecRun(path: string): Promise<TrecRun> {
     const fail = (msg: string) => new TamsaekError('PARSE_ERROR', `${path}:${line}: ${msg}`);
     const m = /^\s*(\S+)\s+(\S+)\s+(\S.*?)\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(text);
     if (m === null) throw fail('expected "qid Q0 docid rank score runname"');
-    const [, qid, , docid, rankText, scoreText, name] = m as unknown as [string, string, string, string, string, string, string];
+    const [, qid, , docid, rankText, scoreText, name] = m as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const rank = Number(rankText);
     const score = Number(scoreText);
     if (!Number.isInteger(rank)) throw fail(`rank must be an integer (got ${JSON.stringify(rankText)})`);

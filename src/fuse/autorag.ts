@@ -53,7 +53,9 @@ export function fromAutoRAG(module: AutoRagModule, legs: AutoRagLegNames = {}): 
     }
     const normalizer = module.normalize_method ?? 'mm';
     if (!AUTORAG_NORMALIZERS.includes(normalizer)) {
-      throw invalidArgument(`fromAutoRAG(hybrid_cc): normalize_method must be one of ${AUTORAG_NORMALIZERS.join(', ')}, got "${String(normalizer)}"`);
+      throw invalidArgument(
+        `fromAutoRAG(hybrid_cc): normalize_method must be one of ${AUTORAG_NORMALIZERS.join(', ')}, got "${String(normalizer)}"`,
+      );
     }
     const config: CcConfig = {
       method: 'cc',

@@ -24,7 +24,9 @@ export function fuseCc(legs: readonly FusionLeg[], config: CcConfig, k: number):
     let theoreticalMin: number | undefined;
     if (c.normalizer === 'tmm') {
       if (c.theoreticalMin === undefined || !Object.hasOwn(c.theoreticalMin, leg.name)) {
-        throw invalidArgument(`fuse: normalizer "tmm" needs theoreticalMin for leg "${leg.name}" (e.g. 0 for BM25, -1 for cosine)`);
+        throw invalidArgument(
+          `fuse: normalizer "tmm" needs theoreticalMin for leg "${leg.name}" (e.g. 0 for BM25, -1 for cosine)`,
+        );
       }
       theoreticalMin = c.theoreticalMin[leg.name];
     }

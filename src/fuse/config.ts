@@ -55,7 +55,7 @@ function checkDepth(where: string, depth: unknown): void {
 export function validateFusionConfig(config: unknown): FusionConfig {
   const where = 'fusion config';
   if (!isPlainObject(config)) throw invalidArgument(`${where} must be an object`);
-  const method = config['method'];
+  const method = config.method;
   if (method === 'rrf') {
     checkOptions(where, config, RRF_KEYS);
     const c = config as unknown as RrfConfig;
@@ -73,7 +73,9 @@ export function validateFusionConfig(config: unknown): FusionConfig {
       throw invalidArgument(`${where}.normalizer is required for method "cc" (one of ${NORMALIZERS.join(', ')})`);
     }
     if (!NORMALIZERS.includes(c.normalizer as Normalizer)) {
-      throw invalidArgument(`${where}.normalizer must be one of ${NORMALIZERS.join(', ')}, got "${String(c.normalizer)}"`);
+      throw invalidArgument(
+        `${where}.normalizer must be one of ${NORMALIZERS.join(', ')}, got "${String(c.normalizer)}"`,
+      );
     }
     if (c.weights !== undefined) checkRecord(`${where}.weights`, c.weights, isFiniteNonNegative, 'a finite number ≥ 0');
     if (c.theoreticalMin !== undefined) {

@@ -55,7 +55,8 @@ export function normalizeMinMax(scores: readonly number[]): number[] {
 }
 
 export function normalizeTheoreticalMinMax(scores: readonly number[], theoreticalMin: number): number[] {
-  if (!Number.isFinite(theoreticalMin)) throw invalidArgument(`tmm: theoreticalMin must be a finite number, got ${theoreticalMin}`);
+  if (!Number.isFinite(theoreticalMin))
+    throw invalidArgument(`tmm: theoreticalMin must be a finite number, got ${theoreticalMin}`);
   if (scores.length === 0) return [];
   const [, hi] = minMax(scores);
   const range = hi - theoreticalMin;
@@ -105,7 +106,8 @@ export function normalizeScores(
   options: NormalizeOptions = {},
 ): number[] {
   for (const s of scores) {
-    if (typeof s !== 'number' || !Number.isFinite(s)) throw invalidArgument(`normalize: scores must be finite numbers, got ${String(s)}`);
+    if (typeof s !== 'number' || !Number.isFinite(s))
+      throw invalidArgument(`normalize: scores must be finite numbers, got ${String(s)}`);
   }
   switch (normalizer) {
     case 'mm':
@@ -125,7 +127,8 @@ export function normalizeScores(
         throw invalidArgument('normalize: rank needs one rank per score');
       }
       for (const r of ranks) {
-        if (!Number.isSafeInteger(r) || r < 1) throw invalidArgument(`normalize: ranks must be positive integers, got ${r}`);
+        if (!Number.isSafeInteger(r) || r < 1)
+          throw invalidArgument(`normalize: ranks must be positive integers, got ${r}`);
       }
       return normalizeRank(ranks);
     }

@@ -47,7 +47,8 @@ export function prepareLegs(legs: readonly FusionLeg[], config: FusionConfig): P
   for (const leg of legs) {
     if (typeof leg !== 'object' || leg === null) throw invalidArgument('fuse: every leg must be an object');
     checkOptions('fuse: leg', leg, LEG_KEYS);
-    if (typeof leg.name !== 'string' || leg.name === '') throw invalidArgument('fuse: leg name must be a non-empty string');
+    if (typeof leg.name !== 'string' || leg.name === '')
+      throw invalidArgument('fuse: leg name must be a non-empty string');
     if (names.has(leg.name)) throw invalidArgument(`fuse: duplicate leg name "${leg.name}"`);
     names.add(leg.name);
   }
@@ -76,7 +77,8 @@ export function prepareLegs(legs: readonly FusionLeg[], config: FusionConfig): P
       const hit = leg.hits[i];
       if (typeof hit !== 'object' || hit === null) throw invalidArgument(`${where}: hit ${i} must be an object`);
       const { id, score } = hit;
-      if (typeof id !== 'string' || id === '') throw invalidArgument(`${where}: hit ${i} id must be a non-empty string`);
+      if (typeof id !== 'string' || id === '')
+        throw invalidArgument(`${where}: hit ${i} id must be a non-empty string`);
       if (seen.has(id)) throw invalidArgument(`${where}: duplicate id "${id}"`);
       seen.add(id);
       if (typeof score !== 'number' || !Number.isFinite(score)) {
@@ -90,7 +92,9 @@ export function prepareLegs(legs: readonly FusionLeg[], config: FusionConfig): P
         rank = hit.rank;
       }
       if (rank < previousRank) {
-        throw invalidArgument(`${where}: hits must be best-first, but rank ${rank} of "${id}" follows rank ${previousRank}`);
+        throw invalidArgument(
+          `${where}: hits must be best-first, but rank ${rank} of "${id}" follows rank ${previousRank}`,
+        );
       }
       previousRank = rank;
       resolved.push({ id, score, rank });

@@ -87,7 +87,25 @@ export interface EmbedOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-const EMBEDDER_OPTIONS = ['preset', 'pooling', 'queryPrefix', 'passagePrefix', 'maxLength', 'normalize', 'batchSize', 'threads', 'quantized', 'file', 'cacheSize', 'cacheDir', 'offline', 'endpoint', 'revision', 'token', 'onDownloadProgress'];
+const EMBEDDER_OPTIONS = [
+  'preset',
+  'pooling',
+  'queryPrefix',
+  'passagePrefix',
+  'maxLength',
+  'normalize',
+  'batchSize',
+  'threads',
+  'quantized',
+  'file',
+  'cacheSize',
+  'cacheDir',
+  'offline',
+  'endpoint',
+  'revision',
+  'token',
+  'onDownloadProgress',
+];
 const OUTPUT_NAMES = ['last_hidden_state', 'token_embeddings'];
 const POOLINGS: Pooling[] = ['cls', 'mean', 'last'];
 
@@ -123,7 +141,19 @@ export class OnnxEmbedder {
     readonly tokenizer: Tokenizer,
     readonly modelId: string,
     info: OnnxModelInfo,
-    s: { dim: number; pooling: Pooling; queryPrefix: string; passagePrefix: string; maxLength: number; normalize: boolean; batchSize: number; threads: number; preset?: ModelPreset; cacheSize: number; outputName: string },
+    s: {
+      dim: number;
+      pooling: Pooling;
+      queryPrefix: string;
+      passagePrefix: string;
+      maxLength: number;
+      normalize: boolean;
+      batchSize: number;
+      threads: number;
+      preset?: ModelPreset;
+      cacheSize: number;
+      outputName: string;
+    },
   ) {
     this.dim = s.dim;
     this.pooling = s.pooling;
@@ -147,19 +177,43 @@ export class OnnxEmbedder {
   static async load(model: string, options: EmbedderOptions = {}): Promise<OnnxEmbedder> {
     const where = 'OnnxEmbedder.load';
     checkOptions(where, options, EMBEDDER_OPTIONS);
-    if (typeof model !== 'string' || model.length === 0) throw invalidArgument(`${where}: model must be a directory or a Hub id`);
-    const { preset: presetName, pooling, queryPrefix, passagePrefix, maxLength, normalize = true, batchSize = 32, threads = availableParallelism(), quantized, file, cacheSize = 0, ...hub } = options;
+    if (typeof model !== 'string' || model.length === 0)
+      throw invalidArgument(`${where}: model must be a directory or a Hub id`);
+    const {
+      preset: presetName,
+      pooling,
+      queryPrefix,
+      passagePrefix,
+      maxLength,
+      normalize = true,
+      batchSize = 32,
+      threads = availableParallelism(),
+      quantized,
+      file,
+      cacheSize = 0,
+      ...hub
+    } = options;
     let preset: ModelPreset | undefined;
     if (presetName !== undefined) {
       preset = PRESETS[presetName] ?? findPreset(presetName);
-      if (!preset) throw invalidArgument(`${where}: unknown preset "${presetName}" (known: ${Object.keys(PRESETS).join(', ')})`);
+      if (!preset)
+        throw invalidArgument(`${where}: unknown preset "${presetName}" (known: ${Object.keys(PRESETS).join(', ')})`);
     } else preset = findPreset(model);
-    if (pooling !== undefined && !POOLINGS.includes(pooling)) throw invalidArgument(`${where}: pooling must be one of ${POOLINGS.join(', ')} (got ${String(pooling)})`);
-    for (const [name, v] of [['batchSize', batchSize], ['threads', threads]] as const) {
-      if (!Number.isInteger(v) || v < 1 || v > 4096) throw invalidArgument(`${where}: ${name} must be an integer in 1..4096 (got ${v})`);
+    if (pooling !== undefined && !POOLINGS.includes(pooling))
+      throw invalidArgument(`${where}: pooling must be one of ${POOLINGS.join(', ')} (got ${String(pooling)})`);
+    for (const [name, v] of [
+      ['batchSize', batchSize],
+      ['threads', threads],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > 4096)
+        throw invalidArgument(`${where}: ${name} must be an integer in 1..4096 (got ${v})`);
     }
-    if (!Number.isInteger(cacheSize) || cacheSize < 0) throw invalidArgument(`${where}: cacheSize must be a non-negative integer (got ${cacheSize})`);
-    for (const [name, v] of [['queryPrefix', queryPrefix], ['passagePrefix', passagePrefix]] as const) {
+    if (!Number.isInteger(cacheSize) || cacheSize < 0)
+      throw invalidArgument(`${where}: cacheSize must be a non-negative integer (got ${cacheSize})`);
+    for (const [name, v] of [
+      ['queryPrefix', queryPrefix],
+      ['passagePrefix', passagePrefix],
+    ] as const) {
       if (v !== undefined && typeof v !== 'string') throw invalidArgument(`${where}: ${name} must be a string`);
     }
     const dir = await resolveModel(model, { ...hub, quantized, file });
@@ -168,14 +222,19 @@ export class OnnxEmbedder {
     const dim = [config.hidden_size, config.d_model, config.dim].find((v): v is number => typeof v === 'number');
     if (dim === undefined) throw new TamsaekError('INVALID_MODEL', `${dir}/config.json has no hidden_size`);
     if (preset && preset.dim !== dim) {
-      throw new TamsaekError('DIMENSION_MISMATCH', `${dir}: config.json hidden_size ${dim} differs from preset ${preset.id} (${preset.dim})`);
+      throw new TamsaekError(
+        'DIMENSION_MISMATCH',
+        `${dir}: config.json hidden_size ${dim} differs from preset ${preset.id} (${preset.dim})`,
+      );
     }
     const limit = positionLimit(config);
     const tokenizer = await Tokenizer.fromDir(dir);
     let maxLen = maxLength ?? preset?.maxLength ?? tokenizer.maxLength;
     if (maxLength === undefined && limit !== undefined) maxLen = Math.min(maxLen, limit);
-    if (!Number.isInteger(maxLen) || maxLen < 2) throw invalidArgument(`${where}: maxLength must be an integer ≥ 2 (got ${maxLen})`);
-    if (limit !== undefined && maxLen > limit) throw invalidArgument(`${where}: maxLength ${maxLen} exceeds the model's ${limit} positions`);
+    if (!Number.isInteger(maxLen) || maxLen < 2)
+      throw invalidArgument(`${where}: maxLength must be an integer ≥ 2 (got ${maxLen})`);
+    if (limit !== undefined && maxLen > limit)
+      throw invalidArgument(`${where}: maxLength ${maxLen} exceeds the model's ${limit} positions`);
 
     const ort = await loadOnnxRuntime();
     let session: OrtSession;
@@ -188,20 +247,35 @@ export class OnnxEmbedder {
         logSeverityLevel: 3,
       });
     } catch (e) {
-      throw new TamsaekError('INVALID_MODEL', `${join(dir, info.file)}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`, { cause: e });
+      throw new TamsaekError(
+        'INVALID_MODEL',
+        `${join(dir, info.file)}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`,
+        { cause: e },
+      );
     }
     const fail = (code: 'INVALID_MODEL' | 'DIMENSION_MISMATCH', msg: string): never => {
       void session.release().catch(() => undefined);
       throw new TamsaekError(code, `${join(dir, info.file)}: ${msg}`);
     };
-    for (const need of ['input_ids', 'attention_mask']) if (!session.inputNames.includes(need)) fail('INVALID_MODEL', `missing input "${need}" (inputs: ${session.inputNames.join(', ')})`);
+    for (const need of ['input_ids', 'attention_mask'])
+      if (!session.inputNames.includes(need))
+        fail('INVALID_MODEL', `missing input "${need}" (inputs: ${session.inputNames.join(', ')})`);
     const extra = session.inputNames.filter((n) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(n));
-    if (extra.length > 0) fail('INVALID_MODEL', `unsupported inputs ${extra.join(', ')} (expected input_ids, attention_mask, optional token_type_ids)`);
+    if (extra.length > 0)
+      fail(
+        'INVALID_MODEL',
+        `unsupported inputs ${extra.join(', ')} (expected input_ids, attention_mask, optional token_type_ids)`,
+      );
     const outputName = OUTPUT_NAMES.find((n) => session.outputNames.includes(n));
-    if (!outputName) fail('INVALID_MODEL', `no "last_hidden_state" (or "token_embeddings") output (outputs: ${session.outputNames.join(', ')}); export with --task feature-extraction`);
+    if (!outputName)
+      fail(
+        'INVALID_MODEL',
+        `no "last_hidden_state" (or "token_embeddings") output (outputs: ${session.outputNames.join(', ')}); export with --task feature-extraction`,
+      );
     const meta = session.outputMetadata?.find((m) => m.name === outputName);
     const last = meta?.shape?.[meta.shape.length - 1];
-    if (typeof last === 'number' && last !== dim) fail('DIMENSION_MISMATCH', `output ${outputName} has ${last} dimensions, config.json hidden_size says ${dim}`);
+    if (typeof last === 'number' && last !== dim)
+      fail('DIMENSION_MISMATCH', `output ${outputName} has ${last} dimensions, config.json hidden_size says ${dim}`);
     return new OnnxEmbedder(ort, session, tokenizer, preset?.id ?? model, info, {
       dim,
       pooling: pooling ?? info.pooling ?? preset?.pooling ?? 'mean',
@@ -226,7 +300,8 @@ export class OnnxEmbedder {
     const where = 'OnnxEmbedder.embed';
     checkOptions(where, options, ['kind', 'onProgress']);
     const { kind = 'passage', onProgress } = options;
-    if (!['query', 'passage', 'none'].includes(kind)) throw invalidArgument(`${where}: kind must be query, passage or none (got ${String(kind)})`);
+    if (!['query', 'passage', 'none'].includes(kind))
+      throw invalidArgument(`${where}: kind must be query, passage or none (got ${String(kind)})`);
     if (!Array.isArray(texts)) throw invalidArgument(`${where}: texts must be an array of strings`);
     texts.forEach((t, i) => {
       if (typeof t !== 'string') throw invalidArgument(`${where}: texts[${i}] is not a string`);
@@ -272,18 +347,28 @@ export class OnnxEmbedder {
     const B = batch.length;
     const { T, lens, ids, mask, types } = padBatch(batch, this.tokenizer.padId, this.hasTypeIds);
     const { Tensor } = this.ort;
-    const feeds: Record<string, OrtTensor> = { input_ids: new Tensor('int64', ids, [B, T]), attention_mask: new Tensor('int64', mask, [B, T]) };
+    const feeds: Record<string, OrtTensor> = {
+      input_ids: new Tensor('int64', ids, [B, T]),
+      attention_mask: new Tensor('int64', mask, [B, T]),
+    };
     if (types) feeds.token_type_ids = new Tensor('int64', types, [B, T]);
     let result: Record<string, OrtTensor>;
     try {
       result = await this.session.run(feeds, [this.outputName]);
     } catch (e) {
-      throw new TamsaekError('INVALID_MODEL', `${this.file}: inference failed (${(e as Error).message.split('\n')[0]})`, { cause: e });
+      throw new TamsaekError(
+        'INVALID_MODEL',
+        `${this.file}: inference failed (${(e as Error).message.split('\n')[0]})`,
+        { cause: e },
+      );
     }
     const hidden = result[this.outputName];
     const H = this.dim;
     if (hidden.dims.length !== 3 || hidden.dims[0] !== B || hidden.dims[1] !== T || hidden.dims[2] !== H) {
-      throw new TamsaekError('DIMENSION_MISMATCH', `${this.file}: output ${this.outputName} has shape [${hidden.dims.join(', ')}], expected [${B}, ${T}, ${H}]`);
+      throw new TamsaekError(
+        'DIMENSION_MISMATCH',
+        `${this.file}: output ${this.outputName} has shape [${hidden.dims.join(', ')}], expected [${B}, ${T}, ${H}]`,
+      );
     }
     return poolHidden(hidden.data as Float32Array, lens, T, H, this.pooling, this.normalize);
   }
@@ -298,7 +383,14 @@ export class OnnxEmbedder {
  * (cls: position 0; mean: average over the first len positions; last: position len − 1), then
  * optionally L2-normalizes each row.
  */
-export function poolHidden(hidden: Float32Array, lens: Int32Array, T: number, H: number, pooling: Pooling, normalize: boolean): Float32Array {
+export function poolHidden(
+  hidden: Float32Array,
+  lens: Int32Array,
+  T: number,
+  H: number,
+  pooling: Pooling,
+  normalize: boolean,
+): Float32Array {
   const B = lens.length;
   const out = new Float32Array(B * H);
   for (let b = 0; b < B; b++) {

@@ -44,13 +44,21 @@ export interface ResolveOptions extends HubOptions {
 
 const TRUTHY = ['1', 'true', 'yes', 'on'];
 const REQUIRED_FILES = ['config.json', 'tokenizer.json'];
-const OPTIONAL_FILES = ['tokenizer_config.json', 'special_tokens_map.json', '1_Pooling/config.json', 'config_sentence_transformers.json', 'modules.json'];
+const OPTIONAL_FILES = [
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  '1_Pooling/config.json',
+  'config_sentence_transformers.json',
+  'modules.json',
+];
 const MANIFEST = '.tamsaek-files.json';
 const ATTEMPTS = 3;
 
 export function isOffline(options: { offline?: boolean } = {}): boolean {
   if (options.offline !== undefined) return options.offline;
-  return [process.env.HF_HUB_OFFLINE, process.env.TAMSAEK_OFFLINE].some((v) => v !== undefined && TRUTHY.includes(v.toLowerCase()));
+  return [process.env.HF_HUB_OFFLINE, process.env.TAMSAEK_OFFLINE].some(
+    (v) => v !== undefined && TRUTHY.includes(v.toLowerCase()),
+  );
 }
 
 export function defaultCacheDir(): string {
@@ -68,7 +76,6 @@ async function isDir(path: string): Promise<boolean> {
     return false;
   }
 }
-
 
 /** A local model directory, or the cache directory of a Hub id after downloading what is missing. */
 export async function resolveModel(model: string, options: ResolveOptions = {}): Promise<string> {
@@ -99,7 +106,8 @@ async function readManifest(dir: string): Promise<Manifest> {
 }
 
 export async function downloadModel(model: string, options: ResolveOptions = {}): Promise<string> {
-  if (typeof model !== 'string' || !HUB_ID.test(model) || model.includes('..')) throw new TamsaekError('INVALID_ARGUMENT', `"${String(model)}" is not a Hub id (owner/name)`);
+  if (typeof model !== 'string' || !HUB_ID.test(model) || model.includes('..'))
+    throw new TamsaekError('INVALID_ARGUMENT', `"${String(model)}" is not a Hub id (owner/name)`);
   if (options.file !== undefined) checkRelativeFile(options.file);
   const revision = options.revision ?? 'main';
   const cacheDir = options.cacheDir ?? defaultCacheDir();
@@ -110,9 +118,14 @@ export async function downloadModel(model: string, options: ResolveOptions = {})
     return undefined;
   };
   if (isOffline(options)) {
-    const complete = (await Promise.all(REQUIRED_FILES.map((f) => isFile(join(dir, f))))).every(Boolean) && (await cachedOnnx()) !== undefined;
+    const complete =
+      (await Promise.all(REQUIRED_FILES.map((f) => isFile(join(dir, f))))).every(Boolean) &&
+      (await cachedOnnx()) !== undefined;
     if (!complete) {
-      throw new TamsaekError('OFFLINE', `model ${model} (revision ${revision}) is not in the cache ${dir} and offline mode is on (HF_HUB_OFFLINE / TAMSAEK_OFFLINE); download it once online or pass a local directory`);
+      throw new TamsaekError(
+        'OFFLINE',
+        `model ${model} (revision ${revision}) is not in the cache ${dir} and offline mode is on (HF_HUB_OFFLINE / TAMSAEK_OFFLINE); download it once online or pass a local directory`,
+      );
     }
     return dir;
   }
@@ -120,13 +133,21 @@ export async function downloadModel(model: string, options: ResolveOptions = {})
     return await fetchModel(model, options, dir, manifest, revision);
   } catch (e) {
     // like huggingface_hub: when the endpoint cannot be reached, a complete cached copy is used
-    const complete = (await Promise.all(REQUIRED_FILES.map((f) => isFile(join(dir, f))))).every(Boolean) && (await cachedOnnx()) !== undefined;
+    const complete =
+      (await Promise.all(REQUIRED_FILES.map((f) => isFile(join(dir, f))))).every(Boolean) &&
+      (await cachedOnnx()) !== undefined;
     if (e instanceof TamsaekError && e.code === 'DOWNLOAD_ERROR' && complete) return dir;
     throw e;
   }
 }
 
-async function fetchModel(model: string, options: ResolveOptions, dir: string, manifest: Manifest, revision: string): Promise<string> {
+async function fetchModel(
+  model: string,
+  options: ResolveOptions,
+  dir: string,
+  manifest: Manifest,
+  revision: string,
+): Promise<string> {
   const endpoint = (options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
   const client = new HubClient(endpoint, options.token ?? process.env.HF_TOKEN, options.onDownloadProgress);
   await mkdir(dir, { recursive: true });
@@ -146,7 +167,10 @@ async function fetchModel(model: string, options: ResolveOptions, dir: string, m
     }
   }
   if (!onnx) {
-    throw new TamsaekError('NOT_FOUND', `model ${model} has no ONNX export at ${endpoint} (tried ${onnxCandidates(options).join(', ')}); export it with optimum-cli (see docs/dense.md)`);
+    throw new TamsaekError(
+      'NOT_FOUND',
+      `model ${model} has no ONNX export at ${endpoint} (tried ${onnxCandidates(options).join(', ')}); export it with optimum-cli (see docs/dense.md)`,
+    );
   }
   await fetchOne(`${onnx}_data`, false); // external weights of models over 2 GB
   return dir;
@@ -179,14 +203,19 @@ class HubClient {
       return await fetch(url, init);
     } catch (e) {
       const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
-      throw new TamsaekError('DOWNLOAD_ERROR', `cannot reach ${new URL(url).origin} for ${file}: ${cause}`, { cause: e });
+      throw new TamsaekError('DOWNLOAD_ERROR', `cannot reach ${new URL(url).origin} for ${file}: ${cause}`, {
+        cause: e,
+      });
     }
   }
 
   private httpError(status: number, file: string, url: string): TamsaekError {
     if (status === 404) return new TamsaekError('NOT_FOUND', `${file}: not found at ${url} (HTTP 404)`);
     if (status === 401 || status === 403) {
-      return new TamsaekError('DOWNLOAD_ERROR', `${file}: access denied at ${url} (HTTP ${status}); gated or private models need HF_TOKEN`);
+      return new TamsaekError(
+        'DOWNLOAD_ERROR',
+        `${file}: access denied at ${url} (HTTP ${status}); gated or private models need HF_TOKEN`,
+      );
     }
     return new TamsaekError('DOWNLOAD_ERROR', `${file}: HTTP ${status} from ${url}`);
   }
@@ -197,7 +226,11 @@ class HubClient {
     let size: number | undefined;
     let etag: string | undefined;
     for (let hop = 0; hop < 5; hop++) {
-      const res = await this.request(current, { method: 'HEAD', redirect: 'manual', headers: this.headers(current, { 'accept-encoding': 'identity' }) }, file);
+      const res = await this.request(
+        current,
+        { method: 'HEAD', redirect: 'manual', headers: this.headers(current, { 'accept-encoding': 'identity' }) },
+        file,
+      );
       const linkedEtag = res.headers.get('x-linked-etag');
       const linkedSize = res.headers.get('x-linked-size');
       etag ??= linkedEtag ?? res.headers.get('etag') ?? undefined;
@@ -223,7 +256,13 @@ class HubClient {
       return false;
     }
     const known = manifest[file];
-    if (known && (await isFile(dest)) && known.etag === meta.etag && (meta.size === undefined || known.size === meta.size)) return true;
+    if (
+      known &&
+      (await isFile(dest)) &&
+      known.etag === meta.etag &&
+      (meta.size === undefined || known.size === meta.size)
+    )
+      return true;
     await mkdir(dirname(dest), { recursive: true });
     const partial = `${dest}.incomplete`;
     let lastError: unknown;
@@ -254,7 +293,10 @@ class HubClient {
       const got = await hashFile(partial, 'sha1', `blob ${size}\0`);
       if (got !== expected) {
         await unlink(partial).catch(() => undefined);
-        throw new TamsaekError('INTEGRITY_ERROR', `${file}: git blob SHA-1 ${got} differs from the announced ${expected}`);
+        throw new TamsaekError(
+          'INTEGRITY_ERROR',
+          `${file}: git blob SHA-1 ${got} differs from the announced ${expected}`,
+        );
       }
     }
     await rename(partial, dest);
@@ -271,7 +313,10 @@ class HubClient {
     }
     if (meta.size !== undefined && have === meta.size) return;
     if (meta.size !== undefined && have > meta.size) have = 0;
-    const headers = this.headers(meta.url, { 'accept-encoding': 'identity', ...(have > 0 ? { range: `bytes=${have}-` } : {}) });
+    const headers = this.headers(meta.url, {
+      'accept-encoding': 'identity',
+      ...(have > 0 ? { range: `bytes=${have}-` } : {}),
+    });
     const res = await this.request(meta.url, { headers, redirect: 'follow' }, file);
     if (res.status === 416 && have > 0) {
       have = 0;
@@ -292,7 +337,11 @@ class HubClient {
       }
       await fh.sync();
     } catch (e) {
-      throw new TamsaekError('DOWNLOAD_ERROR', `${file}: transfer interrupted after ${done} bytes (${(e as Error).message}); it resumes on the next attempt`, { cause: e });
+      throw new TamsaekError(
+        'DOWNLOAD_ERROR',
+        `${file}: transfer interrupted after ${done} bytes (${(e as Error).message}); it resumes on the next attempt`,
+        { cause: e },
+      );
     } finally {
       await fh.close();
     }

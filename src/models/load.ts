@@ -26,7 +26,10 @@ export function resolveModelName(model: string | undefined): string {
   if (model === undefined || model === 'default' || model === DEFAULT_MODEL) {
     const dir = defaultModelDir();
     if (!existsSync(join(dir, 'config.json'))) {
-      throw new TamsaekError('NOT_FOUND', `the default dense model is missing (${dir}); reinstall tamsaek or pass --model <dir|id>`);
+      throw new TamsaekError(
+        'NOT_FOUND',
+        `the default dense model is missing (${dir}); reinstall tamsaek or pass --model <dir|id>`,
+      );
     }
     return dir;
   }

@@ -17,7 +17,13 @@ import { TamsaekError } from '../errors.js';
 import { isFile } from '../util/atomic-file.js';
 import type { Pooling } from './presets.js';
 
-export const INT8_FILES = ['onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_qint8_avx512_vnni.onnx', 'onnx/model_quint8_avx2.onnx', 'model_quantized.onnx'];
+export const INT8_FILES = [
+  'onnx/model_quantized.onnx',
+  'onnx/model_int8.onnx',
+  'onnx/model_qint8_avx512_vnni.onnx',
+  'onnx/model_quint8_avx2.onnx',
+  'model_quantized.onnx',
+];
 export const FP32_FILES = ['onnx/model.onnx', 'model.onnx'];
 
 export interface OnnxModelInfo {
@@ -32,7 +38,6 @@ export interface OnnxModelInfo {
   /** From config_sentence_transformers.json `prompts` when present. */
   prompts?: { query?: string; passage?: string };
 }
-
 
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
   let text: string;
@@ -53,7 +58,10 @@ async function readJson(path: string): Promise<Record<string, unknown> | undefin
 /** `file` options name a file inside the model directory: relative, without `..` segments. */
 export function checkRelativeFile(file: unknown): string {
   if (typeof file !== 'string' || file.length === 0 || isAbsolute(file) || file.split(/[\\/]/).includes('..')) {
-    throw new TamsaekError('INVALID_ARGUMENT', `file must be a relative path inside the model directory (got ${JSON.stringify(file)})`);
+    throw new TamsaekError(
+      'INVALID_ARGUMENT',
+      `file must be a relative path inside the model directory (got ${JSON.stringify(file)})`,
+    );
   }
   return file;
 }
@@ -70,23 +78,40 @@ export async function inspectModelDir(dir: string, options: InspectOptions = {})
     throw new TamsaekError('NOT_FOUND', `model directory ${dir} does not exist`);
   }
   const config = await readJson(join(dir, 'config.json'));
-  if (!config) throw new TamsaekError('NOT_FOUND', `model directory ${dir} has no config.json (expected a Hugging Face layout: config.json, tokenizer.json, onnx/model.onnx)`);
+  if (!config)
+    throw new TamsaekError(
+      'NOT_FOUND',
+      `model directory ${dir} has no config.json (expected a Hugging Face layout: config.json, tokenizer.json, onnx/model.onnx)`,
+    );
   if ('tamsaek_model' in config) {
     if (config.tamsaek_model === 'static') {
-      throw new TamsaekError('NOT_SUPPORTED', `${dir} is a tamsaek static model, not an ONNX export; load it with loadEmbedder() or StaticEmbedder.load()`);
+      throw new TamsaekError(
+        'NOT_SUPPORTED',
+        `${dir} is a tamsaek static model, not an ONNX export; load it with loadEmbedder() or StaticEmbedder.load()`,
+      );
     }
-    throw new TamsaekError('INVALID_MODEL', `${dir}/config.json: unknown tamsaek_model "${String(config.tamsaek_model)}"`);
+    throw new TamsaekError(
+      'INVALID_MODEL',
+      `${dir}/config.json: unknown tamsaek_model "${String(config.tamsaek_model)}"`,
+    );
   }
   if (typeof config.model_type !== 'string' && !Array.isArray(config.architectures)) {
-    throw new TamsaekError('INVALID_MODEL', `${dir}/config.json is neither a transformer config (no model_type / architectures) nor a tamsaek model`);
+    throw new TamsaekError(
+      'INVALID_MODEL',
+      `${dir}/config.json is neither a transformer config (no model_type / architectures) nor a tamsaek model`,
+    );
   }
   if (!(await isFile(join(dir, 'tokenizer.json')))) {
-    throw new TamsaekError('NOT_FOUND', `model directory ${dir} has no tokenizer.json (export the tokenizer with the model)`);
+    throw new TamsaekError(
+      'NOT_FOUND',
+      `model directory ${dir} has no tokenizer.json (export the tokenizer with the model)`,
+    );
   }
   let file: string | undefined;
   if (options.file !== undefined) {
     checkRelativeFile(options.file);
-    if (!(await isFile(join(dir, options.file)))) throw new TamsaekError('NOT_FOUND', `model file ${join(dir, options.file)} does not exist`);
+    if (!(await isFile(join(dir, options.file))))
+      throw new TamsaekError('NOT_FOUND', `model file ${join(dir, options.file)} does not exist`);
     file = options.file;
   } else {
     const candidates = options.quantized === false ? FP32_FILES : [...INT8_FILES, ...FP32_FILES];
@@ -96,7 +121,11 @@ export async function inspectModelDir(dir: string, options: InspectOptions = {})
         break;
       }
     }
-    if (!file) throw new TamsaekError('NOT_FOUND', `model directory ${dir} has no ONNX file (looked for ${candidates.join(', ')})`);
+    if (!file)
+      throw new TamsaekError(
+        'NOT_FOUND',
+        `model directory ${dir} has no ONNX file (looked for ${candidates.join(', ')})`,
+      );
   }
   const info: OnnxModelInfo = { kind: 'onnx', dir, config, file, quantized: /quant|int8/i.test(file) };
   const pool = await readJson(join(dir, '1_Pooling', 'config.json'));
@@ -127,7 +156,10 @@ export async function modelDirKind(dir: string): Promise<'static' | 'onnx' | und
   if (!config) return undefined;
   if ('tamsaek_model' in config) {
     if (config.tamsaek_model === 'static') return 'static';
-    throw new TamsaekError('INVALID_MODEL', `${dir}/config.json: unknown tamsaek_model "${String(config.tamsaek_model)}"`);
+    throw new TamsaekError(
+      'INVALID_MODEL',
+      `${dir}/config.json: unknown tamsaek_model "${String(config.tamsaek_model)}"`,
+    );
   }
   return 'onnx';
 }

@@ -19,8 +19,24 @@ export interface ModelPreset {
   base: string;
 }
 
-const E5 = { pooling: 'mean', queryPrefix: 'query: ', passagePrefix: 'passage: ', maxLength: 512, modelMaxLength: 512, normalize: true } as const;
-const M3 = { dim: 1024, pooling: 'cls', queryPrefix: '', passagePrefix: '', maxLength: 512, modelMaxLength: 8192, normalize: true, base: 'BAAI/bge-m3' } as const;
+const E5 = {
+  pooling: 'mean',
+  queryPrefix: 'query: ',
+  passagePrefix: 'passage: ',
+  maxLength: 512,
+  modelMaxLength: 512,
+  normalize: true,
+} as const;
+const M3 = {
+  dim: 1024,
+  pooling: 'cls',
+  queryPrefix: '',
+  passagePrefix: '',
+  maxLength: 512,
+  modelMaxLength: 8192,
+  normalize: true,
+  base: 'BAAI/bge-m3',
+} as const;
 
 export const PRESETS: Readonly<Record<string, ModelPreset>> = Object.freeze({
   'nlpai-lab/KoE5': { id: 'nlpai-lab/KoE5', dim: 1024, ...E5, base: 'intfloat/multilingual-e5-large' },
@@ -37,9 +53,19 @@ export const PRESETS: Readonly<Record<string, ModelPreset>> = Object.freeze({
     normalize: true,
     base: 'Snowflake/snowflake-arctic-embed-l-v2.0',
   },
-  'intfloat/multilingual-e5-small': { id: 'intfloat/multilingual-e5-small', dim: 384, ...E5, base: 'microsoft/Multilingual-MiniLM-L12-H384' },
+  'intfloat/multilingual-e5-small': {
+    id: 'intfloat/multilingual-e5-small',
+    dim: 384,
+    ...E5,
+    base: 'microsoft/Multilingual-MiniLM-L12-H384',
+  },
   'intfloat/multilingual-e5-base': { id: 'intfloat/multilingual-e5-base', dim: 768, ...E5, base: 'xlm-roberta-base' },
-  'intfloat/multilingual-e5-large': { id: 'intfloat/multilingual-e5-large', dim: 1024, ...E5, base: 'xlm-roberta-large' },
+  'intfloat/multilingual-e5-large': {
+    id: 'intfloat/multilingual-e5-large',
+    dim: 1024,
+    ...E5,
+    base: 'xlm-roberta-large',
+  },
 });
 
 /** The preset of a Hub id (case-insensitive), or of a local directory whose name ends with the repo name. */
@@ -47,7 +73,7 @@ export function findPreset(nameOrPath: string): ModelPreset | undefined {
   const lower = nameOrPath.toLowerCase().replace(/\/+$/, '');
   for (const p of Object.values(PRESETS)) {
     const id = p.id.toLowerCase();
-    if (lower === id || lower.endsWith('/' + id) || lower.endsWith('/' + id.replace('/', '--'))) return p;
+    if (lower === id || lower.endsWith(`/${id}`) || lower.endsWith(`/${id.replace('/', '--')}`)) return p;
   }
   return undefined;
 }

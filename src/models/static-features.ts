@@ -34,21 +34,37 @@ export function tableRows(c: StaticFeatureConfig): number {
   return c.rows ?? c.buckets;
 }
 
-export const DEFAULT_FEATURES: StaticFeatureConfig = { morphemes: 'ko-morph', bigrams: true, buckets: 1 << 16, hash: 'fnv1a32', tf: 'log' };
+export const DEFAULT_FEATURES: StaticFeatureConfig = {
+  morphemes: 'ko-morph',
+  bigrams: true,
+  buckets: 1 << 16,
+  hash: 'fnv1a32',
+  tf: 'log',
+};
 
 export function checkFeatureConfig(c: unknown, where = 'features'): StaticFeatureConfig {
   const o = c as Partial<StaticFeatureConfig> | undefined;
   if (!o || typeof o !== 'object') throw invalidArgument(`${where} must be an object`);
-  if (o.morphemes !== 'ko-morph' && o.morphemes !== false) throw invalidArgument(`${where}.morphemes must be "ko-morph" or false`);
+  if (o.morphemes !== 'ko-morph' && o.morphemes !== false)
+    throw invalidArgument(`${where}.morphemes must be "ko-morph" or false`);
   if (typeof o.bigrams !== 'boolean') throw invalidArgument(`${where}.bigrams must be a boolean`);
-  if (!Number.isInteger(o.buckets) || o.buckets! < 1 || o.buckets! > 1 << 26) throw invalidArgument(`${where}.buckets must be an integer in 1..2^26`);
+  if (!Number.isInteger(o.buckets) || o.buckets! < 1 || o.buckets! > 1 << 26)
+    throw invalidArgument(`${where}.buckets must be an integer in 1..2^26`);
   if (o.hash !== 'fnv1a32') throw invalidArgument(`${where}.hash must be "fnv1a32"`);
   if (o.tf !== 'log' && o.tf !== 'binary') throw invalidArgument(`${where}.tf must be "log" or "binary"`);
   if (!o.morphemes && !o.bigrams) throw invalidArgument(`${where}: enable morphemes or bigrams`);
-  const out: StaticFeatureConfig = { morphemes: o.morphemes, bigrams: o.bigrams, buckets: o.buckets!, hash: 'fnv1a32', tf: o.tf };
+  const out: StaticFeatureConfig = {
+    morphemes: o.morphemes,
+    bigrams: o.bigrams,
+    buckets: o.buckets!,
+    hash: 'fnv1a32',
+    tf: o.tf,
+  };
   if (o.rows === undefined && o.oovRows === undefined) return out;
-  if (!Number.isInteger(o.rows) || o.rows! < 2 || o.rows! >= o.buckets!) throw invalidArgument(`${where}.rows must be an integer in 2..buckets-1`);
-  if (!Number.isInteger(o.oovRows) || o.oovRows! < 1 || o.oovRows! >= o.rows!) throw invalidArgument(`${where}.oovRows must be an integer in 1..rows-1`);
+  if (!Number.isInteger(o.rows) || o.rows! < 2 || o.rows! >= o.buckets!)
+    throw invalidArgument(`${where}.rows must be an integer in 2..buckets-1`);
+  if (!Number.isInteger(o.oovRows) || o.oovRows! < 1 || o.oovRows! >= o.rows!)
+    throw invalidArgument(`${where}.oovRows must be an integer in 1..rows-1`);
   return { ...out, rows: o.rows, oovRows: o.oovRows };
 }
 
@@ -75,7 +91,8 @@ export function checkKeptBuckets(config: StaticFeatureConfig, keptBuckets: Int32
   if (keptBuckets.length !== want) throw invalidArgument(`kept buckets: expected ${want}, got ${keptBuckets.length}`);
   let prev = -1;
   for (const b of keptBuckets) {
-    if (!(b > prev && b < config.buckets)) throw invalidArgument('kept buckets must be distinct, ascending and below buckets');
+    if (!(b > prev && b < config.buckets))
+      throw invalidArgument('kept buckets must be distinct, ascending and below buckets');
     prev = b;
   }
 }
@@ -104,7 +121,10 @@ export class Featurizer {
   private bigram: Analyzer | undefined;
   private readonly rowOf: Int32Array | undefined;
   /** `keptBuckets` is required when `config.rows` is set (a pruned vocabulary). */
-  constructor(readonly config: StaticFeatureConfig, keptBuckets?: Int32Array) {
+  constructor(
+    readonly config: StaticFeatureConfig,
+    keptBuckets?: Int32Array,
+  ) {
     checkFeatureConfig(config);
     if (config.rows !== undefined) {
       if (!keptBuckets) throw invalidArgument('a pruned-vocabulary feature configuration needs its kept buckets');
@@ -153,7 +173,10 @@ export class Featurizer {
 
   /** CSR batch of many texts. */
   batch(texts: readonly string[]): SparseBatch {
-    return toBatch(texts.map((t) => this.counts(t)), (c) => this.weight(c));
+    return toBatch(
+      texts.map((t) => this.counts(t)),
+      (c) => this.weight(c),
+    );
   }
 }
 

@@ -48,14 +48,17 @@ export interface ExportOnnxResult {
   dtype: 'float32' | 'int8';
 }
 
-
 /**
  * Writes `<outDir>/onnx/model.onnx` and, unless outDir is the model directory itself, copies the
  * model's config.json and weights next to it, so outDir is a complete static model directory
  * (loadable by tamsaek) whose config says how to make the graph's inputs. Existing files are
  * refused (INVALID_ARGUMENT) unless `force`.
  */
-export async function exportStaticOnnx(modelDir: string, outDir: string, options: ExportOnnxOptions = {}): Promise<ExportOnnxResult> {
+export async function exportStaticOnnx(
+  modelDir: string,
+  outDir: string,
+  options: ExportOnnxOptions = {},
+): Promise<ExportOnnxResult> {
   checkOptions('exportStaticOnnx', options, ['force']);
   const { path: src, config } = await readStaticModelDir(modelDir);
   const weights = await loadStaticWeights(src, config);
@@ -65,7 +68,11 @@ export async function exportStaticOnnx(modelDir: string, outDir: string, options
   const copies = inPlace ? [] : ['config.json', config.weights];
   if (!options.force) {
     for (const f of [file, ...copies.map((c) => join(out, c))]) {
-      if (await isFile(f)) throw new TamsaekError('INVALID_ARGUMENT', `exportStaticOnnx: ${f} already exists (use force / --force to overwrite)`);
+      if (await isFile(f))
+        throw new TamsaekError(
+          'INVALID_ARGUMENT',
+          `exportStaticOnnx: ${f} already exists (use force / --force to overwrite)`,
+        );
     }
   }
   const bytes = await encodeStaticOnnx(config, weights.table, weights.scales);
@@ -78,22 +85,47 @@ export async function exportStaticOnnx(modelDir: string, outDir: string, options
 }
 
 /** The serialized ModelProto of a static model's pooling graph. */
-export async function encodeStaticOnnx(config: StaticModelConfig, table: Float32Array | Int8Array, scales?: Float32Array): Promise<Uint8Array> {
+export async function encodeStaticOnnx(
+  config: StaticModelConfig,
+  table: Float32Array | Int8Array,
+  scales?: Float32Array,
+): Promise<Uint8Array> {
   // onnx-proto is CommonJS and only needed here: loaded on first export, not with the library.
   const { onnx } = (await import('onnx-proto')).default;
   const rows = tableRows(config.features);
   const dim = config.dim;
   const int8 = table instanceof Int8Array;
-  if (int8 && !(scales instanceof Float32Array && scales.length === rows)) throw new TamsaekError('INVALID_MODEL', 'encodeStaticOnnx: an int8 table needs one scale per row');
-  if (table.length !== rows * dim) throw new TamsaekError('INVALID_MODEL', `encodeStaticOnnx: table has ${table.length} values, expected ${rows} x ${dim}`);
+  if (int8 && !(scales instanceof Float32Array && scales.length === rows))
+    throw new TamsaekError('INVALID_MODEL', 'encodeStaticOnnx: an int8 table needs one scale per row');
+  if (table.length !== rows * dim)
+    throw new TamsaekError(
+      'INVALID_MODEL',
+      `encodeStaticOnnx: table has ${table.length} values, expected ${rows} x ${dim}`,
+    );
 
   const raw = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const tensor = (name: string, dataType: number, dims: number[], data: ArrayBufferView) => ({ name, dataType, dims, rawData: raw(data) });
+  const tensor = (name: string, dataType: number, dims: number[], data: ArrayBufferView) => ({
+    name,
+    dataType,
+    dims,
+    rawData: raw(data),
+  });
   const value = (name: string, elemType: number, shape: (number | string)[]) => ({
     name,
-    type: { tensorType: { elemType, shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
   });
-  const node = (opType: string, input: string[], output: string, attribute: object[] = []) => ({ opType, input, output: [output], name: output, attribute });
+  const node = (opType: string, input: string[], output: string, attribute: object[] = []) => ({
+    opType,
+    input,
+    output: [output],
+    name: output,
+    attribute,
+  });
   const intAttr = (name: string, i: number) => ({ name, type: ATTR_INT, i });
 
   const initializer = [
@@ -104,7 +136,7 @@ export async function encodeStaticOnnx(config: StaticModelConfig, table: Float32
   ];
   const nodes = [];
   let w = 'weights';
-  let rowsF = 'rows';
+  const rowsF = 'rows';
   if (int8) {
     // As the native kernel: the per-row scale folds into the feature weight, then w·scale·q.
     initializer.push(tensor('scales', FLOAT, [rows], scales!));

@@ -21,7 +21,11 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   for (const name of names) {
     const t = tensors[name]!;
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new TamsaekError('INVALID_ARGUMENT', `safetensors: ${name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+    if (count !== t.data.length)
+      throw new TamsaekError(
+        'INVALID_ARGUMENT',
+        `safetensors: ${name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`,
+      );
     const bytes = t.data.byteLength;
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
@@ -41,7 +45,10 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   return out;
 }
 
-export function decodeSafetensors(buf: Buffer, where = 'safetensors'): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(
+  buf: Buffer,
+  where = 'safetensors',
+): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const bad = (msg: string): never => {
     throw new TamsaekError('INVALID_MODEL', `${where}: ${msg}`);
   };
@@ -63,7 +70,8 @@ export function decodeSafetensors(buf: Buffer, where = 'safetensors'): { tensors
       continue;
     }
     const [b, e] = info.data_offsets ?? [];
-    if (!Number.isInteger(b) || !Number.isInteger(e) || b! < 0 || e! < b! || base + e! > buf.length) bad(`${name}: data offsets out of range`);
+    if (!Number.isInteger(b) || !Number.isInteger(e) || b! < 0 || e! < b! || base + e! > buf.length)
+      bad(`${name}: data offsets out of range`);
     const count = info.shape.reduce((x, y) => x * y, 1);
     const bytes = buf.subarray(base + b!, base + e!);
     const copy = new Uint8Array(bytes.length);
@@ -82,11 +90,17 @@ export function decodeSafetensors(buf: Buffer, where = 'safetensors'): { tensors
   return { tensors, metadata };
 }
 
-export async function writeSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: Record<string, Tensor>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   await atomicWrite('writeSafetensors', path, [encodeSafetensors(tensors, metadata)]);
 }
 
-export async function readSafetensors(path: string): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
+export async function readSafetensors(
+  path: string,
+): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
   let buf: Buffer;
   try {
     buf = await readFile(path);

@@ -17,7 +17,13 @@ import { atomicWrite } from '../util/atomic-file.js';
 import { basename, join, resolve } from 'node:path';
 import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
 import { sparsePool } from '../native/sparse.js';
-import { checkFeatureConfig, checkKeptBuckets, Featurizer, tableRows, type StaticFeatureConfig } from './static-features.js';
+import {
+  checkFeatureConfig,
+  checkKeptBuckets,
+  Featurizer,
+  tableRows,
+  type StaticFeatureConfig,
+} from './static-features.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './static-safetensors.js';
 import { checkChunkOptions, type ChunkOptions } from '../util/chunker.js';
 
@@ -57,7 +63,11 @@ export interface StaticWeights {
 }
 
 /** Symmetric per-row int8 quantization: q = round(x / s), s = max|x| / 127. */
-export function quantizeRows(table: Float32Array, rows: number, dim: number): { table: Int8Array; scales: Float32Array } {
+export function quantizeRows(
+  table: Float32Array,
+  rows: number,
+  dim: number,
+): { table: Int8Array; scales: Float32Array } {
   const q = new Int8Array(rows * dim);
   const scales = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -85,31 +95,58 @@ export const STATIC_MODEL_FILES = ['config.json', 'model.safetensors'] as const;
 export async function refuseExistingModel(where: string, dir: string): Promise<void> {
   for (const f of STATIC_MODEL_FILES) {
     const path = join(dir, f);
-    const exists = await stat(path).then(() => true, () => false);
-    if (exists) throw new TamsaekError('INVALID_ARGUMENT', `${where}: ${path} already exists (use force / --force to replace the model)`);
+    const exists = await stat(path).then(
+      () => true,
+      () => false,
+    );
+    if (exists)
+      throw new TamsaekError(
+        'INVALID_ARGUMENT',
+        `${where}: ${path} already exists (use force / --force to replace the model)`,
+      );
   }
 }
 
 /** Writes a model directory (config.json + model.safetensors). */
-export async function saveStaticModel(dir: string, features: StaticFeatureConfig, weights: StaticWeights, options: SaveStaticOptions = {}): Promise<StaticModelConfig> {
+export async function saveStaticModel(
+  dir: string,
+  features: StaticFeatureConfig,
+  weights: StaticWeights,
+  options: SaveStaticOptions = {},
+): Promise<StaticModelConfig> {
   checkOptions('saveStaticModel', options, ['dtype', 'name', 'training', 'passages']);
   const passages = options.passages === undefined ? undefined : checkChunkOptions(options.passages);
   const dtype = options.dtype ?? (weights.table instanceof Int8Array ? 'int8' : 'float32');
   const { rows, dim } = weights;
-  if (rows !== tableRows(features)) throw invalidArgument(`saveStaticModel: table has ${rows} rows but the features give ${tableRows(features)}`);
-  if ((features.rows !== undefined) !== (weights.keptBuckets !== undefined)) throw invalidArgument('saveStaticModel: kept buckets go with features.rows, and only with it');
+  if (rows !== tableRows(features))
+    throw invalidArgument(`saveStaticModel: table has ${rows} rows but the features give ${tableRows(features)}`);
+  if ((features.rows !== undefined) !== (weights.keptBuckets !== undefined))
+    throw invalidArgument('saveStaticModel: kept buckets go with features.rows, and only with it');
   // int8 quantization would turn a NaN row into plausible zeros: refuse the table instead
-  const bad = firstNonFinite(weights.table instanceof Float32Array ? weights.table : weights.scales ?? new Float32Array(0));
-  if (bad >= 0) throw invalidArgument(`saveStaticModel: the ${weights.table instanceof Float32Array ? 'table' : 'scales'} hold a non-finite value at element ${bad}; nothing written`);
+  const bad = firstNonFinite(
+    weights.table instanceof Float32Array ? weights.table : (weights.scales ?? new Float32Array(0)),
+  );
+  if (bad >= 0)
+    throw invalidArgument(
+      `saveStaticModel: the ${weights.table instanceof Float32Array ? 'table' : 'scales'} hold a non-finite value at element ${bad}; nothing written`,
+    );
   let tensors: Record<string, Tensor>;
   if (dtype === 'int8') {
-    const q = weights.table instanceof Int8Array ? { table: weights.table, scales: weights.scales! } : quantizeRows(weights.table, rows, dim);
-    tensors = { embeddings: { dtype: 'I8', shape: [rows, dim], data: q.table }, scales: { dtype: 'F32', shape: [rows], data: q.scales } };
+    const q =
+      weights.table instanceof Int8Array
+        ? { table: weights.table, scales: weights.scales! }
+        : quantizeRows(weights.table, rows, dim);
+    tensors = {
+      embeddings: { dtype: 'I8', shape: [rows, dim], data: q.table },
+      scales: { dtype: 'F32', shape: [rows], data: q.scales },
+    };
   } else {
-    if (!(weights.table instanceof Float32Array)) throw invalidArgument('saveStaticModel: an int8 table cannot be saved as float32');
+    if (!(weights.table instanceof Float32Array))
+      throw invalidArgument('saveStaticModel: an int8 table cannot be saved as float32');
     tensors = { embeddings: { dtype: 'F32', shape: [rows, dim], data: weights.table } };
   }
-  if (weights.keptBuckets) tensors.kept_buckets = { dtype: 'I32', shape: [weights.keptBuckets.length], data: weights.keptBuckets };
+  if (weights.keptBuckets)
+    tensors.kept_buckets = { dtype: 'I32', shape: [weights.keptBuckets.length], data: weights.keptBuckets };
   await mkdir(dir, { recursive: true });
   const config: StaticModelConfig = {
     tamsaek_model: 'static',
@@ -126,7 +163,7 @@ export async function saveStaticModel(dir: string, features: StaticFeatureConfig
   };
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'tamsaek-static', dim: String(dim) });
   // config.json last and atomically: a reader sees the old model or the new one, not half a file
-  await atomicWrite('saveStaticModel', join(dir, 'config.json'), [Buffer.from(JSON.stringify(config, null, 2) + '\n')]);
+  await atomicWrite('saveStaticModel', join(dir, 'config.json'), [Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]);
   return config;
 }
 
@@ -137,12 +174,17 @@ export function checkStaticConfig(c: Record<string, unknown>, dir: string): Stat
   };
   if (c.tamsaek_model !== 'static') bad('not a static model');
   if (c.format !== STATIC_FORMAT) {
-    throw new TamsaekError('UNSUPPORTED_VERSION', `${dir}/config.json: static model format ${String(c.format)} (this version reads ${STATIC_FORMAT})`);
+    throw new TamsaekError(
+      'UNSUPPORTED_VERSION',
+      `${dir}/config.json: static model format ${String(c.format)} (this version reads ${STATIC_FORMAT})`,
+    );
   }
-  if (!Number.isInteger(c.dim) || (c.dim as number) < 1 || (c.dim as number) > 65536) bad('dim must be a positive integer');
+  if (!Number.isInteger(c.dim) || (c.dim as number) < 1 || (c.dim as number) > 65536)
+    bad('dim must be a positive integer');
   if (c.pooling !== 'mean') bad('pooling must be "mean"');
   if (c.dtype !== 'float32' && c.dtype !== 'int8') bad('dtype must be "float32" or "int8"');
-  if (typeof c.weights !== 'string' || c.weights.includes('/') || c.weights.includes('\\') || c.weights.startsWith('.')) bad('weights must be a file name inside the directory');
+  if (typeof c.weights !== 'string' || c.weights.includes('/') || c.weights.includes('\\') || c.weights.startsWith('.'))
+    bad('weights must be a file name inside the directory');
   let features: StaticFeatureConfig;
   try {
     features = checkFeatureConfig(c.features, 'features');
@@ -168,7 +210,8 @@ function firstNonFinite(data: Float32Array): number {
 /** A damaged table must fail at load, not as NaN vectors at the first document that uses the row. */
 function checkFinite(path: string, name: string, data: Float32Array): void {
   const i = firstNonFinite(data);
-  if (i >= 0) throw new TamsaekError('INVALID_MODEL', `${path}: "${name}" holds a non-finite value (${data[i]}) at element ${i}`);
+  if (i >= 0)
+    throw new TamsaekError('INVALID_MODEL', `${path}: "${name}" holds a non-finite value (${data[i]}) at element ${i}`);
 }
 
 export async function loadStaticWeights(dir: string, config: StaticModelConfig): Promise<StaticWeights> {
@@ -179,8 +222,11 @@ export async function loadStaticWeights(dir: string, config: StaticModelConfig):
   let keptBuckets: Int32Array | undefined;
   if (config.features.rows !== undefined) {
     const kb = tensors.kept_buckets;
-    if (!kb || kb.dtype !== 'I32' || kb.data.length !== config.features.rows - config.features.oovRows!) {
-      throw new TamsaekError('INVALID_MODEL', `${path}: a pruned vocabulary needs I32 "kept_buckets" [${config.features.rows - config.features.oovRows!}]`);
+    if (kb?.dtype !== 'I32' || kb.data.length !== config.features.rows - config.features.oovRows!) {
+      throw new TamsaekError(
+        'INVALID_MODEL',
+        `${path}: a pruned vocabulary needs I32 "kept_buckets" [${config.features.rows - config.features.oovRows!}]`,
+      );
     }
     keptBuckets = kb.data;
     try {
@@ -189,16 +235,18 @@ export async function loadStaticWeights(dir: string, config: StaticModelConfig):
       throw new TamsaekError('INVALID_MODEL', `${path}: ${(e as Error).message}`, { cause: e });
     }
   }
-  if (!emb || emb.shape.length !== 2 || emb.shape[0] !== rows || emb.shape[1] !== config.dim) {
+  if (emb?.shape.length !== 2 || emb.shape[0] !== rows || emb.shape[1] !== config.dim) {
     throw new TamsaekError('INVALID_MODEL', `${path}: "embeddings" must have shape [${rows}, ${config.dim}]`);
   }
   if (config.dtype === 'int8') {
     const sc = tensors.scales;
-    if (emb.dtype !== 'I8' || !sc || sc.dtype !== 'F32' || sc.data.length !== rows) throw new TamsaekError('INVALID_MODEL', `${path}: int8 weights need I8 "embeddings" and F32 "scales" [${rows}]`);
+    if (emb.dtype !== 'I8' || !sc || sc.dtype !== 'F32' || sc.data.length !== rows)
+      throw new TamsaekError('INVALID_MODEL', `${path}: int8 weights need I8 "embeddings" and F32 "scales" [${rows}]`);
     checkFinite(path, 'scales', sc.data);
     return { rows, dim: config.dim, table: emb.data, scales: sc.data, keptBuckets };
   }
-  if (emb.dtype !== 'F32') throw new TamsaekError('INVALID_MODEL', `${path}: float32 model with ${emb.dtype} embeddings`);
+  if (emb.dtype !== 'F32')
+    throw new TamsaekError('INVALID_MODEL', `${path}: float32 model with ${emb.dtype} embeddings`);
   checkFinite(path, 'embeddings', emb.data);
   return { rows, dim: config.dim, table: emb.data, keptBuckets };
 }
@@ -256,12 +304,20 @@ export class StaticEmbedder {
   }
 
   /** An embedder over in-memory weights (the trainer's evaluation path). */
-  static fromWeights(features: StaticFeatureConfig, weights: StaticWeights, modelId = 'static', options: StaticEmbedderOptions = {}): StaticEmbedder {
+  static fromWeights(
+    features: StaticFeatureConfig,
+    weights: StaticWeights,
+    modelId = 'static',
+    options: StaticEmbedderOptions = {},
+  ): StaticEmbedder {
     return new StaticEmbedder(modelId, undefined, { dim: weights.dim, features }, weights, options);
   }
 
   /** L2-normalized embeddings (texts x dim), row-major. Queries and passages are treated alike. */
-  async embed(texts: readonly string[], options: { kind?: 'query' | 'passage'; onProgress?: (done: number, total: number) => void } = {}): Promise<Float32Array> {
+  async embed(
+    texts: readonly string[],
+    options: { kind?: 'query' | 'passage'; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<Float32Array> {
     if (!Array.isArray(texts)) throw invalidArgument('embed: texts must be an array of strings');
     for (const t of texts) if (typeof t !== 'string') throw invalidArgument('embed: texts must be strings');
     const dim = this.dim;
@@ -270,7 +326,11 @@ export class StaticEmbedder {
     for (let s = 0; s < texts.length; s += step) {
       const part = texts.slice(s, s + step);
       const batch = this.featurizer.batch(part);
-      await sparsePool(batch, this.weights, { normalize: true, threads: this.options.threads, out: out.subarray(s * dim, (s + part.length) * dim) });
+      await sparsePool(batch, this.weights, {
+        normalize: true,
+        threads: this.options.threads,
+        out: out.subarray(s * dim, (s + part.length) * dim),
+      });
       options.onProgress?.(s + part.length, texts.length);
     }
     return out;

@@ -52,26 +52,45 @@ export class Tokenizer {
   ) {}
 
   /** Builds a tokenizer from parsed tokenizer.json / tokenizer_config.json objects. */
-  static async fromJSON(tokenizerJson: unknown, tokenizerConfig: unknown = {}, options: { maxLength?: number; source?: string } = {}): Promise<Tokenizer> {
+  static async fromJSON(
+    tokenizerJson: unknown,
+    tokenizerConfig: unknown = {},
+    options: { maxLength?: number; source?: string } = {},
+  ): Promise<Tokenizer> {
     const source = options.source ?? 'tokenizer.json';
     if (typeof tokenizerJson !== 'object' || tokenizerJson === null || !('model' in tokenizerJson)) {
       throw new TamsaekError('INVALID_MODEL', `${source}: not a Hugging Face tokenizer.json (no "model")`);
     }
-    const cfg = (typeof tokenizerConfig === 'object' && tokenizerConfig !== null ? tokenizerConfig : {}) as Record<string, unknown>;
+    const cfg = (typeof tokenizerConfig === 'object' && tokenizerConfig !== null ? tokenizerConfig : {}) as Record<
+      string,
+      unknown
+    >;
     const { Tokenizer: Core } = await loadTokenizers();
     let core: HfTokenizerCore;
     try {
       core = new Core(tokenizerJson, cfg);
     } catch (e) {
-      throw new TamsaekError('INVALID_MODEL', `${source}: unsupported or malformed tokenizer (${(e as Error).message})`, { cause: e });
+      throw new TamsaekError(
+        'INVALID_MODEL',
+        `${source}: unsupported or malformed tokenizer (${(e as Error).message})`,
+        { cause: e },
+      );
     }
     const tj = tokenizerJson as { truncation?: { max_length?: number } | null; padding?: { pad_id?: number } | null };
-    const fromConfig = typeof cfg.model_max_length === 'number' && cfg.model_max_length < 1e6 ? cfg.model_max_length : undefined;
+    const fromConfig =
+      typeof cfg.model_max_length === 'number' && cfg.model_max_length < 1e6 ? cfg.model_max_length : undefined;
     const maxLength = options.maxLength ?? tj.truncation?.max_length ?? fromConfig ?? 512;
-    if (!Number.isInteger(maxLength) || maxLength < 2) throw invalidArgument(`${source}: maxLength must be an integer ≥ 2 (got ${maxLength})`);
-    const padToken = typeof cfg.pad_token === 'string' ? cfg.pad_token : typeof (cfg.pad_token as { content?: string })?.content === 'string' ? (cfg.pad_token as { content: string }).content : undefined;
+    if (!Number.isInteger(maxLength) || maxLength < 2)
+      throw invalidArgument(`${source}: maxLength must be an integer ≥ 2 (got ${maxLength})`);
+    const padToken =
+      typeof cfg.pad_token === 'string'
+        ? cfg.pad_token
+        : typeof (cfg.pad_token as { content?: string })?.content === 'string'
+          ? (cfg.pad_token as { content: string }).content
+          : undefined;
     const padId = tj.padding?.pad_id ?? (padToken !== undefined ? core.token_to_id(padToken) : undefined) ?? 0;
-    const count = (b: string[] | null) => (core.post_processor ? core.post_processor(['x'], b, true).tokens.length - 1 - (b?.length ?? 0) : 0);
+    const count = (b: string[] | null) =>
+      core.post_processor ? core.post_processor(['x'], b, true).tokens.length - 1 - (b?.length ?? 0) : 0;
     return new Tokenizer(core, maxLength, padId, count(null), count(['y']));
   }
 
@@ -83,7 +102,11 @@ export class Tokenizer {
       text = await readFile(path, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new TamsaekError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `model directory ${dir} has no readable tokenizer.json (${(e as Error).message})`, { cause: e });
+      throw new TamsaekError(
+        code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR',
+        `model directory ${dir} has no readable tokenizer.json (${(e as Error).message})`,
+        { cause: e },
+      );
     }
     let json: unknown;
     try {
@@ -110,8 +133,10 @@ export class Tokenizer {
     checkOptions('Tokenizer.encode', options, ['pair', 'maxLength']);
     if (typeof text !== 'string') throw invalidArgument('Tokenizer.encode: text must be a string');
     const { pair, maxLength = this.maxLength } = options;
-    if (pair !== undefined && typeof pair !== 'string') throw invalidArgument('Tokenizer.encode: pair must be a string');
-    if (!Number.isInteger(maxLength) || maxLength < 2) throw invalidArgument(`Tokenizer.encode: maxLength must be an integer ≥ 2 (got ${maxLength})`);
+    if (pair !== undefined && typeof pair !== 'string')
+      throw invalidArgument('Tokenizer.encode: pair must be a string');
+    if (!Number.isInteger(maxLength) || maxLength < 2)
+      throw invalidArgument(`Tokenizer.encode: maxLength must be an integer ≥ 2 (got ${maxLength})`);
     let a = this.core.tokenize(text, { add_special_tokens: false });
     let b = pair === undefined ? null : this.core.tokenize(pair, { add_special_tokens: false });
     const budget = Math.max(0, maxLength - (b ? this.specialsPair : this.specialsSingle));

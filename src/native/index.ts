@@ -109,7 +109,8 @@ export function nativeInfo(): NativeInfo {
 
 /** Selects the kernel family ('auto' | 'avx512' | 'avx2' | 'scalar'); for tests and benchmarks. */
 export function setKernel(name: 'auto' | 'avx512' | 'avx2' | 'scalar'): void {
-  if (!['auto', 'avx512', 'avx2', 'scalar'].includes(name)) throw invalidArgument(`setKernel: unknown kernel "${name}"`);
+  if (!['auto', 'avx512', 'avx2', 'scalar'].includes(name))
+    throw invalidArgument(`setKernel: unknown kernel "${name}"`);
   if (!loadNative().setKernel(name)) {
     throw new TamsaekError('NATIVE_UNAVAILABLE', `setKernel: this CPU or build cannot run the "${name}" kernels`);
   }
@@ -216,7 +217,8 @@ export async function exactSearch(
   checkFinite(where, 'query', queries);
   const threads = checkThreads(where, options.threads);
   const addon = loadNative();
-  if (options.inline !== undefined && typeof options.inline !== 'boolean') throw invalidArgument(`${where}: inline must be a boolean`);
+  if (options.inline !== undefined && typeof options.inline !== 'boolean')
+    throw invalidArgument(`${where}: inline must be a boolean`);
   const inline = options.inline ?? store.n * queries.length <= inlineSearchBound();
   try {
     return await addon.search({
@@ -260,5 +262,13 @@ export async function encodeRows(
 }
 
 export { infoNCELoss, gistLoss, cachedContrastiveStep } from './loss.js';
-export { sparsePool, sparsePoolBackward, sparsePoolAdam, createAdamState, type SparseBatch, type AdamState, type PoolTable } from './sparse.js';
+export {
+  sparsePool,
+  sparsePoolBackward,
+  sparsePoolAdam,
+  createAdamState,
+  type SparseBatch,
+  type AdamState,
+  type PoolTable,
+} from './sparse.js';
 export type { InfoNCEOptions, GistOptions, CachedStepOptions, LossResult, CachedStepResult } from './loss.js';

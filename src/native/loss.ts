@@ -223,7 +223,10 @@ async function call(where: string, args: Record<string, unknown>): Promise<numbe
 }
 
 /** Checks anchors, positives and (concatenated) negatives of one batch against `dim`. */
-function batchShape(where: string, o: { dim: number; anchors: Float32Array; positives: Float32Array; negatives?: Float32Array | Float32Array[] }) {
+function batchShape(
+  where: string,
+  o: { dim: number; anchors: Float32Array; positives: Float32Array; negatives?: Float32Array | Float32Array[] },
+) {
   const dim = positiveInt(where, 'dim', o.dim);
   const B = rowsOf(where, 'anchors', o.anchors, dim);
   if (B === 0) throw invalidArgument(`${where}: the batch is empty`);
@@ -236,7 +239,12 @@ function batchShape(where: string, o: { dim: number; anchors: Float32Array; posi
 }
 
 function emptyGradients(B: number, H: number, dim: number): LossResult {
-  return { loss: 0, gradAnchors: new Float32Array(B * dim), gradPositives: new Float32Array(B * dim), gradNegatives: new Float32Array(H * dim) };
+  return {
+    loss: 0,
+    gradAnchors: new Float32Array(B * dim),
+    gradPositives: new Float32Array(B * dim),
+    gradNegatives: new Float32Array(H * dim),
+  };
 }
 
 /** InfoNCE / MultipleNegativesRankingLoss (optionally symmetric) with in-batch and hard negatives. */
@@ -280,7 +288,10 @@ export async function gistLoss(o: GistOptions): Promise<LossResult> {
         return;
       }
       if (!(a instanceof Float32Array) || a.length !== len) {
-        throw new TamsaekError('DIMENSION_MISMATCH', `${where}: guide.matrices.${name} must be a Float32Array of ${len}`);
+        throw new TamsaekError(
+          'DIMENSION_MISMATCH',
+          `${where}: guide.matrices.${name} must be a Float32Array of ${len}`,
+        );
       }
       checkFinite(where, `guide.matrices.${name}`, a);
     };
@@ -292,7 +303,10 @@ export async function gistLoss(o: GistOptions): Promise<LossResult> {
   } else {
     const g = o.guide;
     const gdim = positiveInt(where, 'guide.dim', g.dim);
-    if (rowsOf(where, 'guide.anchors', g.anchors, gdim) !== B || rowsOf(where, 'guide.positives', g.positives, gdim) !== B) {
+    if (
+      rowsOf(where, 'guide.anchors', g.anchors, gdim) !== B ||
+      rowsOf(where, 'guide.positives', g.positives, gdim) !== B
+    ) {
       throw new TamsaekError('DIMENSION_MISMATCH', `${where}: guide anchors/positives must have ${B} rows`);
     }
     const gn = concat(g.negatives);

@@ -24,12 +24,15 @@ export interface PoolTable {
 }
 
 function checkBatch(where: string, b: SparseBatch, rows: number): number {
-  if (!(b.offsets instanceof Int32Array) || b.offsets.length < 1) throw invalidArgument(`${where}: offsets must be a non-empty Int32Array`);
+  if (!(b.offsets instanceof Int32Array) || b.offsets.length < 1)
+    throw invalidArgument(`${where}: offsets must be a non-empty Int32Array`);
   if (!(b.ids instanceof Int32Array)) throw invalidArgument(`${where}: ids must be an Int32Array`);
   const n = b.offsets.length - 1;
   const nnz = b.offsets[n]!;
-  if (b.offsets[0] !== 0 || nnz > b.ids.length) throw invalidArgument(`${where}: offsets must start at 0 and end at ≤ ids.length`);
-  for (let t = 0; t < n; t++) if (b.offsets[t + 1]! < b.offsets[t]!) throw invalidArgument(`${where}: offsets must be non-decreasing`);
+  if (b.offsets[0] !== 0 || nnz > b.ids.length)
+    throw invalidArgument(`${where}: offsets must start at 0 and end at ≤ ids.length`);
+  for (let t = 0; t < n; t++)
+    if (b.offsets[t + 1]! < b.offsets[t]!) throw invalidArgument(`${where}: offsets must be non-decreasing`);
   for (let j = 0; j < nnz; j++) {
     const r = b.ids[j]!;
     if (r < 0 || r >= rows) throw invalidArgument(`${where}: feature id ${r} is outside 0..${rows - 1}`);
@@ -41,8 +44,10 @@ function checkBatch(where: string, b: SparseBatch, rows: number): number {
 }
 
 function checkTable(where: string, t: PoolTable): void {
-  if (!Number.isInteger(t.dim) || t.dim < 1 || !Number.isInteger(t.rows) || t.rows < 1) throw invalidArgument(`${where}: rows and dim must be positive integers`);
-  if (t.table.length !== t.rows * t.dim) throw invalidArgument(`${where}: table has ${t.table.length} values, expected rows x dim = ${t.rows * t.dim}`);
+  if (!Number.isInteger(t.dim) || t.dim < 1 || !Number.isInteger(t.rows) || t.rows < 1)
+    throw invalidArgument(`${where}: rows and dim must be positive integers`);
+  if (t.table.length !== t.rows * t.dim)
+    throw invalidArgument(`${where}: table has ${t.table.length} values, expected rows x dim = ${t.rows * t.dim}`);
   if (t.table instanceof Int8Array && (!(t.scales instanceof Float32Array) || t.scales.length !== t.rows)) {
     throw invalidArgument(`${where}: an Int8 table needs one Float32 scale per row`);
   }
@@ -81,12 +86,30 @@ export async function sparsePool(
 }
 
 /** Pooling backward into a dense gradient table (rows x dim, accumulated). For checks and tests. */
-export async function sparsePoolBackward(batch: SparseBatch, grad: Float32Array, gradTable: Float32Array, rows: number, dim: number, threads?: number): Promise<void> {
+export async function sparsePoolBackward(
+  batch: SparseBatch,
+  grad: Float32Array,
+  gradTable: Float32Array,
+  rows: number,
+  dim: number,
+  threads?: number,
+): Promise<void> {
   const where = 'sparsePoolBackward';
   const n = checkBatch(where, batch, rows);
-  if (grad.length < n * dim || gradTable.length !== rows * dim) throw invalidArgument(`${where}: grad must be n x dim and gradTable rows x dim`);
+  if (grad.length < n * dim || gradTable.length !== rows * dim)
+    throw invalidArgument(`${where}: grad must be n x dim and gradTable rows x dim`);
   try {
-    await loadNative().poolBackward({ n, off: batch.offsets, ids: batch.ids, w: batch.weights, rows, dim, grad, gradTable, threads: checkThreads(where, threads) });
+    await loadNative().poolBackward({
+      n,
+      off: batch.offsets,
+      ids: batch.ids,
+      w: batch.weights,
+      rows,
+      dim,
+      grad,
+      gradTable,
+      threads: checkThreads(where, threads),
+    });
   } catch (e) {
     throw wrapNativeError(where, e);
   }
@@ -105,7 +128,15 @@ export interface AdamState {
 
 export function createAdamState(table: Float32Array, rows: number, dim: number): AdamState {
   if (table.length !== rows * dim) throw invalidArgument('createAdamState: table must be rows x dim');
-  return { table, rows, dim, m: new Float32Array(rows * dim), v: new Float32Array(rows * dim), slot: new Int32Array(rows).fill(-1), step: 0 };
+  return {
+    table,
+    rows,
+    dim,
+    m: new Float32Array(rows * dim),
+    v: new Float32Array(rows * dim),
+    slot: new Int32Array(rows).fill(-1),
+    step: 0,
+  };
 }
 
 /** Pooling backward fused with a lazy (sparse) Adam step on the touched rows; returns how many rows moved. */

@@ -34,7 +34,21 @@ export interface CrossEncoderOptions extends HubOptions {
   cacheSize?: number;
 }
 
-const OPTIONS = ['maxLength', 'batchSize', 'threads', 'quantized', 'file', 'sigmoid', 'cacheSize', 'cacheDir', 'offline', 'endpoint', 'revision', 'token', 'onDownloadProgress'];
+const OPTIONS = [
+  'maxLength',
+  'batchSize',
+  'threads',
+  'quantized',
+  'file',
+  'sigmoid',
+  'cacheSize',
+  'cacheDir',
+  'offline',
+  'endpoint',
+  'revision',
+  'token',
+  'onDownloadProgress',
+];
 
 export class CrossEncoder implements Reranker {
   readonly cache: LruCache<number> | undefined;
@@ -58,18 +72,39 @@ export class CrossEncoder implements Reranker {
   static async load(model: string, options: CrossEncoderOptions = {}): Promise<CrossEncoder> {
     const where = 'CrossEncoder.load';
     checkOptions(where, options, OPTIONS);
-    if (typeof model !== 'string' || model.length === 0) throw invalidArgument(`${where}: model must be a directory or a Hub id`);
-    const { maxLength, batchSize = 16, threads = availableParallelism(), quantized, file, sigmoid = true, cacheSize = 10_000, ...hub } = options;
-    for (const [name, v] of [['batchSize', batchSize], ['threads', threads]] as const) {
-      if (!Number.isInteger(v) || v < 1 || v > 4096) throw invalidArgument(`${where}: ${name} must be an integer in 1..4096 (got ${v})`);
+    if (typeof model !== 'string' || model.length === 0)
+      throw invalidArgument(`${where}: model must be a directory or a Hub id`);
+    const {
+      maxLength,
+      batchSize = 16,
+      threads = availableParallelism(),
+      quantized,
+      file,
+      sigmoid = true,
+      cacheSize = 10_000,
+      ...hub
+    } = options;
+    for (const [name, v] of [
+      ['batchSize', batchSize],
+      ['threads', threads],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > 4096)
+        throw invalidArgument(`${where}: ${name} must be an integer in 1..4096 (got ${v})`);
     }
-    if (!Number.isInteger(cacheSize) || cacheSize < 0) throw invalidArgument(`${where}: cacheSize must be a non-negative integer`);
+    if (!Number.isInteger(cacheSize) || cacheSize < 0)
+      throw invalidArgument(`${where}: cacheSize must be a non-negative integer`);
     const dir = await resolveModel(model, { ...hub, quantized, file });
     const info = await inspectModelDir(dir, { quantized, file });
-    const labels = info.config.num_labels ?? (info.config.id2label ? Object.keys(info.config.id2label as object).length : 1);
-    if (labels !== 1) throw new TamsaekError('INVALID_MODEL', `${dir}: a reranker has one output label (config.json says ${labels})`);
+    const labels =
+      info.config.num_labels ?? (info.config.id2label ? Object.keys(info.config.id2label as object).length : 1);
+    if (labels !== 1)
+      throw new TamsaekError('INVALID_MODEL', `${dir}: a reranker has one output label (config.json says ${labels})`);
     const tokenizer = await Tokenizer.fromDir(dir);
-    const positions = typeof info.config.max_position_embeddings === 'number' ? info.config.max_position_embeddings - (['roberta', 'xlm-roberta'].includes(String(info.config.model_type)) ? 2 : 0) : undefined;
+    const positions =
+      typeof info.config.max_position_embeddings === 'number'
+        ? info.config.max_position_embeddings -
+          (['roberta', 'xlm-roberta'].includes(String(info.config.model_type)) ? 2 : 0)
+        : undefined;
     const maxLen = maxLength ?? Math.min(tokenizer.maxLength, positions ?? Infinity);
     if (!Number.isInteger(maxLen) || maxLen < 4 || (positions !== undefined && maxLen > positions)) {
       throw invalidArgument(`${where}: maxLength must be an integer in 4..${positions ?? '∞'} (got ${maxLen})`);
@@ -77,22 +112,40 @@ export class CrossEncoder implements Reranker {
     const ort = await loadOnnxRuntime();
     let session: OrtSession;
     try {
-      session = await ort.InferenceSession.create(join(dir, info.file), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+      session = await ort.InferenceSession.create(join(dir, info.file), {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+      });
     } catch (e) {
-      throw new TamsaekError('INVALID_MODEL', `${join(dir, info.file)}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`, { cause: e });
+      throw new TamsaekError(
+        'INVALID_MODEL',
+        `${join(dir, info.file)}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`,
+        { cause: e },
+      );
     }
     const missing = ['input_ids', 'attention_mask'].filter((n) => !session.inputNames.includes(n));
     if (missing.length > 0 || !session.outputNames.includes('logits')) {
       await session.release().catch(() => undefined);
-      throw new TamsaekError('INVALID_MODEL', `${join(dir, info.file)}: a cross-encoder needs inputs input_ids, attention_mask and output "logits" (has ${session.inputNames.join(', ')} → ${session.outputNames.join(', ')}); export with --task text-classification`);
+      throw new TamsaekError(
+        'INVALID_MODEL',
+        `${join(dir, info.file)}: a cross-encoder needs inputs input_ids, attention_mask and output "logits" (has ${session.inputNames.join(', ')} → ${session.outputNames.join(', ')}); export with --task text-classification`,
+      );
     }
     return new CrossEncoder(ort, session, tokenizer, model, info.file, maxLen, batchSize, sigmoid, cacheSize);
   }
 
   /** Relevance of each passage to the query, in input order. */
-  async score(query: string, passages: readonly string[], options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+  async score(
+    query: string,
+    passages: readonly string[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Float32Array> {
     if (typeof query !== 'string') throw invalidArgument('CrossEncoder.score: query must be a string');
-    if (!Array.isArray(passages) || passages.some((p) => typeof p !== 'string')) throw invalidArgument('CrossEncoder.score: passages must be an array of strings');
+    if (!Array.isArray(passages) || passages.some((p) => typeof p !== 'string'))
+      throw invalidArgument('CrossEncoder.score: passages must be an array of strings');
     const out = new Float32Array(passages.length);
     const todo: (EncodedRow & { index: number; key: string })[] = [];
     passages.forEach((passage, index) => {
@@ -103,7 +156,8 @@ export class CrossEncoder implements Reranker {
     });
     todo.sort((a, b) => b.ids.length - a.ids.length || a.index - b.index);
     for (let start = 0; start < todo.length; start += this.batchSize) {
-      if (options.signal?.aborted) throw new TamsaekError('ABORTED', 'reranking aborted', { cause: options.signal.reason });
+      if (options.signal?.aborted)
+        throw new TamsaekError('ABORTED', 'reranking aborted', { cause: options.signal.reason });
       const batch = todo.slice(start, start + this.batchSize);
       const logits = await this.run(batch);
       batch.forEach((row, b) => {
@@ -119,17 +173,27 @@ export class CrossEncoder implements Reranker {
     const B = batch.length;
     const { T, ids, mask, types } = padBatch(batch, this.tokenizer.padId, this.hasTypeIds);
     const { Tensor } = this.ort;
-    const feeds: Record<string, OrtTensor> = { input_ids: new Tensor('int64', ids, [B, T]), attention_mask: new Tensor('int64', mask, [B, T]) };
+    const feeds: Record<string, OrtTensor> = {
+      input_ids: new Tensor('int64', ids, [B, T]),
+      attention_mask: new Tensor('int64', mask, [B, T]),
+    };
     if (types) feeds.token_type_ids = new Tensor('int64', types, [B, T]);
     let result: Record<string, OrtTensor>;
     try {
       result = await this.session.run(feeds, ['logits']);
     } catch (e) {
-      throw new TamsaekError('INVALID_MODEL', `${this.file}: inference failed (${(e as Error).message.split('\n')[0]})`, { cause: e });
+      throw new TamsaekError(
+        'INVALID_MODEL',
+        `${this.file}: inference failed (${(e as Error).message.split('\n')[0]})`,
+        { cause: e },
+      );
     }
     const logits = result.logits;
     if (logits.dims[0] !== B || logits.dims.slice(1).reduce((a, b) => a * b, 1) !== 1) {
-      throw new TamsaekError('DIMENSION_MISMATCH', `${this.file}: logits have shape [${logits.dims.join(', ')}], expected [${B}, 1]`);
+      throw new TamsaekError(
+        'DIMENSION_MISMATCH',
+        `${this.file}: logits have shape [${logits.dims.join(', ')}], expected [${B}, 1]`,
+      );
     }
     return logits.data as Float32Array;
   }

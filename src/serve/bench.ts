@@ -46,7 +46,11 @@ function post(agent: http.Agent, url: URL, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.once('end', () => resolve(res.statusCode ?? 0));
@@ -61,10 +65,14 @@ function post(agent: http.Agent, url: URL, body: string): Promise<number> {
 export async function serveBench(options: ServeBenchOptions): Promise<ServeBenchResult> {
   const { url, concurrency = 8, requests, queries = ['청년 월세 지원'], k = 10, warmup = 0 } = options;
   const durationMs = options.durationMs ?? (requests === undefined ? 5000 : MAX_DURATION_MS);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new TamsaekError('INVALID_ARGUMENT', 'serveBench: concurrency must be an integer in 1..1024');
-  if (!(Number.isFinite(durationMs) && durationMs > 0 && durationMs <= MAX_DURATION_MS)) throw new TamsaekError('INVALID_ARGUMENT', `serveBench: durationMs must be in (0, ${MAX_DURATION_MS}]`);
-  if (requests !== undefined && !(Number.isInteger(requests) && requests > 0)) throw new TamsaekError('INVALID_ARGUMENT', 'serveBench: requests must be a positive integer');
-  if (!Number.isInteger(warmup) || warmup < 0) throw new TamsaekError('INVALID_ARGUMENT', 'serveBench: warmup must be a non-negative integer');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
+    throw new TamsaekError('INVALID_ARGUMENT', 'serveBench: concurrency must be an integer in 1..1024');
+  if (!(Number.isFinite(durationMs) && durationMs > 0 && durationMs <= MAX_DURATION_MS))
+    throw new TamsaekError('INVALID_ARGUMENT', `serveBench: durationMs must be in (0, ${MAX_DURATION_MS}]`);
+  if (requests !== undefined && !(Number.isInteger(requests) && requests > 0))
+    throw new TamsaekError('INVALID_ARGUMENT', 'serveBench: requests must be a positive integer');
+  if (!Number.isInteger(warmup) || warmup < 0)
+    throw new TamsaekError('INVALID_ARGUMENT', 'serveBench: warmup must be a non-negative integer');
   if (queries.length === 0) throw new TamsaekError('INVALID_ARGUMENT', 'serveBench: give at least one query');
   const target = new URL('/search', url);
   if (target.protocol !== 'http:') throw new TamsaekError('INVALID_ARGUMENT', 'serveBench: url must be http://');

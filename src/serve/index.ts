@@ -58,7 +58,16 @@ export interface TamsaekServer {
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
-const SERVE_OPTIONS = ['maxBodyBytes', 'timeoutMs', 'readOnly', 'persist', 'saveDelayMs', 'maxK', 'shutdownTimeoutMs', 'onError'];
+const SERVE_OPTIONS = [
+  'maxBodyBytes',
+  'timeoutMs',
+  'readOnly',
+  'persist',
+  'saveDelayMs',
+  'maxK',
+  'shutdownTimeoutMs',
+  'onError',
+];
 const SEARCH_FIELDS = ['query', 'k', 'filter', 'weights', 'legs', 'rerank', 'highlight', 'fusion', 'vector'];
 const SEARCH_PARAMS = ['q', 'k', 'legs', 'highlight'];
 const DOCUMENTS_FIELDS = ['documents', 'mode'];
@@ -113,8 +122,11 @@ export function parseByteSize(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(text);
   if (!m) throw new TamsaekError('INVALID_ARGUMENT', `invalid size "${text}" (e.g. 1mb, 512kb, 65536)`);
   const unit = (m[2] ?? 'b').toLowerCase()[0];
-  const bytes = Math.floor(Number(m[1]) * (unit === 'g' ? 1 << 30 : unit === 'm' ? 1 << 20 : unit === 'k' ? 1 << 10 : 1));
-  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new TamsaekError('INVALID_ARGUMENT', `size must be at least 1 byte, got "${text}"`);
+  const bytes = Math.floor(
+    Number(m[1]) * (unit === 'g' ? 1 << 30 : unit === 'm' ? 1 << 20 : unit === 'k' ? 1 << 10 : 1),
+  );
+  if (!Number.isSafeInteger(bytes) || bytes < 1)
+    throw new TamsaekError('INVALID_ARGUMENT', `size must be at least 1 byte, got "${text}"`);
   return bytes;
 }
 
@@ -124,23 +136,29 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function checkFields(where: string, body: Record<string, unknown>, known: readonly string[]): void {
   for (const key of Object.keys(body)) {
-    if (!known.includes(key)) throw badRequest(`${where}: unknown field "${key}" (known: ${known.join(', ')})`, 'UNKNOWN_OPTION');
+    if (!known.includes(key))
+      throw badRequest(`${where}: unknown field "${key}" (known: ${known.join(', ')})`, 'UNKNOWN_OPTION');
   }
 }
 
 function checkK(k: unknown, maxK: number): number | undefined {
   if (k === undefined) return undefined;
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > maxK) throw badRequest(`k must be an integer in 1..${maxK}, got ${JSON.stringify(k)}`);
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > maxK)
+    throw badRequest(`k must be an integer in 1..${maxK}, got ${JSON.stringify(k)}`);
   return k;
 }
 
 function checkLegs(legs: unknown): LegName[] | undefined {
   if (legs === undefined) return undefined;
-  if (!Array.isArray(legs) || legs.length === 0 || legs.some((l) => typeof l !== 'string')) throw badRequest('legs must be a non-empty array of leg names');
+  if (!Array.isArray(legs) || legs.length === 0 || legs.some((l) => typeof l !== 'string'))
+    throw badRequest('legs must be a non-empty array of leg names');
   return legs as LegName[];
 }
 
-function searchOptionsFromBody(body: Record<string, unknown>, maxK: number): { query: string; options: EngineSearchOptions } {
+function searchOptionsFromBody(
+  body: Record<string, unknown>,
+  maxK: number,
+): { query: string; options: EngineSearchOptions } {
   checkFields('search', body, SEARCH_FIELDS);
   const { query, filter, weights, rerank, highlight, fusion } = body;
   if (typeof query !== 'string') throw badRequest('search: "query" must be a string');
@@ -148,25 +166,35 @@ function searchOptionsFromBody(body: Record<string, unknown>, maxK: number): { q
   const k = checkK(body.k, maxK);
   if (k !== undefined) options.k = k;
   if (filter !== undefined) {
-    if (!isPlainObject(filter)) throw badRequest('search: "filter" must be an object of field values (e.g. {"area": "finance"} or {"area": ["a", "b"]})');
+    if (!isPlainObject(filter))
+      throw badRequest(
+        'search: "filter" must be an object of field values (e.g. {"area": "finance"} or {"area": ["a", "b"]})',
+      );
     for (const [key, value] of Object.entries(filter)) {
       const ok = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
-      if (!(ok(value) || (Array.isArray(value) && value.every(ok)))) throw badRequest(`search: filter "${key}" must be a scalar or an array of scalars`);
+      if (!(ok(value) || (Array.isArray(value) && value.every(ok))))
+        throw badRequest(`search: filter "${key}" must be a scalar or an array of scalars`);
     }
     options.filter = filter;
   }
   if (weights !== undefined) {
-    if (!isPlainObject(weights) || Object.values(weights).some((w) => typeof w !== 'number' || !Number.isFinite(w))) throw badRequest('search: "weights" must map leg names to finite numbers');
+    if (!isPlainObject(weights) || Object.values(weights).some((w) => typeof w !== 'number' || !Number.isFinite(w)))
+      throw badRequest('search: "weights" must map leg names to finite numbers');
     options.weights = weights as Record<string, number>;
   }
   const legs = checkLegs(body.legs);
   if (legs) options.legs = legs;
   if (rerank !== undefined) {
-    if (typeof rerank !== 'boolean' && !(typeof rerank === 'number' && Number.isInteger(rerank) && rerank >= 0 && rerank <= 1000)) throw badRequest('search: "rerank" must be a boolean or an integer in 0..1000');
+    if (
+      typeof rerank !== 'boolean' &&
+      !(typeof rerank === 'number' && Number.isInteger(rerank) && rerank >= 0 && rerank <= 1000)
+    )
+      throw badRequest('search: "rerank" must be a boolean or an integer in 0..1000');
     options.rerank = rerank;
   }
   if (highlight !== undefined) {
-    if (typeof highlight !== 'boolean' && !isPlainObject(highlight)) throw badRequest('search: "highlight" must be a boolean or { maxChars }');
+    if (typeof highlight !== 'boolean' && !isPlainObject(highlight))
+      throw badRequest('search: "highlight" must be a boolean or { maxChars }');
     if (isPlainObject(highlight)) checkFields('search highlight', highlight, ['maxChars']);
     options.highlight = highlight as EngineSearchOptions['highlight'];
   }
@@ -175,15 +203,20 @@ function searchOptionsFromBody(body: Record<string, unknown>, maxK: number): { q
     options.fusion = fusion as unknown as EngineSearchOptions['fusion'];
   }
   if (body.vector !== undefined) {
-    if (!Array.isArray(body.vector) || body.vector.some((v) => typeof v !== 'number')) throw badRequest('search: "vector" must be an array of numbers');
+    if (!Array.isArray(body.vector) || body.vector.some((v) => typeof v !== 'number'))
+      throw badRequest('search: "vector" must be an array of numbers');
     options.vector = body.vector as number[];
   }
   return { query, options };
 }
 
-function searchOptionsFromQuery(params: URLSearchParams, maxK: number): { query: string; options: EngineSearchOptions } {
+function searchOptionsFromQuery(
+  params: URLSearchParams,
+  maxK: number,
+): { query: string; options: EngineSearchOptions } {
   for (const key of params.keys()) {
-    if (!SEARCH_PARAMS.includes(key)) throw badRequest(`search: unknown parameter "${key}" (known: ${SEARCH_PARAMS.join(', ')})`, 'UNKNOWN_OPTION');
+    if (!SEARCH_PARAMS.includes(key))
+      throw badRequest(`search: unknown parameter "${key}" (known: ${SEARCH_PARAMS.join(', ')})`, 'UNKNOWN_OPTION');
   }
   const query = params.get('q');
   if (query === null) throw badRequest('search: the "q" parameter is required');
@@ -209,9 +242,16 @@ function isJsonType(header: string | undefined): boolean {
 /** Reads and parses a JSON object body: 415 for other types, 413 past the limit, 400 for bad JSON. */
 function readJsonObject(req: http.IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
   if (!isJsonType(req.headers['content-type'])) {
-    return Promise.reject(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `request body must be JSON (Content-Type: application/json), got ${JSON.stringify(req.headers['content-type'] ?? null)}`));
+    return Promise.reject(
+      new HttpError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `request body must be JSON (Content-Type: application/json), got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
+      ),
+    );
   }
-  const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`, { connection: 'close' });
+  const tooLarge = () =>
+    new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`, { connection: 'close' });
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
@@ -322,7 +362,11 @@ class Persister {
 
 export function createServer(engine: Engine, options: ServeOptions = {}): TamsaekServer {
   for (const key of Object.keys(options)) {
-    if (!SERVE_OPTIONS.includes(key)) throw new TamsaekError('UNKNOWN_OPTION', `createServer: unknown option "${key}" (known: ${SERVE_OPTIONS.join(', ')})`);
+    if (!SERVE_OPTIONS.includes(key))
+      throw new TamsaekError(
+        'UNKNOWN_OPTION',
+        `createServer: unknown option "${key}" (known: ${SERVE_OPTIONS.join(', ')})`,
+      );
   }
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -332,12 +376,21 @@ export function createServer(engine: Engine, options: ServeOptions = {}): Tamsae
   const saveDelayMs = options.saveDelayMs ?? 1000;
   const readOnly = options.readOnly === true;
   const onError = options.onError ?? (() => {});
-  if (!Number.isSafeInteger(maxBody) || maxBody < 1) throw new TamsaekError('INVALID_ARGUMENT', 'createServer: maxBodyBytes must be a positive integer');
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new TamsaekError('INVALID_ARGUMENT', 'createServer: timeoutMs must be a positive number');
-  if (!Number.isInteger(maxK) || maxK < 1 || maxK > 10_000) throw new TamsaekError('INVALID_ARGUMENT', 'createServer: maxK must be an integer in 1..10000');
-  if (!(Number.isFinite(shutdownTimeoutMs) && shutdownTimeoutMs >= 0)) throw new TamsaekError('INVALID_ARGUMENT', 'createServer: shutdownTimeoutMs must be >= 0');
-  if (!['sync', 'async', 'off'].includes(persist)) throw new TamsaekError('INVALID_ARGUMENT', `createServer: persist must be sync, async or off, got ${JSON.stringify(persist)}`);
-  if (!(Number.isFinite(saveDelayMs) && saveDelayMs >= 0)) throw new TamsaekError('INVALID_ARGUMENT', 'createServer: saveDelayMs must be >= 0');
+  if (!Number.isSafeInteger(maxBody) || maxBody < 1)
+    throw new TamsaekError('INVALID_ARGUMENT', 'createServer: maxBodyBytes must be a positive integer');
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
+    throw new TamsaekError('INVALID_ARGUMENT', 'createServer: timeoutMs must be a positive number');
+  if (!Number.isInteger(maxK) || maxK < 1 || maxK > 10_000)
+    throw new TamsaekError('INVALID_ARGUMENT', 'createServer: maxK must be an integer in 1..10000');
+  if (!(Number.isFinite(shutdownTimeoutMs) && shutdownTimeoutMs >= 0))
+    throw new TamsaekError('INVALID_ARGUMENT', 'createServer: shutdownTimeoutMs must be >= 0');
+  if (!['sync', 'async', 'off'].includes(persist))
+    throw new TamsaekError(
+      'INVALID_ARGUMENT',
+      `createServer: persist must be sync, async or off, got ${JSON.stringify(persist)}`,
+    );
+  if (!(Number.isFinite(saveDelayMs) && saveDelayMs >= 0))
+    throw new TamsaekError('INVALID_ARGUMENT', 'createServer: saveDelayMs must be >= 0');
 
   const persister = new Persister(engine, readOnly ? 'off' : persist, saveDelayMs, onError);
   const inflight = new Set<Promise<void>>();
@@ -382,7 +435,13 @@ export function createServer(engine: Engine, options: ServeOptions = {}): Tamsae
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const allow = (...methods: string[]) => {
-      if (!methods.includes(method)) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path} (allowed: ${methods.join(', ')})`, { allow: methods.join(', ') });
+      if (!methods.includes(method))
+        throw new HttpError(
+          405,
+          'METHOD_NOT_ALLOWED',
+          `${method} is not allowed on ${path} (allowed: ${methods.join(', ')})`,
+          { allow: methods.join(', ') },
+        );
     };
     if (path === '/health') {
       allow('GET');
@@ -390,7 +449,10 @@ export function createServer(engine: Engine, options: ServeOptions = {}): Tamsae
     }
     if (path === '/search') {
       allow('GET', 'POST');
-      const { query, options } = method === 'GET' ? searchOptionsFromQuery(url.searchParams, maxK) : searchOptionsFromBody(await readJsonObject(req, maxBody), maxK);
+      const { query, options } =
+        method === 'GET'
+          ? searchOptionsFromQuery(url.searchParams, maxK)
+          : searchOptionsFromBody(await readJsonObject(req, maxBody), maxK);
       const started = performance.now();
       const hits = await engine.search(query, { ...options, signal, timeoutMs });
       return [200, { hits, took_ms: Number((performance.now() - started).toFixed(3)) }];
@@ -402,14 +464,17 @@ export function createServer(engine: Engine, options: ServeOptions = {}): Tamsae
       if (method === 'POST') {
         checkFields('documents', body, DOCUMENTS_FIELDS);
         const mode = body.mode ?? 'upsert';
-        if (mode !== 'upsert' && mode !== 'add') throw badRequest(`documents: "mode" must be "upsert" or "add", got ${JSON.stringify(mode)}`);
-        if (!Array.isArray(body.documents)) throw badRequest('documents: "documents" must be an array of { id, text, title?, meta? }');
+        if (mode !== 'upsert' && mode !== 'add')
+          throw badRequest(`documents: "mode" must be "upsert" or "add", got ${JSON.stringify(mode)}`);
+        if (!Array.isArray(body.documents))
+          throw badRequest('documents: "documents" must be an array of { id, text, title?, meta? }');
         const docs = body.documents as EngineDocument[];
         const { count, persisted } = await write(() => (mode === 'add' ? engine.add(docs) : engine.upsert(docs)));
         return [200, { indexed: count, mode, documents: engine.size, persisted }];
       }
       checkFields('delete', body, DELETE_FIELDS);
-      if (!Array.isArray(body.ids) || body.ids.some((id) => typeof id !== 'string')) throw badRequest('delete: "ids" must be an array of strings');
+      if (!Array.isArray(body.ids) || body.ids.some((id) => typeof id !== 'string'))
+        throw badRequest('delete: "ids" must be an array of strings');
       const { count, persisted } = await write(() => engine.delete(body.ids as string[]));
       return [200, { deleted: count, documents: engine.size, persisted }];
     }
@@ -488,7 +553,11 @@ export function createServer(engine: Engine, options: ServeOptions = {}): Tamsae
     return new Promise((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         server.removeListener('listening', onListening);
-        reject(new TamsaekError('IO_ERROR', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, { cause: error }));
+        reject(
+          new TamsaekError('IO_ERROR', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, {
+            cause: error,
+          }),
+        );
       };
       const onListening = () => {
         server.removeListener('error', onError);

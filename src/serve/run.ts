@@ -26,7 +26,10 @@ export async function runServe(options: RunServeOptions): Promise<void> {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
   try {
-    const server = createServer(engine, { ...serveOptions, onError: (error) => log(`error: ${error instanceof Error ? error.message : String(error)}`) });
+    const server = createServer(engine, {
+      ...serveOptions,
+      onError: (error) => log(`error: ${error instanceof Error ? error.message : String(error)}`),
+    });
     const address = await server.listen(port, host);
     const stopped = new Promise<string>((resolve) => {
       onSignal = (signal) => {
@@ -41,7 +44,9 @@ export async function runServe(options: RunServeOptions): Promise<void> {
       for (const s of signals) process.on(s, onSignal);
       stop?.then(() => resolve('stop'));
     });
-    log(`listening on http://${formatHost(address.host)}:${address.port} (${engine.size} documents, legs ${engine.legs.join('+')}${serveOptions.readOnly ? ', read-only' : ''})`);
+    log(
+      `listening on http://${formatHost(address.host)}:${address.port} (${engine.size} documents, legs ${engine.legs.join('+')}${serveOptions.readOnly ? ', read-only' : ''})`,
+    );
     await stopped;
     await server.close();
   } finally {

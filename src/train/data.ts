@@ -130,12 +130,21 @@ export async function readPairs(path: string, store: TextStore, options: { minSc
   const source = path.split('/').pop() ?? path;
   for await (const { value, line } of readJsonl<PairRecord>(path)) {
     if (!value || typeof value.anchor !== 'string' || typeof value.positive !== 'string') {
-      throw new TamsaekError('PARSE_ERROR', `${path}:${line}: expected {"anchor": string, "positive": string, "negative"?: string}`);
+      throw new TamsaekError(
+        'PARSE_ERROR',
+        `${path}:${line}: expected {"anchor": string, "positive": string, "negative"?: string}`,
+      );
     }
     if (value.score !== undefined && options.minScore !== undefined && value.score < options.minScore) continue;
     if (value.anchor.trim() === '' || value.positive.trim() === '' || value.anchor === value.positive) continue;
-    const p: Pair = { anchor: store.add(value.anchor), positive: store.add(value.positive), group: `t:${value.positive}`, source };
-    if (typeof value.negative === 'string' && value.negative.trim() !== '' && value.negative !== value.positive) p.negative = store.add(value.negative);
+    const p: Pair = {
+      anchor: store.add(value.anchor),
+      positive: store.add(value.positive),
+      group: `t:${value.positive}`,
+      source,
+    };
+    if (typeof value.negative === 'string' && value.negative.trim() !== '' && value.negative !== value.positive)
+      p.negative = store.add(value.negative);
     out.push(p);
   }
   return out;
@@ -161,7 +170,11 @@ export async function readDocs(path: string): Promise<CorpusDoc[]> {
  * The TRAIN split of a BEIR set: (query, relevant document) pairs. Refuses any other split, so that
  * test queries can never leak into training.
  */
-export async function readQrelPairs(dir: string, store: TextStore, split = 'train'): Promise<{ pairs: Pair[]; docs: CorpusDoc[] }> {
+export async function readQrelPairs(
+  dir: string,
+  store: TextStore,
+  split = 'train',
+): Promise<{ pairs: Pair[]; docs: CorpusDoc[] }> {
   if (split === 'test') throw invalidArgument('training pairs must not come from a test split');
   const ds = await loadBeir(dir, { split });
   const docs = await readDocs(ds.corpusPath);
@@ -175,7 +188,12 @@ export async function readQrelPairs(dir: string, store: TextStore, split = 'trai
       if (!d || score <= 0) continue;
       const ref = store.add(d.full);
       store.docIdOf.set(ref, `${ds.name}/${docId}`);
-      pairs.push({ anchor: store.add(q.text), positive: ref, group: `d:${ds.name}/${docId}`, source: `${ds.name}:qrels/${split}` });
+      pairs.push({
+        anchor: store.add(q.text),
+        positive: ref,
+        group: `d:${ds.name}/${docId}`,
+        source: `${ds.name}:qrels/${split}`,
+      });
     }
   }
   return { pairs, docs };
@@ -205,7 +223,12 @@ export interface SelfSupervisedOptions {
  * Inverse-cloze pairs (a sentence → its document without that sentence) and title → body pairs from
  * documents only (no queries, no qrels), grouped by document.
  */
-export function selfSupervisedPairs(name: string, docs: CorpusDoc[], store: TextStore, options: SelfSupervisedOptions): Pair[] {
+export function selfSupervisedPairs(
+  name: string,
+  docs: CorpusDoc[],
+  store: TextStore,
+  options: SelfSupervisedOptions,
+): Pair[] {
   const { perDoc = 16, titles = true, keep = 0, random } = options;
   const pairs: Pair[] = [];
   for (const d of docs) {

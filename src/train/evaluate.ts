@@ -26,7 +26,8 @@ export interface EvalSet {
 export async function loadEvalSet(dir: string, split = 'test'): Promise<EvalSet> {
   const dataset = await loadBeir(dir, { split });
   const docs = await readDocs(dataset.corpusPath);
-  if (docs.length === 0 || dataset.queries.length === 0) throw invalidArgument(`eval set ${dir} (${split}) has no documents or no judged queries`);
+  if (docs.length === 0 || dataset.queries.length === 0)
+    throw invalidArgument(`eval set ${dir} (${split}) has no documents or no judged queries`);
   return { name: dataset.name, split, dataset, docs };
 }
 
@@ -35,7 +36,12 @@ export async function loadEvalSet(dir: string, split = 'test'): Promise<EvalSet>
  * records in the model, so `tamsaek eval --retriever dense` scores the same way) every window is
  * embedded and a document scores as its best one.
  */
-export async function quickDenseEval(embedder: QuickEmbedder, set: EvalSet, k = 10, passages?: ChunkOptions): Promise<{ metrics: Record<string, number>; run: Run }> {
+export async function quickDenseEval(
+  embedder: QuickEmbedder,
+  set: EvalSet,
+  k = 10,
+  passages?: ChunkOptions,
+): Promise<{ metrics: Record<string, number>; run: Run }> {
   const { dataset, docs } = set;
   const index = new FlatIndex({ dim: embedder.dim, metric: 'cosine' });
   const owner: number[] = [];
@@ -46,20 +52,39 @@ export async function quickDenseEval(embedder: QuickEmbedder, set: EvalSet, k = 
       texts.push(text);
     }
   });
-  await index.add(texts.map((_, u) => u), await embedder.embed(texts, { kind: 'passage' }));
-  const Q = await embedder.embed(dataset.queries.map((q) => q.text), { kind: 'query' });
+  await index.add(
+    texts.map((_, u) => u),
+    await embedder.embed(texts, { kind: 'passage' }),
+  );
+  const Q = await embedder.embed(
+    dataset.queries.map((q) => q.text),
+    { kind: 'query' },
+  );
   const dim = embedder.dim;
   const depth = Math.min(k, docs.length);
   const run: Run = new Map();
   if (!passages) {
     // one unit per document: one batched search for all queries
     const hits = await index.searchBatch(Q, depth);
-    dataset.queries.forEach((q, qi) => run.set(q.id, hits[qi]!.map((h) => ({ id: docs[h.id as number]!.id, score: h.score }))));
+    dataset.queries.forEach((q, qi) =>
+      run.set(
+        q.id,
+        hits[qi]!.map((h) => ({ id: docs[h.id as number]!.id, score: h.score })),
+      ),
+    );
   } else {
     for (let qi = 0; qi < dataset.queries.length; qi++) {
       const q = Q.subarray(qi * dim, (qi + 1) * dim);
-      const hits = await bestPassages((n) => index.search(q, n), depth, index.size, (unit) => String(owner[Number(unit)]));
-      run.set(dataset.queries[qi]!.id, hits.map((h) => ({ id: docs[Number(h.id)]!.id, score: h.score })));
+      const hits = await bestPassages(
+        (n) => index.search(q, n),
+        depth,
+        index.size,
+        (unit) => String(owner[Number(unit)]),
+      );
+      run.set(
+        dataset.queries[qi]!.id,
+        hits.map((h) => ({ id: docs[Number(h.id)]!.id, score: h.score })),
+      );
     }
   }
   const r = evaluate(run, dataset.qrels, { ks: [1, 10] });

@@ -31,7 +31,10 @@ export interface MineOptions {
   /** A BM25 index over exactly `docs` to rank with (built from them when absent). */
   index?: Bm25Index;
   /** Dense scorer instead of BM25: cosine of L2-normalized embeddings. */
-  model?: { dim: number; embed(texts: readonly string[], options?: { kind?: 'query' | 'passage' }): Promise<Float32Array> };
+  model?: {
+    dim: number;
+    embed(texts: readonly string[], options?: { kind?: 'query' | 'passage' }): Promise<Float32Array>;
+  };
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -50,27 +53,59 @@ export function corpusBm25(docs: readonly CorpusDoc[], analyzer = 'ko-morph'): B
   return index;
 }
 
-export function keepCandidate(score: number, positive: number, strategy: 'absolute' | 'relative', margin: number): boolean {
+export function keepCandidate(
+  score: number,
+  positive: number,
+  strategy: 'absolute' | 'relative',
+  margin: number,
+): boolean {
   return strategy === 'absolute' ? score <= positive - margin : score <= positive * (1 - margin);
 }
 
-export async function mineHardNegatives(docs: CorpusDoc[], queries: MineQuery[], options: MineOptions = {}): Promise<MinedRecord[]> {
-  checkOptions('mineHardNegatives', options, ['depth', 'negatives', 'skip', 'marginStrategy', 'margin', 'analyzer', 'index', 'model', 'onProgress']);
+export async function mineHardNegatives(
+  docs: CorpusDoc[],
+  queries: MineQuery[],
+  options: MineOptions = {},
+): Promise<MinedRecord[]> {
+  checkOptions('mineHardNegatives', options, [
+    'depth',
+    'negatives',
+    'skip',
+    'marginStrategy',
+    'margin',
+    'analyzer',
+    'index',
+    'model',
+    'onProgress',
+  ]);
   const { depth = 30, negatives = 1, skip = 0, marginStrategy = 'relative', model, onProgress } = options;
   const margin = options.margin ?? (marginStrategy === 'relative' ? 0.05 : 0.5);
-  if (marginStrategy !== 'absolute' && marginStrategy !== 'relative') throw invalidArgument(`mineHardNegatives: marginStrategy must be "absolute" or "relative", got ${String(marginStrategy)}`);
-  if (!Number.isInteger(depth) || depth < 1) throw invalidArgument(`mineHardNegatives: depth must be a positive integer, got ${depth}`);
-  if (!Number.isInteger(negatives) || negatives < 1) throw invalidArgument(`mineHardNegatives: negatives must be a positive integer, got ${negatives}`);
-  if (!Number.isInteger(skip) || skip < 0) throw invalidArgument(`mineHardNegatives: skip must be an integer ≥ 0, got ${skip}`);
-  if (!(Number.isFinite(margin) && margin >= 0)) throw invalidArgument(`mineHardNegatives: margin must be a finite number ≥ 0, got ${margin}`);
+  if (marginStrategy !== 'absolute' && marginStrategy !== 'relative')
+    throw invalidArgument(
+      `mineHardNegatives: marginStrategy must be "absolute" or "relative", got ${String(marginStrategy)}`,
+    );
+  if (!Number.isInteger(depth) || depth < 1)
+    throw invalidArgument(`mineHardNegatives: depth must be a positive integer, got ${depth}`);
+  if (!Number.isInteger(negatives) || negatives < 1)
+    throw invalidArgument(`mineHardNegatives: negatives must be a positive integer, got ${negatives}`);
+  if (!Number.isInteger(skip) || skip < 0)
+    throw invalidArgument(`mineHardNegatives: skip must be an integer ≥ 0, got ${skip}`);
+  if (!(Number.isFinite(margin) && margin >= 0))
+    throw invalidArgument(`mineHardNegatives: margin must be a finite number ≥ 0, got ${margin}`);
   const byId = new Map(docs.map((d) => [d.id, d]));
   const out: MinedRecord[] = [];
   type Scored = { id: string; score: number }[];
   let rank: (q: number) => Promise<{ list: Scored; pos: number }>;
   if (model) {
     const dim = model.dim;
-    const D = await model.embed(docs.map((d) => d.full), { kind: 'passage' });
-    const Q = await model.embed(queries.map((q) => q.anchor), { kind: 'query' });
+    const D = await model.embed(
+      docs.map((d) => d.full),
+      { kind: 'passage' },
+    );
+    const Q = await model.embed(
+      queries.map((q) => q.anchor),
+      { kind: 'query' },
+    );
     const dot = (qi: number, di: number) => {
       let s = 0;
       for (let x = 0; x < dim; x++) s += Q[qi * dim + x]! * D[di * dim + x]!;
@@ -106,7 +141,12 @@ export async function mineHardNegatives(docs: CorpusDoc[], queries: MineQuery[],
       const c = list[r]!;
       if (q.positives.includes(c.id) || !keepCandidate(c.score, pos, marginStrategy, margin)) continue;
       const d = byId.get(c.id)!;
-      out.push({ anchor: q.anchor, positive: q.positiveText ?? byId.get(q.positives[0]!)?.full ?? '', negative: d.full, negativeId: c.id });
+      out.push({
+        anchor: q.anchor,
+        positive: q.positiveText ?? byId.get(q.positives[0]!)?.full ?? '',
+        negative: d.full,
+        negativeId: c.id,
+      });
       taken++;
     }
     if (onProgress && (qi % 64 === 0 || qi === queries.length - 1)) onProgress(qi + 1, queries.length);

@@ -7,9 +7,22 @@ import { basename } from 'node:path';
 import { checkChunkOptions, type ChunkOptions } from '../util/chunker.js';
 import { checkOptions, invalidArgument } from '../errors.js';
 import { Featurizer, DEFAULT_FEATURES, type StaticFeatureConfig } from '../models/static-features.js';
-import { DEFAULT_STATIC_PASSAGES, refuseExistingModel, saveStaticModel, type StaticModelConfig } from '../models/static.js';
+import {
+  DEFAULT_STATIC_PASSAGES,
+  refuseExistingModel,
+  saveStaticModel,
+  type StaticModelConfig,
+} from '../models/static.js';
 import { mulberry32 } from '../util/random.js';
-import { readDocs, readPairs, readQrelPairs, selfSupervisedPairs, TextStore, type CorpusDoc, type Pair } from './data.js';
+import {
+  readDocs,
+  readPairs,
+  readQrelPairs,
+  selfSupervisedPairs,
+  TextStore,
+  type CorpusDoc,
+  type Pair,
+} from './data.js';
 import { corpusBm25, mineHardNegatives } from './mine.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
 import { checkTrainSettings, trainStatic, type Guide, type LossName, type StepInfo } from './trainer.js';
@@ -97,21 +110,71 @@ export interface TrainPipelineResult {
   evals: EpochEval[];
 }
 
-const KEYS = ['pairs', 'qrels', 'corpora', 'minScore', 'ictPerDoc', 'ictKeep', 'passages', 'bm25Residual', 'mine', 'mineMarginStrategy', 'mineMargin', 'loss', 'guide', 'marginStrategy', 'margin', 'dim', 'buckets', 'rows', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'scale', 'symmetric', 'seed', 'threads', 'evalSets', 'evalSplit', 'onEval', 'out', 'force', 'dtype', 'name', 'command', 'onStage', 'onStep'];
+const KEYS = [
+  'pairs',
+  'qrels',
+  'corpora',
+  'minScore',
+  'ictPerDoc',
+  'ictKeep',
+  'passages',
+  'bm25Residual',
+  'mine',
+  'mineMarginStrategy',
+  'mineMargin',
+  'loss',
+  'guide',
+  'marginStrategy',
+  'margin',
+  'dim',
+  'buckets',
+  'rows',
+  'batchSize',
+  'epochs',
+  'maxSeconds',
+  'lr',
+  'scale',
+  'symmetric',
+  'seed',
+  'threads',
+  'evalSets',
+  'evalSplit',
+  'onEval',
+  'out',
+  'force',
+  'dtype',
+  'name',
+  'command',
+  'onStage',
+  'onStep',
+];
 
 export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
   checkOptions('trainPipeline', o, KEYS);
   // every setting is vetted before the data is read: a typo must not cost minutes of analysis first
   checkTrainSettings('train', o);
   const passages = o.passages === false ? undefined : checkChunkOptions(o.passages ?? DEFAULT_STATIC_PASSAGES);
-  if (o.ictKeep !== undefined && !(o.ictKeep >= 0 && o.ictKeep <= 1)) throw invalidArgument(`train: ictKeep must be a probability in [0, 1], got ${o.ictKeep}`);
-  if (o.ictPerDoc !== undefined && !(Number.isInteger(o.ictPerDoc) && o.ictPerDoc >= 1)) throw invalidArgument(`train: ictPerDoc must be a positive integer, got ${o.ictPerDoc}`);
-  if (o.bm25Residual !== undefined && !(Number.isInteger(o.bm25Residual) && o.bm25Residual >= 0 && o.bm25Residual <= 16)) throw invalidArgument(`train: bm25Residual must be an integer in 0..16, got ${o.bm25Residual}`);
-  if (o.minScore !== undefined && !Number.isFinite(o.minScore)) throw invalidArgument(`train: minScore must be a finite number, got ${o.minScore}`);
-  if (o.buckets !== undefined && !(Number.isInteger(o.buckets) && o.buckets >= 1 && o.buckets <= 1 << 26)) throw invalidArgument(`train: buckets must be an integer in 1..${1 << 26}, got ${o.buckets}`);
-  if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'int8') throw invalidArgument(`train: dtype must be "float32" or "int8", got ${String(o.dtype)}`);
-  if (o.mineMarginStrategy !== undefined && o.mineMarginStrategy !== 'absolute' && o.mineMarginStrategy !== 'relative') throw invalidArgument(`train: mineMarginStrategy must be "absolute" or "relative", got ${String(o.mineMarginStrategy)}`);
-  if (o.mineMargin !== undefined && !(Number.isFinite(o.mineMargin) && o.mineMargin >= 0)) throw invalidArgument(`train: mineMargin must be a finite number ≥ 0, got ${o.mineMargin}`);
+  if (o.ictKeep !== undefined && !(o.ictKeep >= 0 && o.ictKeep <= 1))
+    throw invalidArgument(`train: ictKeep must be a probability in [0, 1], got ${o.ictKeep}`);
+  if (o.ictPerDoc !== undefined && !(Number.isInteger(o.ictPerDoc) && o.ictPerDoc >= 1))
+    throw invalidArgument(`train: ictPerDoc must be a positive integer, got ${o.ictPerDoc}`);
+  if (
+    o.bm25Residual !== undefined &&
+    !(Number.isInteger(o.bm25Residual) && o.bm25Residual >= 0 && o.bm25Residual <= 16)
+  )
+    throw invalidArgument(`train: bm25Residual must be an integer in 0..16, got ${o.bm25Residual}`);
+  if (o.minScore !== undefined && !Number.isFinite(o.minScore))
+    throw invalidArgument(`train: minScore must be a finite number, got ${o.minScore}`);
+  if (o.buckets !== undefined && !(Number.isInteger(o.buckets) && o.buckets >= 1 && o.buckets <= 1 << 26))
+    throw invalidArgument(`train: buckets must be an integer in 1..${1 << 26}, got ${o.buckets}`);
+  if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'int8')
+    throw invalidArgument(`train: dtype must be "float32" or "int8", got ${String(o.dtype)}`);
+  if (o.mineMarginStrategy !== undefined && o.mineMarginStrategy !== 'absolute' && o.mineMarginStrategy !== 'relative')
+    throw invalidArgument(
+      `train: mineMarginStrategy must be "absolute" or "relative", got ${String(o.mineMarginStrategy)}`,
+    );
+  if (o.mineMargin !== undefined && !(Number.isFinite(o.mineMargin) && o.mineMargin >= 0))
+    throw invalidArgument(`train: mineMargin must be a finite number ≥ 0, got ${o.mineMargin}`);
   if (!o.force) await refuseExistingModel('train', o.out);
   // read before any work: a bad path fails now, not after the first epoch
   const evalSets = await Promise.all((o.evalSets ?? []).map((dir) => loadEvalSet(dir, o.evalSplit ?? 'test')));
@@ -149,7 +212,11 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
   for (const f of o.pairs ?? []) pairs.push(...(await readPairs(f, store, { minScore: o.minScore ?? 4 })));
   if (pairs.length < 2) {
     const given = (o.pairs?.length ?? 0) + (o.qrels?.length ?? 0) + (o.corpora?.length ?? 0);
-    throw invalidArgument(given === 0 ? 'train: no training data (give --pairs, --qrels or --corpus)' : `train: the training data gave ${pairs.length} usable pair${pairs.length === 1 ? '' : 's'}; at least 2 are needed (scored pairs below minScore, documents with fewer than two sentences and train splits without qrels give none)`);
+    throw invalidArgument(
+      given === 0
+        ? 'train: no training data (give --pairs, --qrels or --corpus)'
+        : `train: the training data gave ${pairs.length} usable pair${pairs.length === 1 ? '' : 's'}; at least 2 are needed (scored pairs below minScore, documents with fewer than two sentences and train splits without qrels give none)`,
+    );
   }
   o.onStage?.('analyze', 0, store.size);
   store.analyzeAll((d, t) => o.onStage?.('analyze', d, t));
@@ -170,7 +237,12 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
       const mined = await mineHardNegatives(
         docs,
         list.map((p) => ({ anchor: store.text(p.anchor), positives: [p.group.slice(name.length + 3)] })),
-        { index: corpusIndex(name), marginStrategy: o.mineMarginStrategy ?? 'relative', margin: o.mineMargin, onProgress: (d) => o.onStage?.('mine', done + d, pairs.length) },
+        {
+          index: corpusIndex(name),
+          marginStrategy: o.mineMarginStrategy ?? 'relative',
+          margin: o.mineMargin,
+          onProgress: (d) => o.onStage?.('mine', done + d, pairs.length),
+        },
       );
       const byAnchor = new Map(mined.map((m) => [m.anchor, m]));
       for (const p of list) {
@@ -212,43 +284,57 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
       if (s.step % 10 === 0) sample();
       o.onStep?.(s);
     },
-    onEpoch: evalSets.length === 0 ? undefined : async (epoch, embedder) => {
-      for (const set of evalSets) {
-        const { metrics } = await quickDenseEval(embedder, set, 10, passages);
-        const r: EpochEval = { epoch: epoch + 1, set: set.name, split: set.split, 'ndcg@10': metrics['ndcg@10']!, 'recall@1': metrics['recall@1']! };
-        evals.push(r);
-        o.onEval?.(r);
-      }
-    },
+    onEpoch:
+      evalSets.length === 0
+        ? undefined
+        : async (epoch, embedder) => {
+            for (const set of evalSets) {
+              const { metrics } = await quickDenseEval(embedder, set, 10, passages);
+              const r: EpochEval = {
+                epoch: epoch + 1,
+                set: set.name,
+                split: set.split,
+                'ndcg@10': metrics['ndcg@10']!,
+                'recall@1': metrics['recall@1']!,
+              };
+              evals.push(r);
+              o.onEval?.(r);
+            }
+          },
   });
   sample();
   const native = nativeInfo();
   const last = r.losses.slice(-20);
   const finalLoss = last.reduce((a, b) => a + b, 0) / Math.max(1, last.length);
-  const config = await saveStaticModel(o.out, features, { rows: r.rows, dim: r.dim, table: r.table, keptBuckets }, {
-    dtype: o.dtype ?? 'float32',
-    name: o.name ?? basename(o.out),
-    passages,
-    training: {
-      command: o.command,
-      loss: o.loss ?? 'mnrl',
-      pairs: pairs.length,
-      sources: bySource,
-      steps: r.steps,
-      epochs: o.epochs ?? 3,
-      batchSize: o.batchSize ?? 512,
-      lr: o.lr ?? 0.02,
-      scale: o.scale ?? 20,
-      symmetric: o.symmetric ?? false,
-      seed,
-      // float reductions differ between kernel families and thread counts: the exact bytes repeat
-      // only with the same two (TAMSAEK_KERNEL, --threads)
-      kernel: native.kernel,
-      threads: o.threads ?? native.defaultThreads,
-      trainSeconds: Number(r.seconds.toFixed(1)),
-      finalLoss: Number(finalLoss.toFixed(4)),
+  const config = await saveStaticModel(
+    o.out,
+    features,
+    { rows: r.rows, dim: r.dim, table: r.table, keptBuckets },
+    {
+      dtype: o.dtype ?? 'float32',
+      name: o.name ?? basename(o.out),
+      passages,
+      training: {
+        command: o.command,
+        loss: o.loss ?? 'mnrl',
+        pairs: pairs.length,
+        sources: bySource,
+        steps: r.steps,
+        epochs: o.epochs ?? 3,
+        batchSize: o.batchSize ?? 512,
+        lr: o.lr ?? 0.02,
+        scale: o.scale ?? 20,
+        symmetric: o.symmetric ?? false,
+        seed,
+        // float reductions differ between kernel families and thread counts: the exact bytes repeat
+        // only with the same two (TAMSAEK_KERNEL, --threads)
+        kernel: native.kernel,
+        threads: o.threads ?? native.defaultThreads,
+        trainSeconds: Number(r.seconds.toFixed(1)),
+        finalLoss: Number(finalLoss.toFixed(4)),
+      },
     },
-  });
+  );
   return {
     config,
     pairs: pairs.length,
@@ -271,7 +357,11 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
  * rows; the store's features are mapped onto rows. A large hash space then keeps frequent features
  * apart in a small table (hashing 2^18 buckets onto 2^15 rows directly makes every row shared).
  */
-export function pruneVocabulary(store: TextStore, features: StaticFeatureConfig, rows: number): { features: StaticFeatureConfig; keptBuckets: Int32Array } {
+export function pruneVocabulary(
+  store: TextStore,
+  features: StaticFeatureConfig,
+  rows: number,
+): { features: StaticFeatureConfig; keptBuckets: Int32Array } {
   const oovRows = Math.max(1, Math.round(rows / 16));
   const df = store.documentFrequency(features.buckets);
   const order = Array.from(df.keys()).sort((a, b) => df[b]! - df[a]! || a - b);
@@ -303,7 +393,8 @@ export function bm25Residual(
     const index = corpusIndex(name);
     for (const p of labelled) {
       const top = index.search(store.text(p.anchor), { k: 1 })[0];
-      if (top?.id !== p.group.slice(name.length + 3)) for (let c = 0; c < copies; c++) extra.push({ ...p, source: `${p.source}:bm25-residual` });
+      if (top?.id !== p.group.slice(name.length + 3))
+        for (let c = 0; c < copies; c++) extra.push({ ...p, source: `${p.source}:bm25-residual` });
     }
   }
   return extra;

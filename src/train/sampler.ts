@@ -7,7 +7,12 @@
 import { shuffleInPlace } from '../util/random.js';
 import type { Pair } from './data.js';
 
-export function* batchSampler(pairs: readonly Pair[], batchSize: number, random: () => number, dropLast = false): Generator<Pair[]> {
+export function* batchSampler(
+  pairs: readonly Pair[],
+  batchSize: number,
+  random: () => number,
+  dropLast = false,
+): Generator<Pair[]> {
   const order = shuffleInPlace(Array.from(pairs.keys()), random);
   let deferred: number[] = [];
   let queue = order;

@@ -18,7 +18,9 @@ export type LossName = 'mnrl' | 'gist' | 'cached-mnrl' | 'cached-gist';
 export const LOSSES: readonly LossName[] = ['mnrl', 'gist', 'cached-mnrl', 'cached-gist'];
 
 /** GIST guide: BM25 scores between batch texts, or a teacher embedder's cosine similarities. */
-export type Guide = { kind: 'bm25'; k1?: number; b?: number } | { kind: 'model'; embedder: { dim: number; embed(texts: readonly string[]): Promise<Float32Array> } };
+export type Guide =
+  | { kind: 'bm25'; k1?: number; b?: number }
+  | { kind: 'model'; embedder: { dim: number; embed(texts: readonly string[]): Promise<Float32Array> } };
 
 export interface TrainOptions {
   features: StaticFeatureConfig;
@@ -68,7 +70,28 @@ export interface TrainResult {
   losses: number[];
 }
 
-const TRAIN_KEYS = ['features', 'dim', 'loss', 'batchSize', 'epochs', 'maxSeconds', 'lr', 'lrEnd', 'scale', 'symmetric', 'guide', 'marginStrategy', 'margin', 'miniBatch', 'keptBuckets', 'initStd', 'seed', 'threads', 'onStep', 'onEpoch'];
+const TRAIN_KEYS = [
+  'features',
+  'dim',
+  'loss',
+  'batchSize',
+  'epochs',
+  'maxSeconds',
+  'lr',
+  'lrEnd',
+  'scale',
+  'symmetric',
+  'guide',
+  'marginStrategy',
+  'margin',
+  'miniBatch',
+  'keptBuckets',
+  'initStd',
+  'seed',
+  'threads',
+  'onStep',
+  'onEpoch',
+];
 
 /** Gaussian N(0, std²) init from the seed (Box-Muller over mulberry32). */
 export function initTable(rows: number, dim: number, std: number, seed: number): Float32Array {
@@ -147,7 +170,8 @@ function bm25Guide(store: TextStore, a: Assembled, k1: number, b: number): { ap:
       const list = post.get(q.ids[j]!);
       if (!list) continue;
       const idf = Math.log(1 + (C - list.length + 0.5) / (list.length + 0.5));
-      for (const { c, tf } of list) scores[i * C + c] += (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * len[c]!) / avg));
+      for (const { c, tf } of list)
+        scores[i * C + c] += (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * len[c]!) / avg));
     }
   }
   const ap = new Float32Array(B * B);
@@ -174,7 +198,24 @@ function concat(parts: Float32Array[], into: Float32Array, at: number): number {
 }
 
 /** The hyper-parameters `checkTrainSettings` vets (trainPipeline checks them before reading any data). */
-export type TrainSettings = Pick<TrainOptions, 'dim' | 'loss' | 'batchSize' | 'epochs' | 'maxSeconds' | 'lr' | 'lrEnd' | 'scale' | 'symmetric' | 'marginStrategy' | 'margin' | 'miniBatch' | 'initStd' | 'seed' | 'threads'>;
+export type TrainSettings = Pick<
+  TrainOptions,
+  | 'dim'
+  | 'loss'
+  | 'batchSize'
+  | 'epochs'
+  | 'maxSeconds'
+  | 'lr'
+  | 'lrEnd'
+  | 'scale'
+  | 'symmetric'
+  | 'marginStrategy'
+  | 'margin'
+  | 'miniBatch'
+  | 'initStd'
+  | 'seed'
+  | 'threads'
+>;
 
 /**
  * Throws INVALID_ARGUMENT for a setting that would fail late (after the data is read), loop forever
@@ -186,7 +227,8 @@ export function checkTrainSettings(where: string, o: TrainSettings): void {
   };
   const integer = (name: keyof TrainSettings, min: number, max: number) => {
     const v = o[name];
-    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max)) fail(name, `an integer in ${min}..${max}`);
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max))
+      fail(name, `an integer in ${min}..${max}`);
   };
   const positive = (name: keyof TrainSettings) => {
     const v = o[name];
@@ -200,22 +242,43 @@ export function checkTrainSettings(where: string, o: TrainSettings): void {
   integer('seed', 0, 2 ** 32 - 1);
   integer('threads', 1, 1024);
   for (const name of ['lr', 'scale', 'initStd', 'maxSeconds'] as const) positive(name);
-  if (o.lrEnd !== undefined && !(typeof o.lrEnd === 'number' && o.lrEnd > 0 && o.lrEnd <= 1)) fail('lrEnd', 'a fraction of lr in (0, 1]');
+  if (o.lrEnd !== undefined && !(typeof o.lrEnd === 'number' && o.lrEnd > 0 && o.lrEnd <= 1))
+    fail('lrEnd', 'a fraction of lr in (0, 1]');
   if (o.symmetric !== undefined && typeof o.symmetric !== 'boolean') fail('symmetric', 'a boolean');
-  if (o.marginStrategy !== undefined && o.marginStrategy !== 'absolute' && o.marginStrategy !== 'relative') fail('marginStrategy', '"absolute" or "relative"');
-  if (o.margin !== undefined && !(typeof o.margin === 'number' && Number.isFinite(o.margin) && o.margin >= 0)) fail('margin', 'a finite number ≥ 0');
+  if (o.marginStrategy !== undefined && o.marginStrategy !== 'absolute' && o.marginStrategy !== 'relative')
+    fail('marginStrategy', '"absolute" or "relative"');
+  if (o.margin !== undefined && !(typeof o.margin === 'number' && Number.isFinite(o.margin) && o.margin >= 0))
+    fail('margin', 'a finite number ≥ 0');
 }
 
 /** Trains a static model on `pairs` (texts in `store`); returns the float32 table. */
 export async function trainStatic(store: TextStore, pairs: Pair[], options: TrainOptions): Promise<TrainResult> {
   checkOptions('trainStatic', options, TRAIN_KEYS);
   checkTrainSettings('trainStatic', options);
-  if (typeof options.features !== 'object' || options.features === null) throw invalidArgument('trainStatic: features (the featurizer config) is required');
-  const { features, dim = 256, loss = 'mnrl', batchSize = 512, epochs = 3, lr = 0.02, lrEnd = 0.1, scale = 20, symmetric = false, marginStrategy = 'relative', margin = 0.05, miniBatch = 128, initStd = 0.1, seed = 42, threads } = options;
+  if (typeof options.features !== 'object' || options.features === null)
+    throw invalidArgument('trainStatic: features (the featurizer config) is required');
+  const {
+    features,
+    dim = 256,
+    loss = 'mnrl',
+    batchSize = 512,
+    epochs = 3,
+    lr = 0.02,
+    lrEnd = 0.1,
+    scale = 20,
+    symmetric = false,
+    marginStrategy = 'relative',
+    margin = 0.05,
+    miniBatch = 128,
+    initStd = 0.1,
+    seed = 42,
+    threads,
+  } = options;
   if (pairs.length < 2) throw invalidArgument(`trainStatic: need at least two training pairs, got ${pairs.length}`);
   const gist = loss === 'gist' || loss === 'cached-gist';
   const guide = options.guide ?? (gist ? { kind: 'bm25' as const } : undefined);
-  if (loss === 'cached-gist' && guide?.kind !== 'model') throw invalidArgument('cached-gist needs a teacher model guide (the cached kernel takes guide embeddings)');
+  if (loss === 'cached-gist' && guide?.kind !== 'model')
+    throw invalidArgument('cached-gist needs a teacher model guide (the cached kernel takes guide embeddings)');
   const rows = tableRows(features);
   const table = initTable(rows, dim, initStd, seed);
   const adam: AdamState = createAdamState(table, rows, dim);
@@ -247,7 +310,10 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
       if (options.maxSeconds !== undefined && (performance.now() - started) / 1000 > options.maxSeconds) break outer;
       const asm = assemble(batch, store);
       const { B, H, refs } = asm;
-      const csr = toBatch(refs.map((r) => store.features(r)), weight);
+      const csr = toBatch(
+        refs.map((r) => store.features(r)),
+        weight,
+      );
       const emb = await sparsePool(csr, { rows, dim, table }, { threads });
       const A = emb.subarray(0, B * dim);
       const P = emb.subarray(B * dim, 2 * B * dim);
@@ -266,10 +332,27 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
         else {
           const gd = guide!.embedder.dim;
           const gv = await teacher(refs);
-          g = { anchors: gv.subarray(0, B * gd), positives: gv.subarray(B * gd, 2 * B * gd), negatives: H > 0 ? gv.subarray(2 * B * gd) : undefined, dim: gd };
+          g = {
+            anchors: gv.subarray(0, B * gd),
+            positives: gv.subarray(B * gd, 2 * B * gd),
+            negatives: H > 0 ? gv.subarray(2 * B * gd) : undefined,
+            dim: gd,
+          };
         }
         const bm = guide!.kind === 'bm25';
-        const r = await gistLoss({ anchors: A, positives: P, negatives: N, dim, guide: g, temperature: 1 / scale, marginStrategy, margin, contrastAnchors: !bm, contrastPositives: !bm, threads });
+        const r = await gistLoss({
+          anchors: A,
+          positives: P,
+          negatives: N,
+          dim,
+          guide: g,
+          temperature: 1 / scale,
+          marginStrategy,
+          margin,
+          contrastAnchors: !bm,
+          contrastPositives: !bm,
+          threads,
+        });
         value = r.loss;
         grad.set(r.gradAnchors, 0);
         grad.set(r.gradPositives, B * dim);
@@ -288,7 +371,12 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
         if (loss === 'cached-gist') {
           const gd = guide!.kind === 'model' ? guide!.embedder.dim : 0;
           const gv = await teacher(refs);
-          o.guide = { anchors: chunks(gv.subarray(0, B * gd), B, gd, miniBatch), positives: chunks(gv.subarray(B * gd, 2 * B * gd), B, gd, miniBatch), negatives: H > 0 ? chunks(gv.subarray(2 * B * gd), H, gd, miniBatch) : undefined, dim: gd };
+          o.guide = {
+            anchors: chunks(gv.subarray(0, B * gd), B, gd, miniBatch),
+            positives: chunks(gv.subarray(B * gd, 2 * B * gd), B, gd, miniBatch),
+            negatives: H > 0 ? chunks(gv.subarray(2 * B * gd), H, gd, miniBatch) : undefined,
+            dim: gd,
+          };
           o.temperature = 1 / scale;
           o.marginStrategy = marginStrategy;
           o.margin = margin;
@@ -297,12 +385,16 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
         }
         const r = await cachedContrastiveStep(o);
         value = r.loss;
-        let at = concat(r.gradAnchors, grad, 0);
-        at = concat(r.gradPositives, grad, B * dim);
+        let _at = concat(r.gradAnchors, grad, 0);
+        _at = concat(r.gradPositives, grad, B * dim);
         if (H > 0) concat(r.gradNegatives, grad, 2 * B * dim);
       }
       // a diverged run must fail, not write a table of NaNs
-      if (!Number.isFinite(value)) throw new TamsaekError('INVALID_ARGUMENT', `trainStatic: the loss became ${value} at step ${step + 1}; lower lr or scale`);
+      if (!Number.isFinite(value))
+        throw new TamsaekError(
+          'INVALID_ARGUMENT',
+          `trainStatic: the loss became ${value} at step ${step + 1}; lower lr or scale`,
+        );
       const frac = Math.min(1, step / Math.max(1, totalSteps - 1));
       const warm = Math.min(1, (step + 1) / Math.max(1, Math.round(totalSteps * 0.03)));
       const rate = lr * warm * (1 - (1 - lrEnd) * frac);
@@ -316,7 +408,10 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
     }
     if (options.onEpoch) {
       const t = performance.now();
-      await options.onEpoch(epoch, StaticEmbedder.fromWeights(features, { rows, dim, table, keptBuckets: options.keptBuckets }));
+      await options.onEpoch(
+        epoch,
+        StaticEmbedder.fromWeights(features, { rows, dim, table, keptBuckets: options.keptBuckets }),
+      );
       started += performance.now() - t;
     }
   }

@@ -88,7 +88,10 @@ class Evaluator {
   ) {}
 
   /** Mean metric of `config` over the queries at `indices`. */
-  async score(config: TunedConfig, indices: readonly number[]): Promise<{ mean: number; perQuery: Map<string, number> }> {
+  async score(
+    config: TunedConfig,
+    indices: readonly number[],
+  ): Promise<{ mean: number; perQuery: Map<string, number> }> {
     this.evaluations++;
     const run: Run = new Map();
     const qrels: Qrels = new Map();
@@ -103,9 +106,18 @@ class Evaluator {
           const scores = await this.engine.rerankScores(q.text, missing);
           missing.forEach((u, j) => q.rerank.set(u, scores![j]));
         }
-        ranked = [...rerankOrder(head, head.map((c) => q.rerank.get(c.unit)!)), ...ranked.slice(config.rerankTopN)];
+        ranked = [
+          ...rerankOrder(
+            head,
+            head.map((c) => q.rerank.get(c.unit)!),
+          ),
+          ...ranked.slice(config.rerankTopN),
+        ];
       }
-      run.set(q.id, ranked.map((c, rank) => ({ id: c.id, score: -rank })));
+      run.set(
+        q.id,
+        ranked.map((c, rank) => ({ id: c.id, score: -rank })),
+      );
       qrels.set(q.id, this.qrels.get(q.id)!);
     }
     const result = evaluate(run, qrels, { ks: this.ks, order: 'given' });
@@ -126,7 +138,8 @@ function gridCandidates(legNames: string[], maxDepth: number, rerank: boolean): 
   const topNs = rerank ? RERANK_TOPN : [0];
   if (legNames.length < 2) {
     // one leg: only depth and rerank top-N matter
-    for (const topN of topNs) for (const d of depths) out.push({ fusion: { method: 'rrf', k: 60 }, depth: d, rerankTopN: topN });
+    for (const topN of topNs)
+      for (const d of depths) out.push({ fusion: { method: 'rrf', k: 60 }, depth: d, rerankTopN: topN });
     return out;
   }
   for (const topN of topNs) {
@@ -134,7 +147,16 @@ function gridCandidates(legNames: string[], maxDepth: number, rerank: boolean): 
       const weights = legWeights(legNames, w);
       for (const k of [5, 20, 60]) out.push({ fusion: { method: 'rrf', k, weights }, depth, rerankTopN: topN });
       for (const normalizer of NORMALIZERS) {
-        out.push({ fusion: { method: 'cc', normalizer, weights, ...(normalizer === 'tmm' ? { theoreticalMin: pickMin(legNames) } : {}) }, depth, rerankTopN: topN });
+        out.push({
+          fusion: {
+            method: 'cc',
+            normalizer,
+            weights,
+            ...(normalizer === 'tmm' ? { theoreticalMin: pickMin(legNames) } : {}),
+          },
+          depth,
+          rerankTopN: topN,
+        });
       }
     }
   }
@@ -172,7 +194,11 @@ export function pickOnLine(scores: readonly number[], radius = LINE_SMOOTHING_RA
 
 /** The `weight` space: min-max CC with the first leg's weight on a grid (picked by `pickOnLine`). */
 function weightLine(legNames: string[], depth: number, rerankTopN: number): TunedConfig[] {
-  return WEIGHT_LINE.map((w) => ({ fusion: { method: 'cc', normalizer: 'mm', weights: legWeights(legNames, w) }, depth, rerankTopN }));
+  return WEIGHT_LINE.map((w) => ({
+    fusion: { method: 'cc', normalizer: 'mm', weights: legWeights(legNames, w) },
+    depth,
+    rerankTopN,
+  }));
 }
 
 function pickMin(legNames: string[]): Record<string, number> {
@@ -201,7 +227,15 @@ function neighbours(c: TunedConfig, legNames: string[], maxDepth: number, rerank
     }
   } else {
     for (const normalizer of NORMALIZERS) {
-      if (normalizer !== c.fusion.normalizer) out.push({ ...c, fusion: { ...c.fusion, normalizer, ...(normalizer === 'tmm' ? { theoreticalMin: pickMin(legNames) } : {}) } as FusionConfig });
+      if (normalizer !== c.fusion.normalizer)
+        out.push({
+          ...c,
+          fusion: {
+            ...c.fusion,
+            normalizer,
+            ...(normalizer === 'tmm' ? { theoreticalMin: pickMin(legNames) } : {}),
+          } as FusionConfig,
+        });
     }
   }
   for (const d of DEPTHS) if (d <= maxDepth && d !== c.depth) out.push({ ...c, depth: d });
@@ -251,7 +285,9 @@ async function optimize(
   // ties keep the earlier (simpler, grid-order) configuration
   const ranked: { c: TunedConfig; v: number }[] = [];
   const line = options.space === 'weight' && legNames.length === 2;
-  for (const c of line ? weightLine(legNames, maxDepth, options.rerankTopN) : gridCandidates(legNames, maxDepth, rerank)) {
+  for (const c of line
+    ? weightLine(legNames, maxDepth, options.rerankTopN)
+    : gridCandidates(legNames, maxDepth, rerank)) {
     if (ranked.length > 0 && exhausted()) break; // one configuration is always scored
     ranked.push({ c, v: await score(c) });
   }
@@ -295,37 +331,72 @@ export async function tuneEngine(
   options: TuneOptions = {},
 ): Promise<TuneReport> {
   checkOptions('tune', options, ['metric', 'seed', 'maxEvaluations', 'budgetMs', 'folds', 'space', 'onProgress']);
-  const { metric = 'ndcg@10', seed = 42, maxEvaluations = 400, budgetMs = Infinity, folds = 5, space = 'full', onProgress } = options;
-  if (!TUNE_SPACES.includes(space)) throw invalidArgument(`tune: space must be one of ${TUNE_SPACES.join(', ')} (got ${JSON.stringify(space)})`);
+  const {
+    metric = 'ndcg@10',
+    seed = 42,
+    maxEvaluations = 400,
+    budgetMs = Infinity,
+    folds = 5,
+    space = 'full',
+    onProgress,
+  } = options;
+  if (!TUNE_SPACES.includes(space))
+    throw invalidArgument(`tune: space must be one of ${TUNE_SPACES.join(', ')} (got ${JSON.stringify(space)})`);
   const match = /^(ndcg|recall|precision|mrr|map|f1|hit)@(\d+)$/.exec(metric);
-  if (!match) throw invalidArgument(`tune: metric must look like ndcg@10, recall@10, mrr@10 … (got ${JSON.stringify(metric)})`);
-  if (!Number.isInteger(maxEvaluations) || maxEvaluations < 1) throw invalidArgument('tune: maxEvaluations must be a positive integer');
+  if (!match)
+    throw invalidArgument(`tune: metric must look like ndcg@10, recall@10, mrr@10 … (got ${JSON.stringify(metric)})`);
+  if (!Number.isInteger(maxEvaluations) || maxEvaluations < 1)
+    throw invalidArgument('tune: maxEvaluations must be a positive integer');
   if (!Number.isInteger(folds) || folds < 2) throw invalidArgument('tune: folds must be an integer >= 2');
   const legNames = engine.legs as string[];
   const rerank = engine.rerankTopN > 0;
-  if (legNames.length < 2 && !rerank) throw new TamsaekError('INVALID_ARGUMENT', 'tune: nothing to tune — the engine has one leg and no reranker (configure a dense model)');
+  if (legNames.length < 2 && !rerank)
+    throw new TamsaekError(
+      'INVALID_ARGUMENT',
+      'tune: nothing to tune — the engine has one leg and no reranker (configure a dense model)',
+    );
   const started = performance.now();
   const maxDepth = Math.max(...DEPTHS);
   const all = [...data.train, ...data.test];
   const cache: QueryCache[] = [];
   for (let i = 0; i < all.length; i++) {
-    cache.push({ id: all[i].id, text: all[i].text, legs: await engine.retrieve(all[i].text, { depth: maxDepth }), rerank: new Map() });
+    cache.push({
+      id: all[i].id,
+      text: all[i].text,
+      legs: await engine.retrieve(all[i].text, { depth: maxDepth }),
+      rerank: new Map(),
+    });
     if (onProgress && (i % 32 === 31 || i === all.length - 1)) onProgress('retrieve', i + 1, all.length);
   }
   const evaluator = new Evaluator(engine, cache, data.qrels, metric, [Number(match[2])]);
   const trainIdx = data.train.map((_, i) => i);
   const testIdx = data.test.map((_, i) => data.train.length + i);
-  const defaultConfig: TunedConfig = { fusion: engine.fusion, depth: Math.min(maxDepth, 100), rerankTopN: engine.rerankTopN };
+  const defaultConfig: TunedConfig = {
+    fusion: engine.fusion,
+    depth: Math.min(maxDepth, 100),
+    rerankTopN: engine.rerankTopN,
+  };
   const settings = { seed, maxEvaluations, budgetMs: budgetMs, space, rerankTopN: engine.rerankTopN };
 
   if (trainIdx.length > 0) {
-    const { best, score, stoppedByBudget } = await optimize(evaluator, trainIdx, legNames.slice(0, 2), maxDepth, rerank, settings);
+    const { best, score, stoppedByBudget } = await optimize(
+      evaluator,
+      trainIdx,
+      legNames.slice(0, 2),
+      maxDepth,
+      rerank,
+      settings,
+    );
     onProgress?.('tune', 1, 1);
     return {
       metric,
       mode: 'train/test',
       queries: { train: trainIdx.length, test: testIdx.length },
-      default: { config: defaultConfig, train: (await evaluator.score(defaultConfig, trainIdx)).mean, test: testIdx.length ? (await evaluator.score(defaultConfig, testIdx)).mean : NaN },
+      default: {
+        config: defaultConfig,
+        train: (await evaluator.score(defaultConfig, trainIdx)).mean,
+        test: testIdx.length ? (await evaluator.score(defaultConfig, testIdx)).mean : NaN,
+      },
       tuned: { config: best, train: score, test: testIdx.length ? (await evaluator.score(best, testIdx)).mean : NaN },
       evaluations: evaluator.evaluations,
       stoppedByBudget,
@@ -342,7 +413,10 @@ export async function tuneEngine(
   for (let f = 0; f < k; f++) {
     const held = order.filter((_, i) => i % k === f);
     const rest = order.filter((_, i) => i % k !== f);
-    const { best, stoppedByBudget } = await optimize(evaluator, rest, legNames.slice(0, 2), maxDepth, rerank, { ...settings, seed: seed + f });
+    const { best, stoppedByBudget } = await optimize(evaluator, rest, legNames.slice(0, 2), maxDepth, rerank, {
+      ...settings,
+      seed: seed + f,
+    });
     stopped ||= stoppedByBudget;
     weighted += (await evaluator.score(best, held)).mean * held.length;
     onProgress?.('tune', f + 1, k + 1);

@@ -51,9 +51,11 @@ export interface Passage {
 export function checkChunkOptions(options: ChunkOptions): ChunkOptions {
   checkOptions('chunk', options, ['by', 'size', 'overlap']);
   const { by, size, overlap = 0 } = options;
-  if (by !== 'chars' && by !== 'sentences') throw invalidArgument(`chunk.by must be "chars" or "sentences", got ${JSON.stringify(by)}`);
+  if (by !== 'chars' && by !== 'sentences')
+    throw invalidArgument(`chunk.by must be "chars" or "sentences", got ${JSON.stringify(by)}`);
   if (!Number.isInteger(size) || size < 1) throw invalidArgument(`chunk.size must be a positive integer, got ${size}`);
-  if (!Number.isInteger(overlap) || overlap < 0 || overlap >= size) throw invalidArgument(`chunk.overlap must be an integer in 0..size-1, got ${overlap}`);
+  if (!Number.isInteger(overlap) || overlap < 0 || overlap >= size)
+    throw invalidArgument(`chunk.overlap must be an integer in 0..size-1, got ${overlap}`);
   return { by, size, overlap };
 }
 

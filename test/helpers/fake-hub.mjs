@@ -6,7 +6,7 @@
 // bytes), corrupt (serve flipped bytes), log of requests.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { readFileSync, statSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 function walk(dir, base = dir, out = {}) {
@@ -43,7 +43,11 @@ export async function startFakeHub(repos) {
         return res.end();
       }
       const etag = createHash('sha1').update(`blob ${buf.length}\0`).update(buf).digest('hex');
-      res.writeHead(200, { etag: `"${etag}"`, 'content-length': String(buf.length), 'content-type': 'application/octet-stream' });
+      res.writeHead(200, {
+        etag: `"${etag}"`,
+        'content-length': String(buf.length),
+        'content-type': 'application/octet-stream',
+      });
       return res.end(req.method === 'HEAD' ? undefined : buf);
     }
     m = url.pathname.match(/^\/cdn\/([^/]+\/[^/]+)\/(.+)$/);
@@ -65,7 +69,11 @@ export async function startFakeHub(repos) {
           res.writeHead(416, { 'content-range': `bytes */${buf.length}` });
           return res.end();
         }
-        res.writeHead(206, { 'content-length': String(buf.length - start), 'content-range': `bytes ${start}-${buf.length - 1}/${buf.length}`, 'accept-ranges': 'bytes' });
+        res.writeHead(206, {
+          'content-length': String(buf.length - start),
+          'content-range': `bytes ${start}-${buf.length - 1}/${buf.length}`,
+          'accept-ranges': 'bytes',
+        });
         return res.end(req.method === 'HEAD' ? undefined : buf.subarray(start));
       }
       res.writeHead(200, { 'content-length': String(buf.length), 'accept-ranges': 'bytes' });

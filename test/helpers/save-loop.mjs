@@ -9,9 +9,12 @@ try {
 } catch {
   engine = await Engine.create({ analyzer: 'ngram' });
 }
-for (let round = 0; ; round++) {
+for (let _round = 0; ; _round++) {
   const base = engine.size;
-  const docs = Array.from({ length: size }, (_, i) => ({ id: `d${base + i}`, text: `문서 ${base + i} 번째 본문 내용 복지 급여 ${i % 13} 신청 방법 안내 `.repeat(8) }));
+  const docs = Array.from({ length: size }, (_, i) => ({
+    id: `d${base + i}`,
+    text: `문서 ${base + i} 번째 본문 내용 복지 급여 ${i % 13} 신청 방법 안내 `.repeat(8),
+  }));
   await engine.add(docs);
   await engine.save(dir);
   process.stdout.write(`saved ${engine.size}\n`);

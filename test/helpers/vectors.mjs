@@ -27,10 +27,17 @@ export function clustered(seed, n, dim, { centroids = 20, noise = 0.3, normalize
 }
 
 export function score(metric, q, qo, x, xo, dim) {
-  let dot = 0, qq = 0, xx = 0, l2 = 0;
+  let dot = 0,
+    qq = 0,
+    xx = 0,
+    l2 = 0;
   for (let j = 0; j < dim; j++) {
-    const a = q[qo + j], b = x[xo + j];
-    dot += a * b; qq += a * a; xx += b * b; l2 += (a - b) * (a - b);
+    const a = q[qo + j],
+      b = x[xo + j];
+    dot += a * b;
+    qq += a * a;
+    xx += b * b;
+    l2 += (a - b) * (a - b);
   }
   if (metric === 'dot') return dot;
   if (metric === 'l2') return -l2;

@@ -46,7 +46,8 @@ const SECTION_NAMES = ['terms', 'ids', 'metas', 'df', 'docStart', 'postTerms', '
 type SectionName = (typeof SECTION_NAMES)[number];
 
 function checkEndianness(): void {
-  if (endianness() !== 'LE') throw new TamsaekError('IO_ERROR', 'tamsaek index files are little-endian; this platform is big-endian');
+  if (endianness() !== 'LE')
+    throw new TamsaekError('IO_ERROR', 'tamsaek index files are little-endian; this platform is big-endian');
 }
 
 /** Writes the index atomically into `dir` (created if missing). */
@@ -132,7 +133,10 @@ export function decode(file: Buffer, path: string): Bm25Index {
   if (file.length < PREAMBLE + DIGEST_BYTES) throw new TamsaekError('CORRUPT_INDEX', `${path} is truncated`);
   const version = file.readUInt32LE(MAGIC.length);
   if (version > BM25_FORMAT_VERSION) {
-    throw new TamsaekError('UNSUPPORTED_VERSION', `${path} has format version ${version}; this tamsaek reads up to ${BM25_FORMAT_VERSION} (upgrade tamsaek)`);
+    throw new TamsaekError(
+      'UNSUPPORTED_VERSION',
+      `${path} has format version ${version}; this tamsaek reads up to ${BM25_FORMAT_VERSION} (upgrade tamsaek)`,
+    );
   }
   if (version < 1) throw new TamsaekError('CORRUPT_INDEX', `${path} has an invalid format version ${version}`);
   const bodyEnd = file.length - DIGEST_BYTES;
@@ -150,10 +154,19 @@ export function decode(file: Buffer, path: string): Bm25Index {
   }
   const section = (name: SectionName, type: SectionType): Uint8Array => {
     const ref = header?.sections?.[name];
-    if (!ref || ref.type !== type || !Number.isInteger(ref.offset) || !Number.isInteger(ref.bytes) || ref.offset < PREAMBLE + headerBytes || ref.bytes < 0 || ref.offset + ref.bytes > bodyEnd) {
+    if (
+      !ref ||
+      ref.type !== type ||
+      !Number.isInteger(ref.offset) ||
+      !Number.isInteger(ref.bytes) ||
+      ref.offset < PREAMBLE + headerBytes ||
+      ref.bytes < 0 ||
+      ref.offset + ref.bytes > bodyEnd
+    ) {
       throw new TamsaekError('CORRUPT_INDEX', `${path}: section "${name}" is missing or out of bounds`);
     }
-    if (type !== 'json' && ref.bytes % 4 !== 0) throw new TamsaekError('CORRUPT_INDEX', `${path}: section "${name}" has a partial element`);
+    if (type !== 'json' && ref.bytes % 4 !== 0)
+      throw new TamsaekError('CORRUPT_INDEX', `${path}: section "${name}" has a partial element`);
     return file.subarray(ref.offset, ref.offset + ref.bytes);
   };
   const parseJson = (name: SectionName): unknown[] => {
@@ -171,10 +184,17 @@ export function decode(file: Buffer, path: string): Bm25Index {
 
   let index: Bm25Index;
   try {
-    index = new Bm25Index({ analyzer: createAnalyzer(header.analyzer), k1: header.k1, b: header.b, fields: header.fields });
+    index = new Bm25Index({
+      analyzer: createAnalyzer(header.analyzer),
+      k1: header.k1,
+      b: header.b,
+      fields: header.fields,
+    });
   } catch (error) {
     if (error instanceof TamsaekError) {
-      throw new TamsaekError('CORRUPT_INDEX', `${path}: stored settings are invalid (${error.message})`, { cause: error });
+      throw new TamsaekError('CORRUPT_INDEX', `${path}: stored settings are invalid (${error.message})`, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -183,7 +203,12 @@ export function decode(file: Buffer, path: string): Bm25Index {
     ids: parseJson('ids') as string[],
     metas: parseJson('metas').map((m) => (m === null ? undefined : (m as Metadata))),
     df: int32('df'),
-    forward: { docStart: int32('docStart'), terms: int32('postTerms'), tfs: float32('postTfs'), lengths: float32('lengths') },
+    forward: {
+      docStart: int32('docStart'),
+      terms: int32('postTerms'),
+      tfs: float32('postTfs'),
+      lengths: float32('lengths'),
+    },
   };
   if (snapshot.ids.length !== header.documents || snapshot.termStrings.length !== header.terms) {
     throw new TamsaekError('CORRUPT_INDEX', `${path}: header counts disagree with its sections`);
@@ -208,4 +233,3 @@ function align8(n: number): number {
 function copy(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
-

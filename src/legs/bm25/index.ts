@@ -102,8 +102,10 @@ export class Bm25Index {
     checkOptions('Bm25Index', options, BM25_OPTIONS);
     const { analyzer = DEFAULT_ANALYZER, k1 = 1.2, b = 0.75, fields = { text: 1 } } = options ?? {};
     const resolved = typeof analyzer === 'object' && 'analyze' in analyzer ? analyzer : createAnalyzer(analyzer);
-    if (typeof resolved.analyze !== 'function') throw invalidArgument('Bm25Index: analyzer must have an analyze(text) method');
-    if (!(Number.isFinite(k1) && k1 >= 0)) throw invalidArgument(`Bm25Index: k1 must be a finite number >= 0, got ${k1}`);
+    if (typeof resolved.analyze !== 'function')
+      throw invalidArgument('Bm25Index: analyzer must have an analyze(text) method');
+    if (!(Number.isFinite(k1) && k1 >= 0))
+      throw invalidArgument(`Bm25Index: k1 must be a finite number >= 0, got ${k1}`);
     if (!(Number.isFinite(b) && b >= 0 && b <= 1)) throw invalidArgument(`Bm25Index: b must be in [0, 1], got ${b}`);
     const names = Object.keys(fields ?? {});
     if (names.length === 0) throw invalidArgument('Bm25Index: fields must name at least one field');
@@ -143,7 +145,8 @@ export class Bm25Index {
   /** Adds a new document; DUPLICATE_ID if `id` is present (use upsert to replace). */
   add(id: string, doc: Bm25Document, meta?: Metadata): void {
     checkId(id);
-    if (this.ordinalOf.has(id)) throw new TamsaekError('DUPLICATE_ID', `document id "${id}" already exists (use upsert to replace it)`);
+    if (this.ordinalOf.has(id))
+      throw new TamsaekError('DUPLICATE_ID', `document id "${id}" already exists (use upsert to replace it)`);
     this.appendAnalyzed(id, this.analyzeDocument(doc), meta);
   }
 
@@ -212,7 +215,8 @@ export class Bm25Index {
   searchTerms(queryTerms: readonly string[], options: Bm25SearchOptions = {}): SearchHit[] {
     checkOptions('search', options, SEARCH_OPTIONS);
     const k = options.k ?? 10;
-    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw invalidArgument(`search: k must be an integer in 1..${MAX_K}, got ${k}`);
+    if (!Number.isInteger(k) || k < 1 || k > MAX_K)
+      throw invalidArgument(`search: k must be an integer in 1..${MAX_K}, got ${k}`);
     const accept = compileFilter(options.filter);
     this.flush();
     if (this.liveDocs === 0) return [];
@@ -257,7 +261,17 @@ export class Bm25Index {
         });
       }
       if (lists.length === 0) continue;
-      searchSegment(segment, lists, unique.length, this.lengths.data, normBase, normPerLength, heap, accepts, !options.exhaustive);
+      searchSegment(
+        segment,
+        lists,
+        unique.length,
+        this.lengths.data,
+        normBase,
+        normPerLength,
+        heap,
+        accepts,
+        !options.exhaustive,
+      );
     }
     return heap.drain().map(({ item, score }) => ({ id: ids[item], score }));
   }
@@ -368,28 +382,34 @@ export class Bm25Index {
     }
     const vocab = new TermDictionary(V);
     for (let t = 0; t < V; t++) {
-      if (typeof termStrings[t] !== 'string' || vocab.intern(termStrings[t]) !== t) throw new TamsaekError('CORRUPT_INDEX', 'index vocabulary is invalid');
+      if (typeof termStrings[t] !== 'string' || vocab.intern(termStrings[t]) !== t)
+        throw new TamsaekError('CORRUPT_INDEX', 'index vocabulary is invalid');
     }
     const ordinalOf = new Map<string, number>();
     for (let d = 0; d < docs; d++) {
       const id = ids[d];
-      if (typeof id !== 'string' || id.length === 0 || ordinalOf.has(id)) throw new TamsaekError('CORRUPT_INDEX', 'index document ids are invalid');
+      if (typeof id !== 'string' || id.length === 0 || ordinalOf.has(id))
+        throw new TamsaekError('CORRUPT_INDEX', 'index document ids are invalid');
       ordinalOf.set(id, d);
     }
     const countedDf = new Int32Array(Math.max(V, 1024));
     let totalLength = 0;
     for (let d = 0; d < docs; d++) {
-      if (docStart[d + 1] < docStart[d]) throw new TamsaekError('CORRUPT_INDEX', 'index forward lists are inconsistent');
-      if (!(lengths[d] >= 0 && Number.isFinite(lengths[d]))) throw new TamsaekError('CORRUPT_INDEX', 'index document length is invalid');
+      if (docStart[d + 1] < docStart[d])
+        throw new TamsaekError('CORRUPT_INDEX', 'index forward lists are inconsistent');
+      if (!(lengths[d] >= 0 && Number.isFinite(lengths[d])))
+        throw new TamsaekError('CORRUPT_INDEX', 'index document length is invalid');
       totalLength += lengths[d];
       for (let e = docStart[d]; e < docStart[d + 1]; e++) {
         const t = terms[e];
-        if (!(t >= 0 && t < V) || !(tfs[e] > 0 && Number.isFinite(tfs[e]))) throw new TamsaekError('CORRUPT_INDEX', 'index postings are invalid');
+        if (!(t >= 0 && t < V) || !(tfs[e] > 0 && Number.isFinite(tfs[e])))
+          throw new TamsaekError('CORRUPT_INDEX', 'index postings are invalid');
         countedDf[t]++;
       }
     }
     for (let t = 0; t < V; t++) {
-      if (countedDf[t] !== df[t]) throw new TamsaekError('CORRUPT_INDEX', 'index document frequencies are inconsistent');
+      if (countedDf[t] !== df[t])
+        throw new TamsaekError('CORRUPT_INDEX', 'index document frequencies are inconsistent');
     }
     this.vocab = vocab;
     this.df = countedDf;
@@ -420,9 +440,13 @@ export class Bm25Index {
 
   private checkDocument(doc: Bm25Document): void {
     if (typeof doc === 'string') return;
-    if (doc === null || typeof doc !== 'object') throw invalidArgument('document must be a string or an object of field texts');
+    if (doc === null || typeof doc !== 'object')
+      throw invalidArgument('document must be a string or an object of field texts');
     for (const [name, text] of Object.entries(doc)) {
-      if (!(name in this.fields)) throw invalidArgument(`document field "${name}" is not one of the index fields (${this.fieldNames.join(', ')})`);
+      if (!(name in this.fields))
+        throw invalidArgument(
+          `document field "${name}" is not one of the index fields (${this.fieldNames.join(', ')})`,
+        );
       if (typeof text !== 'string') throw invalidArgument(`document field "${name}" must be a string`);
     }
   }
@@ -440,7 +464,9 @@ export class Bm25Index {
     for (const [name, items] of perField) {
       if (items.length === 0) continue;
       const texts = items.map((x) => x.text);
-      const analyzed = this.analyzer.analyzeBatch ? this.analyzer.analyzeBatch(texts) : texts.map((t) => this.analyzer.analyze(t));
+      const analyzed = this.analyzer.analyzeBatch
+        ? this.analyzer.analyzeBatch(texts)
+        : texts.map((t) => this.analyzer.analyze(t));
       const weight = this.fields[name];
       for (let j = 0; j < items.length; j++) out[items[j].doc].push({ weight, terms: analyzed[j] });
     }
@@ -535,7 +561,8 @@ export class Bm25Index {
         segs.push(new Segment(tail[0].base, Segment.mergeForward(tail), this.vocab.terms.length));
       }
     }
-    if (allowCompact && this.deletedCount > 1024 && this.deletedCount > COMPACT_DELETED_FRACTION * this.ids.length) this.compact();
+    if (allowCompact && this.deletedCount > 1024 && this.deletedCount > COMPACT_DELETED_FRACTION * this.ids.length)
+      this.compact();
   }
 
   private resetPending(): void {
@@ -557,14 +584,18 @@ export interface IndexSnapshot {
 }
 
 function checkId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0) throw invalidArgument(`document id must be a non-empty string, got ${JSON.stringify(id)}`);
+  if (typeof id !== 'string' || id.length === 0)
+    throw invalidArgument(`document id must be a non-empty string, got ${JSON.stringify(id)}`);
 }
 
 /** A filter option as a predicate (objects match every field by equality, arrays by membership). */
-export function compileFilter(filter: MetadataFilter | undefined): ((meta: Metadata | undefined, id: string) => boolean) | undefined {
+export function compileFilter(
+  filter: MetadataFilter | undefined,
+): ((meta: Metadata | undefined, id: string) => boolean) | undefined {
   if (filter === undefined) return undefined;
   if (typeof filter === 'function') return filter;
-  if (filter === null || typeof filter !== 'object') throw invalidArgument('search: filter must be a function or an object of field values');
+  if (filter === null || typeof filter !== 'object')
+    throw invalidArgument('search: filter must be a function or an object of field values');
   const entries = Object.entries(filter);
   return (meta) => {
     if (!meta) return false;

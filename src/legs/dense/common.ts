@@ -10,12 +10,14 @@ export function checkDim(where: string, dim: unknown): number {
 }
 
 export function checkMetric(where: string, metric: unknown): Metric {
-  if (!METRICS.includes(metric as Metric)) throw invalidArgument(`${where}: metric must be one of ${METRICS.join(', ')} (got ${String(metric)})`);
+  if (!METRICS.includes(metric as Metric))
+    throw invalidArgument(`${where}: metric must be one of ${METRICS.join(', ')} (got ${String(metric)})`);
   return metric as Metric;
 }
 
 export function checkK(where: string, k: unknown): number {
-  if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0) throw invalidArgument(`${where}: k must be a positive integer (got ${String(k)})`);
+  if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0)
+    throw invalidArgument(`${where}: k must be a positive integer (got ${String(k)})`);
   return k;
 }
 
@@ -29,13 +31,21 @@ export class IdKind {
       throw invalidArgument(`${where}: ids must be non-empty strings or finite numbers (got ${String(id)})`);
     }
     const kind = typeof id as 'string' | 'number';
-    if (this.kind !== undefined && kind !== this.kind) throw invalidArgument(`${where}: this index uses ${this.kind} ids, got a ${kind} id`);
+    if (this.kind !== undefined && kind !== this.kind)
+      throw invalidArgument(`${where}: this index uses ${this.kind} ids, got a ${kind} id`);
     return id;
   }
 }
 
 /** `finite: false` skips the O(n·dim) NaN/Infinity scan for callers whose native encoder rejects them off the JS thread. */
-export function checkVectors(where: string, name: string, vectors: unknown, dim: number, rows?: number, { finite = true } = {}): Float32Array {
+export function checkVectors(
+  where: string,
+  name: string,
+  vectors: unknown,
+  dim: number,
+  rows?: number,
+  { finite = true } = {},
+): Float32Array {
   if (!(vectors instanceof Float32Array)) throw invalidArgument(`${where}: ${name} must be a Float32Array`);
   if (rows !== undefined ? vectors.length !== rows * dim : vectors.length === 0 || vectors.length % dim !== 0) {
     throw new TamsaekError(
@@ -45,9 +55,10 @@ export function checkVectors(where: string, name: string, vectors: unknown, dim:
         : `${where}: ${vectors.length} values is not a positive multiple of dim ${dim}`,
     );
   }
-  if (finite) for (let i = 0; i < vectors.length; i++) {
-    if (!Number.isFinite(vectors[i])) throw invalidArgument(`${where}: ${name} contain a non-finite value at ${i}`);
-  }
+  if (finite)
+    for (let i = 0; i < vectors.length; i++) {
+      if (!Number.isFinite(vectors[i])) throw invalidArgument(`${where}: ${name} contain a non-finite value at ${i}`);
+    }
   return vectors;
 }
 
@@ -76,18 +87,31 @@ export function ioError(where: string, path: string, e: unknown): TamsaekError {
 }
 
 /** Argument checks shared by the indexes' add(): an id array matching the rows of `vectors`, one id kind. */
-export function checkAddArgs(where: string, ids: readonly VectorId[], vectors: Float32Array, dim: number, idKind: IdKind, options: { finite?: boolean } = {}): void {
+export function checkAddArgs(
+  where: string,
+  ids: readonly VectorId[],
+  vectors: Float32Array,
+  dim: number,
+  idKind: IdKind,
+  options: { finite?: boolean } = {},
+): void {
   if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
   checkVectors(where, 'vectors', vectors, dim, ids.length, options);
   ids.forEach((id) => idKind.check(where, id));
 }
 
 /** Throws DUPLICATE_ID for an id already in the index (`exists`) or repeated within `list`. */
-export function checkNewIds(where: string, list: readonly VectorId[], idKind: IdKind, exists: (id: VectorId) => boolean): void {
+export function checkNewIds(
+  where: string,
+  list: readonly VectorId[],
+  idKind: IdKind,
+  exists: (id: VectorId) => boolean,
+): void {
   const seen = new Set<VectorId>();
   for (const id of list) {
     idKind.check(where, id);
-    if (exists(id) || seen.has(id)) throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} already exists`);
+    if (exists(id) || seen.has(id))
+      throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} already exists`);
     seen.add(id);
   }
 }

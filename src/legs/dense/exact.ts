@@ -13,7 +13,18 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
 import { TopK } from '../../util/topk.js';
-import { RowIdIndex, Serial, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkAddArgs, checkVectors, ioError } from './common.js';
+import {
+  RowIdIndex,
+  Serial,
+  atomicWrite,
+  checkDim,
+  checkFilter,
+  checkK,
+  checkMetric,
+  checkAddArgs,
+  checkVectors,
+  ioError,
+} from './common.js';
 import type { DenseHit, Metric, VectorId, VectorIndex, VectorSearchOptions } from './types.js';
 
 export interface ExactIndexOptions {
@@ -55,7 +66,9 @@ export class ExactIndex extends RowIdIndex implements VectorIndex {
     return this.serial.run(() => {
       const dim = this.dim;
       const out = new Float32Array(ids.length * dim);
-      this.rowsOf('ExactIndex.vectorsOf', ids).forEach((row, i) => out.set(this.data.subarray(row * dim, (row + 1) * dim), i * dim));
+      this.rowsOf('ExactIndex.vectorsOf', ids).forEach((row, i) =>
+        out.set(this.data.subarray(row * dim, (row + 1) * dim), i * dim),
+      );
       return out;
     });
   }
@@ -101,7 +114,12 @@ export class ExactIndex extends RowIdIndex implements VectorIndex {
   }
 
   /** Synchronous top-k of one query (`query.length === dim`), validated by the caller. */
-  private searchOne(query: Float32Array, offset: number, k: number, allow: ((row: number) => boolean) | undefined): DenseHit[] {
+  private searchOne(
+    query: Float32Array,
+    offset: number,
+    k: number,
+    allow: ((row: number) => boolean) | undefined,
+  ): DenseHit[] {
     const { dim, data, norms, metric, rows } = this;
     const n = rows.size;
     let qn = 0;
@@ -178,7 +196,16 @@ export class ExactIndex extends RowIdIndex implements VectorIndex {
   save(path: string): Promise<void> {
     return this.serial.run(async () => {
       const n = this.rows.size;
-      const header = Buffer.from(JSON.stringify({ dim: this.dim, metric: this.metric, n, idKind: this.rows.kind.kind ?? null, ids: this.rows.ids() }), 'utf8');
+      const header = Buffer.from(
+        JSON.stringify({
+          dim: this.dim,
+          metric: this.metric,
+          n,
+          idKind: this.rows.kind.kind ?? null,
+          ids: this.rows.ids(),
+        }),
+        'utf8',
+      );
       const pre = Buffer.alloc(16);
       MAGIC.copy(pre, 0);
       pre.writeUInt32LE(EXACT_FORMAT_VERSION, 8);
@@ -198,14 +225,21 @@ export class ExactIndex extends RowIdIndex implements VectorIndex {
     } catch (e) {
       throw ioError(where, path, e);
     }
-    if (buf.length < 8 || !buf.subarray(0, 8).equals(MAGIC)) throw new TamsaekError('FOREIGN_FILE', `${where}: ${path} is not a tamsaek exact index`);
+    if (buf.length < 8 || !buf.subarray(0, 8).equals(MAGIC))
+      throw new TamsaekError('FOREIGN_FILE', `${where}: ${path} is not a tamsaek exact index`);
     if (buf.length < 16 + 32) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} is truncated`);
     const version = buf.readUInt32LE(8);
     if (version > EXACT_FORMAT_VERSION) {
-      throw new TamsaekError('UNSUPPORTED_VERSION', `${where}: ${path} has format version ${version}; this build reads up to ${EXACT_FORMAT_VERSION}`);
+      throw new TamsaekError(
+        'UNSUPPORTED_VERSION',
+        `${where}: ${path} has format version ${version}; this build reads up to ${EXACT_FORMAT_VERSION}`,
+      );
     }
-    const digest = createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest();
-    if (!digest.equals(buf.subarray(buf.length - 32))) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} checksum mismatch`);
+    const digest = createHash('sha256')
+      .update(buf.subarray(0, buf.length - 32))
+      .digest();
+    if (!digest.equals(buf.subarray(buf.length - 32)))
+      throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} checksum mismatch`);
     const headerLen = buf.readUInt32LE(12);
     let header: { dim: number; metric: Metric; n: number; idKind: 'string' | 'number' | null; ids: VectorId[] };
     try {

@@ -109,7 +109,8 @@ export class FlatIndex extends RowIdIndex {
     super();
     checkOptions('FlatIndex', options, ['dim', 'metric', 'dtype', 'threads']);
     const { dim, metric = 'cosine', dtype = 'f32' } = options ?? ({} as FlatIndexOptions);
-    if (!Number.isInteger(dim) || dim <= 0) throw invalidArgument(`FlatIndex: dim must be a positive integer (got ${dim})`);
+    if (!Number.isInteger(dim) || dim <= 0)
+      throw invalidArgument(`FlatIndex: dim must be a positive integer (got ${dim})`);
     if (!METRICS.includes(metric)) throw invalidArgument(`FlatIndex: metric must be one of ${METRICS.join(', ')}`);
     if (!DTYPES.includes(dtype)) throw invalidArgument(`FlatIndex: dtype must be one of ${DTYPES.join(', ')}`);
     this.threads = checkThreads('FlatIndex', options.threads);
@@ -148,7 +149,8 @@ export class FlatIndex extends RowIdIndex {
       this.rowsOf('FlatIndex.vectorsOf', ids).forEach((row, i) => {
         const stored = this.data.subarray(row * dim, (row + 1) * dim);
         const scale = this.scales ? this.scales[row]! : 1;
-        for (let j = 0; j < dim; j++) out[i * dim + j] = this.dtype === 'f16' ? halfToFloat(stored[j]!) : stored[j]! * scale;
+        for (let j = 0; j < dim; j++)
+          out[i * dim + j] = this.dtype === 'f16' ? halfToFloat(stored[j]!) : stored[j]! * scale;
       });
       return out;
     });
@@ -218,7 +220,10 @@ export class FlatIndex extends RowIdIndex {
   async search(query: Float32Array, k: number, options?: FlatSearchOptions): Promise<DenseHit[]> {
     if (!(query instanceof Float32Array)) throw invalidArgument('FlatIndex.search: query must be a Float32Array');
     if (query.length !== this.dim) {
-      throw new TamsaekError('DIMENSION_MISMATCH', `FlatIndex.search: query has ${query.length} values, index dim is ${this.dim}`);
+      throw new TamsaekError(
+        'DIMENSION_MISMATCH',
+        `FlatIndex.search: query has ${query.length} values, index dim is ${this.dim}`,
+      );
     }
     return (await this.searchBatch(query, k, options))[0]!;
   }
@@ -230,7 +235,10 @@ export class FlatIndex extends RowIdIndex {
     if (!Number.isInteger(k) || k <= 0) throw invalidArgument(`${where}: k must be a positive integer (got ${k})`);
     if (!(queries instanceof Float32Array)) throw invalidArgument(`${where}: queries must be a Float32Array`);
     if (queries.length === 0 || queries.length % this.dim !== 0) {
-      throw new TamsaekError('DIMENSION_MISMATCH', `${where}: ${queries.length} values is not a multiple of dim ${this.dim}`);
+      throw new TamsaekError(
+        'DIMENSION_MISMATCH',
+        `${where}: ${queries.length} values is not a multiple of dim ${this.dim}`,
+      );
     }
     checkFinite(where, 'queries', queries);
     const threads = checkThreads(where, options?.threads) ?? this.threads;
@@ -323,7 +331,10 @@ export class FlatIndex extends RowIdIndex {
     if (buf.length < HEADER) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} is truncated`);
     const version = buf.readUInt32LE(8);
     if (version > VERSION) {
-      throw new TamsaekError('UNSUPPORTED_VERSION', `${where}: ${path} has format version ${version}; this build reads up to ${VERSION}`);
+      throw new TamsaekError(
+        'UNSUPPORTED_VERSION',
+        `${where}: ${path} has format version ${version}; this build reads up to ${VERSION}`,
+      );
     }
     if (crc32([buf.subarray(0, 48)]) !== buf.readUInt32LE(48)) {
       throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} has a corrupt header`);
@@ -338,7 +349,8 @@ export class FlatIndex extends RowIdIndex {
       throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} is truncated or inconsistent`);
     }
     const body = buf.subarray(HEADER);
-    if (crc32([body]) !== buf.readUInt32LE(44)) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} checksum mismatch`);
+    if (crc32([body]) !== buf.readUInt32LE(44))
+      throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} checksum mismatch`);
     const idx = new FlatIndex({ dim, metric, dtype, ...(options?.threads ? { threads: options.threads } : {}) });
     idx.ensureCapacity(n);
     const el = idx.data.BYTES_PER_ELEMENT;
@@ -358,7 +370,8 @@ export class FlatIndex extends RowIdIndex {
     } catch (e) {
       throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} has a corrupt id table`, { cause: e });
     }
-    if (!Array.isArray(ids) || ids.length !== n) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} id table length mismatch`);
+    if (!Array.isArray(ids) || ids.length !== n)
+      throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} id table length mismatch`);
     const rows = new RowIds();
     rows.kind.kind = n > 0 ? idKind : undefined;
     rows.append(ids);
@@ -369,5 +382,7 @@ export class FlatIndex extends RowIdIndex {
 
 /** Best first; equal scores by the smaller id (String order, as ExactIndex's TopK), so a search never depends on row order. */
 function byScoreThenId(hits: DenseHit[]): DenseHit[] {
-  return hits.sort((a, b) => (a.score !== b.score ? b.score - a.score : String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+  return hits.sort((a, b) =>
+    a.score !== b.score ? b.score - a.score : String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0,
+  );
 }

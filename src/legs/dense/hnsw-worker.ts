@@ -30,7 +30,13 @@ async function main(job: Job): Promise<void> {
     HierarchicalNSW: new (space: string, dim: number) => Hnsw;
   };
   const h = new HierarchicalNSW(job.space, job.dim);
-  h.initIndex({ maxElements: job.capacity, m: job.M, efConstruction: job.efConstruction, randomSeed: job.seed, allowReplaceDeleted: true });
+  h.initIndex({
+    maxElements: job.capacity,
+    m: job.M,
+    efConstruction: job.efConstruction,
+    randomSeed: job.seed,
+    allowReplaceDeleted: true,
+  });
   const v = new Float32Array(job.vectors);
   const p = new Array<number>(job.dim).fill(0.5);
   for (let i = 0; i < job.n; i++) {

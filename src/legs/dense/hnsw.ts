@@ -20,7 +20,21 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
-import { IdKind, Serial, checkNewIds, atomicWrite, checkDim, checkFilter, checkK, checkMetric, checkAddArgs, checkVectors, fsyncFile, ioError, syncDir } from './common.js';
+import {
+  IdKind,
+  Serial,
+  checkNewIds,
+  atomicWrite,
+  checkDim,
+  checkFilter,
+  checkK,
+  checkMetric,
+  checkAddArgs,
+  checkVectors,
+  fsyncFile,
+  ioError,
+  syncDir,
+} from './common.js';
 import type { DenseHit, Metric, VectorId, VectorIndex, VectorSearchOptions } from './types.js';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -28,14 +42,24 @@ import { Worker } from 'node:worker_threads';
 
 /** The part of hnswlib-node's HierarchicalNSW this module uses (typed here so the package stays optional). */
 export interface RawHnsw {
-  initIndex(opts: { maxElements: number; m?: number; efConstruction?: number; randomSeed?: number; allowReplaceDeleted?: boolean }): void;
+  initIndex(opts: {
+    maxElements: number;
+    m?: number;
+    efConstruction?: number;
+    randomSeed?: number;
+    allowReplaceDeleted?: boolean;
+  }): void;
   readIndex(filename: string, allowReplaceDeleted?: boolean): Promise<boolean>;
   writeIndex(filename: string): Promise<boolean>;
   resizeIndex(newMaxElements: number): void;
   addPoint(point: number[], label: number, replaceDeleted?: boolean): void;
   markDelete(label: number): void;
   getPoint(label: number): number[];
-  searchKnn(queryPoint: number[], numNeighbors: number, filter?: (label: number) => boolean): { distances: number[]; neighbors: number[] };
+  searchKnn(
+    queryPoint: number[],
+    numNeighbors: number,
+    filter?: (label: number) => boolean,
+  ): { distances: number[]; neighbors: number[] };
   getMaxElements(): number;
   getCurrentCount(): number;
   getNumDimensions(): number;
@@ -115,7 +139,8 @@ interface Sidecar {
 const SPACE: Record<Metric, 'l2' | 'ip' | 'cosine'> = { dot: 'ip', cosine: 'cosine', l2: 'l2' };
 
 function checkPositiveInt(where: string, name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalidArgument(`${where}: ${name} must be an integer in ${min}..${max} (got ${String(v)})`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw invalidArgument(`${where}: ${name} must be an integer in ${min}..${max} (got ${String(v)})`);
   return v;
 }
 
@@ -142,7 +167,10 @@ export class HnswIndex implements VectorIndex {
   private readonly qbuf: number[];
   private readonly pbuf: number[];
 
-  private constructor(hnsw: RawHnsw, o: { dim: number; metric: Metric; M: number; efConstruction: number; efSearch: number; seed: number }) {
+  private constructor(
+    hnsw: RawHnsw,
+    o: { dim: number; metric: Metric; M: number; efConstruction: number; efSearch: number; seed: number },
+  ) {
     this.hnsw = hnsw;
     this.dim = o.dim;
     this.metric = o.metric;
@@ -174,7 +202,13 @@ export class HnswIndex implements VectorIndex {
     const o = HnswIndex.checkOptions('HnswIndex.create', options);
     const { HierarchicalNSW } = await loadHnswlib();
     const raw = new HierarchicalNSW(SPACE[o.metric], o.dim);
-    raw.initIndex({ maxElements: o.capacity, m: o.M, efConstruction: o.efConstruction, randomSeed: o.seed, allowReplaceDeleted: true });
+    raw.initIndex({
+      maxElements: o.capacity,
+      m: o.M,
+      efConstruction: o.efConstruction,
+      randomSeed: o.seed,
+      allowReplaceDeleted: true,
+    });
     return new HnswIndex(raw, o);
   }
 
@@ -183,11 +217,16 @@ export class HnswIndex implements VectorIndex {
    * worker inserts them in order (the same graph as `add` with the same seed), writes hnswlib's file to
    * a temp path, and the main thread reads it back asynchronously. Labels are 0..n-1.
    */
-  static async build(ids: readonly VectorId[], vectors: Float32Array, options: HnswOptions & { onProgress?: (done: number, total: number) => void }): Promise<HnswIndex> {
+  static async build(
+    ids: readonly VectorId[],
+    vectors: Float32Array,
+    options: HnswOptions & { onProgress?: (done: number, total: number) => void },
+  ): Promise<HnswIndex> {
     const where = 'HnswIndex.build';
     const { onProgress, ...rest } = options ?? ({} as HnswOptions);
     const o = HnswIndex.checkOptions(where, rest as HnswOptions);
-    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidArgument(`${where}: onProgress must be a function`);
+    if (onProgress !== undefined && typeof onProgress !== 'function')
+      throw invalidArgument(`${where}: onProgress must be a function`);
     if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
     checkVectors(where, 'vectors', vectors, o.dim, ids.length);
     const kind = new IdKind();
@@ -202,23 +241,45 @@ export class HnswIndex implements VectorIndex {
     const n = ids.length;
     const raw = new HierarchicalNSW(SPACE[o.metric], o.dim);
     if (n === 0) {
-      raw.initIndex({ maxElements: o.capacity, m: o.M, efConstruction: o.efConstruction, randomSeed: o.seed, allowReplaceDeleted: true });
+      raw.initIndex({
+        maxElements: o.capacity,
+        m: o.M,
+        efConstruction: o.efConstruction,
+        randomSeed: o.seed,
+        allowReplaceDeleted: true,
+      });
       return new HnswIndex(raw, o);
     }
     const shared = new SharedArrayBuffer(vectors.length * 4);
     new Float32Array(shared).set(vectors);
-    const out = join(tmpdir(), `tamsaek-hnsw-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.bin`);
+    const out = join(
+      tmpdir(),
+      `tamsaek-hnsw-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.bin`,
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         const worker = new Worker(new URL('./hnsw-worker.js', import.meta.url), {
-          workerData: { space: SPACE[o.metric], dim: o.dim, n, capacity: Math.max(o.capacity, n), M: o.M, efConstruction: o.efConstruction, seed: o.seed, vectors: shared, out },
+          workerData: {
+            space: SPACE[o.metric],
+            dim: o.dim,
+            n,
+            capacity: Math.max(o.capacity, n),
+            M: o.M,
+            efConstruction: o.efConstruction,
+            seed: o.seed,
+            vectors: shared,
+            out,
+          },
         });
         worker.on('message', (m: { progress?: number; done?: boolean; error?: string }) => {
           if (m.progress !== undefined) onProgress?.(m.progress, n);
           else if (m.done) resolve();
-          else if (m.error) reject(new TamsaekError('NATIVE_UNAVAILABLE', `${where}: the build worker failed: ${m.error}`));
+          else if (m.error)
+            reject(new TamsaekError('NATIVE_UNAVAILABLE', `${where}: the build worker failed: ${m.error}`));
         });
-        worker.on('error', (e) => reject(new TamsaekError('IO_ERROR', `${where}: the build worker failed: ${e.message}`, { cause: e })));
+        worker.on('error', (e) =>
+          reject(new TamsaekError('IO_ERROR', `${where}: the build worker failed: ${e.message}`, { cause: e })),
+        );
         worker.on('exit', (code) => {
           if (code !== 0) reject(new TamsaekError('IO_ERROR', `${where}: the build worker exited with code ${code}`));
         });
@@ -275,7 +336,8 @@ export class HnswIndex implements VectorIndex {
       const out = new Float32Array(ids.length * this.dim);
       ids.forEach((id, i) => {
         const label = this.idLabel.get(id);
-        if (label === undefined) throw new TamsaekError('NOT_FOUND', `HnswIndex.vectorsOf: unknown id ${JSON.stringify(id)}`);
+        if (label === undefined)
+          throw new TamsaekError('NOT_FOUND', `HnswIndex.vectorsOf: unknown id ${JSON.stringify(id)}`);
         out.set(this.hnsw.getPoint(label), i * this.dim);
       });
       return out;
@@ -308,7 +370,9 @@ export class HnswIndex implements VectorIndex {
         try {
           h.addPoint(p, label, reusable > 0);
         } catch (e) {
-          throw new TamsaekError('INVALID_ARGUMENT', `${where}: hnswlib refused a point: ${(e as Error).message}`, { cause: e });
+          throw new TamsaekError('INVALID_ARGUMENT', `${where}: hnswlib refused a point: ${(e as Error).message}`, {
+            cause: e,
+          });
         }
         if (reusable > 0) reusable--;
         this.labelIds[label] = list[i];
@@ -366,7 +430,7 @@ export class HnswIndex implements VectorIndex {
     for (let j = 0; j < dim; j++) q[j] = query[offset + j];
     const ef = options?.efSearch;
     if (ef !== undefined && ef !== this.ef) this.hnsw.setEf(ef);
-    let res;
+    let res: { distances: number[]; neighbors: number[] };
     try {
       res = this.hnsw.searchKnn(q, kk, this.labelFilter(options?.filter));
     } finally {
@@ -377,7 +441,8 @@ export class HnswIndex implements VectorIndex {
     const out: DenseHit[] = new Array(n);
     const labelIds = this.labelIds;
     const l2 = this.metric === 'l2';
-    for (let i = 0; i < n; i++) out[i] = { id: labelIds[neighbors[i]] as VectorId, score: l2 ? -distances[i] : 1 - distances[i] };
+    for (let i = 0; i < n; i++)
+      out[i] = { id: labelIds[neighbors[i]] as VectorId, score: l2 ? -distances[i] : 1 - distances[i] };
     return out;
   }
 
@@ -471,9 +536,13 @@ export class HnswIndex implements VectorIndex {
     } catch (e) {
       throw new TamsaekError('CORRUPT_INDEX', `${where}: ${sidecarPath} is not valid JSON`, { cause: e });
     }
-    if (s?.format !== SIDECAR_FORMAT) throw new TamsaekError('FOREIGN_FILE', `${where}: ${sidecarPath} is not a tamsaek HNSW sidecar`);
+    if (s?.format !== SIDECAR_FORMAT)
+      throw new TamsaekError('FOREIGN_FILE', `${where}: ${sidecarPath} is not a tamsaek HNSW sidecar`);
     if (typeof s.version !== 'number' || s.version > HNSW_SIDECAR_VERSION) {
-      throw new TamsaekError('UNSUPPORTED_VERSION', `${where}: ${sidecarPath} has version ${s.version}; this build reads up to ${HNSW_SIDECAR_VERSION}`);
+      throw new TamsaekError(
+        'UNSUPPORTED_VERSION',
+        `${where}: ${sidecarPath} has version ${s.version}; this build reads up to ${HNSW_SIDECAR_VERSION}`,
+      );
     }
     if (!Array.isArray(s.ids) || !Array.isArray(s.labels) || s.ids.length !== s.labels.length) {
       throw new TamsaekError('CORRUPT_INDEX', `${where}: ${sidecarPath} has an inconsistent id table`);
@@ -485,17 +554,33 @@ export class HnswIndex implements VectorIndex {
       throw ioError(where, path, e);
     }
     if (size !== s.graphBytes || (await sha256File(path)) !== s.graphSha256) {
-      throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} does not match its sidecar (size or SHA-256 differs: interrupted save or a replaced file)`);
+      throw new TamsaekError(
+        'CORRUPT_INDEX',
+        `${where}: ${path} does not match its sidecar (size or SHA-256 differs: interrupted save or a replaced file)`,
+      );
     }
-    const o = HnswIndex.checkOptions(where, { dim: s.dim, metric: s.metric, M: s.M, efConstruction: s.efConstruction, efSearch: options?.efSearch ?? s.efSearch, seed: s.seed });
+    const o = HnswIndex.checkOptions(where, {
+      dim: s.dim,
+      metric: s.metric,
+      M: s.M,
+      efConstruction: s.efConstruction,
+      efSearch: options?.efSearch ?? s.efSearch,
+      seed: s.seed,
+    });
     const { HierarchicalNSW } = await loadHnswlib();
     const raw = new HierarchicalNSW(SPACE[o.metric], o.dim);
     try {
       await raw.readIndex(path, true);
     } catch (e) {
-      throw new TamsaekError('CORRUPT_INDEX', `${where}: hnswlib cannot read ${path}: ${(e as Error).message}`, { cause: e });
+      throw new TamsaekError('CORRUPT_INDEX', `${where}: hnswlib cannot read ${path}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
-    if (raw.getNumDimensions() !== o.dim) throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} has dim ${raw.getNumDimensions()}, sidecar says ${o.dim}`);
+    if (raw.getNumDimensions() !== o.dim)
+      throw new TamsaekError(
+        'CORRUPT_INDEX',
+        `${where}: ${path} has dim ${raw.getNumDimensions()}, sidecar says ${o.dim}`,
+      );
     const idx = new HnswIndex(raw, o);
     idx.nextLabel = s.nextLabel;
     if (s.idKind) idx.idKind.kind = s.idKind;

@@ -14,7 +14,14 @@ import type { Metric, VectorIndex, VectorIndexKind } from './types.js';
 
 export * from './types.js';
 export { ExactIndex, EXACT_FORMAT_VERSION, type ExactIndexOptions } from './exact.js';
-export { HnswIndex, loadHnswlib, HNSW_SIDECAR_VERSION, HNSW_SIDECAR_SUFFIX, type HnswOptions, type HnswSearchOptions } from './hnsw.js';
+export {
+  HnswIndex,
+  loadHnswlib,
+  HNSW_SIDECAR_VERSION,
+  HNSW_SIDECAR_SUFFIX,
+  type HnswOptions,
+  type HnswSearchOptions,
+} from './hnsw.js';
 
 /** Below this many vectors `auto` builds an exact index. */
 export const HNSW_MIN_VECTORS = 20_000;
@@ -48,7 +55,8 @@ async function importFlat(): Promise<FlatModule | undefined> {
 async function nativeFlat(dim: number, metric: Metric, required: boolean): Promise<VectorIndex | undefined> {
   const mod = await importFlat();
   if (!mod) {
-    if (required) throw new TamsaekError('NATIVE_UNAVAILABLE', 'the native flat index is not part of this build; use kind "exact"');
+    if (required)
+      throw new TamsaekError('NATIVE_UNAVAILABLE', 'the native flat index is not part of this build; use kind "exact"');
     return undefined;
   }
   try {
@@ -67,7 +75,8 @@ export async function createVectorIndex(options: CreateVectorIndexOptions): Prom
   if (expectedSize !== undefined && !(Number.isInteger(expectedSize) && expectedSize >= 0)) {
     throw invalidArgument(`${where}: expectedSize must be a non-negative integer (got ${expectedSize})`);
   }
-  if (!['auto', 'hnsw', 'flat', 'exact'].includes(kind)) throw invalidArgument(`${where}: kind must be auto, hnsw, flat or exact (got ${String(kind)})`);
+  if (!['auto', 'hnsw', 'flat', 'exact'].includes(kind))
+    throw invalidArgument(`${where}: kind must be auto, hnsw, flat or exact (got ${String(kind)})`);
   const chosen = kind === 'auto' ? defaultIndexKind(expectedSize ?? 0) : kind;
   if (chosen === 'hnsw') {
     return HnswIndex.create({ dim, metric, ...hnsw, capacity: Math.max(1024, expectedSize ?? 0) });
@@ -84,7 +93,8 @@ export async function createVectorIndex(options: CreateVectorIndexOptions): Prom
 
 /** Opens a saved index of any kind: flat (TSKFLAT), exact (TSKEXCT) or hnsw (graph + `.ids.json` sidecar). */
 export async function loadVectorIndex(path: string): Promise<VectorIndex> {
-  if (typeof path !== 'string' || path.length === 0) throw invalidArgument('loadVectorIndex: path must be a non-empty string');
+  if (typeof path !== 'string' || path.length === 0)
+    throw invalidArgument('loadVectorIndex: path must be a non-empty string');
   const magic = Buffer.alloc(8);
   try {
     const fh = await open(path, 'r');
@@ -100,13 +110,20 @@ export async function loadVectorIndex(path: string): Promise<VectorIndex> {
   if (m === 'TSKEXCT\0') return ExactIndex.load(path);
   if (m === 'TSKFLAT\0') {
     const mod = await importFlat();
-    if (!mod) throw new TamsaekError('NATIVE_UNAVAILABLE', `loadVectorIndex: ${path} is a native flat index, which this build cannot read`);
+    if (!mod)
+      throw new TamsaekError(
+        'NATIVE_UNAVAILABLE',
+        `loadVectorIndex: ${path} is a native flat index, which this build cannot read`,
+      );
     return mod.FlatIndex.load(path);
   }
   try {
     await open(path + HNSW_SIDECAR_SUFFIX, 'r').then((f) => f.close());
   } catch {
-    throw new TamsaekError('FOREIGN_FILE', `loadVectorIndex: ${path} is not a tamsaek vector index (no known magic and no ${HNSW_SIDECAR_SUFFIX} sidecar)`);
+    throw new TamsaekError(
+      'FOREIGN_FILE',
+      `loadVectorIndex: ${path} is not a tamsaek vector index (no known magic and no ${HNSW_SIDECAR_SUFFIX} sidecar)`,
+    );
   }
   return HnswIndex.load(path);
 }

@@ -9,7 +9,7 @@
  * Training and inference share this file, so a model directory's `features` block (and its kept
  * buckets) fully determines the ids.
  */
-import { createAnalyzer, type Analyzer } from '../analyze/index.js';
+import { type Analyzer, createAnalyzer } from '../analyze/index.js';
 import { invalidArgument } from '../errors.js';
 import type { SparseBatch } from '../native/sparse.js';
 

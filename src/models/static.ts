@@ -13,19 +13,19 @@
  *                      (row r = embeddings[r] * scales[r]; symmetric per-row int8).
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { atomicWrite } from '../util/atomic-file.js';
 import { basename, join, resolve } from 'node:path';
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { sparsePool } from '../native/sparse.js';
+import { atomicWrite } from '../util/atomic-file.js';
+import { type ChunkOptions, checkChunkOptions } from '../util/chunker.js';
 import {
   checkFeatureConfig,
   checkKeptBuckets,
   Featurizer,
-  tableRows,
   type StaticFeatureConfig,
+  tableRows,
 } from './static-features.js';
-import { readSafetensors, writeSafetensors, type Tensor } from './static-safetensors.js';
-import { checkChunkOptions, type ChunkOptions } from '../util/chunker.js';
+import { readSafetensors, type Tensor, writeSafetensors } from './static-safetensors.js';
 
 export const STATIC_FORMAT = 1;
 

@@ -4,8 +4,8 @@
  * scratch memory. Formulas: see native/loss/infonce.h, gist.h and cached.h (and ./reference.ts for
  * a plain-TS fp64 version of each).
  */
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
-import { checkFinite, checkThreads, loadNative, wrapNativeError } from './index.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
+import { checkFinite, checkThreads, loadNative, wrapNativeError } from './addon.js';
 
 export type Similarity = 'cos' | 'dot';
 

@@ -15,10 +15,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Engine, EngineDocument, EngineSearchOptions, LegName } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
+import type { EngineDocument, EngineSearchOptions } from '../engine/types.js';
 import { TamsaekError } from '../errors.js';
 
-export { serveBench, type ServeBenchOptions, type ServeBenchResult } from './bench.js';
+export { type ServeBenchOptions, type ServeBenchResult, serveBench } from './bench.js';
 
 export interface ServeOptions {
   /** Largest accepted request body in bytes (default 1 MiB) → 413 beyond. */
@@ -148,11 +149,11 @@ function checkK(k: unknown, maxK: number): number | undefined {
   return k;
 }
 
-function checkLegs(legs: unknown): LegName[] | undefined {
+function checkLegs(legs: unknown): string[] | undefined {
   if (legs === undefined) return undefined;
   if (!Array.isArray(legs) || legs.length === 0 || legs.some((l) => typeof l !== 'string'))
     throw badRequest('legs must be a non-empty array of leg names');
-  return legs as LegName[];
+  return legs as string[];
 }
 
 function searchOptionsFromBody(

@@ -4,30 +4,29 @@
  * query→document pairs, train, and write the model directory.
  */
 import { basename } from 'node:path';
-import { checkChunkOptions, type ChunkOptions } from '../util/chunker.js';
 import { checkOptions, invalidArgument } from '../errors.js';
-import { Featurizer, DEFAULT_FEATURES, type StaticFeatureConfig } from '../models/static-features.js';
+import type { Bm25Index } from '../legs/bm25/index.js';
 import {
   DEFAULT_STATIC_PASSAGES,
   refuseExistingModel,
-  saveStaticModel,
   type StaticModelConfig,
+  saveStaticModel,
 } from '../models/static.js';
+import { DEFAULT_FEATURES, Featurizer, type StaticFeatureConfig } from '../models/static-features.js';
+import { nativeInfo } from '../native/index.js';
+import { type ChunkOptions, checkChunkOptions } from '../util/chunker.js';
 import { mulberry32 } from '../util/random.js';
 import {
+  type CorpusDoc,
+  type Pair,
   readDocs,
   readPairs,
   readQrelPairs,
   selfSupervisedPairs,
   TextStore,
-  type CorpusDoc,
-  type Pair,
 } from './data.js';
 import { corpusBm25, mineHardNegatives } from './mine.js';
-import type { Bm25Index } from '../legs/bm25/index.js';
-import { checkTrainSettings, trainStatic, type Guide, type LossName, type StepInfo } from './trainer.js';
-import { loadEvalSet, quickDenseEval } from './evaluate.js';
-import { nativeInfo } from '../native/index.js';
+import { checkTrainSettings, type Guide, type LossName, type StepInfo, trainStatic } from './trainer.js';
 
 export interface TrainPipelineOptions {
   /** JSONL pair files. */
@@ -69,10 +68,8 @@ export interface TrainPipelineOptions {
   symmetric?: boolean;
   seed?: number;
   threads?: number;
-  /** BEIR directories scored (dense nDCG@10, Recall@1) after every epoch: use validation splits. */
-  evalSets?: string[];
-  /** Their split (default "test"). */
-  evalSplit?: string;
+  /** Scored after every epoch (dense nDCG@10, Recall@1): use validation splits (`tamsaek train --eval`). */
+  evaluators?: EpochEvaluator[];
   onEval?: (result: EpochEval) => void;
   /** Output model directory and weight type. */
   out: string;
@@ -84,6 +81,19 @@ export interface TrainPipelineOptions {
   command?: string;
   onStage?: (stage: string, done: number, total: number) => void;
   onStep?: (info: StepInfo) => void;
+}
+
+/** A set the trainer scores after every epoch; the caller builds it (evaluation sits above training). */
+export interface EpochEvaluator {
+  set: string;
+  split: string;
+  evaluate(
+    embedder: {
+      dim: number;
+      embed(texts: readonly string[], o?: { kind?: 'query' | 'passage' }): Promise<Float32Array>;
+    },
+    passages: ChunkOptions | undefined,
+  ): Promise<{ 'ndcg@10': number; 'recall@1': number }>;
 }
 
 export interface EpochEval {
@@ -137,8 +147,7 @@ const KEYS = [
   'symmetric',
   'seed',
   'threads',
-  'evalSets',
-  'evalSplit',
+  'evaluators',
   'onEval',
   'out',
   'force',
@@ -176,8 +185,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
   if (o.mineMargin !== undefined && !(Number.isFinite(o.mineMargin) && o.mineMargin >= 0))
     throw invalidArgument(`train: mineMargin must be a finite number ≥ 0, got ${o.mineMargin}`);
   if (!o.force) await refuseExistingModel('train', o.out);
-  // read before any work: a bad path fails now, not after the first epoch
-  const evalSets = await Promise.all((o.evalSets ?? []).map((dir) => loadEvalSet(dir, o.evalSplit ?? 'test')));
+  const evaluators = o.evaluators ?? [];
   const evals: EpochEval[] = [];
   const started = performance.now();
   let peak = process.memoryUsage().rss;
@@ -285,17 +293,15 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
       o.onStep?.(s);
     },
     onEpoch:
-      evalSets.length === 0
+      evaluators.length === 0
         ? undefined
         : async (epoch, embedder) => {
-            for (const set of evalSets) {
-              const { metrics } = await quickDenseEval(embedder, set, 10, passages);
+            for (const e of evaluators) {
               const r: EpochEval = {
                 epoch: epoch + 1,
-                set: set.name,
-                split: set.split,
-                'ndcg@10': metrics['ndcg@10']!,
-                'recall@1': metrics['recall@1']!,
+                set: e.set,
+                split: e.split,
+                ...(await e.evaluate(embedder, passages)),
               };
               evals.push(r);
               o.onEval?.(r);

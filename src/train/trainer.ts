@@ -6,10 +6,10 @@
  * fixed-order native reductions).
  */
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
-import { cachedContrastiveStep, gistLoss, infoNCELoss } from '../native/loss.js';
-import { createAdamState, sparsePool, sparsePoolAdam, type AdamState } from '../native/sparse.js';
-import { tableRows, toBatch, type StaticFeatureConfig } from '../models/static-features.js';
 import { StaticEmbedder } from '../models/static.js';
+import { type StaticFeatureConfig, tableRows, toBatch } from '../models/static-features.js';
+import { cachedContrastiveStep, gistLoss, infoNCELoss } from '../native/loss.js';
+import { type AdamState, createAdamState, sparsePool, sparsePoolAdam } from '../native/sparse.js';
 import { mulberry32 } from '../util/random.js';
 import type { Pair, TextRef, TextStore } from './data.js';
 import { batchSampler } from './sampler.js';

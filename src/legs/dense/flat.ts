@@ -8,17 +8,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
-import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
-import { atomicWrite } from '../../util/atomic-file.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
 import {
-  type DType,
-  type Metric,
   checkFinite,
   checkThreads,
+  type DType,
   encodeRows,
   exactSearch,
   loadNative,
+  type Metric,
 } from '../../native/index.js';
+import { atomicWrite } from '../../util/atomic-file.js';
 import { checkAddArgs, RowIdIndex, RowIds, Serial } from './common.js';
 import type { VectorId } from './types.js';
 

@@ -451,3 +451,33 @@ test('dense.chunk: the dense leg embeds passages and scores a document by its be
     code: 'INVALID_ARGUMENT',
   });
 });
+
+test('a search analyses its query once: the BM25 leg, the highlighter and a model that reads the same terms share it', async () => {
+  const { createAnalyzer } = await import('tamsaek');
+  const base = createAnalyzer('ngram');
+  const calls = [];
+  const analyzer = { name: base.name, config: base.config, analyze: (t) => (calls.push(t), base.analyze(t)) };
+  const model = new HashEmbedder();
+  const given = [];
+  const embedder = {
+    dim: model.dim,
+    modelId: 'terms-aware',
+    termsAnalyzer: base.name,
+    embed: (texts, o) => model.embed(texts, o),
+    embedQueryTerms: (text, terms) => (given.push(terms), model.embed([text])),
+  };
+  const engine = await Engine.create({ analyzer, dense: { embedder } });
+  await engine.add(DOCS);
+  calls.length = 0;
+  const hits = await engine.search('예금 보호 한도', { k: 3, highlight: true });
+  assert.deepEqual(calls, ['예금 보호 한도'], 'one analysis for every leg and the snippets');
+  assert.deepEqual(given, [base.analyze('예금 보호 한도')], 'the dense model got the same terms');
+  assert.ok(hits[0].snippet.highlights.length > 0);
+  // a model reading another analyzer's terms embeds the text itself
+  const other = { ...embedder, termsAnalyzer: 'something-else' };
+  const e2 = await Engine.create({ analyzer, dense: { embedder: other } });
+  await e2.add(DOCS);
+  given.length = 0;
+  await e2.search('예금 보호 한도');
+  assert.deepEqual(given, []);
+});

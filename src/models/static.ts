@@ -24,6 +24,7 @@ import {
   Featurizer,
   type StaticFeatureConfig,
   tableRows,
+  toBatch,
 } from './static-features.js';
 import { readSafetensors, type Tensor, writeSafetensors } from './static-safetensors.js';
 
@@ -338,6 +339,19 @@ export class StaticEmbedder {
 
   async embedQuery(text: string): Promise<Float32Array> {
     return this.embed([text], { kind: 'query' });
+  }
+
+  /** The analyzer whose terms `embedQueryTerms` takes: a search that analysed its query with it passes them on. */
+  get termsAnalyzer(): string | undefined {
+    return this.featurizer.morphemeAnalyzer;
+  }
+
+  /** `embedQuery` for a text whose `termsAnalyzer` terms are known (no second analysis). */
+  async embedQueryTerms(text: string, terms: readonly string[]): Promise<Float32Array> {
+    if (typeof text !== 'string') throw invalidArgument('embed: texts must be strings');
+    const f = this.featurizer;
+    const batch = toBatch([f.counts(text, terms)], (c) => f.weight(c));
+    return sparsePool(batch, this.weights, { normalize: true, threads: this.options.threads });
   }
 
   async dispose(): Promise<void> {}

@@ -3,8 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateRetriever } from '../dist/eval/index.js';
-import { pairedRandomizationTest } from '../dist/eval/significance.js';
+import { evaluateRetriever, pairedRandomizationTest } from 'tamsaek';
 
 const args = process.argv.slice(2);
 const modelAt = args.indexOf('--model');

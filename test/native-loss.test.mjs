@@ -9,7 +9,7 @@ import {
   scratchStats,
   setKernel,
 } from '../dist/native/index.js';
-import { refGist, refInfoNCE } from '../dist/native/reference.js';
+import { refGist, refInfoNCE } from './helpers/reference-loss.mjs';
 import { randomArray, rng } from './native-helpers.mjs';
 
 function relErr(a, b) {

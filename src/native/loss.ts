@@ -1,7 +1,7 @@
 /**
  * Typed wrappers around the native tiled contrastive losses (native/loss/). Every call returns the
  * loss and d(loss)/d(embedding) for all inputs, computed off the JS thread with O(batch x tile)
- * scratch memory. Formulas: see native/loss/infonce.h, gist.h and cached.h (and ./reference.ts for
+ * scratch memory. Formulas: see native/loss/infonce.h, gist.h and cached.h (and test/helpers/reference-loss.mjs for
  * a plain-TS fp64 version of each).
  */
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Reproduces the recipe choice (validation only), the shipped default model and the comparison runs
 # of docs/training.md.
-# usage: scripts/train-recipes.sh <datasets-dir> <out-dir>
+# usage: docs/research/train-recipes.sh <datasets-dir> <out-dir>
 set -e
 D=${1:-../shared/datasets}
 O=${2:-/tmp/tamsaek-recipes}
@@ -15,7 +15,7 @@ RES="$V1 --bm25-residual 2"
 
 # 1. validation sets (no test split is read): 15 % of welfare TRAIN queries; held-out-sentence ICT on autorag-ko docs
 V="$O/val"
-node scripts/make-val-splits.mjs "$D" "$V"
+node docs/research/make-val-splits.mjs "$D" "$V"
 val() { name=$1; shift; /usr/bin/time -v $T train --qrels "$V/welfare-trn" --corpus "$V/autorag-trn" "$D/welfare-ssis" --pairs $PAIRS "$@" --out "$O/val-$name" --force --json -q > "$O/val-$name.train.json" 2> "$O/val-$name.time.txt"
   for vs in autorag-ict-val autorag-span-val welfare-val; do $T eval "$V/$vs" --retriever dense --model "$O/val-$name" --json -q > "$O/val-$name.$vs.dense.json"; done
   # the model serves the hybrid: BM25 + this model, fusion weight cross-fitted over the validation queries
@@ -29,9 +29,9 @@ val b15d448-sc12-s2 $V1 --seed 2
 # round 4: the pruned vocabulary (v2), four seeds
 for s in 42 7 1 2; do val pruned-s$s $SHIP --seed $s; done
 # how the fusion weight is picked on the line (docs/fusion.md): cross-fitting on sets of ~114 queries, v2 validation models
-for s in 42 7 1 2; do node scripts/fusion-line-check.mjs --model "$O/val-pruned-s$s" --size 114 "$V/autorag-ict-val" "$V/autorag-span-val" "$V/welfare-val" > "$O/fusion-line-s$s.md"; done
+for s in 42 7 1 2; do node docs/research/fusion-line-check.mjs --model "$O/val-pruned-s$s" --size 114 "$V/autorag-ict-val" "$V/autorag-span-val" "$V/welfare-val" > "$O/fusion-line-s$s.md"; done
 # round 6: the dense leg over passage windows (validation models of seeds 42 and 7)
-for s in 42 7; do CHUNKS=s2o1,s3o1,s5o2,c100o30,c150o50,c200o50,c300o100,c500o150 node scripts/passage-check.mjs "$O/val-pruned-s$s" test "$V/autorag-ict-val" "$V/autorag-span-val" "$V/welfare-val" > "$O/passages-s$s.md"; done
+for s in 42 7; do CHUNKS=s2o1,s3o1,s5o2,c100o30,c150o50,c200o50,c300o100,c500o150 node docs/research/passage-check.mjs "$O/val-pruned-s$s" test "$V/autorag-ict-val" "$V/autorag-span-val" "$V/welfare-val" > "$O/passages-s$s.md"; done
 val res2 $RES --seed 42
 val res2-s7 $RES --seed 7
 # generalisation check on validation: no autorag-ko documents in training, scored on autorag-ict-val

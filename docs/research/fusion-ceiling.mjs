@@ -8,18 +8,16 @@
 //     (each document scored by its best passage), to tell a gain of the dense model from a gain of
 //     lexical evidence at passage granularity.
 // Run on validation splits to choose anything; a test split read here is only described.
-// usage: node scripts/fusion-ceiling.mjs --model <dir> [--split test] <beir-dir…>
+// usage: node docs/research/fusion-ceiling.mjs --model <dir> [--split test] <beir-dir…>
 
 import { parseArgs } from 'node:util';
-import { loadBeir } from '../dist/data/beir.js';
-import { buildEngine } from '../dist/eval/index.js';
-import { evaluate } from '../dist/eval/metrics.js';
-import { pairedRandomizationTest } from '../dist/eval/significance.js';
-import { fuse } from '../dist/fuse/index.js';
-import { bestPassages } from '../dist/legs/passages.js';
-import { pickOnLine } from '../dist/tune/index.js';
-import { splitUnit } from '../dist/util/chunker.js';
-import { mulberry32, shuffleInPlace } from '../dist/util/random.js';
+import { loadBeir } from '../../dist/data/beir.js';
+import { buildEngine } from '../../dist/eval/index.js';
+import { evaluate } from '../../dist/eval/metrics.js';
+import { pairedRandomizationTest } from '../../dist/eval/significance.js';
+import { fuse } from '../../dist/fuse/index.js';
+import { pickOnLine } from '../../dist/tune/index.js';
+import { mulberry32, shuffleInPlace } from '../../dist/util/random.js';
 
 const { values, positionals } = parseArgs({
   options: { model: { type: 'string' }, split: { type: 'string', default: 'test' } },
@@ -99,20 +97,12 @@ for (const dir of positionals) {
     dense = [],
     bm25Passages = [];
   for (const q of set.queries) {
-    const [b, d] = await hybrid.retrieve(q.text, { depth: DEPTH });
-    bm25.push(b.hits);
+    const [b, d] = await hybrid.tunable().retrieve(q.text, { depth: DEPTH });
+    bm25.push(b.hits.map(({ id, score }) => ({ id, score })));
     dense.push(d.hits.map(({ id, score }) => ({ id, score })));
-    const units = (await passages.retrieve(q.text, { depth: DEPTH * 8, legs: ['bm25'] }))[0].hits;
-    bm25Passages.push(
-      (
-        await bestPassages(
-          async () => units,
-          DEPTH,
-          units.length,
-          (u) => splitUnit(u).documentId,
-        )
-      ).map(({ id, score }) => ({ id, score })),
-    );
+    // BM25 over passages: each document once, scored by its best passage
+    const [p] = await passages.tunable().retrieve(q.text, { depth: DEPTH });
+    bm25Passages.push(p.hits.map(({ id, score }) => ({ id, score })));
   }
   await hybrid.close();
   await passages.close();

@@ -1,65 +1,48 @@
 /**
- * Plain-TypeScript fp64 reference implementations of the native losses, materializing the full
- * score matrices. Slow and memory-hungry by design: they exist so tests can check the tiled native
- * kernels (values, and gradients through finite differences). Semantics mirror sentence-transformers'
- * MultipleNegativesRankingLoss / MultipleNegativesSymmetricRankingLoss / GISTEmbedLoss.
+ * Plain-JavaScript fp64 reference implementations of the native losses, materializing the full
+ * score matrices: the oracle the tiled native kernels are tested against (values, and gradients
+ * through finite differences). Slow and memory-hungry by design. Semantics mirror
+ * sentence-transformers' MultipleNegativesRankingLoss / MultipleNegativesSymmetricRankingLoss / GISTEmbedLoss.
  */
-export type Vecs = ArrayLike<number>;
-
-function rows(a: Vecs | undefined, dim: number): number[][] {
+function rows(a, dim) {
   if (!a) return [];
-  const out: number[][] = [];
+  const out = [];
   for (let i = 0; i < a.length / dim; i++) {
-    const r: number[] = [];
-    for (let d = 0; d < dim; d++) r.push(a[i * dim + d]!);
+    const r = [];
+    for (let d = 0; d < dim; d++) r.push(a[i * dim + d]);
     out.push(r);
   }
   return out;
 }
-
-function normalize(v: number[]): number[] {
+function normalize(v) {
   let n = 0;
   for (const x of v) n += x * x;
   n = Math.sqrt(n);
   return n > 0 ? v.map((x) => x / n) : v.map(() => 0);
 }
-
-function dot(a: number[], b: number[]): number {
+function dot(a, b) {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
-
-function simMatrix(x: number[][], y: number[][], cos: boolean): number[][] {
+function simMatrix(x, y, cos) {
   const xs = cos ? x.map(normalize) : x;
   const ys = cos ? y.map(normalize) : y;
   return xs.map((a) => ys.map((b) => dot(a, b)));
 }
-
 /** Mean cross-entropy with label = column i of each row i; -Infinity entries are excluded. */
-function crossEntropy(scores: number[][]): number {
+function crossEntropy(scores) {
   let total = 0;
   scores.forEach((row, i) => {
     let m = -Infinity;
     for (const s of row) m = Math.max(m, s);
     let z = 0;
     for (const s of row) if (s !== -Infinity) z += Math.exp(s - m);
-    total += m + Math.log(z) - row[i]!;
+    total += m + Math.log(z) - row[i];
   });
   return total / scores.length;
 }
-
-export interface RefInfoNCE {
-  anchors: Vecs;
-  positives: Vecs;
-  negatives?: Vecs;
-  dim: number;
-  scale?: number;
-  similarity?: 'cos' | 'dot';
-  symmetric?: boolean;
-}
-
-export function refInfoNCE(o: RefInfoNCE): number {
+export function refInfoNCE(o) {
   const cos = (o.similarity ?? 'cos') === 'cos';
   const scale = o.scale ?? 20;
   const a = rows(o.anchors, o.dim);
@@ -67,29 +50,12 @@ export function refInfoNCE(o: RefInfoNCE): number {
   const n = rows(o.negatives, o.dim);
   const ap = simMatrix(a, p, cos);
   const an = simMatrix(a, n, cos);
-  const fwd = crossEntropy(ap.map((r, i) => [...r, ...an[i]!].map((s) => s * scale)));
+  const fwd = crossEntropy(ap.map((r, i) => [...r, ...an[i]].map((s) => s * scale)));
   if (!o.symmetric) return fwd;
   const pa = simMatrix(p, a, cos).map((r) => r.map((s) => s * scale));
   return (fwd + crossEntropy(pa)) / 2;
 }
-
-export interface RefGist {
-  anchors: Vecs;
-  positives: Vecs;
-  negatives?: Vecs;
-  dim: number;
-  guide:
-    | { anchors: Vecs; positives: Vecs; negatives?: Vecs; dim: number }
-    | { matrices: { ap: Vecs; aa?: Vecs; pp?: Vecs; an?: Vecs } };
-  temperature?: number;
-  marginStrategy?: 'absolute' | 'relative';
-  margin?: number;
-  similarity?: 'cos' | 'dot';
-  contrastAnchors?: boolean;
-  contrastPositives?: boolean;
-}
-
-export function refGist(o: RefGist): number {
+export function refGist(o) {
   const cos = (o.similarity ?? 'cos') === 'cos';
   const temperature = o.temperature ?? 0.01;
   const margin = o.margin ?? 0;
@@ -98,7 +64,7 @@ export function refGist(o: RefGist): number {
   const p = rows(o.positives, o.dim);
   const n = rows(o.negatives, o.dim);
   const B = a.length;
-  let gap: number[][], gaa: number[][], gpp: number[][], gan: number[][];
+  let gap, gaa, gpp, gan;
   if ('matrices' in o.guide) {
     const m = o.guide.matrices;
     gap = rows(m.ap, B);
@@ -115,18 +81,18 @@ export function refGist(o: RefGist): number {
     gpp = simMatrix(gp, gp, true);
     gan = simMatrix(ga, gn, true);
   }
-  const gpos = gap.map((r, i) => r[i]!);
-  const mask = (g: number[][], s: number[][], protect: boolean) =>
+  const gpos = gap.map((r, i) => r[i]);
+  const mask = (g, s, protect) =>
     s.map((row, i) =>
       row.map((v, j) => {
-        const thr = strategy === 'absolute' ? gpos[i]! - margin : gpos[i]! * (1 - margin);
-        return g[i]![j]! > thr && !(protect && i === j) ? -Infinity : v;
+        const thr = strategy === 'absolute' ? gpos[i] - margin : gpos[i] * (1 - margin);
+        return g[i][j] > thr && !(protect && i === j) ? -Infinity : v;
       }),
     );
   const blocks = [mask(gap, simMatrix(a, p, cos), true)];
   if (o.contrastAnchors ?? true) blocks.push(mask(gaa, simMatrix(a, a, cos), false));
   if (o.contrastPositives ?? true) blocks.push(mask(gpp, simMatrix(p, p, cos), false));
   if (n.length) blocks.push(mask(gan, simMatrix(a, n, cos), false));
-  const scores = a.map((_, i) => blocks.flatMap((b) => b[i]!).map((s) => s / temperature));
+  const scores = a.map((_, i) => blocks.flatMap((b) => b[i]).map((s) => s / temperature));
   return crossEntropy(scores);
 }

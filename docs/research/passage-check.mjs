@@ -2,16 +2,16 @@
 // whole documents, dense alone and in the hybrid (the eval's one-weight line, ±0.1 pick, 5-fold
 // cross-fitted, averaged over 5 fold splits). Point it at validation splits (docs/training.md, Round 6):
 // a test split read here is a test split chosen on.
-// usage: CHUNKS=c150o50,s3o1 node scripts/passage-check.mjs <model-dir> <split> <beir-dir…>
+// usage: CHUNKS=c150o50,s3o1 node docs/research/passage-check.mjs <model-dir> <split> <beir-dir…>
 //   cNoM = windows of N characters sharing M; sNoM = windows of N sentences sharing M
 
-import { loadBeir, readCorpus } from '../dist/data/beir.js';
-import { buildEngine } from '../dist/eval/index.js';
-import { evaluate } from '../dist/eval/metrics.js';
-import { loadEmbedder } from '../dist/models/load.js';
-import { pickOnLine } from '../dist/tune/index.js';
-import { chunkText } from '../dist/util/chunker.js';
-import { mulberry32, shuffleInPlace } from '../dist/util/random.js';
+import { loadBeir, readCorpus } from '../../dist/data/beir.js';
+import { buildEngine } from '../../dist/eval/index.js';
+import { evaluate } from '../../dist/eval/metrics.js';
+import { loadEmbedder } from '../../dist/models/load.js';
+import { pickOnLine } from '../../dist/tune/index.js';
+import { chunkText } from '../../dist/util/chunker.js';
+import { mulberry32, shuffleInPlace } from '../../dist/util/random.js';
 
 const [model, split, ...dirs] = process.argv.slice(2);
 const GRID = Array.from({ length: 21 }, (_, i) => i / 20);

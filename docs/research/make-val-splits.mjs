@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the validation sets used to choose a training recipe WITHOUT touching any test split.
-// usage: node scripts/make-val-splits.mjs <datasets-dir> <out-dir> [--frac 0.15] [--seed 7]
+// usage: node docs/research/make-val-splits.mjs <datasets-dir> <out-dir> [--frac 0.15] [--seed 7]
 //
 //   <out>/welfare-trn   welfare-ssis with qrels/train.tsv = 85 % of the TRAIN queries (train on this)
 //   <out>/welfare-val   welfare-ssis with qrels/test.tsv  = the other 15 % of the TRAIN queries
@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { sentences } from '../dist/train/data.js';
+import { sentences } from '../../dist/train/data.js';
 
 const args = process.argv.slice(2);
 const D = resolve(args[0] ?? '../shared/datasets');

@@ -3,14 +3,14 @@
 // every query, then random query sets of about --size queries (3 repeats), each 5-fold cross-fitted
 // with a radius-r pick (r = 0: plain argmax, the old rule; 2: the default). Point it at validation
 // splits: this chooses a rule, so a test split read here is a test split chosen on.
-// usage: node scripts/fusion-line-check.mjs --model <dir> [--size 114] [--split test] <beir-dir…>
+// usage: node docs/research/fusion-line-check.mjs --model <dir> [--size 114] [--split test] <beir-dir…>
 
 import { parseArgs } from 'node:util';
-import { loadBeir } from '../dist/data/beir.js';
-import { buildEngine } from '../dist/eval/index.js';
-import { evaluate } from '../dist/eval/metrics.js';
-import { pickOnLine } from '../dist/tune/index.js';
-import { mulberry32, shuffleInPlace } from '../dist/util/random.js';
+import { loadBeir } from '../../dist/data/beir.js';
+import { buildEngine } from '../../dist/eval/index.js';
+import { evaluate } from '../../dist/eval/metrics.js';
+import { pickOnLine } from '../../dist/tune/index.js';
+import { mulberry32, shuffleInPlace } from '../../dist/util/random.js';
 
 const { values, positionals } = parseArgs({
   options: {

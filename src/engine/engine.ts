@@ -248,7 +248,7 @@ export class Engine {
     const q = this.pipeline.query(query, vector);
     const results = await this.pipeline.retrieve(q, { ...s, filter, signal });
     throwIfStopped(signal, s.deadline);
-    const fused = this.pipeline.fuse(results, s.fusion, s.depth);
+    const fused = this.pipeline.fuse(results, s.fusion, s.depth, Math.max(s.k, s.rerankN));
     const threshold = this.state.rerank?.threshold;
     const ranked = await this.pipeline.rerank(query, fused, { n: s.rerankN, threshold, signal, deadline: s.deadline });
     return this.pipeline.hits(ranked, s.k, q, s.maxChars);

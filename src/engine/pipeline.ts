@@ -78,37 +78,63 @@ export class SearchPipeline {
     return chosen.map(({ name }, i) => ({ name, hits: lists[i] }));
   }
 
-  /** Fuses leg results into documents, best first; `config` is already validated. */
-  fuse(results: readonly LegResult[], config: FusionConfig, depth: number): Candidate[] {
+  /**
+   * Fuses leg results into documents, best first; `config` is already validated. `limit` (a search's
+   * max(k, rerank top-N)) bounds how many candidates are built: fusion selects only that many, and
+   * selects again without the bound in the rare case documents deleted meanwhile leave too few.
+   */
+  fuse(results: readonly LegResult[], config: FusionConfig, depth: number, limit = Infinity): Candidate[] {
+    const all = depth * results.length;
+    const bounded = Math.min(all, limit);
+    const { out, fused } = this.candidates(results, config, bounded);
+    if (out.length < limit && fused === bounded && bounded < all) return this.candidates(results, config, all).out;
+    return out;
+  }
+
+  private candidates(
+    results: readonly LegResult[],
+    config: FusionConfig,
+    k: number,
+  ): { out: Candidate[]; fused: number } {
     const nonEmpty = results.filter((l) => l.hits.length > 0);
     let fused: { id: string; score: number; legs: Record<string, { score: number; rank: number }> }[];
     if (results.length === 1 || nonEmpty.length === 0) {
       const only = results[0];
       fused = only
-        ? only.hits.map((h, i) => ({
-            id: h.id,
-            score: h.score,
-            legs: { [only.name]: { score: h.score, rank: i + 1 } },
-          }))
+        ? only.hits
+            .slice(0, k)
+            .map((h, i) => ({ id: h.id, score: h.score, legs: { [only.name]: { score: h.score, rank: i + 1 } } }))
         : [];
     } else {
       const c = restrictToLegs(
         config,
         results.map((l) => l.name),
       );
-      fused = fuseValidated(results, c, depth * results.length);
+      fused = fuseValidated(results, c, k);
     }
     const spans = passagesByDocument(results);
+    const store = this.store;
     const out: Candidate[] = [];
     for (const h of fused) {
-      if (!this.store.has(h.id)) continue; // deleted while the legs ran
+      if (!store.has(h.id)) continue; // deleted while the legs ran
       const legs: EngineHit['legs'] = {};
-      for (const [name, e] of Object.entries(h.legs)) legs[name] = { score: e.score, rank: e.rank };
+      for (const name in h.legs) {
+        const e = h.legs[name];
+        legs[name] = { score: e.score, rank: e.rank };
+      }
       const passage = spans.get(h.id);
-      const key = passage ? `${h.id}\u0000${passage.start}:${passage.end}` : h.id;
-      out.push({ id: h.id, score: h.score, fusedScore: h.score, legs, ...(passage ? { passage } : {}), key });
+      if (passage)
+        out.push({
+          id: h.id,
+          score: h.score,
+          fusedScore: h.score,
+          legs,
+          passage,
+          key: `${h.id}\u0000${passage.start}:${passage.end}`,
+        });
+      else out.push({ id: h.id, score: h.score, fusedScore: h.score, legs, key: h.id });
     }
-    return out;
+    return { out, fused: fused.length };
   }
 
   /** The text a reranker reads for a candidate: the matched passage, or the whole document, with its title. */

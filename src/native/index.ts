@@ -2,89 +2,34 @@
  * The only module that loads the native addon (build/Release/tamsaek.node). Everything else imports
  * the typed wrappers from here (or from ./loss.ts / ./reference.ts), never the .node file.
  */
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TamsaekError, invalidArgument } from '../errors.js';
+import {
+  checkFinite,
+  checkThreads,
+  DTYPE_CODE,
+  type DType,
+  METRIC_CODE,
+  type Metric,
+  loadNative,
+  nativePath,
+  wrapNativeError,
+} from './addon.js';
 
-export type DType = 'f32' | 'f16' | 'i8';
-export type Metric = 'dot' | 'cosine' | 'l2';
-
-export const DTYPE_CODE: Record<DType, number> = { f32: 0, f16: 1, i8: 2 };
-export const METRIC_CODE: Record<Metric, number> = { dot: 0, cosine: 1, l2: 2 };
-
-/** Raw addon surface (positional numbers; validated by the wrappers below). */
-export interface NativeAddon {
-  info(): { kernel: string; available: string; cpu: string; defaultThreads: number };
-  setKernel(name: string): boolean;
-  scratch(resetPeak?: boolean): { current: number; peak: number };
-  encode(o: Record<string, unknown>): Promise<void>;
-  search(o: Record<string, unknown>): Promise<{ rows: Int32Array; scores: Float32Array }>;
-  contrastive(o: Record<string, unknown>): Promise<number>;
-  poolForward(o: Record<string, unknown>): Promise<void>;
-  poolBackward(o: Record<string, unknown>): Promise<number | undefined>;
-  benchStream(o: { data: Float32Array; n: number; threads?: number }): Promise<{ seconds: number; sink: number }>;
-  benchPeak(o: { iters: number; threads?: number; kernel?: string }): Promise<{ flops: number; seconds: number }>;
-}
-
-let cached: NativeAddon | undefined;
-let loadError: TamsaekError | undefined;
-
-function packageRoot(): string {
-  // dist/native/index.js -> package root is two levels up
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
-
-/** Candidate locations of the compiled addon, first match wins. */
-export function addonCandidates(): string[] {
-  const root = packageRoot();
-  const list = [join(root, 'build', 'Release', 'tamsaek.node'), join(root, 'build', 'Debug', 'tamsaek.node')];
-  const env = process.env.TAMSAEK_NATIVE_PATH;
-  return env ? [resolve(env), ...list] : list;
-}
-
-/** Loads the addon once; throws TamsaekError('NATIVE_UNAVAILABLE') telling how to build it. */
-export function loadNative(): NativeAddon {
-  if (cached) return cached;
-  if (loadError) throw loadError;
-  const candidates = addonCandidates();
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) {
-    loadError = new TamsaekError(
-      'NATIVE_UNAVAILABLE',
-      `tamsaek native addon not found (looked in ${candidates.join(', ')}); build it with ` +
-        '`npm install` (node-gyp, needs a C++17 compiler and Python) or `npm run build:native` (cmake-js)',
-    );
-    throw loadError;
-  }
-  try {
-    const require = createRequire(import.meta.url);
-    cached = require(found) as NativeAddon;
-    // the addon reads TAMSAEK_KERNEL=scalar|avx2 itself; avx512 is otherwise chosen by a timing
-    // calibration at load, so pinning it makes runs (training above all) repeatable
-    if (process.env.TAMSAEK_KERNEL === 'avx512') cached.setKernel('avx512');
-    return cached;
-  } catch (cause) {
-    loadError = new TamsaekError(
-      'NATIVE_UNAVAILABLE',
-      `tamsaek native addon at ${found} failed to load (${(cause as Error).message}); rebuild it with ` +
-        '`npm rebuild` or `npm run build:native`',
-      { cause },
-    );
-    throw loadError;
-  }
-}
-
-/** True when the addon can be loaded (never throws). */
-export function nativeAvailable(): boolean {
-  try {
-    loadNative();
-    return true;
-  } catch {
-    return false;
-  }
-}
+export {
+  addonCandidates,
+  DTYPE_CODE,
+  type DType,
+  loadNative,
+  METRIC_CODE,
+  type Metric,
+  type NativeAddon,
+  nativeAvailable,
+  nativePath,
+  type RawCudaInfo,
+  wrapNativeError,
+  checkThreads,
+  checkFinite,
+} from './addon.js';
 
 export interface NativeInfo {
   /** Kernel family in use: 'avx512', 'avx2' or 'scalar'. */
@@ -95,6 +40,9 @@ export interface NativeInfo {
   cpu: string[];
   /** Default worker thread count (hardware concurrency). */
   defaultThreads: number;
+  /** The loaded .node file, and whether it was built with the CUDA kernels. */
+  path: string;
+  cudaBuilt: boolean;
 }
 
 export function nativeInfo(): NativeInfo {
@@ -104,6 +52,8 @@ export function nativeInfo(): NativeInfo {
     available: i.available.split(',').filter(Boolean),
     cpu: i.cpu.split(',').filter(Boolean),
     defaultThreads: i.defaultThreads,
+    path: nativePath(),
+    cudaBuilt: loadNative().cudaInfo().built,
   };
 }
 
@@ -120,30 +70,6 @@ export function setKernel(name: 'auto' | 'avx512' | 'avx2' | 'scalar'): void {
 /** Native scratch memory accounting (bytes): current and peak since the last reset. */
 export function scratchStats(resetPeak = false): { current: number; peak: number } {
   return loadNative().scratch(resetPeak);
-}
-
-export function checkThreads(where: string, threads: number | undefined): number | undefined {
-  if (threads === undefined) return undefined;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
-    throw invalidArgument(`${where}: threads must be an integer in 1..1024 (got ${threads})`);
-  }
-  return threads;
-}
-
-/** Throws INVALID_ARGUMENT when `a` holds NaN or ±Infinity. */
-export function checkFinite(where: string, name: string, a: Float32Array): void {
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i]!;
-    if (v - v !== 0) throw invalidArgument(`${where}: ${name}[${i}] is ${v} (NaN/Infinity are not allowed)`);
-  }
-}
-
-/** Maps an error thrown by the addon to a TamsaekError (addon errors are argument errors). */
-export function wrapNativeError(where: string, e: unknown): TamsaekError {
-  if (e instanceof TamsaekError) return e;
-  const msg = (e as Error)?.message ?? String(e);
-  if (/out of memory/.test(msg)) return new TamsaekError('IO_ERROR', `${where}: native ${msg}`, { cause: e });
-  return new TamsaekError('INVALID_ARGUMENT', `${where}: ${msg}`, { cause: e });
 }
 
 export interface ExactSearchStore {

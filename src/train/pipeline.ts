@@ -69,6 +69,8 @@ export interface TrainPipelineOptions {
   symmetric?: boolean;
   seed?: number;
   threads?: number;
+  /** Where the loss kernels run: 'cpu' (default), 'cuda' or 'auto'. */
+  device?: 'cpu' | 'cuda' | 'auto';
   /** BEIR directories scored (dense nDCG@10, Recall@1) after every epoch: use validation splits. */
   evalSets?: string[];
   /** Their split (default "test"). */
@@ -137,6 +139,7 @@ const KEYS = [
   'symmetric',
   'seed',
   'threads',
+  'device',
   'evalSets',
   'evalSplit',
   'onEval',
@@ -280,6 +283,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     symmetric: o.symmetric,
     seed,
     threads: o.threads,
+    device: o.device,
     onStep: (s) => {
       if (s.step % 10 === 0) sample();
       o.onStep?.(s);

@@ -46,6 +46,8 @@ export interface TrainOptions {
   initStd?: number;
   seed?: number;
   threads?: number;
+  /** Where the loss kernels run: 'cpu' (default), 'cuda' or 'auto' (see infoNCELoss). */
+  device?: 'cpu' | 'cuda' | 'auto';
   onStep?: (info: StepInfo) => void;
   onEpoch?: (epoch: number, embedder: StaticEmbedder) => Promise<void> | void;
 }
@@ -89,6 +91,7 @@ const TRAIN_KEYS = [
   'initStd',
   'seed',
   'threads',
+  'device',
   'onStep',
   'onEpoch',
 ];
@@ -215,6 +218,7 @@ export type TrainSettings = Pick<
   | 'initStd'
   | 'seed'
   | 'threads'
+  | 'device'
 >;
 
 /**
@@ -241,6 +245,7 @@ export function checkTrainSettings(where: string, o: TrainSettings): void {
   integer('miniBatch', 1, 1 << 16);
   integer('seed', 0, 2 ** 32 - 1);
   integer('threads', 1, 1024);
+  if (o.device !== undefined && !['cpu', 'cuda', 'auto'].includes(o.device)) fail('device', '"cpu", "cuda" or "auto"');
   for (const name of ['lr', 'scale', 'initStd', 'maxSeconds'] as const) positive(name);
   if (o.lrEnd !== undefined && !(typeof o.lrEnd === 'number' && o.lrEnd > 0 && o.lrEnd <= 1))
     fail('lrEnd', 'a fraction of lr in (0, 1]');
@@ -273,6 +278,7 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
     initStd = 0.1,
     seed = 42,
     threads,
+    device,
   } = options;
   if (pairs.length < 2) throw invalidArgument(`trainStatic: need at least two training pairs, got ${pairs.length}`);
   const gist = loss === 'gist' || loss === 'cached-gist';
@@ -321,7 +327,7 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
       const grad = new Float32Array(emb.length);
       let value: number;
       if (loss === 'mnrl') {
-        const r = await infoNCELoss({ anchors: A, positives: P, negatives: N, dim, scale, symmetric, threads });
+        const r = await infoNCELoss({ anchors: A, positives: P, negatives: N, dim, scale, symmetric, threads, device });
         value = r.loss;
         grad.set(r.gradAnchors, 0);
         grad.set(r.gradPositives, B * dim);
@@ -352,6 +358,7 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
           contrastAnchors: !bm,
           contrastPositives: !bm,
           threads,
+          device,
         });
         value = r.loss;
         grad.set(r.gradAnchors, 0);
@@ -367,6 +374,7 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
           scale,
           symmetric,
           threads,
+          device,
         };
         if (loss === 'cached-gist') {
           const gd = guide!.kind === 'model' ? guide!.embedder.dim : 0;

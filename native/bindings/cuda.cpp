@@ -163,17 +163,20 @@ Napi::Value Search(const Napi::CallbackInfo& info) {
 }
 
 // Bench probes: kind "copy" | "read" (seconds per pass over a matrix), "peak" (tensor flop/s),
-// "loss" (stats of the last GPU loss call).
+// "alloc" (allocates and frees `bytes` of device memory: the tests' way to provoke a CUDA error).
 Napi::Value Bench(const Napi::CallbackInfo& info) {
   Napi::Object o = obj_arg(info, 0);
   const std::string kind = o.Get("kind").ToString().Utf8Value();
   const int reps = static_cast<int>(count(o, "reps"));
   MatrixPtr mx = kind == "copy" || kind == "read" ? matrix_of(o) : nullptr;
-  if (kind != "copy" && kind != "read" && kind != "peak") fail(info.Env(), "kind must be copy, read or peak");
+  if (kind != "copy" && kind != "read" && kind != "peak" && kind != "alloc")
+    fail(info.Env(), "kind must be copy, read, peak or alloc");
+  const double bytes = kind == "alloc" ? num(o, "bytes") : 0;
   auto res = std::make_shared<double>(0);
   return queue(
       info.Env(),
       [=] {
+        if (kind == "alloc") return cuda::probe_alloc(bytes);
         *res = kind == "copy" ? cuda::bench_copy_seconds(*mx, reps)
                : kind == "read" ? cuda::bench_read_seconds(*mx, reps)
                                 : cuda::bench_tensor_peak(reps);

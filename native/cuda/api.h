@@ -95,6 +95,8 @@ LossStats last_loss_stats();
 double bench_copy_seconds(Matrix& mx, int reps);
 double bench_read_seconds(Matrix& mx, int reps);
 double bench_tensor_peak(int reps);
+// Allocates and frees `bytes` of device memory (tests: a failing allocation must surface as CUDA_ERROR).
+void probe_alloc(double bytes);
 // Whether the cuBLAS baseline can run (libcublas found at run time), with the reason when not.
 bool cublas_available(std::string* why);
 

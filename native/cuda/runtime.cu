@@ -18,6 +18,7 @@ namespace tamsaek {
 namespace cuda {
 
 void throw_cuda(cudaError_t e, const char* what) {
+  cudaGetLastError();  // reset the thread's last error (non-sticky ones), so the next launch check is not blamed
   throw Error(std::string(what) + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
 }
 
@@ -337,7 +338,14 @@ std::vector<std::vector<Hit>> search(Matrix& mx, const float* queries, size_t m,
   return to_hits(hs, hi, m, k);
 }
 
-// ---- bench probes
+// ---- bench and test probes
+void probe_alloc(double bytes) {
+  ensure_device();
+  void* p = nullptr;
+  check(cudaMalloc(&p, static_cast<size_t>(bytes)), "cudaMalloc (probe)");
+  check(cudaFree(p), "cudaFree (probe)");
+}
+
 double bench_copy_seconds(Matrix& mx, int reps) {
   ensure_device();
   std::shared_lock<std::shared_mutex> lock(mx.mu);

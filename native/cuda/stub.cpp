@@ -30,6 +30,7 @@ LossStats last_loss_stats() { return LossStats{}; }
 double bench_copy_seconds(Matrix&, int) { not_built(); }
 double bench_read_seconds(Matrix&, int) { not_built(); }
 double bench_tensor_peak(int) { not_built(); }
+void probe_alloc(double) { not_built(); }
 bool cublas_available(std::string* why) {
   if (why) *why = "the addon was built without CUDA";
   return false;

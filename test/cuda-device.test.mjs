@@ -304,3 +304,34 @@ test('a failing CUDA call is a CUDA_ERROR carrying the CUDA message, and the dev
   await mx.write(0, 2, new Float32Array(16).fill(1), Float32Array.of(8, 8));
   assert.equal((await mx.search(new Float32Array(8).fill(1), 1)).rows[0], 0);
 });
+
+test('a CUDA build carries an image for every architecture it reports (sm_80..sm_90 SASS + compute_90 PTX by default)', async (t) => {
+  const info = cudaInfo();
+  if (!info.built) return t.skip('the loaded addon was built without CUDA (npm run build:native adds it)');
+  const { fatbinEntries } = await import('../scripts/list-fatbin.mjs');
+  const { readFileSync } = await import('node:fs');
+  const { nativePath } = await import('../dist/native/index.js');
+  const entries = fatbinEntries(readFileSync(nativePath()));
+  for (const a of info.archs.split(',')) {
+    const [num, kind] = a.split('-');
+    const want = kind === 'virtual' ? 'ptx' : 'elf';
+    assert.ok(
+      entries.some((e) => e.kind === want && e.arch === Number(num)),
+      `no ${want} image for ${a}`,
+    );
+    if (!kind)
+      assert.ok(
+        entries.some((e) => e.arch === Number(num)),
+        `no image for ${a}`,
+      );
+  }
+});
+
+test('the cuda bench suite is registered and skips with the reason when no GPU is usable', async () => {
+  const { listSuites, runSuite } = await import('../bench/run.mjs');
+  assert.ok(listSuites().includes('cuda'));
+  if (why === undefined) return;
+  const r = await runSuite('cuda');
+  assert.equal(r.status, 'skipped');
+  assert.match(r.reason, /no usable GPU/);
+});

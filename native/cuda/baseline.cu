@@ -77,7 +77,7 @@ __global__ void __launch_bounds__(kScanThreads) select_kernel(const float* S, si
   const int j = blockIdx.y, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   if (lane == 0) len[warp] = 0;
   __syncthreads();
-  const MatrixData& mx = *a.mx;
+  const MatrixData& mx = a.mx;
   const float qs = qscale[j], qn2 = a.qnorm2[j];
   const float qinv = qn2 > 0.0f ? rsqrtf(qn2) : 0.0f;
   const size_t b0 = static_cast<size_t>(blockIdx.x) * rows_per_block, b1 = min(rows, b0 + rows_per_block);

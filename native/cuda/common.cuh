@@ -79,8 +79,9 @@ struct MatrixData {
 size_t dtype_bytes(DType d);
 
 // Launchers (defined in the .cu file of their concern).
+// Passed to kernels by value: everything in it must be a device pointer or a plain value.
 struct ScanArgs {
-  const MatrixData* mx;
+  MatrixData mx;
   const float* queries;      // m x dim fp32 (device)
   const float* qnorm2;       // m (device)
   const uint8_t* allow;      // bitmap or null (device)
@@ -93,7 +94,7 @@ int launch_scan(const ScanArgs& a, float* cand_s, uint32_t* cand_i, int cap, cud
 int scan_blocks_per_query(size_t n, int m);
 
 struct FusedArgs {
-  const MatrixData* mx;
+  const MatrixData* mx;      // host-side only (the launcher passes *mx to the kernel by value)
   const __half* qh;          // mpad x dpad fp16 (scaled by 1/max|q|), zero padded
   const float* qscale;       // mpad: max|q|
   const float* qnorm2;       // m

@@ -27,7 +27,7 @@ __device__ void fold(float* s, uint32_t* ix, int* len, float* ts, uint32_t* ti, 
 __device__ void rescore_and_write(const ScanArgs& ex, int j, float* s, uint32_t* ix, int len, float* ts, uint32_t* ti,
                                   int k, float* os, uint32_t* oi) {
   const int lane = threadIdx.x;
-  const MatrixData& mx = *ex.mx;
+  const MatrixData& mx = ex.mx;
   const float* q = ex.queries + static_cast<size_t>(j) * mx.dim;
   const float qn2 = ex.qnorm2[j];
   const float qinv = qn2 > 0.0f ? rsqrtf(qn2) : 0.0f;

@@ -280,6 +280,7 @@ std::vector<std::vector<Hit>> search(Matrix& mx, const float* queries, size_t m,
   const size_t dim = d.dim, k = rq.k;
   Path path = rq.path;
   if (path == Path::Auto) path = m < 8 ? Path::Scan : Path::Fused;
+  if (path == Path::Scan && m > 65535) throw std::invalid_argument("the scan path takes at most 65535 queries per call");
 
   // queries and their squared norms (fp32 on the host, as the CPU kernels compute them) in one upload
   std::vector<float> host(m * dim + m);
@@ -296,7 +297,7 @@ std::vector<std::vector<Hit>> search(Matrix& mx, const float* queries, size_t m,
     allow.reset((d.n + 7) / 8, st);
     upload(allow.get(), rq.allow, allow.size(), st);
   }
-  ScanArgs sa{&d, q.get(), q.get() + m * dim, rq.allow ? allow.get() : nullptr, static_cast<int>(rq.metric),
+  ScanArgs sa{d, q.get(), q.get() + m * dim, rq.allow ? allow.get() : nullptr, static_cast<int>(rq.metric),
               static_cast<int>(m), static_cast<int>(k)};
   DeviceBuffer<float> out_s(m * k, st);
   DeviceBuffer<uint32_t> out_i(m * k, st);

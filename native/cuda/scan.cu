@@ -98,7 +98,7 @@ int scan_blocks_per_query(size_t n, int m) {
 }
 
 int launch_scan(const ScanArgs& a, float* cand_s, uint32_t* cand_i, int cap, cudaStream_t st) {
-  const MatrixData& mx = *a.mx;
+  const MatrixData& mx = a.mx;
   const int bpq = scan_blocks_per_query(mx.n, a.m);
   const int rows_per_block = static_cast<int>((mx.n + bpq - 1) / bpq);
   const int dim = static_cast<int>(mx.dim);

@@ -240,6 +240,11 @@ test(
     const a = randomArray(r, B * dim);
     const p = randomArray(r, B * dim);
     const n = randomArray(r, H * dim);
+    // several strips with a partial last one, and a deep block (1,100 negatives) that splits its GEMM over K
+    process.env.TAMSAEK_CUDA_LOSS_STRIP = '64';
+    const od = { anchors: a, positives: p, negatives: randomArray(r, 1100 * dim), dim };
+    assertLossClose(await infoNCELoss({ ...od, device: 'cuda' }), await infoNCELoss(od), 'infonce strips of 64');
+    delete process.env.TAMSAEK_CUDA_LOSS_STRIP;
     for (const similarity of ['cos', 'dot']) {
       for (const symmetric of [false, true]) {
         const o = {

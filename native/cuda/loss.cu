@@ -11,6 +11,7 @@
 // O(RS x batch), with RS chosen to keep it under half the embeddings' bytes. fp32 throughout, so the
 // results match the CPU kernels to fp32 rounding (the GPU tests state the tolerance).
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -281,7 +282,12 @@ void strip_gradients(const loss::Spec& sp, const loss::Problem& pr, Resident& d,
   }
 }
 
-size_t strip_rows(const loss::Spec& sp, size_t B, size_t widest_row, size_t emb_bytes) {
+size_t strip_rows(size_t B, size_t widest_row, size_t emb_bytes) {
+  // TAMSAEK_CUDA_LOSS_STRIP fixes the strip height (tests use it to cover several strips on small batches)
+  if (const char* env = getenv("TAMSAEK_CUDA_LOSS_STRIP")) {
+    const long v = strtol(env, nullptr, 10);
+    if (v > 0) return std::min(static_cast<size_t>(v), B);
+  }
   const size_t budget = std::max<size_t>(size_t(16) << 20, emb_bytes / 2);
   size_t rs = budget / (widest_row * 4);
   rs = std::max<size_t>(64, rs / 64 * 64);
@@ -324,7 +330,7 @@ double contrastive(const loss::Spec& sp, float* grad[3], LossStats* stats_out) {
   check(cudaEventRecord(t0, st), "cudaEventRecord");
   Resident d;
   upload_inputs(sp, B, d, st);
-  const size_t RS = strip_rows(sp, B, widest + widest_guided, emb_bytes);
+  const size_t RS = strip_rows(B, widest + widest_guided, emb_bytes);
   DeviceBuffer<float> S(RS * widest, st), Gt(RS * widest_guided, st), loss_rows(B * sp.problems.size(), st);
   for (size_t p = 0; p < sp.problems.size(); ++p) {
     const loss::Problem& pr = sp.problems[p];

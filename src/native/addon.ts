@@ -34,7 +34,12 @@ export interface NativeAddon {
   cudaSearch(
     o: Record<string, unknown>,
   ): Promise<{ rows: Int32Array; scores: Float32Array; deviceSeconds: number; path: string }>;
-  cudaBench(o: { kind: 'copy' | 'read' | 'peak' | 'alloc'; matrix?: unknown; reps: number; bytes?: number }): Promise<number>;
+  cudaBench(o: {
+    kind: 'copy' | 'read' | 'peak' | 'alloc';
+    matrix?: unknown;
+    reps: number;
+    bytes?: number;
+  }): Promise<number>;
   cudaLossStats(): { extraDeviceBytes: number; deviceSeconds: number };
   recurrence(o: Record<string, unknown>): unknown;
 }

@@ -9,9 +9,10 @@
 //   cuda_loss_extra_bytes_vs_embeddings  GPU loss device memory beyond inputs and gradients ÷ embedding bytes
 //
 // Skips with the reason when no GPU is usable (or the addon was built without CUDA).
-import { encodeRows, exactSearch, nativeInfo } from '../dist/native/index.js';
-import { infoNCELoss, gistLoss } from '../dist/native/loss.js';
+
 import { CudaMatrix, cudaInfo, cudaLossStats, cudaTensorPeak, cudaUnavailableReason } from '../dist/native/cuda.js';
+import { encodeRows, exactSearch, nativeInfo } from '../dist/native/index.js';
+import { gistLoss, infoNCELoss } from '../dist/native/loss.js';
 import { median } from './lib/stats.mjs';
 
 export function available() {

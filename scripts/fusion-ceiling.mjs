@@ -9,16 +9,17 @@
 //     lexical evidence at passage granularity.
 // Run on validation splits to choose anything; a test split read here is only described.
 // usage: node scripts/fusion-ceiling.mjs --model <dir> [--split test] <beir-dir…>
-import { buildEngine } from '../dist/engine/evaluate.js';
-import { loadBeir } from '../dist/eval/beir.js';
+
+import { parseArgs } from 'node:util';
+import { loadBeir } from '../dist/data/beir.js';
+import { buildEngine } from '../dist/eval/index.js';
 import { evaluate } from '../dist/eval/metrics.js';
 import { pairedRandomizationTest } from '../dist/eval/significance.js';
 import { fuse } from '../dist/fuse/index.js';
+import { bestPassages } from '../dist/legs/passages.js';
 import { pickOnLine } from '../dist/tune/index.js';
-import { bestPassages } from '../dist/legs/dense/passages.js';
 import { splitUnit } from '../dist/util/chunker.js';
 import { mulberry32, shuffleInPlace } from '../dist/util/random.js';
-import { parseArgs } from 'node:util';
 
 const { values, positionals } = parseArgs({
   options: { model: { type: 'string' }, split: { type: 'string', default: 'test' } },

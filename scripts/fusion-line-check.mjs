@@ -4,12 +4,13 @@
 // with a radius-r pick (r = 0: plain argmax, the old rule; 2: the default). Point it at validation
 // splits: this chooses a rule, so a test split read here is a test split chosen on.
 // usage: node scripts/fusion-line-check.mjs --model <dir> [--size 114] [--split test] <beir-dir…>
-import { buildEngine } from '../dist/engine/evaluate.js';
-import { loadBeir } from '../dist/eval/beir.js';
+
+import { parseArgs } from 'node:util';
+import { loadBeir } from '../dist/data/beir.js';
+import { buildEngine } from '../dist/eval/index.js';
 import { evaluate } from '../dist/eval/metrics.js';
 import { pickOnLine } from '../dist/tune/index.js';
 import { mulberry32, shuffleInPlace } from '../dist/util/random.js';
-import { parseArgs } from 'node:util';
 
 const { values, positionals } = parseArgs({
   options: {

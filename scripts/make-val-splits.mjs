@@ -12,8 +12,8 @@
 //        original documents (which contain it): queries written from a passage share its words, which
 //        the ICT proxy (sentence removed) cannot measure. Training still sees autorag-trn only.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync, rmSync } from 'node:fs';
-import { resolve, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { sentences } from '../dist/train/data.js';
 
 const args = process.argv.slice(2);

@@ -4,13 +4,15 @@
 // a test split read here is a test split chosen on.
 // usage: CHUNKS=c150o50,s3o1 node scripts/passage-check.mjs <model-dir> <split> <beir-dir…>
 //   cNoM = windows of N characters sharing M; sNoM = windows of N sentences sharing M
-import { buildEngine } from '../dist/engine/evaluate.js';
-import { loadBeir, readCorpus } from '../dist/eval/beir.js';
+
+import { loadBeir, readCorpus } from '../dist/data/beir.js';
+import { buildEngine } from '../dist/eval/index.js';
 import { evaluate } from '../dist/eval/metrics.js';
-import { pickOnLine } from '../dist/tune/index.js';
 import { loadEmbedder } from '../dist/models/load.js';
+import { pickOnLine } from '../dist/tune/index.js';
 import { chunkText } from '../dist/util/chunker.js';
 import { mulberry32, shuffleInPlace } from '../dist/util/random.js';
+
 const [model, split, ...dirs] = process.argv.slice(2);
 const GRID = Array.from({ length: 21 }, (_, i) => i / 20);
 const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;

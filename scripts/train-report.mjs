@@ -1,7 +1,8 @@
 // Scores for docs/training.md: BM25 vs dense vs hybrid (engine default fusion) with the default
 // model (or MODEL=<dir>) on the test splits, with a paired randomization test hybrid vs BM25.
-import { evaluateRetriever } from '../dist/engine/evaluate.js';
+import { evaluateRetriever } from '../dist/eval/index.js';
 import { pairedRandomizationTest } from '../dist/eval/significance.js';
+
 const D = process.env.TAMSAEK_DATASETS ?? '../shared/datasets';
 const model = process.env.MODEL;
 for (const ds of ['autorag-ko', 'welfare-ssis']) {

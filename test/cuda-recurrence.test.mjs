@@ -1,8 +1,9 @@
 // The tile recurrences the CUDA kernels run (native/cuda/select.h, lse.h, score.h) are compiled into every
 // addon as plain C++ (TSK_HD); these tests call them through the addon's `recurrence` hook and check them
 // against independent JS oracles, so the code the GPU runs is exercised on any machine.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { loadNative } from '../dist/native/index.js';
 import { rng } from './native-helpers.mjs';
 

@@ -1,8 +1,9 @@
 /** `tamsaek info`: the native addon in use, its CPU kernels, and the CUDA build and devices. */
-import { nativeInfo } from '../native/index.js';
+
 import { cudaInfo } from '../native/cuda.js';
+import { nativeInfo } from '../native/index.js';
 import { parse, UsageError } from './args.js';
-import type { Io } from './commands.js';
+import type { Io } from './io.js';
 
 export const INFO_USAGE = { info: 'usage: tamsaek info [--json]' } as const;
 

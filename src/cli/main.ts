@@ -3,20 +3,20 @@
 import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
 import { UsageError } from './args.js';
-import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
-import { INFO_USAGE, infoCommand } from './info.js';
 import {
   analyzeCommand,
   analyzersCommand,
   embedCommand,
   evalCommand,
+  type Io,
   indexCommand,
   searchCommand,
   serveCommand,
   tuneCommand,
   USAGE,
-  type Io,
 } from './commands.js';
+import { INFO_USAGE, infoCommand } from './info.js';
+import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   index: indexCommand,

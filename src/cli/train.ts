@@ -1,16 +1,17 @@
 /** `tamsaek train`, `tamsaek mine` and `tamsaek export-onnx`: thin wrappers over src/train/ and src/models/. */
 import { writeFile } from 'node:fs/promises';
-import { loadBeir } from '../eval/beir.js';
+import { loadBeir } from '../data/beir.js';
+import { epochEvaluator, loadEvalSet } from '../eval/quick-dense.js';
 import { loadEmbedder } from '../models/load.js';
 import { exportStaticOnnx } from '../models/static-onnx.js';
 import { readDocs, sentences } from '../train/data.js';
-import { mineHardNegatives, type MineQuery } from '../train/mine.js';
+import { type MineQuery, mineHardNegatives } from '../train/mine.js';
 import { trainPipeline } from '../train/pipeline.js';
-import { LOSSES, type Guide, type LossName } from '../train/trainer.js';
-import { choiceOption, intOption, numberOption, parse, passagesOption, UsageError } from './args.js';
-import type { Io } from './commands.js';
-import { createProgress } from './progress.js';
+import { type Guide, LOSSES, type LossName } from '../train/trainer.js';
 import { mulberry32 } from '../util/random.js';
+import { choiceOption, intOption, numberOption, parse, passagesOption, UsageError } from './args.js';
+import type { Io } from './io.js';
+import { createProgress } from './progress.js';
 
 const STRATEGIES = ['absolute', 'relative'] as const;
 
@@ -121,8 +122,10 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     name: args.text('name'),
     out,
     force: args.flag('force'),
-    evalSets: lists.eval,
-    evalSplit: args.text('eval-split'),
+    // read before any work: a bad path fails now, not after the first epoch
+    evaluators: await Promise.all(
+      (lists.eval ?? []).map(async (dir) => epochEvaluator(await loadEvalSet(dir, args.text('eval-split') ?? 'test'))),
+    ),
     onEval: (e) => {
       if (args.flag('quiet')) return;
       progress.stop();

@@ -1,12 +1,14 @@
 /**
- * Loads the native addon (the only place that requires the .node file) and maps its errors. Kept apart
- * from ./index.ts so that every wrapper module (index, loss, cuda) can import it without import cycles.
+ * The only module that loads the native addon (build/Release/tamsaek.node), with the checks every
+ * typed wrapper shares. Code outside src/native imports the wrappers from ./index.ts, never this
+ * file's raw surface or the .node file.
  */
-import { createRequire } from 'node:module';
+
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TamsaekError, invalidArgument } from '../errors.js';
+import { invalidArgument, TamsaekError } from '../errors.js';
 
 export type DType = 'f32' | 'f16' | 'i8';
 export type Metric = 'dot' | 'cosine' | 'l2';
@@ -44,7 +46,7 @@ export interface NativeAddon {
   recurrence(o: Record<string, unknown>): unknown;
 }
 
-/** What the addon reports about CUDA (see src/native/cuda.ts for the typed view). */
+/** What the addon reports about CUDA (src/native/cuda.ts has the typed view). */
 export interface RawCudaInfo {
   built: boolean;
   archs: string;
@@ -139,19 +141,53 @@ export function nativeAvailable(): boolean {
   }
 }
 
-/**
- * Maps an error thrown by the addon to a TamsaekError: CUDA failures ("CUDA_ERROR: …") and a missing GPU
- * ("CUDA_UNAVAILABLE: …") keep their codes; other addon errors are argument errors.
- */
-export function wrapNativeError(where: string, e: unknown): TamsaekError {
-  if (e instanceof TamsaekError) return e;
-  const msg = (e as Error)?.message ?? String(e);
-  for (const code of ['CUDA_ERROR', 'CUDA_UNAVAILABLE'] as const) {
-    if (msg.startsWith(`${code}: `))
-      return new TamsaekError(code, `${where}: ${msg.slice(code.length + 2)}`, { cause: e });
+export interface NativeInfo {
+  /** Kernel family in use: 'avx512', 'avx2' or 'scalar'. */
+  kernel: string;
+  /** Kernel families this CPU can run. */
+  available: string[];
+  /** Detected CPU features. */
+  cpu: string[];
+  /** Default worker thread count (hardware concurrency). */
+  defaultThreads: number;
+  /** The loaded .node file, and whether it was built with the CUDA kernels. */
+  path: string;
+  cudaBuilt: boolean;
+}
+
+export function nativeInfo(): NativeInfo {
+  const i = loadNative().info();
+  return {
+    kernel: i.kernel,
+    available: i.available.split(',').filter(Boolean),
+    cpu: i.cpu.split(',').filter(Boolean),
+    defaultThreads: i.defaultThreads,
+    path: nativePath(),
+    cudaBuilt: loadNative().cudaInfo().built,
+  };
+}
+
+/** Selects the kernel family ('auto' | 'avx512' | 'avx2' | 'scalar'); for tests and benchmarks. */
+export function setKernel(name: 'auto' | 'avx512' | 'avx2' | 'scalar'): void {
+  if (!['auto', 'avx512', 'avx2', 'scalar'].includes(name))
+    throw invalidArgument(`setKernel: unknown kernel "${name}"`);
+  if (!loadNative().setKernel(name)) {
+    throw new TamsaekError('NATIVE_UNAVAILABLE', `setKernel: this CPU or build cannot run the "${name}" kernels`);
   }
-  if (/out of memory/.test(msg)) return new TamsaekError('IO_ERROR', `${where}: native ${msg}`, { cause: e });
-  return new TamsaekError('INVALID_ARGUMENT', `${where}: ${msg}`, { cause: e });
+  kernelCache = undefined;
+}
+
+let kernelCache: string | undefined;
+
+/** The kernel family in use (cached until setKernel changes it). */
+export function currentKernel(): string {
+  kernelCache ??= loadNative().info().kernel;
+  return kernelCache;
+}
+
+/** Native scratch memory accounting (bytes): current and peak since the last reset. */
+export function scratchStats(resetPeak = false): { current: number; peak: number } {
+  return loadNative().scratch(resetPeak);
 }
 
 export function checkThreads(where: string, threads: number | undefined): number | undefined {
@@ -168,4 +204,19 @@ export function checkFinite(where: string, name: string, a: Float32Array): void 
     const v = a[i]!;
     if (v - v !== 0) throw invalidArgument(`${where}: ${name}[${i}] is ${v} (NaN/Infinity are not allowed)`);
   }
+}
+
+/**
+ * Maps an error thrown by the addon to a TamsaekError: CUDA failures ("CUDA_ERROR: …") and a missing GPU
+ * ("CUDA_UNAVAILABLE: …") keep their codes; other addon errors are argument errors.
+ */
+export function wrapNativeError(where: string, e: unknown): TamsaekError {
+  if (e instanceof TamsaekError) return e;
+  const msg = (e as Error)?.message ?? String(e);
+  for (const code of ['CUDA_ERROR', 'CUDA_UNAVAILABLE'] as const) {
+    if (msg.startsWith(`${code}: `))
+      return new TamsaekError(code, `${where}: ${msg.slice(code.length + 2)}`, { cause: e });
+  }
+  if (/out of memory/.test(msg)) return new TamsaekError('IO_ERROR', `${where}: native ${msg}`, { cause: e });
+  return new TamsaekError('INVALID_ARGUMENT', `${where}: ${msg}`, { cause: e });
 }

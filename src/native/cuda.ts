@@ -7,8 +7,8 @@
  * machine without a driver or GPU reports why no device is usable. Nothing here crashes the process:
  * CUDA failures become TamsaekError('CUDA_ERROR'), asking for 'cuda' without a GPU TamsaekError('CUDA_UNAVAILABLE').
  */
-import { TamsaekError, invalidArgument } from '../errors.js';
-import { DTYPE_CODE, type DType, METRIC_CODE, type Metric, loadNative, wrapNativeError } from './addon.js';
+import { invalidArgument, TamsaekError } from '../errors.js';
+import { DTYPE_CODE, type DType, loadNative, METRIC_CODE, type Metric, wrapNativeError } from './addon.js';
 
 export type Device = 'cpu' | 'cuda' | 'auto';
 export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'auto'];

@@ -1,76 +1,39 @@
 /**
- * The only module that loads the native addon (build/Release/tamsaek.node). Everything else imports
- * the typed wrappers from here (or from ./loss.ts / ./reference.ts), never the .node file.
+ * The native addon's typed wrappers: exact search, row encoding, the contrastive losses and sparse
+ * pooling (./loss.ts, ./sparse.ts), and the addon's facts. The addon itself is loaded by ./addon.ts.
  */
-import { TamsaekError, invalidArgument } from '../errors.js';
+import { invalidArgument, TamsaekError } from '../errors.js';
 import {
   checkFinite,
   checkThreads,
+  currentKernel,
   DTYPE_CODE,
   type DType,
+  loadNative,
   METRIC_CODE,
   type Metric,
-  loadNative,
-  nativePath,
   wrapNativeError,
 } from './addon.js';
 
 export {
   addonCandidates,
+  checkFinite,
+  checkThreads,
   DTYPE_CODE,
   type DType,
   loadNative,
   METRIC_CODE,
   type Metric,
   type NativeAddon,
+  type NativeInfo,
   nativeAvailable,
+  nativeInfo,
   nativePath,
   type RawCudaInfo,
+  scratchStats,
+  setKernel,
   wrapNativeError,
-  checkThreads,
-  checkFinite,
 } from './addon.js';
-
-export interface NativeInfo {
-  /** Kernel family in use: 'avx512', 'avx2' or 'scalar'. */
-  kernel: string;
-  /** Kernel families this CPU can run. */
-  available: string[];
-  /** Detected CPU features. */
-  cpu: string[];
-  /** Default worker thread count (hardware concurrency). */
-  defaultThreads: number;
-  /** The loaded .node file, and whether it was built with the CUDA kernels. */
-  path: string;
-  cudaBuilt: boolean;
-}
-
-export function nativeInfo(): NativeInfo {
-  const i = loadNative().info();
-  return {
-    kernel: i.kernel,
-    available: i.available.split(',').filter(Boolean),
-    cpu: i.cpu.split(',').filter(Boolean),
-    defaultThreads: i.defaultThreads,
-    path: nativePath(),
-    cudaBuilt: loadNative().cudaInfo().built,
-  };
-}
-
-/** Selects the kernel family ('auto' | 'avx512' | 'avx2' | 'scalar'); for tests and benchmarks. */
-export function setKernel(name: 'auto' | 'avx512' | 'avx2' | 'scalar'): void {
-  if (!['auto', 'avx512', 'avx2', 'scalar'].includes(name))
-    throw invalidArgument(`setKernel: unknown kernel "${name}"`);
-  if (!loadNative().setKernel(name)) {
-    throw new TamsaekError('NATIVE_UNAVAILABLE', `setKernel: this CPU or build cannot run the "${name}" kernels`);
-  }
-  inlineBound = undefined;
-}
-
-/** Native scratch memory accounting (bytes): current and peak since the last reset. */
-export function scratchStats(resetPeak = false): { current: number; peak: number } {
-  return loadNative().scratch(resetPeak);
-}
 
 export interface ExactSearchStore {
   /** Row-major rows: Float32Array (f32), Uint16Array of binary16 (f16) or Int8Array (i8). */
@@ -93,9 +56,8 @@ export const INLINE_SEARCH_MACS = 1 << 21;
 /** The same bound for the scalar kernels (no AVX2), which are several times slower per multiply-add. */
 export const INLINE_SEARCH_MACS_SCALAR = 1 << 18;
 
-let inlineBound: number | undefined;
 function inlineSearchBound(): number {
-  return (inlineBound ??= loadNative().info().kernel === 'scalar' ? INLINE_SEARCH_MACS_SCALAR : INLINE_SEARCH_MACS);
+  return currentKernel() === 'scalar' ? INLINE_SEARCH_MACS_SCALAR : INLINE_SEARCH_MACS;
 }
 
 export interface ExactSearchOptions {
@@ -187,14 +149,14 @@ export async function encodeRows(
   }
 }
 
-export { infoNCELoss, gistLoss, cachedContrastiveStep } from './loss.js';
+export type { CachedStepOptions, CachedStepResult, GistOptions, InfoNCEOptions, LossResult } from './loss.js';
+export { cachedContrastiveStep, gistLoss, infoNCELoss } from './loss.js';
 export {
-  sparsePool,
-  sparsePoolBackward,
-  sparsePoolAdam,
-  createAdamState,
-  type SparseBatch,
   type AdamState,
+  createAdamState,
   type PoolTable,
+  type SparseBatch,
+  sparsePool,
+  sparsePoolAdam,
+  sparsePoolBackward,
 } from './sparse.js';
-export type { InfoNCEOptions, GistOptions, CachedStepOptions, LossResult, CachedStepResult } from './loss.js';

@@ -4,7 +4,7 @@
  * scratch memory. Formulas: see native/loss/infonce.h, gist.h and cached.h (and ./reference.ts for
  * a plain-TS fp64 version of each).
  */
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { checkFinite, checkThreads, loadNative, wrapNativeError } from './addon.js';
 import { type Device, resolveDevice } from './cuda.js';
 

@@ -8,20 +8,20 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
-import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
-import { atomicWrite } from '../../util/atomic-file.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
+import { CudaMatrix, cudaInfo, type Device, resolveDevice } from '../../native/cuda.js';
 import {
-  type DType,
-  type Metric,
   checkFinite,
   checkThreads,
+  type DType,
   type ExactSearchResult,
   encodeRows,
   exactSearch,
   INLINE_SEARCH_MACS,
   loadNative,
+  type Metric,
 } from '../../native/index.js';
-import { CudaMatrix, cudaInfo, type Device, resolveDevice } from '../../native/cuda.js';
+import { atomicWrite } from '../../util/atomic-file.js';
 import { checkAddArgs, RowIdIndex, RowIds, Serial } from './common.js';
 import type { VectorId } from './types.js';
 

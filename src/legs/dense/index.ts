@@ -6,22 +6,22 @@
  * HNSW above; "exact" means the native flat index when the addon loads, else the TS one.
  */
 import { open } from 'node:fs/promises';
-import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
 import { ioError } from './common.js';
 import { ExactIndex } from './exact.js';
 import { HNSW_SIDECAR_SUFFIX, HnswIndex, type HnswOptions } from './hnsw.js';
-import type { Metric, VectorIndex, VectorIndexKind } from './types.js';
+import type { Metric, VectorId, VectorIndex, VectorIndexKind } from './types.js';
 
-export * from './types.js';
-export { ExactIndex, EXACT_FORMAT_VERSION, type ExactIndexOptions } from './exact.js';
+export { EXACT_FORMAT_VERSION, ExactIndex, type ExactIndexOptions } from './exact.js';
 export {
-  HnswIndex,
-  loadHnswlib,
-  HNSW_SIDECAR_VERSION,
   HNSW_SIDECAR_SUFFIX,
+  HNSW_SIDECAR_VERSION,
+  HnswIndex,
   type HnswOptions,
   type HnswSearchOptions,
+  loadHnswlib,
 } from './hnsw.js';
+export * from './types.js';
 
 /** Below this many vectors `auto` builds an exact index. */
 export const HNSW_MIN_VECTORS = 20_000;
@@ -111,6 +111,31 @@ export async function createVectorIndex(options: CreateVectorIndexOptions): Prom
     if (flat) return flat;
   }
   return new ExactIndex({ dim, metric });
+}
+
+/**
+ * A vector index over a first batch of vectors: the one place that chooses the kind. `auto` bulk-builds
+ * HNSW on a worker thread from HNSW_MIN_VECTORS vectors on, and below that takes the native flat index
+ * (the pure-TS exact index where the addon is absent).
+ */
+export async function buildVectorIndex(
+  ids: readonly VectorId[],
+  vectors: Float32Array,
+  options: {
+    kind?: VectorIndexKind | 'auto';
+    dim: number;
+    metric?: Metric;
+    hnsw?: Pick<HnswOptions, 'M' | 'efConstruction' | 'efSearch'>;
+    onProgress?: (done: number, total: number) => void;
+  },
+): Promise<VectorIndex> {
+  const { kind = 'auto', dim, metric = 'cosine', hnsw, onProgress } = options;
+  if ((kind === 'auto' ? defaultIndexKind(ids.length) : kind) === 'hnsw')
+    return HnswIndex.build(ids, vectors, { dim, metric, capacity: Math.max(1024, ids.length), ...hnsw, onProgress });
+  // the configured kind, not a resolved one: "auto" below the HNSW size is the native flat index
+  const index = await createVectorIndex({ kind, dim, metric, expectedSize: ids.length });
+  await index.add(ids, vectors);
+  return index;
 }
 
 /** Opens a saved index of any kind: flat (TSKFLAT), exact (TSKEXCT) or hnsw (graph + `.ids.json` sidecar). */

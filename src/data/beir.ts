@@ -8,9 +8,9 @@
  * Large files are never read whole: corpus and queries are async generators over lines.
  * Every malformed line is a PARSE_ERROR whose message starts with `<file>:<line>:`.
  */
-import { readdir, stat, open } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { isBlank, readLines, requireFile } from './lines.js';
 
 export interface BeirDocument {

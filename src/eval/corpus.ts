@@ -1,12 +1,15 @@
 /**
- * Ingestion of a BEIR corpus (or any `{"_id","title","text"}` JSONL file) into the BM25 leg,
- * streaming, in batches, with progress. Shared by `tamsaek index` and `tamsaek eval`.
+ * Ingestion of a BEIR corpus (or any `{"_id","title","text"}` JSONL file): into a standalone BM25
+ * index (streaming, in batches, with progress) or into an Engine. Shared by `tamsaek index` and
+ * `tamsaek eval`.
  */
 import type { Analyzer, AnalyzerConfig } from '../analyze/types.js';
+import { readCorpus, resolveCorpusPath } from '../data/beir.js';
+import { readLines } from '../data/lines.js';
+import { Engine } from '../engine/engine.js';
+import type { EngineDocument, EngineOptions } from '../engine/types.js';
 import { checkOptions, invalidArgument } from '../errors.js';
-import { readCorpus, resolveCorpusPath } from '../eval/beir.js';
-import { readLines } from '../eval/lines.js';
-import { Bm25Index, type Bm25Document } from '../legs/bm25/index.js';
+import { type Bm25Document, Bm25Index } from '../legs/bm25/index.js';
 import { titled } from '../util/chunker.js';
 
 export interface IndexCorpusOptions {
@@ -57,4 +60,29 @@ export async function indexCorpus(path: string, options: IndexCorpusOptions = {}
   }
   flush();
   return index;
+}
+
+/**
+ * Builds an Engine over a BEIR corpus (or a corpus .jsonl file). The corpus goes in as one batch, so
+ * the dense index kind is chosen for the whole corpus (HNSW from HNSW_MIN_VECTORS on, built on a
+ * worker thread) and progress follows the embedding. `vectorField` names a field of each corpus line
+ * holding the document's precomputed vector (lines without it are embedded, if there is a model).
+ */
+export async function buildEngine(
+  corpusPath: string,
+  options: EngineOptions,
+  onProgress?: (done: number, total: number) => void,
+  vectorField?: string,
+): Promise<Engine> {
+  const engine = await Engine.create(options);
+  try {
+    const docs: EngineDocument[] = [];
+    for await (const { id, title, text, vector } of readCorpus(corpusPath, { vectorField }))
+      docs.push({ id, text, ...(title ? { title } : {}), ...(vector ? { vector } : {}) });
+    await engine.add(docs, { onProgress });
+    return engine;
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
 }

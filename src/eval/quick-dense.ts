@@ -2,14 +2,17 @@
  * Dense evaluation of an in-memory embedder on a BEIR split, for the trainer's per-epoch check
  * (`tamsaek train --eval <dir>`): the set is read once before training (so a bad path fails before
  * any work) and every epoch embeds it and searches it exactly with the native flat index.
+ * `epochEvaluator` wraps a set as the trainer's EpochEvaluator.
  */
+
+import { type BeirDataset, loadBeir } from '../data/beir.js';
 import { invalidArgument } from '../errors.js';
-import { loadBeir, type BeirDataset } from '../eval/beir.js';
-import { evaluate, type Run } from '../eval/metrics.js';
 import { FlatIndex } from '../legs/dense/flat.js';
-import { readDocs, type CorpusDoc } from './data.js';
-import { bestPassages } from '../legs/dense/passages.js';
-import { denseUnitTexts, type ChunkOptions } from '../util/chunker.js';
+import { bestPassages } from '../legs/passages.js';
+import { type CorpusDoc, readDocs } from '../train/data.js';
+import type { EpochEvaluator } from '../train/pipeline.js';
+import { type ChunkOptions, denseUnitTexts } from '../util/chunker.js';
+import { evaluate, type Run } from './metrics.js';
 
 export interface QuickEmbedder {
   dim: number;
@@ -36,6 +39,17 @@ export async function loadEvalSet(dir: string, split = 'test'): Promise<EvalSet>
  * records in the model, so `tamsaek eval --retriever dense` scores the same way) every window is
  * embedded and a document scores as its best one.
  */
+export function epochEvaluator(set: EvalSet): EpochEvaluator {
+  return {
+    set: set.name,
+    split: set.split,
+    evaluate: async (embedder, passages) => {
+      const { metrics } = await quickDenseEval(embedder, set, 10, passages);
+      return { 'ndcg@10': metrics['ndcg@10']!, 'recall@1': metrics['recall@1']! };
+    },
+  };
+}
+
 export async function quickDenseEval(
   embedder: QuickEmbedder,
   set: EvalSet,

@@ -6,29 +6,24 @@
  * `bm25` runs the BM25 leg alone (no engine overhead); `dense` and `hybrid` build an Engine with
  * the given embedding model and search it with the dense leg only, or with every leg fused.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type BeirDataset, loadBeir } from '../data/beir.js';
+import { Engine } from '../engine/engine.js';
+import type { EngineOptions, EngineSearchOptions } from '../engine/types.js';
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
-import { loadBeir, readCorpus, type BeirDataset } from '../eval/beir.js';
-import { evaluate, latencySummary, type Run } from '../eval/metrics.js';
-import { runQueries } from '../eval/runner.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
-import { tuneEngine, type TunedConfig } from '../tune/index.js';
-import { mulberry32, shuffleInPlace } from '../util/random.js';
 import type { VectorIndexKind } from '../legs/dense/types.js';
 import type { EmbedderOptions } from '../models/embedder.js';
 import { loadEmbedder, resolveModelName } from '../models/load.js';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { TextEmbedder } from '../models/types.js';
+import type { Reranker } from '../rerank/types.js';
+import { type TunedConfig, tuneEngine } from '../tune/index.js';
 import type { ChunkOptions } from '../util/chunker.js';
-import { indexCorpus, type IndexCorpusOptions } from './corpus.js';
-import { indexCorpusDense } from './dense.js';
-import {
-  Engine,
-  type EngineDocument,
-  type EngineOptions,
-  type LegName,
-  type Reranker,
-  type TextEmbedder,
-} from './engine.js';
+import { mulberry32, shuffleInPlace } from '../util/random.js';
+import { buildEngine, type IndexCorpusOptions, indexCorpus } from './corpus.js';
+import { evaluate, latencySummary, type Run } from './metrics.js';
+import { runQueries } from './runner.js';
 
 export const RETRIEVERS = ['bm25', 'dense', 'hybrid'] as const;
 export type RetrieverName = (typeof RETRIEVERS)[number];
@@ -91,152 +86,152 @@ export interface EvaluationReport {
   run: Run;
 }
 
-/**
- * Builds an Engine over a BEIR corpus (or a corpus .jsonl file). The corpus goes in as one batch, so
- * the dense index kind is chosen for the whole corpus (HNSW from HNSW_MIN_VECTORS on, built on a
- * worker thread) and progress follows the embedding. `vectorField` names a field of each corpus line
- * holding the document's precomputed vector (lines without it are embedded, if there is a model).
- */
-export async function buildEngine(
-  corpusPath: string,
-  options: EngineOptions,
-  onProgress?: (done: number, total: number) => void,
-  vectorField?: string,
-): Promise<Engine> {
-  const engine = await Engine.create(options);
-  const docs: EngineDocument[] = [];
-  for await (const { id, title, text, vector } of readCorpus(corpusPath, { vectorField }))
-    docs.push({ id, text, ...(title ? { title } : {}), ...(vector ? { vector } : {}) });
-  await engine.add(docs, { onProgress });
-  return engine;
-}
+const OPTION_KEYS = [
+  'retriever',
+  'split',
+  'k',
+  'index',
+  'onProgress',
+  'analyzer',
+  'k1',
+  'b',
+  'titleWeight',
+  'model',
+  'reranker',
+  'rerankTopN',
+  'config',
+  'embedder',
+  'indexKind',
+  'fusion',
+  'seed',
+  'passages',
+];
+
+type Search = (text: string) => Promise<{ id: string; score: number }[]> | { id: string; score: number }[];
 
 export async function evaluateRetriever(
   path: string,
   options: EvaluateRetrieverOptions = {},
 ): Promise<EvaluationReport> {
-  checkOptions('evaluateRetriever', options, [
-    'retriever',
-    'split',
-    'k',
-    'index',
-    'onProgress',
-    'analyzer',
-    'k1',
-    'b',
-    'titleWeight',
-    'model',
-    'reranker',
-    'rerankTopN',
-    'config',
-    'embedder',
-    'indexKind',
-    'fusion',
-    'seed',
-    'passages',
-  ]);
-  const { retriever = 'bm25', split = 'test', k, onProgress } = options;
-  if (!RETRIEVERS.includes(retriever)) {
+  checkOptions('evaluateRetriever', options, OPTION_KEYS);
+  const { retriever = 'bm25', split = 'test', k } = options;
+  if (!RETRIEVERS.includes(retriever))
     throw new TamsaekError(
       'INVALID_ARGUMENT',
       `unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`,
     );
-  }
   if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= 1000))
     throw invalidArgument(`k must be an integer in 1..1000, got ${k}`);
-  if (
-    retriever === 'dense' &&
-    options.index === undefined &&
-    (typeof options.model === 'string' || options.model === undefined)
-  )
-    return evaluateDense(path, options);
+  const dataset = await loadBeir(path, { split });
+  if (retriever === 'bm25') return evaluateBm25(path, dataset, options);
+  if (retriever === 'dense' && options.index === undefined && typeof options.model !== 'object')
+    return evaluateDense(path, dataset, options);
   if (options.embedder !== undefined || options.indexKind !== undefined)
     throw invalidArgument('embedder and indexKind apply to the dense retriever with a model name');
-  const dataset = await loadBeir(path, { split });
-  const depth = Math.max(10, k ?? 10);
-  const total = dataset.queries.length;
-  let done = 0;
-  const tick = () => {
-    if (onProgress && ++done % 64 === 0) onProgress('search', done, total);
-  };
-
-  let analyzer: string;
-  let search: (text: string) => Promise<{ id: string; score: number }[]> | { id: string; score: number }[];
-  if (retriever === 'bm25') {
-    if (options.model !== undefined || options.reranker !== undefined || options.config !== undefined) {
-      throw invalidArgument('--model, --reranker and --config apply to the dense and hybrid retrievers');
-    }
-    if (options.index instanceof Engine) {
-      const engine = options.index;
-      analyzer = engine.analyzer.name;
-      search = (text) => {
-        tick();
-        return engine.search(text, { k: depth, legs: ['bm25'], rerank: false });
-      };
-    } else {
-      const index =
-        options.index ??
-        (await indexCorpus(dataset.corpusPath, {
-          analyzer: options.analyzer,
-          k1: options.k1,
-          b: options.b,
-          titleWeight: options.titleWeight,
-          onProgress: onProgress && ((d, t) => onProgress('index', d, t)),
-        }));
-      analyzer = index.analyzer.name;
-      search = (text) => {
-        tick();
-        return index.search(text, { k: depth });
-      };
-    }
-  } else {
-    const engine = await engineFor(dataset, options);
-    // an engine built here is closed here (it holds model sessions); one passed in stays the caller's
-    const built = !(options.index instanceof Engine);
-    try {
-      if (!engine.legs.includes('dense'))
-        throw invalidArgument(`--retriever ${retriever} needs a dense model (--model <dir|id>)`);
-      const engineAnalyzer = engine.analyzer.name;
-      if (retriever === 'hybrid' && !options.config && (options.fusion ?? 'adapt') === 'adapt') {
-        const adapted = await adaptFusion(engine, path, dataset, depth, options, tick);
-        return {
-          ...scoreRun(path, dataset, retriever, engineAnalyzer, adapted.results, adapted.latenciesMs, k),
-          model: engine.denseModel,
-          ...passagesOf(engine.densePassages),
-          fusion: adapted.fusion,
-        };
-      }
-      if (options.config) engine.applyTuned(options.config);
-      const legs: LegName[] | undefined = retriever === 'dense' ? ['dense'] : undefined;
-      const { results, latenciesMs } = await runQueries(dataset.queries, (text) => {
-        tick();
-        return engine.search(text, { k: depth, legs, rerank: retriever === 'hybrid' ? undefined : false });
-      });
-      onProgress?.('search', total, total);
-      const report = {
-        ...scoreRun(path, dataset, retriever, engineAnalyzer, results, latenciesMs, k),
-        model: engine.denseModel,
-        ...passagesOf(engine.densePassages),
-      };
-      if (retriever !== 'hybrid') return report;
-      const fusion = {
-        mode: options.config ? ('config' as const) : ('fixed' as const),
-        configs: [{ fusion: engine.fusion, depth: Math.max(depth, engine.depth), rerankTopN: engine.rerankTopN }],
-      };
-      return { ...report, fusion };
-    } finally {
-      if (built) await engine.close();
-    }
+  const engine = await engineFor(dataset, options);
+  // an engine built here is closed here (it holds model sessions); one passed in stays the caller's
+  try {
+    return await evaluateEngine(path, dataset, engine, options);
+  } finally {
+    if (!(options.index instanceof Engine)) await engine.close();
   }
-
-  const { results, latenciesMs } = await runQueries(dataset.queries, (text) => search(text));
-  onProgress?.('search', total, total);
-  return scoreRun(path, dataset, retriever, analyzer, results, latenciesMs, k);
 }
 
-/** The report's `passages` field: the dense leg's split, absent for whole documents. */
-function passagesOf(split: ChunkOptions | undefined): { passages?: ChunkOptions } {
-  return split ? { passages: split } : {};
+/** Queries run one at a time (latencies are per query), with progress every 64. */
+async function runSplit(dataset: BeirDataset, search: Search, options: EvaluateRetrieverOptions) {
+  const total = dataset.queries.length;
+  let done = 0;
+  const run = await runQueries(dataset.queries, (text) => {
+    if (options.onProgress && ++done % 64 === 0) options.onProgress('search', done, total);
+    return search(text);
+  });
+  options.onProgress?.('search', total, total);
+  return run;
+}
+
+function depthOf(options: EvaluateRetrieverOptions): number {
+  return Math.max(10, options.k ?? 10);
+}
+
+/** The names of an engine's legs of one kind. */
+function legsOfKind(engine: Engine, kind: string): string[] {
+  return engine
+    .describe()
+    .legs.filter((l) => l.kind === kind)
+    .map((l) => l.name);
+}
+
+async function evaluateBm25(
+  path: string,
+  dataset: BeirDataset,
+  options: EvaluateRetrieverOptions,
+): Promise<EvaluationReport> {
+  if (options.model !== undefined || options.reranker !== undefined || options.config !== undefined)
+    throw invalidArgument('--model, --reranker and --config apply to the dense and hybrid retrievers');
+  const depth = depthOf(options);
+  const { onProgress } = options;
+  let analyzer: string;
+  let search: Search;
+  if (options.index instanceof Engine) {
+    const engine = options.index;
+    const legs = legsOfKind(engine, 'bm25');
+    analyzer = engine.analyzer.name;
+    search = (text) => engine.search(text, { k: depth, legs, rerank: false });
+  } else {
+    const index =
+      options.index ??
+      (await indexCorpus(dataset.corpusPath, {
+        analyzer: options.analyzer,
+        k1: options.k1,
+        b: options.b,
+        titleWeight: options.titleWeight,
+        onProgress: onProgress && ((d, t) => onProgress('index', d, t)),
+      }));
+    analyzer = index.analyzer.name;
+    search = (text) => index.search(text, { k: depth });
+  }
+  const { results, latenciesMs } = await runSplit(dataset, search, options);
+  return scoreRun(path, dataset, 'bm25', analyzer, results, latenciesMs, options.k);
+}
+
+/** The dense leg's facts for a report: its model and passage split. */
+function denseFacts(engine: Engine): { model?: string; passages?: ChunkOptions; vectorIndex?: string } {
+  const leg = engine.describe().legs.find((l) => l.kind === 'dense');
+  if (!leg) return {};
+  return {
+    model: leg.model as string,
+    vectorIndex: leg.index as string,
+    ...(leg.passages ? { passages: leg.passages as ChunkOptions } : {}),
+  };
+}
+
+/** dense (a given engine or model instance) and hybrid: the engine's search with its dense legs or every leg. */
+async function evaluateEngine(
+  path: string,
+  dataset: BeirDataset,
+  engine: Engine,
+  options: EvaluateRetrieverOptions,
+): Promise<EvaluationReport> {
+  const { retriever = 'bm25', k } = options;
+  const depth = depthOf(options);
+  const dense = legsOfKind(engine, 'dense');
+  if (dense.length === 0) throw invalidArgument(`--retriever ${retriever} needs a dense model (--model <dir|id>)`);
+  const { model, passages } = denseFacts(engine);
+  const facts = { model, ...(passages ? { passages } : {}) };
+  const analyzer = engine.analyzer.name;
+  if (retriever === 'hybrid' && !options.config && (options.fusion ?? 'adapt') === 'adapt') {
+    const adapted = await adaptFusion(engine, path, dataset, depth, options);
+    const report = scoreRun(path, dataset, retriever, analyzer, adapted.results, adapted.latenciesMs, k);
+    return { ...report, ...facts, fusion: adapted.fusion };
+  }
+  if (options.config) engine.configure(options.config);
+  const search: EngineSearchOptions = retriever === 'dense' ? { k: depth, legs: dense, rerank: false } : { k: depth };
+  const { results, latenciesMs } = await runSplit(dataset, (text) => engine.search(text, search), options);
+  const report = { ...scoreRun(path, dataset, retriever, analyzer, results, latenciesMs, k), ...facts };
+  if (retriever !== 'hybrid') return report;
+  const d = engine.describe();
+  const config = { fusion: d.fusion, depth: Math.max(depth, d.depth), rerankTopN: d.rerank?.topN ?? 0 };
+  return { ...report, fusion: { mode: options.config ? 'config' : 'fixed', configs: [config] } };
 }
 
 function scoreRun(
@@ -290,35 +285,38 @@ async function engineFor(dataset: BeirDataset, options: EvaluateRetrieverOptions
   );
 }
 
-/** The dense leg alone, without an engine: embeds the corpus and bulk-builds the vector index. */
-async function evaluateDense(path: string, options: EvaluateRetrieverOptions): Promise<EvaluationReport> {
-  const { split = 'test', k, onProgress, model } = options;
-  for (const key of ['analyzer', 'k1', 'b', 'titleWeight', 'reranker', 'rerankTopN', 'config'] as const) {
+/** The dense leg alone: an engine with one dense leg over the corpus, searched query by query. */
+async function evaluateDense(
+  path: string,
+  dataset: BeirDataset,
+  options: EvaluateRetrieverOptions,
+): Promise<EvaluationReport> {
+  for (const key of ['analyzer', 'k1', 'b', 'titleWeight', 'reranker', 'rerankTopN', 'config'] as const)
     if (options[key] !== undefined) throw invalidArgument(`${key} does not apply to the dense retriever`);
-  }
-  const dataset = await loadBeir(path, { split });
-  const embedder = await loadEmbedder(model as string | undefined, options.embedder);
+  const embedder = await loadEmbedder(options.model as string | undefined, options.embedder);
   try {
-    const dense = await indexCorpusDense(dataset.corpusPath, embedder, {
-      indexKind: options.indexKind,
-      passages: options.passages,
-      onProgress: onProgress && ((stage, done, total) => onProgress(stage, done, total)),
-    });
-    const depth = Math.max(10, k ?? 10);
-    const total = dataset.queries.length;
-    let done = 0;
-    const { results, latenciesMs } = await runQueries(dataset.queries, async (text) => {
-      const hits = await dense.search(text, depth);
-      if (onProgress && ++done % 16 === 0) onProgress('search', done, total);
-      return hits.map((h) => ({ id: String(h.id), score: h.score }));
-    });
-    onProgress?.('search', total, total);
-    return {
-      ...scoreRun(path, dataset, 'dense', 'none', results, latenciesMs, k),
-      model: embedder.modelId,
-      vectorIndex: dense.index.constructor.name,
-      ...passagesOf(dense.passages),
-    };
+    const chunk = options.passages === undefined ? {} : { chunk: options.passages };
+    const leg = { embedder, ...(options.indexKind ? { index: options.indexKind } : {}), ...chunk };
+    const { onProgress } = options;
+    const engine = await buildEngine(
+      dataset.corpusPath,
+      { legs: [{ name: 'dense', kind: 'dense', options: leg }] },
+      onProgress && ((d, t) => onProgress('embed', d, t)),
+    );
+    try {
+      const depth = depthOf(options);
+      const search = (text: string) => engine.search(text, { k: depth, rerank: false });
+      const { results, latenciesMs } = await runSplit(dataset, search, options);
+      const { passages, vectorIndex } = denseFacts(engine);
+      return {
+        ...scoreRun(path, dataset, 'dense', 'none', results, latenciesMs, options.k),
+        model: embedder.modelId,
+        vectorIndex,
+        ...(passages ? { passages } : {}),
+      };
+    } finally {
+      await engine.close();
+    }
   } finally {
     await embedder.dispose();
   }
@@ -339,11 +337,9 @@ async function adaptFusion(
   dataset: BeirDataset,
   depth: number,
   options: EvaluateRetrieverOptions,
-  tick: () => void,
 ): Promise<{ results: Run; latenciesMs: number[]; fusion: NonNullable<EvaluationReport['fusion']> }> {
   const seed = options.seed ?? 42;
   const searchWith = (config: TunedConfig) => (text: string) => {
-    tick();
     return engine.search(text, {
       k: depth,
       fusion: config.fusion,

@@ -84,9 +84,9 @@ async function scanBench(push, src, n, dim, reps) {
       ratios.push(a / b);
     }
     push(`cuda_${dtype}_vs_f32_scan_time`, median(ratios), 'ratio');
-    m2.release();
+    await m2.release();
   }
-  mx.release();
+  await mx.release();
 }
 
 async function batchedBench(push, log, src, n, dim, m, reps) {
@@ -123,7 +123,7 @@ async function batchedBench(push, log, src, n, dim, m, reps) {
       'cuBLAS GemmEx (fp16 in, fp32 scores, chunks of rows) + selection, same top-10, ÷ fused',
     );
   else log('  cuda_fused_vs_gemm_then_select not measured: libcublas not found (TAMSAEK_CUBLAS_PATH)');
-  mx.release();
+  await mx.release();
 }
 
 async function lossBench(push, B, dim, reps) {
@@ -190,7 +190,7 @@ export async function run(opts = {}) {
   const gpu = await probe.search(q, 10);
   if (Array.from(cpu.rows).join() !== Array.from(gpu.rows).join())
     log(`  WARNING: GPU top-10 ${gpu.rows} differs from the CPU's ${cpu.rows}`);
-  probe.release();
+  await probe.release();
   await scanBench(push, src, n, dim, reps);
   await batchedBench(push, log, src, n, dim, tiny ? 256 : 1024, reps);
   await lossBench(push, tiny ? 1024 : 4096, dim, tiny ? 3 : 5);

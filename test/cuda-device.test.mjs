@@ -169,7 +169,7 @@ test(
           }
         }
         await assert.rejects(mx.search(queries.subarray(0, dim), 121), isCode('INVALID_ARGUMENT'));
-        mx.release();
+        await mx.release();
       }
     }
   },

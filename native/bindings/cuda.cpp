@@ -92,12 +92,14 @@ Napi::Value MatrixCreate(const Napi::CallbackInfo& info) {
   return Napi::External<MatrixPtr>::New(env, new MatrixPtr(m), [](Napi::Env, MatrixPtr* p) { delete p; });
 }
 
-// Frees the device memory now (searches in flight keep their reference until they end).
+// Frees the device memory on a worker (cudaFree waits for the device; searches in flight keep their
+// reference until they end). Resolves when freed.
 Napi::Value MatrixRelease(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsExternal()) fail(info.Env(), "expected a matrix handle");
   MatrixPtr* p = info[0].As<Napi::External<MatrixPtr>>().Data();
+  auto held = std::make_shared<MatrixPtr>(p ? std::move(*p) : MatrixPtr());
   if (p) p->reset();
-  return info.Env().Undefined();
+  return queue(info.Env(), [held] { held->reset(); }, [](Napi::Env env) { return env.Undefined(); }, {});
 }
 
 Napi::Value MatrixWrite(const Napi::CallbackInfo& info) {
@@ -278,6 +280,7 @@ Napi::Value Recurrence(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_cuda(Napi::Env env, Napi::Object exports) {
+  cuda::start_probe();
   exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo));
   exports.Set("cudaMatrixCreate", Napi::Function::New(env, MatrixCreate));
   exports.Set("cudaMatrixRelease", Napi::Function::New(env, MatrixRelease));

@@ -48,6 +48,8 @@ struct Status {
 Status status();
 // True when built with CUDA and at least one device is visible.
 bool available();
+// Starts the device discovery on a background thread (called when the addon loads).
+void start_probe();
 
 // Largest k the GPU kernels select (larger k: the caller searches on the CPU).
 constexpr size_t kMaxK = 120;

@@ -2,6 +2,7 @@
 // pinned staging, the resident Matrix, and the search orchestration (which kernels run for a request).
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <cstring>
 #include <mutex>
 #include <shared_mutex>
@@ -66,10 +67,13 @@ Status probe() {
   return s;
 }
 
-const Status& cached_status() {
-  static Status s = probe();
-  return s;
+// Driver initialisation can take a good part of a second on a GPU machine: the probe starts on its own
+// thread when the addon loads (start_probe), so the JS thread rarely waits for it.
+const std::shared_future<Status>& probe_future() {
+  static const std::shared_future<Status> f = std::async(std::launch::async, probe).share();
+  return f;
 }
+const Status& cached_status() { return probe_future().get(); }
 
 cudaDeviceProp g_props;
 std::once_flag g_props_once;
@@ -88,6 +92,8 @@ Status status() {
 }
 
 bool available() { return !status().devices.empty(); }
+
+void start_probe() { (void)probe_future(); }
 
 void ensure_device() {
   const Status& s = cached_status();
@@ -174,8 +180,10 @@ class Matrix {
   }
 };
 
+// No CUDA call here: the first one (which creates the device context) happens in matrix_write, on a
+// worker thread. Only the cached discovery is consulted.
 std::shared_ptr<Matrix> matrix_create(DType dtype, size_t dim) {
-  ensure_device();
+  if (cached_status().devices.empty()) throw Unavailable(cached_status().reason);
   if (dim == 0 || dim > kMaxDim) throw std::invalid_argument("dim must be in 1.." + std::to_string(kMaxDim) + " on the GPU");
   auto m = std::make_shared<Matrix>();
   m->d.dtype = dtype;

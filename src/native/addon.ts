@@ -31,7 +31,7 @@ export interface NativeAddon {
   // CUDA (native/bindings/cuda.cpp); present in every build, answering "not built" without CUDA
   cudaInfo(): RawCudaInfo;
   cudaMatrixCreate(o: { dtype: number; dim: number }): unknown;
-  cudaMatrixRelease(handle: unknown): void;
+  cudaMatrixRelease(handle: unknown): Promise<void>;
   cudaMatrixWrite(o: Record<string, unknown>): Promise<void>;
   cudaSearch(
     o: Record<string, unknown>,

@@ -195,11 +195,18 @@ export class CudaMatrix {
     }
   }
 
-  /** Frees the device memory (searches in flight finish first). */
-  release(): void {
-    if (this.handle) loadNative().cudaMatrixRelease(this.handle);
+  /** Frees the device memory (off the JS thread; searches in flight finish first). */
+  async release(): Promise<void> {
+    const h = this.handle;
     this.handle = undefined;
     this.count = 0;
+    if (h) {
+      try {
+        await loadNative().cudaMatrixRelease(h);
+      } catch (e) {
+        throw wrapNativeError('CudaMatrix.release', e);
+      }
+    }
   }
 
   /** Bench probes over the resident bytes: seconds per device-to-device copy or per plain read. */

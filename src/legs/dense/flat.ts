@@ -348,7 +348,7 @@ export class FlatIndex extends RowIdIndex {
   /** Frees the device copy of the rows now (the next GPU search uploads them again). */
   releaseDevice(): Promise<void> {
     return this.serial.run(async () => {
-      this.cuda?.release();
+      await this.cuda?.release();
       this.cuda = undefined;
     });
   }

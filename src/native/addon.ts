@@ -28,9 +28,47 @@ export interface NativeAddon {
   poolBackward(o: Record<string, unknown>): Promise<number | undefined>;
   benchStream(o: { data: Float32Array; n: number; threads?: number }): Promise<{ seconds: number; sink: number }>;
   benchPeak(o: { iters: number; threads?: number; kernel?: string }): Promise<{ flops: number; seconds: number }>;
+  // CUDA (native/bindings/cuda.cpp); present in every build, answering "not built" without CUDA
+  cudaInfo(): RawCudaInfo;
+  cudaMatrixCreate(o: { dtype: number; dim: number }): unknown;
+  cudaMatrixRelease(handle: unknown): Promise<void>;
+  cudaMatrixWrite(o: Record<string, unknown>): Promise<void>;
+  cudaSearch(
+    o: Record<string, unknown>,
+  ): Promise<{ rows: Int32Array; scores: Float32Array; deviceSeconds: number; path: string }>;
+  cudaBench(o: {
+    kind: 'copy' | 'read' | 'peak' | 'alloc';
+    matrix?: unknown;
+    reps: number;
+    bytes?: number;
+  }): Promise<number>;
+  cudaLossStats(): { extraDeviceBytes: number; deviceSeconds: number };
+  recurrence(o: Record<string, unknown>): unknown;
+}
+
+/** What the addon reports about CUDA (src/native/cuda.ts has the typed view). */
+export interface RawCudaInfo {
+  built: boolean;
+  archs: string;
+  runtimeVersion: number;
+  driverVersion: number;
+  reason: string;
+  devices: {
+    index: number;
+    name: string;
+    computeCapability: string;
+    totalMemory: number;
+    multiprocessors: number;
+    memoryBandwidth: number;
+  }[];
+  cublas: boolean;
+  cublasReason: string;
+  maxK: number;
+  maxDim: number;
 }
 
 let cached: NativeAddon | undefined;
+let cachedPath: string | undefined;
 let loadError: TamsaekError | undefined;
 
 function packageRoot(): string {
@@ -38,12 +76,26 @@ function packageRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-/** Candidate locations of the compiled addon, first match wins. */
+/**
+ * Candidate locations of the compiled addon, first match wins: TAMSAEK_NATIVE_PATH, then the cmake-js
+ * build (`npm run build:native`, the one with the CUDA kernels where a toolkit was found), then node-gyp's
+ * (`npm install`). cmake-js builds into build-cmake/ because every `npm install` wipes node-gyp's build/.
+ */
 export function addonCandidates(): string[] {
   const root = packageRoot();
-  const list = [join(root, 'build', 'Release', 'tamsaek.node'), join(root, 'build', 'Debug', 'tamsaek.node')];
+  const list = [
+    join(root, 'build-cmake', 'Release', 'tamsaek.node'),
+    join(root, 'build', 'Release', 'tamsaek.node'),
+    join(root, 'build', 'Debug', 'tamsaek.node'),
+  ];
   const env = process.env.TAMSAEK_NATIVE_PATH;
   return env ? [resolve(env), ...list] : list;
+}
+
+/** The path of the loaded addon (loads it). */
+export function nativePath(): string {
+  loadNative();
+  return cachedPath!;
 }
 
 /** Loads the addon once; throws TamsaekError('NATIVE_UNAVAILABLE') telling how to build it. */
@@ -63,6 +115,7 @@ export function loadNative(): NativeAddon {
   try {
     const require = createRequire(import.meta.url);
     cached = require(found) as NativeAddon;
+    cachedPath = found;
     // the addon reads TAMSAEK_KERNEL=scalar|avx2 itself; avx512 is otherwise chosen by a timing
     // calibration at load, so pinning it makes runs (training above all) repeatable
     if (process.env.TAMSAEK_KERNEL === 'avx512') cached.setKernel('avx512');
@@ -97,6 +150,9 @@ export interface NativeInfo {
   cpu: string[];
   /** Default worker thread count (hardware concurrency). */
   defaultThreads: number;
+  /** The loaded .node file, and whether it was built with the CUDA kernels. */
+  path: string;
+  cudaBuilt: boolean;
 }
 
 export function nativeInfo(): NativeInfo {
@@ -106,6 +162,8 @@ export function nativeInfo(): NativeInfo {
     available: i.available.split(',').filter(Boolean),
     cpu: i.cpu.split(',').filter(Boolean),
     defaultThreads: i.defaultThreads,
+    path: nativePath(),
+    cudaBuilt: loadNative().cudaInfo().built,
   };
 }
 
@@ -148,10 +206,17 @@ export function checkFinite(where: string, name: string, a: Float32Array): void 
   }
 }
 
-/** Maps an error thrown by the addon to a TamsaekError (addon errors are argument errors). */
+/**
+ * Maps an error thrown by the addon to a TamsaekError: CUDA failures ("CUDA_ERROR: …") and a missing GPU
+ * ("CUDA_UNAVAILABLE: …") keep their codes; other addon errors are argument errors.
+ */
 export function wrapNativeError(where: string, e: unknown): TamsaekError {
   if (e instanceof TamsaekError) return e;
   const msg = (e as Error)?.message ?? String(e);
+  for (const code of ['CUDA_ERROR', 'CUDA_UNAVAILABLE'] as const) {
+    if (msg.startsWith(`${code}: `))
+      return new TamsaekError(code, `${where}: ${msg.slice(code.length + 2)}`, { cause: e });
+  }
   if (/out of memory/.test(msg)) return new TamsaekError('IO_ERROR', `${where}: native ${msg}`, { cause: e });
   return new TamsaekError('INVALID_ARGUMENT', `${where}: ${msg}`, { cause: e });
 }

@@ -28,6 +28,8 @@ export {
   type NativeInfo,
   nativeAvailable,
   nativeInfo,
+  nativePath,
+  type RawCudaInfo,
   scratchStats,
   setKernel,
   wrapNativeError,

@@ -68,6 +68,8 @@ export interface TrainPipelineOptions {
   symmetric?: boolean;
   seed?: number;
   threads?: number;
+  /** Where the loss kernels run: 'cpu' (default), 'cuda' or 'auto'. */
+  device?: 'cpu' | 'cuda' | 'auto';
   /** Scored after every epoch (dense nDCG@10, Recall@1): use validation splits (`tamsaek train --eval`). */
   evaluators?: EpochEvaluator[];
   onEval?: (result: EpochEval) => void;
@@ -147,6 +149,7 @@ const KEYS = [
   'symmetric',
   'seed',
   'threads',
+  'device',
   'evaluators',
   'onEval',
   'out',
@@ -312,6 +315,7 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     symmetric: o.symmetric,
     seed,
     threads: o.threads,
+    device: o.device,
     onStep: (s) => {
       if (s.step % 10 === 0) sample();
       o.onStep?.(s);

@@ -46,6 +46,8 @@ export interface TrainOptions {
   initStd?: number;
   seed?: number;
   threads?: number;
+  /** Where the loss kernels run: 'cpu' (default), 'cuda' or 'auto' (see infoNCELoss). */
+  device?: 'cpu' | 'cuda' | 'auto';
   onStep?: (info: StepInfo) => void;
   onEpoch?: (epoch: number, embedder: StaticEmbedder) => Promise<void> | void;
 }
@@ -89,6 +91,7 @@ const TRAIN_KEYS = [
   'initStd',
   'seed',
   'threads',
+  'device',
   'onStep',
   'onEpoch',
 ];
@@ -215,6 +218,7 @@ export type TrainSettings = Pick<
   | 'initStd'
   | 'seed'
   | 'threads'
+  | 'device'
 >;
 
 /**
@@ -241,6 +245,7 @@ export function checkTrainSettings(where: string, o: TrainSettings): void {
   integer('miniBatch', 1, 1 << 16);
   integer('seed', 0, 2 ** 32 - 1);
   integer('threads', 1, 1024);
+  if (o.device !== undefined && !['cpu', 'cuda', 'auto'].includes(o.device)) fail('device', '"cpu", "cuda" or "auto"');
   for (const name of ['lr', 'scale', 'initStd', 'maxSeconds'] as const) positive(name);
   if (o.lrEnd !== undefined && !(typeof o.lrEnd === 'number' && o.lrEnd > 0 && o.lrEnd <= 1))
     fail('lrEnd', 'a fraction of lr in (0, 1]');
@@ -273,6 +278,7 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
     initStd = 0.1,
     seed = 42,
     threads,
+    device,
   } = options;
   if (pairs.length < 2) throw invalidArgument(`trainStatic: need at least two training pairs, got ${pairs.length}`);
   const gist = loss === 'gist' || loss === 'cached-gist';
@@ -293,7 +299,20 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
   let avg = NaN;
   let seen = 0;
   const teacher = teacherEmbeddings(store, guide);
-  const step1 = { loss, dim, scale, symmetric, marginStrategy, margin, miniBatch, threads, guide, store, teacher };
+  const step1 = {
+    loss,
+    dim,
+    scale,
+    symmetric,
+    marginStrategy,
+    margin,
+    miniBatch,
+    threads,
+    device,
+    guide,
+    store,
+    teacher,
+  };
   outer: for (let epoch = 0; epoch < epochs; epoch++) {
     for (const batch of batchSampler(pairs, batchSize, random)) {
       if (options.maxSeconds !== undefined && (performance.now() - started) / 1000 > options.maxSeconds) break outer;
@@ -360,6 +379,7 @@ interface LossContext {
   margin: number;
   miniBatch: number;
   threads: number | undefined;
+  device: 'cpu' | 'cuda' | 'auto' | undefined;
   guide: Guide | undefined;
   store: TextStore;
   teacher: (refs: TextRef[]) => Promise<Float32Array>;
@@ -371,7 +391,7 @@ async function lossAndGradient(
   emb: Float32Array,
   asm: Assembled,
 ): Promise<{ value: number; grad: Float32Array }> {
-  const { loss, dim, scale, symmetric, marginStrategy, margin, miniBatch, threads, guide, store, teacher } = c;
+  const { loss, dim, scale, symmetric, marginStrategy, margin, miniBatch, threads, device, guide, store, teacher } = c;
   const { B, H, refs } = asm;
   const A = emb.subarray(0, B * dim);
   const P = emb.subarray(B * dim, 2 * B * dim);
@@ -379,7 +399,7 @@ async function lossAndGradient(
   const grad = new Float32Array(emb.length);
   let value: number;
   if (loss === 'mnrl') {
-    const r = await infoNCELoss({ anchors: A, positives: P, negatives: N, dim, scale, symmetric, threads });
+    const r = await infoNCELoss({ anchors: A, positives: P, negatives: N, dim, scale, symmetric, threads, device });
     value = r.loss;
     grad.set(r.gradAnchors, 0);
     grad.set(r.gradPositives, B * dim);
@@ -410,6 +430,7 @@ async function lossAndGradient(
       contrastAnchors: !bm,
       contrastPositives: !bm,
       threads,
+      device,
     });
     value = r.loss;
     grad.set(r.gradAnchors, 0);
@@ -425,6 +446,7 @@ async function lossAndGradient(
       scale,
       symmetric,
       threads,
+      device,
     };
     if (loss === 'cached-gist') {
       const gd = guide!.kind === 'model' ? guide!.embedder.dim : 0;

@@ -30,6 +30,8 @@ export interface CreateVectorIndexOptions extends Omit<HnswOptions, 'capacity'> 
   kind?: VectorIndexKind | 'auto';
   /** Expected number of vectors: decides `auto` and pre-sizes HNSW. */
   expectedSize?: number;
+  /** The native flat index's device ('cpu' default, 'cuda', 'auto'; see FlatIndexOptions.device). */
+  device?: 'cpu' | 'cuda' | 'auto';
 }
 
 export function defaultIndexKind(expectedSize: number): 'exact' | 'hnsw' {
@@ -37,7 +39,10 @@ export function defaultIndexKind(expectedSize: number): 'exact' | 'hnsw' {
 }
 
 interface FlatModule {
-  FlatIndex: { new (o: { dim: number; metric?: Metric }): VectorIndex; load(path: string): Promise<VectorIndex> };
+  FlatIndex: {
+    new (o: { dim: number; metric?: Metric; device?: 'cpu' | 'cuda' | 'auto' }): VectorIndex;
+    load(path: string): Promise<VectorIndex>;
+  };
 }
 
 /** The native flat index module (./flat.js, from the native branch) when present, else undefined. */
@@ -52,7 +57,12 @@ async function importFlat(): Promise<FlatModule | undefined> {
   }
 }
 
-async function nativeFlat(dim: number, metric: Metric, required: boolean): Promise<VectorIndex | undefined> {
+async function nativeFlat(
+  dim: number,
+  metric: Metric,
+  required: boolean,
+  device?: 'cpu' | 'cuda' | 'auto',
+): Promise<VectorIndex | undefined> {
   const mod = await importFlat();
   if (!mod) {
     if (required)
@@ -60,7 +70,7 @@ async function nativeFlat(dim: number, metric: Metric, required: boolean): Promi
     return undefined;
   }
   try {
-    return new mod.FlatIndex({ dim, metric });
+    return new mod.FlatIndex({ dim, metric, ...(device ? { device } : {}) });
   } catch (e) {
     if (!required && e instanceof TamsaekError && e.code === 'NATIVE_UNAVAILABLE') return undefined;
     throw e;
@@ -69,23 +79,35 @@ async function nativeFlat(dim: number, metric: Metric, required: boolean): Promi
 
 export async function createVectorIndex(options: CreateVectorIndexOptions): Promise<VectorIndex> {
   const where = 'createVectorIndex';
-  checkOptions(where, options, ['kind', 'expectedSize', 'dim', 'metric', 'M', 'efConstruction', 'efSearch', 'seed']);
+  checkOptions(where, options, [
+    'kind',
+    'expectedSize',
+    'dim',
+    'metric',
+    'M',
+    'efConstruction',
+    'efSearch',
+    'seed',
+    'device',
+  ]);
   if (options === undefined || options === null) throw invalidArgument(`${where}: options { dim } are required`);
-  const { kind = 'auto', expectedSize, dim, metric = 'cosine', ...hnsw } = options;
+  const { kind = 'auto', expectedSize, dim, metric = 'cosine', device, ...hnsw } = options;
   if (expectedSize !== undefined && !(Number.isInteger(expectedSize) && expectedSize >= 0)) {
     throw invalidArgument(`${where}: expectedSize must be a non-negative integer (got ${expectedSize})`);
   }
   if (!['auto', 'hnsw', 'flat', 'exact'].includes(kind))
     throw invalidArgument(`${where}: kind must be auto, hnsw, flat or exact (got ${String(kind)})`);
   const chosen = kind === 'auto' ? defaultIndexKind(expectedSize ?? 0) : kind;
+  if (device === 'cuda' && chosen !== 'flat' && !(chosen === 'exact' && kind === 'auto'))
+    throw invalidArgument(`${where}: device "cuda" applies to the native flat index (kind "flat"), not "${chosen}"`);
   if (chosen === 'hnsw') {
     return HnswIndex.create({ dim, metric, ...hnsw, capacity: Math.max(1024, expectedSize ?? 0) });
   }
   const extra = Object.keys(hnsw).filter((k) => (hnsw as Record<string, unknown>)[k] !== undefined);
   if (extra.length > 0) throw invalidArgument(`${where}: ${extra.join(', ')} only apply to kind "hnsw"`);
-  if (chosen === 'flat') return (await nativeFlat(dim, metric, true))!;
+  if (chosen === 'flat') return (await nativeFlat(dim, metric, true, device))!;
   if (kind === 'auto') {
-    const flat = await nativeFlat(dim, metric, false);
+    const flat = await nativeFlat(dim, metric, device === 'cuda', device);
     if (flat) return flat;
   }
   return new ExactIndex({ dim, metric });

@@ -2,6 +2,7 @@
 /** `tamsaek` command line: the only place (with serve/) that touches argv, stdout and the exit code. */
 import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
+import { adaptCommand } from './adapt.js';
 import { UsageError } from './args.js';
 import {
   analyzeCommand,
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   serve: serveCommand,
   embed: embedCommand,
   train: trainCommand,
+  adapt: adaptCommand,
   mine: mineCommand,
   'export-onnx': exportOnnxCommand,
   info: infoCommand,

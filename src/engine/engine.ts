@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import type { Analyzer } from '../analyze/types.js';
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { compileFilter } from '../legs/bm25/index.js';
+import { ADAPT_MIN_DOCUMENTS, checkAdapt, type LegAdaptOptions } from '../legs/dense/leg.js';
 import { legFactory } from '../legs/registry.js';
 import type { LegDocument, PreparedBatch } from '../legs/types.js';
 import type { Reranker } from '../rerank/types.js';
@@ -34,7 +35,7 @@ import type {
   QueryConfig,
 } from './types.js';
 
-type Progress = (done: number, total: number) => void;
+type Progress = (done: number, total: number, stage?: string) => void;
 
 // loaded on demand: onnxruntime-node is optional and engines without a reranker never need it
 async function loadReranker(model: string): Promise<Reranker> {
@@ -221,6 +222,26 @@ export class Engine {
         throw error;
       }
       return docs.length;
+    });
+  }
+
+  /**
+   * Adapts the legs that learn from the corpus (a static dense model) to every document stored now:
+   * a new model, every document re-embedded; `save` stores them with the index. No queries, no labels.
+   */
+  adapt(options: LegAdaptOptions & { onProgress?: Progress } = {}): Promise<void> {
+    return this.write(async () => {
+      const { onProgress, ...recipe } = options ?? {};
+      const settings = checkAdapt(recipe) ?? {};
+      const legs = this.state.legs.filter(({ leg }) => typeof leg.adapt === 'function');
+      if (legs.length === 0) throw new TamsaekError('NOT_SUPPORTED', 'adapt: no leg of this engine adapts to a corpus');
+      const store = this.state.store;
+      if (store.size < ADAPT_MIN_DOCUMENTS)
+        throw invalidArgument(
+          `adapt: a corpus of at least ${ADAPT_MIN_DOCUMENTS} documents is needed, this index has ${store.size}`,
+        );
+      const docs = [...store.ids()].map((id) => store.legDocument(id)!);
+      for (const { leg } of legs) await leg.commit(await leg.adapt!(docs, { ...settings, onProgress }));
     });
   }
 

@@ -52,3 +52,4 @@ export {
 export { tuneEngine, type TunedConfig, type TuneOptions, type TuneReport } from './tune/index.js';
 export { buildEngine } from './engine/evaluate.js';
 export { CrossEncoder, type CrossEncoderOptions } from './rerank/index.js';
+export type { StoredDocumentView } from './engine/engine.js';

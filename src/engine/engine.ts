@@ -155,6 +155,19 @@ export interface EngineHit {
   snippet?: Snippet;
 }
 
+/** A stored document as `Engine.documents()` yields it: its fields and the dense leg's stored units. */
+export interface StoredDocumentView {
+  id: string;
+  text: string;
+  title?: string;
+  meta?: Metadata;
+  /**
+   * With a dense leg: the document's dense units in order (its dense passages, else the whole text),
+   * each with its offsets in `text` and the vector the index stores for it.
+   */
+  dense?: { start: number; end: number; vector: Float32Array }[];
+}
+
 export interface RankedCandidate {
   id: string;
   unit: string;
@@ -527,6 +540,45 @@ export class Engine {
   get(id: string): EngineDocument | undefined {
     const doc = this.docs.get(id);
     return doc && { id, text: doc.text, title: doc.title, meta: doc.meta };
+  }
+
+  /**
+   * Read-only: every stored document with its dense leg's stored vectors (`vectorsOf`: normalised or
+   * decoded where the index does so), `batch` documents at a time, in insertion order. For exports
+   * (src/export), which stream an index out without its models. Documents written while iterating may
+   * or may not be seen: open the index read-only for a fixed snapshot.
+   */
+  async *documents(options: { batch?: number } = {}): AsyncGenerator<StoredDocumentView> {
+    checkOptions('documents', options, ['batch']);
+    const batch = options.batch ?? 256;
+    if (!Number.isInteger(batch) || batch < 1) throw invalidArgument('documents: batch must be a positive integer');
+    let ids: string[] = [];
+    for (const id of this.docs.keys()) {
+      ids.push(id);
+      if (ids.length < batch) continue;
+      yield* await this.documentViews(ids);
+      ids = [];
+    }
+    if (ids.length > 0) yield* await this.documentViews(ids);
+  }
+
+  private async documentViews(ids: string[]): Promise<StoredDocumentView[]> {
+    const present = ids.filter((id) => this.docs.has(id));
+    const units = present.map((id) => this.denseUnitsOf(id));
+    const vectors = this.dense && this.embedder ? await this.dense.vectorsOf(units.flat()) : undefined;
+    const dim = this.embedder?.dim ?? 0;
+    let row = 0;
+    return present.map((id, i) => {
+      const doc = this.docs.get(id)!;
+      const view: StoredDocumentView = { id, text: doc.text, title: doc.title, meta: doc.meta };
+      if (vectors)
+        view.dense = units[i]!.map((unit) => {
+          const span = this.unitSpan(unit, doc.densePassages ? 'densePassages' : 'passages');
+          const vector = vectors.slice(row * dim, ++row * dim);
+          return { start: span?.start ?? 0, end: span?.end ?? doc.text.length, vector };
+        });
+      return view;
+    });
   }
 
   /** The fusion configuration searches use by default (tuning may replace it). */

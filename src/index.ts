@@ -52,4 +52,39 @@ export {
 export { tuneEngine, type TunedConfig, type TuneOptions, type TuneReport } from './tune/index.js';
 export { buildEngine } from './engine/evaluate.js';
 export { CrossEncoder, type CrossEncoderOptions } from './rerank/index.js';
+export {
+  exportIndex,
+  prepareExport,
+  checkIndexName,
+  type ExportOptions,
+  type ExportReport,
+  EXPORT_TARGETS,
+  TARGET_VERSIONS,
+  resolveTarget,
+  type ExportTarget,
+  type TargetSpec,
+  mapFusion,
+  pipelineBody,
+  targetScore,
+  type FusionMapping,
+  type TargetFusion,
+  fuseAs,
+  type EmulatedHit,
+  checkExportRules,
+  type ExportBodies,
+  queryTemplate,
+  renderQueryTemplate,
+  searchBody,
+  type QueryPlan,
+  type SearchParams,
+  mapAnalysis,
+  noriStopTags,
+  noriTags,
+  NORI_DEFAULT_STOP_TAGS,
+  float32Json,
+  type Difference,
+  readExportSource,
+  type ExportSource,
+} from './export/index.js';
+export { evaluateFusionAs, type FusionAsOptions, type FusionAsReport } from './export/evaluate.js';
 export type { StoredDocumentView } from './engine/engine.js';

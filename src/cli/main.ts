@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
 import { UsageError } from './args.js';
 import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
+import { exportCommand, fusionAsCommand } from './export.js';
 import {
   analyzeCommand,
   analyzersCommand,
@@ -20,7 +21,9 @@ import {
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   index: indexCommand,
   search: searchCommand,
-  eval: evalCommand,
+  eval: (argv, io) =>
+    argv.some((a) => a.split('=')[0] === '--fusion-as') ? fusionAsCommand(argv, io) : evalCommand(argv, io),
+  export: exportCommand,
   tune: tuneCommand,
   analyze: analyzeCommand,
   analyzers: analyzersCommand,

@@ -1,0 +1,147 @@
+/**
+ * Bulk NDJSON for the `_bulk` API, streamed: documents come from an async iterator a batch at a time and
+ * leave in writes of at most WRITE_CHUNK characters, so memory stays constant whatever the index size.
+ * Output is cut into parts of at most `maxBytes` (default 10 MiB; an action line and its source line are
+ * never split), each a request body of its own. Every document is an `index` action (it replaces a
+ * document of the same id, so a re-run or a later sync overwrites) with the vectors the index stores.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { invalidArgument } from '../errors.js';
+import type { StoredDocumentView } from '../engine/engine.js';
+import { FIELDS } from './mappings.js';
+
+export const DEFAULT_PART_BYTES = 10 * 1024 * 1024;
+const WRITE_CHUNK = 1 << 20;
+
+/**
+ * The shortest decimal that reads back as the same float32 (vectors are stored as float32: printing
+ * the double would spend 17 digits on each value).
+ */
+export function float32Json(v: number): string {
+  if (!Number.isFinite(v)) throw invalidArgument(`a stored vector holds a non-finite value (${v})`);
+  const plain = String(v);
+  if (plain.length <= 9) return plain;
+  for (let p = 6; p < 9; p++) {
+    const s = v.toPrecision(p);
+    if (Math.fround(Number(s)) === v) return String(Number(s));
+  }
+  return String(Number(v.toPrecision(9)));
+}
+
+function vectorJson(vector: Float32Array): string {
+  let out = '[';
+  for (let i = 0; i < vector.length; i++) out += (i === 0 ? '' : ',') + float32Json(vector[i]!);
+  return `${out}]`;
+}
+
+/** One document's source line. `layout` says where its vectors go (none, `vector`, nested `passages`). */
+export function sourceLine(doc: StoredDocumentView, layout: BulkLayout): string {
+  let line = '{';
+  if (doc.title !== undefined) line += `${JSON.stringify(FIELDS.title)}:${JSON.stringify(doc.title)},`;
+  line += `${JSON.stringify(FIELDS.text)}:${JSON.stringify(doc.text)}`;
+  if (doc.meta !== undefined) line += `,${JSON.stringify(FIELDS.meta)}:${JSON.stringify(doc.meta)}`;
+  if (layout === 'vector') {
+    const units = doc.dense ?? [];
+    if (units.length !== 1)
+      throw invalidArgument(
+        `document "${doc.id}" has ${units.length} dense vectors; the export expects one per document`,
+      );
+    line += `,${JSON.stringify(FIELDS.vector)}:${vectorJson(units[0]!.vector)}`;
+  } else if (layout === 'passages') {
+    const parts = (doc.dense ?? []).map((u) => `{"start":${u.start},"end":${u.end},"vector":${vectorJson(u.vector)}}`);
+    line += `,${JSON.stringify(FIELDS.passages)}:[${parts.join(',')}]`;
+  }
+  return `${line}}`;
+}
+
+export type BulkLayout = 'none' | 'vector' | 'passages';
+
+export interface BulkOptions {
+  /** Folder the parts are written to (must exist). */
+  dir: string;
+  index: string;
+  layout: BulkLayout;
+  maxBytes?: number;
+  onProgress?: (documents: number) => void;
+}
+
+export interface BulkReport {
+  documents: number;
+  vectors: number;
+  parts: string[];
+  bytes: number;
+}
+
+class PartWriter {
+  private handle: FileHandle | undefined;
+  private pending = '';
+  private partBytes = 0;
+  readonly parts: string[] = [];
+  bytes = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  async add(pair: string): Promise<void> {
+    const size = Buffer.byteLength(pair);
+    if (!this.handle || (this.partBytes > 0 && this.partBytes + size > this.maxBytes)) await this.nextPart();
+    this.pending += pair;
+    this.partBytes += size;
+    this.bytes += size;
+    if (this.pending.length >= WRITE_CHUNK) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending === '') return;
+    await this.handle!.write(this.pending);
+    this.pending = '';
+    await yieldToLoop();
+  }
+
+  private async nextPart(): Promise<void> {
+    await this.close();
+    const name = `bulk-${String(this.parts.length + 1).padStart(6, '0')}.ndjson`;
+    this.handle = await open(join(this.dir, name), 'wx');
+    this.parts.push(name);
+    this.partBytes = 0;
+  }
+
+  async close(): Promise<void> {
+    if (!this.handle) return;
+    try {
+      await this.flush();
+      await this.handle.sync();
+    } finally {
+      await this.handle.close();
+      this.handle = undefined;
+    }
+  }
+}
+
+/** Writes every document of `docs` as bulk NDJSON parts under `options.dir`. */
+export async function writeBulk(docs: AsyncIterable<StoredDocumentView>, options: BulkOptions): Promise<BulkReport> {
+  const maxBytes = options.maxBytes ?? DEFAULT_PART_BYTES;
+  if (!(Number.isInteger(maxBytes) && maxBytes >= 1024)) throw invalidArgument('bulk part size must be ≥ 1024 bytes');
+  const writer = new PartWriter(options.dir, maxBytes);
+  const index = JSON.stringify(options.index);
+  let documents = 0;
+  let vectors = 0;
+  try {
+    for await (const doc of docs) {
+      await writer.add(
+        `{"index":{"_index":${index},"_id":${JSON.stringify(doc.id)}}}\n${sourceLine(doc, options.layout)}\n`,
+      );
+      documents++;
+      vectors += options.layout === 'none' ? 0 : (doc.dense?.length ?? 0);
+      if (documents % 1000 === 0) options.onProgress?.(documents);
+    }
+  } finally {
+    await writer.close();
+  }
+  options.onProgress?.(documents);
+  return { documents, vectors, parts: writer.parts, bytes: writer.bytes };
+}

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   checkExportRules,
+  float32Json,
   NORI_DEFAULT_STOP_TAGS,
   noriStopTags,
   noriTags,
@@ -244,4 +245,20 @@ test('rules: version features, rank constant, vector dimension, index.knn', () =
   const out = violations(v).join();
   assert.match(out, /dimension must be an integer in 1..16000/);
   assert.match(out, /index.knn must be true/);
+});
+
+test('bulk vectors: every float32 prints as a decimal that reads back as exactly the same float32', () => {
+  const values = [0, -0, 1, -1, 0.1, 1 / 3, 1e-8, -3.4e38, 1.17549435e-38, 2 ** -149, 123456.789];
+  let seed = 11;
+  for (let i = 0; i < 20_000; i++)
+    values.push(Math.fround(((seed = (seed * 48271) % 2147483647) / 2147483647 - 0.5) * 2 ** ((i % 40) - 20)));
+  for (const v of values) {
+    const f = Math.fround(v);
+    const text = float32Json(f);
+    assert.ok(Math.fround(Number(text)) === f, text); // -0 prints as 0, the same value
+    const digits = text.replace(/^-/, '').split('e')[0].replace('.', '').replace(/^0+/, '');
+    assert.ok(digits.length <= 9, text);
+    assert.doesNotThrow(() => JSON.parse(`[${text}]`));
+  }
+  assert.throws(() => float32Json(Number.NaN), { code: 'INVALID_ARGUMENT' });
 });

@@ -16,18 +16,15 @@ export const DEFAULT_PART_BYTES = 10 * 1024 * 1024;
 const WRITE_CHUNK = 1 << 20;
 
 /**
- * The shortest decimal that reads back as the same float32 (vectors are stored as float32: printing
- * the double would spend 17 digits on each value).
+ * A decimal that reads back as exactly the same float32 (vectors are stored as float32: printing the
+ * double would spend 17 digits on each value): 8 significant digits when they round-trip, else 9, which
+ * always do. The shortest round-tripping form is slightly smaller but takes several tries per value,
+ * and printing the vectors is most of an export's time.
  */
 export function float32Json(v: number): string {
   if (!Number.isFinite(v)) throw invalidArgument(`a stored vector holds a non-finite value (${v})`);
-  const plain = String(v);
-  if (plain.length <= 9) return plain;
-  for (let p = 6; p < 9; p++) {
-    const s = v.toPrecision(p);
-    if (Math.fround(Number(s)) === v) return String(Number(s));
-  }
-  return String(Number(v.toPrecision(9)));
+  const eight = Number(v.toPrecision(8));
+  return String(Math.fround(eight) === v ? eight : Number(v.toPrecision(9)));
 }
 
 function vectorJson(vector: Float32Array): string {

@@ -191,3 +191,59 @@ test('eval --fusion-as scores the sample with both fusions over the same leg res
   assert.equal((await run(['eval', sample, '--fusion-as', 'opensearch', '--retriever', 'bm25'])).code, 2);
   assert.equal((await run(['eval', sample, '--fusion-as', 'bing', '--index', idx])).code, 2);
 });
+
+test('--since writes only what changed since a previous export: changed and new documents, deletions', async () => {
+  const d = join(dir, 'sync-idx');
+  const engine = await Engine.create({ analyzer: 'whitespace', dense: { dim: 2 } });
+  await engine.add([
+    { id: 'keep', text: 'same text', vector: [1, 0] },
+    { id: 'edit', text: 'old text', vector: [0, 1] },
+    { id: 'gone', text: 'to delete', vector: [1, 1] },
+  ]);
+  await engine.save(d);
+  const full = await exportIndex(d, { to: 'opensearch', out: join(dir, 'sync-1') });
+  assert.equal((await readFile(join(dir, 'sync-1', 'documents.tsv'), 'utf8')).trim().split('\n').length, 3);
+  await engine.upsert([{ id: 'edit', text: 'new text', vector: [0, 1] }]);
+  await engine.delete(['gone']);
+  await engine.add([{ id: 'new', text: 'fresh', vector: [1, 2] }]);
+  await engine.save(d);
+  await engine.close();
+  const r = await run([
+    'export',
+    d,
+    '--to',
+    'opensearch',
+    '--out',
+    join(dir, 'sync-2'),
+    '--since',
+    join(dir, 'sync-1'),
+    '-q',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /since generation 1: 2 changed or new, 1 deleted, 1 unchanged/);
+  const { lines } = await readBulk(join(dir, 'sync-2'));
+  const actions = lines.filter((l) => l.index || l.delete);
+  assert.deepEqual(
+    actions.map((a) => (a.index ? `index ${a.index._id}` : `delete ${a.delete._id}`)),
+    ['index edit', 'index new', 'delete gone'],
+  );
+  assert.equal(lines.find((l) => l.text !== undefined && l.text.startsWith('new')).text, 'new text');
+  for (const a of actions) assert.deepEqual(specFor('opensearch').bulkAction(a), []);
+  const meta = JSON.parse(await readFile(join(dir, 'sync-2', 'export.json'), 'utf8'));
+  assert.equal(meta.since.generation, 1);
+  assert.equal(meta.index, full.index);
+  assert.equal((await readFile(join(dir, 'sync-2', 'documents.tsv'), 'utf8')).trim().split('\n').length, 3);
+  // a base for another target or a changed mapping is refused
+  await assert.rejects(exportIndex(d, { to: 'elasticsearch', out: join(dir, 's3'), since: join(dir, 'sync-1') }), {
+    code: 'INVALID_ARGUMENT',
+  });
+  await assert.rejects(
+    exportIndex(d, { to: 'opensearch', out: join(dir, 's4'), since: join(dir, 'sync-1'), shards: 3 }),
+    {
+      code: 'NOT_SUPPORTED',
+    },
+  );
+  await assert.rejects(exportIndex(d, { to: 'opensearch', out: join(dir, 's5'), since: join(dir, 'nope') }), {
+    code: 'NOT_FOUND',
+  });
+});

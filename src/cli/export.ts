@@ -14,7 +14,7 @@ interface Io {
 
 export const EXPORT_USAGE = {
   export:
-    'usage: tamsaek export <index-dir> --to opensearch|elasticsearch --out <dir> [--target-version 2.19|3.x (opensearch) | 8.x|9.x (elasticsearch)] [--name <index-name>] [--shards 1] [--replicas 1] [--part-mb 10] [--force]',
+    'usage: tamsaek export <index-dir> --to opensearch|elasticsearch --out <dir> [--target-version 2.19|3.x (opensearch) | 8.x|9.x (elasticsearch)] [--name <index-name>] [--shards 1] [--replicas 1] [--part-mb 10] [--since <previous-export-dir>] [--force]',
   'eval --fusion-as':
     'usage: tamsaek eval <beir-dir> --fusion-as opensearch|elasticsearch [--target-version …] [--index <dir> | --model <dir|id> [--passages …] [--analyzer …]] [--config tuned.json | --fusion fixed|adapt] [--split test] [--k N] [--json]',
 } as const;
@@ -31,6 +31,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<void> {
       replicas: { type: 'string' },
       'part-mb': { type: 'string' },
       force: { type: 'boolean' },
+      since: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
     },
     EXPORT_USAGE.export,
@@ -51,14 +52,18 @@ export async function exportCommand(argv: string[], io: Io): Promise<void> {
     replicas: intOption(args.text('replicas'), 'replicas', 0, 1024),
     partBytes: partMb === undefined ? undefined : partMb * 1024 * 1024,
     force: args.flag('force'),
+    since: args.text('since'),
     onProgress: (done, total) => progress.update('export', done, total),
   });
   progress.stop();
   const { bulk } = report;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const peakMb = (process.resourceUsage().maxRSS / 1024).toFixed(0);
+  const delta = report.since
+    ? `; since generation ${report.since.generation}: ${bulk.written} changed or new, ${bulk.deleted} deleted, ${bulk.unchanged} unchanged`
+    : '';
   io.err(
-    `exported ${bulk.documents} documents (${bulk.vectors} vectors, ${bulk.parts.length} bulk parts, ${(bulk.bytes / 1024 / 1024).toFixed(1)} MiB) for ${report.target.target} ${report.target.version} as index ${report.index} in ${seconds} s, peak RSS ${peakMb} MB → ${report.out} (see README-export.md)`,
+    `exported ${bulk.documents} documents${delta} (${bulk.vectors} vectors, ${bulk.parts.length} bulk parts, ${(bulk.bytes / 1024 / 1024).toFixed(1)} MiB) for ${report.target.target} ${report.target.version} as index ${report.index} in ${seconds} s, peak RSS ${peakMb} MB → ${report.out} (see README-export.md)`,
   );
 }
 

@@ -11,6 +11,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { invalidArgument } from '../errors.js';
 import type { StoredDocumentView } from '../engine/engine.js';
 import { FIELDS } from './mappings.js';
+import { type DigestWriter, digestOf } from './sync.js';
 
 export const DEFAULT_PART_BYTES = 10 * 1024 * 1024;
 const WRITE_CHUNK = 1 << 20;
@@ -62,10 +63,23 @@ export interface BulkOptions {
   layout: BulkLayout;
   maxBytes?: number;
   onProgress?: (documents: number) => void;
+  /** Where each document's digest goes (documents.tsv, for a later `--since`). */
+  digests?: DigestWriter;
+  /**
+   * The previous export's digests (consumed): only documents that changed or are new are written, and
+   * a `delete` action for each id left over.
+   */
+  previous?: Map<string, string>;
 }
 
 export interface BulkReport {
+  /** Documents in the index. */
   documents: number;
+  /** `index` actions written (all documents, or with `previous` the changed and new ones). */
+  written: number;
+  unchanged: number;
+  deleted: number;
+  /** Vectors in the written documents. */
   vectors: number;
   parts: string[];
   bytes: number;
@@ -119,26 +133,44 @@ class PartWriter {
   }
 }
 
-/** Writes every document of `docs` as bulk NDJSON parts under `options.dir`. */
+/** Writes the documents of `docs` (all, or what changed since `previous`) as bulk NDJSON parts under `options.dir`. */
 export async function writeBulk(docs: AsyncIterable<StoredDocumentView>, options: BulkOptions): Promise<BulkReport> {
   const maxBytes = options.maxBytes ?? DEFAULT_PART_BYTES;
   if (!(Number.isInteger(maxBytes) && maxBytes >= 1024)) throw invalidArgument('bulk part size must be ≥ 1024 bytes');
   const writer = new PartWriter(options.dir, maxBytes);
   const index = JSON.stringify(options.index);
-  let documents = 0;
-  let vectors = 0;
+  const { previous, digests } = options;
+  const report = { documents: 0, written: 0, unchanged: 0, deleted: 0, vectors: 0 };
   try {
     for await (const doc of docs) {
-      await writer.add(
-        `{"index":{"_index":${index},"_id":${JSON.stringify(doc.id)}}}\n${sourceLine(doc, options.layout)}\n`,
-      );
-      documents++;
-      vectors += options.layout === 'none' ? 0 : (doc.dense?.length ?? 0);
-      if (documents % 1000 === 0) options.onProgress?.(documents);
+      const source = sourceLine(doc, options.layout);
+      report.documents++;
+      if (report.documents % 1000 === 0) options.onProgress?.(report.documents);
+      const digest = digests || previous ? digestOf(source) : '';
+      await digests?.add(doc.id, digest);
+      if (previous) {
+        const before = previous.get(doc.id);
+        previous.delete(doc.id);
+        if (before === digest) {
+          report.unchanged++;
+          continue;
+        }
+      }
+      await writer.add(`{"index":{"_index":${index},"_id":${JSON.stringify(doc.id)}}}\n${source}\n`);
+      report.written++;
+      report.vectors += options.layout === 'none' ? 0 : (doc.dense?.length ?? 0);
+    }
+    for (const id of previous?.keys() ?? []) {
+      await writer.add(`{"delete":{"_index":${index},"_id":${JSON.stringify(id)}}}\n`);
+      report.deleted++;
     }
   } finally {
-    await writer.close();
+    try {
+      await writer.close();
+    } finally {
+      await digests?.close();
+    }
   }
-  options.onProgress?.(documents);
-  return { documents, vectors, parts: writer.parts, bytes: writer.bytes };
+  options.onProgress?.(report.documents);
+  return { ...report, parts: writer.parts, bytes: writer.bytes };
 }

@@ -6,7 +6,7 @@
  * renamed into place at the end.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
 import { mapAnalysis } from './analysis.js';
@@ -18,6 +18,7 @@ import { type QueryPlan, queryTemplate, searchBody } from './query.js';
 import { exportReadme } from './readme.js';
 import { checkExportRules } from './rules.js';
 import { type ExportSource, openForExport, readExportSource } from './source.js';
+import { DigestWriter, type PreviousExport, readPreviousExport } from './sync.js';
 import { type ExportTarget, resolveTarget, type TargetSpec } from './target.js';
 
 export { EXPORT_TARGETS, TARGET_VERSIONS, resolveTarget, type ExportTarget, type TargetSpec } from './target.js';
@@ -44,11 +45,18 @@ export interface ExportOptions {
   partBytes?: number;
   /** Replace an existing output folder. */
   force?: boolean;
+  /**
+   * A previous export of this index to the same target: write only the documents that changed or are
+   * new since, and delete actions for the ones removed (src/export/sync.ts).
+   */
+  since?: string;
   onProgress?: (documents: number, total: number) => void;
 }
 
 export interface ExportReport {
   out: string;
+  /** The previous export an incremental export is based on. */
+  since?: { dir: string; generation: number };
   target: TargetSpec;
   index: string;
   pipeline?: string;
@@ -183,6 +191,7 @@ async function writeExport(
   prepared: Prepared,
   names: { index: string; pipeline?: string; template: string },
   options: ExportOptions,
+  previous: PreviousExport | undefined,
 ): Promise<BulkReport> {
   const { bodies } = prepared;
   await writeFile(join(work, 'index.json'), json(bodies.index));
@@ -194,6 +203,8 @@ async function writeExport(
   try {
     const total = engine.size;
     bulk = await writeBulk(engine.documents(), {
+      digests: await DigestWriter.create(work),
+      previous: previous?.digests,
       dir: join(work, 'bulk'),
       index: names.index,
       layout: !source.dense ? 'none' : source.dense.passages ? 'passages' : 'vector',
@@ -217,6 +228,7 @@ async function writeExport(
       pipeline: names.pipeline,
       template: names.template,
       source: { dir: resolve(source.dir), generation: source.generation, documents: source.documents },
+      since: previous && { dir: resolve(previous.dir), generation: previous.generation },
       fusion: fusion && {
         tamsaek: source.fusion,
         target: fusion.target,
@@ -241,6 +253,7 @@ async function writeExport(
       denseModel: source.dense?.modelId,
       fusion: fusion && { tamsaek: source.fusion, mapping: fusion },
       bulk,
+      since: previous && { dir: previous.dir, generation: previous.generation },
       partBytes: options.partBytes ?? DEFAULT_PART_BYTES,
       differences: prepared.differences,
       exampleSearch: prepared.example,
@@ -249,9 +262,29 @@ async function writeExport(
   return bulk;
 }
 
+/** An incremental export needs the same target, index and mappings as the export it builds on. */
+async function checkIncremental(
+  previous: PreviousExport,
+  spec: TargetSpec,
+  index: string,
+  body: unknown,
+): Promise<void> {
+  if (previous.target !== spec.target || previous.index !== index)
+    throw invalidArgument(
+      `--since ${previous.dir} exported index ${previous.index} to ${previous.target}; this export is ${index} for ${spec.target}`,
+    );
+  const before = await readFile(join(previous.dir, 'index.json'), 'utf8').catch(() => '');
+  if (before.trim() !== JSON.stringify(body, null, 2))
+    throw new TamsaekError(
+      'NOT_SUPPORTED',
+      `the index settings or mappings changed since ${previous.dir} (generation ${previous.generation}): a changed analyzer, BM25 or vector mapping needs a new index on the cluster, from a full export`,
+    );
+}
+
 /** Exports the index at `dir` (see the module comment). */
 export async function exportIndex(dir: string, options: ExportOptions): Promise<ExportReport> {
   checkOptions('exportIndex', options, [
+    'since',
     'to',
     'targetVersion',
     'out',
@@ -271,13 +304,15 @@ export async function exportIndex(dir: string, options: ExportOptions): Promise<
   }
   const spec = resolveTarget(options.to, options.targetVersion);
   const source = await readExportSource(dir);
-  const index = options.name === undefined ? defaultName(dir) : checkIndexName(options.name);
+  const previous = options.since === undefined ? undefined : await readPreviousExport(options.since);
+  const index = checkIndexName(options.name ?? previous?.index ?? defaultName(dir));
   const names = {
     index,
     pipeline: source.dense && spec.target === 'opensearch' ? `${index}-hybrid` : undefined,
     template: `${index}-query`,
   };
   const prepared = prepareExport(source, spec, options, index);
+  if (previous) await checkIncremental(previous, spec, index, prepared.bodies.index);
   const out = resolve(options.out);
   if ((await exists(out)) && !options.force)
     throw new TamsaekError('INVALID_ARGUMENT', `${out} exists: choose another --out or pass --force to replace it`);
@@ -285,7 +320,7 @@ export async function exportIndex(dir: string, options: ExportOptions): Promise<
   const work = `${out}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(work);
   try {
-    const bulk = await writeExport(work, source, spec, prepared, names, options);
+    const bulk = await writeExport(work, source, spec, prepared, names, options, previous);
     // the old export stays whole until the new one is in place
     const old = (await exists(out)) ? `${out}.old-${process.pid}-${Date.now()}` : undefined;
     if (old) await rename(out, old);
@@ -293,6 +328,7 @@ export async function exportIndex(dir: string, options: ExportOptions): Promise<
     if (old) await rm(old, { recursive: true, force: true });
     return {
       out,
+      ...(previous ? { since: { dir: previous.dir, generation: previous.generation } } : {}),
       target: spec,
       index,
       pipeline: names.pipeline,

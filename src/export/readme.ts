@@ -16,6 +16,8 @@ export interface ReadmeFacts {
   denseModel?: string;
   fusion?: { tamsaek: FusionConfig; mapping: FusionMapping };
   bulk: BulkReport;
+  /** The export an incremental export builds on. */
+  since?: { dir: string; generation: number };
   /** Largest bulk part, in bytes. */
   partBytes: number;
   differences: Difference[];
@@ -91,6 +93,12 @@ export function exportReadme(f: ReadmeFacts): string {
     `# ${f.indexName} → ${describeTarget(f.spec)}`,
     '',
     `Exported by tamsaek ${f.tamsaekVersion} from \`${f.sourceDir}\` (generation ${f.generation}): ${f.bulk.documents} documents, ${f.bulk.vectors} vectors, ${f.bulk.parts.length} bulk part${f.bulk.parts.length === 1 ? '' : 's'} (${(f.bulk.bytes / 1024 / 1024).toFixed(1)} MiB).`,
+    ...(f.since
+      ? [
+          '',
+          `**Incremental** since \`${f.since.dir}\` (generation ${f.since.generation}): ${f.bulk.written} changed or new documents, ${f.bulk.deleted} deletions, ${f.bulk.unchanged} unchanged documents left out. Send only the bulk parts to the existing index (its settings and mappings are unchanged; PUT pipeline.json again if the fusion changed).`,
+        ]
+      : []),
     '',
     '| file | request |',
     '|---|---|',
@@ -99,6 +107,7 @@ export function exportReadme(f: ReadmeFacts): string {
     '| bulk/bulk-NNNNNN.ndjson | `POST /_bulk` (one request per part) |',
     `| query-template.json | \`PUT /_scripts/${f.templateId}\` (mustache search template) |`,
     '| export.json | this export as data: source, fusion mapping, differences |',
+    '| documents.tsv | a digest per document: the base of a later `--since` export |',
     '',
     loadSection(f),
     '',

@@ -227,7 +227,7 @@ test('--since writes only what changed since a previous export: changed and new 
     actions.map((a) => (a.index ? `index ${a.index._id}` : `delete ${a.delete._id}`)),
     ['index edit', 'index new', 'delete gone'],
   );
-  assert.equal(lines.find((l) => l.text !== undefined && l.text.startsWith('new')).text, 'new text');
+  assert.equal(lines.find((l) => l.text?.startsWith('new')).text, 'new text');
   for (const a of actions) assert.deepEqual(specFor('opensearch').bulkAction(a), []);
   const meta = JSON.parse(await readFile(join(dir, 'sync-2', 'export.json'), 'utf8'));
   assert.equal(meta.since.generation, 1);

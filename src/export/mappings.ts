@@ -145,6 +145,12 @@ export function indexDifferences(source: ExportSource, spec: TargetSpec): Differ
       effect:
         'With one shard (the export default) none; with more, idf differs per shard unless searched with search_type=dfs_query_then_fetch.',
     },
+    {
+      area: 'bm25',
+      difference:
+        "Lucene counts replaced and deleted documents in document frequencies until their segments merge; tamsaek's statistics are live.",
+      effect: 'After many updates (a --since sync), idf drifts slightly until merges catch up.',
+    },
   ];
   if (source.bm25.titleWeight !== undefined)
     out.push({

@@ -15,6 +15,7 @@ import { type DigestWriter, digestOf } from './sync.js';
 
 export const DEFAULT_PART_BYTES = 10 * 1024 * 1024;
 const WRITE_CHUNK = 1 << 20;
+const YIELD_MS = 20;
 
 /**
  * A decimal that reads back as exactly the same float32 (vectors are stored as float32: printing the
@@ -141,8 +142,14 @@ export async function writeBulk(docs: AsyncIterable<StoredDocumentView>, options
   const index = JSON.stringify(options.index);
   const { previous, digests } = options;
   const report = { documents: 0, written: 0, unchanged: 0, deleted: 0, vectors: 0 };
+  let turn = performance.now();
   try {
     for await (const doc of docs) {
+      // printing vectors is synchronous work: give the host's event loop a turn every YIELD_MS
+      if (performance.now() - turn > YIELD_MS) {
+        await yieldToLoop();
+        turn = performance.now();
+      }
       const source = sourceLine(doc, options.layout);
       report.documents++;
       if (report.documents % 1000 === 0) options.onProgress?.(report.documents);

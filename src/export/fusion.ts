@@ -228,6 +228,26 @@ function fusionDifferences(target: TargetFusion, spec: TargetSpec): Difference[]
       difference: `${same} Elasticsearch's ${target.normalizer}${target.normalizer === 'minmax' ? " keeps the raw score when a retriever's hits all score alike (tamsaek: 0.5)" : ' keeps the raw scores when their norm is below 1e-6'}.`,
       effect: 'Rare: single-hit or all-equal legs weigh differently.',
     });
+  if (spec.target === 'elasticsearch' && target.kind === 'linear' && spec.version === '8.x')
+    out.push({
+      area: 'fusion',
+      difference:
+        'The linear retriever is in recent 8.x releases only (retrievers became generally available in 8.16).',
+      effect: 'An older 8.x rejects the query: upgrade, or export an RRF fusion.',
+    });
+  if (target.kind === 'rrf' && target.weights)
+    out.push({
+      area: 'fusion',
+      difference:
+        'Per-retriever RRF weights are in the current Elasticsearch specification (added in late 2025); earlier 9.x releases do not take them.',
+      effect: 'An older 9.x rejects the query: upgrade, or use equal weights.',
+    });
+  if (target.kind === 'score-ranker' && target.weights)
+    out.push({
+      area: 'fusion',
+      difference: 'score-ranker-processor weights need OpenSearch 3.1 or later.',
+      effect: 'OpenSearch 3.0 rejects the pipeline.',
+    });
   if (target.kind === 'score-ranker' || target.kind === 'rrf')
     out.push({
       area: 'fusion',

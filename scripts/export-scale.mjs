@@ -87,10 +87,12 @@ async function open(dir) {
   const before = process.memoryUsage().rss;
   const { readFileSync } = await import('node:fs');
   const manifest = JSON.parse(readFileSync(`${dir}/manifest.json`, 'utf8'));
-  const dim = manifest.config.dense?.dim;
+  // format 2 lists the legs (the dense one's state holds its dimension); format 1 had config.dense
+  const dense = manifest.config.legs?.find((l) => l.kind === 'dense')?.state ?? manifest.config.dense;
+  const dim = dense?.dim;
   const embedder = dim && {
     dim,
-    modelId: manifest.config.dense.modelId,
+    modelId: dense.modelId,
     embed: () => Promise.reject(new Error('no model')),
   };
   const engine = await Engine.open(dir, { readOnly: true, ...(embedder ? { embedder } : {}) });

@@ -1,12 +1,13 @@
 // `tamsaek export` and `tamsaek eval --fusion-as` end to end on the bundled sample with the shipped
 // static model: every written body validates against the specs, the bulk carries every stored vector
 // exactly (as float32), output is all-or-nothing, and bad inputs are typed errors.
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Engine, exportIndex, renderQueryTemplate } from 'tamsaek';
 import { specFor } from './helpers/spec-validator.mjs';
@@ -74,11 +75,11 @@ test('export to OpenSearch: bodies validate, the bulk holds every document and s
     assert.deepEqual(action, { index: { _index: 'tamsaek-idx', _id: doc.id } });
     assert.equal(source.text, doc.text);
     assert.equal(source.title, doc.title);
-    assert.equal(source.passages.length, doc.dense.length);
+    assert.equal(source.passages.length, doc.vectors.dense.length);
     source.passages.forEach((p, j) => {
-      assert.deepEqual([p.start, p.end], [doc.dense[j].start, doc.dense[j].end]);
+      assert.deepEqual([p.start, p.end], [doc.vectors.dense[j].start, doc.vectors.dense[j].end]);
       // shortest decimals that read back as exactly the stored float32 values
-      assert.deepEqual(Float32Array.from(p.vector), doc.dense[j].vector);
+      assert.deepEqual(Float32Array.from(p.vector), doc.vectors.dense[j].vector);
     });
   });
   const meta = JSON.parse(await readFile(join(out, 'export.json'), 'utf8'));

@@ -1,8 +1,9 @@
 // Export contracts: every body an export writes validates against the OpenSearch / Elasticsearch API
 // specifications (structure and types), and passes the project's own rules from FACTS.md, each of which
 // a planted mistake breaks.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import {
   checkExportRules,
   float32Json,

@@ -1,7 +1,8 @@
 // tamsaek's fusion configuration mapped to OpenSearch / Elasticsearch, and the client-side emulation of
 // the targets' fusion formulas (hand-computed oracles, and tamsaek's own RRF as an independent one).
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { fuse, fuseAs, mapFusion, resolveTarget, targetScore } from 'tamsaek';
 
 const os3 = resolveTarget('opensearch', '3.x');

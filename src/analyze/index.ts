@@ -1,7 +1,7 @@
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { TermFilter } from './filters.js';
-import { KoMorphCore, canonicalUserDictionary } from './ko-morph.js';
-import { ngramTerms, type NgramParams } from './ngram.js';
+import { canonicalUserDictionary, KoMorphCore } from './ko-morph.js';
+import { type NgramParams, ngramTerms } from './ngram.js';
 import { checkText, checkTexts, shortHash } from './normalize.js';
 import type {
   Analyzer,
@@ -14,18 +14,18 @@ import type {
 } from './types.js';
 import { makeWhitespaceAnalyze } from './whitespace.js';
 
+export { koDicStatus } from './lindera.js';
 export type {
   Analyzer,
   AnalyzerConfig,
   CombineConfig,
+  FixIMode,
   KoMorphConfig,
   NgramConfig,
   TermFilterOptions,
   UserWord,
   WhitespaceConfig,
-  FixIMode,
 } from './types.js';
-export { koDicStatus } from './lindera.js';
 
 /** The analyzer a bare `createAnalyzer()` / an index without an explicit analyzer uses. */
 export const DEFAULT_ANALYZER = 'ko-morph';

@@ -16,6 +16,8 @@ export interface Analyzer {
   analyze(text: string): string[];
   /** Optional faster path for many texts; must equal mapping analyze() over texts. */
   analyzeBatch?(texts: readonly string[]): string[][];
+  /** Optional off-thread path for many texts (a native analyzer's worker threads); must equal analyze(). */
+  analyzeAsync?(texts: readonly string[]): Promise<string[][]>;
 }
 
 /** Term post-processing shared by every base analyzer (applied identically at index and query time). */

@@ -1,16 +1,11 @@
 /** `tamsaek export` and `tamsaek eval … --fusion-as`: parse → library (src/export) → print. */
 import { readFile } from 'node:fs/promises';
-import { evaluateFusionAs, type FusionAsReport } from '../export/evaluate.js';
-import { exportIndex, EXPORT_TARGETS } from '../export/index.js';
+import { evaluateFusionAs, type FusionAsReport } from '../eval/fusion-as.js';
+import { EXPORT_TARGETS, exportIndex } from '../export/index.js';
 import type { TunedConfig } from '../tune/index.js';
 import { choiceOption, intOption, parse, passagesOption, UsageError } from './args.js';
+import type { Io } from './io.js';
 import { createProgress } from './progress.js';
-
-/** The CLI's output streams (the same shape as commands.ts's Io, declared here to keep imports one-way). */
-interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
 
 export const EXPORT_USAGE = {
   export:

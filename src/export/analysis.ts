@@ -12,8 +12,9 @@
  * defined under `analysis.filter` (the specification does not type them as definitions); tamsaek does
  * neither Hanja reading nor numeral folding, so the chain leaves them out.
  */
-import { TamsaekError } from '../errors.js';
+
 import type { AnalyzerConfig, KoMorphConfig, TermFilterOptions, UserWord, WhitespaceConfig } from '../analyze/types.js';
+import { TamsaekError } from '../errors.js';
 import type { Difference } from './differences.js';
 import type { TargetSpec } from './target.js';
 

@@ -5,11 +5,11 @@
  * never split), each a request body of its own. Every document is an `index` action (it replaces a
  * document of the same id, so a re-run or a later sync overwrites) with the vectors the index stores.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { StoredDocumentView } from '../engine/types.js';
 import { invalidArgument } from '../errors.js';
-import type { StoredDocumentView } from '../engine/engine.js';
 import { FIELDS } from './mappings.js';
 import { type DigestWriter, digestOf } from './sync.js';
 
@@ -35,21 +35,24 @@ function vectorJson(vector: Float32Array): string {
   return `${out}]`;
 }
 
-/** One document's source line. `layout` says where its vectors go (none, `vector`, nested `passages`). */
-export function sourceLine(doc: StoredDocumentView, layout: BulkLayout): string {
+/**
+ * One document's source line. `layout` says where the vectors of the dense leg named `leg` go (none,
+ * `vector`, nested `passages`).
+ */
+export function sourceLine(doc: StoredDocumentView, layout: BulkLayout, leg = 'dense'): string {
   let line = '{';
   if (doc.title !== undefined) line += `${JSON.stringify(FIELDS.title)}:${JSON.stringify(doc.title)},`;
   line += `${JSON.stringify(FIELDS.text)}:${JSON.stringify(doc.text)}`;
   if (doc.meta !== undefined) line += `,${JSON.stringify(FIELDS.meta)}:${JSON.stringify(doc.meta)}`;
+  const units = doc.vectors?.[leg] ?? [];
   if (layout === 'vector') {
-    const units = doc.dense ?? [];
     if (units.length !== 1)
       throw invalidArgument(
         `document "${doc.id}" has ${units.length} dense vectors; the export expects one per document`,
       );
     line += `,${JSON.stringify(FIELDS.vector)}:${vectorJson(units[0]!.vector)}`;
   } else if (layout === 'passages') {
-    const parts = (doc.dense ?? []).map((u) => `{"start":${u.start},"end":${u.end},"vector":${vectorJson(u.vector)}}`);
+    const parts = units.map((u) => `{"start":${u.start},"end":${u.end},"vector":${vectorJson(u.vector)}}`);
     line += `,${JSON.stringify(FIELDS.passages)}:[${parts.join(',')}]`;
   }
   return `${line}}`;
@@ -62,6 +65,8 @@ export interface BulkOptions {
   dir: string;
   index: string;
   layout: BulkLayout;
+  /** The dense leg whose vectors the documents carry (default `dense`). */
+  denseLeg?: string;
   maxBytes?: number;
   onProgress?: (documents: number) => void;
   /** Where each document's digest goes (documents.tsv, for a later `--since`). */
@@ -150,7 +155,7 @@ export async function writeBulk(docs: AsyncIterable<StoredDocumentView>, options
         await yieldToLoop();
         turn = performance.now();
       }
-      const source = sourceLine(doc, options.layout);
+      const source = sourceLine(doc, options.layout, options.denseLeg);
       report.documents++;
       if (report.documents % 1000 === 0) options.onProgress?.(report.documents);
       const digest = digests || previous ? digestOf(source) : '';
@@ -165,7 +170,7 @@ export async function writeBulk(docs: AsyncIterable<StoredDocumentView>, options
       }
       await writer.add(`{"index":{"_index":${index},"_id":${JSON.stringify(doc.id)}}}\n${source}\n`);
       report.written++;
-      report.vectors += options.layout === 'none' ? 0 : (doc.dense?.length ?? 0);
+      report.vectors += options.layout === 'none' ? 0 : (doc.vectors?.[options.denseLeg ?? 'dense']?.length ?? 0);
     }
     for (const id of previous?.keys() ?? []) {
       await writer.add(`{"delete":{"_index":${index},"_id":${JSON.stringify(id)}}}\n`);

@@ -99,7 +99,7 @@ function contributions(target: TargetFusion, i: number, scores: number[]): numbe
 export function fuseAs(
   legs: readonly FusionLeg[],
   mapping: FusionMapping,
-  ctx: Pick<FusionContext, 'spec' | 'metric' | 'k1'>,
+  ctx: Pick<FusionContext, 'spec' | 'metric' | 'k1' | 'dense'>,
   k: number,
 ): EmulatedHit[] {
   const fused = new Map<string, number>();

@@ -9,7 +9,7 @@
  * unnormalised weights do; equal weights are left out (plain RRF, every version).
  */
 import { TamsaekError } from '../errors.js';
-import { DEFAULT_RRF_K, type CcConfig, type FusionConfig, type RrfConfig } from '../fuse/types.js';
+import { type CcConfig, DEFAULT_RRF_K, type FusionConfig, type RrfConfig } from '../fuse/types.js';
 import type { Metric } from '../legs/dense/types.js';
 import type { Difference } from './differences.js';
 import { bm25Scale, describeTarget, features, type TargetSpec } from './target.js';
@@ -22,8 +22,10 @@ export type TargetFusion =
 
 export interface FusionContext {
   spec: TargetSpec;
-  /** The sub-queries / retrievers, in order: tamsaek's leg names (bm25 first). */
+  /** The sub-queries / retrievers, in order: tamsaek's leg names (the BM25 leg first). */
   legs: readonly string[];
+  /** The name of the dense leg among `legs` (default `dense`); every other leg scores as BM25. */
+  dense?: string;
   /** Candidates the engine takes from each leg. */
   depth: number;
   /** The dense leg's metric (to move theoretical minima to the target's score scale). */
@@ -46,13 +48,19 @@ const MAX_RANK_CONSTANT = 10_000;
 /** OpenSearch min-max bounds must lie in this range (FACTS.md §3). */
 const MAX_BOUND = 10_000;
 
+const isDense = (leg: string, ctx: Pick<FusionContext, 'dense'>) => leg === (ctx.dense ?? 'dense');
+
 function notSupported(spec: TargetSpec, what: string, instead: string): TamsaekError {
   return new TamsaekError('NOT_SUPPORTED', `${describeTarget(spec)} cannot express ${what}; ${instead}`);
 }
 
 /** A leg score on tamsaek's scale moved to the target's (`_score` of a match or k-NN query). */
-export function targetScore(leg: string, score: number, ctx: Pick<FusionContext, 'spec' | 'metric' | 'k1'>): number {
-  if (leg !== 'dense') return score * bm25Scale(ctx.spec, ctx.k1);
+export function targetScore(
+  leg: string,
+  score: number,
+  ctx: Pick<FusionContext, 'spec' | 'metric' | 'k1' | 'dense'>,
+): number {
+  if (!isDense(leg, ctx)) return score * bm25Scale(ctx.spec, ctx.k1);
   switch (ctx.metric ?? 'cosine') {
     case 'cosine':
       return (1 + score) / 2;
@@ -75,7 +83,7 @@ function legDepths(config: FusionConfig, ctx: FusionContext): { depths: number[]
   const window = Math.max(...depths);
   // the lexical sub-query returns pagination_depth / rank_window_size hits; only the k-NN one has its own k
   ctx.legs.forEach((leg, i) => {
-    if (leg !== 'dense' && depths[i] !== window)
+    if (!isDense(leg, ctx) && depths[i] !== window)
       throw notSupported(
         ctx.spec,
         `a BM25 depth (${depths[i]}) below the dense leg's (${window})`,
@@ -158,7 +166,7 @@ function lowerBounds(config: CcConfig, ctx: FusionContext): number[] {
   return ctx.legs.map((leg) => {
     const min = config.theoreticalMin?.[leg];
     if (min === undefined) throw new TamsaekError('INVALID_ARGUMENT', `tmm needs theoreticalMin for leg "${leg}"`);
-    if (leg === 'dense' && ctx.metric === 'l2' && min > 0)
+    if (isDense(leg, ctx) && ctx.metric === 'l2' && min > 0)
       throw new TamsaekError(
         'INVALID_ARGUMENT',
         'tmm: an l2 leg scores −(squared distance) ≤ 0, so its theoreticalMin must be ≤ 0',

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { mapAnalysis } from './analysis.js';
 import { type BulkReport, DEFAULT_PART_BYTES, writeBulk } from './bulk.js';
 import type { Difference } from './differences.js';
@@ -17,19 +17,25 @@ import { indexBody, indexDifferences } from './mappings.js';
 import { type QueryPlan, queryTemplate, searchBody } from './query.js';
 import { exportReadme } from './readme.js';
 import { checkExportRules } from './rules.js';
-import { type ExportSource, openForExport, readExportSource } from './source.js';
+import { type ExportSource, legNames, openForExport, readExportSource } from './source.js';
 import { DigestWriter, type PreviousExport, readPreviousExport } from './sync.js';
 import { type ExportTarget, resolveTarget, type TargetSpec } from './target.js';
 
-export { EXPORT_TARGETS, TARGET_VERSIONS, resolveTarget, type ExportTarget, type TargetSpec } from './target.js';
-export { mapFusion, pipelineBody, targetScore, type FusionMapping, type TargetFusion } from './fusion.js';
-export { fuseAs, type EmulatedHit } from './emulate.js';
-export { checkExportRules, type ExportBodies } from './rules.js';
-export { queryTemplate, renderQueryTemplate, searchBody, type QueryPlan, type SearchParams } from './query.js';
-export { mapAnalysis, noriStopTags, noriTags, NORI_DEFAULT_STOP_TAGS } from './analysis.js';
+export { mapAnalysis, NORI_DEFAULT_STOP_TAGS, noriStopTags, noriTags } from './analysis.js';
 export { float32Json } from './bulk.js';
 export type { Difference } from './differences.js';
-export { readExportSource, type ExportSource } from './source.js';
+export { type EmulatedHit, fuseAs } from './emulate.js';
+export { type FusionMapping, mapFusion, pipelineBody, type TargetFusion, targetScore } from './fusion.js';
+export { type QueryPlan, queryTemplate, renderQueryTemplate, type SearchParams, searchBody } from './query.js';
+export { checkExportRules, type ExportBodies } from './rules.js';
+export {
+  type ExportBm25Leg,
+  type ExportDenseLeg,
+  type ExportSource,
+  readExportSource,
+  UNSUPPORTED_LEGS,
+} from './source.js';
+export { EXPORT_TARGETS, type ExportTarget, resolveTarget, TARGET_VERSIONS, type TargetSpec } from './target.js';
 
 export interface ExportOptions {
   to: ExportTarget | string;
@@ -116,7 +122,8 @@ export function prepareExport(
   const fusion = source.dense
     ? mapFusion(source.fusion, {
         spec,
-        legs: ['bm25', 'dense'],
+        legs: legNames(source),
+        dense: source.dense.name ?? 'dense',
         depth: source.depth,
         metric: source.dense.metric,
         k1: source.bm25.k1,
@@ -208,6 +215,7 @@ async function writeExport(
       dir: join(work, 'bulk'),
       index: names.index,
       layout: !source.dense ? 'none' : source.dense.passages ? 'passages' : 'vector',
+      denseLeg: source.dense?.name,
       maxBytes: options.partBytes ?? DEFAULT_PART_BYTES,
       onProgress: options.onProgress && ((done) => options.onProgress!(done, total)),
     });

@@ -7,7 +7,7 @@
  */
 import { invalidArgument } from '../errors.js';
 import type { FusionMapping } from './fusion.js';
-import { FIELDS, efSearch } from './mappings.js';
+import { efSearch, FIELDS } from './mappings.js';
 import type { ExportSource } from './source.js';
 import type { TargetSpec } from './target.js';
 
@@ -38,7 +38,8 @@ function vectorField(plan: QueryPlan): string {
 
 function denseK(plan: QueryPlan): number {
   const fusion = plan.fusion!;
-  return fusion.depths[fusion.legs.indexOf('dense')]!;
+  // the legs are in fusion order: the BM25 leg, then the dense one
+  return fusion.depths[1]!;
 }
 
 function openSearchKnn(plan: QueryPlan, vector: unknown): Record<string, unknown> {

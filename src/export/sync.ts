@@ -9,10 +9,9 @@
  * per document); the documents themselves still stream in constant memory.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { readLines, requireFile } from '../data/lines.js';
 import { TamsaekError } from '../errors.js';
 
 export const DIGESTS_FILE = 'documents.tsv';
@@ -77,27 +76,23 @@ export async function readPreviousExport(dir: string): Promise<PreviousExport> {
     throw new TamsaekError('FOREIGN_FILE', `${join(dir, 'export.json')} is not a tamsaek export`);
   const digests = new Map<string, string>();
   const path = join(dir, DIGESTS_FILE);
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  let n = 0;
-  try {
-    for await (const line of lines) {
-      n++;
-      if (line === '') continue;
-      const tab = line.indexOf('\t');
-      let id: unknown;
-      try {
-        id = JSON.parse(line.slice(tab + 1));
-      } catch {
-        id = undefined;
-      }
-      if (tab !== 32 || typeof id !== 'string')
-        throw new TamsaekError('PARSE_ERROR', `${path}:${n}: expected <digest>\\t<id>`);
-      digests.set(id, line.slice(0, tab));
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+  await requireFile(path).catch((error) => {
+    if (error instanceof TamsaekError && error.code === 'NOT_FOUND')
       throw new TamsaekError('NOT_FOUND', `${path} is missing (exports before --since support cannot be a base)`);
     throw error;
+  });
+  for await (const { text: line, line: n } of readLines(path)) {
+    if (line === '') continue;
+    const tab = line.indexOf('\t');
+    let id: unknown;
+    try {
+      id = JSON.parse(line.slice(tab + 1));
+    } catch {
+      id = undefined;
+    }
+    if (tab !== 32 || typeof id !== 'string')
+      throw new TamsaekError('PARSE_ERROR', `${path}:${n}: expected <digest>\\t<id>`);
+    digests.set(id, line.slice(0, tab));
   }
   const source = meta.source as { generation?: number } | undefined;
   return {

@@ -3,6 +3,7 @@ import type { FusionConfig } from '../fuse/types.js';
 import type { BulkReport } from './bulk.js';
 import type { Difference } from './differences.js';
 import type { FusionMapping } from './fusion.js';
+import { UNSUPPORTED_LEGS } from './source.js';
 import { describeTarget, type TargetSpec } from './target.js';
 
 export interface ReadmeFacts {
@@ -87,6 +88,19 @@ function fusionSection(f: ReadmeFacts): string {
   ].join('\n');
 }
 
+/** What `tamsaek export` refuses with NOT_SUPPORTED (this index had none of it), for a user changing the index later. */
+function refusedSection(): string {
+  return [
+    '## What an export refuses',
+    '',
+    'These have no counterpart on the cluster; `tamsaek export` stops with a NOT_SUPPORTED error naming the fix:',
+    '',
+    ...UNSUPPORTED_LEGS.map((what) => `- ${what};`),
+    '- an analyzer other than ko-morph and whitespace (n-grams, combinations), and user words or stop tags nori cannot read;',
+    '- fusions the target cannot express: dbsf and rank normalizers, `missing: "min"` beyond min-max, z-score and theoretical min-max before OpenSearch 3.0 or on Elasticsearch, per-leg RRF weights before OpenSearch 3.1 / Elasticsearch 9.x, a BM25 depth below the dense leg\'s.',
+  ].join('\n');
+}
+
 export function exportReadme(f: ReadmeFacts): string {
   const rows = f.differences.map((d) => `| ${d.area} | ${cell(d.difference)} | ${cell(d.effect)} |`);
   return [
@@ -120,6 +134,8 @@ export function exportReadme(f: ReadmeFacts): string {
     '| area | difference | expected effect |',
     '|---|---|---|',
     ...rows,
+    '',
+    refusedSection(),
     '',
     '## Measure before migrating',
     '',

@@ -20,12 +20,14 @@ import { createProgress } from './progress.js';
 export type { Io } from './io.js';
 
 import { ADAPT_USAGE, adaptFlags, adaptOption, seedFlag } from './adapt.js';
+import { EXPORT_USAGE } from './export.js';
 import type { Io } from './io.js';
 import { TRAIN_USAGE } from './train.js';
 
 export const USAGE = {
   ...TRAIN_USAGE,
   ...ADAPT_USAGE,
+  ...EXPORT_USAGE,
   index:
     'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75] [--adapt [--adapt-seconds 45] [--seed 42]]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',

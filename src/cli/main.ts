@@ -16,13 +16,16 @@ import {
   tuneCommand,
   USAGE,
 } from './commands.js';
+import { exportCommand, fusionAsCommand } from './export.js';
 import { INFO_USAGE, infoCommand } from './info.js';
 import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   index: indexCommand,
   search: searchCommand,
-  eval: evalCommand,
+  eval: (argv, io) =>
+    argv.some((a) => a.split('=')[0] === '--fusion-as') ? fusionAsCommand(argv, io) : evalCommand(argv, io),
+  export: exportCommand,
   tune: tuneCommand,
   analyze: analyzeCommand,
   analyzers: analyzersCommand,

@@ -229,6 +229,29 @@ export class DenseLeg implements Leg {
     return { ids: docs.map((d) => d.id), units, vectors, spans };
   }
 
+  /**
+   * Read-only: what the leg stores for each of `ids`, in order — its units (passages with their offsets,
+   * or the whole document without `span`) and each unit's vector as the index holds it (`vectorsOf`, as
+   * `capture` reads them: normalised or decoded where the index does so). No model call; what
+   * `Engine.documents()` streams out. Every id must be one the leg holds (NOT_FOUND otherwise).
+   */
+  async stored(ids: readonly string[]): Promise<{ span?: Span; vector: Float32Array }[][]> {
+    const units = ids.map((id) => this.spans.units(id));
+    const flat = units.flat();
+    if (flat.length > 0 && !this.index)
+      throw new TamsaekError('NOT_FOUND', `the dense leg holds no vectors for "${ids[0]}"`);
+    const vectors = flat.length > 0 ? await this.index!.vectorsOf(flat) : new Float32Array(0);
+    const dim = this.embedder.dim;
+    let row = 0;
+    return ids.map((id, i) => {
+      const spans = this.spans.get(id);
+      return units[i].map((_, n) => {
+        const vector = vectors.slice(row * dim, ++row * dim);
+        return spans ? { span: { ...spans[n] }, vector } : { vector };
+      });
+    });
+  }
+
   async commit(batch: PreparedBatch): Promise<void> {
     const b = batch as DenseBatch;
     if (b.replace) return this.replaceAll(b);

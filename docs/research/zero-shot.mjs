@@ -27,6 +27,8 @@ const { values } = parseArgs({
     'per-doc': { type: 'string' },
     keep: { type: 'string' },
     'min-df': { type: 'string' },
+    wise: { type: 'string' },
+    target: { type: 'string' },
     'no-adapt': { type: 'boolean' },
     pairs: { type: 'string', multiple: true },
     out: { type: 'string' },
@@ -60,6 +62,8 @@ if (!values['no-adapt']) {
     ...(values['per-doc'] ? { perDoc: num(values['per-doc']) } : {}),
     ...(values.keep ? { keep: num(values.keep) } : {}),
     ...(values['min-df'] ? { minDocFrequency: num(values['min-df']) } : {}),
+    ...(values.wise ? { wise: num(values.wise) } : {}),
+    ...(values.target ? { target: values.target } : {}),
     ...(values.pairs ? { pairs: values.pairs } : {}),
   });
   clearInterval(timer);

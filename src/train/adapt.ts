@@ -15,6 +15,7 @@
 import { checkOptions, invalidArgument } from '../errors.js';
 import { quantizeRows, StaticEmbedder, type StaticWeights } from '../models/static.js';
 import { Featurizer, type StaticFeatureConfig } from '../models/static-features.js';
+import { type ChunkOptions, chunkText, titled } from '../util/chunker.js';
 import { mulberry32 } from '../util/random.js';
 import { type CorpusDoc, type Pair, readPairs, selfSupervisedPairs, TextStore } from './data.js';
 import { trainStatic } from './trainer.js';
@@ -38,6 +39,13 @@ export interface AdaptOptions {
   maxPairs?: number;
   /** General pair files ({"anchor","positive"} JSONL) mixed in, when the caller has them. */
   pairs?: string[];
+  /**
+   * Weight-space ensembling (WiSE-FT, Wortsman et al. 2022): the adapted table is
+   * base + wise · (trained − base); 1 keeps the fine-tuned weights, smaller values keep more of the base.
+   */
+  wise?: number;
+  /** Inverse-cloze positives: the whole document without the sentence, or the passage (the dense leg's split) it sits in. */
+  target?: 'document' | 'passage';
   threads?: number;
   onProgress?: (stage: 'analyze' | 'train', done: number, total: number) => void;
 }
@@ -73,6 +81,8 @@ const KEYS = [
   'maxNewRows',
   'maxPairs',
   'pairs',
+  'wise',
+  'target',
   'threads',
   'onProgress',
 ];
@@ -86,7 +96,14 @@ export const ADAPT_DEFAULTS = {
   minDocFrequency: 2,
   maxNewRows: 65_536,
   maxPairs: 60_000,
+  wise: 1,
+  target: 'document' as 'document' | 'passage',
 };
+
+/** trained ← base + wise · (trained − base), in place. */
+function blend(trained: Float32Array, base: Float32Array, wise: number): void {
+  for (let i = 0; i < trained.length; i++) trained[i] = base[i]! + wise * (trained[i]! - base[i]!);
+}
 
 /** The base table as float32 (an int8 table times its per-row scales). */
 export function floatTable(w: StaticWeights): Float32Array {
@@ -142,8 +159,18 @@ async function corpusPairs(
   store: TextStore,
   o: typeof ADAPT_DEFAULTS & AdaptOptions,
   random: () => number,
+  split: ChunkOptions | undefined,
 ): Promise<Pair[]> {
   let chosen = docs as CorpusDoc[];
+  if (o.target === 'passage' && split)
+    chosen = chosen.flatMap((d) =>
+      chunkText(d.text, split).map((p, n) => ({
+        id: `${d.id}#${n}`,
+        title: d.title,
+        text: p.text,
+        full: titled(d.title, p.text),
+      })),
+    );
   const estimate = docs.length * (o.perDoc + 1);
   if (estimate > o.maxPairs) {
     // a seeded sample of documents, so a large corpus costs a bounded number of pairs
@@ -176,7 +203,7 @@ export async function adaptStaticModel(
     full: d.title ? `${d.title} ${d.text}` : d.text,
   }));
   const random = mulberry32(seed);
-  const pairs = await corpusPairs(docs, store, o, random);
+  const pairs = await corpusPairs(docs, store, o, random, base.passages);
   if (pairs.length < 2) throw invalidArgument('adapt: the documents gave fewer than two training pairs');
   store.analyzeAll((done, total) => o.onProgress?.('analyze', done, total));
   const widened = widenVocabulary(
@@ -203,15 +230,16 @@ export async function adaptStaticModel(
     threads: o.threads,
     onStep: (s) => o.onProgress?.('train', s.step, s.totalSteps),
   });
+  if (o.wise !== 1) blend(trained.table, widened.table, o.wise);
   // int8 like the shipped model: the model in memory is byte for byte the one an index stores
   const q = quantizeRows(trained.table, trained.rows, trained.dim);
   const weights = { rows: trained.rows, dim: trained.dim, ...q, keptBuckets: widened.keptBuckets };
   const modelId = `${base.modelId}+adapted`;
   const embedder = StaticEmbedder.fromWeights(widened.features, weights, modelId, {}, base.passages);
-  const { epochs, lr, batchSize, perDoc, keep, minDocFrequency, maxNewRows, maxPairs } = o;
+  const { epochs, lr, batchSize, perDoc, keep, minDocFrequency, maxNewRows, maxPairs, wise, target } = o;
   const record: AdaptationRecord = {
     base: base.modelId,
-    recipe: { epochs, lr, batchSize, perDoc, keep, minDocFrequency, maxNewRows, maxPairs },
+    recipe: { epochs, lr, batchSize, perDoc, keep, minDocFrequency, maxNewRows, maxPairs, wise, target },
     seed,
     documents: docs.length,
     pairs: pairs.length,

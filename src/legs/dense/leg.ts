@@ -444,6 +444,8 @@ const ADAPT_KEYS = [
   'minDocFrequency',
   'maxNewRows',
   'maxPairs',
+  'wise',
+  'target',
 ];
 
 /** `adapt: true | { … }` as the settings the leg keeps; a typed error for anything else. */
@@ -453,9 +455,13 @@ export function checkAdapt(adapt: unknown): LegAdaptOptions | undefined {
   if (adapt === null || typeof adapt !== 'object')
     throw invalidArgument('dense.adapt must be true, false or an object of adaptation settings');
   checkOptions('dense.adapt', adapt, ADAPT_KEYS);
-  for (const [key, value] of Object.entries(adapt))
-    if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0))
+  for (const [key, value] of Object.entries(adapt)) {
+    if (key === 'target') {
+      if (value !== 'document' && value !== 'passage')
+        throw invalidArgument(`dense.adapt.target must be "document" or "passage", got ${String(value)}`);
+    } else if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0))
       throw invalidArgument(`dense.adapt.${key} must be a finite number >= 0, got ${String(value)}`);
+  }
   return { ...(adapt as LegAdaptOptions) };
 }
 

@@ -24,6 +24,11 @@
 
 using namespace tamsaek;
 
+namespace tamsaek {
+// The Korean analyzer's functions (native/bindings/analyze.cpp).
+void register_analyze(Napi::Env env, Napi::Object exports);
+}  // namespace tamsaek
+
 namespace {
 
 class Job : public Napi::AsyncWorker {
@@ -498,6 +503,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poolBackward", Napi::Function::New(env, PoolBackward));
   exports.Set("benchStream", Napi::Function::New(env, BenchStream));
   exports.Set("benchPeak", Napi::Function::New(env, BenchPeak));
+  register_analyze(env, exports);
   return exports;
 }
 

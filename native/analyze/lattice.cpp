@@ -1,0 +1,199 @@
+#include "lattice.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace tamsaek {
+namespace analyze {
+
+namespace {
+
+// Moves over characters that share a category with the character before them (the first one is
+// compared with `c`), at most `limit` characters. Returns the end position; `count` = characters.
+size_t seek_same_kind(const CharProperty& chars, const uint8_t* s, size_t p, size_t len, CharInfo c, size_t limit,
+                      size_t& count) {
+  count = 0;
+  while (p < len && count < limit) {
+    size_t n;
+    const CharInfo next = chars.info(decode_utf8(s + p, s + len, n));
+    if (!c.shares_category(next)) break;
+    p += n;
+    ++count;
+    c = next;
+  }
+  return p;
+}
+
+}  // namespace
+
+void Lattice::reset(const Dictionary& dic, size_t len) {
+  nodes_.clear();
+  end_head_.assign(len + 1, -1);
+  const size_t rights = dic.matrix().right_ids(), lefts = dic.matrix().left_ids();
+  if (right_stamp_.size() != rights || left_stamp_.size() != lefts) {
+    right_stamp_.assign(rights, 0);
+    right_slot_.assign(rights, 0);
+    left_stamp_.assign(lefts, 0);
+    left_best_.assign(lefts, Best{0, -1});
+    stamp_ = 0;
+  }
+}
+
+void Lattice::trim() {
+  constexpr size_t kKeepNodes = 1 << 18;
+  if (nodes_.capacity() > kKeepNodes) std::vector<Node>().swap(nodes_);
+  if (end_head_.capacity() > kKeepNodes) std::vector<int32_t>().swap(end_head_);
+}
+
+void Lattice::add_unknown(const Dictionary& dic, uint32_t begin, uint32_t end, uint8_t category) {
+  Dictionary::Range r = dic.unknown_entries(category);
+  if (r.count == 0) r = dic.unknown_entries(0);  // a category without entries is treated as DEFAULT
+  const DicFile& unk = dic.unknown();
+  for (uint32_t i = r.first; i < r.first + r.count; ++i) {
+    const Token t = unk.token(i);
+    if (t.left_id >= unk.left_ids() || t.right_id >= unk.right_ids()) continue;
+    Node n;
+    n.begin = begin;
+    n.end = end;
+    n.left_id = t.left_id;
+    n.right_id = t.right_id;
+    n.word_cost = t.cost;
+    n.source = Source::Unknown;
+    n.entry = i;
+    nodes_.push_back(n);
+  }
+}
+
+void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const uint8_t* s, size_t pos, size_t len) {
+  const CharProperty& chars = dic.chars();
+  size_t skipped;
+  const size_t p = seek_same_kind(chars, s, pos, len, dic.space(), len, skipped);
+  if (p >= len) return;
+  const size_t before = nodes_.size();
+  const DicFile& sys = dic.system();
+  auto add_token = [&](Source src, uint32_t entry, uint16_t lid, uint16_t rid, int32_t cost, size_t n) {
+    Node node;
+    node.begin = static_cast<uint32_t>(p);
+    node.end = static_cast<uint32_t>(p + n);
+    node.left_id = lid;
+    node.right_id = rid;
+    node.word_cost = cost;
+    node.source = src;
+    node.entry = entry;
+    nodes_.push_back(node);
+  };
+  sys.trie().common_prefix(s + p, len - p, [&](int32_t value, size_t n) {
+    const size_t first = static_cast<uint32_t>(value) >> 8, count = static_cast<uint32_t>(value) & 0xff;
+    if (n == 0 || first + count > sys.token_count()) return;
+    for (size_t i = first; i < first + count; ++i) {
+      const Token t = sys.token(i);
+      if (t.left_id < sys.left_ids() && t.right_id < sys.right_ids())
+        add_token(Source::System, static_cast<uint32_t>(i), t.left_id, t.right_id, t.cost, n);
+    }
+  });
+  if (user != nullptr) {
+    user->common_prefix(s + p, len - p, [&](size_t i, size_t n) {
+      const UserEntry& e = user->entry(i);
+      add_token(Source::User, static_cast<uint32_t>(i), e.left_id, e.right_id, e.cost, n);
+    });
+  }
+  size_t first_len;
+  const CharInfo c = chars.info(decode_utf8(s + p, s + len, first_len));
+  if (nodes_.size() > before && !c.invoke) return;
+  const uint32_t b = static_cast<uint32_t>(p);
+  size_t group_end = len + 1;  // no group
+  if (c.group) {
+    size_t count;
+    const size_t q = seek_same_kind(chars, s, p + first_len, len, c, kMaxGroup + 1, count);
+    if (count <= kMaxGroup) add_unknown(dic, b, static_cast<uint32_t>(q), c.default_type);
+    group_end = q;
+  }
+  size_t q = p + first_len;
+  for (size_t i = 1; i <= c.length && q != group_end; ++i) {
+    add_unknown(dic, b, static_cast<uint32_t>(q), c.default_type);
+    if (q >= len) break;
+    size_t n;
+    if (!c.shares_category(chars.info(decode_utf8(s + q, s + len, n)))) break;
+    q += n;
+  }
+  if (nodes_.size() == before) add_unknown(dic, b, static_cast<uint32_t>(p + first_len), c.default_type);
+}
+
+// Gives each node in [first, last) (all starting after position `pos`) its cheapest predecessor among
+// the nodes ending at `pos`, then files it under its own end position. Predecessors are grouped by
+// right context id and successors by left context id: a connection cost depends on nothing else.
+void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t last) {
+  const Matrix& m = dic.matrix();
+  if (++stamp_ == 0) {
+    std::fill(right_stamp_.begin(), right_stamp_.end(), 0);
+    std::fill(left_stamp_.begin(), left_stamp_.end(), 0);
+    stamp_ = 1;
+  }
+  groups_.clear();
+  int32_t rank = 0;
+  for (int32_t i = end_head_[pos]; i >= 0; i = nodes_[static_cast<size_t>(i)].enext, ++rank) {
+    const Node& l = nodes_[static_cast<size_t>(i)];
+    if (right_stamp_[l.right_id] != stamp_) {
+      right_stamp_[l.right_id] = stamp_;
+      right_slot_[l.right_id] = static_cast<int32_t>(groups_.size());
+      groups_.push_back(Group{l.right_id, l.cost, i, rank});
+    } else {
+      Group& g = groups_[static_cast<size_t>(right_slot_[l.right_id])];
+      if (l.cost < g.cost) g = Group{l.right_id, l.cost, i, rank};
+    }
+  }
+  // MeCab files the new words from the last proposed to the first, each at the head of its list.
+  for (size_t k = last; k-- > first;) {
+    Node& r = nodes_[k];
+    if (left_stamp_[r.left_id] != stamp_) {
+      const uint8_t* row = m.row(r.left_id);
+      Best best{std::numeric_limits<int64_t>::max(), -1};
+      int32_t best_rank = std::numeric_limits<int32_t>::max();
+      for (const Group& g : groups_) {
+        int16_t conn;
+        std::memcpy(&conn, row + 2 * static_cast<size_t>(g.right_id), 2);
+        const int64_t c = g.cost + conn;
+        if (c < best.cost || (c == best.cost && g.rank < best_rank)) {
+          best = Best{c, g.node};
+          best_rank = g.rank;
+        }
+      }
+      left_stamp_[r.left_id] = stamp_;
+      left_best_[r.left_id] = best;
+    }
+    const Best& b = left_best_[r.left_id];
+    r.cost = b.cost + r.word_cost;
+    r.prev = b.node;
+    r.enext = end_head_[r.end];
+    end_head_[r.end] = static_cast<int32_t>(k);
+  }
+}
+
+void Lattice::best_path(const Dictionary& dic, const UserDictionary* user, const uint8_t* s, size_t len,
+                        uint32_t base, std::vector<Morph>& out) {
+  reset(dic, len);
+  nodes_.push_back(Node{});  // BOS: context ids 0, cost 0
+  end_head_[0] = 0;
+  for (size_t pos = 0; pos < len; ++pos) {
+    if (end_head_[pos] < 0) continue;
+    const size_t first = nodes_.size();
+    lookup(dic, user, s, pos, len);
+    if (nodes_.size() > first) connect(dic, pos, first, nodes_.size());
+  }
+  size_t last = len;
+  while (end_head_[last] < 0) --last;  // position 0 always has BOS
+  const size_t eos = nodes_.size();
+  nodes_.push_back(Node{});  // EOS: context ids 0
+  nodes_[eos].begin = nodes_[eos].end = static_cast<uint32_t>(len);
+  connect(dic, last, eos, eos + 1);
+  const size_t first_out = out.size();
+  for (int32_t i = nodes_[eos].prev; i > 0; i = nodes_[static_cast<size_t>(i)].prev) {
+    const Node& n = nodes_[static_cast<size_t>(i)];
+    out.push_back(Morph{n.begin + base, n.end + base, n.source, n.entry});
+  }
+  std::reverse(out.begin() + static_cast<std::ptrdiff_t>(first_out), out.end());
+}
+
+}  // namespace analyze
+}  // namespace tamsaek

@@ -1,5 +1,7 @@
 #include "dictionary.h"
 
+#include <algorithm>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -63,6 +65,20 @@ Matrix::Matrix(const std::string& path) : file_(path) {
   if (file_.size() != 4 + 2 * static_cast<size_t>(r) * l)
     throw std::runtime_error(path + ": size does not match its dimensions");
   costs_ = file_.data() + 4;
+  row_min_.reset(new std::atomic<int>[l]);
+  for (uint32_t i = 0; i < l; ++i) row_min_[i].store(kUnknownMin, std::memory_order_relaxed);
+}
+
+int Matrix::compute_row_min(uint32_t left_id) const {
+  const uint8_t* r = row(left_id);
+  int lowest = std::numeric_limits<int16_t>::max();
+  for (uint32_t i = 0; i < right_ids_; ++i) {
+    int16_t v;
+    std::memcpy(&v, r + 2 * static_cast<size_t>(i), 2);
+    lowest = std::min<int>(lowest, v);
+  }
+  row_min_[left_id].store(lowest, std::memory_order_relaxed);
+  return lowest;
 }
 
 Dictionary::Dictionary(const std::string& dir)

@@ -17,7 +17,8 @@ class DoubleArray {
   DoubleArray(const uint8_t* units, size_t count) : units_(units), count_(count) {}
 
   // Calls on_match(value, key_length) for every key that is a prefix of [key, key + len), shortest
-  // first. Returns the number of matches.
+  // first. Returns the number of matches. Keys are UTF-8 (the dictionary's charset), so a key can only
+  // end before a byte that starts a character: the terminal unit is read only there.
   template <typename F>
   size_t common_prefix(const uint8_t* key, size_t len, F&& on_match) const {
     if (count_ == 0) return 0;
@@ -25,7 +26,7 @@ class DoubleArray {
     int64_t b = base(0);
     for (size_t i = 0;; ++i) {
       int32_t value;
-      if (terminal(b, value)) {
+      if ((i == len || (key[i] & 0xC0) != 0x80) && terminal(b, value)) {
         on_match(value, i);
         ++found;
       }

@@ -38,7 +38,7 @@ struct ExprPart {
   std::string_view surface, tag;
 };
 
-// Calls on_part(part) for each well-formed "surface/TAG[/…]" of an expression; returns how many.
+// Calls on_part(part) for each "surface/TAG[/…]" (non-empty surface) of an expression; returns how many.
 template <typename F>
 size_t for_each_expr_part(std::string_view expr, F&& on_part) {
   size_t n = 0, start = 0;
@@ -50,10 +50,8 @@ size_t for_each_expr_part(std::string_view expr, F&& on_part) {
     if (a != std::string_view::npos && a > 0) {
       const size_t b = part.find('/', a + 1);
       const std::string_view tag = part.substr(a + 1, b == std::string_view::npos ? std::string_view::npos : b - a - 1);
-      if (!tag.empty()) {
-        on_part(ExprPart{part.substr(0, a), tag});
-        ++n;
-      }
+      on_part(ExprPart{part.substr(0, a), tag});
+      ++n;
     }
     start = plus + 1;
   }

@@ -3,11 +3,20 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 
 namespace tamsaek {
 namespace analyze {
 
 namespace {
+
+inline void prefetch(const void* p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p);
+#else
+  (void)p;
+#endif
+}
 
 // Moves over characters that share a category with the character before them (the first one is
 // compared with `c`), at most `limit` characters. Returns the end position; `count` = characters.
@@ -72,7 +81,7 @@ void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const ui
   if (p >= len) return;
   const size_t before = nodes_.size();
   const DicFile& sys = dic.system();
-  auto add_token = [&](Source src, uint32_t entry, uint16_t lid, uint16_t rid, int32_t cost, size_t n) {
+  auto add_token = [&](Source src, uint32_t entry, uint16_t lid, uint16_t rid, int16_t cost, size_t n) {
     Node node;
     node.begin = static_cast<uint32_t>(p);
     node.end = static_cast<uint32_t>(p + n);
@@ -83,15 +92,21 @@ void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const ui
     node.entry = entry;
     nodes_.push_back(node);
   };
+  // the trie walk first, then the tokens of all matches: their loads (often cache misses) overlap
+  matches_.clear();
   sys.trie().common_prefix(s + p, len - p, [&](int32_t value, size_t n) {
-    const size_t first = static_cast<uint32_t>(value) >> 8, count = static_cast<uint32_t>(value) & 0xff;
-    if (n == 0 || first + count > sys.token_count()) return;
-    for (size_t i = first; i < first + count; ++i) {
+    const uint32_t first = static_cast<uint32_t>(value) >> 8, count = static_cast<uint32_t>(value) & 0xff;
+    if (n == 0 || static_cast<size_t>(first) + count > sys.token_count()) return;
+    sys.prefetch_token(first);
+    matches_.push_back(Match{first, count, static_cast<uint32_t>(n)});
+  });
+  for (const Match& mt : matches_) {
+    for (uint32_t i = mt.first; i < mt.first + mt.count; ++i) {
       const Token t = sys.token(i);
       if (t.left_id < sys.left_ids() && t.right_id < sys.right_ids())
-        add_token(Source::System, static_cast<uint32_t>(i), t.left_id, t.right_id, t.cost, n);
+        add_token(Source::System, i, t.left_id, t.right_id, t.cost, mt.length);
     }
-  });
+  }
   if (user != nullptr) {
     user->common_prefix(s + p, len - p, [&](size_t i, size_t n) {
       const UserEntry& e = user->entry(i);
@@ -137,31 +152,44 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
     if (right_stamp_[l.right_id] != stamp_) {
       right_stamp_[l.right_id] = stamp_;
       right_slot_[l.right_id] = static_cast<int32_t>(groups_.size());
-      groups_.push_back(Group{l.right_id, l.cost, i, rank});
-    } else {
+      groups_.push_back(Group{l.cost, l.right_id, i, rank});
+    } else {  // slots index groups_ until it is sorted below
       Group& g = groups_[static_cast<size_t>(right_slot_[l.right_id])];
-      if (l.cost < g.cost) g = Group{l.right_id, l.cost, i, rank};
+      if (l.cost < g.cost) g = Group{l.cost, l.right_id, i, rank};
     }
+  }
+  // cheapest first: once a predecessor's cost plus the row's lowest connection cost exceeds the best
+  // total, no later one can win or tie (ties are settled by rank, not by this order)
+  std::sort(groups_.begin(), groups_.end(), [](const Group& a, const Group& b) { return a.cost < b.cost; });
+  // the distinct left ids of the new words; the first cell each will read is fetched ahead
+  lefts_.clear();
+  for (size_t k = first; k < last; ++k) {
+    const uint16_t lid = nodes_[k].left_id;
+    if (left_stamp_[lid] == stamp_) continue;
+    left_stamp_[lid] = stamp_;
+    lefts_.push_back(lid);
+    if (!groups_.empty()) prefetch(m.row(lid) + 2 * static_cast<size_t>(groups_[0].right_id));
+  }
+  for (const uint16_t lid : lefts_) {
+    const uint8_t* row = m.row(lid);
+    const int row_min = m.row_min(lid);
+    Best best{std::numeric_limits<int32_t>::max(), -1};
+    int32_t best_rank = std::numeric_limits<int32_t>::max();
+    for (const Group& g : groups_) {
+      if (g.cost + row_min > best.cost) break;
+      int16_t conn;
+      std::memcpy(&conn, row + 2 * static_cast<size_t>(g.right_id), 2);
+      const int32_t c = g.cost + conn;
+      if (c < best.cost || (c == best.cost && g.rank < best_rank)) {
+        best = Best{c, g.node};
+        best_rank = g.rank;
+      }
+    }
+    left_best_[lid] = best;
   }
   // MeCab files the new words from the last proposed to the first, each at the head of its list.
   for (size_t k = last; k-- > first;) {
     Node& r = nodes_[k];
-    if (left_stamp_[r.left_id] != stamp_) {
-      const uint8_t* row = m.row(r.left_id);
-      Best best{std::numeric_limits<int64_t>::max(), -1};
-      int32_t best_rank = std::numeric_limits<int32_t>::max();
-      for (const Group& g : groups_) {
-        int16_t conn;
-        std::memcpy(&conn, row + 2 * static_cast<size_t>(g.right_id), 2);
-        const int64_t c = g.cost + conn;
-        if (c < best.cost || (c == best.cost && g.rank < best_rank)) {
-          best = Best{c, g.node};
-          best_rank = g.rank;
-        }
-      }
-      left_stamp_[r.left_id] = stamp_;
-      left_best_[r.left_id] = best;
-    }
     const Best& b = left_best_[r.left_id];
     r.cost = b.cost + r.word_cost;
     r.prev = b.node;
@@ -172,6 +200,7 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
 
 void Lattice::best_path(const Dictionary& dic, const UserDictionary* user, const uint8_t* s, size_t len,
                         uint32_t base, std::vector<Morph>& out) {
+  if (len > kMaxLatticeBytes) throw std::length_error("sentence longer than the lattice holds");
   reset(dic, len);
   nodes_.push_back(Node{});  // BOS: context ids 0, cost 0
   end_head_[0] = 0;

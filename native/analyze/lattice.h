@@ -31,18 +31,24 @@ namespace analyze {
 // Longest unknown-word group is 1 + kMaxGroup characters (MeCab's default max-grouping-size).
 constexpr size_t kMaxGroup = 24;
 
+// Longest sentence one lattice holds. A path has at most one word per byte, and a word adds at most
+// 2^15 (word cost) + 2^15 (connection cost) in magnitude, so path costs fit in 32 bits.
+constexpr size_t kMaxLatticeBytes = 1 << 14;
+static_assert((kMaxLatticeBytes + 1) * 65536 < (size_t{1} << 31), "path costs must fit in int32_t");
+
 enum class Source : uint8_t { System = 0, Unknown = 1, User = 2 };
 
 struct Node {
   uint32_t begin = 0, end = 0;  // surface bytes [begin, end) of the sentence
   uint16_t left_id = 0, right_id = 0;
-  int32_t word_cost = 0;
+  int16_t word_cost = 0;
   Source source = Source::System;
   uint32_t entry = 0;  // token index in its dictionary, or user entry index
-  int64_t cost = 0;    // cheapest path cost from BOS through this node
+  int32_t cost = 0;    // cheapest path cost from BOS through this node
   int32_t prev = -1;   // that path's previous node
   int32_t enext = -1;  // next node ending at the same position (most recent first)
 };
+static_assert(sizeof(Node) == 32, "a lattice node fills half a cache line");
 
 // A word of the best path.
 struct Morph {
@@ -54,7 +60,7 @@ struct Morph {
 // Per-thread scratch, reused between sentences.
 class Lattice {
  public:
-  // Appends the best path through `sentence` to `out`, offsets shifted by `base`.
+  // Appends the best path through `sentence` (at most kMaxLatticeBytes) to `out`, offsets shifted by `base`.
   void best_path(const Dictionary& dic, const UserDictionary* user, const uint8_t* sentence, size_t len,
                  uint32_t base, std::vector<Morph>& out);
   // Frees buffers grown by an unusually long sentence.
@@ -62,14 +68,17 @@ class Lattice {
 
  private:
   struct Group {
+    int32_t cost;
     uint32_t right_id;
-    int64_t cost;
     int32_t node;
     int32_t rank;  // position in the end list: lower wins ties
   };
   struct Best {
-    int64_t cost;
+    int32_t cost;
     int32_t node;
+  };
+  struct Match {
+    uint32_t first, count, length;  // tokens [first, first + count) of a key of `length` bytes
   };
 
   void reset(const Dictionary& dic, size_t len);
@@ -80,6 +89,8 @@ class Lattice {
   std::vector<Node> nodes_;
   std::vector<int32_t> end_head_;  // per byte position: the last node ending there, or -1
   std::vector<Group> groups_;
+  std::vector<Match> matches_;
+  std::vector<uint16_t> lefts_;
   std::vector<uint32_t> right_stamp_, left_stamp_;
   std::vector<int32_t> right_slot_;
   std::vector<Best> left_best_;

@@ -39,7 +39,7 @@ void Tagger::parse(const uint8_t* text, size_t len, std::vector<Morph>& out) con
     const size_t line_end = nl ? static_cast<size_t>(static_cast<const uint8_t*>(nl) - text) : len;
     size_t p = start;
     while (p < line_end) {
-      const size_t n = cut_point(text + p, line_end - p, kMaxSentenceBytes);
+      const size_t n = cut_point(text + p, line_end - p, kMaxLatticeBytes);
       lattice.best_path(*dic_, user_.get(), text + p, n, static_cast<uint32_t>(p), out);
       p += n;
     }

@@ -1,6 +1,6 @@
 // The analyzer: a dictionary (shared), optional user words, and the cutting of a text into the
 // sentences the lattice sees. Like the `mecab` command, which reads one sentence per line, every
-// line is analysed on its own; a line longer than kMaxSentenceBytes is cut near that length, at a
+// line is analysed on its own; a line longer than kMaxLatticeBytes is cut near that length, at a
 // sentence end followed by a space if there is one in its second half, else at the last whitespace,
 // else at a character boundary, so lattice memory stays bounded and time linear in the text.
 // Immutable after construction: one Tagger serves every thread (each thread has its own Lattice).
@@ -17,8 +17,6 @@
 
 namespace tamsaek {
 namespace analyze {
-
-constexpr size_t kMaxSentenceBytes = 16384;
 
 class Tagger {
  public:

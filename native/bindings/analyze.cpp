@@ -185,7 +185,8 @@ class TermsWorker : public Napi::AsyncWorker {
   int threads_;
 };
 
-// mecabTermsBatch(handle, texts, threads) → Promise<{ terms: string[][], fold: Uint32Array }>
+// mecabTermsBatch(handle, texts, threads) → Promise<{ terms: string[][], fold: Uint32Array }>; fold[i]:
+// terms of text i that need JS case folding
 Napi::Value TermsBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Handle& h = handle_of(info);
@@ -197,16 +198,17 @@ Napi::Value TermsBatch(const Napi::CallbackInfo& info) {
     if (!v.IsString()) fail(env, "texts must be an array of strings");
     texts[i] = v.As<Napi::String>().Utf16Value();
   }
-  int threads = default_threads();
-  if (info.Length() > 2 && info[2].IsNumber()) threads = std::max(1, std::min(1024, info[2].As<Napi::Number>().Int32Value()));
+  int threads = default_threads();  // threads <= 0: the hardware threads
+  if (info.Length() > 2 && info[2].IsNumber() && info[2].As<Napi::Number>().Int32Value() > 0)
+    threads = std::min(1024, info[2].As<Napi::Number>().Int32Value());
   auto* w = new TermsWorker(env, h, std::move(texts), threads);
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;
 }
 
-// mecabParse(handle, text) → { begin: Int32Array, end: Int32Array, features: string[] }: the best
-// path's dictionary entries with UTF-16 offsets into text.
+// mecabParse(handle, text) → { begin: Int32Array, end: Int32Array, features: string[], user: Uint8Array }:
+// the best path's dictionary entries with UTF-16 offsets into text; user[i] = 1 for user words.
 Napi::Value Parse(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Handle& h = handle_of(info);
@@ -217,7 +219,9 @@ Napi::Value Parse(const Napi::CallbackInfo& info) {
   h.tagger->parse(reinterpret_cast<const uint8_t*>(u8.bytes.data()), u8.bytes.size(), morphs);
   Napi::Int32Array begin = Napi::Int32Array::New(env, morphs.size()), end = Napi::Int32Array::New(env, morphs.size());
   Napi::Array features = Napi::Array::New(env, morphs.size());
+  Napi::Uint8Array user = Napi::Uint8Array::New(env, morphs.size());
   for (size_t i = 0; i < morphs.size(); ++i) {
+    user[i] = morphs[i].source == Source::User ? 1 : 0;
     begin[i] = static_cast<int32_t>(u8.u16_at[morphs[i].begin]);
     end[i] = static_cast<int32_t>(u8.u16_at[morphs[i].end]);
     const std::string_view f = h.tagger->feature(morphs[i]);
@@ -227,6 +231,7 @@ Napi::Value Parse(const Napi::CallbackInfo& info) {
   r.Set("begin", begin);
   r.Set("end", end);
   r.Set("features", features);
+  r.Set("user", user);
   return r;
 }
 

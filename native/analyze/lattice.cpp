@@ -10,6 +10,9 @@ namespace analyze {
 
 namespace {
 
+// Connection costs fetched ahead per left id: the cheapest predecessor's and a few more.
+constexpr size_t kPrefetchCells = 4;
+
 inline void prefetch(const void* p) {
 #if defined(__GNUC__) || defined(__clang__)
   __builtin_prefetch(p);
@@ -153,14 +156,19 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
       right_stamp_[l.right_id] = stamp_;
       right_slot_[l.right_id] = static_cast<int32_t>(groups_.size());
       groups_.push_back(Group{l.cost, l.right_id, i, rank});
-    } else {  // slots index groups_ until it is sorted below
+    } else {  // slots index groups_ until its cheapest member moves to the front below
       Group& g = groups_[static_cast<size_t>(right_slot_[l.right_id])];
       if (l.cost < g.cost) g = Group{l.cost, l.right_id, i, rank};
     }
   }
-  // cheapest first: once a predecessor's cost plus the row's lowest connection cost exceeds the best
-  // total, no later one can win or tie (ties are settled by rank, not by this order)
-  std::sort(groups_.begin(), groups_.end(), [](const Group& a, const Group& b) { return a.cost < b.cost; });
+  // the cheapest predecessor first: it bounds the best total, and a predecessor whose cost plus the
+  // row's lowest connection cost exceeds that bound cannot win or tie (ties are settled by rank)
+  if (!groups_.empty()) {
+    size_t cheapest = 0;
+    for (size_t g = 1; g < groups_.size(); ++g)
+      if (groups_[g].cost < groups_[cheapest].cost) cheapest = g;
+    std::swap(groups_[0], groups_[cheapest]);
+  }
   // the distinct left ids of the new words; the first cell each will read is fetched ahead
   lefts_.clear();
   for (size_t k = first; k < last; ++k) {
@@ -168,7 +176,8 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
     if (left_stamp_[lid] == stamp_) continue;
     left_stamp_[lid] = stamp_;
     lefts_.push_back(lid);
-    if (!groups_.empty()) prefetch(m.row(lid) + 2 * static_cast<size_t>(groups_[0].right_id));
+    const uint8_t* row = m.row(lid);
+    for (size_t g = 0; g < groups_.size() && g < kPrefetchCells; ++g) prefetch(row + 2 * static_cast<size_t>(groups_[g].right_id));
   }
   for (const uint16_t lid : lefts_) {
     const uint8_t* row = m.row(lid);
@@ -176,7 +185,7 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
     Best best{std::numeric_limits<int32_t>::max(), -1};
     int32_t best_rank = std::numeric_limits<int32_t>::max();
     for (const Group& g : groups_) {
-      if (g.cost + row_min > best.cost) break;
+      if (g.cost + row_min > best.cost) continue;
       int16_t conn;
       std::memcpy(&conn, row + 2 * static_cast<size_t>(g.right_id), 2);
       const int32_t c = g.cost + conn;

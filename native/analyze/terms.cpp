@@ -60,17 +60,52 @@ std::string_view first_tag(std::string_view tag) {
   return plus == std::string_view::npos ? tag : tag.substr(0, plus);
 }
 
+// The fast path: a system entry whose class is remembered. Returns false when the slow path must
+// read the feature (first sight, or an expression to decompose).
+bool cached_term(const TermOptions& opt, const Morph& m, const char16_t* text, const Utf8Text& u8, Terms& out) {
+  if (m.source != Source::System || !opt.cache) return false;
+  const uint8_t v = opt.cache->get(m.entry);
+  const uint8_t cls = v & EntryInfoCache::kClassMask;
+  if ((v & EntryInfoCache::kKnown) == 0 || cls == 0 || (opt.decompound && (v & EntryInfoCache::kExpression))) return false;
+  if (opt.cache->dropped(cls)) return true;
+  const uint32_t a = u8.u16_at[m.begin], b = u8.u16_at[m.end];
+  const size_t start = out.chars.size();
+  out.chars.append(text + a, b - a);
+  finish_term(out, start);
+  return true;
+}
+
+void remember(TermOptions& opt, const Morph& m, std::string_view first, bool expression) {
+  if (m.source != Source::System || !opt.cache) return;
+  const uint8_t cls = opt.cache->class_of(first, opt.dropped);
+  opt.cache->set(m.entry, static_cast<uint8_t>(EntryInfoCache::kKnown | (expression ? EntryInfoCache::kExpression : 0) | cls));
+}
+
 }  // namespace
 
-void text_terms(const Tagger& tagger, const TermOptions& opt, const char16_t* text, size_t n, Utf8Text& scratch,
+uint8_t EntryInfoCache::class_of(std::string_view tag, const TagSet& dropped) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t k = 0; k < tags_.size(); ++k)
+    if (tags_[k] == tag) return static_cast<uint8_t>(k + 1);
+  if (tags_.size() >= kClassMask) return 0;
+  tags_.emplace_back(tag);
+  const size_t cls = tags_.size();
+  drop_[cls].store(dropped.contains(tag) ? 1 : 0, std::memory_order_release);
+  return static_cast<uint8_t>(cls);
+}
+
+void text_terms(const Tagger& tagger, TermOptions& opt, const char16_t* text, size_t n, Utf8Text& scratch,
                 std::vector<Morph>& morphs, Terms& out) {
   utf16_to_utf8(text, n, scratch);
   morphs.clear();
   tagger.parse(reinterpret_cast<const uint8_t*>(scratch.bytes.data()), scratch.bytes.size(), morphs);
   std::string_view fields[kFeatureFields];
   for (const Morph& m : morphs) {
+    if (cached_term(opt, m, text, scratch, out)) continue;
     split_feature(tagger.feature(m), fields);
     const std::string_view expr = fields[7];
+    const bool has_expression = expr.find('/') != std::string_view::npos && is_decomposable(fields[4]);
+    remember(opt, m, first_tag(fields[0]), has_expression);
     const bool split = expr.find('/') != std::string_view::npos &&
                        (m.source == Source::User || (opt.decompound && is_decomposable(fields[4])));
     if (split) {

@@ -5,8 +5,11 @@
 // is no term. Terms with other non-Hangul characters are counted in `needs_fold`: the caller lower-
 // cases them and drops those without a letter or digit (Unicode rules live in JavaScript).
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,9 +41,37 @@ class TagSet {
   std::vector<uint64_t> keys_;
 };
 
+// What the term rule needs of a system dictionary entry, remembered per entry so that the feature
+// string (a cache miss in a 37 MB section) is read once per entry instead of once per occurrence:
+// the class of its first tag and whether it has an expression to decompose. Shared by the threads
+// of a batch: entries are filled with release stores after their class is registered.
+class EntryInfoCache {
+ public:
+  static constexpr uint8_t kKnown = 0x80, kExpression = 0x40, kClassMask = 0x3F;
+
+  explicit EntryInfoCache(size_t entries) : info_(new std::atomic<uint8_t>[entries]), size_(entries) {
+    for (size_t i = 0; i < entries; ++i) info_[i].store(0, std::memory_order_relaxed);
+  }
+  uint8_t get(size_t entry) const { return entry < size_ ? info_[entry].load(std::memory_order_acquire) : 0; }
+  void set(size_t entry, uint8_t v) {
+    if (entry < size_) info_[entry].store(v, std::memory_order_release);
+  }
+  // Class of a first tag, 1..63, registering it on first sight (0: no room, use the slow path).
+  uint8_t class_of(std::string_view tag, const TagSet& dropped);
+  bool dropped(uint8_t cls) const { return drop_[cls].load(std::memory_order_acquire) != 0; }
+
+ private:
+  std::unique_ptr<std::atomic<uint8_t>[]> info_;
+  size_t size_;
+  std::mutex mu_;
+  std::vector<std::string> tags_;  // class k + 1
+  std::atomic<uint8_t> drop_[kClassMask + 1] = {};
+};
+
 struct TermOptions {
   TagSet dropped;
   bool decompound = true;
+  std::unique_ptr<EntryInfoCache> cache;  // sized to the system dictionary
 };
 
 // Terms of one text, concatenated: term i is chars[ends[i-1] .. ends[i]).
@@ -55,8 +86,8 @@ struct Terms {
   }
 };
 
-// Analyses UTF-16 text and appends its terms to `out`.
-void text_terms(const Tagger& tagger, const TermOptions& opt, const char16_t* text, size_t n, Utf8Text& scratch,
+// Analyses UTF-16 text and appends its terms to `out`. Thread-safe for one `opt` (its cache is).
+void text_terms(const Tagger& tagger, TermOptions& opt, const char16_t* text, size_t n, Utf8Text& scratch,
                 std::vector<Morph>& morphs, Terms& out);
 
 }  // namespace analyze

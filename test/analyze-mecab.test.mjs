@@ -41,6 +41,23 @@ test('ko-mecab decompounds Compound / Inflect entries by their expression (and c
   assert.deepEqual(onlyJ.analyze('학교에 갔다.'), ['학교', '가', '았', '다']);
 });
 
+test("spacePenalty adds mecab-ko's left-space penalty (dicrc): a particle or ending rarely starts after a space", () => {
+  const text = '학교 에 가 다 하늘 은 파랗다';
+  const plain = mecab.tokens(text).map((t) => `${t.surface}/${t.pos}`);
+  // MeCab's rules: what Debian's mecab says
+  assert.deepEqual(plain, ['학교/NNG', '에/JKB', '가/VV', '다/EC', '하늘/NNG', '은/JX', '파랗/VA', '다/EC']);
+  const penalised = createAnalyzer({ name: 'ko-mecab', spacePenalty: true });
+  assert.match(penalised.name, /^ko-mecab#[0-9a-f]{8}$/);
+  assert.deepEqual(
+    penalised.tokens(text).map((t) => `${t.surface}/${t.pos}`),
+    ['학교/NNG', '에/JKB', '가/VV+EC', '다/MAG', '하늘/NNG', '은/JX', '파랗/VA', '다/EC'],
+  );
+  assert.equal(
+    codeOf(() => createAnalyzer({ name: 'ko-mecab', spacePenalty: 1 })),
+    'INVALID_ARGUMENT',
+  );
+});
+
 test('ko-mecab normalizes like ko-morph: NFKC, Latin lower-cased per term (also outside ASCII)', () => {
   assert.deepEqual(mecab.analyze('ＬＰＧ 가스 ＡＢＣ Full 123'), ['lpg', '가스', 'abc', 'full', '123']);
   assert.deepEqual(mecab.analyze('①'), ['1']);

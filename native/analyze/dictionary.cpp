@@ -1,8 +1,10 @@
 #include "dictionary.h"
 
 #include <algorithm>
+#include <fstream>
 #include <limits>
 #include <map>
+#include <sstream>
 #include <mutex>
 #include <stdexcept>
 
@@ -13,6 +15,26 @@ namespace {
 constexpr uint32_t kMagic = 0xef718f77u;
 constexpr uint32_t kVersion = 102;
 constexpr size_t kHeaderBytes = 10 * 4 + 32;
+
+// "left-space-penalty-factor = id,cost,id,cost…" from dicrc; an absent file or key gives no penalty.
+std::vector<int16_t> read_space_penalty(const std::string& dicrc) {
+  std::vector<int16_t> out;
+  std::ifstream in(dicrc);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos || line.compare(0, 25, "left-space-penalty-factor") != 0) continue;
+    std::stringstream values(line.substr(eq + 1));
+    std::string id, cost;
+    while (std::getline(values, id, ',') && std::getline(values, cost, ',')) {
+      const long i = std::strtol(id.c_str(), nullptr, 10), c = std::strtol(cost.c_str(), nullptr, 10);
+      if (i < 0 || i > 0xFFFF || c < 0 || c > 0x7FFF) continue;
+      if (out.size() <= static_cast<size_t>(i)) out.resize(static_cast<size_t>(i) + 1, 0);
+      out[static_cast<size_t>(i)] = static_cast<int16_t>(c);
+    }
+  }
+  return out;
+}
 
 uint32_t u32_at(const uint8_t* p, size_t i) {
   uint32_t v;
@@ -105,6 +127,7 @@ Dictionary::Dictionary(const std::string& dir)
   if (unk_ranges_.empty() || unk_ranges_[0].count == 0)
     throw std::runtime_error(dir + "/unk.dic: no entries for the DEFAULT category");
   space_ = chars_.info(0x20);
+  space_penalty_ = read_space_penalty(dir + "/dicrc");
 }
 
 size_t Dictionary::mapped_bytes() const {

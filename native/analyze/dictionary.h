@@ -120,6 +120,9 @@ class Dictionary {
     return category < unk_ranges_.size() ? unk_ranges_[category] : Range{};
   }
   const CharInfo& space() const { return space_; }
+  // mecab-ko's left-space-penalty-factor (dicrc): extra cost of a word of this POS id that follows
+  // whitespace (particles, endings …). Original MeCab, hence Debian's mecab, ignores the setting.
+  int space_penalty(uint16_t pos_id) const { return pos_id < space_penalty_.size() ? space_penalty_[pos_id] : 0; }
   const std::string& dir() const { return dir_; }
   size_t mapped_bytes() const;
 
@@ -131,6 +134,7 @@ class Dictionary {
   CharProperty chars_;
   std::vector<Range> unk_ranges_;
   CharInfo space_;
+  std::vector<int16_t> space_penalty_;
 };
 
 }  // namespace analyze

@@ -37,6 +37,11 @@ size_t seek_same_kind(const CharProperty& chars, const uint8_t* s, size_t p, siz
   return p;
 }
 
+// A word cost plus a penalty, within the 16 bits a word cost has.
+int16_t with_penalty(int16_t cost, int penalty) {
+  return static_cast<int16_t>(std::min<int>(cost + penalty, std::numeric_limits<int16_t>::max()));
+}
+
 }  // namespace
 
 void Lattice::reset(const Dictionary& dic, size_t len) {
@@ -58,7 +63,7 @@ void Lattice::trim() {
   if (end_head_.capacity() > kKeepNodes) std::vector<int32_t>().swap(end_head_);
 }
 
-void Lattice::add_unknown(const Dictionary& dic, uint32_t begin, uint32_t end, uint8_t category) {
+void Lattice::add_unknown(const Dictionary& dic, uint32_t begin, uint32_t end, uint8_t category, bool spaced) {
   Dictionary::Range r = dic.unknown_entries(category);
   if (r.count == 0) r = dic.unknown_entries(0);  // a category without entries is treated as DEFAULT
   const DicFile& unk = dic.unknown();
@@ -70,18 +75,20 @@ void Lattice::add_unknown(const Dictionary& dic, uint32_t begin, uint32_t end, u
     n.end = end;
     n.left_id = t.left_id;
     n.right_id = t.right_id;
-    n.word_cost = t.cost;
+    n.word_cost = spaced ? with_penalty(t.cost, dic.space_penalty(t.pos_id)) : t.cost;
     n.source = Source::Unknown;
     n.entry = i;
     nodes_.push_back(n);
   }
 }
 
-void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const uint8_t* s, size_t pos, size_t len) {
+void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const uint8_t* s, size_t pos, size_t len,
+                     bool space_penalty) {
   const CharProperty& chars = dic.chars();
   size_t skipped;
   const size_t p = seek_same_kind(chars, s, pos, len, dic.space(), len, skipped);
   if (p >= len) return;
+  const bool spaced = space_penalty && p > pos;
   const size_t before = nodes_.size();
   const DicFile& sys = dic.system();
   auto add_token = [&](Source src, uint32_t entry, uint16_t lid, uint16_t rid, int16_t cost, size_t n) {
@@ -107,7 +114,8 @@ void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const ui
     for (uint32_t i = mt.first; i < mt.first + mt.count; ++i) {
       const Token t = sys.token(i);
       if (t.left_id < sys.left_ids() && t.right_id < sys.right_ids())
-        add_token(Source::System, i, t.left_id, t.right_id, t.cost, mt.length);
+        add_token(Source::System, i, t.left_id, t.right_id,
+                  spaced ? with_penalty(t.cost, dic.space_penalty(t.pos_id)) : t.cost, mt.length);
     }
   }
   if (user != nullptr) {
@@ -124,18 +132,18 @@ void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const ui
   if (c.group) {
     size_t count;
     const size_t q = seek_same_kind(chars, s, p + first_len, len, c, kMaxGroup + 1, count);
-    if (count <= kMaxGroup) add_unknown(dic, b, static_cast<uint32_t>(q), c.default_type);
+    if (count <= kMaxGroup) add_unknown(dic, b, static_cast<uint32_t>(q), c.default_type, spaced);
     group_end = q;
   }
   size_t q = p + first_len;
   for (size_t i = 1; i <= c.length && q != group_end; ++i) {
-    add_unknown(dic, b, static_cast<uint32_t>(q), c.default_type);
+    add_unknown(dic, b, static_cast<uint32_t>(q), c.default_type, spaced);
     if (q >= len) break;
     size_t n;
     if (!c.shares_category(chars.info(decode_utf8(s + q, s + len, n)))) break;
     q += n;
   }
-  if (nodes_.size() == before) add_unknown(dic, b, static_cast<uint32_t>(p + first_len), c.default_type);
+  if (nodes_.size() == before) add_unknown(dic, b, static_cast<uint32_t>(p + first_len), c.default_type, spaced);
 }
 
 // Gives each node in [first, last) (all starting after position `pos`) its cheapest predecessor among
@@ -208,7 +216,7 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
 }
 
 void Lattice::best_path(const Dictionary& dic, const UserDictionary* user, const uint8_t* s, size_t len,
-                        uint32_t base, std::vector<Morph>& out) {
+                        uint32_t base, bool space_penalty, std::vector<Morph>& out) {
   if (len > kMaxLatticeBytes) throw std::length_error("sentence longer than the lattice holds");
   reset(dic, len);
   nodes_.push_back(Node{});  // BOS: context ids 0, cost 0
@@ -216,7 +224,7 @@ void Lattice::best_path(const Dictionary& dic, const UserDictionary* user, const
   for (size_t pos = 0; pos < len; ++pos) {
     if (end_head_[pos] < 0) continue;
     const size_t first = nodes_.size();
-    lookup(dic, user, s, pos, len);
+    lookup(dic, user, s, pos, len, space_penalty);
     if (nodes_.size() > first) connect(dic, pos, first, nodes_.size());
   }
   size_t last = len;

@@ -61,8 +61,9 @@ struct Morph {
 class Lattice {
  public:
   // Appends the best path through `sentence` (at most kMaxLatticeBytes) to `out`, offsets shifted by `base`.
+  // space_penalty: add mecab-ko's left-space penalty to words that follow whitespace (not MeCab's rule).
   void best_path(const Dictionary& dic, const UserDictionary* user, const uint8_t* sentence, size_t len,
-                 uint32_t base, std::vector<Morph>& out);
+                 uint32_t base, bool space_penalty, std::vector<Morph>& out);
   // Frees buffers grown by an unusually long sentence.
   void trim();
 
@@ -82,8 +83,9 @@ class Lattice {
   };
 
   void reset(const Dictionary& dic, size_t len);
-  void lookup(const Dictionary& dic, const UserDictionary* user, const uint8_t* s, size_t pos, size_t len);
-  void add_unknown(const Dictionary& dic, uint32_t begin, uint32_t end, uint8_t category);
+  void lookup(const Dictionary& dic, const UserDictionary* user, const uint8_t* s, size_t pos, size_t len,
+              bool space_penalty);
+  void add_unknown(const Dictionary& dic, uint32_t begin, uint32_t end, uint8_t category, bool spaced);
   void connect(const Dictionary& dic, size_t pos, size_t first, size_t last);
 
   std::vector<Node> nodes_;

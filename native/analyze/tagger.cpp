@@ -40,7 +40,7 @@ void Tagger::parse(const uint8_t* text, size_t len, std::vector<Morph>& out) con
     size_t p = start;
     while (p < line_end) {
       const size_t n = cut_point(text + p, line_end - p, kMaxLatticeBytes);
-      lattice.best_path(*dic_, user_.get(), text + p, n, static_cast<uint32_t>(p), out);
+      lattice.best_path(*dic_, user_.get(), text + p, n, static_cast<uint32_t>(p), space_penalty_, out);
       p += n;
     }
     start = line_end + 1;

@@ -20,8 +20,9 @@ namespace analyze {
 
 class Tagger {
  public:
-  Tagger(std::shared_ptr<const Dictionary> dic, std::shared_ptr<const UserDictionary> user)
-      : dic_(std::move(dic)), user_(std::move(user)) {}
+  // space_penalty: mecab-ko's left-space penalty (dicrc) on words after whitespace; off = MeCab's rules.
+  Tagger(std::shared_ptr<const Dictionary> dic, std::shared_ptr<const UserDictionary> user, bool space_penalty = false)
+      : dic_(std::move(dic)), user_(std::move(user)), space_penalty_(space_penalty) {}
 
   // Appends the morphemes of UTF-8 `text` (offsets into it) to `out`.
   void parse(const uint8_t* text, size_t len, std::vector<Morph>& out) const;
@@ -33,6 +34,7 @@ class Tagger {
  private:
   std::shared_ptr<const Dictionary> dic_;
   std::shared_ptr<const UserDictionary> user_;
+  bool space_penalty_;
 };
 
 // Where to cut a line of `len` bytes that is longer than `max` (exposed for tests): a position in

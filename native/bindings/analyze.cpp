@@ -84,7 +84,7 @@ std::shared_ptr<const UserDictionary> user_dictionary(Napi::Object o, const Dict
   return std::make_shared<const UserDictionary>(std::move(entries));
 }
 
-// mecabOpen({ dir, dropTags, decompound, user?, status: Int32Array(1) }) → handle
+// mecabOpen({ dir, dropTags, decompound, spacePenalty, user?, status: Int32Array(1) }) → handle
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) fail(env, "expected an options object");
@@ -106,7 +106,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   opt->decompound = o.Get("decompound").ToBoolean().Value();
   opt->cache = std::make_unique<EntryInfoCache>(dic->system().token_count());
   auto h = new Handle();
-  h->tagger = std::make_shared<const Tagger>(dic, user_dictionary(o, *dic));
+  h->tagger = std::make_shared<const Tagger>(dic, user_dictionary(o, *dic), o.Get("spacePenalty").ToBoolean().Value());
   h->options = opt;
   h->status = st.As<Napi::Int32Array>().Data();
   h->status_ref = Napi::Persistent(st.As<Napi::Int32Array>());
@@ -126,10 +126,22 @@ Napi::Array to_array(Napi::Env env, const Terms& t) {
   return a;
 }
 
+// The UTF-16 units of a JS string, into a buffer reused by the calling thread.
+const std::u16string& utf16_arg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsString()) fail(info.Env(), "text must be a string");
+  thread_local std::u16string buf;
+  size_t n = 0;
+  napi_get_value_string_utf16(info.Env(), info[i], nullptr, 0, &n);
+  buf.resize(n + 1);
+  napi_get_value_string_utf16(info.Env(), info[i], buf.data(), n + 1, &n);
+  buf.resize(n);
+  return buf;
+}
+
 // mecabTerms(handle, text) → string[]; status[0] = terms that need JS case folding.
 Napi::Value TermsSync(const Napi::CallbackInfo& info) {
   Handle& h = handle_of(info);
-  const std::u16string text = string_arg(info, 1);
+  const std::u16string& text = utf16_arg(info, 1);
   thread_local Utf8Text scratch;
   thread_local std::vector<Morph> morphs;
   thread_local Terms terms;

@@ -52,7 +52,7 @@ const FILTER_KEYS = ['stopwords', 'synonyms'] as const;
 const WHITESPACE_KEYS = ['name', ...FILTER_KEYS];
 const NGRAM_KEYS = ['name', 'words', 'minGram', 'maxGram', ...FILTER_KEYS];
 const KO_MORPH_KEYS = ['name', 'decompound', 'fixI', 'stopTags', 'userDictionary', ...FILTER_KEYS];
-const KO_MECAB_KEYS = ['name', 'decompound', 'stopTags', 'userDictionary', ...FILTER_KEYS];
+const KO_MECAB_KEYS = ['name', 'decompound', 'spacePenalty', 'stopTags', 'userDictionary', ...FILTER_KEYS];
 const COMBINE_KEYS = ['name', 'parts', 'prefix'];
 
 /** "bigram": the ngram analyzer with Hangul syllable bigrams only (no words, no unigrams). */
@@ -283,6 +283,7 @@ const USER_TAGS = new Set(KO_DIC_TAGS);
 function createKoMecab(c: KoMecabConfig): Analyzer {
   checkOptions('ko-mecab', c, KO_MECAB_KEYS);
   const m = morphSettings('ko-mecab', c, true);
+  assertBool('ko-mecab', 'spacePenalty', c.spacePenalty);
   for (const w of m.userDictionary) {
     if (!USER_TAGS.has(w.pos!))
       throw invalidArgument(`ko-mecab: user word "${w.word}": pos ${w.pos} is not a mecab-ko-dic tag (NNG, NNP, VV …)`);
@@ -291,10 +292,11 @@ function createKoMecab(c: KoMecabConfig): Analyzer {
   }
   const config: KoMecabConfig = { name: 'ko-mecab' };
   if (!m.decompound) config.decompound = false;
+  if (c.spacePenalty === true) config.spacePenalty = true;
   if (m.customStopTags) config.stopTags = [...m.stopTags];
   if (m.userDictionary.length > 0) config.userDictionary = m.userDictionary;
   Object.assign(config, filterConfig('ko-mecab', c));
-  const core = new KoMecabCore(m);
+  const core = new KoMecabCore({ ...m, spacePenalty: c.spacePenalty === true });
   const raw = (text: string): string[] => {
     checkText('ko-mecab', text);
     return core.terms(text);

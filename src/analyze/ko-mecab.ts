@@ -59,6 +59,7 @@ const BATCH_UNITS = 1 << 18;
 
 export interface KoMecabOptions {
   decompound: boolean;
+  spacePenalty: boolean;
   stopTags: readonly string[];
   userDictionary: readonly UserWord[];
 }
@@ -66,6 +67,7 @@ export interface KoMecabOptions {
 export class KoMecabCore {
   private readonly tags: TagFilter;
   private readonly decompound: boolean;
+  private readonly spacePenalty: boolean;
   private readonly user: CompiledUserWords | undefined;
   private mecab: NativeMecab | undefined;
 
@@ -73,6 +75,7 @@ export class KoMecabCore {
   constructor(opts: KoMecabOptions) {
     this.tags = new TagFilter(opts.stopTags);
     this.decompound = opts.decompound;
+    this.spacePenalty = opts.spacePenalty;
     this.user = opts.userDictionary.length > 0 ? compileUserWords(mecabKoDicDir(), opts.userDictionary) : undefined;
   }
 
@@ -81,7 +84,13 @@ export class KoMecabCore {
     if (this.mecab === undefined) {
       const dir = mecabKoDicDir();
       const dropTags = [...KO_DIC_TAGS, ...KO_DIC_EXTRA_TAGS].filter((t) => !this.tags.keep(t));
-      this.mecab = new NativeMecab({ dir, dropTags, decompound: this.decompound, user: this.user });
+      this.mecab = new NativeMecab({
+        dir,
+        dropTags,
+        decompound: this.decompound,
+        spacePenalty: this.spacePenalty,
+        user: this.user,
+      });
       if (!status.loaded)
         Object.assign(status, { loaded: true, loadMs: this.mecab.loadMs, mappedBytes: this.mecab.mappedBytes });
     }

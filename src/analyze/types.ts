@@ -131,6 +131,12 @@ export interface KoMecabConfig extends TermFilterOptions {
   decompound?: boolean;
   /** As ko-morph. Default ["E", "J", "MM", "S", "VC"]. */
   stopTags?: string[];
+  /**
+   * Add mecab-ko's left-space penalty (mecab-ko-dic's dicrc: particles, endings, copula … after a
+   * space cost 3000-6000 more), as the mecab-ko fork does. Default false: MeCab's own rules, the
+   * morphemes Debian's mecab gives.
+   */
+  spacePenalty?: boolean;
   /** Words added to the lattice (pos default NNP, optional cost and parts); context ids come from the dictionary. */
   userDictionary?: Array<string | UserWord>;
 }

@@ -21,6 +21,8 @@ export interface MecabOpenOptions {
   dropTags: readonly string[];
   /** Replace Inflect/Compound/Preanalysis entries by the morphemes of their expression. */
   decompound: boolean;
+  /** mecab-ko's left-space penalty (dicrc) on words after whitespace; false = MeCab's own rules. */
+  spacePenalty: boolean;
   user?: CompiledUserWords;
 }
 

@@ -49,9 +49,14 @@ class DicFile {
     std::memcpy(&t, tokens_ + i * sizeof(Token), sizeof(Token));
     return t;
   }
-  void prefetch_token(size_t i) const {
+  // Starts loading the cache lines of tokens [first, first + count).
+  void prefetch_tokens(size_t first, size_t count) const {
 #if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(tokens_ + i * sizeof(Token));
+    const uint8_t* a = tokens_ + first * sizeof(Token);
+    for (size_t off = 0; off < count * sizeof(Token); off += 64) __builtin_prefetch(a + off);
+#else
+    (void)first;
+    (void)count;
 #endif
   }
   // The feature string at this offset; empty when the offset is out of range or unterminated.

@@ -38,6 +38,31 @@ class DoubleArray {
     return found;
   }
 
+  // A common-prefix walk advanced one byte at a time (step), so that several walks can be interleaved:
+  // each step's loads are known a step ahead and fetched early, and the walks' cache misses overlap.
+  struct Walk {
+    int64_t state = 0;
+    size_t consumed = 0;
+  };
+  Walk start() const { return Walk{count_ == 0 ? -1 : base(0), 0}; }
+  // Reports a key ending after `consumed` bytes (as common_prefix would), then follows the next byte.
+  // Returns false when the walk is over.
+  template <typename F>
+  bool step(Walk& w, const uint8_t* key, size_t len, F&& on_match) const {
+    if (w.state < 0) return false;
+    int32_t value;
+    if (w.consumed > 0 && (w.consumed == len || (key[w.consumed] & 0xC0) != 0x80) && terminal(w.state, value))
+      on_match(value, w.consumed);
+    if (w.consumed == len) return false;
+    const int64_t p = w.state + static_cast<int64_t>(key[w.consumed]) + 1;
+    if (!valid(p) || check(p) != static_cast<uint32_t>(w.state)) return false;
+    w.state = base(p);
+    ++w.consumed;
+    prefetch_unit(w.state);
+    if (w.consumed < len) prefetch_unit(w.state + static_cast<int64_t>(key[w.consumed]) + 1);
+    return true;
+  }
+
   // The value stored for exactly this key, or -1.
   int32_t exact(const uint8_t* key, size_t len) const {
     if (count_ == 0) return -1;
@@ -53,6 +78,13 @@ class DoubleArray {
 
  private:
   bool valid(int64_t p) const { return p >= 0 && static_cast<uint64_t>(p) < count_; }
+  void prefetch_unit(int64_t p) const {
+#if defined(__GNUC__) || defined(__clang__)
+    if (valid(p)) __builtin_prefetch(units_ + static_cast<size_t>(p) * 8);
+#else
+    (void)p;
+#endif
+  }
   int32_t base(int64_t p) const {
     int32_t v;
     std::memcpy(&v, units_ + static_cast<size_t>(p) * 8, 4);

@@ -12,6 +12,8 @@ namespace {
 
 // Connection costs fetched ahead per left id: the cheapest predecessor's and a few more.
 constexpr size_t kPrefetchCells = 4;
+// Trie walks interleaved by prewalk.
+constexpr size_t kWalkers = 8;
 
 inline void prefetch(const void* p) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -82,6 +84,55 @@ void Lattice::add_unknown(const Dictionary& dic, uint32_t begin, uint32_t end, u
   }
 }
 
+// The system dictionary's keys at every position where a word may start (every character that is
+// not whitespace), found before the Viterbi pass by kWalkers interleaved trie walks: a walk's next
+// loads are fetched while the others step, so the cache misses of the 30 MB trie overlap instead of
+// queueing one after the other. The tokens of each key are fetched ahead too.
+void Lattice::prewalk(const Dictionary& dic, const uint8_t* s, size_t len) {
+  const DicFile& sys = dic.system();
+  const DoubleArray& trie = sys.trie();
+  const CharProperty& chars = dic.chars();
+  struct Active {
+    DoubleArray::Walk walk;
+    uint32_t pos;
+  };
+  Active act[kWalkers];
+  size_t active = 0, next = 0;
+  auto start_at = [&](size_t slot) {  // the next position to walk from, into act[slot]
+    while (next < len) {
+      const size_t p = next;
+      size_t n;
+      const CharInfo c = chars.info(decode_utf8(s + p, s + len, n));
+      next += n;
+      if (dic.space().shares_category(c)) continue;
+      act[slot] = Active{trie.start(), static_cast<uint32_t>(p)};
+      return true;
+    }
+    return false;
+  };
+  found_.clear();
+  while (active < kWalkers && start_at(active)) ++active;
+  while (active > 0) {
+    for (size_t k = 0; k < active;) {
+      Active& a = act[k];
+      const bool more = trie.step(a.walk, s + a.pos, len - a.pos, [&](int32_t value, size_t n) {
+        const uint32_t first = static_cast<uint32_t>(value) >> 8, count = static_cast<uint32_t>(value) & 0xff;
+        if (static_cast<size_t>(first) + count > sys.token_count()) return;
+        sys.prefetch_tokens(first, 1);
+        found_.push_back(Found{a.pos, Match{first, count, static_cast<uint32_t>(n)}});
+      });
+      if (more || start_at(k)) ++k;
+      else act[k] = act[--active];
+    }
+  }
+  // counting sort by position, stable: each walk reported its keys shortest first
+  match_at_.assign(len + 2, 0);
+  for (const Found& f : found_) ++match_at_[f.pos + 2];
+  for (size_t i = 2; i < match_at_.size(); ++i) match_at_[i] += match_at_[i - 1];
+  matches_.resize(found_.size());
+  for (const Found& f : found_) matches_[match_at_[f.pos + 1]++] = f.match;
+}
+
 void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const uint8_t* s, size_t pos, size_t len,
                      bool space_penalty) {
   const CharProperty& chars = dic.chars();
@@ -102,15 +153,8 @@ void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const ui
     node.entry = entry;
     nodes_.push_back(node);
   };
-  // the trie walk first, then the tokens of all matches: their loads (often cache misses) overlap
-  matches_.clear();
-  sys.trie().common_prefix(s + p, len - p, [&](int32_t value, size_t n) {
-    const uint32_t first = static_cast<uint32_t>(value) >> 8, count = static_cast<uint32_t>(value) & 0xff;
-    if (n == 0 || static_cast<size_t>(first) + count > sys.token_count()) return;
-    sys.prefetch_token(first);
-    matches_.push_back(Match{first, count, static_cast<uint32_t>(n)});
-  });
-  for (const Match& mt : matches_) {
+  for (uint32_t m = match_at_[p]; m < match_at_[p + 1]; ++m) {
+    const Match& mt = matches_[m];
     for (uint32_t i = mt.first; i < mt.first + mt.count; ++i) {
       const Token t = sys.token(i);
       if (t.left_id < sys.left_ids() && t.right_id < sys.right_ids())
@@ -219,6 +263,7 @@ void Lattice::best_path(const Dictionary& dic, const UserDictionary* user, const
                         uint32_t base, bool space_penalty, std::vector<Morph>& out) {
   if (len > kMaxLatticeBytes) throw std::length_error("sentence longer than the lattice holds");
   reset(dic, len);
+  prewalk(dic, s, len);
   nodes_.push_back(Node{});  // BOS: context ids 0, cost 0
   end_head_[0] = 0;
   for (size_t pos = 0; pos < len; ++pos) {

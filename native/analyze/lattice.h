@@ -81,8 +81,13 @@ class Lattice {
   struct Match {
     uint32_t first, count, length;  // tokens [first, first + count) of a key of `length` bytes
   };
+  struct Found {
+    uint32_t pos;
+    Match match;
+  };
 
   void reset(const Dictionary& dic, size_t len);
+  void prewalk(const Dictionary& dic, const uint8_t* s, size_t len);
   void lookup(const Dictionary& dic, const UserDictionary* user, const uint8_t* s, size_t pos, size_t len,
               bool space_penalty);
   void add_unknown(const Dictionary& dic, uint32_t begin, uint32_t end, uint8_t category, bool spaced);
@@ -91,7 +96,9 @@ class Lattice {
   std::vector<Node> nodes_;
   std::vector<int32_t> end_head_;  // per byte position: the last node ending there, or -1
   std::vector<Group> groups_;
-  std::vector<Match> matches_;
+  std::vector<Found> found_;        // dictionary keys found by prewalk, in the order found
+  std::vector<Match> matches_;      // the same by start position: those of p are [match_at_[p], match_at_[p + 1])
+  std::vector<uint32_t> match_at_;
   std::vector<uint16_t> lefts_;
   std::vector<uint32_t> right_stamp_, left_stamp_;
   std::vector<int32_t> right_slot_;

@@ -123,17 +123,20 @@ function runMecab(lines) {
   });
 }
 
-/** "surface/POS" sequences per sentence from mecab's default output (surface TAB feature CSV, EOS). */
+/** Per sentence, from mecab's default output (surface TAB feature CSV, EOS): "surface/POS" and "surface/feature" sequences. */
 function parseMecab(out) {
   const sentences = [];
-  let cur = [];
+  let pos = [];
+  let full = [];
   for (const line of out.split('\n')) {
     if (line === 'EOS') {
-      sentences.push(cur.join(' '));
-      cur = [];
+      sentences.push({ pos: pos.join(' '), full: full.join(' ') });
+      pos = [];
+      full = [];
     } else if (line !== '') {
       const tab = line.lastIndexOf('\t');
-      cur.push(`${line.slice(0, tab)}/${line.slice(tab + 1).split(',')[0]}`);
+      pos.push(`${line.slice(0, tab)}/${line.slice(tab + 1).split(',')[0]}`);
+      full.push(`${line.slice(0, tab)}/${line.slice(tab + 1)}`);
     }
   }
   return sentences;
@@ -151,17 +154,18 @@ test('ko-mecab agrees with Debian mecab on the same mecab-ko-dic (≥ 99.5 % of 
   const expected = parseMecab(await runMecab(sentences));
   assert.equal(expected.length, sentences.length, 'one EOS per input line');
   const differences = [];
+  let featureDifferences = 0;
   for (let i = 0; i < sentences.length; i++) {
-    const got = analyzer
-      .tokens(sentences[i])
-      .map((tok) => `${tok.surface}/${tok.pos}`)
-      .join(' ');
-    if (got !== expected[i]) differences.push({ sentence: sentences[i], mecab: expected[i], ko_mecab: got });
+    const tokens = analyzer.tokens(sentences[i]);
+    const got = tokens.map((tok) => `${tok.surface}/${tok.pos}`).join(' ');
+    if (got !== expected[i].pos) differences.push({ sentence: sentences[i], mecab: expected[i].pos, ko_mecab: got });
+    if (tokens.map((tok) => `${tok.surface}/${tok.feature}`).join(' ') !== expected[i].full) featureDifferences++;
   }
   const agreement = 1 - differences.length / sentences.length;
   t.diagnostic(
     `${sentences.length} sentences (${fromData.length} from the datasets, ${sentences.length - fromData.length} random): ` +
-      `${differences.length} differ, agreement ${(agreement * 100).toFixed(3)} %`,
+      `${differences.length} differ in surface + POS, agreement ${(agreement * 100).toFixed(3)} %; ` +
+      `${featureDifferences} differ in some feature string`,
   );
   for (const d of differences) t.diagnostic(JSON.stringify(d));
   assert.ok(agreement >= MIN_AGREEMENT, `agreement ${agreement}`);

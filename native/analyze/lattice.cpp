@@ -50,11 +50,9 @@ void Lattice::reset(const Dictionary& dic, size_t len) {
   nodes_.clear();
   end_head_.assign(len + 1, -1);
   const size_t rights = dic.matrix().right_ids(), lefts = dic.matrix().left_ids();
-  if (right_stamp_.size() != rights || left_stamp_.size() != lefts) {
-    right_stamp_.assign(rights, 0);
-    right_slot_.assign(rights, 0);
-    left_stamp_.assign(lefts, 0);
-    left_best_.assign(lefts, Best{0, -1});
+  if (right_.size() != rights || left_.size() != lefts) {
+    right_.assign(rights, RightSlot{0, 0});
+    left_.assign(lefts, LeftSlot{0, Best{0, -1}});
     stamp_ = 0;
   }
 }
@@ -196,20 +194,20 @@ void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const ui
 void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t last) {
   const Matrix& m = dic.matrix();
   if (++stamp_ == 0) {
-    std::fill(right_stamp_.begin(), right_stamp_.end(), 0);
-    std::fill(left_stamp_.begin(), left_stamp_.end(), 0);
+    for (RightSlot& r : right_) r.stamp = 0;
+    for (LeftSlot& l : left_) l.stamp = 0;
     stamp_ = 1;
   }
   groups_.clear();
   int32_t rank = 0;
   for (int32_t i = end_head_[pos]; i >= 0; i = nodes_[static_cast<size_t>(i)].enext, ++rank) {
     const Node& l = nodes_[static_cast<size_t>(i)];
-    if (right_stamp_[l.right_id] != stamp_) {
-      right_stamp_[l.right_id] = stamp_;
-      right_slot_[l.right_id] = static_cast<int32_t>(groups_.size());
+    RightSlot& slot = right_[l.right_id];
+    if (slot.stamp != stamp_) {
+      slot = RightSlot{stamp_, static_cast<int32_t>(groups_.size())};
       groups_.push_back(Group{l.cost, l.right_id, i, rank});
     } else {  // slots index groups_ until its cheapest member moves to the front below
-      Group& g = groups_[static_cast<size_t>(right_slot_[l.right_id])];
+      Group& g = groups_[static_cast<size_t>(slot.group)];
       if (l.cost < g.cost) g = Group{l.cost, l.right_id, i, rank};
     }
   }
@@ -225,8 +223,8 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
   lefts_.clear();
   for (size_t k = first; k < last; ++k) {
     const uint16_t lid = nodes_[k].left_id;
-    if (left_stamp_[lid] == stamp_) continue;
-    left_stamp_[lid] = stamp_;
+    if (left_[lid].stamp == stamp_) continue;
+    left_[lid].stamp = stamp_;
     lefts_.push_back(lid);
     const uint8_t* row = m.row(lid);
     for (size_t g = 0; g < groups_.size() && g < kPrefetchCells; ++g) prefetch(row + 2 * static_cast<size_t>(groups_[g].right_id));
@@ -246,12 +244,12 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
         best_rank = g.rank;
       }
     }
-    left_best_[lid] = best;
+    left_[lid].best = best;
   }
   // MeCab files the new words from the last proposed to the first, each at the head of its list.
   for (size_t k = last; k-- > first;) {
     Node& r = nodes_[k];
-    const Best& b = left_best_[r.left_id];
+    const Best& b = left_[r.left_id].best;
     r.cost = b.cost + r.word_cost;
     r.prev = b.node;
     r.enext = end_head_[r.end];

@@ -100,9 +100,18 @@ class Lattice {
   std::vector<Match> matches_;      // the same by start position: those of p are [match_at_[p], match_at_[p + 1])
   std::vector<uint32_t> match_at_;
   std::vector<uint16_t> lefts_;
-  std::vector<uint32_t> right_stamp_, left_stamp_;
-  std::vector<int32_t> right_slot_;
-  std::vector<Best> left_best_;
+  // per right id: its group at the current position; per left id: its best predecessor there. Valid
+  // where stamp == stamp_ (one cache line per lookup: stamp and value side by side)
+  struct RightSlot {
+    uint32_t stamp;
+    int32_t group;
+  };
+  struct LeftSlot {
+    uint32_t stamp;
+    Best best;
+  };
+  std::vector<RightSlot> right_;
+  std::vector<LeftSlot> left_;
   uint32_t stamp_ = 0;
 };
 

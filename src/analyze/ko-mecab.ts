@@ -54,8 +54,8 @@ function fixTerms(terms: string[]): string[] {
 }
 
 /** One native batch call takes at most this many texts or UTF-16 units: its result is built on the JS thread. */
-const BATCH_TEXTS = 512;
-const BATCH_UNITS = 1 << 18;
+const BATCH_TEXTS = 256;
+const BATCH_UNITS = 1 << 17;
 
 export interface KoMecabOptions {
   decompound: boolean;

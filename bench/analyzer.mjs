@@ -11,9 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gc, median, nowMs, sig } from './lib/stats.mjs';
 import { corpusFiles, sampleSentences } from './lib/sentences.mjs';
 import { isMain, parseSuiteCli, runStandalone } from './lib/standalone.mjs';
+import { gc, median, nowMs, sig } from './lib/stats.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(REPO, 'dist/index.js');
@@ -154,7 +154,7 @@ async function pageRates(tamsaek, docs, size, results) {
   const walls = [];
   for (let r = 0; r < size.pageReps['ko-mecab']; r++) {
     const t0 = nowMs();
-    await a.analyzeBatchAsync(texts);
+    await a.analyzeAsync(texts);
     walls.push(mb / ((nowMs() - t0) / 1000));
   }
   results.push({ name: 'analyzer_batch_async_pages_mb_per_s.ko-mecab', value: sig(median(walls), 3), unit: 'MB/s' });

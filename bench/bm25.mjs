@@ -2,11 +2,11 @@
 // agreement), indexing documents/s, and analyzer sentences/s on the shared Korean corpora.
 // See bench/README.md for the workload and the meaning of each result.
 import { createRequire } from 'node:module';
-import { Bm25Index } from '../dist/legs/bm25/index.js';
 import * as analyze from '../dist/analyze/index.js';
-import { BM25_WORKLOAD, makeBm25Workload } from './lib/workload.mjs';
+import { Bm25Index } from '../dist/legs/bm25/index.js';
 import { corpusFiles, sampleSentences } from './lib/sentences.mjs';
 import { gc, mean, median, nowMs, percentile, sig } from './lib/stats.mjs';
+import { BM25_WORKLOAD, makeBm25Workload } from './lib/workload.mjs';
 
 const require = createRequire(import.meta.url);
 const K1 = 1.2;

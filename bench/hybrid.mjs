@@ -12,20 +12,20 @@
 // TAMSAEK_BENCH_MODEL, TAMSAEK_BENCH_RERANKER, TAMSAEK_BENCH_HYBRID_DOCS. Without a model the dense rows use the
 // shipped static model (models/); without a reranker the rerank row uses the generated tiny fixture of
 // test/fixtures/models (random weights: its quality is printed as n/a).
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { isMain, parseSuiteCli, runStandalone } from './lib/standalone.mjs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { Engine } from '../dist/engine/engine.js';
+import { loadBeir, readCorpus } from '../dist/data/beir.js';
 import { fuse } from '../dist/fuse/index.js';
+import { Engine } from '../dist/index.js';
 import { createServer } from '../dist/serve/index.js';
-import { loadBeir, readCorpus } from '../dist/eval/beir.js';
-import { BM25_WORKLOAD, makeBm25Workload } from './lib/workload.mjs';
 import { DEFAULTS as DENSE_DEFAULTS, TINY as DENSE_TINY, makeVectors } from './dense.mjs';
-import { FIXTURE_RERANKER, measureDataset, qualityTable, retrievalSets } from './lib/hybrid-quality.mjs';
 import { recallLatencySvg } from './lib/hybrid-chart.mjs';
+import { FIXTURE_RERANKER, measureDataset, qualityTable, retrievalSets } from './lib/hybrid-quality.mjs';
+import { isMain, parseSuiteCli, runStandalone } from './lib/standalone.mjs';
 import { gc, mean, median, nowMs, percentile, sig } from './lib/stats.mjs';
+import { BM25_WORKLOAD, makeBm25Workload } from './lib/workload.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -229,10 +229,11 @@ async function hybrid100k(o, push, notes) {
     o.reps,
   );
   push('dense_leg_p50_ms_100k', sig(percentile(de, 50), 4), 'ms');
-  // engine-less: the legs (Engine.retrieve) + fuse(), no document mapping
+  // engine-less: the legs (engine.tunable().retrieve) + fuse(), no document mapping
+  const tunable = engine.tunable();
   const legsOnly = await timeSearches(
     order,
-    async (i) => fuse(await engine.retrieve(queries[i], { depth: 100, vector: queryVector(i) }), fusion, 10),
+    async (i) => fuse(await tunable.retrieve(queries[i], { depth: 100, vector: queryVector(i) }), fusion, 10),
     o.reps,
   );
   push('hybrid_legs_fuse_p50_ms_100k', sig(percentile(legsOnly, 50), 4), 'ms');

@@ -2,8 +2,9 @@
 // texts, 100,000-character runs of one character. No crash, no throw, the same terms from the
 // synchronous and the worker-thread paths, and time linear in the length (the lattice is bounded).
 // Run: npx tsc -p . && node --test test/analyze-mecab-fuzz.test.mjs
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { createAnalyzer } from 'tamsaek';
 
 const mecab = createAnalyzer('ko-mecab');
@@ -43,8 +44,8 @@ test('random Unicode never throws, and the sync and worker paths give the same t
   for (const a of [mecab, decompounded]) {
     const sync = texts.map((t) => a.analyze(t));
     for (const terms of sync) for (const term of terms) assert.ok(term.length > 0 && !term.includes('\u0000'));
-    assert.deepEqual(await a.analyzeBatchAsync(texts), sync);
-    assert.deepEqual(await a.analyzeBatchAsync(texts, { threads: 3 }), sync);
+    assert.deepEqual(await a.analyzeAsync(texts), sync);
+    assert.deepEqual(await a.analyzeAsync(texts, { threads: 3 }), sync);
   }
   for (const t of texts.slice(0, 300)) {
     for (const tok of mecab.tokens(t)) assert.ok(tok.start >= 0 && tok.start < tok.end && tok.end <= t.length);
@@ -67,13 +68,13 @@ test('1 MB texts and 100,000-character runs of one character: bounded, linear ti
   const mb = sentence.repeat(Math.ceil((1 << 20) / sentence.length));
   const terms = mecab.analyze(mb);
   assert.ok(terms.length > 100000);
-  assert.deepEqual((await mecab.analyzeBatchAsync([mb]))[0], terms);
+  assert.deepEqual((await mecab.analyzeAsync([mb]))[0], terms);
   const noSpaces = mb.replaceAll(' ', '');
-  assert.deepEqual((await mecab.analyzeBatchAsync([noSpaces]))[0], mecab.analyze(noSpaces));
+  assert.deepEqual((await mecab.analyzeAsync([noSpaces]))[0], mecab.analyze(noSpaces));
   for (const ch of ['가', '뷁', 'a', '1', '😀', '.', '\u0000', ' ']) {
     const run = ch.repeat(100000 / ch.length);
     const t = mecab.analyze(run);
-    assert.deepEqual((await mecab.analyzeBatchAsync([run]))[0], t, ch);
+    assert.deepEqual((await mecab.analyzeAsync([run]))[0], t, ch);
   }
   // four times the text, about four times the time (generous bound: the machine is shared)
   for (const text of [noSpaces, '가'.repeat(400000), '뷁'.repeat(400000), randomText(rng(3), 400000)]) {

@@ -4,11 +4,12 @@
 // must agree on ≥ 99.5 % of the sentences, and every difference must be one docs/analyzers.md lists.
 // Skips, saying why, where `mecab` is not installed (.ci/run installs it) or the datasets are absent.
 // Run: npx tsc -p . && node --test test/analyze-mecab-oracle.test.mjs
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createAnalyzer, mecabKoDicDir } from 'tamsaek';
 import { normalizeText } from '../dist/analyze/normalize.js';

@@ -1,11 +1,12 @@
 // ko-mecab: the addon's MeCab-compatible analyzer on mecab-ko-dic, through the public entry point.
 // Run: npx tsc -p . && node --test test/analyze-mecab.test.mjs
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Bm25Index, createAnalyzer, listAnalyzers } from 'tamsaek';
 
@@ -150,34 +151,34 @@ test('ko-mecab config round-trips; bad options and inputs are typed errors', () 
   assert.equal(createAnalyzer('ko-mecab+bigram').name, 'ko-mecab+bigram');
 });
 
-test('analyzeBatchAsync runs on worker threads and equals analyze; other analyzers have it too', async () => {
+test('analyzeAsync runs on worker threads and equals analyze (ko-mecab and combinations with it)', async () => {
   const texts = ['기초연금을 신청하려면 주민센터에 가야 합니다', '', 'ÉCOLE 고무호스', '😀\u0000\ud800 학생이'];
   const expected = texts.map((t) => mecab.analyze(t));
-  assert.deepEqual(await mecab.analyzeBatchAsync(texts), expected);
-  assert.deepEqual(await mecab.analyzeBatchAsync(texts, { threads: 1 }), expected);
+  assert.deepEqual(await mecab.analyzeAsync(texts), expected);
+  assert.deepEqual(await mecab.analyzeAsync(texts, { threads: 1 }), expected);
   assert.deepEqual(mecab.analyzeBatch(texts), expected);
   const combo = createAnalyzer('ko-mecab+bigram');
   assert.deepEqual(
-    await combo.analyzeBatchAsync(texts),
+    await combo.analyzeAsync(texts),
     texts.map((t) => combo.analyze(t)),
   );
-  const ngram = createAnalyzer('ngram');
-  assert.deepEqual(
-    await ngram.analyzeBatchAsync(texts),
-    texts.map((t) => ngram.analyze(t)),
-  );
-  await assert.rejects(mecab.analyzeBatchAsync(['a', 1]), { code: 'INVALID_ARGUMENT' });
-  await assert.rejects(mecab.analyzeBatchAsync(['a'], { threads: 0 }), { code: 'INVALID_ARGUMENT' });
-  await assert.rejects(mecab.analyzeBatchAsync(['a'], { thread: 2 }), { code: 'UNKNOWN_OPTION' });
+  // analyzers without a worker path have none (analyzeAll slices them)
+  assert.equal(createAnalyzer('ngram').analyzeAsync, undefined);
+  assert.equal(createAnalyzer('ko-morph+bigram').analyzeAsync, undefined);
+  const { analyzeAll } = await import('../dist/analyze/batch.js');
+  assert.deepEqual(await analyzeAll(mecab, texts), expected);
+  await assert.rejects(mecab.analyzeAsync(['a', 1]), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(mecab.analyzeAsync(['a'], { threads: 0 }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(mecab.analyzeAsync(['a'], { thread: 2 }), { code: 'UNKNOWN_OPTION' });
 });
 
 test('tokens: every entry and morpheme carries UTF-16 offsets into the original text, POS and expression', () => {
   const text = '기초연금을 신청했다. ＡＢＣ ①번 😀고무호스';
   const tokens = mecab.tokens(text);
   const byS = Object.fromEntries(tokens.map((t) => [t.surface, t]));
-  assert.deepEqual([byS['했'].pos, byS['했'].type, byS['했'].expression], ['XSV+EP', 'Inflect', '하/XSV/*+았/EP/*']);
+  assert.deepEqual([byS.했.pos, byS.했.type, byS.했.expression], ['XSV+EP', 'Inflect', '하/XSV/*+았/EP/*']);
   assert.deepEqual(
-    byS['했'].morphemes.map((m) => [m.surface, m.pos, m.term]),
+    byS.했.morphemes.map((m) => [m.surface, m.pos, m.term]),
     [
       ['하', 'XSV', '하'],
       ['았', 'EP', null],
@@ -186,7 +187,7 @@ test('tokens: every entry and morpheme carries UTF-16 offsets into the original 
   // offsets point into the text as given, also where NFKC changed it (full-width, circled) and after astral characters
   assert.equal(text.slice(byS.ABC.start, byS.ABC.end), 'ＡＢＣ');
   assert.equal(text.slice(byS['1'].start, byS['1'].end), '①');
-  const hose = byS['고무호스'];
+  const hose = byS.고무호스;
   assert.equal(text.slice(hose.start, hose.end), '고무호스');
   assert.deepEqual(
     hose.morphemes.map((m) => text.slice(m.start, m.end)),

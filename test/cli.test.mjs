@@ -1,10 +1,11 @@
 // The tamsaek command line: index → search → eval on the bundled sample, contracts and errors.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -181,7 +182,7 @@ test('index --vector-field: precomputed vectors from the corpus, with --dim (no 
     ]);
     assert.equal(indexed.code, 0, indexed.stderr);
     assert.match(indexed.stderr, /indexed 3 documents \(legs bm25\+dense/);
-    const { Engine } = await import('../dist/engine/engine.js');
+    const { Engine } = await import('tamsaek');
     const engine = await Engine.open(join(dir, 'idx'), { readOnly: true });
     // the stored vectors are the corpus's: a query vector pointing at c finds c, whatever the text says
     assert.equal((await engine.search('기초연금', { vector: [0, 0.1, 1], legs: ['dense'], k: 1 }))[0].id, 'c');

@@ -1,9 +1,10 @@
 // onnxruntime-node and hnswlib-node are optional and loaded lazily: with both unresolvable (module hooks
 // in a child process), the public API still imports, BM25 and the exact index work, and dense features
 // fail with NATIVE_UNAVAILABLE instead of crashing.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

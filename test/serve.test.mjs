@@ -1,13 +1,13 @@
 // HTTP server over the Engine: every endpoint, every error status, persistence, timeouts, abort on
 // disconnect, graceful close with in-flight requests, and the loopback load generator.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine } from '../dist/engine/engine.js';
-import { createServer, parseByteSize, serveBench, statusFor } from '../dist/serve/index.js';
+import { test } from 'node:test';
+import { createServer, Engine, parseByteSize, serveBench, statusFor } from 'tamsaek';
 import { HashEmbedder } from './helpers/fake-models.mjs';
 
 const DOCS = [

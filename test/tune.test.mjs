@@ -1,8 +1,9 @@
 // Tuning: improves the validation metric over the default, reports test scores honestly, cross-fits.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { Engine } from '../dist/engine/engine.js';
-import { tuneEngine, pickOnLine } from '../dist/tune/index.js';
+import { test } from 'node:test';
+import { Engine } from 'tamsaek';
+import { pickOnLine, tuneEngine } from '../dist/tune/index.js';
 import { mulberry32 } from '../dist/util/random.js';
 
 /** An embedder that knows nothing: a pseudo-random unit vector per text. */
@@ -65,8 +66,8 @@ test('tuning on a train split beats the default on train and reports test honest
   );
   assert.deepEqual(again.tuned, report.tuned);
   // applying the tuned config changes what search returns by default
-  engine.applyTuned(report.tuned.config);
-  assert.deepEqual(engine.fusion, report.tuned.config.fusion);
+  engine.configure(report.tuned.config);
+  assert.deepEqual(engine.describe().fusion, report.tuned.config.fusion);
 });
 
 test('without a train split the test queries are cross-fitted', async () => {

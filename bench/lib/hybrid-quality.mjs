@@ -1,14 +1,15 @@
 // Quality table of the hybrid suite: every BEIR retrieval set under $TAMSAEK_DATASETS (default
 // ../shared/datasets next to the repository root), each searched by tamsaek's legs and by peers in the same run.
-import { createRequire } from 'node:module';
+
 import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBeir, readCorpus } from '../../dist/eval/beir.js';
-import { evaluate, latencySummary } from '../../dist/eval/metrics.js';
-import { indexCorpus } from '../../dist/engine/corpus.js';
-import { Engine } from '../../dist/engine/engine.js';
 import { createAnalyzer } from '../../dist/analyze/index.js';
+import { loadBeir, readCorpus } from '../../dist/data/beir.js';
+import { indexCorpus } from '../../dist/eval/corpus.js';
+import { evaluate, latencySummary } from '../../dist/eval/metrics.js';
+import { Engine } from '../../dist/index.js';
 import { loadHnswlib } from '../../dist/legs/dense/index.js';
 import { nowMs } from './stats.mjs';
 

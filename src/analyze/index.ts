@@ -1,12 +1,12 @@
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { TermFilter } from './filters.js';
-import { KO_DIC_TAGS, morphSettings } from './korean.js';
 import { KoMecabCore } from './ko-mecab.js';
 import { KoMorphCore } from './ko-morph.js';
-import { ngramTerms, type NgramParams } from './ngram.js';
+import { KO_DIC_TAGS, morphSettings } from './korean.js';
+import { type NgramParams, ngramTerms } from './ngram.js';
 import { checkText, checkTexts, shortHash } from './normalize.js';
 import type {
-  AnalyzeBatchOptions,
+  AnalyzeAsyncOptions,
   Analyzer,
   AnalyzerConfig,
   AnalyzerToken,
@@ -19,23 +19,23 @@ import type {
 } from './types.js';
 import { makeWhitespaceAnalyze } from './whitespace.js';
 
+export { koMecabStatus, mecabKoDicDir } from './ko-mecab.js';
+export { koDicStatus } from './lindera.js';
 export type {
-  AnalyzeBatchOptions,
+  AnalyzeAsyncOptions,
   Analyzer,
   AnalyzerConfig,
   AnalyzerMorpheme,
   AnalyzerToken,
   CombineConfig,
+  FixIMode,
   KoMecabConfig,
   KoMorphConfig,
   NgramConfig,
   TermFilterOptions,
   UserWord,
   WhitespaceConfig,
-  FixIMode,
 } from './types.js';
-export { koDicStatus } from './lindera.js';
-export { koMecabStatus, mecabKoDicDir } from './ko-mecab.js';
 
 /** The analyzer a bare `createAnalyzer()` / an index without an explicit analyzer uses. */
 export const DEFAULT_ANALYZER = 'ko-morph';
@@ -143,27 +143,8 @@ function nameFor(base: string, config: object): string {
 
 interface AnalyzerExtras {
   analyzeBatch?: (texts: readonly string[]) => string[][];
-  analyzeBatchAsync?: (texts: readonly string[], options?: AnalyzeBatchOptions) => Promise<string[][]>;
+  analyzeAsync?: (texts: readonly string[], options?: AnalyzeAsyncOptions) => Promise<string[][]>;
   tokens?: (text: string) => AnalyzerToken[];
-}
-
-/** An analyzer without a worker path analyses slices of a batch and yields to the event loop between them. */
-const YIELD_EVERY_MS = 20;
-
-function slicedBatchAsync(batch: (texts: readonly string[]) => string[][], analyze: (text: string) => string[]) {
-  return async (texts: readonly string[]): Promise<string[][]> => {
-    if (texts.length <= 1) return batch(texts);
-    const out = new Array<string[]>(texts.length);
-    let t0 = performance.now();
-    for (let i = 0; i < texts.length; i++) {
-      out[i] = analyze(texts[i]!);
-      if (performance.now() - t0 > YIELD_EVERY_MS) {
-        await new Promise((r) => setImmediate(r));
-        t0 = performance.now();
-      }
-    }
-    return out;
-  };
 }
 
 function build(config: AnalyzerConfig, analyze: (text: string) => string[], extras: AnalyzerExtras = {}): Analyzer {
@@ -177,13 +158,15 @@ function build(config: AnalyzerConfig, analyze: (text: string) => string[], extr
       for (let i = 0; i < texts.length; i++) out[i] = analyze(texts[i]!);
       return out;
     });
-  const batchAsync = extras.analyzeBatchAsync ?? slicedBatchAsync(batch, analyze);
-  const analyzeBatchAsync = async (texts: readonly string[], options?: AnalyzeBatchOptions): Promise<string[][]> => {
-    checkTexts(name, texts);
-    checkOptions(`${name} analyzeBatchAsync`, options, ['threads']);
-    return batchAsync(texts, options);
-  };
-  const a: Analyzer = { name, config: frozen, analyze, analyzeBatch: batch, analyzeBatchAsync };
+  const a: Analyzer = { name, config: frozen, analyze, analyzeBatch: batch };
+  const batchAsync = extras.analyzeAsync;
+  if (batchAsync !== undefined) {
+    a.analyzeAsync = async (texts: readonly string[], options?: AnalyzeAsyncOptions): Promise<string[][]> => {
+      checkTexts(name, texts);
+      checkOptions(`${name} analyzeAsync`, options, ['threads']);
+      return batchAsync(texts, options);
+    };
+  }
   if (extras.tokens !== undefined) a.tokens = extras.tokens;
   return Object.freeze(a);
 }
@@ -302,7 +285,7 @@ function createKoMecab(c: KoMecabConfig): Analyzer {
     return core.terms(text);
   };
   const filter = withTermFilter('ko-mecab', config, (t) => core.terms(t)).apply;
-  const analyzeBatchAsync = async (texts: readonly string[], o?: AnalyzeBatchOptions): Promise<string[][]> => {
+  const analyzeAsync = async (texts: readonly string[], o?: AnalyzeAsyncOptions): Promise<string[][]> => {
     for (const t of texts) checkText('ko-mecab', t);
     const out = await core.termsBatch(texts, o?.threads);
     return filter === undefined ? out : out.map(filter);
@@ -311,7 +294,7 @@ function createKoMecab(c: KoMecabConfig): Analyzer {
     checkText('ko-mecab', text);
     return core.tokens(text);
   };
-  return build(config, filter === undefined ? raw : (text) => filter(raw(text)), { analyzeBatchAsync, tokens });
+  return build(config, filter === undefined ? raw : (text) => filter(raw(text)), { analyzeAsync, tokens });
 }
 
 function createCombine(c: CombineConfig): Analyzer {
@@ -335,15 +318,19 @@ function createCombine(c: CombineConfig): Analyzer {
     for (let k = 1; k < parts.length; k++) join(out, k, parts[k]!.analyze(text));
     return out;
   };
-  const analyzeBatchAsync = async (texts: readonly string[], o?: AnalyzeBatchOptions): Promise<string[][]> => {
-    const out = await parts[0]!.analyzeBatchAsync!(texts, o);
+  // off the JS thread where a part can be (ko-mecab); the other parts analyse on the calling thread
+  const partAsync = (k: number, texts: readonly string[], o?: AnalyzeAsyncOptions): Promise<string[][]> | string[][] =>
+    parts[k]!.analyzeAsync?.(texts, o) ?? texts.map((t) => parts[k]!.analyze(t));
+  const analyzeAsync = async (texts: readonly string[], o?: AnalyzeAsyncOptions): Promise<string[][]> => {
+    for (const t of texts) checkText('combine', t);
+    const out = await partAsync(0, texts, o);
     for (let k = 1; k < parts.length; k++) {
-      const terms = await parts[k]!.analyzeBatchAsync!(texts, o);
+      const terms = await partAsync(k, texts, o);
       for (let i = 0; i < out.length; i++) join(out[i]!, k, terms[i]!);
     }
     return out;
   };
-  return build(config, analyze, { analyzeBatchAsync });
+  return build(config, analyze, parts.some((p) => p.analyzeAsync !== undefined) ? { analyzeAsync } : {});
 }
 
 /**

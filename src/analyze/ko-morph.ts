@@ -186,18 +186,7 @@ function gluedToPrevious(chunk: string, byteStart: number, at: { byte: number; c
   return at.char > 0 && !/\s/.test(chunk[at.char - 1]!);
 }
 
-/**
- * The terms of the last few short texts, per analyzer configuration. A hybrid search analyses its
- * query twice with the same configuration (the BM25 leg, and a static model's featurizer), and
- * lindera is most of a short query's cost; pages being indexed are longer than MEMO_MAX_CHARS and
- * never enter.
- */
-const MEMO_MAX_CHARS = 512;
-const MEMO_SIZE = 64;
-const memo = new Map<string, readonly string[]>();
-
 export class KoMorphCore {
-  private readonly memoKey: string;
   private readonly tags: TagFilter;
   private readonly decompound: boolean;
   private readonly fixI: FixIMode;
@@ -215,19 +204,11 @@ export class KoMorphCore {
     this.fixI = opts.fixI;
     this.dict = opts.userDictionary.length > 0 ? new UserDictionary(opts.userDictionary) : undefined;
     this.dropTags = this.tags.droppedTags();
-    this.memoKey = `${JSON.stringify([opts.decompound, opts.fixI, opts.stopTags])}\u0000`;
   }
 
   /** Terms of one text (before stopwords/synonyms); a fresh array the caller may change. */
   terms(raw: string): string[] {
-    if (this.dict !== undefined || raw.length > MEMO_MAX_CHARS) return this.analyze(raw);
-    const key = this.memoKey + raw;
-    const seen = memo.get(key);
-    if (seen !== undefined) return seen.slice();
-    const terms = this.analyze(raw);
-    if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!);
-    memo.set(key, terms.slice());
-    return terms;
+    return this.analyze(raw);
   }
 
   private analyze(raw: string): string[] {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { TamsaekError, invalidArgument } from '../errors.js';
+import { invalidArgument, TamsaekError } from '../errors.js';
 import type { CompiledUserWords } from '../native/analyze.js';
 import type { UserWord } from './types.js';
 

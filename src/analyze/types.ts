@@ -17,15 +17,15 @@ export interface Analyzer {
   /** Optional faster path for many texts; must equal mapping analyze() over texts. */
   analyzeBatch?(texts: readonly string[]): string[][];
   /**
-   * The same terms as analyzeBatch, without holding the event loop: ko-mecab analyses on the addon's
-   * worker threads; the others analyse slices of the batch and yield between them.
+   * Optional off-thread path for many texts (a native analyzer's worker threads); must equal analyze().
+   * ko-mecab has it (and combinations with it); src/analyze/batch.ts slices the others.
    */
-  analyzeBatchAsync?(texts: readonly string[], options?: AnalyzeBatchOptions): Promise<string[][]>;
+  analyzeAsync?(texts: readonly string[], options?: AnalyzeAsyncOptions): Promise<string[][]>;
   /** The dictionary entries of a text with their offsets in it (ko-mecab). */
   tokens?(text: string): AnalyzerToken[];
 }
 
-export interface AnalyzeBatchOptions {
+export interface AnalyzeAsyncOptions {
   /** Worker threads (ko-mecab); default: the machine's hardware threads. */
   threads?: number;
 }

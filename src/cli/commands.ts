@@ -1,25 +1,25 @@
 /** The CLI commands: each parses its arguments, calls the library and prints. */
-import { createAnalyzer, listAnalyzers } from '../analyze/index.js';
+
 import { readFile, writeFile } from 'node:fs/promises';
-import { Engine, type LegName } from '../engine/engine.js';
-import { buildEngine, evaluateRetriever, RETRIEVERS, type RetrieverName } from '../engine/evaluate.js';
+import { createAnalyzer, listAnalyzers } from '../analyze/index.js';
+import { loadBeir, readJsonl, resolveCorpusPath } from '../data/beir.js';
+import { Engine } from '../engine/engine.js';
 import { readManifest } from '../engine/manifest.js';
-import { loadBeir, resolveCorpusPath } from '../eval/beir.js';
-import { TUNE_SPACES, tuneEngine, type TunedConfig } from '../tune/index.js';
+import { buildEngine } from '../eval/corpus.js';
+import { evaluateRetriever, RETRIEVERS, type RetrieverName } from '../eval/harness.js';
 import { writeTrecRun } from '../eval/trec.js';
 import { Bm25Index } from '../legs/bm25/index.js';
 import type { VectorIndexKind } from '../legs/dense/types.js';
-import { readJsonl } from '../eval/beir.js';
 import type { EmbedderOptions } from '../models/embedder.js';
 import { loadEmbedder } from '../models/load.js';
+import { TUNE_SPACES, type TunedConfig, tuneEngine } from '../tune/index.js';
+import { titled } from '../util/chunker.js';
 import { choiceOption, intOption, numberOption, parse, passagesOption, UsageError } from './args.js';
 import { createProgress } from './progress.js';
-import { titled } from '../util/chunker.js';
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+export type { Io } from './io.js';
+
+import type { Io } from './io.js';
 
 import { TRAIN_USAGE } from './train.js';
 
@@ -132,7 +132,7 @@ export async function searchCommand(argv: string[], io: Io): Promise<void> {
   );
   if (args.positionals.length !== 2) throw new UsageError(USAGE.search);
   const k = intOption(args.text('k'), 'k', 1, 10_000) ?? 10;
-  const legs = args.text('legs')?.split(',') as LegName[] | undefined;
+  const legs = args.text('legs')?.split(',') as string[] | undefined;
   const engine = await Engine.open(args.positionals[0], { readOnly: true });
   let hits: Awaited<ReturnType<Engine['search']>>;
   try {
@@ -494,7 +494,7 @@ export async function tuneCommand(argv: string[], io: Io): Promise<void> {
         )}\n`,
       );
     if (indexDir) {
-      engine.applyTuned(report.tuned.config);
+      engine.configure(report.tuned.config);
       await engine.save();
     }
     if (args.flag('json')) {

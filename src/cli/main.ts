@@ -3,19 +3,20 @@
 import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
 import { UsageError } from './args.js';
-import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
 import {
   analyzeCommand,
   analyzersCommand,
   embedCommand,
   evalCommand,
+  type Io,
   indexCommand,
   searchCommand,
   serveCommand,
   tuneCommand,
   USAGE,
-  type Io,
 } from './commands.js';
+import { INFO_USAGE, infoCommand } from './info.js';
+import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   index: indexCommand,
@@ -29,12 +30,14 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   train: trainCommand,
   mine: mineCommand,
   'export-onnx': exportOnnxCommand,
+  info: infoCommand,
 };
+const ALL_USAGE = { ...USAGE, ...INFO_USAGE };
 
 const HELP = `tamsaek — Korean hybrid retrieval
 
 commands:
-  ${Object.values(USAGE).join('\n  ')}
+  ${Object.values(ALL_USAGE).join('\n  ')}
 
 options: --help on any command, --debug for stack traces, --version`;
 
@@ -58,7 +61,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command "${command}"\n${HELP}`);
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(USAGE[command as keyof typeof USAGE]);
+      io.out(ALL_USAGE[command as keyof typeof ALL_USAGE]);
       return 0;
     }
     await run(rest, io);

@@ -13,12 +13,12 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { LruCache } from './cache.js';
-import { resolveModel, type HubOptions } from './hub.js';
-import { inspectModelDir, type OnnxModelInfo } from './model-dir.js';
-import { PRESETS, findPreset, type ModelPreset, type Pooling } from './presets.js';
 import { padBatch } from './feeds.js';
+import { type HubOptions, resolveModel } from './hub.js';
+import { inspectModelDir, type OnnxModelInfo } from './model-dir.js';
+import { findPreset, type ModelPreset, type Pooling, PRESETS } from './presets.js';
 import { Tokenizer } from './tokenizer.js';
 
 /** The part of onnxruntime-node this module uses (typed here so the package stays optional). */

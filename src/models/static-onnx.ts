@@ -17,9 +17,9 @@
 import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkOptions, TamsaekError } from '../errors.js';
+import { isFile } from '../util/atomic-file.js';
 import { loadStaticWeights, readStaticModelDir, type StaticModelConfig } from './static.js';
 import { tableRows } from './static-features.js';
-import { isFile } from '../util/atomic-file.js';
 
 /** opset 17 is ONNX 1.12, whose IR version is 8; both are read by every onnxruntime since 1.13. */
 export const ONNX_OPSET = 17;

@@ -2,8 +2,8 @@
  * Typed wrapper of the addon's Korean analyzer (native/analyze, native/bindings/analyze.cpp): a
  * MeCab-compatible lattice over a compiled mecab-ko-dic directory, mapped once per process.
  */
-import { TamsaekError, invalidArgument } from '../errors.js';
-import { loadNative, wrapNativeError } from './index.js';
+import { invalidArgument, TamsaekError } from '../errors.js';
+import { loadNative, wrapNativeError } from './addon.js';
 
 /** A user word compiled for the lattice: context ids from the dictionary's id tables. */
 export interface CompiledUserWords {

@@ -10,14 +10,14 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { Reranker } from '../engine/engine.js';
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { LruCache } from '../models/cache.js';
 import { loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../models/embedder.js';
-import { padBatch, type EncodedRow } from '../models/feeds.js';
-import { resolveModel, type HubOptions } from '../models/hub.js';
+import { type EncodedRow, padBatch } from '../models/feeds.js';
+import { type HubOptions, resolveModel } from '../models/hub.js';
 import { inspectModelDir } from '../models/model-dir.js';
 import { Tokenizer } from '../models/tokenizer.js';
+import type { Reranker } from './types.js';
 
 export interface CrossEncoderOptions extends HubOptions {
   /** Tokens per pair including special tokens (default: the tokenizer's, capped by the model's positions). */

@@ -13,14 +13,17 @@
  * are cross-fitted: split into k folds, each fold scored with the configuration tuned on the others,
  * so every reported test score comes from a configuration that never saw that query.
  */
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
-import type { Qrels, BeirQuery } from '../eval/beir.js';
+
+import type { BeirQuery, Qrels } from '../data/beir.js';
+import type { Candidate, LegResult, Tunable } from '../engine/tunable.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { evaluate, type Run } from '../eval/metrics.js';
-import type { FusionConfig, FusionLeg, Normalizer } from '../fuse/types.js';
+import type { FusionConfig, Normalizer } from '../fuse/types.js';
 import { NORMALIZERS } from '../fuse/types.js';
-import { rerankOrder, type Engine, type RankedCandidate } from '../engine/engine.js';
+import { rerankOrder } from '../rerank/types.js';
 import { mulberry32, shuffleInPlace } from '../util/random.js';
 
+/** A query-time configuration (`engine.configure(config)` applies it). */
 export interface TunedConfig {
   fusion: FusionConfig;
   depth: number;
@@ -72,7 +75,7 @@ const THEORETICAL_MIN: Record<string, number> = { bm25: 0, dense: -1 };
 interface QueryCache {
   id: string;
   text: string;
-  legs: FusionLeg[];
+  legs: LegResult[];
   rerank: Map<string, number>;
 }
 
@@ -80,7 +83,7 @@ class Evaluator {
   evaluations = 0;
   readonly started = performance.now();
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: Tunable,
     private readonly cache: QueryCache[],
     private readonly qrels: Qrels,
     private readonly metric: string,
@@ -98,18 +101,18 @@ class Evaluator {
     for (const i of indices) {
       const q = this.cache[i];
       const legs = q.legs.map((l) => ({ name: l.name, hits: l.hits.slice(0, config.depth) }));
-      let ranked: RankedCandidate[] = this.engine.fuseToDocuments(legs, config.fusion, config.depth);
+      let ranked: Candidate[] = this.engine.fuse(legs, config.fusion, config.depth);
       if (config.rerankTopN > 0) {
         const head = ranked.slice(0, config.rerankTopN);
-        const missing = head.filter((c) => !q.rerank.has(c.unit)).map((c) => c.unit);
+        const missing = head.filter((c) => !q.rerank.has(c.key));
         if (missing.length > 0) {
           const scores = await this.engine.rerankScores(q.text, missing);
-          missing.forEach((u, j) => q.rerank.set(u, scores![j]));
+          missing.forEach((c, j) => q.rerank.set(c.key, scores![j]));
         }
         ranked = [
           ...rerankOrder(
             head,
-            head.map((c) => q.rerank.get(c.unit)!),
+            head.map((c) => q.rerank.get(c.key)!),
           ),
           ...ranked.slice(config.rerankTopN),
         ];
@@ -322,11 +325,11 @@ async function optimize(
 
 /**
  * Tunes `engine`'s query-time configuration on `train` queries (or cross-fits `test` when `train`
- * is empty) and reports default vs tuned scores. Does not change the engine: apply `tuned.config`
- * with `engine.applyTuned()`.
+ * is empty) and reports default vs tuned scores. Works through the engine's narrow tuning surface
+ * (`engine.tunable()`); does not change the engine: apply `tuned.config` with `engine.configure()`.
  */
 export async function tuneEngine(
-  engine: Engine,
+  target: Tunable | { tunable(): Tunable },
   data: { train: readonly BeirQuery[]; test: readonly BeirQuery[]; qrels: Qrels },
   options: TuneOptions = {},
 ): Promise<TuneReport> {
@@ -348,8 +351,9 @@ export async function tuneEngine(
   if (!Number.isInteger(maxEvaluations) || maxEvaluations < 1)
     throw invalidArgument('tune: maxEvaluations must be a positive integer');
   if (!Number.isInteger(folds) || folds < 2) throw invalidArgument('tune: folds must be an integer >= 2');
-  const legNames = engine.legs as string[];
-  const rerank = engine.rerankTopN > 0;
+  const engine = 'tunable' in target ? target.tunable() : target;
+  const legNames = [...engine.legs];
+  const rerank = engine.reranks && engine.defaults.rerankTopN > 0;
   if (legNames.length < 2 && !rerank)
     throw new TamsaekError(
       'INVALID_ARGUMENT',
@@ -372,11 +376,11 @@ export async function tuneEngine(
   const trainIdx = data.train.map((_, i) => i);
   const testIdx = data.test.map((_, i) => data.train.length + i);
   const defaultConfig: TunedConfig = {
-    fusion: engine.fusion,
+    fusion: engine.defaults.fusion,
     depth: Math.min(maxDepth, 100),
-    rerankTopN: engine.rerankTopN,
+    rerankTopN: engine.defaults.rerankTopN,
   };
-  const settings = { seed, maxEvaluations, budgetMs: budgetMs, space, rerankTopN: engine.rerankTopN };
+  const settings = { seed, maxEvaluations, budgetMs: budgetMs, space, rerankTopN: engine.defaults.rerankTopN };
 
   if (trainIdx.length > 0) {
     const { best, score, stoppedByBudget } = await optimize(

@@ -1,6 +1,7 @@
 // Module hooks (node --import) that make the optional native packages unresolvable, as on a machine
 // where they failed to install: used by test/dense-lazy.test.mjs.
 import { register } from 'node:module';
+
 register(
   'data:text/javascript,' +
     encodeURIComponent(`

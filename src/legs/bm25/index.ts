@@ -14,16 +14,17 @@
  */
 import { createAnalyzer, DEFAULT_ANALYZER } from '../../analyze/index.js';
 import type { Analyzer, AnalyzerConfig } from '../../analyze/types.js';
-import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
-import { GrowableFloat32, GrowableInt32, ensureInt32, ensureUint8 } from '../../util/growable.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
+import { ensureInt32, ensureUint8, GrowableFloat32, GrowableInt32 } from '../../util/growable.js';
 import { TermDictionary } from '../../util/term-dictionary.js';
 import { TopK } from '../../util/topk.js';
-import { Segment, type ForwardLists } from './segment.js';
+import type { Metadata } from '../types.js';
 import { openBm25, saveBm25 } from './format.js';
 import { searchSegment, type TermList } from './maxscore.js';
+import { type ForwardLists, type IndexSnapshot, Segment } from './segment.js';
 
 export type Bm25Document = string | Readonly<Record<string, string>>;
-export type Metadata = Readonly<Record<string, unknown>>;
+export type { IndexSnapshot, Metadata };
 export type MetadataFilter = ((meta: Metadata | undefined, id: string) => boolean) | Readonly<Record<string, unknown>>;
 
 export interface Bm25Options {
@@ -176,6 +177,31 @@ export class Bm25Index {
       throw error;
     }
     return list.length;
+  }
+
+  /**
+   * Adds documents whose field texts were analysed elsewhere with this index's analyzer (a leg analyses
+   * off the hot path, then adds in one short step). Same checks and all-or-nothing rule as `addMany`.
+   */
+  addAnalyzed(docs: readonly { id: string; fields: AnalyzedFields; meta?: Metadata }[]): number {
+    const seen = new Set<string>();
+    for (const { id } of docs) {
+      checkId(id);
+      if (this.ordinalOf.has(id) || seen.has(id))
+        throw new TamsaekError('DUPLICATE_ID', `document id "${id}" already exists (use upsert to replace it)`);
+      seen.add(id);
+    }
+    let appended = 0;
+    try {
+      for (; appended < docs.length; appended++) {
+        const { id, fields, meta } = docs[appended];
+        this.appendAnalyzed(id, fields, meta);
+      }
+    } catch (error) {
+      for (let i = 0; i < appended; i++) this.delete(docs[i].id);
+      throw error;
+    }
+    return docs.length;
   }
 
   /** Adds or replaces a document. Returns true when it replaced one. */
@@ -347,11 +373,25 @@ export class Bm25Index {
    * synchronously, so adds and deletes made while the returned promise is pending are not included.
    */
   save(dir: string): Promise<void> {
-    return saveBm25(this, dir);
+    const settings = { k1: this.k1, b: this.b, fields: { ...this.fields }, analyzer: this.analyzer.config };
+    return saveBm25(this.snapshot(), settings, dir);
   }
 
-  static open(dir: string): Promise<Bm25Index> {
-    return openBm25(dir);
+  static async open(dir: string): Promise<Bm25Index> {
+    const { settings, snapshot } = await openBm25(dir);
+    let index: Bm25Index;
+    try {
+      const { k1, b, fields, analyzer } = settings;
+      index = new Bm25Index({ analyzer: createAnalyzer(analyzer), k1, b, fields });
+    } catch (error) {
+      if (error instanceof TamsaekError)
+        throw new TamsaekError('CORRUPT_INDEX', `${dir}: stored settings are invalid (${error.message})`, {
+          cause: error,
+        });
+      throw error;
+    }
+    index.restore(snapshot);
+    return index;
   }
 
   /** Live documents in ordinal order, with forward lists over a dense vocabulary. */
@@ -473,7 +513,7 @@ export class Bm25Index {
     return out;
   }
 
-  private appendAnalyzed(id: string, fieldTerms: AnalyzedDocument, meta: Metadata | undefined): void {
+  private appendAnalyzed(id: string, fieldTerms: AnalyzedFields, meta: Metadata | undefined): void {
     const ord = this.ids.length;
     const stamp = ++this.stamp;
     const vocab = this.vocab;
@@ -573,15 +613,9 @@ export class Bm25Index {
   }
 }
 
+/** A document's analysed fields: each field's weight and terms. */
+export type AnalyzedFields = readonly { weight: number; terms: readonly string[] }[];
 type AnalyzedDocument = { weight: number; terms: readonly string[] }[];
-
-export interface IndexSnapshot {
-  termStrings: readonly string[];
-  df: Int32Array;
-  ids: readonly string[];
-  metas: readonly (Metadata | undefined)[];
-  forward: ForwardLists;
-}
 
 function checkId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || id.length === 0)

@@ -1,0 +1,126 @@
+/**
+ * Engine.create's options, checked and resolved: the analyzer, the ordered leg specs (the `bm25` /
+ * `dense` / `chunk` sugar expanded), the reranker and the query-time defaults.
+ */
+import { createAnalyzer } from '../analyze/index.js';
+import type { Analyzer } from '../analyze/types.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
+import { validateFusionConfig } from '../fuse/config.js';
+import type { FusionConfig } from '../fuse/types.js';
+import { LEG_NAME } from '../legs/types.js';
+import type { Reranker } from '../rerank/types.js';
+import { checkChunkOptions } from '../util/chunker.js';
+import type { EngineOptions, LegSpec, QueryConfig, RerankOptions } from './types.js';
+
+// Chosen on validation splits over RRF k = 60 (docs/fusion.md): better on every one, with passage and whole-document vectors.
+export const DEFAULT_FUSION: FusionConfig = { method: 'cc', normalizer: 'mm' };
+export const DEFAULT_DEPTH = 100;
+export const MAX_SEARCH_K = 10_000;
+const ENGINE_OPTIONS = ['analyzer', 'bm25', 'dense', 'legs', 'rerank', 'fusion', 'depth', 'chunk'];
+
+export interface RerankConfig {
+  /** The model name the manifest records (undefined for an instance the caller gave). */
+  model?: string;
+  topN: number;
+  threshold?: number;
+}
+
+export interface ResolvedOptions {
+  analyzer: Analyzer;
+  legs: LegSpec[];
+  query: QueryConfig;
+  rerank?: { given: Reranker | string; config: RerankConfig };
+}
+
+export function resolveAnalyzer(analyzer: EngineOptions['analyzer']): Analyzer {
+  return typeof analyzer === 'object' && 'analyze' in analyzer ? analyzer : createAnalyzer(analyzer);
+}
+
+export function checkDepth(depth: unknown, where = 'depth'): number {
+  if (!Number.isInteger(depth) || (depth as number) < 1 || (depth as number) > MAX_SEARCH_K)
+    throw invalidArgument(`${where} must be an integer in 1..${MAX_SEARCH_K}, got ${String(depth)}`);
+  return depth as number;
+}
+
+export function resolveOptions(options: EngineOptions): ResolvedOptions {
+  checkOptions('Engine.create', options, ENGINE_OPTIONS);
+  const analyzer = resolveAnalyzer(options.analyzer);
+  const depth = checkDepth(options.depth ?? DEFAULT_DEPTH);
+  const fusion = validateFusionConfig(options.fusion ?? DEFAULT_FUSION);
+  const legs = options.legs === undefined ? defaultLegs(options) : checkLegSpecs(options);
+  const rerank = options.rerank && resolveRerank(options.rerank);
+  return { analyzer, legs, query: { fusion, depth, rerankTopN: rerank?.config.topN ?? 0 }, rerank };
+}
+
+/** `bm25`, then `dense` when asked for; `chunk` splits documents into passages for both. */
+function defaultLegs(options: EngineOptions): LegSpec[] {
+  const chunk = options.chunk === undefined ? undefined : checkChunkOptions(options.chunk);
+  const legs: LegSpec[] = [
+    { name: 'bm25', kind: 'bm25', options: { ...options.bm25, ...(chunk ? { passages: chunk } : {}) } },
+  ];
+  if (options.dense) {
+    checkOptions('Engine.create dense', options.dense, ['embedder', 'dim', 'index', 'metric', 'hnsw', 'chunk']);
+    const asked = options.dense.chunk;
+    if (asked !== undefined && asked !== false && chunk)
+      throw invalidArgument('dense.chunk and chunk: give one (chunk splits the documents for every leg)');
+    legs.push({
+      name: 'dense',
+      kind: 'dense',
+      options: chunk && asked === undefined ? { ...options.dense, chunk } : options.dense,
+    });
+  }
+  return legs;
+}
+
+function checkLegSpecs(options: EngineOptions): LegSpec[] {
+  for (const sugar of ['bm25', 'dense', 'chunk'] as const)
+    if (options[sugar] !== undefined)
+      throw invalidArgument(`Engine.create: with legs, give the ${sugar} options in that leg's spec`);
+  if (!Array.isArray(options.legs) || options.legs.length === 0)
+    throw invalidArgument('Engine.create: legs must be a non-empty array of { name, kind, options? }');
+  const names = new Set<string>();
+  return options.legs.map((spec, i) => {
+    if (spec === null || typeof spec !== 'object') throw invalidArgument(`legs[${i}] must be { name, kind, options? }`);
+    checkOptions(`legs[${i}]`, spec, ['name', 'kind', 'options']);
+    if (typeof spec.name !== 'string' || !LEG_NAME.test(spec.name) || spec.name === 'rerank')
+      throw invalidArgument(
+        `legs[${i}].name must be 1-32 letters, digits, _ or - (not "rerank"), got ${JSON.stringify(spec.name)}`,
+      );
+    if (names.has(spec.name)) throw new TamsaekError('DUPLICATE_ID', `two legs are named "${spec.name}"`);
+    names.add(spec.name);
+    if (typeof spec.kind !== 'string') throw invalidArgument(`legs[${i}].kind must be a string`);
+    return { name: spec.name, kind: spec.kind, options: spec.options };
+  });
+}
+
+function resolveRerank(options: RerankOptions): { given: Reranker | string; config: RerankConfig } {
+  checkOptions('Engine.create rerank', options, ['reranker', 'topN', 'threshold']);
+  const { reranker: given, topN = 20, threshold } = options;
+  if (!Number.isInteger(topN) || topN < 1 || topN > 1000)
+    throw invalidArgument(`rerank.topN must be an integer in 1..1000, got ${topN}`);
+  if (threshold !== undefined && !Number.isFinite(threshold))
+    throw invalidArgument('rerank.threshold must be a finite number');
+  if (typeof given !== 'string' && !(given && typeof given.score === 'function'))
+    throw invalidArgument('rerank.reranker must be a model directory / Hub id or an object with score()');
+  const config: RerankConfig = { topN, ...(threshold !== undefined ? { threshold } : {}) };
+  if (typeof given === 'string') config.model = given;
+  return { given, config };
+}
+
+/** A tuned or configured query-time setting, checked: what `configure` applies. */
+export function checkQueryConfig(
+  current: QueryConfig,
+  change: Partial<QueryConfig>,
+  hasReranker: boolean,
+): QueryConfig {
+  checkOptions('configure', change, ['fusion', 'depth', 'rerankTopN']);
+  const next = { ...current };
+  if (change.fusion !== undefined) next.fusion = validateFusionConfig(change.fusion);
+  if (change.depth !== undefined) next.depth = checkDepth(change.depth);
+  if (change.rerankTopN !== undefined && hasReranker) {
+    if (!Number.isInteger(change.rerankTopN) || change.rerankTopN < 0 || change.rerankTopN > 1000)
+      throw invalidArgument('rerankTopN must be an integer in 0..1000');
+    next.rerankTopN = change.rerankTopN;
+  }
+  return next;
+}

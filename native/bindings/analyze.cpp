@@ -211,7 +211,9 @@ Napi::Value TermsBatch(const Napi::CallbackInfo& info) {
     if (!v.IsString()) fail(env, "texts must be an array of strings");
     texts[i] = v.As<Napi::String>().Utf16Value();
   }
-  int threads = default_threads();  // threads <= 0: the hardware threads
+  // threads <= 0: all hardware threads but one, which stays with the JS thread and its event loop
+  // (with every core busy analysing, the loop's timers waited 50-150 ms for a core on a 2-core machine)
+  int threads = std::max(1, default_threads() - 1);
   if (info.Length() > 2 && info[2].IsNumber() && info[2].As<Napi::Number>().Int32Value() > 0)
     threads = std::min(1024, info[2].As<Napi::Number>().Int32Value());
   auto* w = new TermsWorker(env, h, std::move(texts), threads);

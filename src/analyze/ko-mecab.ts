@@ -55,7 +55,7 @@ function fixTerms(terms: string[]): string[] {
 
 /** One native batch call takes at most this many texts or UTF-16 units: its result is built on the JS thread. */
 const BATCH_TEXTS = 256;
-const BATCH_UNITS = 1 << 17;
+const BATCH_UNITS = 1 << 15;
 
 export interface KoMecabOptions {
   decompound: boolean;

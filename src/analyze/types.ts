@@ -26,7 +26,7 @@ export interface Analyzer {
 }
 
 export interface AnalyzeAsyncOptions {
-  /** Worker threads (ko-mecab); default: the machine's hardware threads. */
+  /** Worker threads (ko-mecab); default: the hardware threads but one (left to the event loop), at least 1. */
   threads?: number;
 }
 

@@ -19,9 +19,48 @@ export type {
   OpenOptions,
   QueryConfig,
   RerankOptions,
+  StoredDocumentView,
+  StoredUnit,
 } from './engine/types.js';
 export { type ErrorCode, TamsaekError } from './errors.js';
 export * from './eval/index.js';
+export {
+  checkExportRules,
+  checkIndexName,
+  type Difference,
+  type EmulatedHit,
+  EXPORT_TARGETS,
+  type ExportBm25Leg,
+  type ExportBodies,
+  type ExportDenseLeg,
+  type ExportOptions,
+  type ExportReport,
+  type ExportSource,
+  type ExportTarget,
+  exportIndex,
+  type FusionMapping,
+  float32Json,
+  fuseAs,
+  mapAnalysis,
+  mapFusion,
+  NORI_DEFAULT_STOP_TAGS,
+  noriStopTags,
+  noriTags,
+  pipelineBody,
+  prepareExport,
+  type QueryPlan,
+  queryTemplate,
+  readExportSource,
+  renderQueryTemplate,
+  resolveTarget,
+  type SearchParams,
+  searchBody,
+  TARGET_VERSIONS,
+  type TargetFusion,
+  type TargetSpec,
+  targetScore,
+  UNSUPPORTED_LEGS,
+} from './export/index.js';
 export * from './fuse/index.js';
 export { BM25_FORMAT_VERSION } from './legs/bm25/format.js';
 export {

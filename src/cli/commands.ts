@@ -19,16 +19,19 @@ import { createProgress } from './progress.js';
 
 export type { Io } from './io.js';
 
+import { ADAPT_USAGE, adaptFlags, adaptOption, seedFlag } from './adapt.js';
+import { EXPORT_USAGE } from './export.js';
 import type { Io } from './io.js';
-
 import { TRAIN_USAGE } from './train.js';
 
 export const USAGE = {
   ...TRAIN_USAGE,
+  ...ADAPT_USAGE,
+  ...EXPORT_USAGE,
   index:
-    'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75]',
+    'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75] [--adapt [--adapt-seconds 45] [--seed 42]]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
-  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion adapt|fixed] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
+  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion adapt|fixed] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--adapt [--adapt-seconds 45]] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
   tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--space full|weight] [--reranker <dir|id>] [--out config.json] [--json]',
   embed:
     'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
@@ -80,6 +83,8 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
       dim: { type: 'string' },
       'vector-field': { type: 'string' },
       passages: { type: 'string' },
+      ...adaptFlags,
+      ...seedFlag,
     },
     USAGE.index,
   );
@@ -97,7 +102,9 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
     throw new UsageError("--dim needs --vector-field: the corpus field that holds each document's vector");
   const progress = createProgress(!args.flag('quiet'));
   const started = performance.now();
-  const model = args.text('model');
+  const adapt = adaptOption(args, intOption(args.text('seed'), 'seed', 0, 2 ** 31));
+  // --adapt adapts the shipped model unless --model names another static model
+  const model = args.text('model') ?? (adapt ? 'default' : undefined);
   const engine = await buildEngine(
     await resolveCorpusPath(args.positionals[0]),
     {
@@ -108,12 +115,12 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
         b: numberOption(args.text('b'), 'b'),
       },
       dense: model
-        ? { embedder: model, ...(passages !== undefined ? { chunk: passages } : {}) }
+        ? { embedder: model, ...(passages !== undefined ? { chunk: passages } : {}), ...(adapt ? { adapt } : {}) }
         : dim !== undefined
           ? { dim }
           : undefined,
     },
-    (done, total) => progress.update('index', done, total),
+    (done, total, stage) => progress.update(stage ?? 'index', done, total),
     vectorField,
   );
   progress.stop();
@@ -197,6 +204,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
       config: { type: 'string' },
       fusion: { type: 'string' },
       passages: { type: 'string' },
+      ...adaptFlags,
     },
     USAGE.eval,
   );
@@ -205,6 +213,11 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
   if (!RETRIEVERS.includes(retriever))
     throw new UsageError(`unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
   const passages = passagesOption(args.text('passages'));
+  const adapt = adaptOption(args);
+  if (adapt && (retriever === 'bm25' || args.text('index')))
+    throw new UsageError(
+      '--adapt applies to --retriever dense or hybrid built here (adapt an index with tamsaek adapt)',
+    );
   if (passages !== undefined && (retriever === 'bm25' || args.text('index')))
     throw new UsageError('--passages applies to --retriever dense or hybrid built here (an --index keeps its own)');
   if (args.text('index') && (args.text('analyzer') || args.text('title-weight') || args.text('k1') || args.text('b'))) {
@@ -240,6 +253,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
       embedder: embedderOptions(args, progress),
       indexKind: indexKind as VectorIndexKind | 'auto' | undefined,
       passages,
+      ...(adapt ? { adapt } : {}),
       onProgress: (stage, done, total) => progress.update(stage, done, total),
     });
     progress.stop();
@@ -259,6 +273,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     config: await readTunedConfig(args.text('config')),
     fusion: fusionMode(args.text('fusion'), retriever),
     passages,
+    ...(adapt ? { adapt } : {}),
     index: indexDir ? await openAnyIndex(indexDir) : undefined,
     onProgress: (stage, done, total) => progress.update(stage, done, total),
   });

@@ -2,6 +2,7 @@
 /** `tamsaek` command line: the only place (with serve/) that touches argv, stdout and the exit code. */
 import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
+import { adaptCommand } from './adapt.js';
 import { UsageError } from './args.js';
 import {
   analyzeCommand,
@@ -15,19 +16,23 @@ import {
   tuneCommand,
   USAGE,
 } from './commands.js';
+import { exportCommand, fusionAsCommand } from './export.js';
 import { INFO_USAGE, infoCommand } from './info.js';
 import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   index: indexCommand,
   search: searchCommand,
-  eval: evalCommand,
+  eval: (argv, io) =>
+    argv.some((a) => a.split('=')[0] === '--fusion-as') ? fusionAsCommand(argv, io) : evalCommand(argv, io),
+  export: exportCommand,
   tune: tuneCommand,
   analyze: analyzeCommand,
   analyzers: analyzersCommand,
   serve: serveCommand,
   embed: embedCommand,
   train: trainCommand,
+  adapt: adaptCommand,
   mine: mineCommand,
   'export-onnx': exportOnnxCommand,
   info: infoCommand,

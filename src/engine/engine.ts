@@ -8,14 +8,16 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Analyzer } from '../analyze/types.js';
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { compileFilter } from '../legs/bm25/index.js';
+import { ADAPT_MIN_DOCUMENTS, checkAdapt, type LegAdaptOptions } from '../legs/dense/leg.js';
 import { legFactory } from '../legs/registry.js';
 import type { LegDocument, PreparedBatch } from '../legs/types.js';
 import type { Reranker } from '../rerank/types.js';
-import { UNIT_SEPARATOR } from '../util/chunker.js';
 import { throwIfStopped } from '../util/stop.js';
+import { checkDocuments, checkVector } from './input.js';
 import { acquireWriteLock, type WriteLock } from './lock.js';
 import { readManifest } from './manifest.js';
 import { checkQueryConfig, type RerankConfig, resolveOptions } from './options.js';
@@ -23,6 +25,7 @@ import { closeLegs, type EngineState, loadGeneration, saveGeneration } from './p
 import { type NamedLeg, SearchPipeline } from './pipeline.js';
 import { checkSearchOptions } from './search-options.js';
 import { DocumentStore } from './store.js';
+import { storedViews } from './stored.js';
 import { type Tunable, tunableOf } from './tunable.js';
 import type {
   EngineDescription,
@@ -32,9 +35,10 @@ import type {
   EngineSearchOptions,
   OpenOptions,
   QueryConfig,
+  StoredDocumentView,
 } from './types.js';
 
-type Progress = (done: number, total: number) => void;
+type Progress = (done: number, total: number, stage?: string) => void;
 
 // loaded on demand: onnxruntime-node is optional and engines without a reranker never need it
 async function loadReranker(model: string): Promise<Reranker> {
@@ -170,6 +174,31 @@ export class Engine {
     return this.state.store.legDocument(id);
   }
 
+  /**
+   * Read-only: the stored documents, `batch` (default 256) at a time in insertion order, with what each
+   * dense leg stores for them (`vectors`, by leg name; no model runs). For exports, which stream an index
+   * out without its models. The ids are those stored when the iteration starts, each yielded once;
+   * each batch is read between writes, so a document deleted meanwhile is left out and one replaced
+   * meanwhile comes as it is then (open the index read-only for a fixed snapshot). The event loop gets
+   * a turn after every batch.
+   */
+  async *documents(options: { batch?: number } = {}): AsyncGenerator<StoredDocumentView> {
+    checkOptions('documents', options, ['batch']);
+    const batch = options.batch ?? 256;
+    if (!Number.isInteger(batch) || batch < 1 || batch > 1_000_000)
+      throw invalidArgument(`documents: batch must be an integer in 1..1000000, got ${batch}`);
+    const ids = [...this.state.store.ids()];
+    for (let start = 0; start < ids.length; start += batch) {
+      if (start > 0) await nextTurn();
+      yield* await this.storedBatch(ids.slice(start, start + batch));
+    }
+  }
+
+  private storedBatch(ids: readonly string[]): Promise<StoredDocumentView[]> {
+    if (this.closed) return Promise.reject(new TamsaekError('CLOSED', 'engine is closed'));
+    return this.serialized(() => storedViews(this.state, ids));
+  }
+
   /** The legs with their facts (model, index kind, passage split …), the analyzer and the query-time configuration. */
   describe(): EngineDescription {
     const { fusion, depth, rerankTopN } = this.state.query;
@@ -197,7 +226,7 @@ export class Engine {
   /** Adds new documents to every leg. DUPLICATE_ID when an id exists (use upsert). */
   add(documents: readonly EngineDocument[], options: { onProgress?: Progress } = {}): Promise<number> {
     return this.write(async () => {
-      const docs = this.checkDocuments(documents);
+      const docs = checkDocuments(documents, this.state.legs);
       for (const d of docs)
         if (this.state.store.has(d.id))
           throw new TamsaekError('DUPLICATE_ID', `document id "${d.id}" already exists (use upsert to replace it)`);
@@ -209,7 +238,7 @@ export class Engine {
   /** Adds or replaces documents; a failure puts the previous versions back. */
   upsert(documents: readonly EngineDocument[], options: { onProgress?: Progress } = {}): Promise<number> {
     return this.write(async () => {
-      const docs = this.checkDocuments(documents);
+      const docs = checkDocuments(documents, this.state.legs);
       const batches = await this.prepareAll(docs, options.onProgress);
       const replaced = docs.map((d) => this.state.store.legDocument(d.id)).filter((d) => d !== undefined);
       const previous = await Promise.all(this.state.legs.map(({ leg }) => leg.capture(replaced)));
@@ -221,6 +250,26 @@ export class Engine {
         throw error;
       }
       return docs.length;
+    });
+  }
+
+  /**
+   * Adapts the legs that learn from the corpus (a static dense model) to every document stored now:
+   * a new model, every document re-embedded; `save` stores them with the index. No queries, no labels.
+   */
+  adapt(options: LegAdaptOptions & { onProgress?: Progress } = {}): Promise<void> {
+    return this.write(async () => {
+      const { onProgress, ...recipe } = options ?? {};
+      const settings = checkAdapt(recipe) ?? {};
+      const legs = this.state.legs.filter(({ leg }) => typeof leg.adapt === 'function');
+      if (legs.length === 0) throw new TamsaekError('NOT_SUPPORTED', 'adapt: no leg of this engine adapts to a corpus');
+      const store = this.state.store;
+      if (store.size < ADAPT_MIN_DOCUMENTS)
+        throw invalidArgument(
+          `adapt: a corpus of at least ${ADAPT_MIN_DOCUMENTS} documents is needed, this index has ${store.size}`,
+        );
+      const docs = [...store.ids()].map((id) => store.legDocument(id)!);
+      for (const { leg } of legs) await leg.commit(await leg.adapt!(docs, { ...settings, onProgress }));
     });
   }
 
@@ -240,7 +289,8 @@ export class Engine {
     const s = checkSearchOptions(query, options, this.state.query, this.legs);
     const { signal } = options;
     throwIfStopped(signal, s.deadline);
-    const vector = options.vector === undefined ? undefined : this.checkVector(options.vector, 'search: vector');
+    const vector =
+      options.vector === undefined ? undefined : checkVector(options.vector, 'search: vector', this.state.legs);
     const store = this.state.store;
     if ((query.trim() === '' && !vector) || store.size === 0) return [];
     const accept = compileFilter(options.filter);
@@ -289,6 +339,11 @@ export class Engine {
   private write<T>(task: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new TamsaekError('CLOSED', 'engine is closed'));
     if (this.readOnly) return Promise.reject(new TamsaekError('READ_ONLY', 'this index was opened read-only'));
+    return this.serialized(task);
+  }
+
+  /** Runs `task` after the writes queued so far, and before the next ones. */
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
     const run = this.writeQueue.then(task, task);
     this.writeQueue = run.catch(() => {});
     return run;
@@ -326,41 +381,5 @@ export class Engine {
   private async removeAll(ids: readonly string[]): Promise<void> {
     for (const { leg } of this.state.legs) await leg.remove(ids);
     for (const id of ids) this.state.store.delete(id);
-  }
-
-  private checkDocuments(documents: readonly EngineDocument[]): LegDocument[] {
-    if (!Array.isArray(documents)) throw invalidArgument('documents must be an array of { id, text, title?, meta? }');
-    const seen = new Set<string>();
-    return documents.map((d, i) => {
-      if (d === null || typeof d !== 'object') throw invalidArgument(`document ${i} must be an object`);
-      checkOptions(`document ${i}`, d, ['id', 'text', 'title', 'meta', 'vector']);
-      if (typeof d.id !== 'string' || d.id.length === 0 || d.id.includes(UNIT_SEPARATOR))
-        throw invalidArgument(`document ${i}: id must be a non-empty string without NUL`);
-      if (typeof d.text !== 'string') throw invalidArgument(`document "${d.id}": text must be a string`);
-      if (d.title !== undefined && typeof d.title !== 'string')
-        throw invalidArgument(`document "${d.id}": title must be a string`);
-      if (d.meta !== undefined && (d.meta === null || typeof d.meta !== 'object' || Array.isArray(d.meta)))
-        throw invalidArgument(`document "${d.id}": meta must be an object`);
-      if (seen.has(d.id)) throw new TamsaekError('DUPLICATE_ID', `document id "${d.id}" appears twice in one call`);
-      seen.add(d.id);
-      const { vector, ...rest } = d;
-      return vector === undefined ? rest : { ...rest, vector: this.checkVector(vector, `document "${d.id}": vector`) };
-    });
-  }
-
-  /** A caller's precomputed vector as a Float32Array of the dense legs' dimension, all finite. */
-  private checkVector(vector: unknown, where: string): Float32Array {
-    const dim = this.state.legs.find(({ leg }) => leg.vectorDim !== undefined)?.leg.vectorDim;
-    if (dim === undefined) throw invalidArgument(`${where}: the engine has no dense leg`);
-    const ok = vector instanceof Float32Array || (Array.isArray(vector) && vector.every((v) => typeof v === 'number'));
-    if (!ok) throw invalidArgument(`${where} must be a Float32Array or an array of numbers`);
-    const values = Float32Array.from(vector as ArrayLike<number>);
-    if (values.length !== dim)
-      throw new TamsaekError(
-        'DIMENSION_MISMATCH',
-        `${where} has ${values.length} values, the dense leg's model makes ${dim}`,
-      );
-    for (const v of values) if (!Number.isFinite(v)) throw invalidArgument(`${where} holds a non-finite value`);
-    return values;
   }
 }

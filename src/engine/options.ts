@@ -59,7 +59,15 @@ function defaultLegs(options: EngineOptions): LegSpec[] {
     { name: 'bm25', kind: 'bm25', options: { ...options.bm25, ...(chunk ? { passages: chunk } : {}) } },
   ];
   if (options.dense) {
-    checkOptions('Engine.create dense', options.dense, ['embedder', 'dim', 'index', 'metric', 'hnsw', 'chunk']);
+    checkOptions('Engine.create dense', options.dense, [
+      'embedder',
+      'dim',
+      'index',
+      'metric',
+      'hnsw',
+      'chunk',
+      'adapt',
+    ]);
     const asked = options.dense.chunk;
     if (asked !== undefined && asked !== false && chunk)
       throw invalidArgument('dense.chunk and chunk: give one (chunk splits the documents for every leg)');

@@ -96,6 +96,25 @@ export interface EngineHit {
   snippet?: Snippet;
 }
 
+/** One unit a dense leg stores for a document: a passage (or the whole text) and its stored vector. */
+export interface StoredUnit {
+  /** Character offsets of the unit in the document's text (0 and its length for a document held whole). */
+  start: number;
+  end: number;
+  /** The vector the index stores (normalised or decoded where the index does so). */
+  vector: Float32Array;
+}
+
+/** A stored document as `Engine.documents()` yields it. */
+export interface StoredDocumentView {
+  id: string;
+  text: string;
+  title?: string;
+  meta?: Metadata;
+  /** With dense legs: each one's units of this document, in order, by leg name. */
+  vectors?: Record<string, StoredUnit[]>;
+}
+
 export interface OpenOptions {
   /** Open without the write lock: searches only (several readers may share a directory). */
   readOnly?: boolean;

@@ -71,7 +71,7 @@ export async function indexCorpus(path: string, options: IndexCorpusOptions = {}
 export async function buildEngine(
   corpusPath: string,
   options: EngineOptions,
-  onProgress?: (done: number, total: number) => void,
+  onProgress?: (done: number, total: number, stage?: string) => void,
   vectorField?: string,
 ): Promise<Engine> {
   const engine = await Engine.create(options);

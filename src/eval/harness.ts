@@ -13,6 +13,7 @@ import { Engine } from '../engine/engine.js';
 import type { EngineOptions, EngineSearchOptions } from '../engine/types.js';
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
+import type { LegAdaptOptions } from '../legs/dense/leg.js';
 import type { VectorIndexKind } from '../legs/dense/types.js';
 import type { EmbedderOptions } from '../models/embedder.js';
 import { loadEmbedder, resolveModelName } from '../models/load.js';
@@ -60,6 +61,8 @@ export interface EvaluateRetrieverOptions extends Omit<IndexCorpusOptions, 'onPr
   embedder?: EmbedderOptions;
   /** dense: vector index kind (default: by corpus size, see createVectorIndex). */
   indexKind?: VectorIndexKind | 'auto';
+  /** dense/hybrid: adapt the (static) model to the corpus first — documents only, never queries or qrels. */
+  adapt?: boolean | LegAdaptOptions;
   onProgress?: (stage: 'index' | 'embed' | 'search', done: number, total: number) => void;
 }
 
@@ -75,6 +78,8 @@ export interface EvaluationReport {
   vectorIndex?: string;
   /** dense/hybrid: the dense leg's passage split (absent: whole documents). */
   passages?: ChunkOptions;
+  /** dense/hybrid with adaptation: what the adapted model was made from (documents only). */
+  adapted?: Record<string, unknown>;
   /** hybrid: how the fusion configuration was chosen, and the configuration (one per fold when cross-fitted). */
   fusion?: { mode: 'fixed' | 'config' | 'tuned on train' | 'cross-fitted'; configs: TunedConfig[]; reason?: string };
   queries: number;
@@ -105,6 +110,7 @@ const OPTION_KEYS = [
   'fusion',
   'seed',
   'passages',
+  'adapt',
 ];
 
 type Search = (text: string) => Promise<{ id: string; score: number }[]> | { id: string; score: number }[];
@@ -195,13 +201,19 @@ async function evaluateBm25(
 }
 
 /** The dense leg's facts for a report: its model and passage split. */
-function denseFacts(engine: Engine): { model?: string; passages?: ChunkOptions; vectorIndex?: string } {
+function denseFacts(engine: Engine): {
+  model?: string;
+  passages?: ChunkOptions;
+  vectorIndex?: string;
+  adapted?: Record<string, unknown>;
+} {
   const leg = engine.describe().legs.find((l) => l.kind === 'dense');
   if (!leg) return {};
   return {
     model: leg.model as string,
     vectorIndex: leg.index as string,
     ...(leg.passages ? { passages: leg.passages as ChunkOptions } : {}),
+    ...(leg.adapted ? { adapted: leg.adapted as Record<string, unknown> } : {}),
   };
 }
 
@@ -216,8 +228,8 @@ async function evaluateEngine(
   const depth = depthOf(options);
   const dense = legsOfKind(engine, 'dense');
   if (dense.length === 0) throw invalidArgument(`--retriever ${retriever} needs a dense model (--model <dir|id>)`);
-  const { model, passages } = denseFacts(engine);
-  const facts = { model, ...(passages ? { passages } : {}) };
+  const { model, passages, adapted } = denseFacts(engine);
+  const facts = { model, ...(passages ? { passages } : {}), ...(adapted ? { adapted } : {}) };
   const analyzer = engine.analyzer.name;
   if (retriever === 'hybrid' && !options.config && (options.fusion ?? 'adapt') === 'adapt') {
     const adapted = await adaptFusion(engine, path, dataset, depth, options);
@@ -274,6 +286,7 @@ async function engineFor(dataset: BeirDataset, options: EvaluateRetrieverOptions
     dense: {
       embedder: options.model ?? 'default',
       ...(options.passages !== undefined ? { chunk: options.passages } : {}),
+      ...(options.adapt ? { adapt: options.adapt } : {}),
     },
   };
   if (options.reranker !== undefined)
@@ -296,7 +309,8 @@ async function evaluateDense(
   const embedder = await loadEmbedder(options.model as string | undefined, options.embedder);
   try {
     const chunk = options.passages === undefined ? {} : { chunk: options.passages };
-    const leg = { embedder, ...(options.indexKind ? { index: options.indexKind } : {}), ...chunk };
+    const adapt = options.adapt ? { adapt: options.adapt } : {};
+    const leg = { embedder, ...(options.indexKind ? { index: options.indexKind } : {}), ...chunk, ...adapt };
     const { onProgress } = options;
     const engine = await buildEngine(
       dataset.corpusPath,
@@ -307,12 +321,13 @@ async function evaluateDense(
       const depth = depthOf(options);
       const search = (text: string) => engine.search(text, { k: depth, rerank: false });
       const { results, latenciesMs } = await runSplit(dataset, search, options);
-      const { passages, vectorIndex } = denseFacts(engine);
+      const { passages, vectorIndex, model, adapted } = denseFacts(engine);
       return {
         ...scoreRun(path, dataset, 'dense', 'none', results, latenciesMs, options.k),
-        model: embedder.modelId,
+        model: model ?? embedder.modelId,
         vectorIndex,
         ...(passages ? { passages } : {}),
+        ...(adapted ? { adapted } : {}),
       };
     } finally {
       await engine.close();

@@ -1,6 +1,7 @@
 /** Evaluation: the BEIR harness, metrics (BEIR/pytrec_eval + AutoRAG variants), significance tests, TREC run I/O. */
 
 export { buildEngine, type IndexCorpusOptions, indexCorpus } from './corpus.js';
+export { evaluateFusionAs, type FusionAsOptions, type FusionAsReport } from './fusion-as.js';
 export {
   type EvaluateRetrieverOptions,
   type EvaluationReport,

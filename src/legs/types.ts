@@ -37,8 +37,8 @@ export interface PreparedBatch {
 }
 
 export interface PrepareOptions {
-  /** Progress of the expensive part (texts analysed or embedded). */
-  onProgress?: (done: number, total: number) => void;
+  /** Progress of the expensive part (texts analysed, a model adapted, texts embedded), by stage. */
+  onProgress?: (done: number, total: number, stage?: string) => void;
   signal?: AbortSignal;
 }
 
@@ -101,6 +101,11 @@ export interface Leg {
   describe(): Record<string, unknown>;
   /** Releases what the leg loaded (model sessions). */
   close?(): Promise<void>;
+  /**
+   * Legs whose model can learn from the corpus: a batch that replaces the leg's model and every unit
+   * with ones adapted to `docs` (all the documents the engine holds). `commit` applies it.
+   */
+  adapt?(docs: readonly LegDocument[], options?: PrepareOptions & Record<string, unknown>): Promise<PreparedBatch>;
 }
 
 /** What the engine gives a leg factory. */

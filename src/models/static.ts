@@ -310,8 +310,10 @@ export class StaticEmbedder {
     weights: StaticWeights,
     modelId = 'static',
     options: StaticEmbedderOptions = {},
+    passages?: ChunkOptions,
   ): StaticEmbedder {
-    return new StaticEmbedder(modelId, undefined, { dim: weights.dim, features }, weights, options);
+    const config = { dim: weights.dim, features, ...(passages ? { passages } : {}) };
+    return new StaticEmbedder(modelId, undefined, config, weights, options);
   }
 
   /** L2-normalized embeddings (texts x dim), row-major. Queries and passages are treated alike. */

@@ -44,6 +44,8 @@ export interface TrainOptions {
   /** cached-*: rows per chunk. */
   miniBatch?: number;
   initStd?: number;
+  /** Warm start: the table to start from (rows × dim of `features`), copied; default a seeded random table. */
+  init?: Float32Array;
   seed?: number;
   threads?: number;
   /** Where the loss kernels run: 'cpu' (default), 'cuda' or 'auto' (see infoNCELoss). */
@@ -94,6 +96,7 @@ const TRAIN_KEYS = [
   'device',
   'onStep',
   'onEpoch',
+  'init',
 ];
 
 /** Gaussian N(0, std²) init from the seed (Box-Muller over mulberry32). */
@@ -286,7 +289,9 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
   if (loss === 'cached-gist' && guide?.kind !== 'model')
     throw invalidArgument('cached-gist needs a teacher model guide (the cached kernel takes guide embeddings)');
   const rows = tableRows(features);
-  const table = initTable(rows, dim, initStd, seed);
+  if (options.init !== undefined && !(options.init instanceof Float32Array && options.init.length === rows * dim))
+    throw invalidArgument(`trainStatic: init must be a Float32Array of rows × dim = ${rows * dim} values`);
+  const table = options.init ? options.init.slice() : initTable(rows, dim, initStd, seed);
   const adam: AdamState = createAdamState(table, rows, dim);
   const random = mulberry32((seed ^ 0x9e3779b9) >>> 0);
   const weight = (c: number) => (features.tf === 'log' ? 1 + Math.log(c) : 1);

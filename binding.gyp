@@ -12,6 +12,12 @@
         "native/topk/search.cpp",
         "native/loss/contrastive.cpp",
         "native/train/sparse.cpp",
+        "native/analyze/mapped_file.cpp",
+        "native/analyze/dictionary.cpp",
+        "native/analyze/lattice.cpp",
+        "native/analyze/tagger.cpp",
+        "native/analyze/terms.cpp",
+        "native/bindings/analyze.cpp",
         "native/bindings/addon.cpp",
         "native/bindings/cuda.cpp",
         "native/cuda/stub.cpp"

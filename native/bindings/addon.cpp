@@ -26,6 +26,8 @@
 using namespace tamsaek;
 
 namespace tamsaek {
+// The Korean analyzer's functions (native/bindings/analyze.cpp).
+void register_analyze(Napi::Env env, Napi::Object exports);
 void register_cuda(Napi::Env env, Napi::Object exports);  // bindings/cuda.cpp
 }
 
@@ -504,6 +506,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poolBackward", Napi::Function::New(env, PoolBackward));
   exports.Set("benchStream", Napi::Function::New(env, BenchStream));
   exports.Set("benchPeak", Napi::Function::New(env, BenchPeak));
+  register_analyze(env, exports);
   register_cuda(env, exports);
   return exports;
 }

@@ -35,7 +35,7 @@ export const USAGE = {
   tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--space full|weight] [--reranker <dir|id>] [--out config.json] [--json]',
   embed:
     'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
-  analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--json]',
+  analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--verbose] [--json]',
   analyzers: 'usage: tamsaek analyzers',
   serve:
     'usage: tamsaek serve <index-dir> [--host 127.0.0.1] [--port 8780] [--read-only] [--max-body 1mb] [--timeout-ms 30000] [--save-delay-ms 0]',
@@ -307,10 +307,35 @@ async function printReport(
 }
 
 export async function analyzeCommand(argv: string[], io: Io): Promise<void> {
-  const args = parse(argv, { analyzer: { type: 'string' }, json: { type: 'boolean' } }, USAGE.analyze);
+  const args = parse(
+    argv,
+    { analyzer: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } },
+    USAGE.analyze,
+  );
   if (args.positionals.length !== 1) throw new UsageError(USAGE.analyze);
-  const terms = createAnalyzer(args.text('analyzer')).analyze(args.positionals[0]);
-  io.out(args.flag('json') ? JSON.stringify(terms) : terms.join(' '));
+  const analyzer = createAnalyzer(args.text('analyzer'));
+  const text = args.positionals[0]!;
+  const terms = analyzer.analyze(text);
+  if (!args.flag('verbose')) {
+    io.out(args.flag('json') ? JSON.stringify(terms) : terms.join(' '));
+    return;
+  }
+  if (analyzer.tokens === undefined)
+    throw new UsageError(`analyze --verbose: ${analyzer.name} gives no morpheme offsets (ko-mecab does)`);
+  const tokens = analyzer.tokens(text);
+  if (args.flag('json')) {
+    io.out(JSON.stringify({ analyzer: analyzer.name, terms, tokens }));
+    return;
+  }
+  // one line per dictionary entry: offsets (UTF-16, into the text as given), surface, POS, and the
+  // morphemes it stands for with the term each gives ("-" when the stop filter drops it)
+  for (const t of tokens) {
+    const kind = t.type === undefined ? '' : `\t${t.type} ${t.expression ?? ''}`;
+    io.out(`${t.start}-${t.end}\t${t.surface}\t${t.pos}${kind}`);
+    for (const m of t.morphemes)
+      io.out(`  ${m.start}-${m.end}\t${m.surface}/${m.pos}\t${m.term === null ? '-' : m.term}`);
+  }
+  io.out(`terms: ${terms.join(' ')}`);
 }
 
 export async function analyzersCommand(argv: string[], io: Io): Promise<void> {

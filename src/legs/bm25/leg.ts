@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { analyzeAll } from '../../analyze/batch.js';
+import type { AnalyzerConfig } from '../../analyze/types.js';
 import { checkOptions, invalidArgument } from '../../errors.js';
 import { type ChunkOptions, checkChunkOptions, chunkText, passageUnit, splitUnit, titled } from '../../util/chunker.js';
 import { bestPassages } from '../passages.js';
@@ -24,6 +25,8 @@ import type {
 import { type AnalyzedFields, Bm25Index } from './index.js';
 
 export interface Bm25LegOptions {
+  /** This leg's own analyzer (default: the engine's); a query is then analysed again for it. */
+  analyzer?: string | AnalyzerConfig;
   k1?: number;
   b?: number;
   /** When set, title and text are separate BM25F fields and the title counts this many times; else one field `title text`. */
@@ -136,13 +139,14 @@ export class Bm25Leg implements Leg {
 function checkLegOptions(
   options: Bm25LegOptions | undefined,
 ): Required<Pick<Bm25LegOptions, 'k1' | 'b'>> & Bm25LegOptions {
-  checkOptions('bm25 leg', options, ['k1', 'b', 'titleWeight', 'passages']);
-  const { k1 = 1.2, b = 0.75, titleWeight, passages } = options ?? {};
+  checkOptions('bm25 leg', options, ['analyzer', 'k1', 'b', 'titleWeight', 'passages']);
+  const { k1 = 1.2, b = 0.75, titleWeight, passages, analyzer } = options ?? {};
   if (titleWeight !== undefined && !(Number.isFinite(titleWeight) && titleWeight > 0))
     throw invalidArgument(`bm25.titleWeight must be a number > 0, got ${titleWeight}`);
   return {
     k1,
     b,
+    ...(analyzer !== undefined ? { analyzer } : {}),
     ...(titleWeight !== undefined ? { titleWeight } : {}),
     ...(passages ? { passages: checkChunkOptions(passages) } : {}),
   };
@@ -150,9 +154,9 @@ function checkLegOptions(
 
 export const bm25Leg: LegFactory<Bm25LegOptions> = {
   async create(options, context: LegContext) {
-    const { k1, b, titleWeight, passages } = checkLegOptions(options);
+    const { k1, b, titleWeight, passages, analyzer } = checkLegOptions(options);
     const fields: Record<string, number> = titleWeight === undefined ? { text: 1 } : { title: titleWeight, text: 1 };
-    const index = new Bm25Index({ analyzer: context.analyzer, k1, b, fields });
+    const index = new Bm25Index({ analyzer: analyzer ?? context.analyzer, k1, b, fields });
     return new Bm25Leg(index, {
       ...(titleWeight !== undefined ? { titleWeight } : {}),
       ...(passages ? { passages } : {}),

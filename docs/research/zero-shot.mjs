@@ -35,6 +35,7 @@ const { values } = parseArgs({
     analyzer: { type: 'string' },
     dump: { type: 'string' },
     'passages-analyzer': { type: 'string' },
+    'engine-defaults': { type: 'boolean' },
   },
 });
 const PASSAGES = { by: 'chars', size: 150, overlap: 50 };
@@ -76,18 +77,24 @@ if (!values['no-adapt']) {
 }
 
 const set = await loadBeir(values.eval, { split: values.split });
-const engine = await Engine.create({
-  ...(values.analyzer ? { analyzer: values.analyzer } : {}),
-  legs: [
-    { name: 'bm25', kind: 'bm25' },
-    {
-      name: 'passages',
-      kind: 'bm25',
-      options: { passages: PASSAGES, ...(values['passages-analyzer'] ? { analyzer: values['passages-analyzer'] } : {}) },
-    },
-    { name: 'dense', kind: 'dense', options: { embedder: model, adapt: false } },
-  ],
-});
+// --engine-defaults: the engine's own default legs (bm25, passages rescoring with bigrams, dense)
+const engine = values['engine-defaults']
+  ? await Engine.create({ dense: { embedder: model, adapt: false } })
+  : await Engine.create({
+      ...(values.analyzer ? { analyzer: values.analyzer } : {}),
+      legs: [
+        { name: 'bm25', kind: 'bm25' },
+        {
+          name: 'passages',
+          kind: 'bm25',
+          options: {
+            passages: PASSAGES,
+            ...(values['passages-analyzer'] ? { analyzer: values['passages-analyzer'] } : {}),
+          },
+        },
+        { name: 'dense', kind: 'dense', options: { embedder: model, adapt: false } },
+      ],
+    });
 const docs = [];
 for await (const d of readCorpus(set.corpusPath)) docs.push({ id: d.id, title: d.title, text: d.text });
 await engine.add(docs);

@@ -98,6 +98,7 @@ export class Bm25Index {
   private seenStamp: Int32Array = new Int32Array(1024);
   private slot: Int32Array = new Int32Array(1024);
   private stamp = 0;
+  private weightScratch = new Float64Array(0);
 
   constructor(options: Bm25Options = {}) {
     checkOptions('Bm25Index', options, BM25_OPTIONS);
@@ -312,24 +313,32 @@ export class Bm25Index {
     if (N === 0) return out;
     const avgdl = this.totalLength / N;
     const { k1, b } = this;
-    const weightOf = new Map<number, number>();
+    // the query's term weights in a table indexed by term id (cleared again below): one array read per entry
+    if (this.weightScratch.length < this.vocab.terms.length)
+      this.weightScratch = new Float64Array(this.vocab.terms.length + 1024);
+    const weight = this.weightScratch;
+    const used: number[] = [];
     for (const term of new Set(queryTerms)) {
       const t = this.vocab.get(term);
-      if (t >= 0 && this.df[t] > 0)
-        weightOf.set(t, Math.log(1 + (N - this.df[t] + 0.5) / (this.df[t] + 0.5)) * (k1 + 1));
+      if (t < 0 || this.df[t] <= 0) continue;
+      weight[t] = Math.log(1 + (N - this.df[t] + 0.5) / (this.df[t] + 0.5)) * (k1 + 1);
+      used.push(t);
     }
-    for (let i = 0; i < ids.length; i++) {
+    const lengths = this.lengths.data;
+    for (let i = 0; i < ids.length && used.length > 0; i++) {
       const ord = this.ordinalOf.get(ids[i]);
       if (ord === undefined) continue;
-      const norm = k1 * (1 - b + (avgdl > 0 ? (b * this.lengths.data[ord]) / avgdl : 0));
+      const norm = k1 * (1 - b + (avgdl > 0 ? (b * lengths[ord]) / avgdl : 0));
       const { terms, tfs, from, to } = this.forwardEntries(ord);
       let score = 0;
       for (let e = from; e < to; e++) {
-        const w = weightOf.get(terms[e]);
-        if (w !== undefined) score += (w * tfs[e]) / (tfs[e] + norm);
+        const w = weight[terms[e]];
+        if (w !== 0) score += (w * tfs[e]) / (tfs[e] + norm);
       }
       out[i] = score;
     }
+    if (used.length === 0) out.fill(0);
+    for (const t of used) weight[t] = 0;
     return out;
   }
 

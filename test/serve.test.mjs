@@ -116,7 +116,7 @@ test('endpoints: health, search (POST and GET), documents upsert/add/get/delete,
   try {
     const health = await call(s.base, 'GET', '/health');
     assert.equal(health.status, 200);
-    assert.deepEqual(health.json, { status: 'ok', documents: 5, legs: ['bm25', 'dense'] });
+    assert.deepEqual(health.json, { status: 'ok', documents: 5, legs: ['bm25', 'passages', 'dense'] });
     assert.match(health.headers.get('content-type'), /^application\/json/);
 
     const posted = await call(s.base, 'POST', '/search', { query: '예금 보호 한도', k: 3, highlight: true });
@@ -346,7 +346,7 @@ test('error statuses: 400, 403, 404, 405, 409, 413, 415 with { error: { code, me
     assert.deepEqual((await call(s.base, 'GET', '/health')).json, {
       status: 'ok',
       documents: 5,
-      legs: ['bm25', 'dense'],
+      legs: ['bm25', 'passages', 'dense'],
     });
   } finally {
     await s.stop();

@@ -152,7 +152,8 @@ test('the playground in headless Chromium: search, per-leg scores, weight slider
     await page.waitForSelector('body[data-ready="true"]');
     const stats = await page.$eval('#stats', (e) => e.textContent);
     assert.match(stats, new RegExp(`${engine.size} documents`));
-    assert.match(stats, /bm25 \(bm25\), dense \(dense\)/);
+    const described = engine.describe();
+    assert.ok(stats.includes(`legs ${described.legs.map((l) => `${l.name} (${l.kind})`).join(', ')}`), stats);
 
     // keyboard: "/" focuses the query box from anywhere
     await page.click('h1');
@@ -185,7 +186,7 @@ test('the playground in headless Chromium: search, per-leg scores, weight slider
       const hit = expected[i];
       assert.equal(row.title, hit.title);
       assert.equal(row.fused, `fused ${hit.fusedScore.toFixed(4)}`);
-      for (const leg of ['bm25', 'dense'])
+      for (const leg of engine.legs)
         assert.equal(row.legs[leg], hit.legs[leg] ? String(hit.legs[leg].rank) : null, `${row.id} ${leg}`);
     });
     assert.ok(shown[0].marks.length > 0, 'the top hit has highlighted terms');
@@ -196,13 +197,16 @@ test('the playground in headless Chromium: search, per-leg scores, weight slider
       `index terms: ${engine.analyzer.analyze(QUERY).join(' ')}`,
     );
 
-    // the bm25 slider to 0.3 by keyboard: the page re-fuses, and agrees with the engine run with those weights
+    // the bm25 slider to 0.3 by keyboard: the page re-fuses, and agrees with the engine run with those
+    // weights (a slider is the weight ÷ the largest configured one; the others keep their weights)
+    const configured = Object.fromEntries(engine.legs.map((l) => [l, described.fusion.weights?.[l] ?? 1]));
+    const top = Math.max(...Object.values(configured));
     await page.focus('#sliders input[data-leg="bm25"]');
     await page.keyboard.press('Home');
     for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowRight');
     assert.equal(await page.$eval('#sliders input[data-leg="bm25"]', (e) => e.value), '0.3');
     await page.waitForFunction(() => document.querySelector('#latency').textContent.startsWith('re-fused'));
-    const reweighted = await engine.search(QUERY, { k: 10, weights: { bm25: 0.3, dense: 1 } });
+    const reweighted = await engine.search(QUERY, { k: 10, weights: { ...configured, bm25: 0.3 * top } });
     const refused = await rows();
     assert.deepEqual(
       refused.map((r) => [r.id, r.fused]),

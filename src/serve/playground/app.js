@@ -140,9 +140,13 @@ function renderResults(rows) {
   if (rows.length === 0) list.append(element('li', { className: 'hint' }, 'no results'));
 }
 
+/** The weights: a slider not moved yet keeps the configured weight exactly; a moved one gives value × the largest. */
 function weightsFromSliders() {
   const weights = {};
-  for (const input of $('sliders').querySelectorAll('input')) weights[input.dataset.leg] = Number(input.value);
+  for (const input of $('sliders').querySelectorAll('input')) {
+    const configured = Number(input.dataset.weight);
+    weights[input.dataset.leg] = input.dataset.moved ? Number(input.value) * Number(input.dataset.top) : configured;
+  }
   return weights;
 }
 
@@ -162,10 +166,11 @@ function buildSliders() {
       max: '1',
       step: '0.05',
       value: String(configured[i] / top),
-      dataset: { leg: leg.name },
+      dataset: { leg: leg.name, weight: configured[i], top },
     });
-    const output = element('output', { htmlFor: id }, input.value);
+    const output = element('output', { htmlFor: id }, Number(input.value).toFixed(2));
     input.addEventListener('input', () => {
+      input.dataset.moved = 'true';
       output.textContent = Number(input.value).toFixed(2);
       refuse();
     });

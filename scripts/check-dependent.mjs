@@ -3,7 +3,8 @@
 // (`npm pack`: prepack builds dist/, the prebuilt addons and vendor/onnxruntime-web), installs the
 // tarball into a fresh app in a temporary directory with npm, and checks in that app that:
 //   - npm printed no warning, and the app's tree has no install script at all (`npm install-scripts ls`),
-//     so npm ran none; nothing was compiled (no node_modules/tamsaek/build);
+//     so npm ran none; nothing was compiled (no node_modules/tamsaek/build); the same from the app's
+//     lockfile (npm ci);
 //   - the native addon loads from the shipped prebuild (prebuilds/<platform>-<arch>/…);
 //   - BM25 and hybrid search (BM25 + the shipped static model) work through `import … from 'tamsaek'`;
 //   - an ONNX test model (test/fixtures/models/tiny-xlmr) loads and embeds, with the runtime the app
@@ -101,6 +102,15 @@ try {
   check(
     !existsSync(join(app, 'node_modules', 'tamsaek', 'build')),
     'nothing was compiled (no node_modules/tamsaek/build)',
+  );
+  // again from the app's lockfile, as its CI would (npm synthesises node-gyp builds from lockfile entries)
+  rmSync(join(app, 'node_modules'), { recursive: true, force: true });
+  const ci = npm(app, ['ci', '--no-audit', '--no-fund']);
+  const ciWarnings = ci.out.split('\n').filter((line) => /\bwarn\b|\bWARN\b/.test(line));
+  for (const line of ciWarnings) log(`  ${line}`);
+  check(
+    ci.status === 0 && ciWarnings.length === 0 && !existsSync(join(app, 'node_modules', 'tamsaek', 'build')),
+    `npm ci from the app's lockfile: no warning, nothing compiled (${ci.seconds.toFixed(1)} s)`,
   );
 
   copyFileSync(join(root, 'scripts', 'dependent-app-check.mjs'), join(app, 'check.mjs'));

@@ -302,6 +302,37 @@ export class Bm25Index {
     return heap.drain().map(({ item, score }) => ({ id: ids[item], score }));
   }
 
+  /**
+   * BM25 scores of the given documents only (NaN for an id the index does not hold), read from their
+   * forward lists: what a leg that rescores other legs' candidates needs, without a postings traversal.
+   */
+  scoreDocuments(queryTerms: readonly string[], ids: readonly string[]): Float64Array {
+    const out = new Float64Array(ids.length).fill(Number.NaN);
+    const N = this.liveDocs;
+    if (N === 0) return out;
+    const avgdl = this.totalLength / N;
+    const { k1, b } = this;
+    const weightOf = new Map<number, number>();
+    for (const term of new Set(queryTerms)) {
+      const t = this.vocab.get(term);
+      if (t >= 0 && this.df[t] > 0)
+        weightOf.set(t, Math.log(1 + (N - this.df[t] + 0.5) / (this.df[t] + 0.5)) * (k1 + 1));
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const ord = this.ordinalOf.get(ids[i]);
+      if (ord === undefined) continue;
+      const norm = k1 * (1 - b + (avgdl > 0 ? (b * this.lengths.data[ord]) / avgdl : 0));
+      const { terms, tfs, from, to } = this.forwardEntries(ord);
+      let score = 0;
+      for (let e = from; e < to; e++) {
+        const w = weightOf.get(terms[e]);
+        if (w !== undefined) score += (w * tfs[e]) / (tfs[e] + norm);
+      }
+      out[i] = score;
+    }
+    return out;
+  }
+
   /** Merges all segments into one and drops deleted documents and unused terms. */
   compact(): void {
     this.flush(false);

@@ -23,6 +23,7 @@ import { createServer } from '../dist/serve/index.js';
 import { DEFAULTS as DENSE_DEFAULTS, TINY as DENSE_TINY, makeVectors } from './dense.mjs';
 import { recallLatencySvg } from './lib/hybrid-chart.mjs';
 import { FIXTURE_RERANKER, measureDataset, qualityTable, retrievalSets } from './lib/hybrid-quality.mjs';
+import { loadLanceDb } from './lib/lancedb.mjs';
 import { isMain, parseSuiteCli, runStandalone } from './lib/standalone.mjs';
 import { gc, mean, median, nowMs, percentile, sig } from './lib/stats.mjs';
 import { BM25_WORKLOAD, makeBm25Workload } from './lib/workload.mjs';
@@ -108,6 +109,8 @@ async function qualityPart(o, push, notes) {
   const { dirs, fallback, root } = retrievalSets({ tiny: o.tiny });
   if (fallback && !o.tiny)
     notes.push(`no retrieval set under ${root}: quality measured on datasets/sample-ko (set TAMSAEK_DATASETS)`);
+  o.lancedb = await loadLanceDb();
+  if (o.lancedb.unavailable) notes.push(`LanceDB rows skipped: ${o.lancedb.unavailable}`);
   const rows = [];
   for (const dir of dirs) rows.push(...(await measureDataset(dir, o)));
   for (const r of rows) {
@@ -127,6 +130,8 @@ async function qualityPart(o, push, notes) {
     const winkKo = rows.find((r) => r.dataset === ds && r.system.startsWith('wink-bm25 (') && r !== wink);
     if (ours && wink) push(`${ds}.bm25_p50_speedup_vs_wink`, sig(wink.p50 / ours.p50, 3), 'x');
     if (ours && winkKo) push(`${ds}.bm25_p50_speedup_vs_wink_same_tokens`, sig(winkKo.p50 / ours.p50, 3), 'x');
+    const lanceKo = rows.find((r) => r.dataset === ds && /^lancedb fts \(.+ tokens\)$/.test(r.system));
+    if (ours && lanceKo) push(`${ds}.bm25_p50_speedup_vs_lancedb_fts_same_tokens`, sig(lanceKo.p50 / ours.p50, 3), 'x');
   }
   const latencyOnly = rows.filter((r) => r.latencyOnly).map((r) => r.system);
   if (latencyOnly.length) {
@@ -142,6 +147,10 @@ async function qualityPart(o, push, notes) {
   notes.push(
     'wink-bm25-text-search: defineConfig({fldWeights: {body: 1}, bm25Params: {k1: 1.2, b: 0.75, k: 1}}), consolidate(4), search(q, 10); "README prep" = the prep task of its README (wink-nlp + wink-eng-lite-web-model: word tokens, no stop words, stems — English-only, Hangul handling is whatever its tokenizer does); "ko-morph tokens" = the text pre-analyzed by tamsaek\'s analyzer and split on spaces (query terms de-duplicated), which separates tokenizer from scoring. Orama 3.1: create({schema: {title, text}}) + search({term, limit: 10}); "default tokenizer" = its english tokenizer, "ko-morph tokenizer" = components.tokenizer over tamsaek\'s analyzer, each token ending in "$" (Orama matches every word a query token is a prefix of; its exact option is an ASCII word-boundary filter that matches no Hangul); "orama hybrid" = mode hybrid, the same tokenizer, over the same vectors as tamsaek dense (its fusion: each side divided by its max, weights 0.5/0.5; similarity 0 so the vector side is not cut at its default cosine 0.8)',
   );
+  if (o.lancedb.lancedb)
+    notes.push(
+      `LanceDB ${o.lancedb.version} (bench/peers/lancedb): a table of id + text (title + " " + text) in a temporary directory; fts = Index.fts({baseTokenizer, withPosition: false}) and fullTextSearch(new MatchQuery(q, "text")) (OR of the query's tokens; BM25 by LanceDB); "ngram" = its ngram tokenizer with its defaults on the raw text, "ko-morph tokens" = the text pre-analyzed by tamsaek's analyzer joined by spaces under its "simple" tokenizer (query terms de-duplicated); vector = nearestTo(query vector).distanceType("cosine") over the same vectors as tamsaek dense with no vector index (LanceDB scans them: exact); hybrid = fullTextSearch (ko-morph tokens) + nearestTo, fused by its RRFReranker (k 60); query embedding included`,
+    );
   return rows;
 }
 

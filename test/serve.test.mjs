@@ -298,7 +298,8 @@ test('error statuses: 400, 403, 404, 405, 409, 413, 415 with { error: { code, me
     await expectError(call(s.base, 'GET', '/documents/%E0%A4%A'), 400, 'INVALID_ARGUMENT', /percent/);
     // 404 unknown path, 405 wrong method (with Allow)
     await expectError(call(s.base, 'GET', '/nope'), 404, 'NOT_FOUND');
-    await expectError(call(s.base, 'GET', '/'), 404, 'NOT_FOUND');
+    await expectError(call(s.base, 'GET', '/lib/engine/engine.js'), 404, 'NOT_FOUND');
+    await expectError(call(s.base, 'POST', '/', {}), 405, 'METHOD_NOT_ALLOWED'); // GET / is the playground
     const wrong = await expectError(call(s.base, 'PUT', '/search', { query: 'x' }), 405, 'METHOD_NOT_ALLOWED');
     assert.equal(wrong.headers.get('allow'), 'GET, POST');
     await expectError(call(s.base, 'POST', '/health', {}), 405, 'METHOD_NOT_ALLOWED');

@@ -31,7 +31,11 @@ for (const set of sets) {
     ['dense (default model, adapted to the corpus)', dense],
     ['hybrid, engine defaults (no labels)', fixed, test(fixed)],
     ['hybrid, engine defaults, model not adapted', unadapted, test(unadapted)],
-    [`hybrid, fusion tuned with labels (${adapt.fusion.labels})`, adapt, test(adapt)],
+    [
+      `hybrid, weights fitted on labels: ${adapt.fusion.labels.replace(' (', ', ').replace(')', '')}`,
+      adapt,
+      test(adapt),
+    ],
   ]) {
     rows.push(
       `| ${set} | ${name} | ${r.metrics['ndcg@10'].toFixed(4)} | ${r.metrics['recall@1'].toFixed(4)} | ${r.metrics['recall@10'].toFixed(4)} | ${t ? `${t.diff >= 0 ? '+' : ''}${t.diff.toFixed(4)} (p = ${t.pValue.toFixed(4)})` : ''} |`,

@@ -22,9 +22,11 @@ export interface Io {
 }
 
 import { TRAIN_USAGE } from './train.js';
+import { QUANTIZE_USAGE } from './quantize.js';
 
 export const USAGE = {
   ...TRAIN_USAGE,
+  ...QUANTIZE_USAGE,
   index:
     'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',

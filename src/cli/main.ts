@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
 import { UsageError } from './args.js';
 import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
+import { quantizeCommand } from './quantize.js';
 import {
   analyzeCommand,
   analyzersCommand,
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   train: trainCommand,
   mine: mineCommand,
   'export-onnx': exportOnnxCommand,
+  quantize: quantizeCommand,
 };
 
 const HELP = `tamsaek — Korean hybrid retrieval

@@ -636,11 +636,15 @@ export class Engine {
       config = validateFusionConfig({ ...config, weights: { ...(config.weights ?? {}), ...options.weights } });
     let candidates = this.fuseToDocuments(ranked, config, depth);
 
+    // with dense.chunk the dense leg's best passage of each document is the hit's passage
+    const densePassage = new Map<string, string>();
+    for (const h of ranked.find((l) => l.name === 'dense')?.hits ?? [])
+      if ('unit' in h) densePassage.set(h.id, (h as { unit: string }).unit);
     const rerankN =
       options.rerank === false ? 0 : typeof options.rerank === 'number' ? options.rerank : this.rerankTopN;
     if (this.reranker && rerankN > 0 && candidates.length > 0) {
       const head = candidates.slice(0, rerankN);
-      const texts = head.map((c) => this.unitText(c.unit));
+      const texts = head.map((c) => this.rerankText(c.unit, densePassage.get(c.id)));
       const scores = await raceStop(this.reranker.score(query, texts, { signal }), signal, deadline);
       throwIfStopped(signal, deadline);
       head.forEach((c, i) => (c.legs.rerank = { score: scores[i] }));
@@ -652,10 +656,6 @@ export class Engine {
     }
 
     const terms = maxChars > 0 ? this.bm25.analyzer.analyze(query) : [];
-    // with dense.chunk the dense leg's best passage of each document is the hit's passage
-    const densePassage = new Map<string, string>();
-    for (const h of ranked.find((l) => l.name === 'dense')?.hits ?? [])
-      if ('unit' in h) densePassage.set(h.id, (h as { unit: string }).unit);
     return candidates.slice(0, k).map((c) => {
       const doc = this.docs.get(c.id)!;
       const hit: EngineHit = { id: c.id, score: c.score, fusedScore: c.fusedScore, legs: c.legs };
@@ -767,6 +767,19 @@ export class Engine {
     const doc = this.docs.get(this.unitDocument(unit))!;
     const span = this.unitSpan(unit);
     return span ? doc.text.slice(span.start, span.end) : titled(doc.title, doc.text);
+  }
+
+  /**
+   * What the reranker reads for a candidate: the passage the legs matched (a BM25 passage unit, else
+   * the dense leg's best passage with the title), else the titled document (the reranker then keeps
+   * its window with the most query pieces that fits its token budget).
+   */
+  private rerankText(unit: string, densePassage: string | undefined): string {
+    const span =
+      densePassage === undefined || this.unitSpan(unit) ? undefined : this.unitSpan(densePassage, 'densePassages');
+    if (!span) return this.unitText(unit);
+    const doc = this.docs.get(this.unitDocument(unit))!;
+    return titled(doc.title, doc.text.slice(span.start, span.end));
   }
 
   /** Candidates taken from each leg by default. */

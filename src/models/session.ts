@@ -1,0 +1,134 @@
+/**
+ * onnxruntime sessions for the embedder and the cross-encoder, on the CPU or on onnxruntime-node's
+ * CUDA execution provider.
+ *
+ * onnxruntime-node ships its CPU runtime in the npm package; the CUDA provider libraries
+ * (`libonnxruntime_providers_cuda.so`, `libonnxruntime_providers_shared.so`) are fetched by its
+ * postinstall script only when asked (`ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node`),
+ * and need the CUDA 12 runtime and cuDNN 9 on the library path and a GPU at run time.
+ *
+ * - `'cpu'` (default): the CPU provider.
+ * - `'cuda'`: CUDA, with onnxruntime placing the operators CUDA lacks on the CPU; no provider
+ *   libraries, no GPU or a failing start → NATIVE_UNAVAILABLE saying why.
+ * - `'auto'`: CUDA when it starts, else the CPU, reporting one line saying why through `onWarning`
+ *   (default: `process.emitWarning`, once per reason per process — the library never prints).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { arch, platform } from 'node:os';
+import { dirname, join } from 'node:path';
+import { TamsaekError, invalidArgument } from '../errors.js';
+
+/** The part of onnxruntime-node tamsaek uses (typed here so the package stays optional). */
+export interface OrtTensor {
+  dims: readonly number[];
+  data: unknown;
+  type: string;
+}
+export interface OrtSession {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  outputMetadata?: readonly { name: string; shape?: readonly (number | string)[] }[];
+  run(feeds: Record<string, OrtTensor>, fetches?: string[]): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+export interface OrtModule {
+  InferenceSession: { create(path: string, options?: Record<string, unknown>): Promise<OrtSession> };
+  Tensor: new (type: string, data: BigInt64Array | Float32Array, dims: number[]) => OrtTensor;
+}
+
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'auto'] as const;
+export type ExecutionProviderOption = (typeof EXECUTION_PROVIDERS)[number];
+
+export interface SessionOptions {
+  threads: number;
+  executionProviders?: ExecutionProviderOption;
+  onWarning?: (message: string) => void;
+}
+
+const CUDA_LIBRARIES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
+const warned = new Set<string>();
+
+export function checkExecutionProviders(where: string, value: unknown): ExecutionProviderOption {
+  if (value === undefined) return 'cpu';
+  if (!EXECUTION_PROVIDERS.includes(value as ExecutionProviderOption))
+    throw invalidArgument(
+      `${where}: executionProviders must be one of ${EXECUTION_PROVIDERS.join(', ')} (got ${String(value)})`,
+    );
+  return value as ExecutionProviderOption;
+}
+
+/** Why CUDA cannot be tried here, or undefined when onnxruntime-node's CUDA provider libraries are installed. */
+export function cudaUnavailableReason(): string | undefined {
+  if (platform() !== 'linux' || arch() !== 'x64')
+    return `onnxruntime-node has no CUDA provider for ${platform()}/${arch()} (linux/x64 only)`;
+  let binDir: string;
+  try {
+    const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
+    binDir = join(dirname(entry), '..', 'bin', 'napi-v6', platform(), arch());
+  } catch {
+    return 'onnxruntime-node is not installed';
+  }
+  const missing = CUDA_LIBRARIES.filter((f) => !existsSync(join(binDir, f)));
+  if (missing.length > 0)
+    return `onnxruntime-node's CUDA provider libraries are not installed (${missing.join(', ')} missing in ${binDir}; reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node)`;
+  return undefined;
+}
+
+function warn(options: SessionOptions, message: string): void {
+  if (options.onWarning) {
+    options.onWarning(message);
+    return;
+  }
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.emitWarning(message, { code: 'TAMSAEK_CPU_FALLBACK' });
+}
+
+function cpuOptions(threads: number): Record<string, unknown> {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  };
+}
+
+function loadFailure(path: string, e: unknown): TamsaekError {
+  return new TamsaekError(
+    'INVALID_MODEL',
+    `${path}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`,
+    { cause: e },
+  );
+}
+
+/** An inference session on the provider asked for; `provider` says where it runs. */
+export async function createSession(
+  ort: OrtModule,
+  path: string,
+  options: SessionOptions,
+): Promise<{ session: OrtSession; provider: 'cpu' | 'cuda' }> {
+  const want = options.executionProviders ?? 'cpu';
+  if (want !== 'cpu') {
+    let reason = cudaUnavailableReason();
+    if (reason === undefined) {
+      try {
+        const session = await ort.InferenceSession.create(path, {
+          ...cpuOptions(options.threads),
+          executionProviders: [{ name: 'cuda', deviceId: 0 }, 'cpu'],
+        });
+        return { session, provider: 'cuda' };
+      } catch (e) {
+        reason = `onnxruntime could not start its CUDA provider (${(e as Error).message.split('\n')[0]})`;
+      }
+    }
+    if (want === 'cuda') throw new TamsaekError('NATIVE_UNAVAILABLE', `executionProviders 'cuda': ${reason}`);
+    warn(options, `tamsaek: running ${path} on the CPU: ${reason}`);
+  }
+  try {
+    return { session: await ort.InferenceSession.create(path, cpuOptions(options.threads)), provider: 'cpu' };
+  } catch (e) {
+    throw loadFailure(path, e);
+  }
+}

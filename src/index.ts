@@ -51,4 +51,12 @@ export {
 } from './engine/engine.js';
 export { tuneEngine, type TunedConfig, type TuneOptions, type TuneReport } from './tune/index.js';
 export { buildEngine } from './engine/evaluate.js';
-export { CrossEncoder, type CrossEncoderOptions } from './rerank/index.js';
+export {
+  CrossEncoder,
+  DEFAULT_PAIR_TOKENS,
+  passageWindow,
+  planBatches,
+  type CrossEncoderOptions,
+  type PassageWindowMode,
+} from './rerank/index.js';
+export { compareScores, type ScoreAgreement } from './rerank/agreement.js';

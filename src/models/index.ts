@@ -37,3 +37,28 @@ export {
   type ResolveOptions,
 } from './hub.js';
 export { LruCache } from './cache.js';
+export {
+  quantizeModel,
+  quantizeSymmetric,
+  QUANTIZE_FORMATS,
+  type QuantizeFormat,
+  type QuantizeOptions,
+  type QuantizeReport,
+} from './quantize.js';
+export {
+  compareEmbeddings,
+  embeddingAgreement,
+  kendallTau,
+  SAMPLE_TEXTS,
+  SAMPLE_QUERIES,
+  type EmbeddingAgreement,
+} from './quantize-check.js';
+export {
+  generateSyntheticModel,
+  ensureSyntheticModel,
+  XLMR_LARGE,
+  type SyntheticModelOptions,
+  type SyntheticModelResult,
+  type TransformerShape,
+} from './synthetic.js';
+export { EXECUTION_PROVIDERS, cudaUnavailableReason, type ExecutionProviderOption } from './session.js';

@@ -14,7 +14,8 @@ export type PassageWindowMode = 'best' | 'head';
 
 /**
  * The `size` consecutive pieces of `passage` to keep: its head with 'head'; with 'best' the window
- * covering the most distinct query pieces, then the most query pieces, then the earliest.
+ * covering the most distinct query pieces, then the most query pieces; of the first run of such
+ * windows (consecutive starts), the middle one, so the matching part sits in the window's centre.
  */
 export function passageWindow(
   query: readonly string[],
@@ -42,19 +43,22 @@ export function passageWindow(
     if (d === -1 && c === 0) distinct--;
   };
   for (let i = 0; i < size; i++) enter(keys[i], 1);
+  // the first run of consecutive starts with the best counts; its middle centres the matches in the window
   let best = 0;
+  let bestEnd = 0;
   let bestDistinct = distinct;
   let bestTotal = total;
   for (let start = 1; start + size <= passage.length; start++) {
     enter(keys[start - 1], -1);
     enter(keys[start + size - 1], 1);
     if (distinct > bestDistinct || (distinct === bestDistinct && total > bestTotal)) {
-      best = start;
+      best = bestEnd = start;
       bestDistinct = distinct;
       bestTotal = total;
-    }
+    } else if (distinct === bestDistinct && total === bestTotal && bestEnd === start - 1) bestEnd = start;
   }
-  return passage.slice(best, best + size);
+  const chosen = Math.floor((best + bestEnd) / 2);
+  return passage.slice(chosen, chosen + size);
 }
 
 /**

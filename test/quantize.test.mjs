@@ -15,6 +15,7 @@ import {
   SAMPLE_TEXTS,
   compareEmbeddings,
   compareScores,
+  generateSyntheticModel,
   kendallTau,
   quantizeModel,
   quantizeSymmetric,
@@ -153,6 +154,37 @@ test('Gemm (transB, alpha, beta, bias) and external-data sources quantize to the
         for (let k = 0; k < K; k++) dot += x[r * K + k] * w[n * K + k];
         assert.ok(Math.abs(a[r * N + n] - (0.5 * dot + 2 * c[n])) < 1e-4);
       }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('smoothing (calibrated on sample texts) divides each quantized activation per channel and cuts the error on outlier channels', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tamsaek-quant-smooth-'));
+  try {
+    const shape = {
+      layers: 1,
+      hidden: 64,
+      heads: 4,
+      ffn: 128,
+      vocab: 24_000,
+      head: 'cross-encoder',
+      init: 'realistic',
+    };
+    await generateSyntheticModel(dir, shape);
+    const plain = await quantizeModel(dir, { smooth: false, out: 'onnx/plain.onnx' });
+    assert.equal(plain.smoothed, 0);
+    const smooth = await quantizeModel(dir, { out: 'onnx/smooth.onnx' });
+    assert.equal(smooth.smooth, 0.5);
+    // Q/K/V share one input, the FFN and attention-output products one each, the classifier head two
+    assert.equal(smooth.smoothed, 6);
+    const model = await assertValidGraph(join(dir, 'onnx', 'smooth.onnx'));
+    assert.equal(model.graph.node.filter((n) => n.opType === 'Mul' && n.output[0].endsWith('_smoothed')).length, 6);
+    const err = async (file) =>
+      (await compareScores(dir, { fp32File: 'onnx/model.onnx', int8File: file })).meanAbsLogitDiff;
+    const [a, b] = [await err('onnx/plain.onnx'), await err('onnx/smooth.onnx')];
+    assert.ok(b < a, `smoothed ${b} vs plain ${a}`);
+    await assert.rejects(quantizeModel(dir, { smooth: 2, force: true }), { code: 'INVALID_ARGUMENT' });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -7,10 +7,10 @@ import { QUANTIZE_FORMATS, type QuantizeFormat, quantizeModel } from '../models/
 import { compareEmbeddings } from '../models/quantize-check.js';
 import { inspectModelDir } from '../models/model-dir.js';
 import { compareScores } from '../rerank/agreement.js';
-import { choiceOption, intOption, parse, UsageError } from './args.js';
+import { choiceOption, intOption, numberOption, parse, UsageError } from './args.js';
 
 export const QUANTIZE_USAGE = {
-  quantize: `usage: tamsaek quantize <model-dir> [--format ${QUANTIZE_FORMATS.join('|')}] [--reduce-range] [--no-embeddings] [--file onnx/model.onnx] [--out onnx/model_quantized.onnx] [--force] [--no-check] [--threads N] [--json]`,
+  quantize: `usage: tamsaek quantize <model-dir> [--format ${QUANTIZE_FORMATS.join('|')}] [--smooth 0.5|none] [--reduce-range] [--no-embeddings] [--exclude name,…] [--file onnx/model.onnx] [--out onnx/model_quantized.onnx] [--force] [--no-check] [--threads N] [--json]`,
 } as const;
 
 function isCrossEncoder(config: Record<string, unknown>): boolean {
@@ -24,6 +24,8 @@ export async function quantizeCommand(argv: string[], io: { out: (text: string) 
     {
       format: { type: 'string' },
       'reduce-range': { type: 'boolean' },
+      smooth: { type: 'string' },
+      exclude: { type: 'string' },
       'no-embeddings': { type: 'boolean' },
       file: { type: 'string' },
       out: { type: 'string' },
@@ -38,9 +40,15 @@ export async function quantizeCommand(argv: string[], io: { out: (text: string) 
   const dir = args.positionals[0];
   const format = choiceOption(args.text('format'), 'format', QUANTIZE_FORMATS) as QuantizeFormat | undefined;
   const threads = intOption(args.text('threads'), 'threads', 1, 4096);
+  const smoothText = args.text('smooth');
+  const smooth = smoothText === 'none' ? false : numberOption(smoothText, 'smooth');
+  if (typeof smooth === 'number' && !(smooth >= 0 && smooth <= 1))
+    throw new UsageError('--smooth must be in 0..1 or none');
   const report = await quantizeModel(dir, {
     format,
     reduceRange: args.flag('reduce-range'),
+    ...(smooth === undefined ? {} : { smooth }),
+    ...(args.text('exclude') ? { exclude: args.text('exclude')!.split(',') } : {}),
     embeddings: !args.flag('no-embeddings'),
     file: args.text('file'),
     out: args.text('out'),
@@ -60,7 +68,7 @@ export async function quantizeCommand(argv: string[], io: { out: (text: string) 
   }
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
   io.out(
-    `wrote ${report.file} (${mb(report.bytesOut)}, from ${report.source} ${mb(report.bytesIn)}) in ${report.seconds.toFixed(1)} s: ${report.matmuls} MatMul, ${report.gemms} Gemm, ${report.gathers} Gather quantized (${report.format}${report.reduceRange ? ', 7-bit weights' : ''})`,
+    `wrote ${report.file} (${mb(report.bytesOut)}, from ${report.source} ${mb(report.bytesIn)}) in ${report.seconds.toFixed(1)} s: ${report.matmuls} MatMul, ${report.gemms} Gemm, ${report.gathers} Gather quantized (${report.format}${report.reduceRange ? ', 7-bit weights' : ''}${report.smooth === false ? '' : `, ${report.smoothed} activations smoothed with α ${report.smooth}`})`,
   );
   if (check) {
     const fields = Object.entries(check).map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toFixed(5)) : v}`);

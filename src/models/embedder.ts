@@ -23,6 +23,7 @@ import { Tokenizer } from './tokenizer.js';
 import {
   checkExecutionProviders,
   createSession,
+  preferQuantized,
   type ExecutionProviderOption,
   type OrtModule,
   type OrtSession,
@@ -262,8 +263,9 @@ export class OnnxEmbedder {
     } = options;
     const preset = checkSettings(where, model, options, { presetName, batchSize, threads, cacheSize });
     const providers = checkExecutionProviders(where, executionProviders);
-    const dir = await resolveModel(model, { ...hub, quantized, file });
-    const info = await inspectModelDir(dir, { quantized, file });
+    const quantizedFile = preferQuantized(quantized, providers);
+    const dir = await resolveModel(model, { ...hub, quantized: quantizedFile, file });
+    const info = await inspectModelDir(dir, { quantized: quantizedFile, file });
     const config = info.config;
     const dim = [config.hidden_size, config.d_model, config.dim].find((v): v is number => typeof v === 'number');
     if (dim === undefined) throw new TamsaekError('INVALID_MODEL', `${dir}/config.json has no hidden_size`);

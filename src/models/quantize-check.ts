@@ -29,11 +29,22 @@ export const SAMPLE_TEXTS: readonly string[] = [
   '노인 일자리 사업은 공익활동, 사회서비스형, 시장형으로 나뉩니다.',
   '서울시는 청년 대중교통비의 일부를 돌려주는 사업을 운영합니다.',
   '소상공인 정책자금은 업력과 매출 규모에 따라 한도가 다릅니다.',
+  '기초생활수급자는 생계급여, 의료급여, 주거급여, 교육급여를 받을 수 있습니다.',
+  '연말정산 때 월세 세액공제를 받으려면 임대차계약서와 이체 내역이 필요합니다.',
+  '실업급여는 퇴사 다음 날부터 12개월 안에 고용센터에 신청해야 합니다.',
+  '전기요금 복지할인은 장애인, 국가유공자, 기초생활수급자 가구에 적용됩니다.',
   'How do I apply for the basic pension?',
   'The deposit insurance covers up to 50 million won per person.',
 ];
 
-export const SAMPLE_QUERIES: readonly string[] = ['기초연금 신청 방법', '청년 월세 지원 금액', '전세사기 피해 지원'];
+export const SAMPLE_QUERIES: readonly string[] = [
+  '기초연금 신청 방법',
+  '청년 월세 지원 금액',
+  '전세사기 피해 지원',
+  '실업급여 신청 기한',
+  '예금자 보호 한도',
+  '출산 지원금 얼마',
+];
 
 export interface EmbeddingAgreement {
   texts: number;

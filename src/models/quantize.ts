@@ -22,6 +22,7 @@ import { dirname, join, relative } from 'node:path';
 import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
 import { isFile } from '../util/atomic-file.js';
 import { FP32_FILES, checkRelativeFile } from './model-dir.js';
+import { calibrate, smoothingScales } from './quantize-smooth.js';
 import {
   DT,
   type LoadedModel,
@@ -50,6 +51,14 @@ export interface QuantizeOptions {
   embeddings?: boolean;
   /** Gather tables with at least this many rows are quantized (default 4,096: the vocabulary, not the positions). */
   embeddingMinRows?: number;
+  /** Weights (initializer names) or nodes (node names) to leave in fp32. */
+  exclude?: readonly string[];
+  /**
+   * SmoothQuant migration strength α in 0..1 (default 0.5; ./quantize-smooth.ts), or false: no
+   * calibration run, activations quantized as they are. Models without a tokenizer.json or an
+   * `input_ids` input cannot be calibrated and are quantized without smoothing (`smoothed: 0`).
+   */
+  smooth?: number | false;
 }
 
 export interface QuantizeReport {
@@ -58,6 +67,9 @@ export interface QuantizeReport {
   file: string;
   format: QuantizeFormat;
   reduceRange: boolean;
+  smooth: number | false;
+  /** Activations divided by smoothing scales before quantization. */
+  smoothed: number;
   matmuls: number;
   gemms: number;
   gathers: number;
@@ -67,7 +79,19 @@ export interface QuantizeReport {
   seconds: number;
 }
 
-const OPTIONS = ['file', 'out', 'force', 'format', 'reduceRange', 'embeddings', 'embeddingMinRows'];
+const OPTIONS = [
+  'file',
+  'out',
+  'force',
+  'format',
+  'reduceRange',
+  'embeddings',
+  'embeddingMinRows',
+  'exclude',
+  'smooth',
+];
+/** SmoothQuant's α (the paper's default for most models). */
+export const DEFAULT_SMOOTHING = 0.5;
 const MS_DOMAIN = 'com.microsoft';
 
 /** Symmetric int8 with one scale per slice along `axis` of a [R, C] matrix (axis 1: per column, 0: per row). */
@@ -112,6 +136,9 @@ class Rewriter {
   private readonly consumers = new Map<string, Proto[]>();
   private readonly skip = new Set<Proto>();
   private readonly outputs: Set<string>;
+  private readonly smoothedInputs = new Set<string>();
+  /** Per-channel smoothing scales of MatMul inputs (./quantize-smooth.ts), by activation name. */
+  readonly smoothing = new Map<string, Float32Array>();
 
   constructor(
     private readonly loaded: LoadedModel,
@@ -184,48 +211,67 @@ class Rewriter {
     );
   }
 
-  async matMul(n: Proto): Promise<boolean> {
-    const t = this.floatMatrix(n.input[1]);
-    if (!t) return false;
-    const [K, N] = t.dims.map(Number);
-    const { q, scales } = quantizeSymmetric(asFloat32(await this.loaded.tensorData(t)), K, N, 1, this.qmax);
-    this.emitMatMul(n.input[0], n.output[0], t.name, q, scales, K, N);
-    this.replaced.add(t.name);
-    this.counts.matmuls++;
-    return true;
+  private attr(n: Proto, name: string, d: number): number {
+    const a = (n.attribute ?? []).find((x: Proto) => x.name === name);
+    return a ? (a.type === 1 ? a.f : Number(a.i)) : d;
   }
 
-  async gemm(n: Proto): Promise<boolean> {
-    const attr = (name: string, d: number) => {
-      const a = (n.attribute ?? []).find((x: Proto) => x.name === name);
-      return a ? (a.type === 1 ? a.f : Number(a.i)) : d;
-    };
+  /** The node's weight as y = x · W with W [K, N] (a Gemm's transB and alpha applied), or undefined when it stays fp32. */
+  async weightOf(n: Proto): Promise<{ t: Proto; w: Float32Array; K: number; N: number } | undefined> {
     const t = this.floatMatrix(n.input[1]);
-    if (!t || attr('transA', 0) !== 0) return false;
+    if (!t || (n.opType !== 'MatMul' && n.opType !== 'Gemm')) return undefined;
     const [r, c] = t.dims.map(Number);
-    const transB = attr('transB', 0) === 1;
     let w = asFloat32(await this.loaded.tensorData(t));
+    if (n.opType === 'MatMul') return { t, w, K: r, N: c };
+    if (this.attr(n, 'transA', 0) !== 0) return undefined;
+    const transB = this.attr(n, 'transB', 0) === 1;
     if (transB) w = transpose(w, r, c);
-    const [K, N] = transB ? [c, r] : [r, c];
-    const alpha = attr('alpha', 1);
+    const alpha = this.attr(n, 'alpha', 1);
     if (alpha !== 1) w = w.map((v) => v * alpha);
-    const { q, scales } = quantizeSymmetric(w, K, N, 1, this.qmax);
-    const y = n.output[0];
-    const hasC = n.input.length > 2 && n.input[2] !== '';
-    const mm = hasC ? `${y}_matmul` : y;
-    this.emitMatMul(n.input[0], mm, `${t.name}_gemm${this.counts.gemms}`, q, scales, K, N);
-    if (hasC) {
-      const beta = attr('beta', 1);
-      let cIn = n.input[2];
-      if (beta !== 1) {
-        this.added.push({ name: `${y}_beta`, dataType: DT.FLOAT, dims: [], data: Float32Array.of(beta) });
-        this.nodes.push(node('Mul', [cIn, `${y}_beta`], `${y}_c`));
-        cIn = `${y}_c`;
-      }
-      this.nodes.push(node('Add', [mm, cIn], y));
+    return transB ? { t, w, K: c, N: r } : { t, w, K: r, N: c };
+  }
+
+  /** The activation a quantized product reads: divided per channel by its smoothing scales when it has them. */
+  private smoothed(x: string, w: Float32Array, K: number): string {
+    const s = this.smoothing.get(x);
+    if (!s || s.length !== K) return x;
+    const N = w.length / K;
+    for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) w[k * N + j] *= s[k];
+    const name = `${x}_smoothed`;
+    if (!this.smoothedInputs.has(x)) {
+      this.smoothedInputs.add(x);
+      this.added.push({ name: `${name}_inverse_scale`, dataType: DT.FLOAT, dims: [K], data: s.map((v) => 1 / v) });
+      this.nodes.push(node('Mul', [x, `${name}_inverse_scale`], name));
     }
-    this.replaced.add(t.name);
-    this.counts.gemms++;
+    return name;
+  }
+
+  async matMul(n: Proto): Promise<boolean> {
+    const m = await this.weightOf(n);
+    if (!m) return false;
+    const x = this.smoothed(n.input[0], m.w, m.K);
+    const { q, scales } = quantizeSymmetric(m.w, m.K, m.N, 1, this.qmax);
+    const y = n.output[0];
+    if (n.opType === 'MatMul') {
+      this.emitMatMul(x, y, m.t.name, q, scales, m.K, m.N);
+      this.counts.matmuls++;
+    } else {
+      const hasC = n.input.length > 2 && n.input[2] !== '';
+      const mm = hasC ? `${y}_matmul` : y;
+      this.emitMatMul(x, mm, `${m.t.name}_gemm${this.counts.gemms}`, q, scales, m.K, m.N);
+      if (hasC) {
+        const beta = this.attr(n, 'beta', 1);
+        let cIn = n.input[2];
+        if (beta !== 1) {
+          this.added.push({ name: `${y}_beta`, dataType: DT.FLOAT, dims: [], data: Float32Array.of(beta) });
+          this.nodes.push(node('Mul', [cIn, `${y}_beta`], `${y}_c`));
+          cIn = `${y}_c`;
+        }
+        this.nodes.push(node('Add', [mm, cIn], y));
+      }
+      this.counts.gemms++;
+    }
+    this.replaced.add(m.t.name);
     return true;
   }
 
@@ -275,7 +321,10 @@ function validate(options: QuantizeOptions) {
     reduceRange = false,
     embeddings = true,
     embeddingMinRows = 4096,
+    smooth = DEFAULT_SMOOTHING,
   } = options;
+  if (smooth !== false && !(typeof smooth === 'number' && smooth >= 0 && smooth <= 1))
+    throw invalidArgument(`quantizeModel: smooth must be false or a number in 0..1 (got ${String(smooth)})`);
   if (!QUANTIZE_FORMATS.includes(format))
     throw invalidArgument(
       `quantizeModel: format must be one of ${QUANTIZE_FORMATS.join(', ')} (got ${String(format)})`,
@@ -284,13 +333,11 @@ function validate(options: QuantizeOptions) {
     throw invalidArgument('quantizeModel: embeddingMinRows must be a positive integer');
   if (options.file !== undefined) checkRelativeFile(options.file);
   if (options.out !== undefined) checkRelativeFile(options.out);
-  return { format, reduceRange: reduceRange === true, embeddings: embeddings !== false, embeddingMinRows };
+  return { format, reduceRange: reduceRange === true, embeddings: embeddings !== false, embeddingMinRows, smooth };
 }
 
-/** Quantizes `dir`'s fp32 ONNX file into `model_quantized.onnx` next to it (see the module comment). */
-export async function quantizeModel(dir: string, options: QuantizeOptions = {}): Promise<QuantizeReport> {
-  const t0 = performance.now();
-  const { format, reduceRange, embeddings, embeddingMinRows } = validate(options);
+/** The source file and the output file (relative to `dir`), checked. */
+async function files(dir: string, options: QuantizeOptions): Promise<{ source: string; out: string }> {
   let source = options.file;
   if (source === undefined) for (const f of FP32_FILES) if (await isFile(join(dir, f))) source ??= f;
   if (source === undefined || !(await isFile(join(dir, source))))
@@ -302,6 +349,35 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
   if (out === source) throw invalidArgument('quantizeModel: the output would replace the source file');
   if (!options.force && (await isFile(join(dir, out))))
     throw new TamsaekError('INVALID_ARGUMENT', `${join(dir, out)} already exists (use force / --force to replace it)`);
+  return { source, out };
+}
+
+/** Calibrates the inputs of the products to be quantized and sets their smoothing scales on the rewriter. */
+async function prepareSmoothing(dir: string, loaded: LoadedModel, rw: Rewriter, nodes: Proto[], alpha: number) {
+  const wMax = new Map<string, Float32Array>();
+  for (const n of nodes) {
+    const m = await rw.weightOf(n);
+    if (!m) continue;
+    const x = n.input[0] as string;
+    const rowMax = wMax.get(x) ?? new Float32Array(m.K);
+    if (rowMax.length !== m.K) continue;
+    for (let k = 0; k < m.K; k++)
+      for (let j = 0; j < m.N; j++) rowMax[k] = Math.max(rowMax[k], Math.abs(m.w[k * m.N + j]));
+    wMax.set(x, rowMax);
+  }
+  if (wMax.size === 0) return;
+  const xMax = await calibrate(dir, loaded, [...wMax.keys()]);
+  for (const [x, w] of wMax) {
+    const a = xMax.get(x);
+    if (a && a.length === w.length) rw.smoothing.set(x, smoothingScales(a, w, alpha));
+  }
+}
+
+/** Quantizes `dir`'s fp32 ONNX file into `model_quantized.onnx` next to it (see the module comment). */
+export async function quantizeModel(dir: string, options: QuantizeOptions = {}): Promise<QuantizeReport> {
+  const t0 = performance.now();
+  const { format, reduceRange, embeddings, embeddingMinRows, smooth } = validate(options);
+  const { source, out } = await files(dir, options);
   const loaded = await readOnnxModel(join(dir, source));
   const { model } = loaded;
   const defaultOpset = (model.opsetImport ?? []).find((o: Proto) => !o.domain)?.version;
@@ -313,14 +389,28 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
   const graph = model.graph;
   const inits = new Map<string, Proto>(graph.initializer.map((t: Proto) => [t.name as string, t]));
   const rw = new Rewriter(loaded, inits, format, reduceRange ? 63 : 127);
+  const exclude = new Set(options.exclude ?? []);
+  const candidates = (graph.node as Proto[]).filter(
+    (n) => !n.domain && !exclude.has(n.name) && !n.input.some((i: string) => exclude.has(i)),
+  );
+  const calibratable =
+    (await isFile(join(dir, 'tokenizer.json'))) && graph.input.some((i: Proto) => i.name === 'input_ids');
+  if (smooth !== false && calibratable)
+    await prepareSmoothing(
+      dir,
+      loaded,
+      rw,
+      candidates.filter((n) => n.opType === 'MatMul' || n.opType === 'Gemm'),
+      smooth,
+    );
+  const chosen = new Set(candidates);
   for (const n of graph.node) {
-    if (rw.skipped(n) || n.domain) {
+    if (rw.skipped(n) || !chosen.has(n)) {
       rw.keep(n);
       continue;
     }
     const done =
-      (n.opType === 'MatMul' && (await rw.matMul(n))) ||
-      (n.opType === 'Gemm' && (await rw.gemm(n))) ||
+      ((n.opType === 'MatMul' || n.opType === 'Gemm') && (await rw.matMul(n))) ||
       (embeddings && n.opType === 'Gather' && (await rw.gather(n, embeddingMinRows)));
     if (!done) rw.keep(n);
   }
@@ -347,7 +437,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     initializers: [...kept, ...rw.added],
     opsets,
     producer: 'tamsaek quantize',
-    docString: `${docString ?? ''} [int8: ${format}, per-channel weights${reduceRange ? ', 7-bit' : ''}; from ${producerName ?? '?'}]`,
+    docString: `${docString ?? ''} [int8: ${format}, per-channel weights${reduceRange ? ', 7-bit' : ''}${smooth === false ? '' : `, smoothing α ${smooth}`}; from ${producerName ?? '?'}]`,
     metadata: Object.fromEntries((metadataProps ?? []).map((p: Proto) => [p.key, p.value])),
     graphExtra,
     modelExtra,
@@ -359,6 +449,8 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     file: relative(dir, target),
     format,
     reduceRange,
+    smooth,
+    smoothed: rw.smoothing.size,
     ...rw.counts,
     bytesIn,
     bytesOut,

@@ -132,3 +132,16 @@ export async function createSession(
     throw loadFailure(path, e);
   }
 }
+
+/**
+ * Which file kind to prefer: the int8 graph's dynamic quantization runs as CPU kernels, so where CUDA
+ * may run the model ('cuda' or 'auto' with the provider installed) the fp32 file is preferred unless
+ * `quantized` says otherwise.
+ */
+export function preferQuantized(
+  quantized: boolean | undefined,
+  providers: ExecutionProviderOption,
+): boolean | undefined {
+  if (quantized !== undefined || providers === 'cpu') return quantized;
+  return cudaUnavailableReason() === undefined ? false : quantized;
+}

@@ -22,6 +22,7 @@ import { inspectModelDir } from '../models/model-dir.js';
 import {
   checkExecutionProviders,
   createSession,
+  preferQuantized,
   type ExecutionProviderOption,
   type OrtModule,
   type OrtSession,
@@ -186,8 +187,9 @@ export class CrossEncoder implements Reranker {
       throw invalidArgument(`${where}: onWarning must be a function`);
     const { cacheDir, offline, endpoint, revision, token, onDownloadProgress } = options;
     const hub = { cacheDir, offline, endpoint, revision, token, onDownloadProgress };
-    const dir = await resolveModel(model, { ...hub, quantized, file });
-    const info = await inspectModelDir(dir, { quantized, file });
+    const quantizedFile = preferQuantized(quantized, providers);
+    const dir = await resolveModel(model, { ...hub, quantized: quantizedFile, file });
+    const info = await inspectModelDir(dir, { quantized: quantizedFile, file });
     const labels =
       info.config.num_labels ?? (info.config.id2label ? Object.keys(info.config.id2label as object).length : 1);
     if (labels !== 1)

@@ -36,7 +36,7 @@ export const DEFAULTS = Object.freeze({
   lengths: [64, 128, 256],
   queryTokens: 20,
   rerankPairs: 20,
-  rerankTokens: 96,
+  rerankTokens: [96, 192],
   inits: ['hf', 'realistic'],
 });
 export const TINY = Object.freeze({
@@ -63,7 +63,7 @@ async function prepare(cache, shape, init, head, log) {
   const { dir, generated } = await ensureSyntheticModel(cache, { ...shape, init, head });
   if (generated) log(`generated ${dir} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const marker = path.join(dir, 'quantized.json');
-  const want = JSON.stringify({ format: 'matmul-integer-to-float', version: 1 });
+  const want = JSON.stringify({ format: 'matmul-integer-to-float', smooth: 0.5, version: 2 });
   let quantizeS;
   if (!existsSync(path.join(dir, QUANTIZED)) || !existsSync(marker) || readFileSync(marker, 'utf8') !== want) {
     const r = await quantizeModel(dir, { force: true });
@@ -99,7 +99,7 @@ function torchBaseline(o, log) {
   if (!torch) return { note: 'PyTorch baseline skipped: `import torch` fails with /usr/bin/python3 and python3' };
   const args = { ...o.shape, threads: o.threads, batch: o.batch, lengths: o.lengths, reps: o.reps };
   Object.assign(args, { queryTokens: o.queryTokens, queryReps: o.queryReps, rerankPairs: o.rerankPairs });
-  Object.assign(args, { rerankTokens: o.rerankTokens, rerankReps: o.rerankReps });
+  Object.assign(args, { rerankTokens: o.rerankTokens[0], rerankReps: o.rerankReps });
   const script = path.join(ROOT, 'bench', 'lib', 'torch_xlmr.py');
   const r = spawnSync(torch.python, [script, JSON.stringify(args)], {
     encoding: 'utf8',
@@ -123,9 +123,11 @@ function timingResults(results, t, lengths) {
   }
   push(results, 'fp32_query_p50_ms', t.query.fp32, 'ms');
   push(results, 'int8_query_p50_ms', t.query.int8, 'ms');
-  push(results, 'fp32_rerank_p50_s', t.rerank.fp32, 's');
-  push(results, 'int8_rerank_p50_s', t.rerank.int8, 's');
-  push(results, 'int8_rerank_speedup', t.rerank.speedup, 'x');
+  for (const [tokens, r] of Object.entries(t.rerank)) {
+    push(results, `fp32_rerank_p50_s_${tokens}`, r.fp32, 's');
+    push(results, `int8_rerank_p50_s_${tokens}`, r.int8, 's');
+    push(results, `int8_rerank_speedup_${tokens}`, r.speedup, 'x');
+  }
 }
 
 function agreementResults(results, init, a) {
@@ -156,11 +158,11 @@ function acceptanceNotes(results, o) {
       check(tau >= ACCEPT.minTau, `${init} weights: rerank top-${o.rerankPairs} Kendall τ min ${tau} (≥ 0.9)`),
     );
   }
-  const rr = get('int8_rerank_p50_s');
+  const rr = get(`int8_rerank_p50_s_${o.rerankTokens[0]}`);
   notes.push(
     check(
       rr <= ACCEPT.rerankInt8S,
-      `rerank ${o.rerankPairs} pairs × ${o.rerankTokens} tokens int8 p50 ${rr} s (≤ 2.5 s)`,
+      `rerank ${o.rerankPairs} pairs × ${o.rerankTokens[0]} tokens int8 p50 ${rr} s (≤ 2.5 s)`,
     ),
   );
   return notes;
@@ -210,8 +212,8 @@ function torchResults(results, notes, o, log) {
     push(results, `int8_vs_torch_fp32_${L}`, ours / torch.passages[L].fp32, 'x');
   }
   push(results, 'torch_fp32_query_p50_ms', torch.query.fp32, 'ms');
-  push(results, 'torch_fp32_rerank_p50_s', torch.rerank.fp32, 's');
-  push(results, 'torch_int8_rerank_p50_s', torch.rerank.int8, 's');
+  push(results, `torch_fp32_rerank_p50_s_${o.rerankTokens[0]}`, torch.rerank.fp32, 's');
+  push(results, `torch_int8_rerank_p50_s_${o.rerankTokens[0]}`, torch.rerank.int8, 's');
   push(results, 'peak_rss_mb.torch_fp32', torch.maxRssMb, 'MB');
 }
 
@@ -222,7 +224,7 @@ export async function run(options = {}) {
   const { models, setup } = await prepareAll(o, log);
   const results = [];
   const notes = [
-    `synthetic ${o.tiny ? 'tiny' : 'XLM-R-large'} models (${JSON.stringify(o.shape)} over the XLM-R-large shape), ${o.threads} intra-op threads, batch ${o.batch}; int8 = tamsaek quantize (MatMulIntegerToFloat, per-channel 8-bit weights, int8 word embeddings)`,
+    `synthetic ${o.tiny ? 'tiny' : 'XLM-R-large'} models (${JSON.stringify(o.shape)} over the XLM-R-large shape), ${o.threads} intra-op threads, batch ${o.batch}; int8 = tamsaek quantize (MatMulIntegerToFloat, per-channel 8-bit weights, smoothing α 0.5, int8 word embeddings)`,
   ];
   const t = child('timing', { ...o, encoder: models['hf.encoder'], reranker: models['hf.cross-encoder'] }, log);
   timingResults(results, t, o.lengths);

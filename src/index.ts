@@ -54,6 +54,7 @@ export { buildEngine } from './engine/evaluate.js';
 export {
   CrossEncoder,
   DEFAULT_PAIR_TOKENS,
+  QUERY_TOKEN_BUDGET,
   passageWindow,
   planBatches,
   type CrossEncoderOptions,

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { CrossEncoder, DEFAULT_PAIR_TOKENS, Engine, passageWindow, planBatches } from 'tamsaek';
+import { CrossEncoder, DEFAULT_PAIR_TOKENS, Engine, QUERY_TOKEN_BUDGET, passageWindow, planBatches } from 'tamsaek';
 import { mulberry32 } from '../dist/util/random.js';
 import { HashEmbedder } from './helpers/fake-models.mjs';
 
@@ -93,8 +93,16 @@ test('the token budget per pair is honoured in every ONNX run, keeps the query, 
     'the best window reaches the matching sentence',
   );
   assert.ok(!target.some((id) => headIds.includes(id)), 'the head window does not');
-  // the default budget, capped by the model's limits
-  assert.equal((await CrossEncoder.load(reranker)).maxLength, Math.min(DEFAULT_PAIR_TOKENS, 32));
+  // the default budget, capped by the model's limits; the default top-N fits the per-query token budget
+  const plain = await CrossEncoder.load(reranker);
+  assert.equal(plain.maxLength, Math.min(DEFAULT_PAIR_TOKENS, 32));
+  assert.equal(plain.defaultTopN, Math.floor(QUERY_TOKEN_BUDGET / plain.maxLength));
+  assert.equal(ce.defaultTopN, Math.floor(QUERY_TOKEN_BUDGET / 16));
+  const engine = await Engine.create({ analyzer: 'ngram', rerank: { reranker: ce } });
+  assert.equal(engine.rerankTopN, ce.defaultTopN, "the engine's top-N default comes from the reranker");
+  const fixed = await Engine.create({ analyzer: 'ngram', rerank: { reranker: ce, topN: 7 } });
+  assert.equal(fixed.rerankTopN, 7);
+  await Promise.all([engine.close(), fixed.close()]);
   await assert.rejects(CrossEncoder.load(reranker, { maxQueryTokens: 100 }), { code: 'INVALID_ARGUMENT' });
   await assert.rejects(CrossEncoder.load(reranker, { passageWindow: 'tail' }), { code: 'INVALID_ARGUMENT' });
   await assert.rejects(CrossEncoder.load(reranker, { batchTokens: 0 }), { code: 'INVALID_ARGUMENT' });

@@ -74,17 +74,23 @@ async function timeRerankers(c, random) {
   const count = (s) => c32.tokenizer.encode(s).ids.length;
   const query = textOfLength(count, c.queryTokens, random);
   const pairLength = (p) => c32.encodePair(query, p).ids.length;
-  const passages = Array.from({ length: c.rerankPairs }, () => textOfLength(pairLength, c.rerankTokens, random));
-  await c32.score(query, passages.slice(0, 2));
-  await c8.score(query, passages.slice(0, 2));
-  const t = await alternate(
-    c.rerankReps,
-    () => c32.score(query, passages),
-    () => c8.score(query, passages),
-  );
-  console.error(`rerank: fp32 ${t.all.fp32.map((x) => x.toFixed(2))} s, int8 ${t.all.int8.map((x) => x.toFixed(2))} s`);
+  const out = {};
+  for (const tokens of c.rerankTokens) {
+    const passages = Array.from({ length: c.rerankPairs }, () => textOfLength(pairLength, tokens, random));
+    await c32.score(query, passages.slice(0, 2));
+    await c8.score(query, passages.slice(0, 2));
+    const t = await alternate(
+      c.rerankReps,
+      () => c32.score(query, passages),
+      () => c8.score(query, passages),
+    );
+    console.error(
+      `rerank ${c.rerankPairs} x ${tokens}: fp32 ${t.all.fp32.map((x) => x.toFixed(2))} s, int8 ${t.all.int8.map((x) => x.toFixed(2))} s`,
+    );
+    out[tokens] = { fp32: t.fp32, int8: t.int8, speedup: t.ratio };
+  }
   await Promise.all([c32.dispose(), c8.dispose()]);
-  return { fp32: t.fp32, int8: t.int8, speedup: t.ratio };
+  return out;
 }
 
 async function timing(c) {
@@ -107,7 +113,7 @@ async function rss(c) {
     await ce.score(
       q,
       Array.from({ length: c.rerankPairs }, () =>
-        textOfLength((p) => ce.encodePair(q, p).ids.length, c.rerankTokens, random),
+        textOfLength((p) => ce.encodePair(q, p).ids.length, c.rerankTokens[0], random),
       ),
     );
   }

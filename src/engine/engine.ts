@@ -62,6 +62,8 @@ export interface TextEmbedder {
 /** Scores (query, passage) pairs; higher is more relevant (e.g. a cross-encoder's sigmoid). */
 export interface Reranker {
   readonly modelId: string;
+  /** How many candidates to rerank when the engine's rerank.topN is not given (default 20). */
+  readonly defaultTopN?: number;
   score(query: string, passages: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array>;
 }
 
@@ -100,7 +102,7 @@ export interface DenseOptions {
 
 export interface RerankOptions {
   reranker: Reranker | string;
-  /** How many fused candidates to rerank (default 20). */
+  /** How many fused candidates to rerank (default: the reranker's defaultTopN, else 20). */
   topN?: number;
   /** Drop reranked results scoring below this. */
   threshold?: number;
@@ -363,14 +365,16 @@ export class Engine {
     let rerankConfig: (typeof Engine.prototype.config)['rerank'];
     if (options.rerank) {
       checkOptions('Engine.create rerank', options.rerank, ['reranker', 'topN', 'threshold']);
-      const { reranker: given, topN = 20, threshold } = options.rerank;
-      if (!Number.isInteger(topN) || topN < 1 || topN > 1000)
-        throw invalidArgument(`rerank.topN must be an integer in 1..1000, got ${topN}`);
+      const { reranker: given, topN: topNOption, threshold } = options.rerank;
+      if (topNOption !== undefined && !(Number.isInteger(topNOption) && topNOption >= 1 && topNOption <= 1000))
+        throw invalidArgument(`rerank.topN must be an integer in 1..1000, got ${topNOption}`);
       if (threshold !== undefined && !Number.isFinite(threshold))
         throw invalidArgument('rerank.threshold must be a finite number');
       if (typeof given === 'string') reranker = await loadReranker(given);
       else if (given && typeof given.score === 'function') reranker = given;
       else throw invalidArgument('rerank.reranker must be a model directory / Hub id or an object with score()');
+      // a reranker that knows its cost per query (CrossEncoder: docs/models.md, *Reranking budget*) sets the default
+      const topN = topNOption ?? reranker.defaultTopN ?? 20;
       rerankConfig = { model: typeof given === 'string' ? given : undefined, topN, threshold };
     }
     const { k1 = 1.2, b = 0.75, titleWeight } = bm25;

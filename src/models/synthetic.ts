@@ -52,6 +52,8 @@ export interface SyntheticModelOptions extends Partial<TransformerShape> {
   head?: SyntheticHead;
   init?: SyntheticInit;
   seed?: number;
+  /** 'realistic' only: the residual branches' weight scale, std = gain / sqrt(fan_in) (default REALISTIC_GAIN). */
+  gain?: number;
   /** Write large initializers to onnx/model.onnx_data (default: only when over ~1.8 GB). */
   external?: boolean | 'auto';
 }
@@ -69,8 +71,11 @@ const SYNTHETIC_OPTIONS = [
   'head',
   'init',
   'seed',
+  'gain',
   'external',
 ];
+/** See docs/models.md, *Quantization error*: how the realistic init's gain was chosen. */
+export const REALISTIC_GAIN = 0.6;
 
 /** The shape and settings after defaults, validated. */
 export function syntheticSettings(options: SyntheticModelOptions = {}) {
@@ -87,11 +92,17 @@ export function syntheticSettings(options: SyntheticModelOptions = {}) {
   const init = options.init ?? 'hf';
   if (!['encoder', 'cross-encoder'].includes(head)) throw invalidArgument(`synthetic model: unknown head ${head}`);
   if (!['hf', 'realistic'].includes(init)) throw invalidArgument(`synthetic model: unknown init ${init}`);
+  const gain = options.gain ?? REALISTIC_GAIN;
+  if (!(typeof gain === 'number' && gain > 0 && gain <= 4))
+    throw invalidArgument('synthetic model: gain must be in (0, 4]');
+  if (options.gain !== undefined && init !== 'realistic')
+    throw invalidArgument("synthetic model: gain applies to init 'realistic'");
   return {
     shape: shape as TransformerShape,
     head,
     init,
     seed: options.seed ?? 1,
+    gain,
     external: options.external ?? 'auto',
   };
 }
@@ -144,6 +155,7 @@ class Weights {
     private readonly init: SyntheticInit,
     private readonly seed: number,
     hidden: number,
+    private readonly gain: number,
   ) {
     const g = new Gaussian(nameSeed(seed, 'outliers'));
     this.outliers = Array.from({ length: 6 }, () => Math.floor(Math.abs(g.sample() * 1e6)) % hidden);
@@ -165,7 +177,7 @@ class Weights {
   /** A [in, out] MatMul weight. */
   linear(name: string, inDim: number, outDim: number): string {
     const real = this.init === 'realistic';
-    return this.push(name, [inDim, outDim], (a, g) => g.fill(a, real ? 1 / Math.sqrt(inDim) : 0.02, 0, real));
+    return this.push(name, [inDim, outDim], (a, g) => g.fill(a, real ? this.gain / Math.sqrt(inDim) : 0.02, 0, real));
   }
   bias(name: string, n: number): string {
     return this.push(name, [n], (a, g) => (this.init === 'realistic' ? g.fill(a, 0.02) : a));
@@ -304,8 +316,8 @@ function classifierHead(w: Weights, nodes: Proto[], s: TransformerShape, x: stri
 
 /** The graph of a synthetic model: inputs, nodes, outputs and lazily generated initializers. */
 export function syntheticGraph(options: SyntheticModelOptions = {}) {
-  const { shape: s, head, init, seed } = syntheticSettings(options);
-  const w = new Weights(init, seed, s.hidden);
+  const { shape: s, head, init, seed, gain } = syntheticSettings(options);
+  const w = new Weights(init, seed, s.hidden, gain);
   const nodes: Proto[] = [];
   let x = embeddings(w, nodes, s);
   const bias = attentionBias(w, nodes);
@@ -320,7 +332,7 @@ export function syntheticGraph(options: SyntheticModelOptions = {}) {
 }
 
 /** config.json of the synthetic model (what transformers writes for XLM-R). */
-function configJson(s: TransformerShape, head: SyntheticHead, init: SyntheticInit, seed: number): object {
+function configJson(s: TransformerShape, head: SyntheticHead, init: SyntheticInit, seed: number, gain: number): object {
   const base = {
     architectures: [head === 'encoder' ? 'XLMRobertaModel' : 'XLMRobertaForSequenceClassification'],
     model_type: 'xlm-roberta',
@@ -336,7 +348,7 @@ function configJson(s: TransformerShape, head: SyntheticHead, init: SyntheticIni
     bos_token_id: 0,
     eos_token_id: 2,
     layer_norm_eps: LN_EPS,
-    tamsaek_synthetic: { init, seed, note: 'random weights: for latency and quantization measurements only' },
+    tamsaek_synthetic: { init, seed, ...(init === 'realistic' ? { gain } : {}), note: 'random weights: for latency and quantization measurements only' },
   };
   return head === 'encoder' ? base : { ...base, num_labels: 1, id2label: { 0: 'LABEL_0' }, label2id: { LABEL_0: 0 } };
 }
@@ -358,11 +370,11 @@ export async function generateSyntheticModel(
   options: SyntheticModelOptions = {},
 ): Promise<SyntheticModelResult> {
   const t0 = performance.now();
-  const { shape, head, init, seed, external } = syntheticSettings(options);
+  const { shape, head, init, seed, gain, external } = syntheticSettings(options);
   const graph = syntheticGraph(options);
   await mkdir(join(outDir, 'onnx'), { recursive: true });
   const { tokenizer, config } = syntheticTokenizer(shape.vocab, shape.positions - 2);
-  await writeFile(join(outDir, 'config.json'), `${JSON.stringify(configJson(shape, head, init, seed), null, 1)}\n`);
+  await writeFile(join(outDir, 'config.json'), `${JSON.stringify(configJson(shape, head, init, seed, gain), null, 1)}\n`);
   await writeFile(join(outDir, 'tokenizer.json'), JSON.stringify(tokenizer));
   await writeFile(join(outDir, 'tokenizer_config.json'), `${JSON.stringify(config, null, 1)}\n`);
   const bytes = await writeOnnxModel(
@@ -387,11 +399,12 @@ export async function ensureSyntheticModel(
   cacheDir: string,
   options: SyntheticModelOptions = {},
 ): Promise<{ dir: string; generated: boolean }> {
-  const { shape, head, init, seed } = syntheticSettings(options);
-  const name = `xlmr-${head}-${init}-L${shape.layers}-H${shape.hidden}-A${shape.heads}-F${shape.ffn}-V${shape.vocab}-s${seed}`;
+  const { shape, head, init, seed, gain } = syntheticSettings(options);
+  const g = init === 'realistic' && gain !== 1 ? `-g${gain}` : '';
+  const name = `xlmr-${head}-${init}${g}-L${shape.layers}-H${shape.hidden}-A${shape.heads}-F${shape.ffn}-V${shape.vocab}-s${seed}`;
   const dir = join(cacheDir, name);
   const marker = join(dir, 'synthetic.json');
-  const want = JSON.stringify({ shape, head, init, seed, version: 1 });
+  const want = JSON.stringify({ shape, head, init, seed, ...(init === 'realistic' ? { gain } : {}), version: 1 });
   const have = await readFile(marker, 'utf8').catch(() => undefined);
   if (have === want) return { dir, generated: false };
   await rm(dir, { recursive: true, force: true });

@@ -40,6 +40,11 @@ export const DEFAULT_PAIR_TOKENS = 192;
 export const DEFAULT_QUERY_TOKENS = 64;
 /** Padded tokens per ONNX run by default. */
 export const DEFAULT_BATCH_TOKENS = 4096;
+/**
+ * Tokens reranked per query by default: `defaultTopN` = this ÷ the pair budget (docs/models.md,
+ * *Reranking budget*: with the int8 XLM-R-large reranker on 2 cores this is the documented per-query time).
+ */
+export const QUERY_TOKEN_BUDGET = 2400;
 
 export interface CrossEncoderOptions extends HubOptions {
   /**
@@ -154,6 +159,8 @@ export class CrossEncoder implements Reranker {
   readonly batchSize: number;
   readonly batchTokens: number;
   readonly sigmoid: boolean;
+  /** Candidates per query that fit QUERY_TOKEN_BUDGET at this pair budget (the engine's rerank.topN default). */
+  readonly defaultTopN: number;
   private readonly hasTypeIds: boolean;
 
   private constructor(
@@ -171,6 +178,7 @@ export class CrossEncoder implements Reranker {
     this.batchSize = s.batchSize;
     this.batchTokens = s.batchTokens;
     this.sigmoid = s.sigmoid;
+    this.defaultTopN = Math.max(1, Math.min(1000, Math.floor(QUERY_TOKEN_BUDGET / s.maxLength)));
     this.hasTypeIds = session.inputNames.includes('token_type_ids');
     this.cache = s.cacheSize > 0 ? new LruCache<number>(s.cacheSize) : undefined;
   }

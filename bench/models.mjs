@@ -95,6 +95,7 @@ function torchAvailable() {
 }
 
 function torchBaseline(o, log) {
+  if (process.env.TAMSAEK_BENCH_NO_TORCH) return { note: 'PyTorch baseline skipped: TAMSAEK_BENCH_NO_TORCH is set' };
   const torch = torchAvailable();
   if (!torch) return { note: 'PyTorch baseline skipped: `import torch` fails with /usr/bin/python3 and python3' };
   const args = { ...o.shape, threads: o.threads, batch: o.batch, lengths: o.lengths, reps: o.reps };

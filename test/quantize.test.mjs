@@ -223,6 +223,14 @@ test('tamsaek quantize prints the agreement with fp32; a second run needs --forc
     const forced = run('--force', '--no-check', '--reduce-range');
     assert.equal(forced.status, 0, forced.stderr);
     assert.match(forced.stdout, /7-bit weights/);
+    const excluded = run('--force', '--no-check', '--smooth', 'none', '--exclude', 'w0', '--json');
+    assert.equal(excluded.status, 0, excluded.stderr);
+    assert.deepEqual(
+      (({ matmuls, smoothed }) => ({ matmuls, smoothed }))(JSON.parse(excluded.stdout)),
+      { matmuls: 0, smoothed: 0 },
+      'the excluded weight stays fp32, no smoothing',
+    );
+    assert.equal(run('--force', '--smooth', '3').status, 2);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -109,6 +109,18 @@ test('every output format loads and agrees with fp32; the cross-encoder keeps it
     const ce = await CrossEncoder.load(dir, { file: 'onnx/q-matmul-integer.onnx' });
     const [s] = await ce.score('연금', ['기초연금 신청']);
     assert.ok(s > 0 && s < 1);
+    // weights in model_quantized.onnx_data (the default above 64 MB), loaded and scored alike
+    await quantizeModel(dir, { external: true });
+    assert.ok((await stat(join(dir, 'onnx', 'model_quantized.onnx_data'))).size > 0);
+    const [inline, ext] = await Promise.all(
+      ['onnx/q-matmul-integer-to-float.onnx', 'onnx/model_quantized.onnx'].map((file) =>
+        CrossEncoder.load(dir, { file, cacheSize: 0 }),
+      ),
+    );
+    assert.deepEqual(
+      await ext.score('연금', ['기초연금 신청', '전세']),
+      await inline.score('연금', ['기초연금 신청', '전세']),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -76,6 +76,18 @@ def timed(model, inputs, reps):
     return sorted(out)[len(out) // 2]
 
 
+def peak_rss_mb():
+    """VmHWM (reset by exec; getrusage keeps the parent's high-water mark across fork + exec on Linux)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def blas():
     """Debian's torch calls the system libblas.so.3 (BLAS_INFO=generic): name the library the alternatives chose."""
     try:
@@ -108,7 +120,7 @@ def main():
     pairs = batch(c["rerankPairs"], c["rerankTokens"], s["vocab"])
     rerank = {"fp32": timed(ce, pairs, c["rerankReps"]), "int8": timed(ce_q, pairs, c["rerankReps"])}
     print(f"rerank: {rerank}", file=sys.stderr)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     model = f"hand-written XLM-R, {s['layers']} layers, hidden {s['hidden']}, {blas()}"
     print(json.dumps({"passages": passages, "query": query, "rerank": rerank, "maxRssMb": rss, "model": model}))
 

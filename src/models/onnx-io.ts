@@ -109,8 +109,10 @@ export interface ModelSpec {
 }
 
 export interface WriteOptions {
-  /** true: large initializers go to `<file>_data`; 'auto' (default): only when they exceed EXTERNAL_THRESHOLD. */
+  /** true: large initializers go to `<file>_data`; 'auto' (default): only when they exceed `threshold`. */
   external?: boolean | 'auto';
+  /** Initializer bytes above which 'auto' writes external data (default EXTERNAL_THRESHOLD). */
+  threshold?: number;
 }
 
 /**
@@ -121,7 +123,8 @@ export interface WriteOptions {
 export async function writeOnnxModel(path: string, spec: ModelSpec, options: WriteOptions = {}): Promise<number> {
   const onnx = await loadOnnxProto();
   const total = spec.initializers.reduce((s, t) => s + tensorBytes(t.dataType, t.dims), 0);
-  const external = options.external === true || (options.external !== false && total > EXTERNAL_THRESHOLD);
+  const threshold = options.threshold ?? EXTERNAL_THRESHOLD;
+  const external = options.external === true || (options.external !== false && total > threshold);
   const dataName = `${basename(path)}_data`;
   const tmpData = join(dirname(path), `.${dataName}.tmp-${process.pid}`);
   const tmpModel = `${path}.tmp-${process.pid}`;

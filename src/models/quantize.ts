@@ -59,6 +59,8 @@ export interface QuantizeOptions {
    * `input_ids` input cannot be calibrated and are quantized without smoothing (`smoothed: 0`).
    */
   smooth?: number | false;
+  /** Write the weights to `<out>_data` (default: when the output holds over 64 MB of them). */
+  external?: boolean;
 }
 
 export interface QuantizeReport {
@@ -89,7 +91,14 @@ const OPTIONS = [
   'embeddingMinRows',
   'exclude',
   'smooth',
+  'external',
 ];
+/**
+ * Outputs with more initializer bytes than this keep them in `<out>_data`: onnxruntime then maps them
+ * instead of holding the parsed file and its tensors at once (XLM-R-large int8 peak RSS 826 MB
+ * instead of 1,275 MB, docs/models.md).
+ */
+const EXTERNAL_DATA_BYTES = 64 << 20;
 /** SmoothQuant's α (the paper's default for most models). */
 export const DEFAULT_SMOOTHING = 0.5;
 const MS_DOMAIN = 'com.microsoft';
@@ -429,19 +438,23 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
   const { node: _n, initializer: _i, input, output, name, ...graphExtra } = graph;
   const { graph: _g, opsetImport: _o, metadataProps, producerName, docString, ...modelExtra } = model;
   const target = join(dir, out);
-  const bytesOut = await writeOnnxModel(target, {
-    graphName: name || 'quantized',
-    nodes: rw.nodes,
-    inputs: input,
-    outputs: output,
-    initializers: [...kept, ...rw.added],
-    opsets,
-    producer: 'tamsaek quantize',
-    docString: `${docString ?? ''} [int8: ${format}, per-channel weights${reduceRange ? ', 7-bit' : ''}${smooth === false ? '' : `, smoothing α ${smooth}`}; from ${producerName ?? '?'}]`,
-    metadata: Object.fromEntries((metadataProps ?? []).map((p: Proto) => [p.key, p.value])),
-    graphExtra,
-    modelExtra,
-  });
+  const bytesOut = await writeOnnxModel(
+    target,
+    {
+      graphName: name || 'quantized',
+      nodes: rw.nodes,
+      inputs: input,
+      outputs: output,
+      initializers: [...kept, ...rw.added],
+      opsets,
+      producer: 'tamsaek quantize',
+      docString: `${docString ?? ''} [int8: ${format}, per-channel weights${reduceRange ? ', 7-bit' : ''}${smooth === false ? '' : `, smoothing α ${smooth}`}; from ${producerName ?? '?'}]`,
+      metadata: Object.fromEntries((metadataProps ?? []).map((p: Proto) => [p.key, p.value])),
+      graphExtra,
+      modelExtra,
+    },
+    { external: options.external ?? 'auto', threshold: EXTERNAL_DATA_BYTES },
+  );
   const bytesIn = (await fileSize(join(dir, source))) + (await fileSize(`${join(dir, source)}_data`));
   return {
     dir,

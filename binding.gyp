@@ -12,7 +12,15 @@
         "native/topk/search.cpp",
         "native/loss/contrastive.cpp",
         "native/train/sparse.cpp",
-        "native/bindings/addon.cpp"
+        "native/analyze/mapped_file.cpp",
+        "native/analyze/dictionary.cpp",
+        "native/analyze/lattice.cpp",
+        "native/analyze/tagger.cpp",
+        "native/analyze/terms.cpp",
+        "native/bindings/analyze.cpp",
+        "native/bindings/addon.cpp",
+        "native/bindings/cuda.cpp",
+        "native/cuda/stub.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

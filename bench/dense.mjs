@@ -10,12 +10,12 @@
 // 20261123. HNSW M = 16, efConstruction = 200, cosine metric (unit vectors), k = 10, one query at a
 // time on the main thread (hnswlib-node search is single-threaded). Ground truth: exact top-10.
 import { existsSync } from 'node:fs';
-import { isMain, parseSuiteCli, runStandalone } from './lib/standalone.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mulberry32 } from '../dist/util/random.js';
 import { ExactIndex, HnswIndex } from '../dist/legs/dense/index.js';
-import { median, nowMs, sig, gc } from './lib/stats.mjs';
+import { mulberry32 } from '../dist/util/random.js';
+import { isMain, parseSuiteCli, runStandalone } from './lib/standalone.mjs';
+import { gc, median, nowMs, sig } from './lib/stats.mjs';
 
 const _ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULTS = Object.freeze({

@@ -19,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { defaultCacheDir } from '../dist/models/hub.js';
 import { quantizeModel } from '../dist/models/quantize.js';
 import { ensureSyntheticModel } from '../dist/models/synthetic.js';
+import { CHILDREN } from './lib/models-children.mjs';
 import { isMain, parseSuiteCli, runStandalone } from './lib/standalone.mjs';
 import { sig } from './lib/stats.mjs';
-import { CHILDREN } from './lib/models-children.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..');
@@ -63,7 +63,7 @@ async function prepare(cache, shape, init, head, log) {
   const { dir, generated } = await ensureSyntheticModel(cache, { ...shape, init, head });
   if (generated) log(`generated ${dir} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const marker = path.join(dir, 'quantized.json');
-  const want = JSON.stringify({ format: 'matmul-integer-to-float', smooth: 0.5, external: true, version: 4 });
+  const want = JSON.stringify({ format: 'matmul-integer-to-float', smooth: 0.5, external: true, version: 5 });
   let quantizeS;
   if (!existsSync(path.join(dir, QUANTIZED)) || !existsSync(marker) || readFileSync(marker, 'utf8') !== want) {
     const r = await quantizeModel(dir, { force: true });

@@ -8,14 +8,14 @@ import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import {
-  exactSearch,
+  cachedContrastiveStep,
   encodeRows,
+  exactSearch,
+  gistLoss,
+  infoNCELoss,
   loadNative,
   nativeInfo,
   scratchStats,
-  infoNCELoss,
-  gistLoss,
-  cachedContrastiveStep,
 } from '../dist/native/index.js';
 
 function rng(seed) {

@@ -11,16 +11,16 @@
 // also writes {suite, date, machine, results[, notes]}. The runner re-spawns itself once with a larger heap
 // and --expose-gc (the bm25 suite holds wink-bm25-text-search's 100k-document index).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { machineInfo } from './lib/machine.mjs';
+import v8 from 'node:v8';
 import { resultDocument, resultsTable } from './lib/format.mjs';
+import { machineInfo } from './lib/machine.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 /** Suites in the order `npm run bench` runs them; any other bench/<name>.mjs runs after these, by name. */
-export const SUITE_ORDER = ['bm25', 'native', 'dense', 'hybrid', 'train', 'models'];
+export const SUITE_ORDER = ['bm25', 'native', 'dense', 'hybrid', 'train', 'cuda', 'models'];
 const NOT_SUITES = new Set(['run']);
 const HEAP_MB = 12288;
 

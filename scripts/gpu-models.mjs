@@ -13,6 +13,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { textOfLength } from '../bench/lib/models-children.mjs';
+import { median, percentile } from '../bench/lib/stats.mjs';
 import { OnnxEmbedder } from '../dist/models/embedder.js';
 import { defaultCacheDir } from '../dist/models/hub.js';
 import { SAMPLE_TEXTS } from '../dist/models/quantize-check.js';
@@ -20,8 +22,6 @@ import { cudaUnavailableReason } from '../dist/models/session.js';
 import { ensureSyntheticModel } from '../dist/models/synthetic.js';
 import { CrossEncoder } from '../dist/rerank/index.js';
 import { mulberry32 } from '../dist/util/random.js';
-import { textOfLength } from '../bench/lib/models-children.mjs';
-import { median, percentile } from '../bench/lib/stats.mjs';
 
 const { values: args } = parseArgs({
   options: { require: { type: 'boolean' }, tiny: { type: 'boolean' }, out: { type: 'string' } },

@@ -1,9 +1,9 @@
 // Dense, hybrid and BM25 on every shared test split, with paired randomization tests of hybrid vs BM25.
 // Usage: node scripts/quality-report.mjs [datasets-dir] [--model dir]   (prints a markdown table)
-import { evaluateRetriever } from '../dist/engine/evaluate.js';
-import { pairedRandomizationTest } from '../dist/eval/significance.js';
+
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { evaluateRetriever, pairedRandomizationTest } from 'tamsaek';
 
 const args = process.argv.slice(2);
 const modelAt = args.indexOf('--model');

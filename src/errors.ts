@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'ANALYZER_ERROR'
   | 'DIMENSION_MISMATCH'
   | 'NATIVE_UNAVAILABLE'
+  | 'CUDA_UNAVAILABLE' // device 'cuda' asked for where no GPU is usable (addon built without CUDA, no driver, no device)
+  | 'CUDA_ERROR' // a CUDA call failed (the message carries CUDA's); the process stays up
   | 'LOCKED' // another process holds the index for writing
   | 'READ_ONLY' // a write on an index opened read-only
   | 'CLOSED' // a call on an engine after close()

@@ -1,63 +1,119 @@
 /**
- * tamsaek public API. Stages: analyze → legs → (fuse → rerank, later) → results.
+ * tamsaek public API. The query path: analyze → legs → fuse → rerank → results, wired by `Engine`;
+ * evaluation and tuning sit above it.
  */
-export { TamsaekError, type ErrorCode } from './errors.js';
+
 export * from './analyze/index.js';
+export * from './data/index.js';
+export { Engine } from './engine/engine.js';
+export type { Candidate, LegResult, Tunable } from './engine/tunable.js';
+export type {
+  DenseOptions,
+  EngineDescription,
+  EngineDocument,
+  EngineHit,
+  EngineOptions,
+  EngineSearchOptions,
+  LegName,
+  LegSpec,
+  OpenOptions,
+  QueryConfig,
+  RerankOptions,
+  StoredDocumentView,
+  StoredUnit,
+} from './engine/types.js';
+export { type ErrorCode, TamsaekError } from './errors.js';
+export * from './eval/index.js';
 export {
-  Bm25Index,
-  MAX_K,
+  checkExportRules,
+  checkIndexName,
+  type Difference,
+  type EmulatedHit,
+  EXPORT_TARGETS,
+  type ExportBm25Leg,
+  type ExportBodies,
+  type ExportDenseLeg,
+  type ExportOptions,
+  type ExportReport,
+  type ExportSource,
+  type ExportTarget,
+  exportIndex,
+  type FusionMapping,
+  float32Json,
+  fuseAs,
+  mapAnalysis,
+  mapFusion,
+  NORI_DEFAULT_STOP_TAGS,
+  noriStopTags,
+  noriTags,
+  pipelineBody,
+  prepareExport,
+  type QueryPlan,
+  queryTemplate,
+  readExportSource,
+  renderQueryTemplate,
+  resolveTarget,
+  type SearchParams,
+  searchBody,
+  TARGET_VERSIONS,
+  type TargetFusion,
+  type TargetSpec,
+  targetScore,
+  UNSUPPORTED_LEGS,
+} from './export/index.js';
+export * from './fuse/index.js';
+export { BM25_FORMAT_VERSION } from './legs/bm25/format.js';
+export {
   type Bm25Document,
+  Bm25Index,
   type Bm25Options,
   type Bm25SearchOptions,
   type Bm25Stats,
+  MAX_K,
   type Metadata,
   type MetadataFilter,
   type SearchHit,
 } from './legs/bm25/index.js';
-export { BM25_FORMAT_VERSION } from './legs/bm25/format.js';
-export * from './eval/index.js';
-export { indexCorpus, type IndexCorpusOptions } from './engine/corpus.js';
-export {
-  evaluateRetriever,
-  RETRIEVERS,
-  type EvaluateRetrieverOptions,
-  type EvaluationReport,
-  type RetrieverName,
-} from './engine/evaluate.js';
-export * from './fuse/index.js';
+export { Bm25Leg, type Bm25LegOptions } from './legs/bm25/leg.js';
 export * from './legs/dense/index.js';
+export { DenseLeg, type DenseLegOptions } from './legs/dense/leg.js';
+export { registerLeg } from './legs/registry.js';
+export type {
+  Leg,
+  LegContext,
+  LegDocument,
+  LegFactory,
+  LegHit,
+  LegQuery,
+  LegSearchOptions,
+  LegState,
+  LegStats,
+  PreparedBatch,
+  PrepareOptions,
+} from './legs/types.js';
 export * from './models/index.js';
-export { indexCorpusDense, type DenseCorpusOptions, type DenseRetriever } from './engine/dense.js';
-export {
-  createServer,
-  serveBench,
-  statusFor,
-  parseByteSize,
-  type ServeOptions,
-  type TamsaekServer,
-  type ServeBenchOptions,
-  type ServeBenchResult,
-} from './serve/index.js';
-export {
-  Engine,
-  type EngineOptions,
-  type EngineDocument,
-  type EngineHit,
-  type EngineSearchOptions,
-  type TextEmbedder,
-  type Reranker,
-  type OpenOptions,
-  type LegName,
-} from './engine/engine.js';
-export { tuneEngine, type TunedConfig, type TuneOptions, type TuneReport } from './tune/index.js';
-export { buildEngine } from './engine/evaluate.js';
+export type { TextEmbedder } from './models/types.js';
+export { type NativeInfo, nativeAvailable, nativeInfo } from './native/index.js';
+export { compareScores, type ScoreAgreement } from './rerank/agreement.js';
 export {
   CrossEncoder,
+  type CrossEncoderOptions,
   DEFAULT_PAIR_TOKENS,
-  QUERY_TOKEN_BUDGET,
+  type PassageWindowMode,
   passageWindow,
   planBatches,
-  type CrossEncoderOptions,
-  type PassageWindowMode,
+  QUERY_TOKEN_BUDGET,
 } from './rerank/index.js';
-export { compareScores, type ScoreAgreement } from './rerank/agreement.js';
+export type { Reranker } from './rerank/types.js';
+export { rerankOrder } from './rerank/types.js';
+export {
+  createServer,
+  parseByteSize,
+  type ServeBenchOptions,
+  type ServeBenchResult,
+  type ServeOptions,
+  serveBench,
+  statusFor,
+  type TamsaekServer,
+} from './serve/index.js';
+export { type TunedConfig, type TuneOptions, type TuneReport, tuneEngine } from './tune/index.js';

@@ -1,8 +1,9 @@
 // The ko-dic dictionary (lindera wasm, ~0.5 s) loads only when a ko-morph analyzer analyzes text.
 // Must run in its own process: node --test test/analyze-lazy.test.mjs
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { createAnalyzer, koDicStatus } from '../dist/analyze/index.js';
+import { test } from 'node:test';
+import { createAnalyzer, koDicStatus } from 'tamsaek';
 
 test('ngram/whitespace users and merely creating ko-morph never load the dictionary', () => {
   assert.equal(koDicStatus().loaded, false);

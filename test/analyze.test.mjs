@@ -1,8 +1,9 @@
 // Analyzers: ko-morph (lindera ko-dic), ngram, whitespace, combinations, factory and robustness.
 // Run: npx tsc -p . && node --test test/analyze.test.mjs
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { createAnalyzer, listAnalyzers, DEFAULT_ANALYZER } from '../dist/analyze/index.js';
+import { test } from 'node:test';
+import { createAnalyzer, DEFAULT_ANALYZER, listAnalyzers } from 'tamsaek';
 
 const ko = createAnalyzer('ko-morph');
 
@@ -375,7 +376,6 @@ test('analyzer objects are frozen and configs cannot be mutated', () => {
   assert.ok(Object.isFrozen(a));
   assert.ok(Object.isFrozen(a.config));
   assert.throws(() => {
-    
     a.config.stopwords.push('수');
   });
 });

@@ -1,14 +1,15 @@
 // Bench harness: the runner's --out JSON and stdout markdown have the contract's shape (tiny bm25 workload),
 // unknown suites are refused, unavailable suites are skipped. No timing assertions.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { resultsTable } from '../bench/lib/format.mjs';
 import { topKAgree } from '../bench/bm25.mjs';
+import { resultsTable } from '../bench/lib/format.mjs';
 import { listSuites, runSuite } from '../bench/run.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

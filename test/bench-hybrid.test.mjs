@@ -1,11 +1,12 @@
 // hybrid bench suite (issue #6): `node bench/run.mjs hybrid --tiny --out <tmp>` writes the contract JSON, prints
 // the results and quality tables, and writes the SVG chart next to --out. Shape only, no timing assertions.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { recallLatencySvg } from '../bench/lib/hybrid-chart.mjs';
 import { qualityTable } from '../bench/lib/hybrid-quality.mjs';

@@ -1,10 +1,11 @@
 // models bench suite, --tiny: the runner's contract (results table, JSON) on 2-layer synthetic models. No timing assertions.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const RUN = fileURLToPath(new URL('../bench/run.mjs', import.meta.url));

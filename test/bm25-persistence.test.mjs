@@ -1,10 +1,11 @@
 // BM25 persistence: round trip, atomic replace, corrupt / truncated / foreign / newer files.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bm25Index } from '../dist/legs/bm25/index.js';
+import { test } from 'node:test';
+import { Bm25Index } from 'tamsaek';
 import { BM25_FILE } from '../dist/legs/bm25/format.js';
 
 async function sampleIndex() {

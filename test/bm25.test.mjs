@@ -1,9 +1,9 @@
 // BM25 leg: scoring, incremental operations with exact statistics, filters, bad input.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { Bm25Index } from '../dist/legs/bm25/index.js';
-import { TamsaekError } from '../dist/errors.js';
+import { test } from 'node:test';
+import { Bm25Index, TamsaekError } from 'tamsaek';
 import { mulberry32 } from '../dist/util/random.js';
 import { referenceSearch } from './helpers/reference-bm25.mjs';
 

@@ -1,13 +1,13 @@
 // `tamsaek embed` and `tamsaek eval --retriever dense` on the tiny generated model and the bundled sample.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { OnnxEmbedder } from '../dist/models/index.js';
-import { buildEngine, evaluateRetriever } from '../dist/engine/evaluate.js';
+import { buildEngine, evaluateRetriever, OnnxEmbedder } from 'tamsaek';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'dist/cli/main.js');
@@ -114,7 +114,7 @@ test('passages: the default static model embeds 150-character windows; the engin
   // the dense-only path and an engine's dense leg rank alike (one hit per document, scored by its best passage)
   const engine = await buildEngine(join(sample, 'corpus.jsonl'), { dense: { embedder: 'default' } });
   try {
-    assert.deepEqual(engine.densePassages, byDefault.passages);
+    assert.deepEqual(engine.describe().legs[1].passages, byDefault.passages);
     const viaEngine = await evaluateRetriever(sample, { retriever: 'dense', index: engine });
     for (const [key, value] of Object.entries(byDefault.metrics))
       assert.ok(Math.abs(viaEngine.metrics[key] - value) < 1e-6, key);

@@ -1,17 +1,11 @@
 // Dense vector indexes behind one interface: the pure-TS exact index and the HNSW wrapper (hnswlib-node).
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  ExactIndex,
-  HnswIndex,
-  createVectorIndex,
-  loadVectorIndex,
-  defaultIndexKind,
-  HNSW_MIN_VECTORS,
-} from '../dist/legs/dense/index.js';
+import { test } from 'node:test';
+import { createVectorIndex, defaultIndexKind, ExactIndex, HNSW_MIN_VECTORS, HnswIndex, loadVectorIndex } from 'tamsaek';
 import { clustered, referenceTopK, row } from './helpers/vectors.mjs';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'tamsaek-dense-'));
@@ -316,7 +310,7 @@ test('vectorsOf gives back the stored vectors of every index kind (decoded, norm
 });
 
 test('bestPassages: one hit per document at its best passage, fetching deeper until depth documents are found', async () => {
-  const { bestPassages } = await import('../dist/legs/dense/passages.js');
+  const { bestPassages } = await import('../dist/legs/passages.js');
   // passages of document a dominate the top: the first fetch (4 × depth) holds only a and b
   const ranked = [
     ...Array.from({ length: 8 }, (_, i) => ({ id: `a\u0000${i}`, score: 1 - i * 0.01 })),

@@ -1,14 +1,15 @@
 // ONNX embedder on the tiny generated models (test/fixtures/models, made by scripts/gen-test-models.py):
 // tokenizer.json (WordPiece + Unigram), truncation, pairs, pooling vs a TS reference, dynamic padding,
 // prefixes, int8 preference, cache, model-directory errors.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
-import { OnnxEmbedder, Tokenizer, inspectModelDir, poolHidden } from '../dist/models/index.js';
+import { inspectModelDir, OnnxEmbedder, poolHidden, Tokenizer } from 'tamsaek';
 
 const MODELS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'models');
 const BERT = path.join(MODELS, 'tiny-bert');

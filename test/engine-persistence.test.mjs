@@ -1,14 +1,17 @@
 // Engine persistence: manifest + generations, checksums, write lock, crash safety (kill -9 during save).
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Engine } from '../dist/engine/engine.js';
+import { Engine, registerLeg } from 'tamsaek';
 import { mulberry32 } from '../dist/util/random.js';
-import { HashEmbedder } from './helpers/fake-models.mjs';
+import { HashEmbedder, refuseOnceLeg } from './helpers/fake-models.mjs';
+
+const refuseOnce = refuseOnceLeg(registerLeg);
 
 const DOCS = [
   { id: '연금 1', title: '기초연금', text: '만 65세 이상 어르신에게 매달 기초연금을 지급합니다.', meta: { n: 1 } },
@@ -36,7 +39,7 @@ test('save/open round trip with both legs; generations replace each other', asyn
     const opened = await Engine.open(dir, { embedder });
     assert.deepEqual(await opened.search('청년 월세 지원', { k: 3 }), before);
     assert.deepEqual(opened.get('연금 1'), DOCS[0]);
-    assert.deepEqual(opened.fusion, { method: 'cc', normalizer: 'mm', weights: { bm25: 0.3, dense: 0.7 } });
+    assert.deepEqual(opened.describe().fusion, { method: 'cc', normalizer: 'mm', weights: { bm25: 0.3, dense: 0.7 } });
     // a precomputed vector is stored with the index like an embedded one
     const vector = new Float32Array(embedder.dim);
     vector[0] = 1;
@@ -65,25 +68,30 @@ test('a dense leg over passages (dense.chunk) reopens with its split; a failed u
   try {
     const embedder = new HashEmbedder(128);
     const split = { by: 'chars', size: 12, overlap: 4 };
-    const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder, chunk: split } });
+    const engine = await Engine.create({
+      analyzer: 'ngram',
+      legs: [
+        { name: 'bm25', kind: 'bm25' },
+        { name: 'dense', kind: 'dense', options: { embedder, chunk: split } },
+        { name: 'flaky', kind: 'refuse-once' },
+      ],
+    });
     await engine.add(DOCS);
     const before = await engine.search('청년 월세 지원', { k: 3, legs: ['dense'] });
     await engine.save(dir);
     await engine.close();
     const opened = await Engine.open(dir, { embedder });
-    assert.deepEqual(opened.densePassages, split);
+    const dense = () => opened.describe().legs.find((l) => l.name === 'dense');
+    assert.deepEqual(dense().passages, split);
     assert.deepEqual(await opened.search('청년 월세 지원', { k: 3, legs: ['dense'] }), before);
-    // an upsert whose batch the dense index refuses puts the replaced document back, every passage with its vector
-    const index = opened.dense;
-    const vectors = index.size;
+    // an upsert that a later leg refuses puts the replaced document back, every passage with its vector
+    const vectors = dense().units;
     assert.ok(vectors > DOCS.length, 'documents are split into several passages');
-    const add = index.add.bind(index);
-    let refuse = true;
-    index.add = (...args) => (refuse ? ((refuse = false), Promise.reject(new Error('no room'))) : add(...args));
+    refuseOnce.arm();
     await assert.rejects(opened.upsert([{ id: 'rent', text: '전혀 다른 새 내용입니다' }]), /no room/);
     assert.equal(opened.get('rent').text, DOCS[1].text);
     assert.deepEqual(await opened.search('청년 월세 지원', { k: 3, legs: ['dense'] }), before);
-    assert.equal(index.size, vectors, 'the same passages, none lost or doubled');
+    assert.equal(dense().units, vectors, 'the same passages, none lost or doubled');
     await opened.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -102,12 +110,13 @@ test('a vectors-only index (dense: { dim }) reopens without a model', async () =
     const before = await engine.search('청년 월세', { vector });
     await engine.close();
     const opened = await Engine.open(dir, { readOnly: true });
-    assert.deepEqual(opened.legs, ['bm25', 'dense']);
+    assert.deepEqual(opened.legs, ['bm25', 'passages', 'dense']);
     assert.deepEqual(await opened.search('청년 월세', { vector }), before);
     await assert.rejects(opened.search('청년 월세'), { code: 'INVALID_ARGUMENT', message: /no model/ });
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
-    assert.equal(manifest.config.dense.vectorsOnly, true);
-    assert.equal(manifest.config.dense.dim, 16);
+    const dense = manifest.config.legs.find((l) => l.kind === 'dense');
+    assert.equal(dense.state.vectorsOnly, true);
+    assert.equal(dense.state.dim, 16);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -126,7 +135,7 @@ test('one writer per directory: a second writer gets LOCKED, readers are allowed
     const child = spawn(process.execPath, [
       '--input-type=module',
       '-e',
-      `import { Engine } from ${JSON.stringify(new URL('../dist/engine/engine.js', import.meta.url).href)}; try { await Engine.open(${JSON.stringify(dir)}); console.log('opened'); } catch (e) { console.log(e.code); }`,
+      `import { Engine } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}; try { await Engine.open(${JSON.stringify(dir)}); console.log('opened'); } catch (e) { console.log(e.code); }`,
     ]);
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -156,7 +165,7 @@ test('corrupt, foreign, newer and missing manifests or segments are typed errors
     const cases = [
       ['{"format": "tamsaek-index", "formatVer', 'CORRUPT_INDEX'],
       ['{"hello": "world"}', 'FOREIGN_FILE'],
-      [good.replace('"formatVersion": 1', '"formatVersion": 9'), 'UNSUPPORTED_VERSION'],
+      [good.replace('"formatVersion": 2', '"formatVersion": 9'), 'UNSUPPORTED_VERSION'],
       [good.replace(/"generation": \d+/, '"generation": 0'), 'CORRUPT_INDEX'],
     ];
     for (const [content, code] of cases) {
@@ -168,7 +177,7 @@ test('corrupt, foreign, newer and missing manifests or segments are typed errors
       dir,
       (await readdir(dir)).find((n) => n.startsWith('gen-')),
     );
-    for (const file of ['bm25.tsk', 'docs.jsonl']) {
+    for (const file of ['legs/bm25/bm25.tsk', 'docs.jsonl']) {
       const path = join(gen, file);
       const bytes = await readFile(path);
       const bad = Buffer.from(bytes);
@@ -224,5 +233,23 @@ test('kill -9 at random points during save always leaves the previous or the new
     assert.equal(kills, 10);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('indexes saved by the engine before legs were open (format 1) open and search as they did', async () => {
+  const fixtures = fileURLToPath(new URL('./fixtures/indexes/', import.meta.url));
+  for (const name of ['v1-bm25', 'v1-whole', 'v1-dense-chunk', 'v1-engine-chunk']) {
+    const expected = JSON.parse(await readFile(join(fixtures, `${name}.expected.json`), 'utf8'));
+    const engine = await Engine.open(join(fixtures, name), { readOnly: true, embedder: new HashEmbedder(32) });
+    assert.equal(engine.size, 4, name);
+    for (const [query, want] of Object.entries(expected)) {
+      const got = (await engine.search(query, { k: 4 })).map((h) => ({ id: h.id, score: h.score, passage: h.passage }));
+      if (name === 'v1-engine-chunk') {
+        // the engine-wide split now fuses each leg's best passage per document (it fused passages before)
+        assert.deepEqual(new Set(got.map((h) => h.id)), new Set(want.map((h) => h.id)), `${name}: ${query}`);
+        for (const h of got) assert.ok(h.passage, `${name}: every hit names its passage`);
+      } else assert.deepEqual(JSON.parse(JSON.stringify(got)), want, `${name}: ${query}`);
+    }
+    await engine.close();
   }
 });

@@ -1,8 +1,9 @@
 // Engine facade: one id space over BM25 + dense, fusion, rerank, snippets, chunking, abort/timeout.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { Engine } from '../dist/engine/engine.js';
-import { HashEmbedder, OverlapReranker } from './helpers/fake-models.mjs';
+import { test } from 'node:test';
+import { Engine, registerLeg } from 'tamsaek';
+import { HashEmbedder, OverlapReranker, refuseOnceLeg } from './helpers/fake-models.mjs';
 
 const DOCS = [
   {
@@ -38,11 +39,11 @@ const DOCS = [
 ];
 
 test('hybrid search fuses BM25 and dense evidence over one id space', async () => {
-  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() } });
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() }, passages: false });
   assert.deepEqual(engine.legs, ['bm25', 'dense']);
   await engine.add(DOCS);
   // a small corpus gets the exact index, native when the addon is built (it is, for npm test)
-  assert.equal(engine.dense.constructor.name, 'FlatIndex');
+  assert.equal(engine.describe().legs[1].index, 'FlatIndex');
   const hits = await engine.search('예금 보호 한도', { k: 3 });
   assert.equal(hits[0].id, 'deposit');
   assert.ok(hits[0].legs.bm25 && hits[0].legs.dense, 'both legs report evidence');
@@ -52,7 +53,7 @@ test('hybrid search fuses BM25 and dense evidence over one id space', async () =
   assert.equal(hits[0].title, '예금자 보호');
 
   // the default fusion: min-max convex combination, equal weights (docs/fusion.md) — fused scores in [0, 1]
-  assert.deepEqual(engine.fusion, { method: 'cc', normalizer: 'mm' });
+  assert.deepEqual(engine.describe().fusion, { method: 'cc', normalizer: 'mm' });
   assert.ok(hits.every((h) => h.fusedScore >= 0 && h.fusedScore <= 1));
   const mm = (leg, id) => {
     const scores = leg.hits.map((h) => h.score);
@@ -60,7 +61,7 @@ test('hybrid search fuses BM25 and dense evidence over one id space', async () =
       (leg.hits.find((h) => h.id === id).score - Math.min(...scores)) / (Math.max(...scores) - Math.min(...scores))
     );
   };
-  const [bm25Leg, denseLeg] = await engine.retrieve('예금 보호 한도', { depth: engine.depth });
+  const [bm25Leg, denseLeg] = await engine.tunable().retrieve('예금 보호 한도', { depth: engine.describe().depth });
   assert.ok(Math.abs(hits[0].fusedScore - (0.5 * mm(bm25Leg, hits[0].id) + 0.5 * mm(denseLeg, hits[0].id))) < 1e-12);
 
   // a leg can be switched off per search, and weights change the fusion
@@ -252,18 +253,12 @@ test('precomputed document and query vectors are used as given and skip the embe
   const lexical = await Engine.create({ analyzer: 'ngram' });
   await assert.rejects(lexical.add([{ id: 'a', text: 'x', vector: at(0) }]), /no dense leg/);
   await assert.rejects(lexical.search('x', { vector: at(0) }), /no dense leg/);
-  const chunked = await Engine.create({
-    analyzer: 'ngram',
-    dense: { embedder: model },
-    chunk: { by: 'sentences', size: 1 },
-  });
-  await assert.rejects(chunked.add([{ id: 'a', text: 'x', vector: at(0) }]), /passages/);
 });
 
 test("dense: { dim } — a dense leg without a model takes the caller's vectors only", async () => {
   const model = new HashEmbedder();
   const engine = await Engine.create({ analyzer: 'ngram', dense: { dim: model.dim } });
-  assert.deepEqual(engine.legs, ['bm25', 'dense']);
+  assert.deepEqual(engine.legs, ['bm25', 'passages', 'dense']);
   const vectors = await model.embed(DOCS.map((d) => `${d.title} ${d.text}`));
   await engine.add(DOCS.map((d, i) => ({ ...d, vector: vectors.subarray(i * model.dim, (i + 1) * model.dim) })));
   const reference = await Engine.create({ analyzer: 'ngram', dense: { embedder: model } });
@@ -357,18 +352,25 @@ test('a failed upsert keeps the previous version; a closed engine refuses writes
 
   // a failure after the old version was taken out (here: the vector index refuses the new rows once)
   // puts the old version back with the vector it had, even without a model to re-embed it
+  // (a leg after the dense one refuses the new version once: the engine must put the old one back everywhere)
+  const refuseOnce = refuseOnceLeg(registerLeg);
   for (const dense of [{ dim: 8 }, { embedder: new HashEmbedder(8) }]) {
-    const e = await Engine.create({ analyzer: 'ngram', dense, depth: 10 });
+    const e = await Engine.create({
+      analyzer: 'ngram',
+      legs: [
+        { name: 'bm25', kind: 'bm25' },
+        { name: 'dense', kind: 'dense', options: dense },
+        { name: 'flaky', kind: 'refuse-once' },
+      ],
+      depth: 10,
+    });
     const own = new Float32Array(8);
     own[5] = 1;
     await e.add([
       { id: 'kept', text: '원래 문서', vector: own },
       { id: 'other', text: '다른 문서', vector: new Float32Array(8).fill(0.3) },
     ]);
-    const index = e.dense;
-    const add = index.add.bind(index);
-    let refuse = true;
-    index.add = (...args) => (refuse ? ((refuse = false), Promise.reject(new Error('no room'))) : add(...args));
+    refuseOnce.arm();
     await assert.rejects(e.upsert([{ id: 'kept', text: '새 문서', vector: new Float32Array(8).fill(1) }]), /no room/);
     assert.equal(e.get('kept').text, '원래 문서');
     assert.equal((await e.search('', { vector: own, legs: ['dense'], k: 1 }))[0].id, 'kept', JSON.stringify(dense));
@@ -387,7 +389,8 @@ test('dense.chunk: the dense leg embeds passages and scores a document by its be
   const query = '주택 청약 조건';
   const whole = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder(512), chunk: false } });
   await whole.add([long, short, ...DOCS]);
-  assert.equal(whole.densePassages, undefined);
+  const densePassages = (e) => e.describe().legs.find((l) => l.kind === 'dense').passages;
+  assert.equal(densePassages(whole), undefined);
   const wholeHits = await whole.search(query, { legs: ['dense'], k: 20 });
   assert.ok(
     wholeHits.findIndex((h) => h.id === 'long') > wholeHits.findIndex((h) => h.id === 'short'),
@@ -395,19 +398,23 @@ test('dense.chunk: the dense leg embeds passages and scores a document by its be
   );
 
   const split = { by: 'chars', size: 60, overlap: 20 };
-  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder(512), chunk: split } });
+  const engine = await Engine.create({
+    analyzer: 'ngram',
+    dense: { embedder: new HashEmbedder(512), chunk: split },
+    passages: false,
+  });
   await engine.add([
     long,
     short,
     ...DOCS,
     { id: 'given', text: '은행 예금 안내', vector: await new HashEmbedder(512).embed(['은행 예금 안내']) },
   ]);
-  assert.deepEqual(engine.densePassages, { ...split });
+  assert.deepEqual(densePassages(engine), { ...split });
   const dense = await engine.search(query, { legs: ['dense'], k: 20 });
   assert.equal(dense[0].id, 'long', 'its best passage wins');
   assert.equal(new Set(dense.map((h) => h.id)).size, dense.length, 'one hit per document');
   assert.equal(dense.length, DOCS.length + 3, 'every document once, the one with its own vector as one unit');
-  const [bm25] = await engine.retrieve(query, { depth: 100, legs: ['bm25'] });
+  const [bm25] = await engine.tunable().retrieve(query, { depth: 100 });
   assert.ok(
     bm25.hits.every((h) => !h.id.includes('\u0000')),
     'BM25 units are whole documents',
@@ -424,27 +431,94 @@ test('dense.chunk: the dense leg embeds passages and scores a document by its be
   await engine.upsert([{ id: 'long', text: filler }]);
   assert.notEqual((await engine.search(query, { legs: ['dense'] }))[0].id, 'long');
   await engine.delete(['long']);
-  const after = await engine.retrieve(query, { depth: 1000, legs: ['dense'] });
-  assert.ok(after[0].hits.every((h) => h.id !== 'long'));
-  assert.equal(after[0].hits.length, DOCS.length + 2);
+  const after = (await engine.tunable().retrieve(query, { depth: 1000 }))[1];
+  assert.ok(after.hits.every((h) => h.id !== 'long'));
+  assert.equal(after.hits.length, DOCS.length + 2);
 
-  // the model's own split is the default; false or an engine-wide chunk turn it off; both at once is an error
+  // the model's own split is the default; false turns it off; an engine-wide chunk replaces it; both at once is an error
   const asking = Object.assign(new HashEmbedder(512), { passages: { by: 'chars', size: 80, overlap: 10 } });
-  assert.deepEqual((await Engine.create({ dense: { embedder: asking } })).densePassages, {
+  assert.deepEqual(densePassages(await Engine.create({ dense: { embedder: asking } })), {
     by: 'chars',
     size: 80,
     overlap: 10,
   });
-  assert.equal((await Engine.create({ dense: { embedder: asking, chunk: false } })).densePassages, undefined);
-  assert.equal(
-    (await Engine.create({ dense: { embedder: asking }, chunk: { by: 'sentences', size: 2 } })).densePassages,
-    undefined,
+  assert.equal(densePassages(await Engine.create({ dense: { embedder: asking, chunk: false } })), undefined);
+  assert.deepEqual(
+    densePassages(await Engine.create({ dense: { embedder: asking }, chunk: { by: 'sentences', size: 2 } })),
+    { by: 'sentences', size: 2, overlap: 0 },
   );
   await assert.rejects(
     Engine.create({ dense: { embedder: asking, chunk: split }, chunk: { by: 'sentences', size: 2 } }),
     { code: 'INVALID_ARGUMENT', message: /dense\.chunk and chunk/ },
   );
   await assert.rejects(Engine.create({ dense: { embedder: asking, chunk: { by: 'chars', size: 0 } } }), {
+    code: 'INVALID_ARGUMENT',
+  });
+});
+
+test('a search analyses its query once: the BM25 leg, the highlighter and a model that reads the same terms share it', async () => {
+  const { createAnalyzer } = await import('tamsaek');
+  const base = createAnalyzer('ngram');
+  const calls = [];
+  const analyzer = { name: base.name, config: base.config, analyze: (t) => (calls.push(t), base.analyze(t)) };
+  const model = new HashEmbedder();
+  const given = [];
+  const embedder = {
+    dim: model.dim,
+    modelId: 'terms-aware',
+    termsAnalyzer: base.name,
+    embed: (texts, o) => model.embed(texts, o),
+    embedQueryTerms: (text, terms) => (given.push(terms), model.embed([text])),
+  };
+  const engine = await Engine.create({ analyzer, dense: { embedder } });
+  await engine.add(DOCS);
+  calls.length = 0;
+  const hits = await engine.search('예금 보호 한도', { k: 3, highlight: true });
+  assert.deepEqual(calls, ['예금 보호 한도'], 'one analysis for every leg and the snippets');
+  assert.deepEqual(given, [base.analyze('예금 보호 한도')], 'the dense model got the same terms');
+  assert.ok(hits[0].snippet.highlights.length > 0);
+  // a model reading another analyzer's terms embeds the text itself
+  const other = { ...embedder, termsAnalyzer: 'something-else' };
+  const e2 = await Engine.create({ analyzer, dense: { embedder: other } });
+  await e2.add(DOCS);
+  given.length = 0;
+  await e2.search('예금 보호 한도');
+  assert.deepEqual(given, []);
+});
+
+test('with a dense model the default legs are bm25, passages (BM25 over 150-character windows) and dense, fused with the zero-shot weights', async () => {
+  const long = {
+    id: 'long',
+    title: '주택 안내',
+    text: `${'지역 축제와 공연 일정을 소개합니다. '.repeat(12)}전세 보증금 반환 보증에 가입하면 보증금을 돌려받을 수 있습니다. ${'박물관 관람 시간을 안내합니다. '.repeat(12)}`,
+  };
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() } });
+  assert.deepEqual(engine.legs, ['bm25', 'passages', 'dense']);
+  const d = engine.describe();
+  assert.deepEqual(d.fusion, { method: 'cc', normalizer: 'mm', weights: { bm25: 0.4, passages: 0.3, dense: 0.3 } });
+  assert.deepEqual(d.legs[1].passages, { by: 'chars', size: 150, overlap: 50 });
+  await engine.add([...DOCS, long]);
+  const query = '전세 보증금 반환';
+  const hits = await engine.search(query, { k: 3 });
+  const results = await engine.tunable().retrieve(query, { depth: d.depth });
+  const mm = (leg, id) => {
+    const scores = leg.hits.map((h) => h.score);
+    const hit = leg.hits.find((h) => h.id === id);
+    return hit ? (hit.score - Math.min(...scores)) / (Math.max(...scores) - Math.min(...scores)) : 0;
+  };
+  const [b, p, v] = results;
+  for (const h of hits)
+    assert.ok(Math.abs(h.fusedScore - (0.4 * mm(b, h.id) + 0.3 * mm(p, h.id) + 0.3 * mm(v, h.id))) < 1e-9, h.id);
+  // the passage leg finds the sentence inside the long page and names its window
+  const hit = hits.find((h) => h.id === 'long');
+  assert.ok(hit?.legs.passages, JSON.stringify(hits));
+  assert.ok(long.text.slice(hit.passage.start, hit.passage.end).includes('전세 보증금'));
+  assert.ok(hit.passage.end - hit.passage.start <= 150);
+  // passages: false is the two-leg engine with equal weights
+  const two = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() }, passages: false });
+  assert.deepEqual(two.legs, ['bm25', 'dense']);
+  assert.deepEqual(two.describe().fusion, { method: 'cc', normalizer: 'mm' });
+  await assert.rejects(Engine.create({ dense: { dim: 4 }, passages: { by: 'chars', size: 0 } }), {
     code: 'INVALID_ARGUMENT',
   });
 });

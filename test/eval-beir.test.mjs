@@ -1,21 +1,22 @@
 // BEIR loader. Run: npx tsc -p . && node --test test/eval-beir.test.mjs
-import { test, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile, rm, access } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
-  readJsonl,
-  readCorpus,
-  readQueries,
-  readQrels,
-  writeQrels,
-  loadBeir,
-  listSplits,
   isBeirDir,
+  listSplits,
+  loadBeir,
+  readCorpus,
+  readJsonl,
+  readQrels,
+  readQueries,
   resolveCorpusPath,
-} from '../dist/eval/index.js';
+  writeQrels,
+} from 'tamsaek';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sample = join(root, 'datasets', 'sample-ko');

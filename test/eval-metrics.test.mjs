@@ -1,7 +1,8 @@
 // Metrics on hand-computed cases. Run: npx tsc -p . && node --test test/eval-metrics.test.mjs
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { evaluate, percentile, latencySummary, compareCodePoints, trecOrder } from '../dist/eval/index.js';
+import { test } from 'node:test';
+import { compareCodePoints, evaluate, latencySummary, percentile, trecOrder } from 'tamsaek';
 
 const close = (actual, expected, msg) =>
   assert.ok(Math.abs(actual - expected) < 1e-9, `${msg ?? ''} expected ${expected}, got ${actual}`);

@@ -1,7 +1,8 @@
 // Paired significance tests and the seeded PRNG. Run: npx tsc -p . && node --test test/eval-significance.test.mjs
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { pairedRandomizationTest, pairedBootstrapTest, pairedScores, evaluate } from '../dist/eval/index.js';
+import { test } from 'node:test';
+import { evaluate, pairedBootstrapTest, pairedRandomizationTest, pairedScores } from 'tamsaek';
 import { mulberry32, mulberry32Uint32, shuffleInPlace } from '../dist/util/random.js';
 
 const tests = { randomization: pairedRandomizationTest, bootstrap: pairedBootstrapTest };

@@ -1,10 +1,11 @@
 // TREC run files. Run: npx tsc -p . && node --test test/eval-trec.test.mjs
-import { test, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTrecRun, readTrecRun, evaluate } from '../dist/eval/index.js';
+import { after, test } from 'node:test';
+import { evaluate, readTrecRun, writeTrecRun } from 'tamsaek';
 
 const tmp = await mkdtemp(join(tmpdir(), 'tamsaek-eval-trec-'));
 after(() => rm(tmp, { recursive: true, force: true }));

@@ -1,9 +1,11 @@
 // executionProviders for embedders and rerankers: 'cuda' without CUDA is a typed error, 'auto' falls back to the CPU
 // with one warning line, bad values are refused.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CrossEncoder, EXECUTION_PROVIDERS, OnnxEmbedder, cudaUnavailableReason } from 'tamsaek';
+import { CrossEncoder, cudaUnavailableReason, EXECUTION_PROVIDERS, OnnxEmbedder } from 'tamsaek';
 
 const MODELS = fileURLToPath(new URL('./fixtures/models/', import.meta.url));
 const encoder = `${MODELS}tiny-xlmr`;
@@ -19,7 +21,7 @@ test('the options are cpu, cuda and auto; cpu is the default; anything else is I
   await assert.rejects(OnnxEmbedder.load(encoder, { onWarning: 'stderr' }), { code: 'INVALID_ARGUMENT' });
 });
 
-test("'cuda' without onnxruntime's CUDA provider is NATIVE_UNAVAILABLE saying why", {
+test("'cuda' without onnxruntime's CUDA provider is CUDA_UNAVAILABLE saying why", {
   skip: noCuda === undefined && 'CUDA provider libraries installed',
 }, async () => {
   assert.match(noCuda, /CUDA provider|linux\/x64|not installed/);
@@ -27,7 +29,7 @@ test("'cuda' without onnxruntime's CUDA provider is NATIVE_UNAVAILABLE saying wh
     () => OnnxEmbedder.load(encoder, { executionProviders: 'cuda' }),
     () => CrossEncoder.load(reranker, { executionProviders: 'cuda' }),
   ])
-    await assert.rejects(load(), (e) => e.code === 'NATIVE_UNAVAILABLE' && e.message.includes(noCuda));
+    await assert.rejects(load(), (e) => e.code === 'CUDA_UNAVAILABLE' && e.message.includes(noCuda));
 });
 
 test("'auto' without CUDA runs on the CPU and reports one line saying why", {
@@ -58,4 +60,29 @@ test("'auto' without CUDA runs on the CPU and reports one line saying why", {
   } finally {
     process.off('warning', listener);
   }
+});
+
+test("on the WebAssembly runtime 'cuda' is CUDA_UNAVAILABLE naming it and 'auto' runs there with one line saying why", () => {
+  const script = `
+    const t = await import('tamsaek');
+    const out = {};
+    const lines = [];
+    try {
+      await t.OnnxEmbedder.load(${JSON.stringify(encoder)}, { executionProviders: 'cuda' });
+    } catch (e) { out.cuda = e.code + ': ' + e.message; }
+    const ce = await t.CrossEncoder.load(${JSON.stringify(reranker)}, { executionProviders: 'auto', onWarning: (m) => lines.push(m) });
+    out.provider = ce.executionProvider;
+    out.lines = lines;
+    out.score = (await ce.score('연금', ['기초연금']))[0];
+    console.log(JSON.stringify(out));`;
+  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, TAMSAEK_ONNX_RUNTIME: 'web' },
+  });
+  const out = JSON.parse(stdout.trim().split('\n').pop());
+  assert.match(out.cuda, /^CUDA_UNAVAILABLE: .*WebAssembly/);
+  assert.equal(out.provider, 'cpu');
+  assert.equal(out.lines.length, 1);
+  assert.match(out.lines[0], /on the CPU: .*WebAssembly/);
+  assert.ok(out.score > 0 && out.score < 1);
 });

@@ -1,17 +1,18 @@
 // Fusion over N legs: hand-computed cases for rrf and cc with every normalizer.
 // Run: npx tsc -p . && node --test test/fuse.test.mjs
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import {
-  fuse,
-  fuseRrf,
-  fuseCc,
-  validateFusionConfig,
-  normalizeScores,
-  normalizeDbsf,
-  fromAutoRAG,
   DEFAULT_RRF_K,
-} from '../dist/fuse/index.js';
+  fromAutoRAG,
+  fuse,
+  fuseCc,
+  fuseRrf,
+  normalizeDbsf,
+  normalizeScores,
+  validateFusionConfig,
+} from 'tamsaek';
 
 const close = (actual, expected, msg) =>
   assert.ok(Math.abs(actual - expected) < 1e-6, `${msg ?? ''} expected ${expected}, got ${actual}`);

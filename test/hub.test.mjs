@@ -1,13 +1,14 @@
 // Model download from a Hub-like server (a local HTTP server on 127.0.0.1 serving the tiny models):
 // download + integrity, resume after an interrupted transfer, offline mode with and without cache,
 // 404 and integrity failures as typed errors, HF_ENDPOINT / HF_HUB_OFFLINE environment switches.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { OnnxEmbedder, downloadModel, resolveModel, isOffline } from '../dist/models/index.js';
+import { downloadModel, isOffline, OnnxEmbedder, resolveModel } from 'tamsaek';
 import { startFakeHub } from './helpers/fake-hub.mjs';
 
 const MODELS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'models');

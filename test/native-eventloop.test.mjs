@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { exactSearch } from '../dist/native/index.js';
 
 test('a 100k x 768 search runs off the event loop (timers keep ticking)', async () => {

@@ -1,12 +1,12 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+import { TamsaekError } from 'tamsaek';
 import { FlatIndex } from '../dist/legs/dense/flat.js';
-import { TamsaekError } from '../dist/errors.js';
-import { rng, randomArray, bruteForce } from './native-helpers.mjs';
+import { bruteForce, randomArray, rng } from './native-helpers.mjs';
 
 const isCode = (code) => (e) => e instanceof TamsaekError && e.code === code;
 

@@ -1,16 +1,16 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TamsaekError } from 'tamsaek';
 import {
-  infoNCELoss,
-  gistLoss,
   cachedContrastiveStep,
-  scratchStats,
+  gistLoss,
+  infoNCELoss,
   nativeInfo,
+  scratchStats,
   setKernel,
 } from '../dist/native/index.js';
-import { refInfoNCE, refGist } from '../dist/native/reference.js';
-import { TamsaekError } from '../dist/errors.js';
-import { rng, randomArray } from './native-helpers.mjs';
+import { refGist, refInfoNCE } from './helpers/reference-loss.mjs';
+import { randomArray, rng } from './native-helpers.mjs';
 
 function relErr(a, b) {
   return Math.abs(a - b) / Math.max(1e-12, Math.abs(b));

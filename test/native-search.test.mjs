@@ -1,8 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exactSearch, encodeRows, nativeInfo, setKernel } from '../dist/native/index.js';
-import { TamsaekError } from '../dist/errors.js';
-import { rng, randomArray, decodeStore, bruteForce } from './native-helpers.mjs';
+import { test } from 'node:test';
+import { TamsaekError } from 'tamsaek';
+import { encodeRows, exactSearch, nativeInfo, setKernel } from '../dist/native/index.js';
+import { bruteForce, decodeStore, randomArray, rng } from './native-helpers.mjs';
 
 const DTYPES = ['f32', 'f16', 'i8'];
 const METRICS = ['dot', 'cosine', 'l2'];

@@ -1,9 +1,10 @@
 // Reranking cost controls: the token budget per pair, the passage window the budget keeps, runs batched by length
 // under a padded-token cap, and the engine sending the passage the legs matched.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CrossEncoder, DEFAULT_PAIR_TOKENS, Engine, QUERY_TOKEN_BUDGET, passageWindow, planBatches } from 'tamsaek';
+import { CrossEncoder, DEFAULT_PAIR_TOKENS, Engine, passageWindow, planBatches, QUERY_TOKEN_BUDGET } from 'tamsaek';
 import { mulberry32 } from '../dist/util/random.js';
 import { HashEmbedder } from './helpers/fake-models.mjs';
 
@@ -99,9 +100,13 @@ test('the token budget per pair is honoured in every ONNX run, keeps the query, 
   assert.equal(plain.defaultTopN, Math.floor(QUERY_TOKEN_BUDGET / plain.maxLength));
   assert.equal(ce.defaultTopN, Math.floor(QUERY_TOKEN_BUDGET / 16));
   const engine = await Engine.create({ analyzer: 'ngram', rerank: { reranker: ce } });
-  assert.equal(engine.rerankTopN, ce.defaultTopN, "the engine's top-N default comes from the reranker");
+  assert.equal(engine.describe().rerank.topN, ce.defaultTopN, "the engine's top-N default comes from the reranker");
   const fixed = await Engine.create({ analyzer: 'ngram', rerank: { reranker: ce, topN: 7 } });
-  assert.equal(fixed.rerankTopN, 7);
+  assert.equal(fixed.describe().rerank.topN, 7);
+  const plainReranker = { modelId: 'plain', score: async (_q, ps) => new Float32Array(ps.length) };
+  const other = await Engine.create({ analyzer: 'ngram', rerank: { reranker: plainReranker } });
+  assert.equal(other.describe().rerank.topN, 20, 'a reranker without defaultTopN: 20');
+  await other.close();
   await Promise.all([engine.close(), fixed.close()]);
   await assert.rejects(CrossEncoder.load(reranker, { maxQueryTokens: 100 }), { code: 'INVALID_ARGUMENT' });
   await assert.rejects(CrossEncoder.load(reranker, { passageWindow: 'tail' }), { code: 'INVALID_ARGUMENT' });
@@ -122,6 +127,7 @@ test('the engine sends the reranker the passage the dense leg matched, with the 
   const engine = await Engine.create({
     analyzer: 'ngram',
     dense: { embedder: new HashEmbedder(256), chunk: { by: 'chars', size: 60, overlap: 20 } },
+    passages: false,
     rerank: { reranker: recorder, topN: 5 },
   });
   await engine.add([long, { id: 'short', text: '주택 정보 안내 게시판' }, { id: 'other', text: '은행 예금 금리' }]);

@@ -1,12 +1,12 @@
 // Cross-encoder reranker on the generated tiny ONNX model: pairs → logits → sigmoid.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CrossEncoder } from '../dist/rerank/index.js';
-import { Engine } from '../dist/engine/engine.js';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { CrossEncoder, Engine } from 'tamsaek';
 
 const MODELS = fileURLToPath(new URL('./fixtures/models/', import.meta.url));
 const reranker = `${MODELS}tiny-reranker`;

@@ -1,13 +1,14 @@
 // `tamsaek serve`: prints the bound address on stderr, serves, exits 0 on SIGTERM with the write
 // persisted and the lock released; a second server on the same index is refused (LOCKED).
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Engine } from '../dist/engine/engine.js';
+import { Engine } from 'tamsaek';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'dist/cli/main.js');

@@ -1,16 +1,15 @@
 // ONNX export of static models: the exported graph, fed the Featurizer's ids and weights, gives the
 // StaticEmbedder's embeddings (toy float32 and int8 tables, the shipped model, padded batches, empty
 // texts); export errors and the export-onnx command.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { StaticEmbedder, saveStaticModel } from '../dist/models/static.js';
-import { exportStaticOnnx } from '../dist/models/static-onnx.js';
-import { loadEmbedder } from '../dist/models/index.js';
+import { exportStaticOnnx, loadEmbedder, StaticEmbedder, saveStaticModel } from 'tamsaek';
 import { initTable } from '../dist/train/trainer.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -1,15 +1,15 @@
 // Static embedding models: native sparse pooling (forward vs a JS reference, gradient check of the
 // backward), int8 rows, safetensors and model-directory round trips, and loadEmbedder dispatch.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sparsePool, sparsePoolBackward, createAdamState, sparsePoolAdam } from '../dist/native/sparse.js';
-import { StaticEmbedder, saveStaticModel, quantizeRows } from '../dist/models/static.js';
+import { test } from 'node:test';
+import { loadEmbedder, modelDirKind, OnnxEmbedder, quantizeRows, StaticEmbedder, saveStaticModel } from 'tamsaek';
 import { Featurizer, fnv1a } from '../dist/models/static-features.js';
-import { encodeSafetensors, decodeSafetensors } from '../dist/models/static-safetensors.js';
-import { loadEmbedder, OnnxEmbedder, modelDirKind } from '../dist/models/index.js';
+import { decodeSafetensors, encodeSafetensors } from '../dist/models/static-safetensors.js';
+import { createAdamState, sparsePool, sparsePoolAdam, sparsePoolBackward } from '../dist/native/sparse.js';
 import { initTable } from '../dist/train/trainer.js';
 
 const FEATURES = { morphemes: false, bigrams: true, buckets: 512, hash: 'fnv1a32', tf: 'log' };

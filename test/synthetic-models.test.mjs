@@ -1,11 +1,12 @@
 // Synthetic XLM-R-shaped models: the generated graph computes what XLM-RoBERTa computes (checked against a
 // plain-JS forward pass over the same weights), in the layout OnnxEmbedder and CrossEncoder load.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CrossEncoder, OnnxEmbedder, ensureSyntheticModel, generateSyntheticModel } from 'tamsaek';
+import { test } from 'node:test';
+import { CrossEncoder, ensureSyntheticModel, generateSyntheticModel, OnnxEmbedder } from 'tamsaek';
 import { asFloat32, readOnnxModel } from '../dist/models/onnx-io.js';
 
 const SHAPE = { layers: 2, hidden: 32, heads: 4, ffn: 64, vocab: 24_000, positions: 40 };

@@ -1,17 +1,18 @@
 // Static-model training: loss decreases on a toy task, same seed → same model, the batch sampler never
 // puts a duplicate text or group in a batch, and the miner's false-negative margin filter.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Featurizer } from '../dist/models/static-features.js';
-import { TextStore, sentences, selfSupervisedPairs } from '../dist/train/data.js';
-import { trainStatic } from '../dist/train/trainer.js';
-import { batchSampler } from '../dist/train/sampler.js';
+import { test } from 'node:test';
+import { Featurizer } from 'tamsaek';
+import { selfSupervisedPairs, sentences, TextStore } from '../dist/train/data.js';
 import { keepCandidate, mineHardNegatives } from '../dist/train/mine.js';
-import { mulberry32 } from '../dist/util/random.js';
 import { bm25Residual, trainPipeline } from '../dist/train/pipeline.js';
+import { batchSampler } from '../dist/train/sampler.js';
+import { trainStatic } from '../dist/train/trainer.js';
+import { mulberry32 } from '../dist/util/random.js';
 
 const FEATURES = { morphemes: false, bigrams: true, buckets: 4096, hash: 'fnv1a32', tf: 'log' };
 const SYL = '가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초';

@@ -1,6 +1,7 @@
 // Machine description recorded with every bench result: CPU model, cores, memory, Node, platform, CPU flags.
-import os from 'node:os';
+
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 
 /** CPU feature flags of interest from /proc/cpuinfo (Linux); null where unreadable. */
 export function cpuFlags() {

@@ -1,11 +1,11 @@
 // The measurements of the models suite (bench/models.mjs), each run in its own child process.
 import { readFileSync } from 'node:fs';
 import { OnnxEmbedder } from '../../dist/models/embedder.js';
-import { SAMPLE_QUERIES, SAMPLE_TEXTS, compareEmbeddings } from '../../dist/models/quantize-check.js';
-import { commonSyllables } from '../../dist/models/synthetic-tokenizer.js';
 import { loadEmbedder } from '../../dist/models/load.js';
-import { CrossEncoder } from '../../dist/rerank/index.js';
+import { compareEmbeddings, SAMPLE_QUERIES, SAMPLE_TEXTS } from '../../dist/models/quantize-check.js';
+import { commonSyllables } from '../../dist/models/synthetic-tokenizer.js';
 import { compareScores } from '../../dist/rerank/agreement.js';
+import { CrossEncoder } from '../../dist/rerank/index.js';
 import { mulberry32 } from '../../dist/util/random.js';
 import { median, percentile } from './stats.mjs';
 

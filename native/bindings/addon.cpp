@@ -14,6 +14,7 @@
 #include "../common/aligned.h"
 #include "../common/cpu.h"
 #include "../common/threads.h"
+#include "../cuda/api.h"
 #include "../loss/cached.h"
 #include "../loss/contrastive.h"
 #include "../loss/gist.h"
@@ -23,6 +24,12 @@
 #include "../train/sparse.h"
 
 using namespace tamsaek;
+
+namespace tamsaek {
+// The Korean analyzer's functions (native/bindings/analyze.cpp).
+void register_analyze(Napi::Env env, Napi::Object exports);
+void register_cuda(Napi::Env env, Napi::Object exports);  // bindings/cuda.cpp
+}
 
 namespace {
 
@@ -270,6 +277,7 @@ Napi::Value Contrastive(const Napi::CallbackInfo& info) {
   const double margin = gist ? num(o, "margin") : 0.0;
   const int strategy = gist ? static_cast<int>(count(o, "strategy")) : 0;
   const bool ca = flag(o, "contrastAnchors", true), cp = flag(o, "contrastPositives", true);
+  const bool on_gpu = flag(o, "cuda", false);  // the same Spec on the GPU (native/cuda/loss.cu)
 
   struct State {
     std::vector<loss::Chunk> ch[6];
@@ -356,7 +364,7 @@ Napi::Value Contrastive(const Napi::CallbackInfo& info) {
     sp.col_tile = col_tile;
     sp.mask_cap = mask_cap;
     float* g[3] = {S->grad[0], S->grad[1], S->grad[2]};
-    S->loss = loss::run(sp, g);
+    S->loss = on_gpu ? cuda::contrastive(sp, g) : loss::run(sp, g);
   };
   return queue(env, run, [S](Napi::Env e) { return Napi::Number::New(e, S->loss); }, pins);
 }
@@ -498,6 +506,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poolBackward", Napi::Function::New(env, PoolBackward));
   exports.Set("benchStream", Napi::Function::New(env, BenchStream));
   exports.Set("benchPeak", Napi::Function::New(env, BenchPeak));
+  register_analyze(env, exports);
+  register_cuda(env, exports);
   return exports;
 }
 

@@ -61,148 +61,212 @@ void diag_cosine(const float* a, const float* b, size_t n, size_t dim, float* ou
   }
 }
 
-double run(const Spec& sp, float* grad[3]) {
-  const size_t dim = sp.dim, gdim = sp.guide_dim;
-  const size_t RC = std::max<size_t>(kMR, (sp.row_chunk / kMR) * kMR);
-  const size_t TC = std::max<size_t>(16, (sp.col_tile / 16) * 16);
-  if (sp.problems.empty()) throw std::invalid_argument("no problems");
-  const size_t B = sp.rows[sp.problems[0].blocks.at(0).row];
+namespace {
 
-  const Kernels& K = active_kernels();
-  const size_t NR = static_cast<size_t>(K.nr);
-  // Inverse norms (1 for dot similarity) of embeddings and guides.
-  AlignedBuffer<float> inv[3], ginv[3];
-  for (int m = 0; m < 3; ++m) {
-    if (sp.emb[m]) { inv[m].reset(sp.rows[m]); inv_norms(sp.emb[m], sp.rows[m], dim, sp.cosine, inv[m].data()); }
-    if (sp.guide[m]) { ginv[m].reset(sp.rows[m]); inv_norms(sp.guide[m], sp.rows[m], gdim, true, ginv[m].data()); }
+// One evaluation of the tiled loss: the plan (work items, scratch, gradient buffers) and the two
+// passes over it. Pass 1 accumulates each row's log-sum-exp online; pass 2 turns the scores into
+// gradients with that log-sum-exp, tile by tile, so memory stays O(threads x tile).
+class TiledRun {
+ public:
+  TiledRun(const Spec& sp, float* grad[3])
+      : sp_(sp), grad_(grad), K_(active_kernels()), dim_(sp.dim), gdim_(sp.guide_dim),
+        RC_(std::max<size_t>(kMR, (sp.row_chunk / kMR) * kMR)),
+        TC_(std::max<size_t>(16, (sp.col_tile / 16) * 16)), NR_(static_cast<size_t>(K_.nr)) {
+    if (sp.problems.empty()) throw std::invalid_argument("no problems");
+    B_ = sp.rows[sp.problems[0].blocks.at(0).row];
+    NP_ = sp.problems.size();
   }
 
-  // Which matrices appear as rows, and how often as columns: a matrix that is never a row and is
-  // the column of a single block has its gradient tiles owned by exactly one thread.
-  int as_row[3] = {0, 0, 0}, as_col[3] = {0, 0, 0};
-  std::vector<Item> items;
-  for (size_t p = 0; p < sp.problems.size(); ++p)
-    for (size_t b = 0; b < sp.problems[p].blocks.size(); ++b) {
-      const Block& bl = sp.problems[p].blocks[b];
-      if (!sp.emb[bl.row] || !sp.emb[bl.col]) throw std::invalid_argument("block references a missing matrix");
-      if (sp.rows[bl.row] != B) throw std::invalid_argument("row matrices must all have B rows");
-      if (bl.masked && !bl.guide_matrix && (bl.guide_row < 0 || bl.guide_col < 0 || !sp.guide[bl.guide_row] ||
-                                            !sp.guide[bl.guide_col]))
-        throw std::invalid_argument("masked block without a guide");
-      as_row[bl.row]++;
-      as_col[bl.col]++;
-      // s_ij = s_ji and (guide embeddings) g_ij = g_ji: compute each pair once, use it for both rows.
-      const bool sym = b != 0 && bl.row == bl.col && (!bl.masked || (!bl.guide_matrix && bl.guide_row == bl.guide_col));
-      const size_t nc = sp.rows[bl.col];
-      for (size_t j0 = 0; j0 < nc; j0 += TC) items.push_back({p, b, j0, std::min(nc, j0 + TC), sym});
-    }
-  bool exclusive[3];
-  for (int m = 0; m < 3; ++m) exclusive[m] = as_row[m] == 0 && as_col[m] <= 1;
-
-  // Sorting the symmetric items (triangular work) first, largest first, balances the threads.
-  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
-    if (a.sym != b.sym) return a.sym;
-    return a.sym && a.j1 > b.j1;
-  });
-
-  const int T = std::max(1, std::min<int>(sp.threads, static_cast<int>(items.size())));
-  const size_t NP = sp.problems.size();
-
-  for (int m = 0; m < 3; ++m)
-    if (sp.emb[m] && grad[m]) std::memset(grad[m], 0, sp.rows[m] * dim * sizeof(float));
-  // Private gradient buffers for threads > 0 (shared matrices only).
-  std::vector<std::array<AlignedBuffer<float>, 3>> priv(static_cast<size_t>(T));
-  for (int t = 1; t < T; ++t)
-    for (int m = 0; m < 3; ++m)
-      if (sp.emb[m] && !exclusive[m]) priv[static_cast<size_t>(t)][m].reset(sp.rows[m] * dim, true);
-  auto gbuf = [&](int t, int m) -> float* {
-    if (t == 0 || exclusive[m]) return grad[m];
-    return priv[static_cast<size_t>(t)][m].data();
-  };
-
-  std::vector<Work> work(static_cast<size_t>(T));
-  for (auto& w : work) {
-    w.bp_st.reset(packed_b_floats(dim, TC, NR));
-    w.bp_c.reset(packed_b_floats(TC, dim, NR));
-    if (gdim) w.bp_g.reset(packed_b_floats(gdim, TC, NR));
-    w.bp_r.reset(packed_b_floats(RC, dim, NR));
-    w.s.reset(RC * TC);
-    w.gs.reset(RC * TC);
-    w.gt.reset(TC * RC);
-    w.mask.reset(RC * TC);
-    w.cm.reset(TC);
-    w.cs.reset(TC);
-    w.e1.reset(TC);
-    w.e2.reset(TC);
-    w.mx.resize(NP);
-    w.sm.resize(NP);
-    for (size_t p = 0; p < NP; ++p) {
-      w.mx[p].reset(B);
-      w.sm[p].reset(B, true);
-      for (size_t i = 0; i < B; ++i) w.mx[p][i] = kNegInf;
-    }
+  double evaluate() {
+    norms();
+    plan_items();
+    alloc_gradients();
+    alloc_work();
+    parallel_run(T_, [&](int t) {
+      for (size_t it = static_cast<size_t>(t); it < items_.size(); it += static_cast<size_t>(T_)) pass1_item(t, it);
+    });
+    const double total = reduce_lse();
+    parallel_run(T_, [&](int t) {
+      for (size_t it = static_cast<size_t>(t); it < items_.size(); it += static_cast<size_t>(T_)) pass2_item(t, it);
+    });
+    finish_gradients();
+    return total;
   }
-  AlignedBuffer<float> label(NP * B, true), lse(NP * B);
 
+ private:
+  const Spec& sp_;
+  float** grad_;
+  const Kernels& K_;
+  const size_t dim_, gdim_, RC_, TC_, NR_;
+  size_t B_ = 0, NP_ = 0;
+  int T_ = 1;
+  AlignedBuffer<float> inv_[3], ginv_[3];
+  std::vector<Item> items_;
+  bool exclusive_[3] = {false, false, false};
+  std::vector<std::array<AlignedBuffer<float>, 3>> priv_;
+  std::vector<Work> work_;
+  AlignedBuffer<float> label_, lse_;
   // Guide masks found in pass 1 are kept as sparse (row, column, flags) lists per item so pass 2
   // does not recompute guide similarities; false negatives are rare, and a global cap (O(B))
   // bounds the memory -- an item that overflows recomputes its guide tile in pass 2 instead.
-  std::vector<std::vector<uint64_t>> sparse(items.size());
-  std::vector<char> overflow(items.size(), 0);
-  std::atomic<size_t> stored{0};
-  const size_t cap = sp.mask_cap == static_cast<size_t>(-1) ? 64 * B + 65536 : sp.mask_cap;
+  std::vector<std::vector<uint64_t>> sparse_;
+  std::vector<char> overflow_;
+  std::atomic<size_t> stored_{0};
+  size_t cap_ = 0;
+
+  // Inverse norms (1 for dot similarity) of embeddings and guides.
+  void norms() {
+    for (int m = 0; m < 3; ++m) {
+      if (sp_.emb[m]) {
+        inv_[m].reset(sp_.rows[m]);
+        inv_norms(sp_.emb[m], sp_.rows[m], dim_, sp_.cosine, inv_[m].data());
+      }
+      if (sp_.guide[m]) {
+        ginv_[m].reset(sp_.rows[m]);
+        inv_norms(sp_.guide[m], sp_.rows[m], gdim_, true, ginv_[m].data());
+      }
+    }
+  }
+
+  // Work items (column tiles of every block), checked; which matrices only one thread writes.
+  void plan_items() {
+    // a matrix that is never a row and is the column of a single block has its gradient tiles
+    // owned by exactly one thread
+    int as_row[3] = {0, 0, 0}, as_col[3] = {0, 0, 0};
+    for (size_t p = 0; p < sp_.problems.size(); ++p)
+      for (size_t b = 0; b < sp_.problems[p].blocks.size(); ++b) {
+        const Block& bl = sp_.problems[p].blocks[b];
+        if (!sp_.emb[bl.row] || !sp_.emb[bl.col]) throw std::invalid_argument("block references a missing matrix");
+        if (sp_.rows[bl.row] != B_) throw std::invalid_argument("row matrices must all have B rows");
+        if (bl.masked && !bl.guide_matrix &&
+            (bl.guide_row < 0 || bl.guide_col < 0 || !sp_.guide[bl.guide_row] || !sp_.guide[bl.guide_col]))
+          throw std::invalid_argument("masked block without a guide");
+        as_row[bl.row]++;
+        as_col[bl.col]++;
+        // s_ij = s_ji and (guide embeddings) g_ij = g_ji: compute each pair once, use it for both rows.
+        const bool sym =
+            b != 0 && bl.row == bl.col && (!bl.masked || (!bl.guide_matrix && bl.guide_row == bl.guide_col));
+        const size_t nc = sp_.rows[bl.col];
+        for (size_t j0 = 0; j0 < nc; j0 += TC_) items_.push_back({p, b, j0, std::min(nc, j0 + TC_), sym});
+      }
+    for (int m = 0; m < 3; ++m) exclusive_[m] = as_row[m] == 0 && as_col[m] <= 1;
+    // Sorting the symmetric items (triangular work) first, largest first, balances the threads.
+    std::stable_sort(items_.begin(), items_.end(), [](const Item& a, const Item& b) {
+      if (a.sym != b.sym) return a.sym;
+      return a.sym && a.j1 > b.j1;
+    });
+    T_ = std::max(1, std::min<int>(sp_.threads, static_cast<int>(items_.size())));
+    sparse_.resize(items_.size());
+    overflow_.assign(items_.size(), 0);
+    cap_ = sp_.mask_cap == static_cast<size_t>(-1) ? 64 * B_ + 65536 : sp_.mask_cap;
+  }
+
+  // Zeroed gradients, and private buffers for threads > 0 (shared matrices only).
+  void alloc_gradients() {
+    for (int m = 0; m < 3; ++m)
+      if (sp_.emb[m] && grad_[m]) std::memset(grad_[m], 0, sp_.rows[m] * dim_ * sizeof(float));
+    priv_.resize(static_cast<size_t>(T_));
+    for (int t = 1; t < T_; ++t)
+      for (int m = 0; m < 3; ++m)
+        if (sp_.emb[m] && !exclusive_[m]) priv_[static_cast<size_t>(t)][m].reset(sp_.rows[m] * dim_, true);
+  }
+
+  float* gbuf(int t, int m) {
+    if (t == 0 || exclusive_[m]) return grad_[m];
+    return priv_[static_cast<size_t>(t)][m].data();
+  }
+
+  void alloc_work() {
+    work_.resize(static_cast<size_t>(T_));
+    for (auto& w : work_) {
+      w.bp_st.reset(packed_b_floats(dim_, TC_, NR_));
+      w.bp_c.reset(packed_b_floats(TC_, dim_, NR_));
+      if (gdim_) w.bp_g.reset(packed_b_floats(gdim_, TC_, NR_));
+      w.bp_r.reset(packed_b_floats(RC_, dim_, NR_));
+      w.s.reset(RC_ * TC_);
+      w.gs.reset(RC_ * TC_);
+      w.gt.reset(TC_ * RC_);
+      w.mask.reset(RC_ * TC_);
+      w.cm.reset(TC_);
+      w.cs.reset(TC_);
+      w.e1.reset(TC_);
+      w.e2.reset(TC_);
+      w.mx.resize(NP_);
+      w.sm.resize(NP_);
+      for (size_t p = 0; p < NP_; ++p) {
+        w.mx[p].reset(B_);
+        w.sm[p].reset(B_, true);
+        for (size_t i = 0; i < B_; ++i) w.mx[p][i] = kNegInf;
+      }
+    }
+    label_.reset(NP_ * B_, true);
+    lse_.reset(NP_ * B_);
+  }
 
   // Scaled score tile for rows [r0, r0+rc) x columns [j0, j0+tc) into w.s.
-  auto score_tile = [&](Work& w, const Block& bl, size_t r0, size_t rc, size_t j0, size_t tc) {
-    const float* R = sp.emb[bl.row] + r0 * dim;
-    gemm_packed(K, rc, tc, dim, R, dim, w.bp_st.data(), w.s.data(), TC, false);
-    const float* ri = inv[bl.row].data() + r0;
-    const float* ci = inv[bl.col].data() + j0;
-    const float sc = sp.scale;
+  void score_tile(Work& w, const Block& bl, size_t r0, size_t rc, size_t j0, size_t tc) {
+    const float* R = sp_.emb[bl.row] + r0 * dim_;
+    gemm_packed(K_, rc, tc, dim_, R, dim_, w.bp_st.data(), w.s.data(), TC_, false);
+    const float* ri = inv_[bl.row].data() + r0;
+    const float* ci = inv_[bl.col].data() + j0;
+    const float sc = sp_.scale;
     for (size_t r = 0; r < rc; ++r) {
-      float* s = w.s.data() + r * TC;
+      float* s = w.s.data() + r * TC_;
       const float f = sc * ri[r];
       for (size_t c = 0; c < tc; ++c) s[c] = s[c] * f * ci[c];
     }
-  };
+  }
+
   // Mask flags for the same tile into w.mask; returns false when the block has no mask.
   // mirror: rows of this chunk lie strictly before the tile (symmetric block), so entry (i, j)
   // also serves row j, masked against row j's threshold.
-  auto mask_tile = [&](Work& w, size_t it, const Block& bl, size_t r0, size_t rc, size_t j0, size_t tc, bool mirror,
-                       int pass, size_t& cursor) -> bool {
+  bool mask_tile(Work& w, size_t it, const Block& bl, size_t r0, size_t rc, size_t j0, size_t tc, bool mirror, int pass,
+                 size_t& cursor) {
     if (!bl.masked) return false;
-    const float* thr = sp.mask_threshold;
     if (bl.guide_matrix) {
-      const size_t ldg = sp.rows[bl.col];
-      for (size_t r = 0; r < rc; ++r) {
-        const float t = thr[r0 + r];
-        const float* g = bl.guide_matrix + (r0 + r) * ldg + j0;
-        uint8_t* mk = w.mask.data() + r * TC;
-        for (size_t c = 0; c < tc; ++c) mk[c] = (g[c] > t && !(bl.protect_diag && r0 + r == j0 + c)) ? 1 : 0;
-      }
+      explicit_mask(w, bl, r0, rc, j0, tc);
       return true;
     }
-    if (pass == 2 && !overflow[it]) {
-      for (size_t r = 0; r < rc; ++r) std::memset(w.mask.data() + r * TC, 0, tc);
-      const auto& L = sparse[it];
+    if (pass == 2 && !overflow_[it]) {
+      for (size_t r = 0; r < rc; ++r) std::memset(w.mask.data() + r * TC_, 0, tc);
+      const auto& L = sparse_[it];
       while (cursor < L.size() && (L[cursor] >> 32) < r0 + rc) {
         const uint64_t e = L[cursor++];
         const size_t i = static_cast<size_t>(e >> 32), c = static_cast<size_t>((e >> 2) & 0x3fffffff);
-        w.mask[(i - r0) * TC + c] = static_cast<uint8_t>(e & 3);
+        w.mask[(i - r0) * TC_ + c] = static_cast<uint8_t>(e & 3);
       }
       return true;
     }
-    const float* GR = sp.guide[bl.guide_row] + r0 * gdim;
-    gemm_packed(K, rc, tc, gdim, GR, gdim, w.bp_g.data(), w.gs.data(), TC, false);
-    const float* gri = ginv[bl.guide_row].data() + r0;
-    const float* gci = ginv[bl.guide_col].data() + j0;
+    guide_mask(w, it, bl, r0, rc, j0, tc, mirror, pass);
+    return true;
+  }
+
+  void explicit_mask(Work& w, const Block& bl, size_t r0, size_t rc, size_t j0, size_t tc) {
+    const float* thr = sp_.mask_threshold;
+    const size_t ldg = sp_.rows[bl.col];
+    for (size_t r = 0; r < rc; ++r) {
+      const float t = thr[r0 + r];
+      const float* g = bl.guide_matrix + (r0 + r) * ldg + j0;
+      uint8_t* mk = w.mask.data() + r * TC_;
+      for (size_t c = 0; c < tc; ++c) mk[c] = (g[c] > t && !(bl.protect_diag && r0 + r == j0 + c)) ? 1 : 0;
+    }
+  }
+
+  // Mask flags from guide embeddings (computed), remembered sparsely in pass 1 within the cap.
+  void guide_mask(Work& w, size_t it, const Block& bl, size_t r0, size_t rc, size_t j0, size_t tc, bool mirror,
+                  int pass) {
+    const float* thr = sp_.mask_threshold;
+    const float* GR = sp_.guide[bl.guide_row] + r0 * gdim_;
+    gemm_packed(K_, rc, tc, gdim_, GR, gdim_, w.bp_g.data(), w.gs.data(), TC_, false);
+    const float* gri = ginv_[bl.guide_row].data() + r0;
+    const float* gci = ginv_[bl.guide_col].data() + j0;
     const float* tcol = thr + j0;
-    std::vector<uint64_t>* L = (pass == 1 && !overflow[it]) ? &sparse[it] : nullptr;
+    std::vector<uint64_t>* L = (pass == 1 && !overflow_[it]) ? &sparse_[it] : nullptr;
     for (size_t r = 0; r < rc; ++r) {
       const size_t i = r0 + r;
       const float t = thr[i];
-      const float* g = w.gs.data() + r * TC;
-      uint8_t* mk = w.mask.data() + r * TC;
+      const float* g = w.gs.data() + r * TC_;
+      uint8_t* mk = w.mask.data() + r * TC_;
       size_t any = 0;
       for (size_t c = 0; c < tc; ++c) {
         const float gsim = g[c] * gri[r] * gci[c];
@@ -211,36 +275,40 @@ double run(const Spec& sp, float* grad[3]) {
         mk[c] = f;
         any |= f;
       }
-      if (L && any) {
-        for (size_t c = 0; c < tc; ++c) {
-          if (!mk[c]) continue;
-          if (stored.fetch_add(1) >= cap) {
-            overflow[it] = 1;
-            std::vector<uint64_t>().swap(*L);
-            L = nullptr;
-            break;
-          }
-          L->push_back((static_cast<uint64_t>(i) << 32) | (static_cast<uint64_t>(c) << 2) | mk[c]);
-        }
-      }
+      if (L && any) L = remember_mask(it, L, i, mk, tc);
     }
-    return true;
-  };
-  auto pack_tile = [&](Work& w, const Block& bl, size_t it, size_t j0, size_t tc, int pass) {
-    pack_b(dim, tc, sp.emb[bl.col] + j0 * dim, 1, dim, w.bp_st.data(), NR);
-    if (bl.masked && !bl.guide_matrix && (pass == 1 || overflow[it]))
-      pack_b(gdim, tc, sp.guide[bl.guide_col] + j0 * gdim, 1, gdim, w.bp_g.data(), NR);
-    if (pass == 2) pack_b(tc, dim, sp.emb[bl.col] + j0 * dim, dim, 1, w.bp_c.data(), NR);
-  };
+  }
+
+  std::vector<uint64_t>* remember_mask(size_t it, std::vector<uint64_t>* L, size_t i, const uint8_t* mk, size_t tc) {
+    for (size_t c = 0; c < tc; ++c) {
+      if (!mk[c]) continue;
+      if (stored_.fetch_add(1) >= cap_) {
+        overflow_[it] = 1;
+        std::vector<uint64_t>().swap(*L);
+        return nullptr;
+      }
+      L->push_back((static_cast<uint64_t>(i) << 32) | (static_cast<uint64_t>(c) << 2) | mk[c]);
+    }
+    return L;
+  }
+
+  void pack_tile(Work& w, const Block& bl, size_t it, size_t j0, size_t tc, int pass) {
+    pack_b(dim_, tc, sp_.emb[bl.col] + j0 * dim_, 1, dim_, w.bp_st.data(), NR_);
+    if (bl.masked && !bl.guide_matrix && (pass == 1 || overflow_[it]))
+      pack_b(gdim_, tc, sp_.guide[bl.guide_col] + j0 * gdim_, 1, gdim_, w.bp_g.data(), NR_);
+    if (pass == 2) pack_b(tc, dim_, sp_.emb[bl.col] + j0 * dim_, dim_, 1, w.bp_c.data(), NR_);
+  }
+
   // Row chunks of an item: [0, B), or [0, j1) for symmetric items, never straddling j0.
-  auto next_chunk = [&](const Item& item, size_t r0) -> size_t {
-    const size_t end = item.sym ? item.j1 : B;
-    size_t rc = std::min(RC, end - r0);
+  size_t next_chunk(const Item& item, size_t r0) const {
+    const size_t end = item.sym ? item.j1 : B_;
+    size_t rc = std::min(RC_, end - r0);
     if (item.sym && r0 < item.j0) rc = std::min(rc, item.j0 - r0);
     return rc;
-  };
-  auto online = [](float& mx, float& sm, float m, float acc_at_m) {
-    // merge a partial (max m, sum acc_at_m relative to m) into (mx, sm)
+  }
+
+  // merge a partial (max m, sum acc_at_m relative to m) into (mx, sm)
+  static void online(float& mx, float& sm, float m, float acc_at_m) {
     if (m == kNegInf) return;
     if (m > mx) {
       sm = sm * std::exp(mx - m) + acc_at_m;
@@ -248,172 +316,189 @@ double run(const Spec& sp, float* grad[3]) {
     } else {
       sm += acc_at_m * std::exp(m - mx);
     }
-  };
-
-  // Pass 1: online log-sum-exp.
-  parallel_run(T, [&](int t) {
-    Work& w = work[static_cast<size_t>(t)];
-    for (size_t it = static_cast<size_t>(t); it < items.size(); it += static_cast<size_t>(T)) {
-      const Item& item = items[it];
-      const Block& bl = sp.problems[item.problem].blocks[item.block];
-      const size_t tc = item.j1 - item.j0;
-      pack_tile(w, bl, it, item.j0, tc, 1);
-      float* mx = w.mx[item.problem].data();
-      float* sm = w.sm[item.problem].data();
-      size_t cursor = 0;
-      const size_t end = item.sym ? item.j1 : B;
-      for (size_t r0 = 0; r0 < end;) {
-        const size_t rc = next_chunk(item, r0);
-        const bool mirror = item.sym && r0 < item.j0;
-        score_tile(w, bl, r0, rc, item.j0, tc);
-        const bool has_mask = mask_tile(w, it, bl, r0, rc, item.j0, tc, mirror, 1, cursor);
-        for (size_t r = 0; r < rc; ++r) {
-          const float* s = w.s.data() + r * TC;
-          const uint8_t* mk = w.mask.data() + r * TC;
-          const size_t i = r0 + r;
-          if (item.block == 0 && i >= item.j0 && i < item.j1) label[item.problem * B + i] = s[i - item.j0];
-          const float* src = s;
-          if (has_mask) {
-            float* ex = w.e1.data();
-            for (size_t c = 0; c < tc; ++c) ex[c] = (mk[c] & 1) ? kNegInf : s[c];
-            src = ex;
-          }
-          float acc = 0;
-          const float m = K.max_sumexp(src, tc, &acc, w.e2.data());
-          if (m == kNegInf) continue;
-          online(mx[i], sm[i], m, acc);
-        }
-        if (mirror) {
-          float* cm = w.cm.data();
-          float* cs = w.cs.data();
-          for (size_t c = 0; c < tc; ++c) { cm[c] = kNegInf; cs[c] = 0; }
-          for (size_t r = 0; r < rc; ++r) {
-            const float* s = w.s.data() + r * TC;
-            const uint8_t* mk = w.mask.data() + r * TC;
-            if (has_mask) {
-              for (size_t c = 0; c < tc; ++c) if (!(mk[c] & 2)) cm[c] = std::max(cm[c], s[c]);
-            } else {
-              for (size_t c = 0; c < tc; ++c) cm[c] = std::max(cm[c], s[c]);
-            }
-          }
-          for (size_t r = 0; r < rc; ++r) {
-            const float* s = w.s.data() + r * TC;
-            const uint8_t* mk = w.mask.data() + r * TC;
-            float* ex = w.e1.data();
-            for (size_t c = 0; c < tc; ++c)
-              ex[c] = (has_mask && (mk[c] & 2)) || cm[c] == kNegInf ? kNegInf : s[c] - cm[c];
-            K.vexp(ex, ex, tc);
-            for (size_t c = 0; c < tc; ++c) cs[c] += ex[c];
-          }
-          for (size_t c = 0; c < tc; ++c) online(mx[item.j0 + c], sm[item.j0 + c], cm[c], cs[c]);
-        }
-        r0 += rc;
-      }
-    }
-  });
-
-  double total = 0;
-  for (size_t p = 0; p < NP; ++p) {
-    double sum = 0;
-    for (size_t i = 0; i < B; ++i) {
-      float m = kNegInf;
-      for (auto& w : work) m = std::max(m, w.mx[p][i]);
-      double s = 0;
-      for (auto& w : work)
-        if (w.mx[p][i] != kNegInf) s += static_cast<double>(w.sm[p][i]) * std::exp(static_cast<double>(w.mx[p][i] - m));
-      const double l = static_cast<double>(m) + std::log(s);
-      lse[p * B + i] = static_cast<float>(l);
-      sum += l - static_cast<double>(label[p * B + i]);
-    }
-    total += sp.problems[p].weight * sum / static_cast<double>(B);
   }
 
-  // Pass 2: gradients.
-  parallel_run(T, [&](int t) {
-    Work& w = work[static_cast<size_t>(t)];
-    for (size_t it = static_cast<size_t>(t); it < items.size(); it += static_cast<size_t>(T)) {
-      const Item& item = items[it];
-      const Problem& pr = sp.problems[item.problem];
-      const Block& bl = pr.blocks[item.block];
-      const size_t tc = item.j1 - item.j0;
-      pack_tile(w, bl, it, item.j0, tc, 2);
-      const float coef = static_cast<float>(pr.weight / static_cast<double>(B));
-      const float fr = sp.scale * coef;
-      const float* L = lse.data() + item.problem * B;
-      const float* Lc = L + item.j0;
-      const float* ri = inv[bl.row].data();
-      const float* ci = inv[bl.col].data() + item.j0;
-      float* dR = gbuf(t, bl.row);
-      float* dC = gbuf(t, bl.col) + item.j0 * dim;
-      size_t cursor = 0;
-      const size_t end = item.sym ? item.j1 : B;
-      for (size_t r0 = 0; r0 < end;) {
-        const size_t rc = next_chunk(item, r0);
-        const bool mirror = item.sym && r0 < item.j0;
-        score_tile(w, bl, r0, rc, item.j0, tc);
-        const bool has_mask = mask_tile(w, it, bl, r0, rc, item.j0, tc, mirror, 2, cursor);
-        for (size_t r = 0; r < rc; ++r) {
-          const size_t i = r0 + r;
-          float* s = w.s.data() + r * TC;
-          const uint8_t* mk = w.mask.data() + r * TC;
-          const float li = L[i];
+  // Pass 1 over one item: each row's running log-sum-exp (and the label score on the diagonal).
+  void pass1_item(int t, size_t it) {
+    Work& w = work_[static_cast<size_t>(t)];
+    const Item& item = items_[it];
+    const Block& bl = sp_.problems[item.problem].blocks[item.block];
+    const size_t tc = item.j1 - item.j0;
+    pack_tile(w, bl, it, item.j0, tc, 1);
+    float* mx = w.mx[item.problem].data();
+    float* sm = w.sm[item.problem].data();
+    size_t cursor = 0;
+    const size_t end = item.sym ? item.j1 : B_;
+    for (size_t r0 = 0; r0 < end;) {
+      const size_t rc = next_chunk(item, r0);
+      const bool mirror = item.sym && r0 < item.j0;
+      score_tile(w, bl, r0, rc, item.j0, tc);
+      const bool has_mask = mask_tile(w, it, bl, r0, rc, item.j0, tc, mirror, 1, cursor);
+      for (size_t r = 0; r < rc; ++r) {
+        const float* s = w.s.data() + r * TC_;
+        const uint8_t* mk = w.mask.data() + r * TC_;
+        const size_t i = r0 + r;
+        if (item.block == 0 && i >= item.j0 && i < item.j1) label_[item.problem * B_ + i] = s[i - item.j0];
+        const float* src = s;
+        if (has_mask) {
           float* ex = w.e1.data();
-          if (has_mask) {
-            for (size_t c = 0; c < tc; ++c) ex[c] = (mk[c] & 1) ? kNegInf : s[c] - li;
-          } else {
-            for (size_t c = 0; c < tc; ++c) ex[c] = s[c] - li;
-          }
-          K.vexp(ex, ex, tc);
-          if (mirror) {
-            float* ey = w.e2.data();
-            if (has_mask) {
-              for (size_t c = 0; c < tc; ++c) ey[c] = (mk[c] & 2) ? kNegInf : s[c] - Lc[c];
-            } else {
-              for (size_t c = 0; c < tc; ++c) ey[c] = s[c] - Lc[c];
-            }
-            K.vexp(ey, ey, tc);
-            for (size_t c = 0; c < tc; ++c) s[c] = fr * (ex[c] + ey[c]);
-          } else {
-            for (size_t c = 0; c < tc; ++c) s[c] = fr * ex[c];
-          }
-          if (item.block == 0 && i >= item.j0 && i < item.j1) s[i - item.j0] -= fr;
-          // transposed copy scaled by the row inverse norm (for dC), then column scaling (for dR)
-          const float rs = ri[i];
-          for (size_t c = 0; c < tc; ++c) w.gt[c * RC + r] = s[c] * rs;
-          for (size_t c = 0; c < tc; ++c) s[c] *= ci[c];
+          for (size_t c = 0; c < tc; ++c) ex[c] = (mk[c] & 1) ? kNegInf : s[c];
+          src = ex;
         }
-        // dR^[r0..] += G' * C_tile
-        gemm_packed(K, rc, dim, tc, w.s.data(), TC, w.bp_c.data(), dR + r0 * dim, dim, true);
-        // dC^[tile] += G''^T * R_chunk
-        pack_b(rc, dim, sp.emb[bl.row] + r0 * dim, dim, 1, w.bp_r.data(), NR);
-        gemm_packed(K, tc, dim, rc, w.gt.data(), RC, w.bp_r.data(), dC, dim, true);
-        r0 += rc;
+        float acc = 0;
+        const float m = K_.max_sumexp(src, tc, &acc, w.e2.data());
+        if (m == kNegInf) continue;
+        online(mx[i], sm[i], m, acc);
+      }
+      if (mirror) pass1_mirror(w, item, rc, tc, has_mask, mx, sm);
+      r0 += rc;
+    }
+  }
+
+  // The mirrored half of a symmetric tile: the columns' rows, reduced column-wise.
+  void pass1_mirror(Work& w, const Item& item, size_t rc, size_t tc, bool has_mask, float* mx, float* sm) {
+    float* cm = w.cm.data();
+    float* cs = w.cs.data();
+    for (size_t c = 0; c < tc; ++c) {
+      cm[c] = kNegInf;
+      cs[c] = 0;
+    }
+    for (size_t r = 0; r < rc; ++r) {
+      const float* s = w.s.data() + r * TC_;
+      const uint8_t* mk = w.mask.data() + r * TC_;
+      if (has_mask) {
+        for (size_t c = 0; c < tc; ++c)
+          if (!(mk[c] & 2)) cm[c] = std::max(cm[c], s[c]);
+      } else {
+        for (size_t c = 0; c < tc; ++c) cm[c] = std::max(cm[c], s[c]);
       }
     }
-  });
+    for (size_t r = 0; r < rc; ++r) {
+      const float* s = w.s.data() + r * TC_;
+      const uint8_t* mk = w.mask.data() + r * TC_;
+      float* ex = w.e1.data();
+      for (size_t c = 0; c < tc; ++c)
+        ex[c] = (has_mask && (mk[c] & 2)) || cm[c] == kNegInf ? kNegInf : s[c] - cm[c];
+      K_.vexp(ex, ex, tc);
+      for (size_t c = 0; c < tc; ++c) cs[c] += ex[c];
+    }
+    for (size_t c = 0; c < tc; ++c) online(mx[item.j0 + c], sm[item.j0 + c], cm[c], cs[c]);
+  }
+
+  // Each row's log-sum-exp from the threads' partial states; the loss value.
+  double reduce_lse() {
+    double total = 0;
+    for (size_t p = 0; p < NP_; ++p) {
+      double sum = 0;
+      for (size_t i = 0; i < B_; ++i) {
+        float m = kNegInf;
+        for (auto& w : work_) m = std::max(m, w.mx[p][i]);
+        double s = 0;
+        for (auto& w : work_)
+          if (w.mx[p][i] != kNegInf)
+            s += static_cast<double>(w.sm[p][i]) * std::exp(static_cast<double>(w.mx[p][i] - m));
+        const double l = static_cast<double>(m) + std::log(s);
+        lse_[p * B_ + i] = static_cast<float>(l);
+        sum += l - static_cast<double>(label_[p * B_ + i]);
+      }
+      total += sp_.problems[p].weight * sum / static_cast<double>(B_);
+    }
+    return total;
+  }
+
+  // Pass 2 over one item: softmax minus the label, into the row and column gradients.
+  void pass2_item(int t, size_t it) {
+    Work& w = work_[static_cast<size_t>(t)];
+    const Item& item = items_[it];
+    const Problem& pr = sp_.problems[item.problem];
+    const Block& bl = pr.blocks[item.block];
+    const size_t tc = item.j1 - item.j0;
+    pack_tile(w, bl, it, item.j0, tc, 2);
+    const float coef = static_cast<float>(pr.weight / static_cast<double>(B_));
+    const float fr = sp_.scale * coef;
+    float* dR = gbuf(t, bl.row);
+    float* dC = gbuf(t, bl.col) + item.j0 * dim_;
+    size_t cursor = 0;
+    const size_t end = item.sym ? item.j1 : B_;
+    for (size_t r0 = 0; r0 < end;) {
+      const size_t rc = next_chunk(item, r0);
+      const bool mirror = item.sym && r0 < item.j0;
+      score_tile(w, bl, r0, rc, item.j0, tc);
+      const bool has_mask = mask_tile(w, it, bl, r0, rc, item.j0, tc, mirror, 2, cursor);
+      for (size_t r = 0; r < rc; ++r) pass2_row(w, item, bl, r0, r, tc, fr, mirror, has_mask);
+      // dR^[r0..] += G' * C_tile
+      gemm_packed(K_, rc, dim_, tc, w.s.data(), TC_, w.bp_c.data(), dR + r0 * dim_, dim_, true);
+      // dC^[tile] += G''^T * R_chunk
+      pack_b(rc, dim_, sp_.emb[bl.row] + r0 * dim_, dim_, 1, w.bp_r.data(), NR_);
+      gemm_packed(K_, tc, dim_, rc, w.gt.data(), RC_, w.bp_r.data(), dC, dim_, true);
+      r0 += rc;
+    }
+  }
+
+  void pass2_row(Work& w, const Item& item, const Block& bl, size_t r0, size_t r, size_t tc, float fr, bool mirror,
+                 bool has_mask) {
+    const float* L = lse_.data() + item.problem * B_;
+    const float* Lc = L + item.j0;
+    const size_t i = r0 + r;
+    float* s = w.s.data() + r * TC_;
+    const uint8_t* mk = w.mask.data() + r * TC_;
+    const float li = L[i];
+    float* ex = w.e1.data();
+    if (has_mask) {
+      for (size_t c = 0; c < tc; ++c) ex[c] = (mk[c] & 1) ? kNegInf : s[c] - li;
+    } else {
+      for (size_t c = 0; c < tc; ++c) ex[c] = s[c] - li;
+    }
+    K_.vexp(ex, ex, tc);
+    if (mirror) {
+      float* ey = w.e2.data();
+      if (has_mask) {
+        for (size_t c = 0; c < tc; ++c) ey[c] = (mk[c] & 2) ? kNegInf : s[c] - Lc[c];
+      } else {
+        for (size_t c = 0; c < tc; ++c) ey[c] = s[c] - Lc[c];
+      }
+      K_.vexp(ey, ey, tc);
+      for (size_t c = 0; c < tc; ++c) s[c] = fr * (ex[c] + ey[c]);
+    } else {
+      for (size_t c = 0; c < tc; ++c) s[c] = fr * ex[c];
+    }
+    if (item.block == 0 && i >= item.j0 && i < item.j1) s[i - item.j0] -= fr;
+    // transposed copy scaled by the row inverse norm (for dC), then column scaling (for dR)
+    const float rs = inv_[bl.row].data()[i];
+    const float* ci = inv_[bl.col].data() + item.j0;
+    for (size_t c = 0; c < tc; ++c) w.gt[c * RC_ + r] = s[c] * rs;
+    for (size_t c = 0; c < tc; ++c) s[c] *= ci[c];
+  }
 
   // Reduce private buffers, then push through the normalization.
-  for (int m = 0; m < 3; ++m) {
-    if (!sp.emb[m] || !grad[m]) continue;
-    const size_t n = sp.rows[m] * dim;
-    for (int t = 1; t < T; ++t) {
-      if (exclusive[m]) break;
-      const float* p = priv[static_cast<size_t>(t)][m].data();
-      float* g = grad[m];
-      for (size_t i = 0; i < n; ++i) g[i] += p[i];
-    }
-    if (sp.cosine) {
-      for (size_t i = 0; i < sp.rows[m]; ++i) {
-        const float* x = sp.emb[m] + i * dim;
-        float* g = grad[m] + i * dim;
-        const float iv = inv[m][i];
+  void finish_gradients() {
+    for (int m = 0; m < 3; ++m) {
+      if (!sp_.emb[m] || !grad_[m]) continue;
+      const size_t n = sp_.rows[m] * dim_;
+      for (int t = 1; t < T_; ++t) {
+        if (exclusive_[m]) break;
+        const float* p = priv_[static_cast<size_t>(t)][m].data();
+        float* g = grad_[m];
+        for (size_t i = 0; i < n; ++i) g[i] += p[i];
+      }
+      if (!sp_.cosine) continue;
+      for (size_t i = 0; i < sp_.rows[m]; ++i) {
+        const float* x = sp_.emb[m] + i * dim_;
+        float* g = grad_[m] + i * dim_;
+        const float iv = inv_[m][i];
         // x^ . g^ = iv * (x . g^)
-        const float proj = iv * iv * K.dot_f32(x, g, dim);
-        for (size_t d = 0; d < dim; ++d) g[d] = (g[d] - x[d] * proj) * iv;
+        const float proj = iv * iv * K_.dot_f32(x, g, dim_);
+        for (size_t d = 0; d < dim_; ++d) g[d] = (g[d] - x[d] * proj) * iv;
       }
     }
   }
-  return total;
+};
+
+}  // namespace
+
+double run(const Spec& sp, float* grad[3]) {
+  TiledRun tiled(sp, grad);
+  return tiled.evaluate();
 }
 
 }  // namespace loss

@@ -1,12 +1,17 @@
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { TermFilter } from './filters.js';
-import { KoMorphCore, canonicalUserDictionary } from './ko-morph.js';
-import { ngramTerms, type NgramParams } from './ngram.js';
+import { KoMecabCore } from './ko-mecab.js';
+import { KoMorphCore } from './ko-morph.js';
+import { KO_DIC_TAGS, morphSettings } from './korean.js';
+import { type NgramParams, ngramTerms } from './ngram.js';
 import { checkText, checkTexts, shortHash } from './normalize.js';
 import type {
+  AnalyzeAsyncOptions,
   Analyzer,
   AnalyzerConfig,
+  AnalyzerToken,
   CombineConfig,
+  KoMecabConfig,
   KoMorphConfig,
   NgramConfig,
   TermFilterOptions,
@@ -14,18 +19,23 @@ import type {
 } from './types.js';
 import { makeWhitespaceAnalyze } from './whitespace.js';
 
+export { koMecabStatus, mecabKoDicDir } from './ko-mecab.js';
+export { koDicStatus } from './lindera.js';
 export type {
+  AnalyzeAsyncOptions,
   Analyzer,
   AnalyzerConfig,
+  AnalyzerMorpheme,
+  AnalyzerToken,
   CombineConfig,
+  FixIMode,
+  KoMecabConfig,
   KoMorphConfig,
   NgramConfig,
   TermFilterOptions,
   UserWord,
   WhitespaceConfig,
-  FixIMode,
 } from './types.js';
-export { koDicStatus } from './lindera.js';
 
 /** The analyzer a bare `createAnalyzer()` / an index without an explicit analyzer uses. */
 export const DEFAULT_ANALYZER = 'ko-morph';
@@ -42,12 +52,18 @@ const FILTER_KEYS = ['stopwords', 'synonyms'] as const;
 const WHITESPACE_KEYS = ['name', ...FILTER_KEYS];
 const NGRAM_KEYS = ['name', 'words', 'minGram', 'maxGram', ...FILTER_KEYS];
 const KO_MORPH_KEYS = ['name', 'decompound', 'fixI', 'stopTags', 'userDictionary', ...FILTER_KEYS];
+const KO_MECAB_KEYS = ['name', 'decompound', 'spacePenalty', 'stopTags', 'userDictionary', ...FILTER_KEYS];
 const COMBINE_KEYS = ['name', 'parts', 'prefix'];
 
 /** "bigram": the ngram analyzer with Hangul syllable bigrams only (no words, no unigrams). */
 const BIGRAM: NgramConfig = { name: 'ngram', words: false, minGram: 2 };
 
-const DEFAULT_STOP_TAGS = ['E', 'J', 'MM', 'S', 'VC'];
+/** An analyzer configuration plus prefixed Hangul syllable bigrams ("ko-morph" → "ko-morph+bigram"). */
+export function withBigrams(config: AnalyzerConfig): AnalyzerConfig {
+  const isBigram = (c: AnalyzerConfig) => JSON.stringify(c) === JSON.stringify(BIGRAM);
+  if (config.name === 'combine' && config.parts.some(isBigram)) return config;
+  return { name: 'combine', parts: [config, { ...BIGRAM }] };
+}
 
 export function listAnalyzers(): AnalyzerInfo[] {
   return [
@@ -56,6 +72,13 @@ export function listAnalyzers(): AnalyzerInfo[] {
       description:
         'Korean morphemes (lindera ko-dic), Nori-like stop filter (drops particles J*, endings E*, symbols S* except SL/SN/SH, copula VC*, determiners MM), decompounding, NFKC, lower-case. The default.',
       options: KO_MORPH_KEYS.slice(1),
+      needsDictionary: true,
+    },
+    {
+      name: 'ko-mecab',
+      description:
+        "ko-morph's filter and options on the addon's MeCab-compatible analyzer (mecab-ko-dic, memory-mapped): same morphemes as Debian's mecab, analysed in C++ (batches on worker threads), offsets for highlighting.",
+      options: KO_MECAB_KEYS.slice(1),
       needsDictionary: true,
     },
     {
@@ -125,22 +148,34 @@ function nameFor(base: string, config: object): string {
   return keys.length === 0 ? base : `${base}#${shortHash(JSON.stringify(rest))}`;
 }
 
-function build(
-  config: AnalyzerConfig,
-  analyze: (text: string) => string[],
-  analyzeBatch?: (texts: readonly string[]) => string[][],
-): Analyzer {
+interface AnalyzerExtras {
+  analyzeBatch?: (texts: readonly string[]) => string[][];
+  analyzeAsync?: (texts: readonly string[], options?: AnalyzeAsyncOptions) => Promise<string[][]>;
+  tokens?: (text: string) => AnalyzerToken[];
+}
+
+function build(config: AnalyzerConfig, analyze: (text: string) => string[], extras: AnalyzerExtras = {}): Analyzer {
   const name = config.name === 'combine' ? combineName(config) : baseName(config);
   const frozen = deepFreeze(config);
   const batch =
-    analyzeBatch ??
+    extras.analyzeBatch ??
     ((texts: readonly string[]): string[][] => {
       checkTexts(name, texts);
       const out = new Array<string[]>(texts.length);
       for (let i = 0; i < texts.length; i++) out[i] = analyze(texts[i]!);
       return out;
     });
-  return Object.freeze({ name, config: frozen, analyze, analyzeBatch: batch });
+  const a: Analyzer = { name, config: frozen, analyze, analyzeBatch: batch };
+  const batchAsync = extras.analyzeAsync;
+  if (batchAsync !== undefined) {
+    a.analyzeAsync = async (texts: readonly string[], options?: AnalyzeAsyncOptions): Promise<string[][]> => {
+      checkTexts(name, texts);
+      checkOptions(`${name} analyzeAsync`, options, ['threads']);
+      return batchAsync(texts, options);
+    };
+  }
+  if (extras.tokens !== undefined) a.tokens = extras.tokens;
+  return Object.freeze(a);
 }
 
 function baseName(c: AnalyzerConfig): string {
@@ -167,7 +202,7 @@ function createWhitespace(c: WhitespaceConfig): Analyzer {
   const raw = makeWhitespaceAnalyze(undefined);
   const filter = TermFilter.create('whitespace', config, raw.analyze);
   const fn = filter === undefined ? raw : makeWhitespaceAnalyze(filter);
-  return build(config, fn.analyze, fn.analyzeBatch);
+  return build(config, fn.analyze, { analyzeBatch: fn.analyzeBatch });
 }
 
 function createNgram(c: NgramConfig): Analyzer {
@@ -192,48 +227,81 @@ function createNgram(c: NgramConfig): Analyzer {
   return build(config, filter === undefined ? raw : (text) => filter.apply(raw(text)));
 }
 
+/** Terms through stopwords/synonyms; synonym members are analysed on first use, so creating stays cheap. */
+function withTermFilter(where: string, config: TermFilterOptions, raw: (text: string) => string[]) {
+  let filter: TermFilter | undefined | null = config.stopwords || config.synonyms ? null : undefined;
+  const get = (): TermFilter | undefined => {
+    if (filter === null) filter = TermFilter.create(where, config, raw);
+    return filter;
+  };
+  return {
+    /** undefined when there is nothing to filter */
+    apply:
+      filter === undefined
+        ? undefined
+        : (terms: string[]): string[] => {
+            const f = get();
+            return f === undefined ? terms : f.apply(terms);
+          },
+  };
+}
+
 function createKoMorph(c: KoMorphConfig): Analyzer {
   checkOptions('ko-morph', c, KO_MORPH_KEYS);
-  assertBool('ko-morph', 'decompound', c.decompound);
   if (c.fixI !== undefined && c.fixI !== 'drop' && c.fixI !== 'split' && c.fixI !== 'off') {
     throw invalidArgument('ko-morph: fixI must be "drop", "split" or "off"');
   }
-  let stopTags = DEFAULT_STOP_TAGS;
-  if (c.stopTags !== undefined) {
-    if (!Array.isArray(c.stopTags) || c.stopTags.some((t) => typeof t !== 'string' || !/^[A-Z]{1,4}$/.test(t))) {
-      throw invalidArgument('ko-morph: stopTags must be an array of ko-dic tags or tag prefixes like "J", "EC"');
-    }
-    stopTags = [...new Set(c.stopTags)].sort();
-  }
-  const userDictionary = canonicalUserDictionary('ko-morph', c.userDictionary);
+  const m = morphSettings('ko-morph', c, false);
   const config: KoMorphConfig = { name: 'ko-morph' };
-  if (c.decompound === false) config.decompound = false;
+  if (!m.decompound) config.decompound = false;
   if (c.fixI !== undefined && c.fixI !== 'drop') config.fixI = c.fixI;
-  if (c.stopTags !== undefined && stopTags.join() !== DEFAULT_STOP_TAGS.join()) config.stopTags = stopTags;
-  if (userDictionary.length > 0) config.userDictionary = userDictionary;
+  if (m.customStopTags) config.stopTags = [...m.stopTags];
+  if (m.userDictionary.length > 0) config.userDictionary = m.userDictionary;
   Object.assign(config, filterConfig('ko-morph', c));
-  const core = new KoMorphCore({
-    decompound: c.decompound !== false,
-    fixI: c.fixI ?? 'drop',
-    stopTags,
-    userDictionary,
-  });
+  const core = new KoMorphCore({ ...m, fixI: c.fixI ?? 'drop' });
   const raw = (text: string): string[] => {
     checkText('ko-morph', text);
     return core.terms(text);
   };
-  // Synonym members are analyzed lazily (first analyze call) so that creating the analyzer stays cheap.
-  let filter: TermFilter | undefined | null = config.stopwords || config.synonyms ? null : undefined;
-  const analyze =
-    filter === undefined
-      ? raw
-      : (text: string): string[] => {
-          checkText('ko-morph', text);
-          if (filter === null) filter = TermFilter.create('ko-morph', config, (t) => core.terms(t));
-          const terms = core.terms(text);
-          return filter === undefined ? terms : filter.apply(terms);
-        };
-  return build(config, analyze);
+  const filter = withTermFilter('ko-morph', config, (t) => core.terms(t)).apply;
+  return build(config, filter === undefined ? raw : (text) => filter(raw(text)));
+}
+
+/** Tags a ko-mecab user word may take: mecab-ko-dic gives each of them context ids. */
+const USER_TAGS = new Set(KO_DIC_TAGS);
+
+function createKoMecab(c: KoMecabConfig): Analyzer {
+  checkOptions('ko-mecab', c, KO_MECAB_KEYS);
+  const m = morphSettings('ko-mecab', c, true);
+  assertBool('ko-mecab', 'spacePenalty', c.spacePenalty);
+  for (const w of m.userDictionary) {
+    if (!USER_TAGS.has(w.pos!))
+      throw invalidArgument(`ko-mecab: user word "${w.word}": pos ${w.pos} is not a mecab-ko-dic tag (NNG, NNP, VV …)`);
+    if (w.parts?.some((p) => /[+/]/.test(p)))
+      throw invalidArgument(`ko-mecab: user word "${w.word}": parts must not contain "+" or "/"`);
+  }
+  const config: KoMecabConfig = { name: 'ko-mecab' };
+  if (!m.decompound) config.decompound = false;
+  if (c.spacePenalty === true) config.spacePenalty = true;
+  if (m.customStopTags) config.stopTags = [...m.stopTags];
+  if (m.userDictionary.length > 0) config.userDictionary = m.userDictionary;
+  Object.assign(config, filterConfig('ko-mecab', c));
+  const core = new KoMecabCore({ ...m, spacePenalty: c.spacePenalty === true });
+  const raw = (text: string): string[] => {
+    checkText('ko-mecab', text);
+    return core.terms(text);
+  };
+  const filter = withTermFilter('ko-mecab', config, (t) => core.terms(t)).apply;
+  const analyzeAsync = async (texts: readonly string[], o?: AnalyzeAsyncOptions): Promise<string[][]> => {
+    for (const t of texts) checkText('ko-mecab', t);
+    const out = await core.termsBatch(texts, o?.threads);
+    return filter === undefined ? out : out.map(filter);
+  };
+  const tokens = (text: string): AnalyzerToken[] => {
+    checkText('ko-mecab', text);
+    return core.tokens(text);
+  };
+  return build(config, filter === undefined ? raw : (text) => filter(raw(text)), { analyzeAsync, tokens });
 }
 
 function createCombine(c: CombineConfig): Analyzer {
@@ -245,19 +313,31 @@ function createCombine(c: CombineConfig): Analyzer {
   const config: CombineConfig = { name: 'combine', parts: parts.map((p) => p.config) };
   if (c.prefix === false) config.prefix = false;
   const prefix = c.prefix !== false;
+  const join = (out: string[], k: number, terms: string[]): void => {
+    if (prefix) {
+      const pre = `${k}:`;
+      for (const t of terms) out.push(pre + t);
+    } else for (const t of terms) out.push(t);
+  };
   const analyze = (text: string): string[] => {
     checkText('combine', text);
     const out = parts[0]!.analyze(text);
+    for (let k = 1; k < parts.length; k++) join(out, k, parts[k]!.analyze(text));
+    return out;
+  };
+  // off the JS thread where a part can be (ko-mecab); the other parts analyse on the calling thread
+  const partAsync = (k: number, texts: readonly string[], o?: AnalyzeAsyncOptions): Promise<string[][]> | string[][] =>
+    parts[k]!.analyzeAsync?.(texts, o) ?? texts.map((t) => parts[k]!.analyze(t));
+  const analyzeAsync = async (texts: readonly string[], o?: AnalyzeAsyncOptions): Promise<string[][]> => {
+    for (const t of texts) checkText('combine', t);
+    const out = await partAsync(0, texts, o);
     for (let k = 1; k < parts.length; k++) {
-      const terms = parts[k]!.analyze(text);
-      if (prefix) {
-        const pre = `${k}:`;
-        for (const t of terms) out.push(pre + t);
-      } else for (const t of terms) out.push(t);
+      const terms = await partAsync(k, texts, o);
+      for (let i = 0; i < out.length; i++) join(out[i]!, k, terms[i]!);
     }
     return out;
   };
-  return build(config, analyze);
+  return build(config, analyze, parts.some((p) => p.analyzeAsync !== undefined) ? { analyzeAsync } : {});
 }
 
 /**
@@ -287,6 +367,8 @@ export function createAnalyzer(spec: string | AnalyzerConfig = DEFAULT_ANALYZER)
   switch (name) {
     case 'ko-morph':
       return createKoMorph(spec as KoMorphConfig);
+    case 'ko-mecab':
+      return createKoMecab(spec as KoMecabConfig);
     case 'ngram':
       return createNgram(spec as NgramConfig);
     case 'whitespace':
@@ -297,7 +379,7 @@ export function createAnalyzer(spec: string | AnalyzerConfig = DEFAULT_ANALYZER)
       if (name.includes('+') && Object.keys(spec).length === 1) return createAnalyzer(name);
       throw new TamsaekError(
         'UNKNOWN_ANALYZER',
-        `unknown analyzer "${name}" (known: ko-morph, ngram, whitespace, combinations like ko-morph+ngram)`,
+        `unknown analyzer "${name}" (known: ko-morph, ko-mecab, ngram, whitespace, combinations like ko-morph+ngram)`,
       );
   }
 }

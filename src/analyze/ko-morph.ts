@@ -1,87 +1,12 @@
-import { invalidArgument } from '../errors.js';
+import { forEachMorpheme, isDecomposable, TagFilter, termOf } from './korean.js';
 import { getKoDicTokenizer, type LinderaToken } from './lindera.js';
 import { isWordish, normalizeText } from './normalize.js';
 import type { FixIMode, UserWord } from './types.js';
 
+export { canonicalUserDictionary, TagFilter } from './korean.js';
+
 /** Longest chunk handed to lindera at once (chars); long texts are cut at whitespace near this size. */
 export const MAX_CHUNK = 8192;
-
-const DECOMPOUND_TYPES = new Set(['Compound', 'Inflect', 'Preanalysis']);
-const ALWAYS_KEEP = new Set(['SL', 'SN', 'SH']);
-
-/** mecab-ko-dic's part-of-speech tags (single tags; dictionary entries may join several with "+"). */
-const KO_DIC_TAGS = [
-  'NNG',
-  'NNP',
-  'NNB',
-  'NNBC',
-  'NR',
-  'NP',
-  'VV',
-  'VA',
-  'VX',
-  'VCP',
-  'VCN',
-  'MM',
-  'MAG',
-  'MAJ',
-  'IC',
-  'JKS',
-  'JKC',
-  'JKG',
-  'JKO',
-  'JKB',
-  'JKV',
-  'JKQ',
-  'JX',
-  'JC',
-  'EP',
-  'EF',
-  'EC',
-  'ETN',
-  'ETM',
-  'XPN',
-  'XSN',
-  'XSV',
-  'XSA',
-  'XR',
-  'SF',
-  'SE',
-  'SSO',
-  'SSC',
-  'SC',
-  'SY',
-  'SL',
-  'SH',
-  'SN',
-];
-
-/** Tag filter: drop tags starting with any stop prefix, except SL/SN/SH (Nori-like). Cached per tag. */
-export class TagFilter {
-  private readonly prefixes: readonly string[];
-  private readonly cache = new Map<string, boolean>();
-  constructor(prefixes: readonly string[]) {
-    this.prefixes = prefixes;
-  }
-  /**
-   * The single ko-dic tags this filter drops. A token carrying one of them is dropped whatever its
-   * type (an entry with a single stop tag decompounds into stop parts only), so lindera may drop it
-   * before it reaches JS; entries with joined tags ("VV+EC") are left to the analyzer. Checked:
-   * identical terms on 54,640 texts × six configurations (docs/analyzers.md, *Stop filter*).
-   */
-  droppedTags(): string[] {
-    return KO_DIC_TAGS.filter((t) => !this.keep(t));
-  }
-
-  keep(tag: string): boolean {
-    let k = this.cache.get(tag);
-    if (k === undefined) {
-      k = ALWAYS_KEEP.has(tag) || !this.prefixes.some((p) => tag.startsWith(p));
-      this.cache.set(tag, k);
-    }
-    return k;
-  }
-}
 
 /** Cuts text into pieces of at most `max` chars, preferring line ends, then sentence ends, then spaces. */
 export function chunkText(text: string, max = MAX_CHUNK): string[] {
@@ -246,48 +171,6 @@ export class UserDictionary {
   }
 }
 
-/** Validates and normalizes user-dictionary entries into canonical objects (NFKC words). */
-export function canonicalUserDictionary(where: string, entries: unknown): UserWord[] {
-  if (entries === undefined) return [];
-  if (!Array.isArray(entries)) throw invalidArgument(`${where}: userDictionary must be an array`);
-  const out: UserWord[] = [];
-  const seen = new Set<string>();
-  for (const e of entries) {
-    let w: UserWord;
-    if (typeof e === 'string') w = { word: e };
-    else if (e !== null && typeof e === 'object' && typeof (e as UserWord).word === 'string') {
-      const keys = Object.keys(e);
-      for (const k of keys) {
-        if (k !== 'word' && k !== 'pos' && k !== 'parts') {
-          throw invalidArgument(`${where}: userDictionary entry has unknown key "${k}" (known: word, pos, parts)`);
-        }
-      }
-      w = e as UserWord;
-    } else throw invalidArgument(`${where}: userDictionary entries must be strings or {word, pos?, parts?}`);
-    const word = normalizeText(w.word).trim();
-    if (word === '' || /\s/.test(word))
-      throw invalidArgument(`${where}: user word "${w.word}" must be non-empty without spaces`);
-    const pos = w.pos === undefined ? 'NNP' : w.pos;
-    if (typeof pos !== 'string' || !/^[A-Z]{1,4}$/.test(pos))
-      throw invalidArgument(`${where}: user word "${w.word}": pos must be a ko-dic tag like NNG, NNP`);
-    const c: UserWord = { word, pos };
-    if (w.parts !== undefined) {
-      if (
-        !Array.isArray(w.parts) ||
-        w.parts.length === 0 ||
-        w.parts.some((p) => typeof p !== 'string' || p.trim() === '')
-      ) {
-        throw invalidArgument(`${where}: user word "${w.word}": parts must be non-empty strings`);
-      }
-      c.parts = w.parts.map((p) => normalizeText(p).trim());
-    }
-    if (seen.has(word)) continue;
-    seen.add(word);
-    out.push(c);
-  }
-  return out;
-}
-
 /**
  * Whether the token starting at UTF-8 offset `byteStart` of `chunk` follows the previous character
  * with no whitespace between — lindera turns every other character into a token, so this is "the
@@ -303,18 +186,7 @@ function gluedToPrevious(chunk: string, byteStart: number, at: { byte: number; c
   return at.char > 0 && !/\s/.test(chunk[at.char - 1]!);
 }
 
-/**
- * The terms of the last few short texts, per analyzer configuration. A hybrid search analyses its
- * query twice with the same configuration (the BM25 leg, and a static model's featurizer), and
- * lindera is most of a short query's cost; pages being indexed are longer than MEMO_MAX_CHARS and
- * never enter.
- */
-const MEMO_MAX_CHARS = 512;
-const MEMO_SIZE = 64;
-const memo = new Map<string, readonly string[]>();
-
 export class KoMorphCore {
-  private readonly memoKey: string;
   private readonly tags: TagFilter;
   private readonly decompound: boolean;
   private readonly fixI: FixIMode;
@@ -332,19 +204,11 @@ export class KoMorphCore {
     this.fixI = opts.fixI;
     this.dict = opts.userDictionary.length > 0 ? new UserDictionary(opts.userDictionary) : undefined;
     this.dropTags = this.tags.droppedTags();
-    this.memoKey = `${JSON.stringify([opts.decompound, opts.fixI, opts.stopTags])}\u0000`;
   }
 
   /** Terms of one text (before stopwords/synonyms); a fresh array the caller may change. */
   terms(raw: string): string[] {
-    if (this.dict !== undefined || raw.length > MEMO_MAX_CHARS) return this.analyze(raw);
-    const key = this.memoKey + raw;
-    const seen = memo.get(key);
-    if (seen !== undefined) return seen.slice();
-    const terms = this.analyze(raw);
-    if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!);
-    memo.set(key, terms.slice());
-    return terms;
+    return this.analyze(raw);
   }
 
   private analyze(raw: string): string[] {
@@ -429,26 +293,10 @@ export class KoMorphCore {
         if (isWordish(surface)) out.push(surface.toLowerCase());
         continue;
       }
-      const type = tok.type;
-      if (decompound && type !== undefined && DECOMPOUND_TYPES.has(type)) {
-        const expr = tok.expression;
-        if (expr !== undefined && expr !== '*' && expr.includes('/')) {
-          for (const m of expr.split('+')) {
-            const a = m.indexOf('/');
-            if (a <= 0) continue;
-            const b = m.indexOf('/', a + 1);
-            const mtag = b < 0 ? m.slice(a + 1) : m.slice(a + 1, b);
-            if (tags.keep(mtag)) {
-              const ms = m.slice(0, a);
-              if (isWordish(ms)) out.push(ms.toLowerCase());
-            }
-          }
-          continue;
-        }
-      }
-      const plus = tag.indexOf('+');
-      const first = plus < 0 ? tag : tag.slice(0, plus);
-      if (tags.keep(first) && isWordish(surface)) out.push(surface.toLowerCase());
+      forEachMorpheme(decompound && isDecomposable(tok.type, tok.expression), surface, tag, tok.expression, (m, t) => {
+        const term = termOf(m, t, tags);
+        if (term !== null) out.push(term);
+      });
     }
   }
 }

@@ -16,6 +16,47 @@ export interface Analyzer {
   analyze(text: string): string[];
   /** Optional faster path for many texts; must equal mapping analyze() over texts. */
   analyzeBatch?(texts: readonly string[]): string[][];
+  /**
+   * Optional off-thread path for many texts (a native analyzer's worker threads); must equal analyze().
+   * ko-mecab has it (and combinations with it); src/analyze/batch.ts slices the others.
+   */
+  analyzeAsync?(texts: readonly string[], options?: AnalyzeAsyncOptions): Promise<string[][]>;
+  /** The dictionary entries of a text with their offsets in it (ko-mecab). */
+  tokens?(text: string): AnalyzerToken[];
+}
+
+export interface AnalyzeAsyncOptions {
+  /** Worker threads (ko-mecab); default: the hardware threads but one (left to the event loop), at least 1. */
+  threads?: number;
+}
+
+/** A morpheme an entry stands for, and the index term it gives (null when the stop filter drops it). */
+export interface AnalyzerMorpheme {
+  surface: string;
+  pos: string;
+  /** UTF-16 offsets in the original text: text.slice(start, end) (an inflected form's morphemes share its span). */
+  start: number;
+  end: number;
+  term: string | null;
+}
+
+/** A dictionary entry of the analysis, placed in the original text (for highlighting). */
+export interface AnalyzerToken {
+  /** As analysed (after normalization: NFKC, controls to spaces). */
+  surface: string;
+  /** Its tag; inflected forms join tags, e.g. VV+EP. */
+  pos: string;
+  /** UTF-16 offsets in the original text: text.slice(start, end). */
+  start: number;
+  end: number;
+  /** Inflect, Compound or Preanalysis; undefined for plain entries. */
+  type?: string;
+  /** The morphemes of an Inflect/Compound/Preanalysis entry, "surface/TAG/*" joined by "+". */
+  expression?: string;
+  /** The dictionary's feature CSV. */
+  feature: string;
+  /** What the entry contributes: its expression's morphemes when decompounded, else itself. */
+  morphemes: AnalyzerMorpheme[];
 }
 
 /** Term post-processing shared by every base analyzer (applied identically at index and query time). */
@@ -41,6 +82,12 @@ export interface UserWord {
   pos?: string;
   /** Optional segmentation emitted instead of the whole word, e.g. ["세종", "시"]. */
   parts?: string[];
+  /**
+   * ko-mecab only: the word cost in the lattice (-32768..32767; lower = preferred). Default -20000,
+   * which makes the word win wherever it occurs, as in ko-morph; a dictionary-like cost (nouns are
+   * mostly 2000..5000) lets the surrounding analysis decide.
+   */
+  cost?: number;
 }
 
 export interface WhitespaceConfig extends TermFilterOptions {
@@ -77,6 +124,23 @@ export interface KoMorphConfig extends TermFilterOptions {
   userDictionary?: Array<string | UserWord>;
 }
 
+/** ko-morph's options on the native MeCab-compatible analyzer (mecab-ko-dic; no lindera `이` defect to fix). */
+export interface KoMecabConfig extends TermFilterOptions {
+  name: 'ko-mecab';
+  /** As ko-morph. Default true. */
+  decompound?: boolean;
+  /** As ko-morph. Default ["E", "J", "MM", "S", "VC"]. */
+  stopTags?: string[];
+  /**
+   * Add mecab-ko's left-space penalty (mecab-ko-dic's dicrc: particles, endings, copula … after a
+   * space cost 3000-6000 more), as the mecab-ko fork does. Default false: MeCab's own rules, the
+   * morphemes Debian's mecab gives.
+   */
+  spacePenalty?: boolean;
+  /** Words added to the lattice (pos default NNP, optional cost and parts); context ids come from the dictionary. */
+  userDictionary?: Array<string | UserWord>;
+}
+
 export interface CombineConfig {
   name: 'combine';
   /** The analyzers whose terms are concatenated (in order). At least two. */
@@ -88,4 +152,4 @@ export interface CombineConfig {
   prefix?: boolean;
 }
 
-export type AnalyzerConfig = WhitespaceConfig | NgramConfig | KoMorphConfig | CombineConfig;
+export type AnalyzerConfig = WhitespaceConfig | NgramConfig | KoMorphConfig | KoMecabConfig | CombineConfig;

@@ -1,5 +1,5 @@
-import { checkText, checkTexts } from './normalize.js';
 import type { TermFilter } from './filters.js';
+import { checkText, checkTexts } from './normalize.js';
 
 const WS = /\s+/;
 

@@ -1,5 +1,5 @@
 /** Argument parsing on node's util.parseArgs (strict: unknown options are errors). */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { ChunkOptions } from '../util/chunker.js';
 
 export class UsageError extends Error {

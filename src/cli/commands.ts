@@ -1,41 +1,42 @@
 /** The CLI commands: each parses its arguments, calls the library and prints. */
-import { createAnalyzer, listAnalyzers } from '../analyze/index.js';
+
 import { readFile, writeFile } from 'node:fs/promises';
-import { Engine, type LegName } from '../engine/engine.js';
-import { buildEngine, evaluateRetriever, RETRIEVERS, type RetrieverName } from '../engine/evaluate.js';
+import { createAnalyzer, listAnalyzers } from '../analyze/index.js';
+import { loadBeir, readJsonl, resolveCorpusPath } from '../data/beir.js';
+import { Engine } from '../engine/engine.js';
 import { readManifest } from '../engine/manifest.js';
-import { loadBeir, resolveCorpusPath } from '../eval/beir.js';
-import { TUNE_SPACES, tuneEngine, type TunedConfig } from '../tune/index.js';
+import { buildEngine } from '../eval/corpus.js';
+import { evaluateRetriever, RETRIEVERS, type RetrieverName } from '../eval/harness.js';
 import { writeTrecRun } from '../eval/trec.js';
 import { Bm25Index } from '../legs/bm25/index.js';
 import type { VectorIndexKind } from '../legs/dense/types.js';
-import { readJsonl } from '../eval/beir.js';
 import type { EmbedderOptions } from '../models/embedder.js';
 import { loadEmbedder } from '../models/load.js';
+import { TUNE_SPACES, type TunedConfig, tuneEngine } from '../tune/index.js';
+import { titled } from '../util/chunker.js';
 import { choiceOption, intOption, numberOption, parse, passagesOption, UsageError } from './args.js';
 import { createProgress } from './progress.js';
-import { titled } from '../util/chunker.js';
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+export type { Io } from './io.js';
 
-import { TRAIN_USAGE } from './train.js';
-import { QUANTIZE_USAGE } from './quantize.js';
+import { ADAPT_USAGE, adaptFlags, adaptOption, seedFlag } from './adapt.js';
+import { EXPORT_USAGE } from './export.js';
+import type { Io } from './io.js';
 import { RUNTIME_OPTIONS, rerankerArg, runtimeOptions } from './runtime-flags.js';
+import { TRAIN_USAGE } from './train.js';
 
 export const USAGE = {
   ...TRAIN_USAGE,
-  ...QUANTIZE_USAGE,
+  ...ADAPT_USAGE,
+  ...EXPORT_USAGE,
   index:
-    'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75]',
+    'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75] [--adapt [--adapt-seconds 45] [--seed 42] | --no-adapt]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
-  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion adapt|fixed] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline] [--fp32] [--provider cpu|cuda|auto]',
+  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion fixed|adapt (adapt uses labels)] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--no-adapt | --adapt-seconds 45] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline] [--fp32] [--provider cpu|cuda|auto]',
   tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--space full|weight] [--reranker <dir|id>] [--out config.json] [--json]',
   embed:
     'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline] [--fp32] [--provider cpu|cuda|auto]',
-  analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--json]',
+  analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--verbose] [--json]',
   analyzers: 'usage: tamsaek analyzers',
   serve:
     'usage: tamsaek serve <index-dir> [--host 127.0.0.1] [--port 8780] [--read-only] [--max-body 1mb] [--timeout-ms 30000] [--save-delay-ms 0]',
@@ -84,6 +85,8 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
       dim: { type: 'string' },
       'vector-field': { type: 'string' },
       passages: { type: 'string' },
+      ...adaptFlags,
+      ...seedFlag,
     },
     USAGE.index,
   );
@@ -101,7 +104,10 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
     throw new UsageError("--dim needs --vector-field: the corpus field that holds each document's vector");
   const progress = createProgress(!args.flag('quiet'));
   const started = performance.now();
-  const model = args.text('model');
+  const adapt = adaptOption(args, intOption(args.text('seed'), 'seed', 0, 2 ** 31));
+  // --adapt adapts the shipped model unless --model names another static model
+  const model = args.text('model') ?? (adapt ? 'default' : undefined);
+  if (adapt === false && !model) throw new UsageError('--no-adapt goes with a dense --model');
   const engine = await buildEngine(
     await resolveCorpusPath(args.positionals[0]),
     {
@@ -112,12 +118,16 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
         b: numberOption(args.text('b'), 'b'),
       },
       dense: model
-        ? { embedder: model, ...(passages !== undefined ? { chunk: passages } : {}) }
+        ? {
+            embedder: model,
+            ...(passages !== undefined ? { chunk: passages } : {}),
+            ...(adapt !== undefined ? { adapt } : {}),
+          }
         : dim !== undefined
           ? { dim }
           : undefined,
     },
-    (done, total) => progress.update('index', done, total),
+    (done, total, stage) => progress.update(stage ?? 'index', done, total),
     vectorField,
   );
   progress.stop();
@@ -136,7 +146,7 @@ export async function searchCommand(argv: string[], io: Io): Promise<void> {
   );
   if (args.positionals.length !== 2) throw new UsageError(USAGE.search);
   const k = intOption(args.text('k'), 'k', 1, 10_000) ?? 10;
-  const legs = args.text('legs')?.split(',') as LegName[] | undefined;
+  const legs = args.text('legs')?.split(',') as string[] | undefined;
   const engine = await Engine.open(args.positionals[0], { readOnly: true });
   let hits: Awaited<ReturnType<Engine['search']>>;
   try {
@@ -201,6 +211,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
       config: { type: 'string' },
       fusion: { type: 'string' },
       passages: { type: 'string' },
+      ...adaptFlags,
     },
     USAGE.eval,
   );
@@ -209,6 +220,11 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
   if (!RETRIEVERS.includes(retriever))
     throw new UsageError(`unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
   const passages = passagesOption(args.text('passages'));
+  const adapt = adaptOption(args);
+  if (adapt !== undefined && (retriever === 'bm25' || args.text('index')))
+    throw new UsageError(
+      '--adapt applies to --retriever dense or hybrid built here (adapt an index with tamsaek adapt)',
+    );
   if (passages !== undefined && (retriever === 'bm25' || args.text('index')))
     throw new UsageError('--passages applies to --retriever dense or hybrid built here (an --index keeps its own)');
   if (args.text('index') && (args.text('analyzer') || args.text('title-weight') || args.text('k1') || args.text('b'))) {
@@ -244,6 +260,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
       embedder: embedderOptions(args, progress),
       indexKind: indexKind as VectorIndexKind | 'auto' | undefined,
       passages,
+      ...(adapt !== undefined ? { adapt } : {}),
       onProgress: (stage, done, total) => progress.update(stage, done, total),
     });
     progress.stop();
@@ -263,6 +280,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     config: await readTunedConfig(args.text('config')),
     fusion: fusionMode(args.text('fusion'), retriever),
     passages,
+    ...(adapt !== undefined ? { adapt } : {}),
     index: indexDir ? await openAnyIndex(indexDir) : undefined,
     onProgress: (stage, done, total) => progress.update(stage, done, total),
   });
@@ -287,6 +305,11 @@ async function printReport(
       ? `model ${report.model} · index ${report.vectorIndex}`
       : `analyzer ${report.analyzer}`;
   io.out(`${report.dataset} (${report.split}, ${report.queries} queries) · retriever ${report.retriever} · ${what}`);
+  if (report.fusion)
+    io.out(
+      `fusion: ${report.fusion.mode} (labels used: ${report.fusion.labels}) ${JSON.stringify(report.fusion.configs[0]?.fusion)}`,
+    );
+  if (report.adapted) io.out(`dense model adapted to the corpus: ${JSON.stringify(report.adapted)}`);
   io.out('| metric | value |\n|---|---|');
   for (const [key, value] of Object.entries(report.metrics)) io.out(`| ${key} | ${value.toFixed(4)} |`);
   io.out(
@@ -296,10 +319,35 @@ async function printReport(
 }
 
 export async function analyzeCommand(argv: string[], io: Io): Promise<void> {
-  const args = parse(argv, { analyzer: { type: 'string' }, json: { type: 'boolean' } }, USAGE.analyze);
+  const args = parse(
+    argv,
+    { analyzer: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } },
+    USAGE.analyze,
+  );
   if (args.positionals.length !== 1) throw new UsageError(USAGE.analyze);
-  const terms = createAnalyzer(args.text('analyzer')).analyze(args.positionals[0]);
-  io.out(args.flag('json') ? JSON.stringify(terms) : terms.join(' '));
+  const analyzer = createAnalyzer(args.text('analyzer'));
+  const text = args.positionals[0]!;
+  const terms = analyzer.analyze(text);
+  if (!args.flag('verbose')) {
+    io.out(args.flag('json') ? JSON.stringify(terms) : terms.join(' '));
+    return;
+  }
+  if (analyzer.tokens === undefined)
+    throw new UsageError(`analyze --verbose: ${analyzer.name} gives no morpheme offsets (ko-mecab does)`);
+  const tokens = analyzer.tokens(text);
+  if (args.flag('json')) {
+    io.out(JSON.stringify({ analyzer: analyzer.name, terms, tokens }));
+    return;
+  }
+  // one line per dictionary entry: offsets (UTF-16, into the text as given), surface, POS, and the
+  // morphemes it stands for with the term each gives ("-" when the stop filter drops it)
+  for (const t of tokens) {
+    const kind = t.type === undefined ? '' : `\t${t.type} ${t.expression ?? ''}`;
+    io.out(`${t.start}-${t.end}\t${t.surface}\t${t.pos}${kind}`);
+    for (const m of t.morphemes)
+      io.out(`  ${m.start}-${m.end}\t${m.surface}/${m.pos}\t${m.term === null ? '-' : m.term}`);
+  }
+  io.out(`terms: ${terms.join(' ')}`);
 }
 
 export async function analyzersCommand(argv: string[], io: Io): Promise<void> {
@@ -473,7 +521,7 @@ export async function tuneCommand(argv: string[], io: Io): Promise<void> {
         )}\n`,
       );
     if (indexDir) {
-      engine.applyTuned(report.tuned.config);
+      engine.configure(report.tuned.config);
       await engine.save();
     }
     if (args.flag('json')) {

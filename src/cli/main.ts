@@ -2,41 +2,49 @@
 /** `tamsaek` command line: the only place (with serve/) that touches argv, stdout and the exit code. */
 import { readFileSync } from 'node:fs';
 import { TamsaekError } from '../errors.js';
+import { adaptCommand } from './adapt.js';
 import { UsageError } from './args.js';
-import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
-import { quantizeCommand } from './quantize.js';
 import {
   analyzeCommand,
   analyzersCommand,
   embedCommand,
   evalCommand,
+  type Io,
   indexCommand,
   searchCommand,
   serveCommand,
   tuneCommand,
   USAGE,
-  type Io,
 } from './commands.js';
+import { exportCommand, fusionAsCommand } from './export.js';
+import { INFO_USAGE, infoCommand } from './info.js';
+import { QUANTIZE_USAGE, quantizeCommand } from './quantize.js';
+import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   index: indexCommand,
   search: searchCommand,
-  eval: evalCommand,
+  eval: (argv, io) =>
+    argv.some((a) => a.split('=')[0] === '--fusion-as') ? fusionAsCommand(argv, io) : evalCommand(argv, io),
+  export: exportCommand,
   tune: tuneCommand,
   analyze: analyzeCommand,
   analyzers: analyzersCommand,
   serve: serveCommand,
   embed: embedCommand,
   train: trainCommand,
+  adapt: adaptCommand,
   mine: mineCommand,
   'export-onnx': exportOnnxCommand,
+  info: infoCommand,
   quantize: quantizeCommand,
 };
+const ALL_USAGE = { ...USAGE, ...INFO_USAGE, ...QUANTIZE_USAGE };
 
 const HELP = `tamsaek — Korean hybrid retrieval
 
 commands:
-  ${Object.values(USAGE).join('\n  ')}
+  ${Object.values(ALL_USAGE).join('\n  ')}
 
 options: --help on any command, --debug for stack traces, --version`;
 
@@ -60,7 +68,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command "${command}"\n${HELP}`);
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(USAGE[command as keyof typeof USAGE]);
+      io.out(ALL_USAGE[command as keyof typeof ALL_USAGE]);
       return 0;
     }
     await run(rest, io);

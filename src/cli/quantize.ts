@@ -3,9 +3,10 @@
  * then the fp32/int8 agreement on sample texts (embedding cosines, or cross-encoder score differences
  * and Kendall τ) unless `--no-check`.
  */
+
+import { inspectModelDir } from '../models/model-dir.js';
 import { QUANTIZE_FORMATS, type QuantizeFormat, quantizeModel } from '../models/quantize.js';
 import { compareEmbeddings } from '../models/quantize-check.js';
-import { inspectModelDir } from '../models/model-dir.js';
 import { compareScores } from '../rerank/agreement.js';
 import { choiceOption, intOption, numberOption, parse, UsageError } from './args.js';
 

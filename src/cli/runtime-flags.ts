@@ -1,6 +1,6 @@
 /** `--fp32` and `--provider cpu|cuda|auto`: which ONNX file and execution provider the model commands use. */
 import { EXECUTION_PROVIDERS, type ExecutionProviderOption } from '../models/session.js';
-import type { Reranker } from '../engine/engine.js';
+import type { Reranker } from '../rerank/types.js';
 import { choiceOption, type Parsed } from './args.js';
 
 export const RUNTIME_OPTIONS = {

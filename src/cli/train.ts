@@ -1,22 +1,23 @@
 /** `tamsaek train`, `tamsaek mine` and `tamsaek export-onnx`: thin wrappers over src/train/ and src/models/. */
 import { writeFile } from 'node:fs/promises';
-import { loadBeir } from '../eval/beir.js';
+import { loadBeir } from '../data/beir.js';
+import { epochEvaluator, loadEvalSet } from '../eval/quick-dense.js';
 import { loadEmbedder } from '../models/load.js';
 import { exportStaticOnnx } from '../models/static-onnx.js';
 import { readDocs, sentences } from '../train/data.js';
-import { mineHardNegatives, type MineQuery } from '../train/mine.js';
+import { type MineQuery, mineHardNegatives } from '../train/mine.js';
 import { trainPipeline } from '../train/pipeline.js';
-import { LOSSES, type Guide, type LossName } from '../train/trainer.js';
-import { choiceOption, intOption, numberOption, parse, passagesOption, UsageError } from './args.js';
-import type { Io } from './commands.js';
-import { createProgress } from './progress.js';
+import { type Guide, LOSSES, type LossName } from '../train/trainer.js';
 import { mulberry32 } from '../util/random.js';
+import { choiceOption, intOption, numberOption, parse, passagesOption, UsageError } from './args.js';
+import type { Io } from './io.js';
+import { createProgress } from './progress.js';
 
 const STRATEGIES = ['absolute', 'relative'] as const;
 
 export const TRAIN_USAGE = {
   train:
-    'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--passages 150:50|none] [--dim 256] [--buckets 65536] [--rows N] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--eval <beir-dir…> [--eval-split test]] [--json]',
+    'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--passages 150:50|none] [--dim 256] [--buckets 65536] [--rows N] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--device cpu|cuda|auto] [--eval <beir-dir…> [--eval-split test]] [--json]',
   'export-onnx':
     'usage: tamsaek export-onnx <static-model-dir> --out <dir> [--force] [--json]   (writes <dir>/onnx/model.onnx + config.json + weights; --force overwrites)',
   mine: 'usage: tamsaek mine <beir-dir> --out negatives.jsonl [--split train] [--ict] [--depth 30] [--negatives 1] [--margin-strategy absolute|relative] [--margin m] [--model <dir|id>]',
@@ -71,6 +72,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
       force: { type: 'boolean' },
       'eval-split': { type: 'string' },
       threads: { type: 'string' },
+      device: { type: 'string' },
       name: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
@@ -115,12 +117,15 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     passages: passagesOption(args.text('passages')),
     bm25Residual: intOption(args.text('bm25-residual'), 'bm25-residual', 0, 16),
     threads: intOption(args.text('threads'), 'threads', 1, 1024),
+    device: choiceOption(args.text('device'), 'device', ['cpu', 'cuda', 'auto'] as const),
     dtype: args.flag('int8') ? 'int8' : 'float32',
     name: args.text('name'),
     out,
     force: args.flag('force'),
-    evalSets: lists.eval,
-    evalSplit: args.text('eval-split'),
+    // read before any work: a bad path fails now, not after the first epoch
+    evaluators: await Promise.all(
+      (lists.eval ?? []).map(async (dir) => epochEvaluator(await loadEvalSet(dir, args.text('eval-split') ?? 'test'))),
+    ),
     onEval: (e) => {
       if (args.flag('quiet')) return;
       progress.stop();

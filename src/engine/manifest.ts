@@ -19,7 +19,11 @@ import { atomicWrite, fsyncFile, syncDir } from '../util/atomic-file.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const INDEX_FORMAT = 'tamsaek-index';
-export const INDEX_FORMAT_VERSION = 1;
+/** 2: legs save into `legs/<name>/` of a generation and the manifest lists them; 1: a fixed BM25 + dense pair. */
+export const INDEX_FORMAT_VERSION = 2;
+
+/** A file name inside a generation: path segments of safe characters, none hidden, no `..`. */
+const SAFE_FILE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*(\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$/;
 
 export interface FileEntry {
   bytes: number;
@@ -98,7 +102,7 @@ export async function sha256File(path: string): Promise<FileEntry> {
 export async function verifyGeneration(dir: string, manifest: Manifest): Promise<string> {
   const gen = generationDir(dir, manifest.generation);
   for (const [name, want] of Object.entries(manifest.files)) {
-    if (name.includes('/') || name.includes('\\') || name.startsWith('.'))
+    if (!SAFE_FILE.test(name))
       throw new TamsaekError('CORRUPT_INDEX', `manifest of ${dir} names an invalid file ${JSON.stringify(name)}`);
     let have: FileEntry;
     try {
@@ -127,17 +131,25 @@ export async function beginGeneration(dir: string, generation: number): Promise<
   return gen;
 }
 
+/** Fsyncs and hashes every file under `dir` (relative names joined with '/'), then the directories. */
+async function hashTree(dir: string, prefix: string, files: Record<string, FileEntry>): Promise<void> {
+  for (const name of (await readdir(dir)).sort()) {
+    const path = join(dir, name);
+    const info = await stat(path);
+    if (info.isDirectory()) await hashTree(path, `${prefix}${name}/`, files);
+    else if (info.isFile()) {
+      await fsyncFile(path);
+      files[prefix + name] = await sha256File(path);
+    }
+  }
+  await syncDir(dir);
+}
+
 /** Makes the generation durable, commits it by replacing manifest.json, then removes older ones. */
 export async function commitGeneration(dir: string, manifest: Omit<Manifest, 'files'>): Promise<Manifest> {
   const gen = generationDir(dir, manifest.generation);
   const files: Record<string, FileEntry> = {};
-  for (const name of (await readdir(gen)).sort()) {
-    const path = join(gen, name);
-    if (!(await stat(path)).isFile()) continue;
-    await fsyncFile(path);
-    files[name] = await sha256File(path);
-  }
-  await syncDir(gen);
+  await hashTree(gen, '', files);
   const full: Manifest = { ...manifest, files };
   await atomicWrite('save', join(dir, MANIFEST_FILE), [Buffer.from(JSON.stringify(full, null, 2))]);
   // older generations and leftovers of crashed saves

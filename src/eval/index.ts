@@ -1,32 +1,28 @@
-/** Evaluation: BEIR loader, metrics (BEIR/pytrec_eval + AutoRAG variants), significance tests, TREC run I/O. */
+/** Evaluation: the BEIR harness, metrics (BEIR/pytrec_eval + AutoRAG variants), significance tests, TREC run I/O. */
+
+export { buildEngine, type IndexCorpusOptions, indexCorpus } from './corpus.js';
+export { evaluateFusionAs, type FusionAsOptions, type FusionAsReport } from './fusion-as.js';
 export {
-  readJsonl,
-  readCorpus,
-  readQueries,
-  readQrels,
-  writeQrels,
-  loadBeir,
-  listSplits,
-  isBeirDir,
-  resolveCorpusPath,
-} from './beir.js';
-export type { BeirDocument, BeirQuery, BeirDataset, LoadBeirOptions, Qrels } from './beir.js';
-export { readLines } from './lines.js';
-export type { Line } from './lines.js';
+  type EvaluateRetrieverOptions,
+  type EvaluationReport,
+  evaluateRetriever,
+  RETRIEVERS,
+  type RetrieverName,
+} from './harness.js';
+export type { EvalResult, EvaluateOptions, LatencySummary, MetricName, Run, ScoredId } from './metrics.js';
 export {
-  evaluate,
-  metricKeys,
-  trecOrder,
-  compareCodePoints,
-  percentile,
-  latencySummary,
-  BEIR_METRICS,
   AUTORAG_METRICS,
+  BEIR_METRICS,
+  compareCodePoints,
+  evaluate,
+  latencySummary,
+  metricKeys,
+  percentile,
+  trecOrder,
 } from './metrics.js';
-export type { ScoredId, Run, MetricName, EvaluateOptions, EvalResult, LatencySummary } from './metrics.js';
-export { pairedRandomizationTest, pairedBootstrapTest, pairedScores } from './significance.js';
-export type { SignificanceOptions, SignificanceResult } from './significance.js';
-export { writeTrecRun, readTrecRun } from './trec.js';
-export type { WriteTrecRunOptions, TrecRun } from './trec.js';
+export type { QueryRun, RunQueriesOptions, SearchFn } from './runner.js';
 export { runQueries } from './runner.js';
-export type { SearchFn, RunQueriesOptions, QueryRun } from './runner.js';
+export type { SignificanceOptions, SignificanceResult } from './significance.js';
+export { pairedBootstrapTest, pairedRandomizationTest, pairedScores } from './significance.js';
+export type { TrecRun, WriteTrecRunOptions } from './trec.js';
+export { readTrecRun, writeTrecRun } from './trec.js';

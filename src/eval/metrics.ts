@@ -2,8 +2,9 @@
  * Retrieval metrics with BEIR / pytrec_eval (trec_eval 9.x) definitions, plus AutoRAG's variants under
  * `autorag_*` names. Definitions, tie order and differences are documented in docs/metrics.md.
  */
+
+import type { Qrels } from '../data/beir.js';
 import { checkOptions, invalidArgument } from '../errors.js';
-import type { Qrels } from './beir.js';
 
 /** One retrieved document of a ranked list. */
 export interface ScoredId {

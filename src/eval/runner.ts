@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import type { BeirQuery } from '../data/beir.js';
 import { checkOptions, invalidArgument } from '../errors.js';
-import type { BeirQuery } from './beir.js';
 import type { Run, ScoredId } from './metrics.js';
 
 /** A search function under evaluation: query text (and id) → ranked results, best first. */

@@ -9,8 +9,8 @@
  * Query ids and the run name never may contain whitespace; no id may contain a line break.
  */
 import { open } from 'node:fs/promises';
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
-import { isBlank, readLines } from './lines.js';
+import { isBlank, readLines } from '../data/lines.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import type { Run, ScoredId } from './metrics.js';
 
 export interface WriteTrecRunOptions {

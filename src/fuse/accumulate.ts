@@ -1,6 +1,7 @@
 /** Shared accumulation of per-leg contributions into fused hits, and the deterministic top-k cut. */
-import type { FusedHit, LegEvidence } from './types.js';
+
 import { compareFused } from './prepare.js';
+import type { FusedHit, LegEvidence } from './types.js';
 
 interface Entry {
   id: string;

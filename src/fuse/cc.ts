@@ -4,16 +4,22 @@
  * `missing` value: 0 (default; AutoRAG's hybrid_cc fills missing normalised scores with 0) or the lowest
  * normalised score of that leg.
  */
+
+import { invalidArgument } from '../errors.js';
 import { Accumulator } from './accumulate.js';
 import { validateFusionConfig } from './config.js';
 import { normalizeScores } from './normalize.js';
 import { checkTopK, prepareLegs } from './prepare.js';
 import type { CcConfig, FusedHit, FusionLeg } from './types.js';
-import { invalidArgument } from '../errors.js';
 
 export function fuseCc(legs: readonly FusionLeg[], config: CcConfig, k: number): FusedHit[] {
   const c = validateFusionConfig(config);
   if (c.method !== 'cc') throw invalidArgument(`fuseCc: config.method must be "cc", got "${c.method}"`);
+  return ccChecked(legs, c, k);
+}
+
+/** fuseCc for a config validateFusionConfig accepted (the engine's hot path validates once). */
+export function ccChecked(legs: readonly FusionLeg[], c: CcConfig, k: number): FusedHit[] {
   checkTopK(k);
   const prepared = prepareLegs(legs, c);
   let total = 0;

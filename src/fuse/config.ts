@@ -3,7 +3,7 @@
  * Every value must survive a JSON round trip, so non-finite numbers are rejected everywhere.
  */
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
-import { NORMALIZERS, type CcConfig, type FusionConfig, type Normalizer, type RrfConfig } from './types.js';
+import { type CcConfig, type FusionConfig, NORMALIZERS, type Normalizer, type RrfConfig } from './types.js';
 
 const RRF_KEYS = ['method', 'k', 'weights', 'depth'] as const;
 const CC_KEYS = ['method', 'normalizer', 'weights', 'theoreticalMin', 'depth', 'missing'] as const;

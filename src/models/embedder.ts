@@ -1,6 +1,7 @@
 /**
- * Text embedder on onnxruntime-node (CPU), for ONNX exports of transformer encoders in Hugging Face
- * layout. onnxruntime-node is loaded lazily (dynamic import) so BM25-only use works without it.
+ * Text embedder on onnxruntime (CPU), for ONNX exports of transformer encoders in Hugging Face layout.
+ * The runtime (onnxruntime-node, else onnxruntime-web's WebAssembly build; ./ort.ts) is loaded lazily
+ * so BM25-only use works without it.
  *
  * - Texts are tokenized (with the query / passage prefix), sorted by length and cut into batches, each
  *   padded only to its own longest sequence (dynamic padding); the attention mask keeps padding out
@@ -13,45 +14,17 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { LruCache } from './cache.js';
-import { resolveModel, type HubOptions } from './hub.js';
-import { inspectModelDir, type OnnxModelInfo } from './model-dir.js';
-import { PRESETS, findPreset, type ModelPreset, type Pooling } from './presets.js';
 import { padBatch } from './feeds.js';
+import { type HubOptions, resolveModel } from './hub.js';
+import { inspectModelDir, type OnnxModelInfo } from './model-dir.js';
+import { loadOrt, type OrtModule, type OrtRuntime, type OrtSession, type OrtTensor } from './ort.js';
+import { findPreset, type ModelPreset, type Pooling, PRESETS } from './presets.js';
+import { checkExecutionProviders, createSession, type ExecutionProviderOption, preferQuantized } from './session.js';
 import { Tokenizer } from './tokenizer.js';
-import {
-  checkExecutionProviders,
-  createSession,
-  preferQuantized,
-  type ExecutionProviderOption,
-  type OrtModule,
-  type OrtSession,
-  type OrtTensor,
-} from './session.js';
 
-export type { OrtModule, OrtSession, OrtTensor } from './session.js';
-
-let ortModule: Promise<OrtModule> | undefined;
-export function loadOnnxRuntime(): Promise<OrtModule> {
-  ortModule ??= (async () => {
-    const spec = 'onnxruntime-node';
-    try {
-      const mod = (await import(spec)) as { default?: OrtModule } & Partial<OrtModule>;
-      const m = (mod.InferenceSession ? mod : mod.default) as OrtModule;
-      if (typeof m?.InferenceSession?.create !== 'function') throw new Error('InferenceSession export missing');
-      return m;
-    } catch (cause) {
-      ortModule = undefined;
-      throw new TamsaekError(
-        'NATIVE_UNAVAILABLE',
-        `dense embedding needs the optional package onnxruntime-node, which could not be loaded (${(cause as Error).message}); install it with \`npm install onnxruntime-node\``,
-        { cause },
-      );
-    }
-  })();
-  return ortModule;
-}
+export { loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from './ort.js';
 
 export type EmbedKind = 'query' | 'passage' | 'none';
 
@@ -193,6 +166,8 @@ export class OnnxEmbedder {
   readonly quantized: boolean;
   /** Where the session runs ('cuda' only when asked for and started). */
   readonly executionProvider: 'cpu' | 'cuda';
+  /** The ONNX runtime running the session: `node` (onnxruntime-node) or `web` (WebAssembly). */
+  readonly runtime: OrtRuntime;
   readonly preset: ModelPreset | undefined;
   readonly cache: LruCache<Float32Array> | undefined;
   private readonly hasTypeIds: boolean;
@@ -218,9 +193,11 @@ export class OnnxEmbedder {
       cacheSize: number;
       outputName: string;
       provider: 'cpu' | 'cuda';
+      runtime: OrtRuntime;
     },
   ) {
     this.executionProvider = s.provider;
+    this.runtime = s.runtime;
     this.dim = s.dim;
     this.pooling = s.pooling;
     this.queryPrefix = s.queryPrefix;
@@ -263,7 +240,8 @@ export class OnnxEmbedder {
     } = options;
     const preset = checkSettings(where, model, options, { presetName, batchSize, threads, cacheSize });
     const providers = checkExecutionProviders(where, executionProviders);
-    const quantizedFile = preferQuantized(quantized, providers);
+    const loaded = await loadOrt();
+    const quantizedFile = preferQuantized(quantized, providers, loaded.runtime);
     const dir = await resolveModel(model, { ...hub, quantized: quantizedFile, file });
     const info = await inspectModelDir(dir, { quantized: quantizedFile, file });
     const config = info.config;
@@ -284,8 +262,8 @@ export class OnnxEmbedder {
     if (limit !== undefined && maxLen > limit)
       throw invalidArgument(`${where}: maxLength ${maxLen} exceeds the model's ${limit} positions`);
 
-    const ort = await loadOnnxRuntime();
-    const { session, provider } = await createSession(ort, join(dir, info.file), {
+    const { ort, runtime } = loaded;
+    const { session, provider } = await createSession(loaded, join(dir, info.file), {
       threads,
       executionProviders: providers,
       onWarning,
@@ -304,6 +282,7 @@ export class OnnxEmbedder {
       cacheSize,
       outputName,
       provider,
+      runtime,
     });
   }
 

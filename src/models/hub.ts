@@ -23,7 +23,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TamsaekError } from '../errors.js';
 import { isFile } from '../util/atomic-file.js';
-import { FP32_FILES, INT8_FILES, checkRelativeFile } from './model-dir.js';
+import { checkRelativeFile, FP32_FILES, INT8_FILES } from './model-dir.js';
 
 export interface HubOptions {
   cacheDir?: string;

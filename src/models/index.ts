@@ -1,64 +1,66 @@
 /** Models: model directories and the Hub cache, tokenizer.json, ONNX embedders, presets. */
-export {
-  OnnxEmbedder,
-  poolHidden,
-  loadOnnxRuntime,
-  type EmbedderOptions,
-  type EmbedOptions,
-  type EmbedKind,
-} from './embedder.js';
-export { Tokenizer, type Encoded, type EncodeOptions } from './tokenizer.js';
-export { PRESETS, findPreset, type ModelPreset, type Pooling } from './presets.js';
-export { inspectModelDir, modelDirKind, INT8_FILES, FP32_FILES, type OnnxModelInfo } from './model-dir.js';
-export { loadEmbedder, resolveModelName, defaultModelDir, DEFAULT_MODEL, type AnyEmbedder } from './load.js';
-export {
-  StaticEmbedder,
-  saveStaticModel,
-  quantizeRows,
-  readStaticModelDir,
-  type StaticModelConfig,
-  type StaticWeights,
-} from './static.js';
-export {
-  exportStaticOnnx,
-  encodeStaticOnnx,
-  ONNX_OPSET,
-  ONNX_IR_VERSION,
-  type ExportOnnxOptions,
-  type ExportOnnxResult,
-} from './static-onnx.js';
-export { Featurizer, DEFAULT_FEATURES, type StaticFeatureConfig } from './static-features.js';
-export {
-  resolveModel,
-  downloadModel,
-  isOffline,
-  defaultCacheDir,
-  type HubOptions,
-  type ResolveOptions,
-} from './hub.js';
+
 export { LruCache } from './cache.js';
 export {
-  quantizeModel,
-  quantizeSymmetric,
+  type EmbedderOptions,
+  type EmbedKind,
+  type EmbedOptions,
+  loadOnnxRuntime,
+  OnnxEmbedder,
+  poolHidden,
+} from './embedder.js';
+export {
+  defaultCacheDir,
+  downloadModel,
+  type HubOptions,
+  isOffline,
+  type ResolveOptions,
+  resolveModel,
+} from './hub.js';
+export { type AnyEmbedder, DEFAULT_MODEL, defaultModelDir, loadEmbedder, resolveModelName } from './load.js';
+export { FP32_FILES, INT8_FILES, inspectModelDir, modelDirKind, type OnnxModelInfo } from './model-dir.js';
+export { type LoadedOrt, loadOrt, type OrtRuntime, vendoredOrtWeb } from './ort.js';
+export { findPreset, type ModelPreset, type Pooling, PRESETS } from './presets.js';
+export {
   QUANTIZE_FORMATS,
   type QuantizeFormat,
   type QuantizeOptions,
   type QuantizeReport,
+  quantizeModel,
+  quantizeSymmetric,
 } from './quantize.js';
 export {
   compareEmbeddings,
+  type EmbeddingAgreement,
   embeddingAgreement,
   kendallTau,
-  SAMPLE_TEXTS,
   SAMPLE_QUERIES,
-  type EmbeddingAgreement,
+  SAMPLE_TEXTS,
 } from './quantize-check.js';
+export { cudaUnavailableReason, EXECUTION_PROVIDERS, type ExecutionProviderOption } from './session.js';
 export {
-  generateSyntheticModel,
+  quantizeRows,
+  readStaticModelDir,
+  StaticEmbedder,
+  type StaticModelConfig,
+  type StaticWeights,
+  saveStaticModel,
+} from './static.js';
+export { DEFAULT_FEATURES, Featurizer, type StaticFeatureConfig } from './static-features.js';
+export {
+  type ExportOnnxOptions,
+  type ExportOnnxResult,
+  encodeStaticOnnx,
+  exportStaticOnnx,
+  ONNX_IR_VERSION,
+  ONNX_OPSET,
+} from './static-onnx.js';
+export {
   ensureSyntheticModel,
-  XLMR_LARGE,
+  generateSyntheticModel,
   type SyntheticModelOptions,
   type SyntheticModelResult,
   type TransformerShape,
+  XLMR_LARGE,
 } from './synthetic.js';
-export { EXECUTION_PROVIDERS, cudaUnavailableReason, type ExecutionProviderOption } from './session.js';
+export { type Encoded, type EncodeOptions, Tokenizer } from './tokenizer.js';

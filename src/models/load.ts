@@ -4,8 +4,9 @@
  * a local directory whose config.json says `"tamsaek_model": "static"` = StaticEmbedder; anything
  * else (an ONNX directory or a Hub id) = OnnxEmbedder.
  */
-import { dirname, join, resolve } from 'node:path';
+
 import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TamsaekError } from '../errors.js';
 import type { EmbedderOptions, OnnxEmbedder } from './embedder.js';

@@ -1,8 +1,8 @@
 /**
- * Reading and writing ONNX ModelProto files with onnx-proto (protobufjs code generated from
- * onnx.proto), including the external-data layout that models over 2 GB need (protobuf messages are
- * limited to 2 GB): large initializers live in `<file>_data`, each TensorProto naming its location,
- * offset and length. Used by the synthetic model generator (./synthetic.ts) and the int8 quantizer
+ * Reading and writing ONNX ModelProto files with protobufjs and onnx.proto (./onnx-schema.ts),
+ * including the external-data layout that models over 2 GB need (protobuf messages are limited to
+ * 2 GB): large initializers live in `<file>_data`, each TensorProto naming its location, offset and
+ * length. Used by the synthetic model generator (./synthetic.ts) and the int8 quantizer
  * (./quantize.ts); ./static-onnx.ts predates it and writes its one small graph inline.
  */
 import { open, readFile, rename, rm } from 'node:fs/promises';
@@ -34,14 +34,14 @@ const ALIGN = 4096;
 /** Above this many initializer bytes a model is written with external data. */
 export const EXTERNAL_THRESHOLD = 1_800_000_000;
 
-// onnx-proto's types, loosely: protobufjs objects with camelCase fields; int64 fields may decode as Long.
+// ONNX messages, loosely: protobufjs objects with camelCase fields; int64 fields may decode as Long.
 // biome-ignore lint/suspicious/noExplicitAny: generated protobuf objects, read field by field
 export type Proto = Record<string, any>;
 
 let onnxModule: Promise<Proto> | undefined;
-/** onnx-proto is CommonJS and only needed when models are written or rewritten: loaded on first use. */
+/** The ONNX message types, only needed when models are written or rewritten: loaded on first use. */
 export function loadOnnxProto(): Promise<Proto> {
-  onnxModule ??= import('onnx-proto').then((m) => (m.default as unknown as { onnx: Proto }).onnx);
+  onnxModule ??= import('./onnx-schema.js').then((m) => ({ ModelProto: m.onnxModelProto() }));
   return onnxModule;
 }
 

@@ -14,8 +14,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TamsaekError } from '../errors.js';
-import { padBatch } from './feeds.js';
 import { loadOnnxRuntime } from './embedder.js';
+import { padBatch } from './feeds.js';
 import { type LoadedModel, loadOnnxProto } from './onnx-io.js';
 import { SAMPLE_QUERIES, SAMPLE_TEXTS } from './quantize-check.js';
 import { Tokenizer } from './tokenizer.js';

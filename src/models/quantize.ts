@@ -19,20 +19,20 @@
  * whose u8×s8 instruction (VPMADDUBSW) can saturate with full-range weights.
  */
 import { dirname, join, relative } from 'node:path';
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { isFile } from '../util/atomic-file.js';
-import { FP32_FILES, checkRelativeFile } from './model-dir.js';
-import { calibrate, smoothingScales } from './quantize-smooth.js';
+import { checkRelativeFile, FP32_FILES } from './model-dir.js';
 import {
+  asFloat32,
   DT,
   type LoadedModel,
-  type Proto,
-  type TensorSpec,
-  asFloat32,
   node,
+  type Proto,
   readOnnxModel,
+  type TensorSpec,
   writeOnnxModel,
 } from './onnx-io.js';
+import { calibrate, smoothingScales } from './quantize-smooth.js';
 
 export const QUANTIZE_FORMATS = ['matmul-integer-to-float', 'dynamic-quantize-matmul', 'matmul-integer'] as const;
 export type QuantizeFormat = (typeof QUANTIZE_FORMATS)[number];

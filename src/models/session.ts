@@ -1,5 +1,6 @@
 /**
- * onnxruntime sessions for the embedder and the cross-encoder, on the CPU or on onnxruntime-node's
+ * onnxruntime sessions for the embedder and the cross-encoder, on the CPU (onnxruntime-node, or
+ * onnxruntime-web's WebAssembly build when that is the runtime ./ort.ts loaded) or on onnxruntime-node's
  * CUDA execution provider.
  *
  * onnxruntime-node ships its CPU runtime in the npm package; the CUDA provider libraries
@@ -8,8 +9,8 @@
  * and need the CUDA 12 runtime and cuDNN 9 on the library path and a GPU at run time.
  *
  * - `'cpu'` (default): the CPU provider.
- * - `'cuda'`: CUDA, with onnxruntime placing the operators CUDA lacks on the CPU; no provider
- *   libraries, no GPU or a failing start → NATIVE_UNAVAILABLE saying why.
+ * - `'cuda'`: CUDA, with onnxruntime placing the operators CUDA lacks on the CPU; the WebAssembly
+ *   runtime, no provider libraries, no GPU or a failing start → CUDA_UNAVAILABLE saying why.
  * - `'auto'`: CUDA when it starts, else the CPU, reporting one line saying why through `onWarning`
  *   (default: `process.emitWarning`, once per reason per process — the library never prints).
  */
@@ -17,25 +18,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
-import { TamsaekError, invalidArgument } from '../errors.js';
-
-/** The part of onnxruntime-node tamsaek uses (typed here so the package stays optional). */
-export interface OrtTensor {
-  dims: readonly number[];
-  data: unknown;
-  type: string;
-}
-export interface OrtSession {
-  inputNames: readonly string[];
-  outputNames: readonly string[];
-  outputMetadata?: readonly { name: string; shape?: readonly (number | string)[] }[];
-  run(feeds: Record<string, OrtTensor>, fetches?: string[]): Promise<Record<string, OrtTensor>>;
-  release(): Promise<void>;
-}
-export interface OrtModule {
-  InferenceSession: { create(path: string, options?: Record<string, unknown>): Promise<OrtSession> };
-  Tensor: new (type: string, data: BigInt64Array | Float32Array, dims: number[]) => OrtTensor;
-}
+import { invalidArgument, TamsaekError } from '../errors.js';
+import { type LoadedOrt, type OrtRuntime, type OrtSession, sessionOptions } from './ort.js';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'auto'] as const;
 export type ExecutionProviderOption = (typeof EXECUTION_PROVIDERS)[number];
@@ -58,8 +42,13 @@ export function checkExecutionProviders(where: string, value: unknown): Executio
   return value as ExecutionProviderOption;
 }
 
-/** Why CUDA cannot be tried here, or undefined when onnxruntime-node's CUDA provider libraries are installed. */
-export function cudaUnavailableReason(): string | undefined {
+/**
+ * Why CUDA cannot be tried here, or undefined when onnxruntime-node's CUDA provider libraries are
+ * installed and the runtime loaded (ort.ts) is onnxruntime-node; `runtime` defaults to 'node'.
+ */
+export function cudaUnavailableReason(runtime: OrtRuntime = 'node'): string | undefined {
+  if (runtime === 'web')
+    return "the ONNX runtime is onnxruntime-web's WebAssembly build, which has no CUDA provider (install onnxruntime-node)";
   if (platform() !== 'linux' || arch() !== 'x64')
     return `onnxruntime-node has no CUDA provider for ${platform()}/${arch()} (linux/x64 only)`;
   let binDir: string;
@@ -85,16 +74,6 @@ function warn(options: SessionOptions, message: string): void {
   process.emitWarning(message, { code: 'TAMSAEK_CPU_FALLBACK' });
 }
 
-function cpuOptions(threads: number): Record<string, unknown> {
-  return {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  };
-}
-
 function loadFailure(path: string, e: unknown): TamsaekError {
   return new TamsaekError(
     'INVALID_MODEL',
@@ -105,17 +84,18 @@ function loadFailure(path: string, e: unknown): TamsaekError {
 
 /** An inference session on the provider asked for; `provider` says where it runs. */
 export async function createSession(
-  ort: OrtModule,
+  loaded: LoadedOrt,
   path: string,
   options: SessionOptions,
 ): Promise<{ session: OrtSession; provider: 'cpu' | 'cuda' }> {
+  const { ort, runtime } = loaded;
   const want = options.executionProviders ?? 'cpu';
   if (want !== 'cpu') {
-    let reason = cudaUnavailableReason();
+    let reason = cudaUnavailableReason(runtime);
     if (reason === undefined) {
       try {
         const session = await ort.InferenceSession.create(path, {
-          ...cpuOptions(options.threads),
+          ...sessionOptions(runtime, options.threads),
           executionProviders: [{ name: 'cuda', deviceId: 0 }, 'cpu'],
         });
         return { session, provider: 'cuda' };
@@ -123,11 +103,14 @@ export async function createSession(
         reason = `onnxruntime could not start its CUDA provider (${(e as Error).message.split('\n')[0]})`;
       }
     }
-    if (want === 'cuda') throw new TamsaekError('NATIVE_UNAVAILABLE', `executionProviders 'cuda': ${reason}`);
+    if (want === 'cuda') throw new TamsaekError('CUDA_UNAVAILABLE', `executionProviders 'cuda': ${reason}`);
     warn(options, `tamsaek: running ${path} on the CPU: ${reason}`);
   }
   try {
-    return { session: await ort.InferenceSession.create(path, cpuOptions(options.threads)), provider: 'cpu' };
+    return {
+      session: await ort.InferenceSession.create(path, sessionOptions(runtime, options.threads)),
+      provider: 'cpu',
+    };
   } catch (e) {
     throw loadFailure(path, e);
   }
@@ -141,7 +124,8 @@ export async function createSession(
 export function preferQuantized(
   quantized: boolean | undefined,
   providers: ExecutionProviderOption,
+  runtime: OrtRuntime,
 ): boolean | undefined {
   if (quantized !== undefined || providers === 'cpu') return quantized;
-  return cudaUnavailableReason() === undefined ? false : quantized;
+  return cudaUnavailableReason(runtime) === undefined ? false : quantized;
 }

@@ -9,7 +9,7 @@
  * Training and inference share this file, so a model directory's `features` block (and its kept
  * buckets) fully determines the ids.
  */
-import { createAnalyzer, type Analyzer } from '../analyze/index.js';
+import { type Analyzer, createAnalyzer } from '../analyze/index.js';
 import { invalidArgument } from '../errors.js';
 import type { SparseBatch } from '../native/sparse.js';
 
@@ -134,19 +134,24 @@ export class Featurizer {
     if (config.bigrams) this.bigram = createAnalyzer('bigram');
   }
 
-  /** Raw row counts of a text (before the tf transform). */
-  counts(text: string): TextFeatures {
+  /** The name of the morpheme analyzer whose terms `counts` accepts pre-computed (undefined without morphemes). */
+  get morphemeAnalyzer(): string | undefined {
+    return this.morph?.name;
+  }
+
+  /** Raw row counts of a text (before the tf transform); `morphemes`: the text's terms by `morphemeAnalyzer`, if known. */
+  counts(text: string, morphemes?: readonly string[]): TextFeatures {
     const acc = new Map<number, number>();
     const buckets = this.config.buckets;
     const rowOf = this.rowOf;
-    const add = (prefix: number, terms: string[]) => {
+    const add = (prefix: number, terms: readonly string[]) => {
       for (const t of terms) {
         const b = fnv1a(prefix, t) % buckets;
         const id = rowOf ? rowOf[b]! : b;
         acc.set(id, (acc.get(id) ?? 0) + 1);
       }
     };
-    if (this.morph) add(M, this.morph.analyze(text));
+    if (this.morph) add(M, morphemes ?? this.morph.analyze(text));
     if (this.bigram) add(B, this.bigram.analyze(text));
     return packCounts(acc);
   }

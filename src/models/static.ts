@@ -13,19 +13,20 @@
  *                      (row r = embeddings[r] * scales[r]; symmetric per-row int8).
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { atomicWrite } from '../util/atomic-file.js';
 import { basename, join, resolve } from 'node:path';
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { sparsePool } from '../native/sparse.js';
+import { atomicWrite } from '../util/atomic-file.js';
+import { type ChunkOptions, checkChunkOptions } from '../util/chunker.js';
 import {
   checkFeatureConfig,
   checkKeptBuckets,
   Featurizer,
-  tableRows,
   type StaticFeatureConfig,
+  tableRows,
+  toBatch,
 } from './static-features.js';
-import { readSafetensors, writeSafetensors, type Tensor } from './static-safetensors.js';
-import { checkChunkOptions, type ChunkOptions } from '../util/chunker.js';
+import { readSafetensors, type Tensor, writeSafetensors } from './static-safetensors.js';
 
 export const STATIC_FORMAT = 1;
 
@@ -309,8 +310,10 @@ export class StaticEmbedder {
     weights: StaticWeights,
     modelId = 'static',
     options: StaticEmbedderOptions = {},
+    passages?: ChunkOptions,
   ): StaticEmbedder {
-    return new StaticEmbedder(modelId, undefined, { dim: weights.dim, features }, weights, options);
+    const config = { dim: weights.dim, features, ...(passages ? { passages } : {}) };
+    return new StaticEmbedder(modelId, undefined, config, weights, options);
   }
 
   /** L2-normalized embeddings (texts x dim), row-major. Queries and passages are treated alike. */
@@ -338,6 +341,19 @@ export class StaticEmbedder {
 
   async embedQuery(text: string): Promise<Float32Array> {
     return this.embed([text], { kind: 'query' });
+  }
+
+  /** The analyzer whose terms `embedQueryTerms` takes: a search that analysed its query with it passes them on. */
+  get termsAnalyzer(): string | undefined {
+    return this.featurizer.morphemeAnalyzer;
+  }
+
+  /** `embedQuery` for a text whose `termsAnalyzer` terms are known (no second analysis). */
+  async embedQueryTerms(text: string, terms: readonly string[]): Promise<Float32Array> {
+    if (typeof text !== 'string') throw invalidArgument('embed: texts must be strings');
+    const f = this.featurizer;
+    const batch = toBatch([f.counts(text, terms)], (c) => f.weight(c));
+    return sparsePool(batch, this.weights, { normalize: true, threads: this.options.threads });
   }
 
   async dispose(): Promise<void> {}

@@ -348,7 +348,12 @@ function configJson(s: TransformerShape, head: SyntheticHead, init: SyntheticIni
     bos_token_id: 0,
     eos_token_id: 2,
     layer_norm_eps: LN_EPS,
-    tamsaek_synthetic: { init, seed, ...(init === 'realistic' ? { gain } : {}), note: 'random weights: for latency and quantization measurements only' },
+    tamsaek_synthetic: {
+      init,
+      seed,
+      ...(init === 'realistic' ? { gain } : {}),
+      note: 'random weights: for latency and quantization measurements only',
+    },
   };
   return head === 'encoder' ? base : { ...base, num_labels: 1, id2label: { 0: 'LABEL_0' }, label2id: { LABEL_0: 0 } };
 }
@@ -374,7 +379,10 @@ export async function generateSyntheticModel(
   const graph = syntheticGraph(options);
   await mkdir(join(outDir, 'onnx'), { recursive: true });
   const { tokenizer, config } = syntheticTokenizer(shape.vocab, shape.positions - 2);
-  await writeFile(join(outDir, 'config.json'), `${JSON.stringify(configJson(shape, head, init, seed, gain), null, 1)}\n`);
+  await writeFile(
+    join(outDir, 'config.json'),
+    `${JSON.stringify(configJson(shape, head, init, seed, gain), null, 1)}\n`,
+  );
   await writeFile(join(outDir, 'tokenizer.json'), JSON.stringify(tokenizer));
   await writeFile(join(outDir, 'tokenizer_config.json'), `${JSON.stringify(config, null, 1)}\n`);
   const bytes = await writeOnnxModel(

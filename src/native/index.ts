@@ -1,150 +1,39 @@
 /**
- * The only module that loads the native addon (build/Release/tamsaek.node). Everything else imports
- * the typed wrappers from here (or from ./loss.ts / ./reference.ts), never the .node file.
+ * The native addon's typed wrappers: exact search, row encoding, the contrastive losses and sparse
+ * pooling (./loss.ts, ./sparse.ts), and the addon's facts. The addon itself is loaded by ./addon.ts.
  */
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { TamsaekError, invalidArgument } from '../errors.js';
+import { invalidArgument, TamsaekError } from '../errors.js';
+import {
+  checkFinite,
+  checkThreads,
+  currentKernel,
+  DTYPE_CODE,
+  type DType,
+  loadNative,
+  METRIC_CODE,
+  type Metric,
+  wrapNativeError,
+} from './addon.js';
 
-export type DType = 'f32' | 'f16' | 'i8';
-export type Metric = 'dot' | 'cosine' | 'l2';
-
-export const DTYPE_CODE: Record<DType, number> = { f32: 0, f16: 1, i8: 2 };
-export const METRIC_CODE: Record<Metric, number> = { dot: 0, cosine: 1, l2: 2 };
-
-/** Raw addon surface (positional numbers; validated by the wrappers below). */
-export interface NativeAddon {
-  info(): { kernel: string; available: string; cpu: string; defaultThreads: number };
-  setKernel(name: string): boolean;
-  scratch(resetPeak?: boolean): { current: number; peak: number };
-  encode(o: Record<string, unknown>): Promise<void>;
-  search(o: Record<string, unknown>): Promise<{ rows: Int32Array; scores: Float32Array }>;
-  contrastive(o: Record<string, unknown>): Promise<number>;
-  poolForward(o: Record<string, unknown>): Promise<void>;
-  poolBackward(o: Record<string, unknown>): Promise<number | undefined>;
-  benchStream(o: { data: Float32Array; n: number; threads?: number }): Promise<{ seconds: number; sink: number }>;
-  benchPeak(o: { iters: number; threads?: number; kernel?: string }): Promise<{ flops: number; seconds: number }>;
-}
-
-let cached: NativeAddon | undefined;
-let loadError: TamsaekError | undefined;
-
-function packageRoot(): string {
-  // dist/native/index.js -> package root is two levels up
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
-
-/** Candidate locations of the compiled addon, first match wins. */
-export function addonCandidates(): string[] {
-  const root = packageRoot();
-  const list = [join(root, 'build', 'Release', 'tamsaek.node'), join(root, 'build', 'Debug', 'tamsaek.node')];
-  const env = process.env.TAMSAEK_NATIVE_PATH;
-  return env ? [resolve(env), ...list] : list;
-}
-
-/** Loads the addon once; throws TamsaekError('NATIVE_UNAVAILABLE') telling how to build it. */
-export function loadNative(): NativeAddon {
-  if (cached) return cached;
-  if (loadError) throw loadError;
-  const candidates = addonCandidates();
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) {
-    loadError = new TamsaekError(
-      'NATIVE_UNAVAILABLE',
-      `tamsaek native addon not found (looked in ${candidates.join(', ')}); build it with ` +
-        '`npm install` (node-gyp, needs a C++17 compiler and Python) or `npm run build:native` (cmake-js)',
-    );
-    throw loadError;
-  }
-  try {
-    const require = createRequire(import.meta.url);
-    cached = require(found) as NativeAddon;
-    // the addon reads TAMSAEK_KERNEL=scalar|avx2 itself; avx512 is otherwise chosen by a timing
-    // calibration at load, so pinning it makes runs (training above all) repeatable
-    if (process.env.TAMSAEK_KERNEL === 'avx512') cached.setKernel('avx512');
-    return cached;
-  } catch (cause) {
-    loadError = new TamsaekError(
-      'NATIVE_UNAVAILABLE',
-      `tamsaek native addon at ${found} failed to load (${(cause as Error).message}); rebuild it with ` +
-        '`npm rebuild` or `npm run build:native`',
-      { cause },
-    );
-    throw loadError;
-  }
-}
-
-/** True when the addon can be loaded (never throws). */
-export function nativeAvailable(): boolean {
-  try {
-    loadNative();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export interface NativeInfo {
-  /** Kernel family in use: 'avx512', 'avx2' or 'scalar'. */
-  kernel: string;
-  /** Kernel families this CPU can run. */
-  available: string[];
-  /** Detected CPU features. */
-  cpu: string[];
-  /** Default worker thread count (hardware concurrency). */
-  defaultThreads: number;
-}
-
-export function nativeInfo(): NativeInfo {
-  const i = loadNative().info();
-  return {
-    kernel: i.kernel,
-    available: i.available.split(',').filter(Boolean),
-    cpu: i.cpu.split(',').filter(Boolean),
-    defaultThreads: i.defaultThreads,
-  };
-}
-
-/** Selects the kernel family ('auto' | 'avx512' | 'avx2' | 'scalar'); for tests and benchmarks. */
-export function setKernel(name: 'auto' | 'avx512' | 'avx2' | 'scalar'): void {
-  if (!['auto', 'avx512', 'avx2', 'scalar'].includes(name))
-    throw invalidArgument(`setKernel: unknown kernel "${name}"`);
-  if (!loadNative().setKernel(name)) {
-    throw new TamsaekError('NATIVE_UNAVAILABLE', `setKernel: this CPU or build cannot run the "${name}" kernels`);
-  }
-  inlineBound = undefined;
-}
-
-/** Native scratch memory accounting (bytes): current and peak since the last reset. */
-export function scratchStats(resetPeak = false): { current: number; peak: number } {
-  return loadNative().scratch(resetPeak);
-}
-
-export function checkThreads(where: string, threads: number | undefined): number | undefined {
-  if (threads === undefined) return undefined;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
-    throw invalidArgument(`${where}: threads must be an integer in 1..1024 (got ${threads})`);
-  }
-  return threads;
-}
-
-/** Throws INVALID_ARGUMENT when `a` holds NaN or ±Infinity. */
-export function checkFinite(where: string, name: string, a: Float32Array): void {
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i]!;
-    if (v - v !== 0) throw invalidArgument(`${where}: ${name}[${i}] is ${v} (NaN/Infinity are not allowed)`);
-  }
-}
-
-/** Maps an error thrown by the addon to a TamsaekError (addon errors are argument errors). */
-export function wrapNativeError(where: string, e: unknown): TamsaekError {
-  if (e instanceof TamsaekError) return e;
-  const msg = (e as Error)?.message ?? String(e);
-  if (/out of memory/.test(msg)) return new TamsaekError('IO_ERROR', `${where}: native ${msg}`, { cause: e });
-  return new TamsaekError('INVALID_ARGUMENT', `${where}: ${msg}`, { cause: e });
-}
+export {
+  addonCandidates,
+  checkFinite,
+  checkThreads,
+  DTYPE_CODE,
+  type DType,
+  loadNative,
+  METRIC_CODE,
+  type Metric,
+  type NativeAddon,
+  type NativeInfo,
+  nativeAvailable,
+  nativeInfo,
+  nativePath,
+  type RawCudaInfo,
+  scratchStats,
+  setKernel,
+  wrapNativeError,
+} from './addon.js';
 
 export interface ExactSearchStore {
   /** Row-major rows: Float32Array (f32), Uint16Array of binary16 (f16) or Int8Array (i8). */
@@ -167,9 +56,8 @@ export const INLINE_SEARCH_MACS = 1 << 21;
 /** The same bound for the scalar kernels (no AVX2), which are several times slower per multiply-add. */
 export const INLINE_SEARCH_MACS_SCALAR = 1 << 18;
 
-let inlineBound: number | undefined;
 function inlineSearchBound(): number {
-  return (inlineBound ??= loadNative().info().kernel === 'scalar' ? INLINE_SEARCH_MACS_SCALAR : INLINE_SEARCH_MACS);
+  return currentKernel() === 'scalar' ? INLINE_SEARCH_MACS_SCALAR : INLINE_SEARCH_MACS;
 }
 
 export interface ExactSearchOptions {
@@ -261,14 +149,14 @@ export async function encodeRows(
   }
 }
 
-export { infoNCELoss, gistLoss, cachedContrastiveStep } from './loss.js';
+export type { CachedStepOptions, CachedStepResult, GistOptions, InfoNCEOptions, LossResult } from './loss.js';
+export { cachedContrastiveStep, gistLoss, infoNCELoss } from './loss.js';
 export {
-  sparsePool,
-  sparsePoolBackward,
-  sparsePoolAdam,
-  createAdamState,
-  type SparseBatch,
   type AdamState,
+  createAdamState,
   type PoolTable,
+  type SparseBatch,
+  sparsePool,
+  sparsePoolAdam,
+  sparsePoolBackward,
 } from './sparse.js';
-export type { InfoNCEOptions, GistOptions, CachedStepOptions, LossResult, CachedStepResult } from './loss.js';

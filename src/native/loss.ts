@@ -1,11 +1,12 @@
 /**
  * Typed wrappers around the native tiled contrastive losses (native/loss/). Every call returns the
  * loss and d(loss)/d(embedding) for all inputs, computed off the JS thread with O(batch x tile)
- * scratch memory. Formulas: see native/loss/infonce.h, gist.h and cached.h (and ./reference.ts for
+ * scratch memory. Formulas: see native/loss/infonce.h, gist.h and cached.h (and test/helpers/reference-loss.mjs for
  * a plain-TS fp64 version of each).
  */
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
-import { checkFinite, checkThreads, loadNative, wrapNativeError } from './index.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
+import { checkFinite, checkThreads, loadNative, wrapNativeError } from './addon.js';
+import { type Device, resolveDevice } from './cuda.js';
 
 export type Similarity = 'cos' | 'dot';
 
@@ -15,9 +16,14 @@ interface CommonOptions {
   /** Student similarity: cosine (default, as sentence-transformers) or dot product. */
   similarity?: Similarity;
   threads?: number;
-  /** Tiling (rows per chunk, candidates per tile); defaults 96 and 256. */
+  /** Tiling (rows per chunk, candidates per tile); defaults 96 and 256 (CPU kernels only). */
   rowChunk?: number;
   colTile?: number;
+  /**
+   * Where the loss runs: 'cpu' (default), 'cuda' (the GPU kernels of `npm run build:native`; CUDA_UNAVAILABLE
+   * without a GPU) or 'auto' (the GPU when one is visible). Same loss and gradients to fp32 rounding.
+   */
+  device?: Device;
 }
 
 export interface InfoNCEOptions extends CommonOptions {
@@ -91,6 +97,8 @@ export interface CachedStepOptions {
   threads?: number;
   rowChunk?: number;
   colTile?: number;
+  /** 'cpu' (default), 'cuda' or 'auto', as for infoNCELoss. */
+  device?: Device;
 }
 
 export interface CachedStepResult {
@@ -101,7 +109,7 @@ export interface CachedStepResult {
   gradNegatives: Float32Array[];
 }
 
-const COMMON = ['dim', 'similarity', 'threads', 'rowChunk', 'colTile'];
+const COMMON = ['dim', 'similarity', 'threads', 'rowChunk', 'colTile', 'device'];
 const INFONCE_KEYS = [...COMMON, 'anchors', 'positives', 'negatives', 'scale', 'symmetric'];
 const GIST_KEYS = [
   ...COMMON,
@@ -134,6 +142,7 @@ const CACHED_KEYS = [
   'threads',
   'rowChunk',
   'colTile',
+  'device',
 ];
 
 function rowsOf(where: string, name: string, a: unknown, dim: number): number {
@@ -188,8 +197,12 @@ function finitePositive(where: string, name: string, v: unknown): number {
   return v;
 }
 
-function tiling(where: string, o: { rowChunk?: number; colTile?: number; threads?: number; similarity?: string }) {
+function tiling(
+  where: string,
+  o: { rowChunk?: number; colTile?: number; threads?: number; similarity?: string; device?: Device },
+) {
   const out: Record<string, unknown> = {};
+  out.cuda = resolveDevice(where, o.device) === 'cuda';
   if (o.rowChunk !== undefined) out.rowChunk = positiveInt(where, 'rowChunk', o.rowChunk);
   if (o.colTile !== undefined) out.colTile = positiveInt(where, 'colTile', o.colTile);
   out.threads = checkThreads(where, o.threads);

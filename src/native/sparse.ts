@@ -5,7 +5,7 @@
  * thread.
  */
 import { invalidArgument } from '../errors.js';
-import { checkThreads, loadNative, wrapNativeError } from './index.js';
+import { checkThreads, loadNative, wrapNativeError } from './addon.js';
 
 /** A batch of texts as CSR: text t owns features offsets[t] .. offsets[t+1]-1. */
 export interface SparseBatch {

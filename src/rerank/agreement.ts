@@ -4,7 +4,7 @@
  * differences mean little alone: `meanLogitSpread` (the fp32 logits' standard deviation within a
  * query) says how far apart the candidates were to begin with.
  */
-import { SAMPLE_QUERIES, SAMPLE_TEXTS, kendallTau } from '../models/quantize-check.js';
+import { kendallTau, SAMPLE_QUERIES, SAMPLE_TEXTS } from '../models/quantize-check.js';
 import type { ExecutionProviderOption } from '../models/session.js';
 import { CrossEncoder } from './index.js';
 

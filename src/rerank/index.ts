@@ -1,5 +1,5 @@
 /**
- * Cross-encoder reranking on onnxruntime-node, for ONNX exports in the layout of
+ * Cross-encoder reranking on onnxruntime (../models/ort.ts), for ONNX exports in the layout of
  * dragonkue/bge-reranker-v2-m3-ko and Dongjin-kr/ko-reranker (XLM-R / BERT sequence classification
  * with one label): (query, passage) pairs → logits [batch, 1] → sigmoid.
  *
@@ -12,27 +12,24 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { Reranker } from '../engine/engine.js';
-import { TamsaekError, checkOptions, invalidArgument } from '../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { LruCache } from '../models/cache.js';
-import { loadOnnxRuntime } from '../models/embedder.js';
-import { padBatch, type EncodedRow } from '../models/feeds.js';
-import { resolveModel, type HubOptions } from '../models/hub.js';
+import { type EncodedRow, padBatch } from '../models/feeds.js';
+import { type HubOptions, resolveModel } from '../models/hub.js';
 import { inspectModelDir } from '../models/model-dir.js';
+import { loadOrt, type OrtModule, type OrtSession, type OrtTensor } from '../models/ort.js';
 import {
   checkExecutionProviders,
   createSession,
-  preferQuantized,
   type ExecutionProviderOption,
-  type OrtModule,
-  type OrtSession,
-  type OrtTensor,
+  preferQuantized,
 } from '../models/session.js';
 import type { Encoded } from '../models/tokenizer.js';
 import { Tokenizer } from '../models/tokenizer.js';
-import { passageWindow, planBatches, type PassageWindowMode } from './budget.js';
+import { type PassageWindowMode, passageWindow, planBatches } from './budget.js';
+import type { Reranker } from './types.js';
 
-export { passageWindow, planBatches, type PassageWindowMode } from './budget.js';
+export { type PassageWindowMode, passageWindow, planBatches } from './budget.js';
 
 /** Tokens per (query, passage) pair by default, special tokens included (docs/models.md, *Reranking budget*). */
 export const DEFAULT_PAIR_TOKENS = 192;
@@ -195,7 +192,8 @@ export class CrossEncoder implements Reranker {
       throw invalidArgument(`${where}: onWarning must be a function`);
     const { cacheDir, offline, endpoint, revision, token, onDownloadProgress } = options;
     const hub = { cacheDir, offline, endpoint, revision, token, onDownloadProgress };
-    const quantizedFile = preferQuantized(quantized, providers);
+    const loaded = await loadOrt();
+    const quantizedFile = preferQuantized(quantized, providers, loaded.runtime);
     const dir = await resolveModel(model, { ...hub, quantized: quantizedFile, file });
     const info = await inspectModelDir(dir, { quantized: quantizedFile, file });
     const labels =
@@ -209,9 +207,12 @@ export class CrossEncoder implements Reranker {
           (['roberta', 'xlm-roberta'].includes(String(info.config.model_type)) ? 2 : 0)
         : undefined;
     const settings = pairSettings(where, options, tokenizer, positions);
-    const ort = await loadOnnxRuntime();
     const path = join(dir, info.file);
-    const { session, provider } = await createSession(ort, path, { threads, executionProviders: providers, onWarning });
+    const { session, provider } = await createSession(loaded, path, {
+      threads,
+      executionProviders: providers,
+      onWarning,
+    });
     const missing = ['input_ids', 'attention_mask'].filter((n) => !session.inputNames.includes(n));
     if (missing.length > 0 || !session.outputNames.includes('logits')) {
       await session.release().catch(() => undefined);
@@ -220,7 +221,7 @@ export class CrossEncoder implements Reranker {
         `${path}: a cross-encoder needs inputs input_ids, attention_mask and output "logits" (has ${session.inputNames.join(', ')} → ${session.outputNames.join(', ')}); export with --task text-classification`,
       );
     }
-    return new CrossEncoder(ort, session, tokenizer, model, info.file, provider, settings);
+    return new CrossEncoder(loaded.ort, session, tokenizer, model, info.file, provider, settings);
   }
 
   /**

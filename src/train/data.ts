@@ -4,8 +4,9 @@
  * split of a BEIR set (query → relevant document), and self-supervised pairs from documents alone
  * (inverse cloze: a sentence vs the rest of its passage; title vs body).
  */
+
+import { loadBeir, readCorpus, readJsonl, resolveCorpusPath } from '../data/beir.js';
 import { invalidArgument, TamsaekError } from '../errors.js';
-import { loadBeir, readCorpus, readJsonl, resolveCorpusPath } from '../eval/beir.js';
 import type { Featurizer, TextFeatures } from '../models/static-features.js';
 import { titled } from '../util/chunker.js';
 

@@ -4,30 +4,29 @@
  * query→document pairs, train, and write the model directory.
  */
 import { basename } from 'node:path';
-import { checkChunkOptions, type ChunkOptions } from '../util/chunker.js';
 import { checkOptions, invalidArgument } from '../errors.js';
-import { Featurizer, DEFAULT_FEATURES, type StaticFeatureConfig } from '../models/static-features.js';
+import type { Bm25Index } from '../legs/bm25/index.js';
 import {
   DEFAULT_STATIC_PASSAGES,
   refuseExistingModel,
-  saveStaticModel,
   type StaticModelConfig,
+  saveStaticModel,
 } from '../models/static.js';
+import { DEFAULT_FEATURES, Featurizer, type StaticFeatureConfig } from '../models/static-features.js';
+import { nativeInfo } from '../native/index.js';
+import { type ChunkOptions, checkChunkOptions } from '../util/chunker.js';
 import { mulberry32 } from '../util/random.js';
 import {
+  type CorpusDoc,
+  type Pair,
   readDocs,
   readPairs,
   readQrelPairs,
   selfSupervisedPairs,
   TextStore,
-  type CorpusDoc,
-  type Pair,
 } from './data.js';
 import { corpusBm25, mineHardNegatives } from './mine.js';
-import type { Bm25Index } from '../legs/bm25/index.js';
-import { checkTrainSettings, trainStatic, type Guide, type LossName, type StepInfo } from './trainer.js';
-import { loadEvalSet, quickDenseEval } from './evaluate.js';
-import { nativeInfo } from '../native/index.js';
+import { checkTrainSettings, type Guide, type LossName, type StepInfo, trainStatic } from './trainer.js';
 
 export interface TrainPipelineOptions {
   /** JSONL pair files. */
@@ -69,10 +68,10 @@ export interface TrainPipelineOptions {
   symmetric?: boolean;
   seed?: number;
   threads?: number;
-  /** BEIR directories scored (dense nDCG@10, Recall@1) after every epoch: use validation splits. */
-  evalSets?: string[];
-  /** Their split (default "test"). */
-  evalSplit?: string;
+  /** Where the loss kernels run: 'cpu' (default), 'cuda' or 'auto'. */
+  device?: 'cpu' | 'cuda' | 'auto';
+  /** Scored after every epoch (dense nDCG@10, Recall@1): use validation splits (`tamsaek train --eval`). */
+  evaluators?: EpochEvaluator[];
   onEval?: (result: EpochEval) => void;
   /** Output model directory and weight type. */
   out: string;
@@ -84,6 +83,19 @@ export interface TrainPipelineOptions {
   command?: string;
   onStage?: (stage: string, done: number, total: number) => void;
   onStep?: (info: StepInfo) => void;
+}
+
+/** A set the trainer scores after every epoch; the caller builds it (evaluation sits above training). */
+export interface EpochEvaluator {
+  set: string;
+  split: string;
+  evaluate(
+    embedder: {
+      dim: number;
+      embed(texts: readonly string[], o?: { kind?: 'query' | 'passage' }): Promise<Float32Array>;
+    },
+    passages: ChunkOptions | undefined,
+  ): Promise<{ 'ndcg@10': number; 'recall@1': number }>;
 }
 
 export interface EpochEval {
@@ -137,8 +149,8 @@ const KEYS = [
   'symmetric',
   'seed',
   'threads',
-  'evalSets',
-  'evalSplit',
+  'device',
+  'evaluators',
   'onEval',
   'out',
   'force',
@@ -149,9 +161,9 @@ const KEYS = [
   'onStep',
 ];
 
-export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
+/** Every setting vetted before the data is read: a typo must not cost minutes of analysis first. */
+function checkPipelineOptions(o: TrainPipelineOptions): ChunkOptions | undefined {
   checkOptions('trainPipeline', o, KEYS);
-  // every setting is vetted before the data is read: a typo must not cost minutes of analysis first
   checkTrainSettings('train', o);
   const passages = o.passages === false ? undefined : checkChunkOptions(o.passages ?? DEFAULT_STATIC_PASSAGES);
   if (o.ictKeep !== undefined && !(o.ictKeep >= 0 && o.ictKeep <= 1))
@@ -175,19 +187,17 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     );
   if (o.mineMargin !== undefined && !(Number.isFinite(o.mineMargin) && o.mineMargin >= 0))
     throw invalidArgument(`train: mineMargin must be a finite number ≥ 0, got ${o.mineMargin}`);
-  if (!o.force) await refuseExistingModel('train', o.out);
-  // read before any work: a bad path fails now, not after the first epoch
-  const evalSets = await Promise.all((o.evalSets ?? []).map((dir) => loadEvalSet(dir, o.evalSplit ?? 'test')));
-  const evals: EpochEval[] = [];
-  const started = performance.now();
-  let peak = process.memoryUsage().rss;
-  const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
-  const seed = o.seed ?? 42;
-  let features: StaticFeatureConfig = { ...DEFAULT_FEATURES, buckets: o.buckets ?? DEFAULT_FEATURES.buckets };
-  if (o.rows !== undefined && !(Number.isInteger(o.rows) && o.rows >= 32 && o.rows < features.buckets)) {
-    throw invalidArgument(`train: rows must be an integer in 32..buckets-1 (${features.buckets - 1}), got ${o.rows}`);
-  }
-  const store = new TextStore(new Featurizer(features));
+  return passages;
+}
+
+interface Collected {
+  pairs: Pair[];
+  corpusDocs: Map<string, CorpusDoc[]>;
+  corpusIndex: (name: string) => Bm25Index;
+}
+
+/** Every training pair the options ask for, read into `store`, with the corpora and a BM25 index per corpus. */
+async function collectPairs(o: TrainPipelineOptions, store: TextStore, seed: number): Promise<Collected> {
   const random = mulberry32(seed);
   const pairs: Pair[] = [];
   const corpusDocs = new Map<string, CorpusDoc[]>();
@@ -218,42 +228,67 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
         : `train: the training data gave ${pairs.length} usable pair${pairs.length === 1 ? '' : 's'}; at least 2 are needed (scored pairs below minScore, documents with fewer than two sentences and train splits without qrels give none)`,
     );
   }
+  return { pairs, corpusDocs, corpusIndex };
+}
+
+/** One BM25 hard negative per query→document pair, per corpus (`--mine`). */
+async function attachMinedNegatives(o: TrainPipelineOptions, store: TextStore, c: Collected): Promise<void> {
+  const { pairs, corpusDocs, corpusIndex } = c;
+  // one BM25 hard negative per query→document pair, per corpus
+  const byCorpus = new Map<string, Pair[]>();
+  for (const p of pairs) {
+    if (!p.group.startsWith('d:')) continue;
+    const name = p.group.slice(2, p.group.indexOf('/'));
+    if (!byCorpus.has(name)) byCorpus.set(name, []);
+    byCorpus.get(name)!.push(p);
+  }
+  let done = 0;
+  for (const [name, list] of byCorpus) {
+    const docs = corpusDocs.get(name);
+    if (!docs) continue;
+    const mined = await mineHardNegatives(
+      docs,
+      list.map((p) => ({ anchor: store.text(p.anchor), positives: [p.group.slice(name.length + 3)] })),
+      {
+        index: corpusIndex(name),
+        marginStrategy: o.mineMarginStrategy ?? 'relative',
+        margin: o.mineMargin,
+        onProgress: (d) => o.onStage?.('mine', done + d, pairs.length),
+      },
+    );
+    const byAnchor = new Map(mined.map((m) => [m.anchor, m]));
+    for (const p of list) {
+      const m = byAnchor.get(store.text(p.anchor));
+      if (!m) continue;
+      const ref = store.add(m.negative);
+      store.docIdOf.set(ref, `${name}/${m.negativeId}`);
+      p.negative = ref;
+    }
+    done += list.length;
+  }
+}
+
+export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
+  const passages = checkPipelineOptions(o);
+  if (!o.force) await refuseExistingModel('train', o.out);
+  const evaluators = o.evaluators ?? [];
+  const evals: EpochEval[] = [];
+  const started = performance.now();
+  let peak = process.memoryUsage().rss;
+  const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
+  const seed = o.seed ?? 42;
+  let features: StaticFeatureConfig = { ...DEFAULT_FEATURES, buckets: o.buckets ?? DEFAULT_FEATURES.buckets };
+  if (o.rows !== undefined && !(Number.isInteger(o.rows) && o.rows >= 32 && o.rows < features.buckets)) {
+    throw invalidArgument(`train: rows must be an integer in 32..buckets-1 (${features.buckets - 1}), got ${o.rows}`);
+  }
+  const store = new TextStore(new Featurizer(features));
+  const collected = await collectPairs(o, store, seed);
+  const { pairs } = collected;
   o.onStage?.('analyze', 0, store.size);
   store.analyzeAll((d, t) => o.onStage?.('analyze', d, t));
   sample();
   if (o.mine) {
-    // one BM25 hard negative per query→document pair, per corpus
-    const byCorpus = new Map<string, Pair[]>();
-    for (const p of pairs) {
-      if (!p.group.startsWith('d:')) continue;
-      const name = p.group.slice(2, p.group.indexOf('/'));
-      if (!byCorpus.has(name)) byCorpus.set(name, []);
-      byCorpus.get(name)!.push(p);
-    }
-    let done = 0;
-    for (const [name, list] of byCorpus) {
-      const docs = corpusDocs.get(name);
-      if (!docs) continue;
-      const mined = await mineHardNegatives(
-        docs,
-        list.map((p) => ({ anchor: store.text(p.anchor), positives: [p.group.slice(name.length + 3)] })),
-        {
-          index: corpusIndex(name),
-          marginStrategy: o.mineMarginStrategy ?? 'relative',
-          margin: o.mineMargin,
-          onProgress: (d) => o.onStage?.('mine', done + d, pairs.length),
-        },
-      );
-      const byAnchor = new Map(mined.map((m) => [m.anchor, m]));
-      for (const p of list) {
-        const m = byAnchor.get(store.text(p.anchor));
-        if (!m) continue;
-        const ref = store.add(m.negative);
-        store.docIdOf.set(ref, `${name}/${m.negativeId}`);
-        p.negative = ref;
-      }
-      done += list.length;
-    }
+    await attachMinedNegatives(o, store, collected);
     store.analyzeAll();
     sample();
   }
@@ -280,22 +315,21 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
     symmetric: o.symmetric,
     seed,
     threads: o.threads,
+    device: o.device,
     onStep: (s) => {
       if (s.step % 10 === 0) sample();
       o.onStep?.(s);
     },
     onEpoch:
-      evalSets.length === 0
+      evaluators.length === 0
         ? undefined
         : async (epoch, embedder) => {
-            for (const set of evalSets) {
-              const { metrics } = await quickDenseEval(embedder, set, 10, passages);
+            for (const e of evaluators) {
               const r: EpochEval = {
                 epoch: epoch + 1,
-                set: set.name,
-                split: set.split,
-                'ndcg@10': metrics['ndcg@10']!,
-                'recall@1': metrics['recall@1']!,
+                set: e.set,
+                split: e.split,
+                ...(await e.evaluate(embedder, passages)),
               };
               evals.push(r);
               o.onEval?.(r);

@@ -6,10 +6,10 @@
  * fixed-order native reductions).
  */
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
-import { cachedContrastiveStep, gistLoss, infoNCELoss } from '../native/loss.js';
-import { createAdamState, sparsePool, sparsePoolAdam, type AdamState } from '../native/sparse.js';
-import { tableRows, toBatch, type StaticFeatureConfig } from '../models/static-features.js';
 import { StaticEmbedder } from '../models/static.js';
+import { type StaticFeatureConfig, tableRows, toBatch } from '../models/static-features.js';
+import { cachedContrastiveStep, gistLoss, infoNCELoss } from '../native/loss.js';
+import { type AdamState, createAdamState, sparsePool, sparsePoolAdam } from '../native/sparse.js';
 import { mulberry32 } from '../util/random.js';
 import type { Pair, TextRef, TextStore } from './data.js';
 import { batchSampler } from './sampler.js';
@@ -44,8 +44,12 @@ export interface TrainOptions {
   /** cached-*: rows per chunk. */
   miniBatch?: number;
   initStd?: number;
+  /** Warm start: the table to start from (rows × dim of `features`), copied; default a seeded random table. */
+  init?: Float32Array;
   seed?: number;
   threads?: number;
+  /** Where the loss kernels run: 'cpu' (default), 'cuda' or 'auto' (see infoNCELoss). */
+  device?: 'cpu' | 'cuda' | 'auto';
   onStep?: (info: StepInfo) => void;
   onEpoch?: (epoch: number, embedder: StaticEmbedder) => Promise<void> | void;
 }
@@ -89,8 +93,10 @@ const TRAIN_KEYS = [
   'initStd',
   'seed',
   'threads',
+  'device',
   'onStep',
   'onEpoch',
+  'init',
 ];
 
 /** Gaussian N(0, std²) init from the seed (Box-Muller over mulberry32). */
@@ -215,6 +221,7 @@ export type TrainSettings = Pick<
   | 'initStd'
   | 'seed'
   | 'threads'
+  | 'device'
 >;
 
 /**
@@ -241,6 +248,7 @@ export function checkTrainSettings(where: string, o: TrainSettings): void {
   integer('miniBatch', 1, 1 << 16);
   integer('seed', 0, 2 ** 32 - 1);
   integer('threads', 1, 1024);
+  if (o.device !== undefined && !['cpu', 'cuda', 'auto'].includes(o.device)) fail('device', '"cpu", "cuda" or "auto"');
   for (const name of ['lr', 'scale', 'initStd', 'maxSeconds'] as const) positive(name);
   if (o.lrEnd !== undefined && !(typeof o.lrEnd === 'number' && o.lrEnd > 0 && o.lrEnd <= 1))
     fail('lrEnd', 'a fraction of lr in (0, 1]');
@@ -273,6 +281,7 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
     initStd = 0.1,
     seed = 42,
     threads,
+    device,
   } = options;
   if (pairs.length < 2) throw invalidArgument(`trainStatic: need at least two training pairs, got ${pairs.length}`);
   const gist = loss === 'gist' || loss === 'cached-gist';
@@ -280,7 +289,9 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
   if (loss === 'cached-gist' && guide?.kind !== 'model')
     throw invalidArgument('cached-gist needs a teacher model guide (the cached kernel takes guide embeddings)');
   const rows = tableRows(features);
-  const table = initTable(rows, dim, initStd, seed);
+  if (options.init !== undefined && !(options.init instanceof Float32Array && options.init.length === rows * dim))
+    throw invalidArgument(`trainStatic: init must be a Float32Array of rows × dim = ${rows * dim} values`);
+  const table = options.init ? options.init.slice() : initTable(rows, dim, initStd, seed);
   const adam: AdamState = createAdamState(table, rows, dim);
   const random = mulberry32((seed ^ 0x9e3779b9) >>> 0);
   const weight = (c: number) => (features.tf === 'log' ? 1 + Math.log(c) : 1);
@@ -292,103 +303,32 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
   let step = 0;
   let avg = NaN;
   let seen = 0;
-  const teacherCache = new Map<number, Float32Array>();
-  const teacher = async (refs: TextRef[]): Promise<Float32Array> => {
-    if (guide?.kind !== 'model') throw new Error('unreachable');
-    const gdim = guide.embedder.dim;
-    const missing = [...new Set(refs.filter((r) => !teacherCache.has(r)))];
-    if (missing.length > 0) {
-      const v = await guide.embedder.embed(missing.map((r) => store.text(r)));
-      missing.forEach((r, i) => teacherCache.set(r, v.slice(i * gdim, (i + 1) * gdim)));
-    }
-    const out = new Float32Array(refs.length * gdim);
-    refs.forEach((r, i) => out.set(teacherCache.get(r)!, i * gdim));
-    return out;
+  const teacher = teacherEmbeddings(store, guide);
+  const step1 = {
+    loss,
+    dim,
+    scale,
+    symmetric,
+    marginStrategy,
+    margin,
+    miniBatch,
+    threads,
+    device,
+    guide,
+    store,
+    teacher,
   };
   outer: for (let epoch = 0; epoch < epochs; epoch++) {
     for (const batch of batchSampler(pairs, batchSize, random)) {
       if (options.maxSeconds !== undefined && (performance.now() - started) / 1000 > options.maxSeconds) break outer;
       const asm = assemble(batch, store);
-      const { B, H, refs } = asm;
+      const { B, refs } = asm;
       const csr = toBatch(
         refs.map((r) => store.features(r)),
         weight,
       );
       const emb = await sparsePool(csr, { rows, dim, table }, { threads });
-      const A = emb.subarray(0, B * dim);
-      const P = emb.subarray(B * dim, 2 * B * dim);
-      const N = H > 0 ? emb.subarray(2 * B * dim) : undefined;
-      const grad = new Float32Array(emb.length);
-      let value: number;
-      if (loss === 'mnrl') {
-        const r = await infoNCELoss({ anchors: A, positives: P, negatives: N, dim, scale, symmetric, threads });
-        value = r.loss;
-        grad.set(r.gradAnchors, 0);
-        grad.set(r.gradPositives, B * dim);
-        if (H > 0) grad.set(r.gradNegatives, 2 * B * dim);
-      } else if (loss === 'gist') {
-        let g: Parameters<typeof gistLoss>[0]['guide'];
-        if (guide!.kind === 'bm25') g = { matrices: bm25Guide(store, asm, guide!.k1 ?? 1.2, guide!.b ?? 0.75) };
-        else {
-          const gd = guide!.embedder.dim;
-          const gv = await teacher(refs);
-          g = {
-            anchors: gv.subarray(0, B * gd),
-            positives: gv.subarray(B * gd, 2 * B * gd),
-            negatives: H > 0 ? gv.subarray(2 * B * gd) : undefined,
-            dim: gd,
-          };
-        }
-        const bm = guide!.kind === 'bm25';
-        const r = await gistLoss({
-          anchors: A,
-          positives: P,
-          negatives: N,
-          dim,
-          guide: g,
-          temperature: 1 / scale,
-          marginStrategy,
-          margin,
-          contrastAnchors: !bm,
-          contrastPositives: !bm,
-          threads,
-        });
-        value = r.loss;
-        grad.set(r.gradAnchors, 0);
-        grad.set(r.gradPositives, B * dim);
-        if (H > 0) grad.set(r.gradNegatives, 2 * B * dim);
-      } else {
-        const o: Parameters<typeof cachedContrastiveStep>[0] = {
-          loss: loss === 'cached-mnrl' ? 'infonce' : 'gist',
-          dim,
-          anchors: chunks(A, B, dim, miniBatch),
-          positives: chunks(P, B, dim, miniBatch),
-          negatives: N ? chunks(N, H, dim, miniBatch) : undefined,
-          scale,
-          symmetric,
-          threads,
-        };
-        if (loss === 'cached-gist') {
-          const gd = guide!.kind === 'model' ? guide!.embedder.dim : 0;
-          const gv = await teacher(refs);
-          o.guide = {
-            anchors: chunks(gv.subarray(0, B * gd), B, gd, miniBatch),
-            positives: chunks(gv.subarray(B * gd, 2 * B * gd), B, gd, miniBatch),
-            negatives: H > 0 ? chunks(gv.subarray(2 * B * gd), H, gd, miniBatch) : undefined,
-            dim: gd,
-          };
-          o.temperature = 1 / scale;
-          o.marginStrategy = marginStrategy;
-          o.margin = margin;
-          delete o.scale;
-          delete o.symmetric;
-        }
-        const r = await cachedContrastiveStep(o);
-        value = r.loss;
-        let _at = concat(r.gradAnchors, grad, 0);
-        _at = concat(r.gradPositives, grad, B * dim);
-        if (H > 0) concat(r.gradNegatives, grad, 2 * B * dim);
-      }
+      const { value, grad } = await lossAndGradient(step1, emb, asm);
       // a diverged run must fail, not write a table of NaNs
       if (!Number.isFinite(value))
         throw new TamsaekError(
@@ -416,4 +356,123 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
     }
   }
   return { table, rows, dim, steps: step, seconds: (performance.now() - started) / 1000, losses };
+}
+
+/** Embeddings of texts by a teacher model (the `model` guide), each text embedded once per run. */
+function teacherEmbeddings(store: TextStore, guide: Guide | undefined): (refs: TextRef[]) => Promise<Float32Array> {
+  const cache = new Map<number, Float32Array>();
+  return async (refs) => {
+    if (guide?.kind !== 'model') throw new Error('unreachable');
+    const gdim = guide.embedder.dim;
+    const missing = [...new Set(refs.filter((r) => !cache.has(r)))];
+    if (missing.length > 0) {
+      const v = await guide.embedder.embed(missing.map((r) => store.text(r)));
+      missing.forEach((r, i) => cache.set(r, v.slice(i * gdim, (i + 1) * gdim)));
+    }
+    const out = new Float32Array(refs.length * gdim);
+    refs.forEach((r, i) => out.set(cache.get(r)!, i * gdim));
+    return out;
+  };
+}
+
+interface LossContext {
+  loss: LossName;
+  dim: number;
+  scale: number;
+  symmetric: boolean;
+  marginStrategy: 'absolute' | 'relative';
+  margin: number;
+  miniBatch: number;
+  threads: number | undefined;
+  device: 'cpu' | 'cuda' | 'auto' | undefined;
+  guide: Guide | undefined;
+  store: TextStore;
+  teacher: (refs: TextRef[]) => Promise<Float32Array>;
+}
+
+/** The batch's loss and its gradient for every pooled embedding (anchors, positives, negatives). */
+async function lossAndGradient(
+  c: LossContext,
+  emb: Float32Array,
+  asm: Assembled,
+): Promise<{ value: number; grad: Float32Array }> {
+  const { loss, dim, scale, symmetric, marginStrategy, margin, miniBatch, threads, device, guide, store, teacher } = c;
+  const { B, H, refs } = asm;
+  const A = emb.subarray(0, B * dim);
+  const P = emb.subarray(B * dim, 2 * B * dim);
+  const N = H > 0 ? emb.subarray(2 * B * dim) : undefined;
+  const grad = new Float32Array(emb.length);
+  let value: number;
+  if (loss === 'mnrl') {
+    const r = await infoNCELoss({ anchors: A, positives: P, negatives: N, dim, scale, symmetric, threads, device });
+    value = r.loss;
+    grad.set(r.gradAnchors, 0);
+    grad.set(r.gradPositives, B * dim);
+    if (H > 0) grad.set(r.gradNegatives, 2 * B * dim);
+  } else if (loss === 'gist') {
+    let g: Parameters<typeof gistLoss>[0]['guide'];
+    if (guide!.kind === 'bm25') g = { matrices: bm25Guide(store, asm, guide!.k1 ?? 1.2, guide!.b ?? 0.75) };
+    else {
+      const gd = guide!.embedder.dim;
+      const gv = await teacher(refs);
+      g = {
+        anchors: gv.subarray(0, B * gd),
+        positives: gv.subarray(B * gd, 2 * B * gd),
+        negatives: H > 0 ? gv.subarray(2 * B * gd) : undefined,
+        dim: gd,
+      };
+    }
+    const bm = guide!.kind === 'bm25';
+    const r = await gistLoss({
+      anchors: A,
+      positives: P,
+      negatives: N,
+      dim,
+      guide: g,
+      temperature: 1 / scale,
+      marginStrategy,
+      margin,
+      contrastAnchors: !bm,
+      contrastPositives: !bm,
+      threads,
+      device,
+    });
+    value = r.loss;
+    grad.set(r.gradAnchors, 0);
+    grad.set(r.gradPositives, B * dim);
+    if (H > 0) grad.set(r.gradNegatives, 2 * B * dim);
+  } else {
+    const o: Parameters<typeof cachedContrastiveStep>[0] = {
+      loss: loss === 'cached-mnrl' ? 'infonce' : 'gist',
+      dim,
+      anchors: chunks(A, B, dim, miniBatch),
+      positives: chunks(P, B, dim, miniBatch),
+      negatives: N ? chunks(N, H, dim, miniBatch) : undefined,
+      scale,
+      symmetric,
+      threads,
+      device,
+    };
+    if (loss === 'cached-gist') {
+      const gd = guide!.kind === 'model' ? guide!.embedder.dim : 0;
+      const gv = await teacher(refs);
+      o.guide = {
+        anchors: chunks(gv.subarray(0, B * gd), B, gd, miniBatch),
+        positives: chunks(gv.subarray(B * gd, 2 * B * gd), B, gd, miniBatch),
+        negatives: H > 0 ? chunks(gv.subarray(2 * B * gd), H, gd, miniBatch) : undefined,
+        dim: gd,
+      };
+      o.temperature = 1 / scale;
+      o.marginStrategy = marginStrategy;
+      o.margin = margin;
+      delete o.scale;
+      delete o.symmetric;
+    }
+    const r = await cachedContrastiveStep(o);
+    value = r.loss;
+    let _at = concat(r.gradAnchors, grad, 0);
+    _at = concat(r.gradPositives, grad, B * dim);
+    if (H > 0) concat(r.gradNegatives, grad, 2 * B * dim);
+  }
+  return { value, grad };
 }

@@ -5,8 +5,8 @@
 // /cdn/ supports Range requests. Knobs: interrupt (cut the first full GET of a file after half its
 // bytes), corrupt (serve flipped bytes), log of requests.
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 function walk(dir, base = dir, out = {}) {

@@ -1,5 +1,5 @@
 // Deterministic stand-ins for an embedding model and a cross-encoder: hashed syllable bigrams.
-import { createAnalyzer } from '../../dist/analyze/index.js';
+import { createAnalyzer } from 'tamsaek';
 
 const bigram = createAnalyzer('bigram');
 
@@ -48,4 +48,30 @@ export class OverlapReranker {
       return s + (this.favour && p.includes(this.favour) ? 100 : 0);
     });
   }
+}
+
+/**
+ * A leg kind whose commit fails once when armed (`refuseOnce.arm()`), for testing that a failed write
+ * puts every other leg back as it was. It keeps nothing and finds nothing; it saves and reopens.
+ */
+export function refuseOnceLeg(registerLeg) {
+  let armed = false;
+  const make = () => ({
+    kind: 'refuse-once',
+    prepare: async (docs) => ({ ids: docs.map((d) => d.id) }),
+    capture: async (docs) => ({ ids: docs.map((d) => d.id) }),
+    commit: async () => {
+      if (armed) {
+        armed = false;
+        throw new Error('no room');
+      }
+    },
+    remove: async () => {},
+    search: async () => [],
+    save: async () => ({}),
+    stats: () => ({ documents: 0, units: 0 }),
+    describe: () => ({}),
+  });
+  registerLeg('refuse-once', { create: async () => make(), open: async () => make() });
+  return { arm: () => (armed = true) };
 }

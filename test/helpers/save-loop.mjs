@@ -1,5 +1,5 @@
 // Child process for the crash test: keeps adding documents and saving the index until killed.
-import { Engine } from '../../dist/engine/engine.js';
+import { Engine } from 'tamsaek';
 
 const [dir, batch = '300'] = process.argv.slice(2);
 const size = Number(batch);

@@ -12,14 +12,22 @@
  * index, never a torn one.
  */
 import { createHash } from 'node:crypto';
-import { endianness } from 'node:os';
 import { mkdir, readFile } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { join } from 'node:path';
-import { createAnalyzer } from '../../analyze/index.js';
 import type { AnalyzerConfig } from '../../analyze/types.js';
 import { TamsaekError } from '../../errors.js';
 import { atomicWrite } from '../../util/atomic-file.js';
-import { Bm25Index, type IndexSnapshot, type Metadata } from './index.js';
+import type { Metadata } from '../types.js';
+import type { IndexSnapshot } from './segment.js';
+
+/** The scoring settings stored with an index (what re-creates it on open). */
+export interface Bm25Settings {
+  k1: number;
+  b: number;
+  fields: Record<string, number>;
+  analyzer: AnalyzerConfig;
+}
 
 export const BM25_FILE = 'bm25.tsk';
 const MAGIC = Buffer.from('TSKBM25\0', 'latin1');
@@ -51,9 +59,8 @@ function checkEndianness(): void {
 }
 
 /** Writes the index atomically into `dir` (created if missing). */
-export async function saveBm25(index: Bm25Index, dir: string): Promise<void> {
+export async function saveBm25(snap: IndexSnapshot, settings: Bm25Settings, dir: string): Promise<void> {
   checkEndianness();
-  const snap = index.snapshot();
   const payload: Record<SectionName, { type: SectionType; data: Uint8Array }> = {
     terms: json(snap.termStrings),
     ids: json(snap.ids),
@@ -73,10 +80,10 @@ export async function saveBm25(index: Bm25Index, dir: string): Promise<void> {
       offset = align8(offset + payload[name].data.byteLength);
     }
     return {
-      k1: index.k1,
-      b: index.b,
-      fields: { ...index.fields },
-      analyzer: index.analyzer.config,
+      k1: settings.k1,
+      b: settings.b,
+      fields: { ...settings.fields },
+      analyzer: settings.analyzer,
       documents: snap.ids.length,
       terms: snap.termStrings.length,
       sections,
@@ -112,7 +119,7 @@ export async function saveBm25(index: Bm25Index, dir: string): Promise<void> {
 }
 
 /** Reads an index saved by saveBm25. Every defect is a typed error, never a wrong index. */
-export async function openBm25(dir: string): Promise<Bm25Index> {
+export async function openBm25(dir: string): Promise<{ settings: Bm25Settings; snapshot: IndexSnapshot }> {
   checkEndianness();
   const path = join(dir, BM25_FILE);
   let file: Buffer;
@@ -126,7 +133,7 @@ export async function openBm25(dir: string): Promise<Bm25Index> {
   return decode(file, path);
 }
 
-export function decode(file: Buffer, path: string): Bm25Index {
+export function decode(file: Buffer, path: string): { settings: Bm25Settings; snapshot: IndexSnapshot } {
   if (file.length < MAGIC.length || !file.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new TamsaekError('FOREIGN_FILE', `${path} is not a tamsaek BM25 index`);
   }
@@ -182,22 +189,6 @@ export function decode(file: Buffer, path: string): Bm25Index {
   const int32 = (name: SectionName) => new Int32Array(copy(section(name, 'int32')));
   const float32 = (name: SectionName) => new Float32Array(copy(section(name, 'float32')));
 
-  let index: Bm25Index;
-  try {
-    index = new Bm25Index({
-      analyzer: createAnalyzer(header.analyzer),
-      k1: header.k1,
-      b: header.b,
-      fields: header.fields,
-    });
-  } catch (error) {
-    if (error instanceof TamsaekError) {
-      throw new TamsaekError('CORRUPT_INDEX', `${path}: stored settings are invalid (${error.message})`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
   const snapshot: IndexSnapshot = {
     termStrings: parseJson('terms') as string[],
     ids: parseJson('ids') as string[],
@@ -213,8 +204,8 @@ export function decode(file: Buffer, path: string): Bm25Index {
   if (snapshot.ids.length !== header.documents || snapshot.termStrings.length !== header.terms) {
     throw new TamsaekError('CORRUPT_INDEX', `${path}: header counts disagree with its sections`);
   }
-  index.restore(snapshot);
-  return index;
+  const { k1, b, fields, analyzer } = header;
+  return { settings: { k1, b, fields, analyzer }, snapshot };
 }
 
 function json(value: unknown): { type: SectionType; data: Uint8Array } {

@@ -14,16 +14,17 @@
  */
 import { createAnalyzer, DEFAULT_ANALYZER } from '../../analyze/index.js';
 import type { Analyzer, AnalyzerConfig } from '../../analyze/types.js';
-import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
-import { GrowableFloat32, GrowableInt32, ensureInt32, ensureUint8 } from '../../util/growable.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
+import { ensureInt32, ensureUint8, GrowableFloat32, GrowableInt32 } from '../../util/growable.js';
 import { TermDictionary } from '../../util/term-dictionary.js';
 import { TopK } from '../../util/topk.js';
-import { Segment, type ForwardLists } from './segment.js';
+import type { Metadata } from '../types.js';
 import { openBm25, saveBm25 } from './format.js';
 import { searchSegment, type TermList } from './maxscore.js';
+import { type ForwardLists, type IndexSnapshot, Segment } from './segment.js';
 
 export type Bm25Document = string | Readonly<Record<string, string>>;
-export type Metadata = Readonly<Record<string, unknown>>;
+export type { IndexSnapshot, Metadata };
 export type MetadataFilter = ((meta: Metadata | undefined, id: string) => boolean) | Readonly<Record<string, unknown>>;
 
 export interface Bm25Options {
@@ -97,6 +98,7 @@ export class Bm25Index {
   private seenStamp: Int32Array = new Int32Array(1024);
   private slot: Int32Array = new Int32Array(1024);
   private stamp = 0;
+  private weightScratch = new Float64Array(0);
 
   constructor(options: Bm25Options = {}) {
     checkOptions('Bm25Index', options, BM25_OPTIONS);
@@ -176,6 +178,31 @@ export class Bm25Index {
       throw error;
     }
     return list.length;
+  }
+
+  /**
+   * Adds documents whose field texts were analysed elsewhere with this index's analyzer (a leg analyses
+   * off the hot path, then adds in one short step). Same checks and all-or-nothing rule as `addMany`.
+   */
+  addAnalyzed(docs: readonly { id: string; fields: AnalyzedFields; meta?: Metadata }[]): number {
+    const seen = new Set<string>();
+    for (const { id } of docs) {
+      checkId(id);
+      if (this.ordinalOf.has(id) || seen.has(id))
+        throw new TamsaekError('DUPLICATE_ID', `document id "${id}" already exists (use upsert to replace it)`);
+      seen.add(id);
+    }
+    let appended = 0;
+    try {
+      for (; appended < docs.length; appended++) {
+        const { id, fields, meta } = docs[appended];
+        this.appendAnalyzed(id, fields, meta);
+      }
+    } catch (error) {
+      for (let i = 0; i < appended; i++) this.delete(docs[i].id);
+      throw error;
+    }
+    return docs.length;
   }
 
   /** Adds or replaces a document. Returns true when it replaced one. */
@@ -276,6 +303,45 @@ export class Bm25Index {
     return heap.drain().map(({ item, score }) => ({ id: ids[item], score }));
   }
 
+  /**
+   * BM25 scores of the given documents only (NaN for an id the index does not hold), read from their
+   * forward lists: what a leg that rescores other legs' candidates needs, without a postings traversal.
+   */
+  scoreDocuments(queryTerms: readonly string[], ids: readonly string[]): Float64Array {
+    const out = new Float64Array(ids.length).fill(Number.NaN);
+    const N = this.liveDocs;
+    if (N === 0) return out;
+    const avgdl = this.totalLength / N;
+    const { k1, b } = this;
+    // the query's term weights in a table indexed by term id (cleared again below): one array read per entry
+    if (this.weightScratch.length < this.vocab.terms.length)
+      this.weightScratch = new Float64Array(this.vocab.terms.length + 1024);
+    const weight = this.weightScratch;
+    const used: number[] = [];
+    for (const term of new Set(queryTerms)) {
+      const t = this.vocab.get(term);
+      if (t < 0 || this.df[t] <= 0) continue;
+      weight[t] = Math.log(1 + (N - this.df[t] + 0.5) / (this.df[t] + 0.5)) * (k1 + 1);
+      used.push(t);
+    }
+    const lengths = this.lengths.data;
+    for (let i = 0; i < ids.length && used.length > 0; i++) {
+      const ord = this.ordinalOf.get(ids[i]);
+      if (ord === undefined) continue;
+      const norm = k1 * (1 - b + (avgdl > 0 ? (b * lengths[ord]) / avgdl : 0));
+      const { terms, tfs, from, to } = this.forwardEntries(ord);
+      let score = 0;
+      for (let e = from; e < to; e++) {
+        const w = weight[terms[e]];
+        if (w !== 0) score += (w * tfs[e]) / (tfs[e] + norm);
+      }
+      out[i] = score;
+    }
+    if (used.length === 0) out.fill(0);
+    for (const t of used) weight[t] = 0;
+    return out;
+  }
+
   /** Merges all segments into one and drops deleted documents and unused terms. */
   compact(): void {
     this.flush(false);
@@ -347,11 +413,25 @@ export class Bm25Index {
    * synchronously, so adds and deletes made while the returned promise is pending are not included.
    */
   save(dir: string): Promise<void> {
-    return saveBm25(this, dir);
+    const settings = { k1: this.k1, b: this.b, fields: { ...this.fields }, analyzer: this.analyzer.config };
+    return saveBm25(this.snapshot(), settings, dir);
   }
 
-  static open(dir: string): Promise<Bm25Index> {
-    return openBm25(dir);
+  static async open(dir: string): Promise<Bm25Index> {
+    const { settings, snapshot } = await openBm25(dir);
+    let index: Bm25Index;
+    try {
+      const { k1, b, fields, analyzer } = settings;
+      index = new Bm25Index({ analyzer: createAnalyzer(analyzer), k1, b, fields });
+    } catch (error) {
+      if (error instanceof TamsaekError)
+        throw new TamsaekError('CORRUPT_INDEX', `${dir}: stored settings are invalid (${error.message})`, {
+          cause: error,
+        });
+      throw error;
+    }
+    index.restore(snapshot);
+    return index;
   }
 
   /** Live documents in ordinal order, with forward lists over a dense vocabulary. */
@@ -473,7 +553,7 @@ export class Bm25Index {
     return out;
   }
 
-  private appendAnalyzed(id: string, fieldTerms: AnalyzedDocument, meta: Metadata | undefined): void {
+  private appendAnalyzed(id: string, fieldTerms: AnalyzedFields, meta: Metadata | undefined): void {
     const ord = this.ids.length;
     const stamp = ++this.stamp;
     const vocab = this.vocab;
@@ -573,15 +653,9 @@ export class Bm25Index {
   }
 }
 
+/** A document's analysed fields: each field's weight and terms. */
+export type AnalyzedFields = readonly { weight: number; terms: readonly string[] }[];
 type AnalyzedDocument = { weight: number; terms: readonly string[] }[];
-
-export interface IndexSnapshot {
-  termStrings: readonly string[];
-  df: Int32Array;
-  ids: readonly string[];
-  metas: readonly (Metadata | undefined)[];
-  forward: ForwardLists;
-}
 
 function checkId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || id.length === 0)

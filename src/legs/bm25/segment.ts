@@ -110,3 +110,12 @@ export class Segment {
     return { docStart, terms, tfs, lengths };
   }
 }
+
+/** Live documents in ordinal order, with forward lists over a dense vocabulary (what a save writes). */
+export interface IndexSnapshot {
+  termStrings: readonly string[];
+  df: Int32Array;
+  ids: readonly string[];
+  metas: readonly (Readonly<Record<string, unknown>> | undefined)[];
+  forward: ForwardLists;
+}

@@ -1,5 +1,5 @@
 /** Helpers shared by the dense indexes: id checks, vector checks, atomic file writes. */
-import { TamsaekError, invalidArgument } from '../../errors.js';
+import { invalidArgument, TamsaekError } from '../../errors.js';
 import { METRICS, type Metric, type VectorId } from './types.js';
 
 export function checkDim(where: string, dim: unknown): number {
@@ -68,7 +68,7 @@ export function checkFilter(where: string, filter: unknown): void {
   }
 }
 
-export { atomicWrite, syncDir, fsyncFile } from '../../util/atomic-file.js';
+export { atomicWrite, fsyncFile, syncDir } from '../../util/atomic-file.js';
 
 /** A promise chain that runs mutations one at a time. */
 export class Serial {

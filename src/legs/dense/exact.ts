@@ -11,19 +11,19 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
 import { TopK } from '../../util/topk.js';
 import {
-  RowIdIndex,
-  Serial,
   atomicWrite,
+  checkAddArgs,
   checkDim,
   checkFilter,
   checkK,
   checkMetric,
-  checkAddArgs,
   checkVectors,
   ioError,
+  RowIdIndex,
+  Serial,
 } from './common.js';
 import type { DenseHit, Metric, VectorId, VectorIndex, VectorSearchOptions } from './types.js';
 

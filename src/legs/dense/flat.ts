@@ -8,17 +8,20 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
-import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
-import { atomicWrite } from '../../util/atomic-file.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
+import { CudaMatrix, cudaInfo, type Device, resolveDevice } from '../../native/cuda.js';
 import {
-  type DType,
-  type Metric,
   checkFinite,
   checkThreads,
+  type DType,
+  type ExactSearchResult,
   encodeRows,
   exactSearch,
+  INLINE_SEARCH_MACS,
   loadNative,
+  type Metric,
 } from '../../native/index.js';
+import { atomicWrite } from '../../util/atomic-file.js';
 import { checkAddArgs, RowIdIndex, RowIds, Serial } from './common.js';
 import type { VectorId } from './types.js';
 
@@ -30,6 +33,13 @@ export interface FlatIndexOptions {
   dtype?: DType;
   /** Worker threads per search (default: hardware concurrency). */
   threads?: number;
+  /**
+   * Where searches run: 'cpu' (default); 'cuda' = the GPU kernels of `npm run build:native` on a copy of the
+   * rows kept in device memory (CUDA_UNAVAILABLE when no GPU is usable); 'auto' = the GPU when one is visible,
+   * for searches above INLINE_SEARCH_MACS multiply-adds (smaller ones stay on the CPU, where they are faster).
+   * A search with k (plus the tie check's one row) above cudaInfo().maxK runs on the CPU either way.
+   */
+  device?: Device;
 }
 
 export interface DenseHit {
@@ -104,10 +114,18 @@ export class FlatIndex extends RowIdIndex {
   private scales: Float32Array | undefined;
   private readonly serial = new Serial();
   private busy = 0;
+  /** The device asked for, and whether searches may use the GPU. */
+  readonly device: Device;
+  private readonly gpu: boolean;
+  private cuda: CudaMatrix | undefined;
+  /** Rows moved since the device copy was written (a removal): the next GPU search rewrites it. */
+  private deviceDirty = false;
+  /** Bumped by every add/remove: a GPU search whose snapshot is older runs on the CPU. */
+  private version = 0;
 
   constructor(options: FlatIndexOptions) {
     super();
-    checkOptions('FlatIndex', options, ['dim', 'metric', 'dtype', 'threads']);
+    checkOptions('FlatIndex', options, ['dim', 'metric', 'dtype', 'threads', 'device']);
     const { dim, metric = 'cosine', dtype = 'f32' } = options ?? ({} as FlatIndexOptions);
     if (!Number.isInteger(dim) || dim <= 0)
       throw invalidArgument(`FlatIndex: dim must be a positive integer (got ${dim})`);
@@ -115,6 +133,10 @@ export class FlatIndex extends RowIdIndex {
     if (!DTYPES.includes(dtype)) throw invalidArgument(`FlatIndex: dtype must be one of ${DTYPES.join(', ')}`);
     this.threads = checkThreads('FlatIndex', options.threads);
     loadNative();
+    this.device = options.device ?? 'cpu';
+    this.gpu = resolveDevice('FlatIndex', this.device) === 'cuda' && dim <= cudaInfo().maxDim;
+    if (this.device === 'cuda' && !this.gpu)
+      throw invalidArgument(`FlatIndex: dim ${dim} is above the GPU kernels' limit ${cudaInfo().maxDim}`);
     this.dim = dim;
     this.metric = metric;
     this.dtype = dtype;
@@ -174,6 +196,7 @@ export class FlatIndex extends RowIdIndex {
       this.ensureCapacity(n + list.length);
       await encodeRows(src, list.length, this.dim, this.dtype, this.data, this.norms, this.scales, n, this.threads);
       this.rows.append(list);
+      this.version++;
     });
   }
 
@@ -196,6 +219,10 @@ export class FlatIndex extends RowIdIndex {
         if (this.scales) this.scales[row] = this.scales[last]!;
       };
       for (const id of list) if (this.rows.remove(id, moveLast)) removed++;
+      if (removed > 0) {
+        this.version++;
+        this.deviceDirty = true;
+      }
       return removed;
     });
   }
@@ -249,8 +276,11 @@ export class FlatIndex extends RowIdIndex {
     const allow = this.allowBitmap(options?.filter, n, snapshotIds);
     // one snapshot of the arrays for every native call below (a removal meanwhile copies, see remove)
     const store = { data: this.data, dtype: this.dtype, n, dim: this.dim, scales: this.scales, norms: this.norms };
+    const version = this.version;
     const top = async (q: Float32Array, count: number): Promise<DenseHit[][]> => {
-      const res = await exactSearch(store, q, { k: count, metric: this.metric, allow, threads });
+      const res =
+        (this.useGpu(q.length / this.dim, count, n) && (await this.gpuSearch(q, count, allow, version))) ||
+        (await exactSearch(store, q, { k: count, metric: this.metric, allow, threads }));
       const lists: DenseHit[][] = [];
       for (let j = 0; j < q.length / this.dim; j++) {
         const hits: DenseHit[] = [];
@@ -286,6 +316,43 @@ export class FlatIndex extends RowIdIndex {
     }
   }
 
+  private useGpu(m: number, count: number, n: number): boolean {
+    if (!this.gpu || count > cudaInfo().maxK) return false;
+    return this.device === 'cuda' || n * this.dim * m > INLINE_SEARCH_MACS;
+  }
+
+  /**
+   * Searches the device copy, first bringing it up to date (appended rows, or a rewrite after a removal).
+   * Runs in the write queue so the copy matches the rows; undefined when rows changed since the
+   * search's snapshot (the caller then searches the snapshot on the CPU).
+   */
+  private gpuSearch(
+    q: Float32Array,
+    count: number,
+    allow: Uint8Array | undefined,
+    version: number,
+  ): Promise<ExactSearchResult | undefined> {
+    return this.serial.run(async () => {
+      if (version !== this.version) return undefined;
+      const n = this.rows.size;
+      this.cuda ??= new CudaMatrix(this.dtype, this.dim);
+      const from = this.deviceDirty ? 0 : this.cuda.rows;
+      if (from < n || this.cuda.rows !== n) {
+        await this.cuda.write(from, n - from, this.data, this.norms, this.scales);
+        this.deviceDirty = false;
+      }
+      return this.cuda.search(q, count, { metric: this.metric, allow });
+    });
+  }
+
+  /** Frees the device copy of the rows now (the next GPU search uploads them again). */
+  releaseDevice(): Promise<void> {
+    return this.serial.run(async () => {
+      await this.cuda?.release();
+      this.cuda = undefined;
+    });
+  }
+
   /** Writes the index atomically: temp file + fsync + rename. */
   save(path: string): Promise<void> {
     return this.serial.run(async () => {
@@ -314,9 +381,9 @@ export class FlatIndex extends RowIdIndex {
   }
 
   /** Reads an index written by save(); corrupt or foreign files throw typed errors. */
-  static async load(path: string, options?: { threads?: number }): Promise<FlatIndex> {
+  static async load(path: string, options?: { threads?: number; device?: Device }): Promise<FlatIndex> {
     const where = 'FlatIndex.load';
-    checkOptions(where, options, ['threads']);
+    checkOptions(where, options, ['threads', 'device']);
     let buf: Buffer;
     try {
       buf = await readFile(path);
@@ -351,7 +418,13 @@ export class FlatIndex extends RowIdIndex {
     const body = buf.subarray(HEADER);
     if (crc32([body]) !== buf.readUInt32LE(44))
       throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} checksum mismatch`);
-    const idx = new FlatIndex({ dim, metric, dtype, ...(options?.threads ? { threads: options.threads } : {}) });
+    const idx = new FlatIndex({
+      dim,
+      metric,
+      dtype,
+      ...(options?.threads ? { threads: options.threads } : {}),
+      ...(options?.device ? { device: options.device } : {}),
+    });
     idx.ensureCapacity(n);
     const el = idx.data.BYTES_PER_ELEMENT;
     let off = 0;

@@ -19,26 +19,26 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
-import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
 import {
-  IdKind,
-  Serial,
-  checkNewIds,
   atomicWrite,
+  checkAddArgs,
   checkDim,
   checkFilter,
   checkK,
   checkMetric,
-  checkAddArgs,
+  checkNewIds,
   checkVectors,
   fsyncFile,
+  IdKind,
   ioError,
+  Serial,
   syncDir,
 } from './common.js';
 import type { DenseHit, Metric, VectorId, VectorIndex, VectorSearchOptions } from './types.js';
-import { dirname, join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { Worker } from 'node:worker_threads';
 
 /** The part of hnswlib-node's HierarchicalNSW this module uses (typed here so the package stays optional). */
 export interface RawHnsw {

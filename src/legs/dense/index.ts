@@ -6,22 +6,22 @@
  * HNSW above; "exact" means the native flat index when the addon loads, else the TS one.
  */
 import { open } from 'node:fs/promises';
-import { TamsaekError, checkOptions, invalidArgument } from '../../errors.js';
+import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
 import { ioError } from './common.js';
 import { ExactIndex } from './exact.js';
-import { HNSW_SIDECAR_SUFFIX, HnswIndex, type HnswOptions } from './hnsw.js';
-import type { Metric, VectorIndex, VectorIndexKind } from './types.js';
+import { HNSW_SIDECAR_SUFFIX, HnswIndex, type HnswOptions, loadHnswlib } from './hnsw.js';
+import type { Metric, VectorId, VectorIndex, VectorIndexKind } from './types.js';
 
-export * from './types.js';
-export { ExactIndex, EXACT_FORMAT_VERSION, type ExactIndexOptions } from './exact.js';
+export { EXACT_FORMAT_VERSION, ExactIndex, type ExactIndexOptions } from './exact.js';
 export {
-  HnswIndex,
-  loadHnswlib,
-  HNSW_SIDECAR_VERSION,
   HNSW_SIDECAR_SUFFIX,
+  HNSW_SIDECAR_VERSION,
+  HnswIndex,
   type HnswOptions,
   type HnswSearchOptions,
+  loadHnswlib,
 } from './hnsw.js';
+export * from './types.js';
 
 /** Below this many vectors `auto` builds an exact index. */
 export const HNSW_MIN_VECTORS = 20_000;
@@ -30,6 +30,8 @@ export interface CreateVectorIndexOptions extends Omit<HnswOptions, 'capacity'> 
   kind?: VectorIndexKind | 'auto';
   /** Expected number of vectors: decides `auto` and pre-sizes HNSW. */
   expectedSize?: number;
+  /** The native flat index's device ('cpu' default, 'cuda', 'auto'; see FlatIndexOptions.device). */
+  device?: 'cpu' | 'cuda' | 'auto';
 }
 
 export function defaultIndexKind(expectedSize: number): 'exact' | 'hnsw' {
@@ -37,7 +39,10 @@ export function defaultIndexKind(expectedSize: number): 'exact' | 'hnsw' {
 }
 
 interface FlatModule {
-  FlatIndex: { new (o: { dim: number; metric?: Metric }): VectorIndex; load(path: string): Promise<VectorIndex> };
+  FlatIndex: {
+    new (o: { dim: number; metric?: Metric; device?: 'cpu' | 'cuda' | 'auto' }): VectorIndex;
+    load(path: string): Promise<VectorIndex>;
+  };
 }
 
 /** The native flat index module (./flat.js, from the native branch) when present, else undefined. */
@@ -52,7 +57,12 @@ async function importFlat(): Promise<FlatModule | undefined> {
   }
 }
 
-async function nativeFlat(dim: number, metric: Metric, required: boolean): Promise<VectorIndex | undefined> {
+async function nativeFlat(
+  dim: number,
+  metric: Metric,
+  required: boolean,
+  device?: 'cpu' | 'cuda' | 'auto',
+): Promise<VectorIndex | undefined> {
   const mod = await importFlat();
   if (!mod) {
     if (required)
@@ -60,7 +70,7 @@ async function nativeFlat(dim: number, metric: Metric, required: boolean): Promi
     return undefined;
   }
   try {
-    return new mod.FlatIndex({ dim, metric });
+    return new mod.FlatIndex({ dim, metric, ...(device ? { device } : {}) });
   } catch (e) {
     if (!required && e instanceof TamsaekError && e.code === 'NATIVE_UNAVAILABLE') return undefined;
     throw e;
@@ -69,26 +79,80 @@ async function nativeFlat(dim: number, metric: Metric, required: boolean): Promi
 
 export async function createVectorIndex(options: CreateVectorIndexOptions): Promise<VectorIndex> {
   const where = 'createVectorIndex';
-  checkOptions(where, options, ['kind', 'expectedSize', 'dim', 'metric', 'M', 'efConstruction', 'efSearch', 'seed']);
+  checkOptions(where, options, [
+    'kind',
+    'expectedSize',
+    'dim',
+    'metric',
+    'M',
+    'efConstruction',
+    'efSearch',
+    'seed',
+    'device',
+  ]);
   if (options === undefined || options === null) throw invalidArgument(`${where}: options { dim } are required`);
-  const { kind = 'auto', expectedSize, dim, metric = 'cosine', ...hnsw } = options;
+  const { kind = 'auto', expectedSize, dim, metric = 'cosine', device, ...hnsw } = options;
   if (expectedSize !== undefined && !(Number.isInteger(expectedSize) && expectedSize >= 0)) {
     throw invalidArgument(`${where}: expectedSize must be a non-negative integer (got ${expectedSize})`);
   }
   if (!['auto', 'hnsw', 'flat', 'exact'].includes(kind))
     throw invalidArgument(`${where}: kind must be auto, hnsw, flat or exact (got ${String(kind)})`);
-  const chosen = kind === 'auto' ? defaultIndexKind(expectedSize ?? 0) : kind;
+  const chosen = kind === 'auto' ? await autoKind(expectedSize ?? 0) : kind;
+  if (device === 'cuda' && chosen !== 'flat' && !(chosen === 'exact' && kind === 'auto'))
+    throw invalidArgument(`${where}: device "cuda" applies to the native flat index (kind "flat"), not "${chosen}"`);
   if (chosen === 'hnsw') {
     return HnswIndex.create({ dim, metric, ...hnsw, capacity: Math.max(1024, expectedSize ?? 0) });
   }
   const extra = Object.keys(hnsw).filter((k) => (hnsw as Record<string, unknown>)[k] !== undefined);
   if (extra.length > 0) throw invalidArgument(`${where}: ${extra.join(', ')} only apply to kind "hnsw"`);
-  if (chosen === 'flat') return (await nativeFlat(dim, metric, true))!;
+  if (chosen === 'flat') return (await nativeFlat(dim, metric, true, device))!;
   if (kind === 'auto') {
-    const flat = await nativeFlat(dim, metric, false);
+    const flat = await nativeFlat(dim, metric, device === 'cuda', device);
     if (flat) return flat;
   }
   return new ExactIndex({ dim, metric });
+}
+
+/**
+ * `auto`'s kind: HNSW from HNSW_MIN_VECTORS on when hnswlib-node (an optional peer: it compiles at
+ * install) can be loaded, else exact (the native flat index where the addon is present).
+ */
+async function autoKind(expectedSize: number): Promise<'exact' | 'hnsw'> {
+  const kind = defaultIndexKind(expectedSize);
+  if (
+    kind === 'hnsw' &&
+    !(await loadHnswlib().then(
+      () => true,
+      () => false,
+    ))
+  )
+    return 'exact';
+  return kind;
+}
+
+/**
+ * A vector index over a first batch of vectors: the one place that chooses the kind. `auto` bulk-builds
+ * HNSW on a worker thread from HNSW_MIN_VECTORS vectors on, and below that takes the native flat index
+ * (the pure-TS exact index where the addon is absent).
+ */
+export async function buildVectorIndex(
+  ids: readonly VectorId[],
+  vectors: Float32Array,
+  options: {
+    kind?: VectorIndexKind | 'auto';
+    dim: number;
+    metric?: Metric;
+    hnsw?: Pick<HnswOptions, 'M' | 'efConstruction' | 'efSearch'>;
+    onProgress?: (done: number, total: number) => void;
+  },
+): Promise<VectorIndex> {
+  const { kind = 'auto', dim, metric = 'cosine', hnsw, onProgress } = options;
+  if ((kind === 'auto' ? await autoKind(ids.length) : kind) === 'hnsw')
+    return HnswIndex.build(ids, vectors, { dim, metric, capacity: Math.max(1024, ids.length), ...hnsw, onProgress });
+  // the configured kind, not a resolved one: "auto" below the HNSW size is the native flat index
+  const index = await createVectorIndex({ kind, dim, metric, expectedSize: ids.length });
+  await index.add(ids, vectors);
+  return index;
 }
 
 /** Opens a saved index of any kind: flat (TSKFLAT), exact (TSKEXCT) or hnsw (graph + `.ids.json` sidecar). */

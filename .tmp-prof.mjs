@@ -1,0 +1,14 @@
+import { makeVectors, DEFAULTS } from '/work/main/bench/dense.mjs';
+import { BM25_WORKLOAD, makeBm25Workload } from '/work/main/bench/lib/workload.mjs';
+const which = process.argv[2];
+const { Engine } = which === 'old' ? await import('/tmp/oldtree/dist/engine/engine.js') : await import('/work/main/dist/index.js');
+const docsN = 2000, dim = 64, nq = 200;
+const { docs, queries: raw } = makeBm25Workload({ ...BM25_WORKLOAD, docs: docsN, queries: nq });
+const queries = raw.map((q) => [...new Set(q.split(' ').filter(Boolean))].join(' '));
+const { data, queries: qv } = makeVectors({ ...DEFAULTS, docs: docsN, queries: nq, dim });
+const e = await Engine.create({ analyzer: 'whitespace', dense: { dim, index: 'hnsw', hnsw: { M: 16, efConstruction: 100, efSearch: 64 } }, fusion: { method: 'rrf', k: 60 } });
+await e.add(docs.map((text, i) => ({ id: String(i), text, vector: data.subarray(i * dim, (i + 1) * dim) })));
+const qvec = (i) => qv.subarray(i * dim, (i + 1) * dim);
+const t = performance.now();
+for (let r = 0; r < 100; r++) for (let i = 0; i < nq; i++) await e.search(queries[i], { k: 10, vector: qvec(i) });
+console.log(which, ((performance.now() - t) / (100 * nq) * 1000).toFixed(1), 'us/search');

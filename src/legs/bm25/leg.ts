@@ -1,0 +1,214 @@
+/**
+ * The BM25 leg: a Bm25Index over the engine's analyzer, over whole documents or over passages
+ * (windows of a document, each indexed as its own unit; a document scores as its best passage and
+ * the hit carries that passage's offsets).
+ */
+import { join } from 'node:path';
+import { analyzeAll } from '../../analyze/batch.js';
+import type { AnalyzerConfig } from '../../analyze/types.js';
+import { checkOptions, invalidArgument } from '../../errors.js';
+import { type ChunkOptions, checkChunkOptions, chunkText, passageUnit, splitUnit, titled } from '../../util/chunker.js';
+import { bestPassages } from '../passages.js';
+import { PassageSpans, type Span } from '../spans.js';
+import type {
+  Leg,
+  LegContext,
+  LegDocument,
+  LegFactory,
+  LegHit,
+  LegQuery,
+  LegSearchOptions,
+  LegState,
+  PreparedBatch,
+  PrepareOptions,
+} from '../types.js';
+import { type AnalyzedFields, Bm25Index } from './index.js';
+
+export interface Bm25LegOptions {
+  /** This leg's own analyzer (default: the engine's); a query is then analysed again for it. */
+  analyzer?: string | AnalyzerConfig;
+  k1?: number;
+  b?: number;
+  /** When set, title and text are separate BM25F fields and the title counts this many times; else one field `title text`. */
+  titleWeight?: number;
+  /** Index passages instead of whole documents (e.g. `{ by: 'chars', size: 150, overlap: 50 }`). */
+  passages?: ChunkOptions;
+  /**
+   * Score only the documents the other legs found (each by its best passage), not the whole index: the
+   * same fused ranking as a full search on validation sets (docs/fusion.md) at a fraction of the cost.
+   */
+  rescore?: boolean;
+}
+
+interface Bm25Batch extends PreparedBatch {
+  /** Analysed units, or — for a captured batch — the documents to analyse again when it is committed. */
+  units?: { id: string; fields: AnalyzedFields }[];
+  spans?: Map<string, Span[]>;
+  redo?: readonly LegDocument[];
+}
+
+const SPANS_FILE = 'passages.json';
+
+export class Bm25Leg implements Leg {
+  readonly kind = 'bm25';
+
+  constructor(
+    readonly index: Bm25Index,
+    private readonly settings: { titleWeight?: number; passages?: ChunkOptions; rescore?: boolean },
+    private readonly spans = new PassageSpans(),
+  ) {}
+
+  get rescores(): boolean {
+    return this.settings.rescore === true;
+  }
+
+  async prepare(docs: readonly LegDocument[], options: PrepareOptions = {}): Promise<Bm25Batch> {
+    const { titleWeight, passages } = this.settings;
+    const units: { id: string; fieldNames: string[] }[] = [];
+    const texts: string[] = [];
+    const spans = passages ? new Map<string, Span[]>() : undefined;
+    for (const doc of docs) {
+      const parts = passages ? chunkText(doc.text, passages) : [{ start: 0, end: doc.text.length, text: doc.text }];
+      spans?.set(
+        doc.id,
+        parts.map(({ start, end }) => ({ start, end })),
+      );
+      parts.forEach((p, n) => {
+        const id = passages ? passageUnit(doc.id, n) : doc.id;
+        if (titleWeight === undefined) {
+          units.push({ id, fieldNames: ['text'] });
+          texts.push(titled(doc.title, p.text));
+        } else {
+          units.push({ id, fieldNames: ['title', 'text'] });
+          texts.push(doc.title ?? '', p.text);
+        }
+      });
+    }
+    const terms = await analyzeAll(this.index.analyzer, texts, options);
+    let at = 0;
+    const analysed = units.map(({ id, fieldNames }) => ({
+      id,
+      fields: fieldNames.map((name) => ({ weight: this.index.fields[name], terms: terms[at++] })),
+    }));
+    return { ids: docs.map((d) => d.id), units: analysed, spans };
+  }
+
+  async capture(docs: readonly LegDocument[]): Promise<Bm25Batch> {
+    // the stored terms are the analysis of the stored text: analyse again only if the batch is used
+    return { ids: docs.map((d) => d.id), redo: docs };
+  }
+
+  async commit(batch: PreparedBatch): Promise<void> {
+    let b = batch as Bm25Batch;
+    if (b.redo) b = await this.prepare(b.redo);
+    this.index.addAnalyzed(b.units!);
+    for (const [id, spans] of b.spans ?? []) this.spans.set(id, spans);
+  }
+
+  async remove(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      for (const unit of this.spans.units(id)) this.index.delete(unit);
+      this.spans.delete(id);
+    }
+  }
+
+  async search(query: LegQuery, options: LegSearchOptions): Promise<LegHit[]> {
+    const index = this.index;
+    if (index.size === 0) return [];
+    const terms = query.analyzer === index.analyzer.name ? query.terms : index.analyzer.analyze(query.text);
+    if (this.settings.rescore && options.candidates && options.candidates.length > 0)
+      return this.rescore(terms, options.candidates, options.k);
+    const accept = options.filter;
+    const filter = accept && ((_meta: unknown, unit: string) => accept(splitUnit(unit).documentId));
+    if (!this.settings.passages) return index.searchTerms(terms, { k: Math.min(options.k, index.size), filter });
+    const hits = await bestPassages(
+      async (k) => index.searchTerms(terms, { k, filter }),
+      options.k,
+      index.size,
+      (unit) => splitUnit(unit).documentId,
+    );
+    return hits.map((h) => ({ id: h.id, score: h.score, span: this.spans.spanOf(h.unit) }));
+  }
+
+  /** The candidates by their best passage (or whole document), best first, those matching no term left out. */
+  private rescore(terms: readonly string[], candidates: readonly string[], k: number): LegHit[] {
+    const units = candidates.flatMap((id) => this.spans.units(id));
+    const scores = this.index.scoreDocuments(terms, units);
+    const best = new Map<string, { score: number; unit: string }>();
+    units.forEach((unit, i) => {
+      const score = scores[i]!;
+      if (!(score > 0)) return;
+      const id = splitUnit(unit).documentId;
+      const seen = best.get(id);
+      if (!seen || score > seen.score) best.set(id, { score, unit });
+    });
+    return [...best]
+      .sort((a, b) => b[1].score - a[1].score || (a[0] < b[0] ? -1 : 1))
+      .slice(0, k)
+      .map(([id, { score, unit }]) => {
+        const span = this.spans.spanOf(unit);
+        return span ? { id, score, span } : { id, score };
+      });
+  }
+
+  async save(dir: string): Promise<LegState> {
+    await this.index.save(dir);
+    if (this.settings.passages) await this.spans.save(join(dir, SPANS_FILE));
+    return { k1: this.index.k1, b: this.index.b, ...this.settings };
+  }
+
+  stats() {
+    const units = this.index.size;
+    return { documents: this.settings.passages ? this.spans.size : units, units };
+  }
+
+  describe(): Record<string, unknown> {
+    const { k1, b } = this.index;
+    return { analyzer: this.index.analyzer.name, k1, b, ...this.settings };
+  }
+}
+
+function checkLegOptions(
+  options: Bm25LegOptions | undefined,
+): Required<Pick<Bm25LegOptions, 'k1' | 'b'>> & Bm25LegOptions {
+  checkOptions('bm25 leg', options, ['analyzer', 'k1', 'b', 'titleWeight', 'passages', 'rescore']);
+  const { k1 = 1.2, b = 0.75, titleWeight, passages, analyzer, rescore } = options ?? {};
+  if (rescore !== undefined && typeof rescore !== 'boolean') throw invalidArgument('bm25.rescore must be a boolean');
+  if (titleWeight !== undefined && !(Number.isFinite(titleWeight) && titleWeight > 0))
+    throw invalidArgument(`bm25.titleWeight must be a number > 0, got ${titleWeight}`);
+  return {
+    k1,
+    b,
+    ...(analyzer !== undefined ? { analyzer } : {}),
+    ...(titleWeight !== undefined ? { titleWeight } : {}),
+    ...(passages ? { passages: checkChunkOptions(passages) } : {}),
+    ...(rescore ? { rescore } : {}),
+  };
+}
+
+export const bm25Leg: LegFactory<Bm25LegOptions> = {
+  async create(options, context: LegContext) {
+    const { k1, b, titleWeight, passages, analyzer, rescore } = checkLegOptions(options);
+    const fields: Record<string, number> = titleWeight === undefined ? { text: 1 } : { title: titleWeight, text: 1 };
+    const index = new Bm25Index({ analyzer: analyzer ?? context.analyzer, k1, b, fields });
+    return new Bm25Leg(index, legSettings(titleWeight, passages, rescore));
+  },
+  async open(dir, state: LegState) {
+    const { titleWeight, passages, rescore } = checkLegOptions({
+      titleWeight: state.titleWeight as number | undefined,
+      passages: state.passages as ChunkOptions | undefined,
+      rescore: state.rescore as boolean | undefined,
+    });
+    const index = await Bm25Index.open(dir);
+    const spans = passages ? await PassageSpans.load(join(dir, SPANS_FILE)) : new PassageSpans();
+    return new Bm25Leg(index, legSettings(titleWeight, passages, rescore), spans);
+  },
+};
+
+function legSettings(titleWeight?: number, passages?: ChunkOptions, rescore?: boolean) {
+  return {
+    ...(titleWeight !== undefined ? { titleWeight } : {}),
+    ...(passages ? { passages } : {}),
+    ...(rescore ? { rescore } : {}),
+  };
+}

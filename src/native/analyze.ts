@@ -1,0 +1,104 @@
+/**
+ * Typed wrapper of the addon's Korean analyzer (native/analyze, native/bindings/analyze.cpp): a
+ * MeCab-compatible lattice over a compiled mecab-ko-dic directory, mapped once per process.
+ */
+import { invalidArgument, TamsaekError } from '../errors.js';
+import { loadNative, wrapNativeError } from './addon.js';
+
+/** A user word compiled for the lattice: context ids from the dictionary's id tables. */
+export interface CompiledUserWords {
+  surfaces: string[];
+  features: string[];
+  leftIds: Int32Array;
+  rightIds: Int32Array;
+  costs: Int32Array;
+}
+
+export interface MecabOpenOptions {
+  /** Directory with sys.dic, unk.dic, matrix.bin, char.bin. */
+  dir: string;
+  /** Exact tags whose morphemes yield no term (a joined tag like VV+EP is judged by its first tag). */
+  dropTags: readonly string[];
+  /** Replace Inflect/Compound/Preanalysis entries by the morphemes of their expression. */
+  decompound: boolean;
+  /** mecab-ko's left-space penalty (dicrc) on words after whitespace; false = MeCab's own rules. */
+  spacePenalty: boolean;
+  user?: CompiledUserWords;
+}
+
+/** The best path's dictionary entries: text.slice(begin[i], end[i]) carries features[i] (CSV). */
+export interface MecabParse {
+  begin: Int32Array;
+  end: Int32Array;
+  features: string[];
+  /** 1 where the entry is a user word. */
+  user: Uint8Array;
+}
+
+interface MecabAddon {
+  mecabOpen(o: Record<string, unknown>): unknown;
+  mecabTerms(h: unknown, text: string): string[];
+  mecabTermsBatch(
+    h: unknown,
+    texts: readonly string[],
+    threads: number,
+  ): Promise<{ terms: string[][]; fold: Uint32Array }>;
+  mecabParse(h: unknown, text: string): MecabParse;
+  mecabInfo(h: unknown): { loadMs: number; mappedBytes: number; userWords: number };
+}
+
+/** Terms whose characters need Unicode rules the addon leaves to JavaScript (case folding, letters). */
+export type TermFixer = (terms: string[]) => string[];
+
+export class NativeMecab {
+  private readonly addon: MecabAddon;
+  private readonly handle: unknown;
+  private readonly status = new Int32Array(1);
+  /** Milliseconds the addon took to open (map) the dictionary and compile the user words. */
+  readonly loadMs: number;
+  /** Bytes of dictionary files mapped (address space, not resident memory). */
+  readonly mappedBytes: number;
+
+  constructor(options: MecabOpenOptions) {
+    const addon = loadNative() as unknown as MecabAddon;
+    if (typeof addon.mecabOpen !== 'function') {
+      throw new TamsaekError('NATIVE_UNAVAILABLE', 'the native addon predates ko-mecab; rebuild it with `npm rebuild`');
+    }
+    this.addon = addon;
+    try {
+      this.handle = addon.mecabOpen({ ...options, dropTags: [...options.dropTags], status: this.status });
+    } catch (e) {
+      throw new TamsaekError('ANALYZER_ERROR', `ko-mecab: cannot open the dictionary: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    const info = addon.mecabInfo(this.handle);
+    this.loadMs = info.loadMs;
+    this.mappedBytes = info.mappedBytes;
+  }
+
+  /** Terms of one (normalized) text on the calling thread; `fix` runs when some term needs it. */
+  terms(text: string, fix: TermFixer): string[] {
+    const out = this.addon.mecabTerms(this.handle, text);
+    return this.status[0] === 0 ? out : fix(out);
+  }
+
+  /** Terms of many texts on the addon's worker threads. */
+  async termsBatch(texts: readonly string[], fix: TermFixer, threads?: number): Promise<string[][]> {
+    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 1024))
+      throw invalidArgument(`ko-mecab: threads must be an integer in 1..1024 (got ${threads})`);
+    let r: { terms: string[][]; fold: Uint32Array };
+    try {
+      r = await this.addon.mecabTermsBatch(this.handle, texts, threads ?? 0);
+    } catch (e) {
+      throw wrapNativeError('ko-mecab', e);
+    }
+    for (let i = 0; i < r.terms.length; i++) if (r.fold[i] !== 0) r.terms[i] = fix(r.terms[i]!);
+    return r.terms;
+  }
+
+  /** The dictionary entries of the best path, with UTF-16 offsets into `text`. */
+  parse(text: string): MecabParse {
+    return this.addon.mecabParse(this.handle, text);
+  }
+}

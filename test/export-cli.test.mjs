@@ -1,0 +1,250 @@
+// `tamsaek export` and `tamsaek eval --fusion-as` end to end on the bundled sample with the shipped
+// static model: every written body validates against the specs, the bulk carries every stored vector
+// exactly (as float32), output is all-or-nothing, and bad inputs are typed errors.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Engine, exportIndex, renderQueryTemplate } from 'tamsaek';
+import { specFor } from './helpers/spec-validator.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'dist/cli/main.js');
+const sample = join(root, 'datasets/sample-ko');
+
+function run(args) {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } },
+      (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }),
+    );
+  });
+}
+
+let dir;
+let idx;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tamsaek-export-'));
+  idx = join(dir, 'idx');
+  const r = await run(['index', sample, '--out', idx, '--model', 'default', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+async function readBulk(out) {
+  const parts = (await readdir(join(out, 'bulk'))).sort();
+  const lines = [];
+  for (const p of parts)
+    lines.push(...(await readFile(join(out, 'bulk', p), 'utf8')).split('\n').filter((l) => l !== ''));
+  return { parts, lines: lines.map((l) => JSON.parse(l)) };
+}
+
+test('export to OpenSearch: bodies validate, the bulk holds every document and stored vector exactly', async () => {
+  const out = join(dir, 'os');
+  const r = await run(['export', idx, '--to', 'opensearch', '--target-version', '2.19', '--out', out, '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /exported 8 documents \(\d+ vectors, 1 bulk parts/);
+  const spec = specFor('opensearch');
+  const index = JSON.parse(await readFile(join(out, 'index.json'), 'utf8'));
+  assert.deepEqual(spec.index(index), []);
+  assert.deepEqual(spec.pipeline(JSON.parse(await readFile(join(out, 'pipeline.json'), 'utf8'))), []);
+  const template = JSON.parse(await readFile(join(out, 'query-template.json'), 'utf8'));
+  const search = renderQueryTemplate(template.script.source, {
+    query_text: '기초연금',
+    query_vector: new Array(448).fill(0.01),
+    size: 5,
+  });
+  assert.deepEqual(spec.search(search), []);
+  assert.equal(search.query.hybrid.queries.length, 2);
+
+  const { lines } = await readBulk(out);
+  const engine = await Engine.open(idx, { readOnly: true });
+  const stored = [];
+  for await (const d of engine.documents()) stored.push(d);
+  await engine.close();
+  assert.equal(lines.length, 2 * stored.length);
+  stored.forEach((doc, i) => {
+    const [action, source] = [lines[2 * i], lines[2 * i + 1]];
+    assert.deepEqual(spec.bulkAction(action), []);
+    assert.deepEqual(action, { index: { _index: 'tamsaek-idx', _id: doc.id } });
+    assert.equal(source.text, doc.text);
+    assert.equal(source.title, doc.title);
+    assert.equal(source.passages.length, doc.vectors.dense.length);
+    source.passages.forEach((p, j) => {
+      assert.deepEqual([p.start, p.end], [doc.vectors.dense[j].start, doc.vectors.dense[j].end]);
+      // shortest decimals that read back as exactly the stored float32 values
+      assert.deepEqual(Float32Array.from(p.vector), doc.vectors.dense[j].vector);
+    });
+  });
+  const meta = JSON.parse(await readFile(join(out, 'export.json'), 'utf8'));
+  assert.equal(meta.target, 'opensearch');
+  assert.equal(meta.fusion.target.technique, 'min_max');
+  const readme = await readFile(join(out, 'README-export.md'), 'utf8');
+  assert.match(readme, /## Where the cluster differs from tamsaek/);
+  assert.match(readme, /0\.001/);
+  assert.match(readme, /nested `passages`/);
+});
+
+test('export to Elasticsearch: index and retriever bodies validate against its spec', async () => {
+  const out = join(dir, 'es');
+  const r = await run(['export', idx, '--to', 'elasticsearch', '--out', out, '--name', 'my-index', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  const spec = specFor('elasticsearch');
+  assert.deepEqual(spec.index(JSON.parse(await readFile(join(out, 'index.json'), 'utf8'))), []);
+  const template = JSON.parse(await readFile(join(out, 'query-template.json'), 'utf8'));
+  const search = renderQueryTemplate(template.script.source, {
+    query_text: 'a"b\\c',
+    query_vector: new Array(448).fill(0.5),
+    size: 3,
+  });
+  assert.deepEqual(spec.search(search), []);
+  assert.equal(search.retriever.linear.retrievers[0].retriever.standard.query.match.tamsaek_text.query, 'a"b\\c');
+  assert.equal((await readdir(out)).includes('pipeline.json'), false);
+  const { lines } = await readBulk(out);
+  assert.equal(lines[0].index._index, 'my-index');
+});
+
+test('bulk parts respect the size limit and never split a document', async () => {
+  const out = join(dir, 'parts');
+  const report = await exportIndex(idx, { to: 'opensearch', out, partBytes: 4096 });
+  assert.ok(report.bulk.parts.length > 1);
+  let ids = [];
+  for (const part of report.bulk.parts) {
+    const text = await readFile(join(out, 'bulk', part), 'utf8');
+    const lines = text.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length % 2, 0);
+    assert.ok(Buffer.byteLength(text) <= 4096 || lines.length === 2, part);
+    ids = ids.concat(lines.filter((_, i) => i % 2 === 0).map((l) => JSON.parse(l).index._id));
+  }
+  assert.equal(ids.length, 8);
+  assert.equal(new Set(ids).size, 8);
+});
+
+test('an existing output is kept unless --force; refused exports leave nothing behind', async () => {
+  const out = join(dir, 'os2');
+  assert.equal((await run(['export', idx, '--to', 'opensearch', '--out', out, '-q'])).code, 0);
+  const again = await run(['export', idx, '--to', 'opensearch', '--out', out, '-q']);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /exists.*--force/);
+  assert.equal((await run(['export', idx, '--to', 'opensearch', '--out', out, '--force', '-q'])).code, 0);
+  assert.equal((await run(['export', idx, '--to', 'solr', '--out', join(dir, 'x')])).code, 2);
+  assert.equal(
+    (await run(['export', idx, '--to', 'opensearch', '--target-version', '9.x', '--out', join(dir, 'x')])).code,
+    1,
+  );
+  assert.equal(
+    (await run(['export', idx, '--to', 'opensearch', '--name', 'Bad Name', '--out', join(dir, 'x')])).code,
+    1,
+  );
+  const ngram = join(dir, 'ngram');
+  assert.equal((await run(['index', sample, '--out', ngram, '--analyzer', 'ngram', '-q'])).code, 0);
+  const refused = await run(['export', ngram, '--to', 'opensearch', '--out', join(dir, 'x')]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /NOT_SUPPORTED/);
+  const missing = await run(['export', join(dir, 'nope'), '--to', 'opensearch', '--out', join(dir, 'x')]);
+  assert.match(missing.stderr, /NOT_FOUND/);
+  assert.deepEqual(
+    (await readdir(dir)).filter((n) => n === 'x' || n.startsWith('x.') || n.includes('.tmp-')),
+    [],
+  );
+});
+
+test('a fusion the target cannot express is a typed error naming the fix', async () => {
+  const d = join(dir, 'rrf');
+  const engine = await Engine.create({
+    analyzer: 'whitespace',
+    dense: { dim: 2 },
+    fusion: { method: 'rrf', k: 60, weights: { bm25: 1, dense: 3 } },
+  });
+  await engine.add([{ id: 'a', text: 'x', vector: [1, 0] }]);
+  await engine.save(d);
+  await engine.close();
+  await assert.rejects(exportIndex(d, { to: 'opensearch', targetVersion: '2.19', out: join(dir, 'r1') }), {
+    code: 'NOT_SUPPORTED',
+    message: /per-leg RRF weights.*OpenSearch 3\.x/,
+  });
+  const ok = await exportIndex(d, { to: 'opensearch', targetVersion: '3.x', out: join(dir, 'r2') });
+  assert.deepEqual(ok.fusion.target, { kind: 'score-ranker', rankConstant: 60, weights: [0.25, 0.75] });
+});
+
+test('eval --fusion-as scores the sample with both fusions over the same leg results', async () => {
+  const r = await run(['eval', sample, '--fusion-as', 'opensearch', '--index', idx, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.queries, 5);
+  assert.equal(report.mode, 'fixed');
+  assert.equal(report.configs[0].target.technique, 'min_max');
+  for (const key of ['ndcg@10', 'recall@1', 'mrr@10']) {
+    const { tamsaek, target, difference } = report.metrics;
+    assert.ok(tamsaek[key] >= 0 && tamsaek[key] <= 1 && target[key] >= 0 && target[key] <= 1);
+    assert.ok(Math.abs(difference[key] - (target[key] - tamsaek[key])) < 1e-12);
+  }
+  assert.ok(report.agreement.top10Overlap > 0 && report.agreement.top10Overlap <= 1);
+  const text = await run(['eval', sample, '--fusion-as', 'elasticsearch', '--index', idx, '-q']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /\| ndcg@10 \| [\d.]+ \| [\d.]+ \| [+-][\d.]+ \|/);
+  assert.equal((await run(['eval', sample, '--fusion-as', 'opensearch', '--retriever', 'bm25'])).code, 2);
+  assert.equal((await run(['eval', sample, '--fusion-as', 'bing', '--index', idx])).code, 2);
+});
+
+test('--since writes only what changed since a previous export: changed and new documents, deletions', async () => {
+  const d = join(dir, 'sync-idx');
+  const engine = await Engine.create({ analyzer: 'whitespace', dense: { dim: 2 } });
+  await engine.add([
+    { id: 'keep', text: 'same text', vector: [1, 0] },
+    { id: 'edit', text: 'old text', vector: [0, 1] },
+    { id: 'gone', text: 'to delete', vector: [1, 1] },
+  ]);
+  await engine.save(d);
+  const full = await exportIndex(d, { to: 'opensearch', out: join(dir, 'sync-1') });
+  assert.equal((await readFile(join(dir, 'sync-1', 'documents.tsv'), 'utf8')).trim().split('\n').length, 3);
+  await engine.upsert([{ id: 'edit', text: 'new text', vector: [0, 1] }]);
+  await engine.delete(['gone']);
+  await engine.add([{ id: 'new', text: 'fresh', vector: [1, 2] }]);
+  await engine.save(d);
+  await engine.close();
+  const r = await run([
+    'export',
+    d,
+    '--to',
+    'opensearch',
+    '--out',
+    join(dir, 'sync-2'),
+    '--since',
+    join(dir, 'sync-1'),
+    '-q',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /since generation 1: 2 changed or new, 1 deleted, 1 unchanged/);
+  const { lines } = await readBulk(join(dir, 'sync-2'));
+  const actions = lines.filter((l) => l.index || l.delete);
+  assert.deepEqual(
+    actions.map((a) => (a.index ? `index ${a.index._id}` : `delete ${a.delete._id}`)),
+    ['index edit', 'index new', 'delete gone'],
+  );
+  assert.equal(lines.find((l) => l.text?.startsWith('new')).text, 'new text');
+  for (const a of actions) assert.deepEqual(specFor('opensearch').bulkAction(a), []);
+  const meta = JSON.parse(await readFile(join(dir, 'sync-2', 'export.json'), 'utf8'));
+  assert.equal(meta.since.generation, 1);
+  assert.equal(meta.index, full.index);
+  assert.equal((await readFile(join(dir, 'sync-2', 'documents.tsv'), 'utf8')).trim().split('\n').length, 3);
+  // a base for another target or a changed mapping is refused
+  await assert.rejects(exportIndex(d, { to: 'elasticsearch', out: join(dir, 's3'), since: join(dir, 'sync-1') }), {
+    code: 'INVALID_ARGUMENT',
+  });
+  await assert.rejects(
+    exportIndex(d, { to: 'opensearch', out: join(dir, 's4'), since: join(dir, 'sync-1'), shards: 3 }),
+    {
+      code: 'NOT_SUPPORTED',
+    },
+  );
+  await assert.rejects(exportIndex(d, { to: 'opensearch', out: join(dir, 's5'), since: join(dir, 'nope') }), {
+    code: 'NOT_FOUND',
+  });
+});

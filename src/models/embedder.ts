@@ -46,7 +46,7 @@ export interface EmbedderOptions extends HubOptions {
   file?: string;
   /** Entries of the LRU embedding cache (0 = off, the default). */
   cacheSize?: number;
-  /** 'cpu' (default), 'cuda' (NATIVE_UNAVAILABLE when it cannot start) or 'auto' (CUDA, else the CPU with a warning). */
+  /** 'cpu' (default), 'cuda' (CUDA_UNAVAILABLE when it cannot start) or 'auto' (CUDA, else the CPU with a warning). */
   executionProviders?: ExecutionProviderOption;
   /** Receives the line 'auto' reports when it falls back to the CPU (default: process.emitWarning). */
   onWarning?: (message: string) => void;

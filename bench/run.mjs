@@ -20,7 +20,7 @@ import { machineInfo } from './lib/machine.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 /** Suites in the order `npm run bench` runs them; any other bench/<name>.mjs runs after these, by name. */
-export const SUITE_ORDER = ['bm25', 'native', 'dense', 'hybrid', 'train', 'cuda'];
+export const SUITE_ORDER = ['bm25', 'native', 'dense', 'hybrid', 'train', 'cuda', 'models'];
 const NOT_SUITES = new Set(['run']);
 const HEAP_MB = 12288;
 

@@ -7,7 +7,9 @@
 #  3. runs the GPU tests against the CPU kernels (TAMSAEK_REQUIRE_GPU=1: a skipped GPU test fails), the
 #     recurrence tests and the native suites against the CUDA-built addon
 #  4. runs `npm run bench -- cuda` (results in bench/cuda-results.json)
-#  5. prints a summary with the issue's targets; exits non-zero when a step failed or a target was missed
+#  5. embeds and reranks with the synthetic XLM-R-large models on onnxruntime's CUDA provider
+#     (scripts/gpu-models.mjs: prints why and passes when onnxruntime-node's CUDA provider is not installed)
+#  6. prints a summary with the issue's targets; exits non-zero when a step failed or a target was missed
 set -uo pipefail
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -41,6 +43,7 @@ step gpu-tests 240 env TAMSAEK_REQUIRE_GPU=1 node --test test/cuda-device.test.m
   test/native-search.test.mjs test/native-flat.test.mjs test/native-loss.test.mjs
 rm -f bench/cuda-results.json
 step bench 300 npm run bench --silent -- cuda --out bench/cuda-results.json
+step onnx-models 300 node scripts/gpu-models.mjs --out bench/gpu-models-results.json
 [ -f bench/cuda-results.json ] || { SUMMARY+=("FAIL  bench wrote no results (suite skipped?)"); FAILED=1; }
 
 echo

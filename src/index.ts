@@ -94,7 +94,16 @@ export type {
 export * from './models/index.js';
 export type { TextEmbedder } from './models/types.js';
 export { type NativeInfo, nativeAvailable, nativeInfo } from './native/index.js';
-export { CrossEncoder, type CrossEncoderOptions } from './rerank/index.js';
+export { compareScores, type ScoreAgreement } from './rerank/agreement.js';
+export {
+  CrossEncoder,
+  type CrossEncoderOptions,
+  DEFAULT_PAIR_TOKENS,
+  type PassageWindowMode,
+  passageWindow,
+  planBatches,
+  QUERY_TOKEN_BUDGET,
+} from './rerank/index.js';
 export type { Reranker } from './rerank/types.js';
 export { rerankOrder } from './rerank/types.js';
 export {

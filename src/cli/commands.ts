@@ -23,6 +23,7 @@ export type { Io } from './io.js';
 import { ADAPT_USAGE, adaptFlags, adaptOption, seedFlag } from './adapt.js';
 import { EXPORT_USAGE } from './export.js';
 import type { Io } from './io.js';
+import { RUNTIME_OPTIONS, rerankerArg, runtimeOptions } from './runtime-flags.js';
 import { TRAIN_USAGE } from './train.js';
 
 export const USAGE = {
@@ -32,10 +33,10 @@ export const USAGE = {
   index:
     'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75] [--adapt [--adapt-seconds 45] [--seed 42] | --no-adapt]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
-  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion fixed|adapt (adapt uses labels)] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--no-adapt | --adapt-seconds 45] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
+  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion fixed|adapt (adapt uses labels)] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--no-adapt | --adapt-seconds 45] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline] [--fp32] [--provider cpu|cuda|auto]',
   tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--space full|weight] [--reranker <dir|id>] [--out config.json] [--json]',
   embed:
-    'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
+    'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline] [--fp32] [--provider cpu|cuda|auto]',
   analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--verbose] [--json]',
   analyzers: 'usage: tamsaek analyzers',
   serve:
@@ -43,6 +44,7 @@ export const USAGE = {
 } as const;
 
 const modelOptions = {
+  ...RUNTIME_OPTIONS,
   'batch-size': { type: 'string' },
   'max-length': { type: 'string' },
   threads: { type: 'string' },
@@ -63,7 +65,7 @@ function embedderOptions(
   if (maxLength !== undefined) o.maxLength = maxLength;
   if (threads !== undefined) o.threads = threads;
   if (args.flag('offline')) o.offline = true;
-  return o;
+  return { ...o, ...runtimeOptions(args) };
 }
 
 const indexingOptions = {
@@ -258,7 +260,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     k1: numberOption(args.text('k1'), 'k1'),
     b: numberOption(args.text('b'), 'b'),
     model: args.text('model'),
-    reranker: args.text('reranker'),
+    reranker: await rerankerArg(args),
     rerankTopN: intOption(args.text('rerank-top-n'), 'rerank-top-n', 1, 1000),
     config: await readTunedConfig(args.text('config')),
     fusion: fusionMode(args.text('fusion'), retriever),

@@ -18,6 +18,7 @@ import {
 } from './commands.js';
 import { exportCommand, fusionAsCommand } from './export.js';
 import { INFO_USAGE, infoCommand } from './info.js';
+import { QUANTIZE_USAGE, quantizeCommand } from './quantize.js';
 import { exportOnnxCommand, mineCommand, trainCommand } from './train.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
@@ -36,8 +37,9 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
   mine: mineCommand,
   'export-onnx': exportOnnxCommand,
   info: infoCommand,
+  quantize: quantizeCommand,
 };
-const ALL_USAGE = { ...USAGE, ...INFO_USAGE };
+const ALL_USAGE = { ...USAGE, ...INFO_USAGE, ...QUANTIZE_USAGE };
 
 const HELP = `tamsaek — Korean hybrid retrieval
 

@@ -76,6 +76,9 @@ export class Engine {
       const given = resolved.rerank?.given;
       if (typeof given === 'string') owned = await loadReranker(given);
       const reranker = owned ?? (given as Reranker | undefined);
+      // a reranker that knows its cost per query (CrossEncoder: docs/models.md, *Reranking budget*) sets the default top-N
+      if (reranker?.defaultTopN && !resolved.rerank!.topNGiven)
+        resolved.query.rerankTopN = resolved.rerank!.config.topN = reranker.defaultTopN;
       const rerank = reranker && { ...(resolved.rerank!.config as RerankConfig), modelId: reranker.modelId };
       const state = {
         analyzer,

@@ -42,7 +42,7 @@ export interface ResolvedOptions {
   analyzer: Analyzer;
   legs: LegSpec[];
   query: QueryConfig;
-  rerank?: { given: Reranker | string; config: RerankConfig };
+  rerank?: { given: Reranker | string; config: RerankConfig; topNGiven: boolean };
 }
 
 export function resolveAnalyzer(analyzer: EngineOptions['analyzer']): Analyzer {
@@ -131,8 +131,9 @@ function checkLegSpecs(options: EngineOptions): LegSpec[] {
   });
 }
 
-function resolveRerank(options: RerankOptions): { given: Reranker | string; config: RerankConfig } {
+function resolveRerank(options: RerankOptions): { given: Reranker | string; config: RerankConfig; topNGiven: boolean } {
   checkOptions('Engine.create rerank', options, ['reranker', 'topN', 'threshold']);
+  // without topN: 20, or the loaded reranker's defaultTopN (Engine.create)
   const { reranker: given, topN = 20, threshold } = options;
   if (!Number.isInteger(topN) || topN < 1 || topN > 1000)
     throw invalidArgument(`rerank.topN must be an integer in 1..1000, got ${topN}`);
@@ -142,7 +143,7 @@ function resolveRerank(options: RerankOptions): { given: Reranker | string; conf
     throw invalidArgument('rerank.reranker must be a model directory / Hub id or an object with score()');
   const config: RerankConfig = { topN, ...(threshold !== undefined ? { threshold } : {}) };
   if (typeof given === 'string') config.model = given;
-  return { given, config };
+  return { given, config, topNGiven: options.topN !== undefined };
 }
 
 /** A tuned or configured query-time setting, checked: what `configure` applies. */

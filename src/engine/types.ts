@@ -27,7 +27,7 @@ export type DenseOptions = DenseLegOptions;
 
 export interface RerankOptions {
   reranker: Reranker | string;
-  /** How many fused candidates to rerank (default 20). */
+  /** How many fused candidates to rerank (default: the reranker's defaultTopN, else 20). */
   topN?: number;
   /** Drop reranked results scoring below this. */
   threshold?: number;

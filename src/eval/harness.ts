@@ -300,7 +300,10 @@ async function engineFor(dataset: BeirDataset, options: EvaluateRetrieverOptions
     },
   };
   if (options.reranker !== undefined)
-    engineOptions.rerank = { reranker: options.reranker, topN: options.rerankTopN ?? 20 };
+    engineOptions.rerank = {
+      reranker: options.reranker,
+      ...(options.rerankTopN !== undefined ? { topN: options.rerankTopN } : {}),
+    };
   return buildEngine(
     dataset.corpusPath,
     engineOptions,

@@ -19,8 +19,9 @@ import { LruCache } from './cache.js';
 import { padBatch } from './feeds.js';
 import { type HubOptions, resolveModel } from './hub.js';
 import { inspectModelDir, type OnnxModelInfo } from './model-dir.js';
-import { loadOrt, type OrtModule, type OrtRuntime, type OrtSession, type OrtTensor, sessionOptions } from './ort.js';
+import { loadOrt, type OrtModule, type OrtRuntime, type OrtSession, type OrtTensor } from './ort.js';
 import { findPreset, type ModelPreset, type Pooling, PRESETS } from './presets.js';
+import { checkExecutionProviders, createSession, type ExecutionProviderOption, preferQuantized } from './session.js';
 import { Tokenizer } from './tokenizer.js';
 
 export { loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from './ort.js';
@@ -45,6 +46,10 @@ export interface EmbedderOptions extends HubOptions {
   file?: string;
   /** Entries of the LRU embedding cache (0 = off, the default). */
   cacheSize?: number;
+  /** 'cpu' (default), 'cuda' (CUDA_UNAVAILABLE when it cannot start) or 'auto' (CUDA, else the CPU with a warning). */
+  executionProviders?: ExecutionProviderOption;
+  /** Receives the line 'auto' reports when it falls back to the CPU (default: process.emitWarning). */
+  onWarning?: (message: string) => void;
 }
 
 export interface EmbedOptions {
@@ -64,6 +69,8 @@ const EMBEDDER_OPTIONS = [
   'quantized',
   'file',
   'cacheSize',
+  'executionProviders',
+  'onWarning',
   'cacheDir',
   'offline',
   'endpoint',
@@ -81,6 +88,69 @@ function positionLimit(config: Record<string, unknown>): number | undefined {
   return ['roberta', 'xlm-roberta', 'camembert'].includes(String(config.model_type)) ? mpe - 2 : mpe;
 }
 
+/** Validates the plain settings of OnnxEmbedder.load; returns the preset asked for or matched by name. */
+function checkSettings(
+  where: string,
+  model: string,
+  options: EmbedderOptions,
+  s: { presetName?: string; batchSize: number; threads: number; cacheSize: number },
+): ModelPreset | undefined {
+  let preset: ModelPreset | undefined;
+  if (s.presetName !== undefined) {
+    preset = PRESETS[s.presetName] ?? findPreset(s.presetName);
+    if (!preset)
+      throw invalidArgument(`${where}: unknown preset "${s.presetName}" (known: ${Object.keys(PRESETS).join(', ')})`);
+  } else preset = findPreset(model);
+  if (options.pooling !== undefined && !POOLINGS.includes(options.pooling))
+    throw invalidArgument(`${where}: pooling must be one of ${POOLINGS.join(', ')} (got ${String(options.pooling)})`);
+  for (const [name, v] of [
+    ['batchSize', s.batchSize],
+    ['threads', s.threads],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > 4096)
+      throw invalidArgument(`${where}: ${name} must be an integer in 1..4096 (got ${v})`);
+  }
+  if (!Number.isInteger(s.cacheSize) || s.cacheSize < 0)
+    throw invalidArgument(`${where}: cacheSize must be a non-negative integer (got ${s.cacheSize})`);
+  for (const [name, v] of [
+    ['queryPrefix', options.queryPrefix],
+    ['passagePrefix', options.passagePrefix],
+  ] as const) {
+    if (v !== undefined && typeof v !== 'string') throw invalidArgument(`${where}: ${name} must be a string`);
+  }
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function')
+    throw invalidArgument(`${where}: onWarning must be a function`);
+  return preset;
+}
+
+/** Checks an encoder session's inputs and output (releasing it on failure); returns the output to read. */
+async function checkEncoderSession(session: OrtSession, path: string, dim: number): Promise<string> {
+  const fail = (code: 'INVALID_MODEL' | 'DIMENSION_MISMATCH', msg: string): never => {
+    void session.release().catch(() => undefined);
+    throw new TamsaekError(code, `${path}: ${msg}`);
+  };
+  for (const need of ['input_ids', 'attention_mask'])
+    if (!session.inputNames.includes(need))
+      fail('INVALID_MODEL', `missing input "${need}" (inputs: ${session.inputNames.join(', ')})`);
+  const extra = session.inputNames.filter((n) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(n));
+  if (extra.length > 0)
+    fail(
+      'INVALID_MODEL',
+      `unsupported inputs ${extra.join(', ')} (expected input_ids, attention_mask, optional token_type_ids)`,
+    );
+  const outputName = OUTPUT_NAMES.find((n) => session.outputNames.includes(n));
+  if (!outputName)
+    fail(
+      'INVALID_MODEL',
+      `no "last_hidden_state" (or "token_embeddings") output (outputs: ${session.outputNames.join(', ')}); export with --task feature-extraction`,
+    );
+  const meta = session.outputMetadata?.find((m) => m.name === outputName);
+  const last = meta?.shape?.[meta.shape.length - 1];
+  if (typeof last === 'number' && last !== dim)
+    fail('DIMENSION_MISMATCH', `output ${outputName} has ${last} dimensions, config.json hidden_size says ${dim}`);
+  return outputName as string;
+}
+
 export class OnnxEmbedder {
   readonly dim: number;
   readonly pooling: Pooling;
@@ -94,6 +164,8 @@ export class OnnxEmbedder {
   readonly dir: string;
   readonly file: string;
   readonly quantized: boolean;
+  /** Where the session runs ('cuda' only when asked for and started). */
+  readonly executionProvider: 'cpu' | 'cuda';
   /** The ONNX runtime running the session: `node` (onnxruntime-node) or `web` (WebAssembly). */
   readonly runtime: OrtRuntime;
   readonly preset: ModelPreset | undefined;
@@ -120,9 +192,11 @@ export class OnnxEmbedder {
       preset?: ModelPreset;
       cacheSize: number;
       outputName: string;
+      provider: 'cpu' | 'cuda';
       runtime: OrtRuntime;
     },
   ) {
+    this.executionProvider = s.provider;
     this.runtime = s.runtime;
     this.dim = s.dim;
     this.pooling = s.pooling;
@@ -160,33 +234,16 @@ export class OnnxEmbedder {
       quantized,
       file,
       cacheSize = 0,
+      executionProviders,
+      onWarning,
       ...hub
     } = options;
-    let preset: ModelPreset | undefined;
-    if (presetName !== undefined) {
-      preset = PRESETS[presetName] ?? findPreset(presetName);
-      if (!preset)
-        throw invalidArgument(`${where}: unknown preset "${presetName}" (known: ${Object.keys(PRESETS).join(', ')})`);
-    } else preset = findPreset(model);
-    if (pooling !== undefined && !POOLINGS.includes(pooling))
-      throw invalidArgument(`${where}: pooling must be one of ${POOLINGS.join(', ')} (got ${String(pooling)})`);
-    for (const [name, v] of [
-      ['batchSize', batchSize],
-      ['threads', threads],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 1 || v > 4096)
-        throw invalidArgument(`${where}: ${name} must be an integer in 1..4096 (got ${v})`);
-    }
-    if (!Number.isInteger(cacheSize) || cacheSize < 0)
-      throw invalidArgument(`${where}: cacheSize must be a non-negative integer (got ${cacheSize})`);
-    for (const [name, v] of [
-      ['queryPrefix', queryPrefix],
-      ['passagePrefix', passagePrefix],
-    ] as const) {
-      if (v !== undefined && typeof v !== 'string') throw invalidArgument(`${where}: ${name} must be a string`);
-    }
-    const dir = await resolveModel(model, { ...hub, quantized, file });
-    const info = await inspectModelDir(dir, { quantized, file });
+    const preset = checkSettings(where, model, options, { presetName, batchSize, threads, cacheSize });
+    const providers = checkExecutionProviders(where, executionProviders);
+    const loaded = await loadOrt();
+    const quantizedFile = preferQuantized(quantized, providers, loaded.runtime);
+    const dir = await resolveModel(model, { ...hub, quantized: quantizedFile, file });
+    const info = await inspectModelDir(dir, { quantized: quantizedFile, file });
     const config = info.config;
     const dim = [config.hidden_size, config.d_model, config.dim].find((v): v is number => typeof v === 'number');
     if (dim === undefined) throw new TamsaekError('INVALID_MODEL', `${dir}/config.json has no hidden_size`);
@@ -205,40 +262,13 @@ export class OnnxEmbedder {
     if (limit !== undefined && maxLen > limit)
       throw invalidArgument(`${where}: maxLength ${maxLen} exceeds the model's ${limit} positions`);
 
-    const { ort, runtime } = await loadOrt();
-    let session: OrtSession;
-    try {
-      session = await ort.InferenceSession.create(join(dir, info.file), sessionOptions(runtime, threads));
-    } catch (e) {
-      throw new TamsaekError(
-        'INVALID_MODEL',
-        `${join(dir, info.file)}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`,
-        { cause: e },
-      );
-    }
-    const fail = (code: 'INVALID_MODEL' | 'DIMENSION_MISMATCH', msg: string): never => {
-      void session.release().catch(() => undefined);
-      throw new TamsaekError(code, `${join(dir, info.file)}: ${msg}`);
-    };
-    for (const need of ['input_ids', 'attention_mask'])
-      if (!session.inputNames.includes(need))
-        fail('INVALID_MODEL', `missing input "${need}" (inputs: ${session.inputNames.join(', ')})`);
-    const extra = session.inputNames.filter((n) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(n));
-    if (extra.length > 0)
-      fail(
-        'INVALID_MODEL',
-        `unsupported inputs ${extra.join(', ')} (expected input_ids, attention_mask, optional token_type_ids)`,
-      );
-    const outputName = OUTPUT_NAMES.find((n) => session.outputNames.includes(n));
-    if (!outputName)
-      fail(
-        'INVALID_MODEL',
-        `no "last_hidden_state" (or "token_embeddings") output (outputs: ${session.outputNames.join(', ')}); export with --task feature-extraction`,
-      );
-    const meta = session.outputMetadata?.find((m) => m.name === outputName);
-    const last = meta?.shape?.[meta.shape.length - 1];
-    if (typeof last === 'number' && last !== dim)
-      fail('DIMENSION_MISMATCH', `output ${outputName} has ${last} dimensions, config.json hidden_size says ${dim}`);
+    const { ort, runtime } = loaded;
+    const { session, provider } = await createSession(loaded, join(dir, info.file), {
+      threads,
+      executionProviders: providers,
+      onWarning,
+    });
+    const outputName = await checkEncoderSession(session, join(dir, info.file), dim);
     return new OnnxEmbedder(ort, session, tokenizer, preset?.id ?? model, info, {
       dim,
       pooling: pooling ?? info.pooling ?? preset?.pooling ?? 'mean',
@@ -250,7 +280,8 @@ export class OnnxEmbedder {
       threads,
       preset,
       cacheSize,
-      outputName: outputName as string,
+      outputName,
+      provider,
       runtime,
     });
   }

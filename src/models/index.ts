@@ -22,6 +22,23 @@ export { FP32_FILES, INT8_FILES, inspectModelDir, modelDirKind, type OnnxModelIn
 export { type LoadedOrt, loadOrt, type OrtRuntime, vendoredOrtWeb } from './ort.js';
 export { findPreset, type ModelPreset, type Pooling, PRESETS } from './presets.js';
 export {
+  QUANTIZE_FORMATS,
+  type QuantizeFormat,
+  type QuantizeOptions,
+  type QuantizeReport,
+  quantizeModel,
+  quantizeSymmetric,
+} from './quantize.js';
+export {
+  compareEmbeddings,
+  type EmbeddingAgreement,
+  embeddingAgreement,
+  kendallTau,
+  SAMPLE_QUERIES,
+  SAMPLE_TEXTS,
+} from './quantize-check.js';
+export { cudaUnavailableReason, EXECUTION_PROVIDERS, type ExecutionProviderOption } from './session.js';
+export {
   quantizeRows,
   readStaticModelDir,
   StaticEmbedder,
@@ -38,4 +55,12 @@ export {
   ONNX_IR_VERSION,
   ONNX_OPSET,
 } from './static-onnx.js';
+export {
+  ensureSyntheticModel,
+  generateSyntheticModel,
+  type SyntheticModelOptions,
+  type SyntheticModelResult,
+  type TransformerShape,
+  XLMR_LARGE,
+} from './synthetic.js';
 export { type Encoded, type EncodeOptions, Tokenizer } from './tokenizer.js';

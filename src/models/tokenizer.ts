@@ -153,7 +153,22 @@ export class Tokenizer {
       a = a.slice(0, la);
       b = b.slice(0, lb);
     }
-    const out = this.core.post_processor ? this.core.post_processor(a, b, true) : { tokens: b ? [...a, ...b] : a };
+    return this.encodeTokens(a, b);
+  }
+
+  /** Special tokens the post-processor adds to one text (`pair` false) or a pair. */
+  specialTokens(pair: boolean): number {
+    return pair ? this.specialsPair : this.specialsSingle;
+  }
+
+  /**
+   * Ids of already tokenized pieces (from `tokenize`) with the special tokens added, without
+   * truncation: for callers that choose which pieces to keep themselves (the reranker's passage window).
+   */
+  encodeTokens(a: readonly string[], b: readonly string[] | null = null): Encoded {
+    const out = this.core.post_processor
+      ? this.core.post_processor([...a], b ? [...b] : null, true)
+      : { tokens: b ? [...a, ...b] : [...a] };
     const ids = this.toIds(out.tokens);
     const typeIds = out.token_type_ids ?? new Array<number>(ids.length).fill(0);
     return { ids, typeIds };

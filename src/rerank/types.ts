@@ -3,6 +3,8 @@
 /** Scores (query, passage) pairs; higher is more relevant (e.g. a cross-encoder's sigmoid). */
 export interface Reranker {
   readonly modelId: string;
+  /** How many candidates to rerank when the engine's rerank.topN is not given (default 20). */
+  readonly defaultTopN?: number;
   score(query: string, passages: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array>;
   dispose?(): Promise<void>;
 }

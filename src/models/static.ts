@@ -328,7 +328,7 @@ export class StaticEmbedder {
     const step = this.options.batchSize ?? 256;
     for (let s = 0; s < texts.length; s += step) {
       const part = texts.slice(s, s + step);
-      const batch = this.featurizer.batch(part);
+      const batch = await this.featurizer.batchAsync(part);
       await sparsePool(batch, this.weights, {
         normalize: true,
         threads: this.options.threads,

@@ -17,6 +17,7 @@ import { type EncodedRow, padBatch } from '../models/feeds.js';
 import { type HubOptions, resolveModel } from '../models/hub.js';
 import { inspectModelDir } from '../models/model-dir.js';
 import { Tokenizer } from '../models/tokenizer.js';
+import { checkSignal, checkStop, Slicer } from '../util/slices.js';
 import type { Reranker } from './types.js';
 
 export interface CrossEncoderOptions extends HubOptions {
@@ -146,18 +147,26 @@ export class CrossEncoder implements Reranker {
     if (typeof query !== 'string') throw invalidArgument('CrossEncoder.score: query must be a string');
     if (!Array.isArray(passages) || passages.some((p) => typeof p !== 'string'))
       throw invalidArgument('CrossEncoder.score: passages must be an array of strings');
+    checkSignal('CrossEncoder.score', options.signal);
     const out = new Float32Array(passages.length);
     const todo: (EncodedRow & { index: number; key: string })[] = [];
-    passages.forEach((passage, index) => {
-      const key = `${query}\u0000${passage}`;
+    // tokenization runs on this thread: in slices, checking the signal between them
+    const slicer = new Slicer({ signal: options.signal, what: 'reranking' });
+    for (let index = 0; index < passages.length; index++) {
+      await slicer.pause();
+      const key = `${query}\u0000${passages[index]}`;
       const hit = this.cache?.get(key);
       if (hit !== undefined) out[index] = hit;
-      else todo.push({ index, key, ...this.tokenizer.encode(query, { pair: passage, maxLength: this.maxLength }) });
-    });
+      else
+        todo.push({
+          index,
+          key,
+          ...this.tokenizer.encode(query, { pair: passages[index], maxLength: this.maxLength }),
+        });
+    }
     todo.sort((a, b) => b.ids.length - a.ids.length || a.index - b.index);
     for (let start = 0; start < todo.length; start += this.batchSize) {
-      if (options.signal?.aborted)
-        throw new TamsaekError('ABORTED', 'reranking aborted', { cause: options.signal.reason });
+      checkStop(options.signal, Infinity, 'reranking');
       const batch = todo.slice(start, start + this.batchSize);
       const logits = await this.run(batch);
       batch.forEach((row, b) => {

@@ -112,6 +112,25 @@ async function hugeRun(mb, results, log) {
   );
 }
 
+/**
+ * The machine's own noise: 5 ms slices of busy work with a macrotask turn between them (a workload
+ * that never blocks longer than 5 ms), measured like the phases. A phase's gap above this is ours.
+ */
+async function calibration(seconds, results, log) {
+  const engine = await Engine.create();
+  await engine.add(pages(50));
+  const work = async () => {
+    const end = performance.now() + seconds * 1000;
+    while (performance.now() < end) {
+      const sliceEnd = performance.now() + 5;
+      while (performance.now() < sliceEnd);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  push(results, 'calibration_5ms_slices', await measured('calibration', engine, work, log));
+  await engine.close();
+}
+
 async function queryRun(results) {
   const engine = await Engine.create();
   await engine.add(pages(50));
@@ -132,6 +151,7 @@ export async function run(options = {}) {
   const results = [];
   const dir = mkdtempSync(path.join(tmpdir(), 'tamsaek-eventloop-'));
   try {
+    await calibration(options.tiny ? 1 : 10, results, log);
     await engineRun('bm25', {}, docs, path.join(dir, 'bm25'), results, log);
     if (!options.skipDense)
       await engineRun('dense', { dense: { embedder: 'default' } }, docs, path.join(dir, 'dense'), results, log);

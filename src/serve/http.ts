@@ -36,6 +36,8 @@ export function statusFor(code: string): number {
       return 503;
     case 'TIMEOUT':
       return 504;
+    case 'LIMIT_EXCEEDED': // a query or document over the server's limits
+      return 413;
     case 'NOT_SUPPORTED':
       return 501;
     default:

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.js';
 import type { EngineDocument } from '../engine/types.js';
 import { TamsaekError } from '../errors.js';
+import type { QueryLimits } from '../util/limits.js';
 import { badRequest, checkFields, HttpError, readJsonObject, statusFor } from './http.js';
 import type { Persister } from './persister.js';
 import { searchOptionsFromBody, searchOptionsFromQuery } from './request.js';
@@ -23,6 +24,8 @@ export interface ServerSettings {
   shutdownTimeoutMs: number;
   readOnly: boolean;
   onError: (error: unknown) => void;
+  /** Query limits over the engine's (undefined: the engine's). */
+  limits?: QueryLimits;
 }
 
 type Reply = [number, unknown];
@@ -113,7 +116,8 @@ export class EngineHttpServer {
         ? searchOptionsFromQuery(url.searchParams, maxK)
         : searchOptionsFromBody(await readJsonObject(req, maxBody), maxK);
     const started = performance.now();
-    const hits = await this.engine.search(query, { ...options, signal, timeoutMs });
+    const { limits } = this.settings;
+    const hits = await this.engine.search(query, { ...options, signal, timeoutMs, ...(limits ? { limits } : {}) });
     return [200, { hits, took_ms: Number((performance.now() - started).toFixed(3)) }];
   }
 

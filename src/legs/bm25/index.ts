@@ -98,6 +98,8 @@ const COMPACT_DELETED_FRACTION = 0.3;
 const SYNC_MERGE_ENTRIES = 1 << 18;
 /** Pending entries after which an async add seals them into a segment (bounds a search-time flush). */
 const SEAL_ENTRIES = 1 << 16;
+/** Documents with more terms than this are appended in slices by `addAnalyzedAsync`. */
+const HUGE_DOCUMENT_TERMS = 1 << 16;
 /** Candidates a search scores between two checks of its signal and deadline. */
 const SEARCH_BUDGET = 4096;
 export const MAX_K = 100_000;
@@ -291,7 +293,8 @@ export class Bm25Index {
     try {
       for (; appended < docs.length; appended++) {
         const { id, fields, meta } = docs[appended];
-        this.appendAnalyzed(id, fields, meta);
+        if (termCount(fields) > HUGE_DOCUMENT_TERMS) await this.appendHuge(id, fields, meta, slicer);
+        else this.appendAnalyzed(id, fields, meta);
         if (this.pendingTerms.length >= SEAL_ENTRIES) {
           this.flush(false);
           if (this.segments.length > 32) await this.mergeInSlices(slicer);
@@ -735,6 +738,48 @@ export class Bm25Index {
     this.totalLength += length;
   }
 
+  /**
+   * `appendAnalyzed` for a document of very many terms: its terms are interned and counted in slices
+   * into arrays of its own (nothing another call could see half done), then appended in one short step.
+   */
+  private async appendHuge(id: string, fieldTerms: AnalyzedFields, meta: Metadata | undefined, slicer: Slicer) {
+    const vocab = this.vocab;
+    const slotOf = new Map<number, number>();
+    const termIds: number[] = [];
+    const tfs: number[] = [];
+    let length = 0;
+    for (const { weight, terms } of fieldTerms) {
+      for (let i = 0; i < terms.length; i++) {
+        const t = vocab.intern(terms[i]);
+        const slot = slotOf.get(t);
+        if (slot === undefined) {
+          slotOf.set(t, termIds.length);
+          termIds.push(t);
+          tfs.push(weight);
+        } else tfs[slot] += weight;
+        if ((i & 4095) === 4095) await slicer.pause();
+      }
+      length += weight * terms.length;
+    }
+    // a new state installed meanwhile (a compaction the caller ran) renumbered the terms: append as usual
+    if (this.vocab !== vocab) return this.appendAnalyzed(id, fieldTerms, meta);
+    if (vocab.terms.length > this.df.length) this.growTermArrays(vocab.terms.length);
+    this.epoch++;
+    const df = this.df;
+    for (let j = 0; j < termIds.length; j++) {
+      this.pendingTerms.push(termIds[j]);
+      this.pendingTfs.push(tfs[j]);
+      df[termIds[j]]++;
+    }
+    this.pendingStart.push(this.pendingTerms.length);
+    this.lengths.push(length);
+    this.ordinalOf.set(id, this.ids.length);
+    this.ids.push(id);
+    this.metas.push(meta);
+    this.liveDocs++;
+    this.totalLength += length;
+  }
+
   private growTermArrays(minLength: number): void {
     this.df = ensureInt32(this.df, minLength);
     this.seenStamp = ensureInt32(this.seenStamp, minLength);
@@ -805,6 +850,12 @@ export class Bm25Index {
     this.pendingTerms = new GrowableInt32(16384);
     this.pendingTfs = new GrowableFloat32(16384);
   }
+}
+
+function termCount(fields: AnalyzedFields): number {
+  let n = 0;
+  for (const f of fields) n += f.terms.length;
+  return n;
 }
 
 /** A document's analysed fields: each field's weight and terms. */

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import * as analyze from '../dist/analyze/index.js';
 import { Bm25Index } from '../dist/legs/bm25/index.js';
+import { lancedbBm25Bench, loadLanceDb } from './lib/lancedb.mjs';
 import { corpusFiles, sampleSentences } from './lib/sentences.mjs';
 import { gc, mean, median, nowMs, percentile, sig } from './lib/stats.mjs';
 import { BM25_WORKLOAD, makeBm25Workload } from './lib/workload.mjs';
@@ -105,6 +106,37 @@ async function indexBench(o, docs) {
     }
   }
   return { times, idx: keep, stats };
+}
+
+async function lancedbPart({ o, docs, queries, tq, tAllMean, dpsMany, push, notes }) {
+  const lance = await loadLanceDb();
+  if (lance.unavailable) {
+    notes.push(`LanceDB rows skipped: ${lance.unavailable}`);
+    return;
+  }
+  o.log(`building a LanceDB ${lance.version} full-text index over ${docs.length} docs…`);
+  const lq = await lancedbBm25Bench(lance, docs, queries, { k: TOP_K, log: o.log });
+  const lMean = mean(lq.perQuery);
+  o.log(`LanceDB fts: ${sig(lMean, 3)} ms/query`);
+  let jaccard = 0;
+  lq.hits.forEach((hits, i) => {
+    const a = new Set(hits.map((h) => h.id));
+    const b = new Set(tq.hits[i].map((h) => h.id));
+    const both = [...a].filter((id) => b.has(id)).length;
+    jaccard += a.size + b.size === 0 ? 1 : both / (a.size + b.size - both);
+  });
+  const lanceDps = docs.length / (lq.indexMs / 1000);
+  push('query_speedup_vs_lancedb_fts', sig(lMean / tAllMean, 4), 'x');
+  push('lancedb_fts_query_ms_mean', sig(lMean, 4), 'ms');
+  push('lancedb_fts_query_ms_p50', sig(percentile(lq.perQuery, 50), 4), 'ms');
+  push('lancedb_fts_query_ms_p95', sig(percentile(lq.perQuery, 95), 4), 'ms');
+  push('lancedb_fts_qps', Math.round(1000 / lMean), 'queries/s');
+  push('lancedb_index_docs_per_s', Math.round(lanceDps), 'docs/s');
+  push('index_speedup_vs_lancedb', sig(dpsMany / lanceDps, 3), 'x');
+  push('top10_jaccard_vs_lancedb_fts', sig(jaccard / queries.length, 4), 'fraction');
+  notes.push(
+    `LanceDB ${lance.version} (bench/peers/lancedb): createTable of { id, text } + Index.fts({ baseTokenizer: "whitespace", withPosition: false }) in a temporary directory (one build, timed as lancedb_index_docs_per_s); fullTextSearch(new MatchQuery(q, "text")).limit(10), all ${queries.length} queries once, sequentially, after 20 warm-up queries; query_speedup_vs_lancedb_fts = LanceDB mean / tamsaek mean (tamsaek_query_ms_mean) over the same queries; top10_jaccard = mean |A∩B| / |A∪B| of the two top-10 id sets (LanceDB's BM25 is its own: scores are not compared)`,
+  );
 }
 
 function timeTamsaekQueries(o, idx, queries) {
@@ -323,6 +355,10 @@ export async function run(options = {}) {
     `top-10 agreement: ${agree}/${n} queries (scores within ${SCORE_TOL} rank by rank; ids compared outside the tie band at the cut-off)`,
   );
   wink.engine = undefined;
+
+  // 4b. LanceDB full-text search (the bench peer folder bench/peers/lancedb) over the same documents and queries
+  gc();
+  await lancedbPart({ o, docs, queries, tq, tAllMean, dpsMany, push, notes });
 
   // 5. analyzers
   gc();

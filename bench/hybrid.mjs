@@ -23,6 +23,7 @@ import { createServer } from '../dist/serve/index.js';
 import { DEFAULTS as DENSE_DEFAULTS, TINY as DENSE_TINY, makeVectors } from './dense.mjs';
 import { recallLatencySvg } from './lib/hybrid-chart.mjs';
 import { FIXTURE_RERANKER, measureDataset, qualityTable, retrievalSets } from './lib/hybrid-quality.mjs';
+import { loadLanceDb } from './lib/lancedb.mjs';
 import { isMain, parseSuiteCli, runStandalone } from './lib/standalone.mjs';
 import { gc, mean, median, nowMs, percentile, sig } from './lib/stats.mjs';
 import { BM25_WORKLOAD, makeBm25Workload } from './lib/workload.mjs';
@@ -108,6 +109,8 @@ async function qualityPart(o, push, notes) {
   const { dirs, fallback, root } = retrievalSets({ tiny: o.tiny });
   if (fallback && !o.tiny)
     notes.push(`no retrieval set under ${root}: quality measured on datasets/sample-ko (set TAMSAEK_DATASETS)`);
+  o.lancedb = await loadLanceDb();
+  if (o.lancedb.unavailable) notes.push(`LanceDB rows skipped: ${o.lancedb.unavailable}`);
   const rows = [];
   for (const dir of dirs) rows.push(...(await measureDataset(dir, o)));
   for (const r of rows) {
@@ -127,6 +130,8 @@ async function qualityPart(o, push, notes) {
     const winkKo = rows.find((r) => r.dataset === ds && r.system.startsWith('wink-bm25 (') && r !== wink);
     if (ours && wink) push(`${ds}.bm25_p50_speedup_vs_wink`, sig(wink.p50 / ours.p50, 3), 'x');
     if (ours && winkKo) push(`${ds}.bm25_p50_speedup_vs_wink_same_tokens`, sig(winkKo.p50 / ours.p50, 3), 'x');
+    const lanceKo = rows.find((r) => r.dataset === ds && /^lancedb fts \(.+ tokens\)$/.test(r.system));
+    if (ours && lanceKo) push(`${ds}.bm25_p50_speedup_vs_lancedb_fts_same_tokens`, sig(lanceKo.p50 / ours.p50, 3), 'x');
   }
   const latencyOnly = rows.filter((r) => r.latencyOnly).map((r) => r.system);
   if (latencyOnly.length) {
@@ -142,6 +147,10 @@ async function qualityPart(o, push, notes) {
   notes.push(
     'wink-bm25-text-search: defineConfig({fldWeights: {body: 1}, bm25Params: {k1: 1.2, b: 0.75, k: 1}}), consolidate(4), search(q, 10); "README prep" = the prep task of its README (wink-nlp + wink-eng-lite-web-model: word tokens, no stop words, stems — English-only, Hangul handling is whatever its tokenizer does); "ko-morph tokens" = the text pre-analyzed by tamsaek\'s analyzer and split on spaces (query terms de-duplicated), which separates tokenizer from scoring. Orama 3.1: create({schema: {title, text}}) + search({term, limit: 10}); "default tokenizer" = its english tokenizer, "ko-morph tokenizer" = components.tokenizer over tamsaek\'s analyzer, each token ending in "$" (Orama matches every word a query token is a prefix of; its exact option is an ASCII word-boundary filter that matches no Hangul); "orama hybrid" = mode hybrid, the same tokenizer, over the same vectors as tamsaek dense (its fusion: each side divided by its max, weights 0.5/0.5; similarity 0 so the vector side is not cut at its default cosine 0.8)',
   );
+  if (o.lancedb.lancedb)
+    notes.push(
+      `LanceDB ${o.lancedb.version} (bench/peers/lancedb): a table of id + text (title + " " + text) in a temporary directory; fts = Index.fts({baseTokenizer, withPosition: false}) and fullTextSearch(new MatchQuery(q, "text")) (OR of the query's tokens; BM25 by LanceDB); "ngram" = its ngram tokenizer with its defaults on the raw text, "ko-morph tokens" = the text pre-analyzed by tamsaek's analyzer joined by spaces under its "simple" tokenizer (query terms de-duplicated); vector = nearestTo(query vector).distanceType("cosine") over the same vectors as tamsaek dense with no vector index (LanceDB scans them: exact); hybrid = fullTextSearch (ko-morph tokens) + nearestTo, fused by its RRFReranker (k 60); query embedding included`,
+    );
   return rows;
 }
 
@@ -179,14 +188,13 @@ async function hybrid100k(o, push, notes) {
     `100k workload: ${o.docs} docs + ${o.docs} × ${o.dim} vectors, ${o.queries} queries, generated in ${((nowMs() - t) / 1000).toFixed(1)} s`,
   );
   const distinctQueries = new Set(queries).size;
-  // the vectors are precomputed: a dense leg without a model (dense: { dim }), vectors handed over with documents and queries
-  // RRF k = 60 as the result is defined (issue 6), not the engine's default fusion
-  const fusion = { method: 'rrf', k: 60 };
+  // the vectors are precomputed: a dense leg without a model (dense: { dim }), vectors handed over with documents and
+  // queries; the engine's default legs (bm25, passages, dense) and its default fusion
   const engine = await Engine.create({
     analyzer: 'whitespace',
     dense: { dim: o.dim, index: 'hnsw', hnsw: { M: 16, efConstruction: o.efConstruction, efSearch: 64 } },
-    fusion,
   });
+  const fusion = engine.describe().fusion;
   const queryVector = (i) => qv.subarray(i * o.dim, (i + 1) * o.dim);
   const order = queries.map((_, i) => i);
   t = nowMs();
@@ -223,6 +231,14 @@ async function hybrid100k(o, push, notes) {
   push('hybrid_p95_ms_100k.depth10', sig(percentile(d10, 95), 4), 'ms');
   const bm = await timeSearches(order, (i) => engine.search(queries[i], { k: 10, legs: ['bm25'] }), o.reps);
   push('bm25_leg_p50_ms_100k', sig(percentile(bm, 50), 4), 'ms');
+  const pa = await timeSearches(order, (i) => engine.search(queries[i], { k: 10, legs: ['passages'] }), o.reps);
+  push('passages_leg_p50_ms_100k', sig(percentile(pa, 50), 4), 'ms');
+  const two = await timeSearches(
+    order,
+    (i) => engine.search(queries[i], { k: 10, legs: ['bm25', 'dense'], vector: queryVector(i) }),
+    o.reps,
+  );
+  push('hybrid_p50_ms_100k.two_legs', sig(percentile(two, 50), 4), 'ms');
   const de = await timeSearches(
     order,
     (i) => engine.search(queries[i], { k: 10, legs: ['dense'], vector: queryVector(i) }),
@@ -240,12 +256,12 @@ async function hybrid100k(o, push, notes) {
   push('hybrid_legs_fuse_p95_ms_100k', sig(percentile(legsOnly, 95), 4), 'ms');
   const p50 = percentile(full, 50);
   notes.push(
-    `hybrid_p50/p95_ms_100k: Engine.search(q, {k: 10}) — BM25 (whitespace analyzer) over the bm25 bench's synthetic documents + HNSW (M 16, efConstruction ${o.efConstruction}, efSearch 64, cosine) over the dense bench's clustered ${o.dim}-d vectors (doc i ↔ vector i, same id), RRF k = 60, the engine's default depth 100 per leg (so hnswlib searches with ef = max(64, 100) = 100), top-10; ` +
+    `hybrid_p50/p95_ms_100k: Engine.search(q, {k: 10}) — BM25 (whitespace analyzer) over the bm25 bench's synthetic documents + HNSW (M 16, efConstruction ${o.efConstruction}, efSearch 64, cosine) over the dense bench's clustered ${o.dim}-d vectors (doc i ↔ vector i, same id) + BM25 over 150-character passages (whitespace + bigram terms), the engine's default legs and fusion (${JSON.stringify(fusion)}), the engine's default depth 100 per leg (so hnswlib searches with ef = max(64, 100) = 100), top-10; ` +
       `${o.docs.toLocaleString('en-US')} documents${o.docs !== DEFAULTS.docs ? ` (shrunk from ${DEFAULTS.docs.toLocaleString('en-US')} with --docs / TAMSAEK_BENCH_HYBRID_DOCS)` : ''}, ${o.queries} queries (${distinctQueries} distinct), single-threaded, sequential; per-query median of ${o.reps} timed passes after a warm-up pass. ` +
       `Precomputed vectors go through the Engine's own API: a dense leg without a model (dense: { dim }), each document added with its vector, each search given its query vector (no model call); Engine.add builds the first batch's HNSW graph on a worker thread. Target ≤ 2 ms p50: ${p50 <= 2 ? 'met' : 'not met'} (${p50.toFixed(3)} ms), reported, not asserted`,
   );
   notes.push(
-    "100k breakdowns: .depth10 = the same search with depth 10 per leg (efSearch 64 effective); bm25_leg / dense_leg = Engine.search with one leg; hybrid_legs_fuse = Engine.retrieve (both legs, depth 100) + fuse(RRF, 10) without the engine's document mapping — the engine-less cost",
+    "100k breakdowns: .depth10 = the same search with depth 10 per leg (efSearch 64 effective); .two_legs = bm25 + dense only (the engine before the passages leg); bm25_leg / passages_leg / dense_leg = Engine.search with one leg; hybrid_legs_fuse = tunable().retrieve (every leg, depth 100) + fuse(the default, 10) without the engine's document mapping — the engine-less cost",
   );
 }
 

@@ -95,6 +95,7 @@ export type {
 } from './legs/types.js';
 export * from './models/index.js';
 export type { TextEmbedder } from './models/types.js';
+export { type NativeInfo, nativeAvailable, nativeInfo } from './native/index.js';
 export { CrossEncoder, type CrossEncoderOptions } from './rerank/index.js';
 export type { Reranker } from './rerank/types.js';
 export { rerankOrder } from './rerank/types.js';

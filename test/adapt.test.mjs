@@ -124,8 +124,8 @@ test('bad adaptation requests are typed errors', async () => {
   await assert.rejects(lexical.adapt(), { code: 'NOT_SUPPORTED' });
   const { stderr } = await run(
     process.execPath,
-    [cli, 'index', 'datasets/sample-ko', '--adapt-seconds', '3', '--out', '/tmp/x'],
+    [cli, 'index', 'datasets/sample-ko', '--no-adapt', '--adapt-seconds', '3', '--out', '/tmp/x'],
     { cwd: root },
   ).catch((e) => e);
-  assert.match(stderr, /--adapt-seconds goes with --adapt/);
+  assert.match(stderr, /--no-adapt goes alone/);
 });

@@ -93,21 +93,27 @@ test('index, search and eval the sample dataset', async () => {
       Object.fromEntries(Object.entries(report.metrics).filter(([k]) => !k.endsWith('@5'))),
     );
 
-    // hybrid with the shipped model: the fusion is tuned on the train split (the model never saw this sample)
-    const hybrid = await run(['eval', sample, '--retriever', 'hybrid', '--json']);
+    // hybrid with the shipped model, --fusion adapt: the weights are tuned on the train split, and the report says so
+    const hybrid = await run(['eval', sample, '--retriever', 'hybrid', '--fusion', 'adapt', '--json']);
     assert.equal(hybrid.code, 0, hybrid.stderr);
     const hybridReport = JSON.parse(hybrid.stdout);
     assert.equal(hybridReport.fusion.mode, 'tuned on train');
+    assert.equal(hybridReport.fusion.labels, 'train split');
     assert.equal(hybridReport.fusion.configs.length, 1);
     assert.equal(hybridReport.model, 'tamsaek-static-ko-v2');
     // the adaptive fusion searches one number: the BM25 weight of a min-max combination
     assert.equal(hybridReport.fusion.configs[0].fusion.method, 'cc');
     assert.equal(hybridReport.fusion.configs[0].fusion.normalizer, 'mm');
     assert.ok(hybridReport.metrics['ndcg@10'] > 0);
-    const fixed = JSON.parse(
-      (await run(['eval', sample, '--retriever', 'hybrid', '--fusion', 'fixed', '--json'])).stdout,
-    );
-    assert.deepEqual(fixed.fusion.configs[0].fusion, { method: 'cc', normalizer: 'mm' });
+    // by default (and with --fusion fixed) exactly what an engine does without a fusion of its own: no labels
+    const fixed = JSON.parse((await run(['eval', sample, '--retriever', 'hybrid', '--json'])).stdout);
+    assert.equal(fixed.fusion.mode, 'fixed');
+    assert.equal(fixed.fusion.labels, 'none');
+    assert.deepEqual(fixed.fusion.configs[0].fusion, {
+      method: 'cc',
+      normalizer: 'mm',
+      weights: { bm25: 0.4, passages: 0.3, dense: 0.3 },
+    });
     assert.equal((await run(['eval', sample, '--fusion', 'fixed'])).code, 2, '--fusion needs --retriever hybrid');
 
     // tune: train/test on the sample, configuration written where asked and usable by eval --config
@@ -181,7 +187,7 @@ test('index --vector-field: precomputed vectors from the corpus, with --dim (no 
       'emb',
     ]);
     assert.equal(indexed.code, 0, indexed.stderr);
-    assert.match(indexed.stderr, /indexed 3 documents \(legs bm25\+dense/);
+    assert.match(indexed.stderr, /indexed 3 documents \(legs bm25\+passages\+dense/);
     const { Engine } = await import('tamsaek');
     const engine = await Engine.open(join(dir, 'idx'), { readOnly: true });
     // the stored vectors are the corpus's: a query vector pointing at c finds c, whatever the text says

@@ -110,12 +110,13 @@ test('a vectors-only index (dense: { dim }) reopens without a model', async () =
     const before = await engine.search('청년 월세', { vector });
     await engine.close();
     const opened = await Engine.open(dir, { readOnly: true });
-    assert.deepEqual(opened.legs, ['bm25', 'dense']);
+    assert.deepEqual(opened.legs, ['bm25', 'passages', 'dense']);
     assert.deepEqual(await opened.search('청년 월세', { vector }), before);
     await assert.rejects(opened.search('청년 월세'), { code: 'INVALID_ARGUMENT', message: /no model/ });
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
-    assert.equal(manifest.config.legs[1].state.vectorsOnly, true);
-    assert.equal(manifest.config.legs[1].state.dim, 16);
+    const dense = manifest.config.legs.find((l) => l.kind === 'dense');
+    assert.equal(dense.state.vectorsOnly, true);
+    assert.equal(dense.state.dim, 16);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

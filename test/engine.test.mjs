@@ -39,7 +39,7 @@ const DOCS = [
 ];
 
 test('hybrid search fuses BM25 and dense evidence over one id space', async () => {
-  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() } });
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() }, passages: false });
   assert.deepEqual(engine.legs, ['bm25', 'dense']);
   await engine.add(DOCS);
   // a small corpus gets the exact index, native when the addon is built (it is, for npm test)
@@ -258,7 +258,7 @@ test('precomputed document and query vectors are used as given and skip the embe
 test("dense: { dim } — a dense leg without a model takes the caller's vectors only", async () => {
   const model = new HashEmbedder();
   const engine = await Engine.create({ analyzer: 'ngram', dense: { dim: model.dim } });
-  assert.deepEqual(engine.legs, ['bm25', 'dense']);
+  assert.deepEqual(engine.legs, ['bm25', 'passages', 'dense']);
   const vectors = await model.embed(DOCS.map((d) => `${d.title} ${d.text}`));
   await engine.add(DOCS.map((d, i) => ({ ...d, vector: vectors.subarray(i * model.dim, (i + 1) * model.dim) })));
   const reference = await Engine.create({ analyzer: 'ngram', dense: { embedder: model } });
@@ -398,7 +398,11 @@ test('dense.chunk: the dense leg embeds passages and scores a document by its be
   );
 
   const split = { by: 'chars', size: 60, overlap: 20 };
-  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder(512), chunk: split } });
+  const engine = await Engine.create({
+    analyzer: 'ngram',
+    dense: { embedder: new HashEmbedder(512), chunk: split },
+    passages: false,
+  });
   await engine.add([
     long,
     short,
@@ -480,4 +484,41 @@ test('a search analyses its query once: the BM25 leg, the highlighter and a mode
   given.length = 0;
   await e2.search('예금 보호 한도');
   assert.deepEqual(given, []);
+});
+
+test('with a dense model the default legs are bm25, passages (BM25 over 150-character windows) and dense, fused with the zero-shot weights', async () => {
+  const long = {
+    id: 'long',
+    title: '주택 안내',
+    text: `${'지역 축제와 공연 일정을 소개합니다. '.repeat(12)}전세 보증금 반환 보증에 가입하면 보증금을 돌려받을 수 있습니다. ${'박물관 관람 시간을 안내합니다. '.repeat(12)}`,
+  };
+  const engine = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() } });
+  assert.deepEqual(engine.legs, ['bm25', 'passages', 'dense']);
+  const d = engine.describe();
+  assert.deepEqual(d.fusion, { method: 'cc', normalizer: 'mm', weights: { bm25: 0.4, passages: 0.3, dense: 0.3 } });
+  assert.deepEqual(d.legs[1].passages, { by: 'chars', size: 150, overlap: 50 });
+  await engine.add([...DOCS, long]);
+  const query = '전세 보증금 반환';
+  const hits = await engine.search(query, { k: 3 });
+  const results = await engine.tunable().retrieve(query, { depth: d.depth });
+  const mm = (leg, id) => {
+    const scores = leg.hits.map((h) => h.score);
+    const hit = leg.hits.find((h) => h.id === id);
+    return hit ? (hit.score - Math.min(...scores)) / (Math.max(...scores) - Math.min(...scores)) : 0;
+  };
+  const [b, p, v] = results;
+  for (const h of hits)
+    assert.ok(Math.abs(h.fusedScore - (0.4 * mm(b, h.id) + 0.3 * mm(p, h.id) + 0.3 * mm(v, h.id))) < 1e-9, h.id);
+  // the passage leg finds the sentence inside the long page and names its window
+  const hit = hits.find((h) => h.id === 'long');
+  assert.ok(hit?.legs.passages, JSON.stringify(hits));
+  assert.ok(long.text.slice(hit.passage.start, hit.passage.end).includes('전세 보증금'));
+  assert.ok(hit.passage.end - hit.passage.start <= 150);
+  // passages: false is the two-leg engine with equal weights
+  const two = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() }, passages: false });
+  assert.deepEqual(two.legs, ['bm25', 'dense']);
+  assert.deepEqual(two.describe().fusion, { method: 'cc', normalizer: 'mm' });
+  await assert.rejects(Engine.create({ dense: { dim: 4 }, passages: { by: 'chars', size: 0 } }), {
+    code: 'INVALID_ARGUMENT',
+  });
 });

@@ -98,7 +98,7 @@ test('format 1 manifests are read as the pair they describe; their engine-wide c
 test('layouts without a counterpart are NOT_SUPPORTED, name the leg, and write nothing', async () => {
   const passages = { by: 'chars', size: 20, overlap: 0 };
   const cases = [
-    ['bm25-passages', { bm25: { passages }, dense: { dim: 2 } }, /BM25 leg "bm25" over passages/],
+    ['bm25-passages', { bm25: { passages }, dense: { dim: 2 }, passages: false }, /BM25 leg "bm25" over passages/],
     ['engine-chunk', { chunk: passages, dense: { dim: 2 } }, /BM25 leg "bm25" over passages/],
     [
       'custom-kind',

@@ -116,7 +116,7 @@ test('endpoints: health, search (POST and GET), documents upsert/add/get/delete,
   try {
     const health = await call(s.base, 'GET', '/health');
     assert.equal(health.status, 200);
-    assert.deepEqual(health.json, { status: 'ok', documents: 5, legs: ['bm25', 'dense'] });
+    assert.deepEqual(health.json, { status: 'ok', documents: 5, legs: ['bm25', 'passages', 'dense'] });
     assert.match(health.headers.get('content-type'), /^application\/json/);
 
     const posted = await call(s.base, 'POST', '/search', { query: '예금 보호 한도', k: 3, highlight: true });
@@ -298,7 +298,8 @@ test('error statuses: 400, 403, 404, 405, 409, 413, 415 with { error: { code, me
     await expectError(call(s.base, 'GET', '/documents/%E0%A4%A'), 400, 'INVALID_ARGUMENT', /percent/);
     // 404 unknown path, 405 wrong method (with Allow)
     await expectError(call(s.base, 'GET', '/nope'), 404, 'NOT_FOUND');
-    await expectError(call(s.base, 'GET', '/'), 404, 'NOT_FOUND');
+    await expectError(call(s.base, 'GET', '/lib/engine/engine.js'), 404, 'NOT_FOUND');
+    await expectError(call(s.base, 'POST', '/', {}), 405, 'METHOD_NOT_ALLOWED'); // GET / is the playground
     const wrong = await expectError(call(s.base, 'PUT', '/search', { query: 'x' }), 405, 'METHOD_NOT_ALLOWED');
     assert.equal(wrong.headers.get('allow'), 'GET, POST');
     await expectError(call(s.base, 'POST', '/health', {}), 405, 'METHOD_NOT_ALLOWED');
@@ -345,7 +346,7 @@ test('error statuses: 400, 403, 404, 405, 409, 413, 415 with { error: { code, me
     assert.deepEqual((await call(s.base, 'GET', '/health')).json, {
       status: 'ok',
       documents: 5,
-      legs: ['bm25', 'dense'],
+      legs: ['bm25', 'passages', 'dense'],
     });
   } finally {
     await s.stop();

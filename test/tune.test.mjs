@@ -38,7 +38,11 @@ async function labelledSet(n = 120) {
     queries.push({ id: `q${i}`, text: words.slice(0, 3).join(' ') });
     qrels.set(`q${i}`, new Map([[`d${i}`, 1]]));
   }
-  const engine = await Engine.create({ analyzer: 'whitespace', dense: { embedder: new NoiseEmbedder() } });
+  const engine = await Engine.create({
+    analyzer: 'whitespace',
+    dense: { embedder: new NoiseEmbedder() },
+    passages: false,
+  });
   await engine.add(docs);
   return { engine, queries, qrels };
 }
@@ -125,4 +129,21 @@ test('bad tuning requests are typed errors', async () => {
   });
   const bm25Only = await Engine.create({ analyzer: 'whitespace' });
   await assert.rejects(tuneEngine(bm25Only, { train: [], test: queries, qrels }), /nothing to tune/);
+});
+
+test('with three legs the weight space is the simplex grid, picked by its neighbourhood', async () => {
+  const { pickOnSimplex, simplexWeights } = await import('../dist/tune/index.js');
+  const grid = simplexWeights(['a', 'b', 'c'], 10);
+  assert.equal(grid.length, 66);
+  assert.ok(grid.every((w) => Math.abs(w.a + w.b + w.c - 1) < 1e-9));
+  // a lone spike at (1, 0, 0) loses to a broad hill around (0.2, 0.4, 0.4)
+  const v = (w) => (w.a === 1 ? 1 : 0.9 - Math.abs(w.a - 0.2) - Math.abs(w.b - 0.4) - Math.abs(w.c - 0.4));
+  const best =
+    grid[
+      pickOnSimplex(
+        grid.map((weights) => ({ weights, v: v(weights) })),
+        0.1,
+      )
+    ];
+  assert.deepEqual(best, { a: 0.2, b: 0.4, c: 0.4 });
 });

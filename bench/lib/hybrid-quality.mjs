@@ -11,6 +11,7 @@ import { indexCorpus } from '../../dist/eval/corpus.js';
 import { evaluate, latencySummary } from '../../dist/eval/metrics.js';
 import { Engine } from '../../dist/index.js';
 import { loadHnswlib } from '../../dist/legs/dense/index.js';
+import { ftsSearch, ftsTable, hybridSearch, tempDatabase, vectorSearch } from './lancedb.mjs';
 import { nowMs } from './stats.mjs';
 
 const require = createRequire(import.meta.url);
@@ -213,8 +214,49 @@ export async function measureDataset(dir, o) {
     );
   }
 
-  // 3. dense / hybrid / rerank through the Engine, and raw hnswlib-node over the same vectors
-  if (!o.model) return rows;
+  // 2c. LanceDB full-text search: its ngram tokenizer on the raw text, and tamsaek's analyzer's terms
+  // joined by spaces under its "simple" tokenizer (same tokens → separates tokenizer from scoring)
+  const lance = o.lancedb?.lancedb ? await tempDatabase(o.lancedb.lancedb) : undefined;
+  try {
+    if (lance) await lancedbFtsRows(o.lancedb.lancedb, lance.db, docs, ds.queries, bm25.analyzer.name, add);
+    // 3. dense / hybrid / rerank through the Engine, and raw hnswlib-node over the same vectors
+    if (o.model) await denseRows({ o, ds, docs, log, add, lance, analyzerName: bm25.analyzer.name, koTokenizer });
+  } finally {
+    await lance?.dispose();
+  }
+  return rows;
+}
+
+async function lancedbFtsRows(lancedb, db, docs, queries, analyzerName, add) {
+  const joined = (d) => (d.title ? `${d.title} ${d.text}` : d.text);
+  const ngram = await ftsTable(
+    lancedb,
+    db,
+    'ngram',
+    docs.map((d) => ({ id: d.id, text: joined(d) })),
+    'ngram',
+  );
+  add('lancedb fts (ngram)', queries, await timeQueries(queries, (t) => ftsSearch(lancedb, ngram, t, K)), false);
+  const analyzer = createAnalyzer(analyzerName);
+  const terms = (s) => analyzer.analyze(s).join(' ');
+  const koTable = await ftsTable(
+    lancedb,
+    db,
+    'terms',
+    docs.map((d) => ({ id: d.id, text: terms(joined(d)) })),
+    'simple',
+  );
+  add(
+    `lancedb fts (${analyzerName} tokens)`,
+    queries,
+    await timeQueries(queries, (t) => ftsSearch(lancedb, koTable, [...new Set(analyzer.analyze(t))].join(' '), K)),
+    false,
+  );
+}
+
+/** Dense, hybrid and rerank rows through the Engine, Orama hybrid, raw hnswlib-node and LanceDB over the same vectors. */
+async function denseRows({ o, ds, docs, log, add, lance, analyzerName, koTokenizer }) {
+  const { search: oramaSearch } = await import('@orama/orama');
   const { loadEmbedder } = await import('../../dist/models/load.js');
   const { CrossEncoder } = await import('../../dist/rerank/index.js');
   const embedder = await loadEmbedder(o.model, { threads: 1 });
@@ -272,7 +314,7 @@ export async function measureDataset(dir, o) {
         );
       };
       add(
-        `orama hybrid (${bm25.analyzer.name} tokenizer + the same vectors)`,
+        `orama hybrid (${analyzerName} tokenizer + the same vectors)`,
         qDense,
         await timeQueries(qDense, hybrid),
         denseLatencyOnly,
@@ -295,11 +337,55 @@ export async function measureDataset(dir, o) {
       }),
       denseLatencyOnly,
     );
+    if (lance)
+      await lancedbDenseRows({
+        lancedb: o.lancedb.lancedb,
+        db: lance.db,
+        docs,
+        vectors,
+        embedder,
+        qDense,
+        analyzerName,
+        add,
+        denseLatencyOnly,
+      });
   } finally {
     await embedder.dispose?.();
     await reranker?.dispose?.();
   }
-  return rows;
+}
+
+/** LanceDB over the same vectors: its vector search (no index: exact), and its hybrid (RRF) with the ko-morph-token FTS. */
+async function lancedbDenseRows({ lancedb, db, docs, vectors, embedder, qDense, analyzerName, add, denseLatencyOnly }) {
+  const dim = embedder.dim;
+  const analyzer = createAnalyzer(analyzerName);
+  const table = await ftsTable(
+    lancedb,
+    db,
+    'vectors',
+    docs.map((d, i) => ({
+      id: d.id,
+      text: analyzer.analyze(d.title ? `${d.title} ${d.text}` : d.text).join(' '),
+      vector: Array.from(vectors.subarray(i * dim, (i + 1) * dim)),
+    })),
+    'simple',
+  );
+  const embed = async (q) => Array.from(await embedder.embed([q], { kind: 'query' }));
+  add(
+    'lancedb vector (the same vectors, exact)',
+    qDense,
+    await timeQueries(qDense, async (q) => vectorSearch(table, await embed(q), K)),
+    denseLatencyOnly,
+  );
+  const rrf = await lancedb.rerankers.RRFReranker.create();
+  add(
+    `lancedb hybrid RRF (${analyzerName} tokens + the same vectors)`,
+    qDense,
+    await timeQueries(qDense, async (q) =>
+      hybridSearch(lancedb, table, rrf, [...new Set(analyzer.analyze(q))].join(' '), await embed(q), K),
+    ),
+    denseLatencyOnly,
+  );
 }
 
 /**

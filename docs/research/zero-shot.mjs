@@ -32,6 +32,10 @@ const { values } = parseArgs({
     'no-adapt': { type: 'boolean' },
     pairs: { type: 'string', multiple: true },
     out: { type: 'string' },
+    analyzer: { type: 'string' },
+    dump: { type: 'string' },
+    'passages-analyzer': { type: 'string' },
+    'engine-defaults': { type: 'boolean' },
   },
 });
 const PASSAGES = { by: 'chars', size: 150, overlap: 50 };
@@ -73,19 +77,40 @@ if (!values['no-adapt']) {
 }
 
 const set = await loadBeir(values.eval, { split: values.split });
-const engine = await Engine.create({
-  legs: [
-    { name: 'bm25', kind: 'bm25' },
-    { name: 'passages', kind: 'bm25', options: { passages: PASSAGES } },
-    { name: 'dense', kind: 'dense', options: { embedder: model } },
-  ],
-});
+// --engine-defaults: the engine's own default legs (bm25, passages rescoring with bigrams, dense)
+const engine = values['engine-defaults']
+  ? await Engine.create({ dense: { embedder: model, adapt: false } })
+  : await Engine.create({
+      ...(values.analyzer ? { analyzer: values.analyzer } : {}),
+      legs: [
+        { name: 'bm25', kind: 'bm25' },
+        {
+          name: 'passages',
+          kind: 'bm25',
+          options: {
+            passages: PASSAGES,
+            ...(values['passages-analyzer'] ? { analyzer: values['passages-analyzer'] } : {}),
+          },
+        },
+        { name: 'dense', kind: 'dense', options: { embedder: model, adapt: false } },
+      ],
+    });
 const docs = [];
 for await (const d of readCorpus(set.corpusPath)) docs.push({ id: d.id, title: d.title, text: d.text });
 await engine.add(docs);
 const tunable = engine.tunable();
 const cache = [];
 for (const q of set.queries) cache.push({ id: q.id, legs: await tunable.retrieve(q.text, { depth: DEPTH }) });
+
+if (values.dump)
+  await writeFile(
+    values.dump,
+    JSON.stringify({
+      set: set.name,
+      qrels: Object.fromEntries([...set.qrels].map(([q, m]) => [q, Object.fromEntries(m)])),
+      queries: cache.map((q) => ({ id: q.id, legs: q.legs.map((l) => ({ name: l.name, hits: l.hits.map((h) => [h.id, h.score]) })) })),
+    }),
+  );
 
 function ndcgOf(fusion, legs = ['bm25', 'passages', 'dense']) {
   const run = new Map();

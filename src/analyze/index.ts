@@ -58,6 +58,13 @@ const COMBINE_KEYS = ['name', 'parts', 'prefix'];
 /** "bigram": the ngram analyzer with Hangul syllable bigrams only (no words, no unigrams). */
 const BIGRAM: NgramConfig = { name: 'ngram', words: false, minGram: 2 };
 
+/** An analyzer configuration plus prefixed Hangul syllable bigrams ("ko-morph" → "ko-morph+bigram"). */
+export function withBigrams(config: AnalyzerConfig): AnalyzerConfig {
+  const isBigram = (c: AnalyzerConfig) => JSON.stringify(c) === JSON.stringify(BIGRAM);
+  if (config.name === 'combine' && config.parts.some(isBigram)) return config;
+  return { name: 'combine', parts: [config, { ...BIGRAM }] };
+}
+
 export function listAnalyzers(): AnalyzerInfo[] {
   return [
     {

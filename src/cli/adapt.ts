@@ -10,16 +10,26 @@ export const ADAPT_USAGE = {
     'usage: tamsaek adapt <index-dir> [--adapt-seconds 45] [--seed 42] [--json]   (adapts the static model to the documents stored: documents only, no queries; every document re-embedded; saved atomically)',
 } as const;
 
-export const adaptFlags = { adapt: { type: 'boolean' }, 'adapt-seconds': { type: 'string' } } as const;
+export const adaptFlags = {
+  adapt: { type: 'boolean' },
+  'no-adapt': { type: 'boolean' },
+  'adapt-seconds': { type: 'string' },
+} as const;
 export const seedFlag = { seed: { type: 'string' } } as const;
 
-/** --adapt [--adapt-seconds N] as the dense leg's adapt option (undefined when not asked for). */
-export function adaptOption(args: ReturnType<typeof parse>, seed?: number): LegAdaptOptions | undefined {
+/**
+ * --adapt [--adapt-seconds N] / --no-adapt as the dense leg's adapt option: undefined leaves the default
+ * (a static model adapts), false turns it off.
+ */
+export function adaptOption(args: ReturnType<typeof parse>, seed?: number): LegAdaptOptions | false | undefined {
+  if (args.flag('no-adapt')) {
+    if (args.flag('adapt') || args.text('adapt-seconds') !== undefined || seed !== undefined)
+      throw new UsageError('--no-adapt goes alone (not with --adapt, --adapt-seconds or --seed)');
+    return false;
+  }
   const seconds = numberOption(args.text('adapt-seconds'), 'adapt-seconds');
-  if (seconds !== undefined && !args.flag('adapt')) throw new UsageError('--adapt-seconds goes with --adapt');
-  if (seed !== undefined && !args.flag('adapt')) throw new UsageError('--seed goes with --adapt');
-  if (!args.flag('adapt')) return undefined;
   if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--adapt-seconds must be a positive number');
+  if (!args.flag('adapt') && seconds === undefined && seed === undefined) return undefined;
   return { ...(seconds !== undefined ? { seconds } : {}), ...(seed !== undefined ? { seed } : {}) };
 }
 

@@ -30,9 +30,9 @@ export const USAGE = {
   ...ADAPT_USAGE,
   ...EXPORT_USAGE,
   index:
-    'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75] [--adapt [--adapt-seconds 45] [--seed 42]]',
+    'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75] [--adapt [--adapt-seconds 45] [--seed 42] | --no-adapt]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
-  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion adapt|fixed] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--adapt [--adapt-seconds 45]] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
+  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion fixed|adapt (adapt uses labels)] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--no-adapt | --adapt-seconds 45] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
   tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--space full|weight] [--reranker <dir|id>] [--out config.json] [--json]',
   embed:
     'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline]',
@@ -106,6 +106,7 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
   const adapt = adaptOption(args, intOption(args.text('seed'), 'seed', 0, 2 ** 31));
   // --adapt adapts the shipped model unless --model names another static model
   const model = args.text('model') ?? (adapt ? 'default' : undefined);
+  if (adapt === false && !model) throw new UsageError('--no-adapt goes with a dense --model');
   const engine = await buildEngine(
     await resolveCorpusPath(args.positionals[0]),
     {
@@ -116,7 +117,11 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
         b: numberOption(args.text('b'), 'b'),
       },
       dense: model
-        ? { embedder: model, ...(passages !== undefined ? { chunk: passages } : {}), ...(adapt ? { adapt } : {}) }
+        ? {
+            embedder: model,
+            ...(passages !== undefined ? { chunk: passages } : {}),
+            ...(adapt !== undefined ? { adapt } : {}),
+          }
         : dim !== undefined
           ? { dim }
           : undefined,
@@ -215,7 +220,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     throw new UsageError(`unknown retriever "${retriever}" (available: ${RETRIEVERS.join(', ')})`);
   const passages = passagesOption(args.text('passages'));
   const adapt = adaptOption(args);
-  if (adapt && (retriever === 'bm25' || args.text('index')))
+  if (adapt !== undefined && (retriever === 'bm25' || args.text('index')))
     throw new UsageError(
       '--adapt applies to --retriever dense or hybrid built here (adapt an index with tamsaek adapt)',
     );
@@ -254,7 +259,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
       embedder: embedderOptions(args, progress),
       indexKind: indexKind as VectorIndexKind | 'auto' | undefined,
       passages,
-      ...(adapt ? { adapt } : {}),
+      ...(adapt !== undefined ? { adapt } : {}),
       onProgress: (stage, done, total) => progress.update(stage, done, total),
     });
     progress.stop();
@@ -274,7 +279,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     config: await readTunedConfig(args.text('config')),
     fusion: fusionMode(args.text('fusion'), retriever),
     passages,
-    ...(adapt ? { adapt } : {}),
+    ...(adapt !== undefined ? { adapt } : {}),
     index: indexDir ? await openAnyIndex(indexDir) : undefined,
     onProgress: (stage, done, total) => progress.update(stage, done, total),
   });
@@ -299,6 +304,11 @@ async function printReport(
       ? `model ${report.model} · index ${report.vectorIndex}`
       : `analyzer ${report.analyzer}`;
   io.out(`${report.dataset} (${report.split}, ${report.queries} queries) · retriever ${report.retriever} · ${what}`);
+  if (report.fusion)
+    io.out(
+      `fusion: ${report.fusion.mode} (labels used: ${report.fusion.labels}) ${JSON.stringify(report.fusion.configs[0]?.fusion)}`,
+    );
+  if (report.adapted) io.out(`dense model adapted to the corpus: ${JSON.stringify(report.adapted)}`);
   io.out('| metric | value |\n|---|---|');
   for (const [key, value] of Object.entries(report.metrics)) io.out(`| ${key} | ${value.toFixed(4)} |`);
   io.out(

@@ -294,7 +294,8 @@ export class Engine {
       const { signal } = stop;
       const q = this.pipeline.query(query, vector, s.maxQueryTerms);
       await q.analyzeAhead(signal, s.deadline);
-      const results = await this.pipeline.retrieve(q, { ...s, filter, signal });
+      const legDepth = typeof s.fusion.depth === 'object' ? s.fusion.depth : undefined;
+      const results = await this.pipeline.retrieve(q, { ...s, filter, signal, legDepth });
       throwIfStopped(signal, s.deadline);
       const fused = this.pipeline.fuse(results, s.fusion, s.depth, Math.max(s.k, s.rerankN));
       const threshold = this.state.rerank?.threshold;

@@ -2,7 +2,7 @@
  * Engine.create's options, checked and resolved: the analyzer, the ordered leg specs (the `bm25` /
  * `dense` / `chunk` sugar expanded), the reranker and the query-time defaults.
  */
-import { createAnalyzer } from '../analyze/index.js';
+import { createAnalyzer, withBigrams } from '../analyze/index.js';
 import type { Analyzer } from '../analyze/types.js';
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { validateFusionConfig } from '../fuse/config.js';
@@ -14,9 +14,22 @@ import type { EngineOptions, LegSpec, QueryConfig, RerankOptions } from './types
 
 // Chosen on validation splits over RRF k = 60 (docs/fusion.md): better on every one, with passage and whole-document vectors.
 export const DEFAULT_FUSION: FusionConfig = { method: 'cc', normalizer: 'mm' };
+/**
+ * The default hybrid's legs and weights: BM25 over pages, BM25 over 150-character passages, the dense
+ * leg (adapted to the corpus). Chosen without the evaluated corpora: the weight triple with the best
+ * mean gain over BM25 (and a positive worst case, smoothed over its ±0.1 neighbourhood) on validation
+ * sets — welfare-ssis train queries held out, and inverse-cloze / span queries from autorag-ko
+ * documents — under the unseen-corpus protocol (docs/fusion.md, *The zero-shot default*).
+ */
+export const DEFAULT_PASSAGES = { by: 'chars', size: 150, overlap: 50 } as const;
+export const HYBRID_FUSION: FusionConfig = {
+  method: 'cc',
+  normalizer: 'mm',
+  weights: { bm25: 0.4, passages: 0.3, dense: 0.3 },
+};
 export const DEFAULT_DEPTH = 100;
 export const MAX_SEARCH_K = 10_000;
-const ENGINE_OPTIONS = ['analyzer', 'bm25', 'dense', 'legs', 'rerank', 'fusion', 'depth', 'chunk'];
+const ENGINE_OPTIONS = ['analyzer', 'bm25', 'dense', 'passages', 'legs', 'rerank', 'fusion', 'depth', 'chunk'];
 
 export interface RerankConfig {
   /** The model name the manifest records (undefined for an instance the caller gave). */
@@ -46,18 +59,35 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   checkOptions('Engine.create', options, ENGINE_OPTIONS);
   const analyzer = resolveAnalyzer(options.analyzer);
   const depth = checkDepth(options.depth ?? DEFAULT_DEPTH);
-  const fusion = validateFusionConfig(options.fusion ?? DEFAULT_FUSION);
-  const legs = options.legs === undefined ? defaultLegs(options) : checkLegSpecs(options);
+  const legs = options.legs === undefined ? defaultLegs(options, analyzer) : checkLegSpecs(options);
+  const hybrid = options.legs === undefined && legs.some((l) => l.name === 'passages');
+  const fusion = validateFusionConfig(options.fusion ?? (hybrid ? HYBRID_FUSION : DEFAULT_FUSION));
   const rerank = options.rerank && resolveRerank(options.rerank);
   return { analyzer, legs, query: { fusion, depth, rerankTopN: rerank?.config.topN ?? 0 }, rerank };
 }
 
-/** `bm25`, then `dense` when asked for; `chunk` splits documents into passages for both. */
-function defaultLegs(options: EngineOptions): LegSpec[] {
+/**
+ * `bm25`, then — with a dense model — `passages` (BM25 over 150-character windows; `passages: false`
+ * leaves it out) and `dense`; `chunk` splits documents into passages for BM25 and dense instead.
+ */
+function defaultLegs(options: EngineOptions, analyzer: Analyzer): LegSpec[] {
   const chunk = options.chunk === undefined ? undefined : checkChunkOptions(options.chunk);
   const legs: LegSpec[] = [
     { name: 'bm25', kind: 'bm25', options: { ...options.bm25, ...(chunk ? { passages: chunk } : {}) } },
   ];
+  const split = options.passages === undefined ? DEFAULT_PASSAGES : options.passages;
+  if (options.passages !== undefined && options.passages !== false) checkChunkOptions(options.passages);
+  // the passage leg reads the analyzer's terms plus syllable bigrams (better on every validation set)
+  const ownAnalyzer = typeof options.analyzer === 'object' && 'analyze' in options.analyzer;
+  const passageAnalyzer = ownAnalyzer ? {} : { analyzer: withBigrams(analyzer.config) };
+  // it rescores the documents bm25 and dense found, by their best window: the same fused ranking as
+  // searching every window on the validation sets (docs/fusion.md) at a fraction of the cost
+  if (options.dense && split && !chunk)
+    legs.push({
+      name: 'passages',
+      kind: 'bm25',
+      options: { ...options.bm25, ...passageAnalyzer, passages: { ...split }, rescore: true },
+    });
   if (options.dense) {
     checkOptions('Engine.create dense', options.dense, [
       'embedder',
@@ -81,7 +111,7 @@ function defaultLegs(options: EngineOptions): LegSpec[] {
 }
 
 function checkLegSpecs(options: EngineOptions): LegSpec[] {
-  for (const sugar of ['bm25', 'dense', 'chunk'] as const)
+  for (const sugar of ['bm25', 'dense', 'chunk', 'passages'] as const)
     if (options[sugar] !== undefined)
       throw invalidArgument(`Engine.create: with legs, give the ${sugar} options in that leg's spec`);
   if (!Array.isArray(options.legs) || options.legs.length === 0)

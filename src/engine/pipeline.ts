@@ -72,6 +72,8 @@ export interface Candidate {
 
 export interface RetrieveOptions {
   depth: number;
+  /** Per-leg depths below `depth` (a fusion's `depth` by leg): such a leg is asked for fewer documents. */
+  legDepth?: Readonly<Record<string, number>>;
   legs: readonly string[];
   filter?: (documentId: string) => boolean;
   signal?: AbortSignal;
@@ -96,12 +98,27 @@ export class SearchPipeline {
 
   /** Each chosen leg's documents for the query, the legs running concurrently. */
   async retrieve(query: LegQuery, options: RetrieveOptions): Promise<LegResult[]> {
-    const { depth, filter, signal, deadline } = options;
+    const { depth, filter, signal, deadline, legDepth } = options;
     const chosen = this.legs.filter((l) => options.legs.includes(l.name));
-    const lists = await Promise.all(
-      chosen.map(({ leg }) => raceStop(leg.search(query, { k: depth, filter, signal, deadline }), signal, deadline)),
+    const kOf = (name: string) => Math.min(depth, legDepth?.[name] ?? depth);
+    const run = (legs: readonly NamedLeg[], candidates?: readonly string[]) =>
+      Promise.all(
+        legs.map(({ name, leg }) =>
+          raceStop(leg.search(query, { k: kOf(name), filter, signal, deadline, candidates }), signal, deadline),
+        ),
+      );
+    // legs that rescore run after the others, on the documents those found (alone, they search)
+    const first = chosen.filter(({ leg }) => !leg.rescores);
+    const later = first.length > 0 ? chosen.filter(({ leg }) => leg.rescores) : [];
+    const lists = new Map<NamedLeg, LegHit[]>();
+    (await run(first.length > 0 ? first : chosen)).forEach((hits, i) =>
+      lists.set((first.length > 0 ? first : chosen)[i], hits),
     );
-    return chosen.map(({ name }, i) => ({ name, hits: lists[i] }));
+    if (later.length > 0) {
+      const found = [...new Set([...lists.values()].flatMap((hits) => hits.map((h) => h.id)))];
+      (await run(later, found)).forEach((hits, i) => lists.set(later[i], hits));
+    }
+    return chosen.map((l) => ({ name: l.name, hits: lists.get(l)! }));
   }
 
   /**

@@ -47,8 +47,13 @@ export interface EngineOptions {
   analyzer?: Analyzer | string | AnalyzerConfig;
   /** Options of the `bm25` leg (sugar for `legs`). */
   bm25?: Bm25LegOptions;
-  /** A dense leg named `dense` (sugar for `legs`). */
+  /**
+   * A dense leg named `dense` (sugar for `legs`). With it the default legs are `bm25`, `passages` and
+   * `dense`, fused with the zero-shot default weights (docs/fusion.md).
+   */
   dense?: DenseOptions;
+  /** With a dense leg: the split of the `passages` BM25 leg (default 150 characters, 50 shared); false leaves it out. */
+  passages?: ChunkOptions | false;
   /** The legs in order. Default: `bm25`, then `dense` when `dense` is given. */
   legs?: LegSpec[];
   rerank?: RerankOptions;

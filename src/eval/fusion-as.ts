@@ -69,14 +69,17 @@ interface Subject {
 }
 
 /**
- * The legs the comparison fuses, from the engine's description: exactly one BM25 leg and one dense leg
- * (under any names), the two sub-queries an export writes.
+ * The legs the cluster fuses, from the engine's description: exactly one BM25 leg over whole documents
+ * and one dense leg (under any names), the two sub-queries an export writes. BM25 legs over passages
+ * have no counterpart there: tamsaek's side fuses them, the cluster's side does without (as an export
+ * drops them).
  */
 function fusionLegs(engine: Engine): Subject['ctx'] {
   const legs = engine.describe().legs;
-  const bm25 = legs.filter((l) => l.kind === 'bm25');
+  const bm25 = legs.filter((l) => l.kind === 'bm25' && !l.passages);
+  const passages = legs.filter((l) => l.kind === 'bm25' && l.passages);
   const dense = legs.filter((l) => l.kind === 'dense');
-  if (bm25.length !== 1 || dense.length !== 1 || legs.length !== 2)
+  if (bm25.length !== 1 || dense.length !== 1 || legs.length !== 2 + passages.length)
     throw invalidArgument(
       `--fusion-as compares hybrid fusions of one BM25 and one dense leg; the index has ${legs.map((l) => `${l.name} (${l.kind})`).join(', ')}`,
     );
@@ -214,7 +217,12 @@ async function scoreBoth(
       .fuse(ranked, configs.perQuery[i]!.fusion, depth)
       .slice(0, take)
       .map((c) => ({ id: c.id, score: c.score }));
-    const b = fuseAs(ranked, mapping, ctx, take);
+    const b = fuseAs(
+      ranked.filter((l) => ctx.legs.includes(l.name)),
+      mapping,
+      ctx,
+      take,
+    );
     ours.set(query.id, a);
     theirs.set(query.id, b);
     overlapSum += overlap(a, b);

@@ -50,10 +50,11 @@ export interface EvaluateRetrieverOptions extends Omit<IndexCorpusOptions, 'onPr
   /** A tuned query-time configuration (fusion, depth, rerank top-N). */
   config?: TunedConfig;
   /**
-   * hybrid without `config`: `adapt` (default) chooses the BM25 weight of a min-max combination
-   * (tuneEngine's `weight` space, docs/fusion.md) on the dataset's train split, or — when there is
-   * none — cross-fits it over the evaluated queries (each fold scored with the weight chosen on the
-   * other folds); `fixed` uses the engine's default (min-max CC, equal weights).
+   * hybrid without `config`: `fixed` (default) is exactly what an engine does when no fusion is given
+   * (its label-free default); `adapt` chooses the legs' weights of a min-max combination (tuneEngine's
+   * `weight` space, docs/fusion.md) with labels — on the dataset's train split, or, when there is none,
+   * cross-fitted over the evaluated queries (each fold scored with weights chosen on the other folds).
+   * The report's `fusion.labels` says which.
    */
   fusion?: 'adapt' | 'fixed';
   seed?: number;
@@ -61,7 +62,10 @@ export interface EvaluateRetrieverOptions extends Omit<IndexCorpusOptions, 'onPr
   embedder?: EmbedderOptions;
   /** dense: vector index kind (default: by corpus size, see createVectorIndex). */
   indexKind?: VectorIndexKind | 'auto';
-  /** dense/hybrid: adapt the (static) model to the corpus first — documents only, never queries or qrels. */
+  /**
+   * dense/hybrid: adapt a static model to the corpus first — documents only, never queries or qrels.
+   * Static models adapt by default (as an engine's dense leg does); false evaluates the model as it is.
+   */
   adapt?: boolean | LegAdaptOptions;
   onProgress?: (stage: 'index' | 'embed' | 'search', done: number, total: number) => void;
 }
@@ -81,7 +85,13 @@ export interface EvaluationReport {
   /** dense/hybrid with adaptation: what the adapted model was made from (documents only). */
   adapted?: Record<string, unknown>;
   /** hybrid: how the fusion configuration was chosen, and the configuration (one per fold when cross-fitted). */
-  fusion?: { mode: 'fixed' | 'config' | 'tuned on train' | 'cross-fitted'; configs: TunedConfig[]; reason?: string };
+  fusion?: {
+    mode: 'fixed' | 'config' | 'tuned on train' | 'cross-fitted';
+    /** Which relevance labels chose the fusion: none (the engine's default or a given config), the train split's, or the evaluated queries' own (cross-fitted: each fold by the others). */
+    labels: 'none' | 'train split' | 'evaluated queries (cross-fitted)';
+    configs: TunedConfig[];
+    reason?: string;
+  };
   queries: number;
   metrics: Record<string, number>;
   latency_ms: { p50: number; p95: number };
@@ -231,7 +241,7 @@ async function evaluateEngine(
   const { model, passages, adapted } = denseFacts(engine);
   const facts = { model, ...(passages ? { passages } : {}), ...(adapted ? { adapted } : {}) };
   const analyzer = engine.analyzer.name;
-  if (retriever === 'hybrid' && !options.config && (options.fusion ?? 'adapt') === 'adapt') {
+  if (retriever === 'hybrid' && !options.config && options.fusion === 'adapt') {
     const adapted = await adaptFusion(engine, path, dataset, depth, options);
     const report = scoreRun(path, dataset, retriever, analyzer, adapted.results, adapted.latenciesMs, k);
     return { ...report, ...facts, fusion: adapted.fusion };
@@ -243,7 +253,7 @@ async function evaluateEngine(
   if (retriever !== 'hybrid') return report;
   const d = engine.describe();
   const config = { fusion: d.fusion, depth: Math.max(depth, d.depth), rerankTopN: d.rerank?.topN ?? 0 };
-  return { ...report, fusion: { mode: options.config ? 'config' : 'fixed', configs: [config] } };
+  return { ...report, fusion: { mode: options.config ? 'config' : 'fixed', labels: 'none', configs: [config] } };
 }
 
 function scoreRun(
@@ -286,7 +296,7 @@ async function engineFor(dataset: BeirDataset, options: EvaluateRetrieverOptions
     dense: {
       embedder: options.model ?? 'default',
       ...(options.passages !== undefined ? { chunk: options.passages } : {}),
-      ...(options.adapt ? { adapt: options.adapt } : {}),
+      ...(options.adapt !== undefined ? { adapt: options.adapt } : {}),
     },
   };
   if (options.reranker !== undefined)
@@ -309,7 +319,7 @@ async function evaluateDense(
   const embedder = await loadEmbedder(options.model as string | undefined, options.embedder);
   try {
     const chunk = options.passages === undefined ? {} : { chunk: options.passages };
-    const adapt = options.adapt ? { adapt: options.adapt } : {};
+    const adapt = options.adapt !== undefined ? { adapt: options.adapt } : {};
     const leg = { embedder, ...(options.indexKind ? { index: options.indexKind } : {}), ...chunk, ...adapt };
     const { onProgress } = options;
     const engine = await buildEngine(
@@ -373,7 +383,7 @@ async function adaptFusion(
     );
     const config = report.tuned.config;
     const { results, latenciesMs } = await runQueries(dataset.queries, searchWith(config));
-    return { results, latenciesMs, fusion: { mode: 'tuned on train', configs: [config] } };
+    return { results, latenciesMs, fusion: { mode: 'tuned on train', labels: 'train split', configs: [config] } };
   }
   const order = shuffleInPlace(
     dataset.queries.map((_, i) => i),
@@ -404,6 +414,7 @@ async function adaptFusion(
     latenciesMs: latencies,
     fusion: {
       mode: 'cross-fitted',
+      labels: 'evaluated queries (cross-fitted)',
       configs,
       ...(contaminated
         ? { reason: `the model was trained on ${dataset.name}'s train queries, which would overrate the dense leg` }

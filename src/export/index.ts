@@ -138,7 +138,12 @@ export function prepareExport(
   const violations = checkExportRules(spec, { index, pipeline, search });
   if (violations.length > 0)
     throw new TamsaekError('NOT_SUPPORTED', `the export would break target rules: ${violations.join('; ')}`);
-  const differences = [...analysis.differences, ...indexDifferences(source, spec), ...(fusion?.differences ?? [])];
+  const differences = [
+    ...analysis.differences,
+    ...indexDifferences(source, spec),
+    ...droppedLegs(source),
+    ...(fusion?.differences ?? []),
+  ];
   if (source.rerank)
     differences.push({
       area: 'rerank',
@@ -349,4 +354,14 @@ export async function exportIndex(dir: string, options: ExportOptions): Promise<
     await rm(work, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** The passage BM25 legs an export leaves out (the default hybrid's `passages` leg has no counterpart on a cluster). */
+function droppedLegs(source: ExportSource): Difference[] {
+  return (source.dropped ?? []).map((name) => ({
+    area: 'legs',
+    difference: `the BM25 leg "${name}" over passages is left out: the cluster fuses BM25 over whole documents with the dense leg, the remaining weights renormalised to sum 1`,
+    effect:
+      'queries answered by one passage of a long document rank lower; `tamsaek eval --fusion-as` measures the fusion without it on labelled queries',
+  }));
 }

@@ -23,7 +23,7 @@ export const TAMSAEK_HNSW_DEFAULTS = { M: 16, efConstruction: 200, efSearch: 64 
 
 /** The leg layouts an export refuses, for README-export.md and docs: each has no counterpart on a cluster. */
 export const UNSUPPORTED_LEGS: readonly string[] = [
-  "a BM25 leg over passages (`bm25: { passages }`, or the engine-wide `chunk`): a cluster scores BM25 per document; re-index with the dense leg's own passages (`dense: { chunk }`) or whole documents",
+  "a BM25 leg over passages as the only BM25 leg (`bm25: { passages }`, or the engine-wide `chunk`): a cluster scores BM25 per document; re-index with the dense leg's own passages (`dense: { chunk }`) or whole documents (a passage BM25 leg beside a whole-document one, as in the default hybrid, is left out and listed as a difference)",
   'more than one BM25 leg, or more than one dense leg: the export has one text field and one vector field',
   'an index without a BM25 leg',
   'a leg of a kind registered with `registerLeg` (anything but `bm25` and `dense`)',
@@ -52,6 +52,8 @@ export interface ExportDenseLeg {
 
 export interface ExportSource {
   dir: string;
+  /** BM25 legs over passages (the default hybrid's `passages` leg) beside one over whole documents: left out, named here. */
+  dropped?: string[];
   generation: number;
   documents: number;
   analyzer: AnalyzerConfig;
@@ -107,7 +109,7 @@ function format1Legs(dir: string, c: ManifestConfig): Pick<ExportSource, 'bm25' 
 }
 
 /** Format 2: `config.legs`, each `{ name, kind, state }`. */
-function format2Legs(dir: string, legs: ManifestConfig[]): Pick<ExportSource, 'bm25' | 'dense'> {
+function format2Legs(dir: string, legs: ManifestConfig[]): Pick<ExportSource, 'bm25' | 'dense' | 'dropped'> {
   const other = legs.find((l) => l.kind !== 'bm25' && l.kind !== 'dense');
   if (other)
     throw notSupported(
@@ -115,7 +117,11 @@ function format2Legs(dir: string, legs: ManifestConfig[]): Pick<ExportSource, 'b
       `a leg "${other.name}" of kind "${other.kind}"`,
       'an export writes BM25 and dense legs only (drop the leg, or serve this index with tamsaek)',
     );
-  const bm25 = legs.filter((l) => l.kind === 'bm25');
+  const all = legs.filter((l) => l.kind === 'bm25');
+  // a BM25 leg over passages next to one over whole documents (the default hybrid) is left out
+  const whole = all.filter((l) => !l.state?.passages);
+  const bm25 = whole.length === 1 ? whole : all;
+  const dropped = whole.length === 1 ? all.filter((l) => l.state?.passages).map((l) => String(l.name)) : [];
   const dense = legs.filter((l) => l.kind === 'dense');
   if (bm25.length !== 1)
     throw notSupported(
@@ -134,6 +140,7 @@ function format2Legs(dir: string, legs: ManifestConfig[]): Pick<ExportSource, 'b
   return {
     bm25: bm25Leg(lexical.name, lexical.state),
     dense: dense[0] ? denseLeg(dense[0].name, dense[0].state ?? {}) : undefined,
+    ...(dropped.length > 0 ? { dropped } : {}),
   };
 }
 
@@ -142,7 +149,7 @@ export async function readExportSource(dir: string): Promise<ExportSource> {
   const manifest = await readManifest(dir);
   if (!manifest) throw new TamsaekError('NOT_FOUND', `no index at ${dir} (missing manifest.json)`);
   const c = manifest.config as ManifestConfig;
-  let legs: Pick<ExportSource, 'bm25' | 'dense'>;
+  let legs: Pick<ExportSource, 'bm25' | 'dense' | 'dropped'>;
   if (manifest.formatVersion >= 2) {
     if (!Array.isArray(c.legs)) throw new TamsaekError('CORRUPT_INDEX', `index ${dir}: the manifest lists no legs`);
     legs = format2Legs(dir, c.legs);

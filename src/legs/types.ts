@@ -61,6 +61,8 @@ export interface LegSearchOptions {
   signal?: AbortSignal;
   /** performance.now() past which the search should stop (TIMEOUT). */
   deadline?: number;
+  /** For a leg that `rescores`: the documents the other legs found, to score instead of searching them all. */
+  candidates?: readonly string[];
 }
 
 export interface LegHit {
@@ -88,6 +90,11 @@ export interface Leg {
   readonly kind: string;
   /** The dimension of vectors this leg takes from callers (documents' and queries' `vector`); absent: none. */
   readonly vectorDim?: number;
+  /**
+   * The leg scores the documents the other legs found (`candidates`) rather than searching the whole
+   * index: the pipeline runs it after them. Alone, it searches as any leg does.
+   */
+  readonly rescores?: boolean;
   prepare(docs: readonly LegDocument[], options?: PrepareOptions): Promise<PreparedBatch>;
   capture(docs: readonly LegDocument[]): Promise<PreparedBatch>;
   commit(batch: PreparedBatch): Promise<void>;

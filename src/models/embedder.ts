@@ -1,6 +1,7 @@
 /**
- * Text embedder on onnxruntime-node (CPU), for ONNX exports of transformer encoders in Hugging Face
- * layout. onnxruntime-node is loaded lazily (dynamic import) so BM25-only use works without it.
+ * Text embedder on onnxruntime (CPU), for ONNX exports of transformer encoders in Hugging Face layout.
+ * The runtime (onnxruntime-node, else onnxruntime-web's WebAssembly build; ./ort.ts) is loaded lazily
+ * so BM25-only use works without it.
  *
  * - Texts are tokenized (with the query / passage prefix), sorted by length and cut into batches, each
  *   padded only to its own longest sequence (dynamic padding); the attention mask keeps padding out
@@ -19,47 +20,11 @@ import { LruCache } from './cache.js';
 import { padBatch } from './feeds.js';
 import { type HubOptions, resolveModel } from './hub.js';
 import { inspectModelDir, type OnnxModelInfo } from './model-dir.js';
+import { loadOrt, type OrtModule, type OrtRuntime, type OrtSession, type OrtTensor, sessionOptions } from './ort.js';
 import { findPreset, type ModelPreset, type Pooling, PRESETS } from './presets.js';
 import { Tokenizer } from './tokenizer.js';
 
-/** The part of onnxruntime-node this module uses (typed here so the package stays optional). */
-export interface OrtTensor {
-  dims: readonly number[];
-  data: unknown;
-  type: string;
-}
-export interface OrtSession {
-  inputNames: readonly string[];
-  outputNames: readonly string[];
-  outputMetadata?: readonly { name: string; shape?: readonly (number | string)[] }[];
-  run(feeds: Record<string, OrtTensor>, fetches?: string[]): Promise<Record<string, OrtTensor>>;
-  release(): Promise<void>;
-}
-export interface OrtModule {
-  InferenceSession: { create(path: string, options?: Record<string, unknown>): Promise<OrtSession> };
-  Tensor: new (type: string, data: BigInt64Array | Float32Array, dims: number[]) => OrtTensor;
-}
-
-let ortModule: Promise<OrtModule> | undefined;
-export function loadOnnxRuntime(): Promise<OrtModule> {
-  ortModule ??= (async () => {
-    const spec = 'onnxruntime-node';
-    try {
-      const mod = (await import(spec)) as { default?: OrtModule } & Partial<OrtModule>;
-      const m = (mod.InferenceSession ? mod : mod.default) as OrtModule;
-      if (typeof m?.InferenceSession?.create !== 'function') throw new Error('InferenceSession export missing');
-      return m;
-    } catch (cause) {
-      ortModule = undefined;
-      throw new TamsaekError(
-        'NATIVE_UNAVAILABLE',
-        `dense embedding needs the optional package onnxruntime-node, which could not be loaded (${(cause as Error).message}); install it with \`npm install onnxruntime-node\``,
-        { cause },
-      );
-    }
-  })();
-  return ortModule;
-}
+export { loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from './ort.js';
 
 export type EmbedKind = 'query' | 'passage' | 'none';
 
@@ -130,6 +95,8 @@ export class OnnxEmbedder {
   readonly dir: string;
   readonly file: string;
   readonly quantized: boolean;
+  /** The ONNX runtime running the session: `node` (onnxruntime-node) or `web` (WebAssembly). */
+  readonly runtime: OrtRuntime;
   readonly preset: ModelPreset | undefined;
   readonly cache: LruCache<Float32Array> | undefined;
   private readonly hasTypeIds: boolean;
@@ -154,8 +121,10 @@ export class OnnxEmbedder {
       preset?: ModelPreset;
       cacheSize: number;
       outputName: string;
+      runtime: OrtRuntime;
     },
   ) {
+    this.runtime = s.runtime;
     this.dim = s.dim;
     this.pooling = s.pooling;
     this.queryPrefix = s.queryPrefix;
@@ -237,16 +206,10 @@ export class OnnxEmbedder {
     if (limit !== undefined && maxLen > limit)
       throw invalidArgument(`${where}: maxLength ${maxLen} exceeds the model's ${limit} positions`);
 
-    const ort = await loadOnnxRuntime();
+    const { ort, runtime } = await loadOrt();
     let session: OrtSession;
     try {
-      session = await ort.InferenceSession.create(join(dir, info.file), {
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-      });
+      session = await ort.InferenceSession.create(join(dir, info.file), sessionOptions(runtime, threads));
     } catch (e) {
       throw new TamsaekError(
         'INVALID_MODEL',
@@ -289,6 +252,7 @@ export class OnnxEmbedder {
       preset,
       cacheSize,
       outputName: outputName as string,
+      runtime,
     });
   }
 

@@ -19,6 +19,7 @@ export {
 } from './hub.js';
 export { type AnyEmbedder, DEFAULT_MODEL, defaultModelDir, loadEmbedder, resolveModelName } from './load.js';
 export { FP32_FILES, INT8_FILES, inspectModelDir, modelDirKind, type OnnxModelInfo } from './model-dir.js';
+export { type LoadedOrt, loadOrt, type OrtRuntime, vendoredOrtWeb } from './ort.js';
 export { findPreset, type ModelPreset, type Pooling, PRESETS } from './presets.js';
 export {
   quantizeRows,

@@ -12,7 +12,7 @@
  * A row with no weight comes out as zeros, as in the native kernel (native/train/sparse.cpp): both
  * divisions are guarded by Max(·, eps) instead of producing NaN. Int8 models keep the int8 table
  * (Gather int8 rows and their scales, Cast, Mul), so the file is about the size of the safetensors.
- * The protobuf is written with onnx-proto (protobufjs code generated from onnx.proto).
+ * The protobuf is written with protobufjs from the onnx.proto subset in ./onnx-schema.ts.
  */
 import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -90,8 +90,8 @@ export async function encodeStaticOnnx(
   table: Float32Array | Int8Array,
   scales?: Float32Array,
 ): Promise<Uint8Array> {
-  // onnx-proto is CommonJS and only needed here: loaded on first export, not with the library.
-  const { onnx } = (await import('onnx-proto')).default;
+  // protobufjs is only needed here: loaded on first export, not with the library.
+  const ModelProto = (await import('./onnx-schema.js')).onnxModelProto();
   const rows = tableRows(config.features);
   const dim = config.dim;
   const int8 = table instanceof Int8Array;
@@ -162,7 +162,7 @@ export async function encodeStaticOnnx(
   );
 
   const features = JSON.stringify(config.features);
-  const model = onnx.ModelProto.create({
+  const model = ModelProto.create({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'tamsaek',
@@ -183,5 +183,5 @@ export async function encodeStaticOnnx(
       output: [value('embeddings', FLOAT, ['batch', dim])],
     },
   });
-  return onnx.ModelProto.encode(model).finish();
+  return ModelProto.encode(model).finish();
 }

@@ -1,5 +1,5 @@
 /**
- * The only module that loads the native addon (build/Release/tamsaek.node), with the checks every
+ * The only module that loads the native addon (a local build or the shipped prebuild), with the checks every
  * typed wrapper shares. Code outside src/native imports the wrappers from ./index.ts, never this
  * file's raw surface or the .node file.
  */
@@ -76,18 +76,30 @@ function packageRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
+const require = createRequire(import.meta.url);
+
+/** node-gyp-build's resolver: build/Release, build/Debug, then prebuilds/<platform>-<arch>/ by tags. */
+type GypBuildPath = (dir: string) => string;
+
+const BUILD_FROM_SOURCE =
+  'build it from source in a checkout of the tamsaek repository (`npm install` there compiles it: a C++17 ' +
+  'compiler and Python 3) and set TAMSAEK_NATIVE_PATH to its build/Release/tamsaek.node';
+
 /**
- * Candidate locations of the compiled addon, first match wins: TAMSAEK_NATIVE_PATH, then the cmake-js
- * build (`npm run build:native`, the one with the CUDA kernels where a toolkit was found), then node-gyp's
- * (`npm install`). cmake-js builds into build-cmake/ because every `npm install` wipes node-gyp's build/.
+ * Where the addon comes from, first match wins: TAMSAEK_NATIVE_PATH; the cmake-js build
+ * (`npm run build:native`, with the CUDA kernels where a toolkit was found; cmake-js builds into
+ * build-cmake/ because node-gyp rebuilds wipe build/); then node-gyp-build's choice: a local node-gyp
+ * build (build/Release, build/Debug: someone built it here on purpose), else the prebuild shipped in
+ * the package for this platform, architecture and libc (prebuilds/linux-x64/tamsaek.glibc.node).
  */
 export function addonCandidates(): string[] {
   const root = packageRoot();
-  const list = [
-    join(root, 'build-cmake', 'Release', 'tamsaek.node'),
-    join(root, 'build', 'Release', 'tamsaek.node'),
-    join(root, 'build', 'Debug', 'tamsaek.node'),
-  ];
+  const list = [join(root, 'build-cmake', 'Release', 'tamsaek.node')];
+  try {
+    list.push((require('node-gyp-build') as { path: GypBuildPath }).path(root));
+  } catch {
+    // nothing built and no prebuild for this platform: loadNative says so with the fix
+  }
   const env = process.env.TAMSAEK_NATIVE_PATH;
   return env ? [resolve(env), ...list] : list;
 }
@@ -96,6 +108,11 @@ export function addonCandidates(): string[] {
 export function nativePath(): string {
   loadNative();
   return cachedPath!;
+}
+
+function platformTag(): string {
+  const libc = process.platform === 'linux' ? (existsSync('/etc/alpine-release') ? ' (musl)' : ' (glibc)') : '';
+  return `${process.platform}-${process.arch}${libc}`;
 }
 
 /** Loads the addon once; throws TamsaekError('NATIVE_UNAVAILABLE') telling how to build it. */
@@ -107,13 +124,13 @@ export function loadNative(): NativeAddon {
   if (!found) {
     loadError = new TamsaekError(
       'NATIVE_UNAVAILABLE',
-      `tamsaek native addon not found (looked in ${candidates.join(', ')}); build it with ` +
-        '`npm install` (node-gyp, needs a C++17 compiler and Python) or `npm run build:native` (cmake-js)',
+      `tamsaek has no prebuilt native addon for ${platformTag()} and none was built here ` +
+        `(looked in ${[...candidates, join(packageRoot(), 'build'), join(packageRoot(), 'prebuilds')].join(', ')}); ` +
+        BUILD_FROM_SOURCE,
     );
     throw loadError;
   }
   try {
-    const require = createRequire(import.meta.url);
     cached = require(found) as NativeAddon;
     cachedPath = found;
     // the addon reads TAMSAEK_KERNEL=scalar|avx2 itself; avx512 is otherwise chosen by a timing
@@ -123,8 +140,8 @@ export function loadNative(): NativeAddon {
   } catch (cause) {
     loadError = new TamsaekError(
       'NATIVE_UNAVAILABLE',
-      `tamsaek native addon at ${found} failed to load (${(cause as Error).message}); rebuild it with ` +
-        '`npm rebuild` or `npm run build:native`',
+      `tamsaek native addon at ${found} failed to load on ${platformTag()} (${(cause as Error).message.split('\n')[0]}); ` +
+        `rebuild it (\`npm rebuild\` or \`npm run build:native\` in a checkout) or ${BUILD_FROM_SOURCE}`,
       { cause },
     );
     throw loadError;

@@ -1,5 +1,5 @@
 /**
- * Cross-encoder reranking on onnxruntime-node, for ONNX exports in the layout of
+ * Cross-encoder reranking on onnxruntime (../models/ort.ts), for ONNX exports in the layout of
  * dragonkue/bge-reranker-v2-m3-ko and Dongjin-kr/ko-reranker (XLM-R / BERT sequence classification
  * with one label): (query, passage) pairs → logits [batch, 1] → sigmoid.
  *
@@ -12,10 +12,10 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { LruCache } from '../models/cache.js';
-import { loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../models/embedder.js';
 import { type EncodedRow, padBatch } from '../models/feeds.js';
 import { type HubOptions, resolveModel } from '../models/hub.js';
 import { inspectModelDir } from '../models/model-dir.js';
+import { loadOrt, type OrtModule, type OrtSession, type OrtTensor, sessionOptions } from '../models/ort.js';
 import { Tokenizer } from '../models/tokenizer.js';
 import { checkSignal, checkStop, Slicer } from '../util/slices.js';
 import type { Reranker } from './types.js';
@@ -110,16 +110,10 @@ export class CrossEncoder implements Reranker {
     if (!Number.isInteger(maxLen) || maxLen < 4 || (positions !== undefined && maxLen > positions)) {
       throw invalidArgument(`${where}: maxLength must be an integer in 4..${positions ?? '∞'} (got ${maxLen})`);
     }
-    const ort = await loadOnnxRuntime();
+    const { ort, runtime } = await loadOrt();
     let session: OrtSession;
     try {
-      session = await ort.InferenceSession.create(join(dir, info.file), {
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-      });
+      session = await ort.InferenceSession.create(join(dir, info.file), sessionOptions(runtime, threads));
     } catch (e) {
       throw new TamsaekError(
         'INVALID_MODEL',

@@ -4,7 +4,8 @@
  * `onError` receives background failures).
  *
  *   GET    /health            → { status, documents, legs }
- *   POST   /search            → { hits, took_ms }       body { query, k?, filter?, weights?, legs?, rerank?, highlight?, fusion?, vector? }
+ *   GET    /                  → the search playground (./playground.ts; also /describe, /analyze?q=)
+ *   POST   /search            → { hits, took_ms, explain? } body { query, k?, filter?, weights?, legs?, rerank?, highlight?, fusion?, vector?, explain? }
  *   GET    /search?q=&k=      → { hits, took_ms }       (also legs=bm25,dense and highlight=true)
  *   POST   /documents         → { indexed, mode, documents, persisted }   body { documents: [...], mode?: 'upsert' | 'add' }
  *   DELETE /documents         → { deleted, documents, persisted }         body { ids: [...] }

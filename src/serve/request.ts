@@ -2,7 +2,7 @@
 import type { EngineSearchOptions } from '../engine/types.js';
 import { badRequest, checkFields, isPlainObject } from './http.js';
 
-const SEARCH_FIELDS = ['query', 'k', 'filter', 'weights', 'legs', 'rerank', 'highlight', 'fusion', 'vector'];
+const SEARCH_FIELDS = ['query', 'k', 'filter', 'weights', 'legs', 'rerank', 'highlight', 'fusion', 'vector', 'explain'];
 const SEARCH_PARAMS = ['q', 'k', 'legs', 'highlight'];
 
 function checkK(k: unknown, maxK: number): number | undefined {
@@ -22,8 +22,10 @@ function checkLegs(legs: unknown): string[] | undefined {
 export function searchOptionsFromBody(
   body: Record<string, unknown>,
   maxK: number,
-): { query: string; options: EngineSearchOptions } {
+): { query: string; options: EngineSearchOptions; explain: boolean } {
   checkFields('search', body, SEARCH_FIELDS);
+  if (body.explain !== undefined && typeof body.explain !== 'boolean')
+    throw badRequest('search: "explain" must be a boolean');
   const { query, filter, weights, rerank, highlight, fusion } = body;
   if (typeof query !== 'string') throw badRequest('search: "query" must be a string');
   const options: EngineSearchOptions = {};
@@ -71,7 +73,7 @@ export function searchOptionsFromBody(
       throw badRequest('search: "vector" must be an array of numbers');
     options.vector = body.vector as number[];
   }
-  return { query, options };
+  return { query, options, explain: body.explain === true };
 }
 
 export function searchOptionsFromQuery(

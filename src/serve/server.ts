@@ -10,6 +10,7 @@ import { TamsaekError } from '../errors.js';
 import type { QueryLimits } from '../util/limits.js';
 import { badRequest, checkFields, HttpError, readJsonObject, statusFor } from './http.js';
 import type { Persister } from './persister.js';
+import { explainSearch, playgroundRoute, RawBody } from './playground.js';
 import { searchOptionsFromBody, searchOptionsFromQuery } from './request.js';
 
 export const DEFAULT_PORT = 8780;
@@ -106,19 +107,22 @@ export class EngineHttpServer {
       allow('GET', 'DELETE');
       return this.document(path, method);
     }
+    const playground = await playgroundRoute(this.engine, path, method, url);
+    if (playground) return playground;
     throw new HttpError(404, 'NOT_FOUND', `no route ${path}`);
   }
 
   private async search(req: http.IncomingMessage, url: URL, method: string, signal: AbortSignal): Promise<Reply> {
     const { maxK, maxBody, timeoutMs } = this.settings;
-    const { query, options } =
+    const { query, options, explain } =
       method === 'GET'
-        ? searchOptionsFromQuery(url.searchParams, maxK)
+        ? { ...searchOptionsFromQuery(url.searchParams, maxK), explain: false }
         : searchOptionsFromBody(await readJsonObject(req, maxBody), maxK);
     const started = performance.now();
     const { limits } = this.settings;
     const hits = await this.engine.search(query, { ...options, signal, timeoutMs, ...(limits ? { limits } : {}) });
-    return [200, { hits, took_ms: Number((performance.now() - started).toFixed(3)) }];
+    const took_ms = Number((performance.now() - started).toFixed(3));
+    return [200, { hits, took_ms, ...(explain ? { explain: await explainSearch(this.engine, query, options) } : {}) }];
   }
 
   private async putDocuments(body: Record<string, unknown>): Promise<Reply> {
@@ -163,9 +167,9 @@ export class EngineHttpServer {
 
   private send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     if (res.headersSent || res.destroyed) return;
-    const text = JSON.stringify(body);
+    const text = body instanceof RawBody ? body.bytes : JSON.stringify(body);
     res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
+      'content-type': body instanceof RawBody ? body.type : 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
       'cache-control': 'no-store',
       ...(this.closing ? { connection: 'close' } : {}),

@@ -145,9 +145,12 @@ function gridCandidates(legNames: string[], maxDepth: number, rerank: boolean): 
       for (const d of depths) out.push({ fusion: { method: 'rrf', k: 60 }, depth: d, rerankTopN: topN });
     return out;
   }
+  const weightSets =
+    legNames.length === 2
+      ? [0.2, 0.35, 0.5, 0.65, 0.8].map((w) => legWeights(legNames, w))
+      : simplexWeights(legNames, 5).filter((w) => Object.values(w).every((x) => x > 0));
   for (const topN of topNs) {
-    for (const w of [0.2, 0.35, 0.5, 0.65, 0.8]) {
-      const weights = legWeights(legNames, w);
+    for (const weights of weightSets) {
       for (const k of [5, 20, 60]) out.push({ fusion: { method: 'rrf', k, weights }, depth, rerankTopN: topN });
       for (const normalizer of NORMALIZERS) {
         out.push({
@@ -164,6 +167,55 @@ function gridCandidates(legNames: string[], maxDepth: number, rerank: boolean): 
     }
   }
   return out;
+}
+
+/** Every weight vector over the legs on a grid of `steps` per unit (sums to 1), as weight records. */
+export function simplexWeights(legNames: readonly string[], steps: number): Record<string, number>[] {
+  const out: Record<string, number>[] = [];
+  const walk = (i: number, left: number, acc: number[]) => {
+    if (i === legNames.length - 1) {
+      const w = [...acc, left];
+      out.push(Object.fromEntries(legNames.map((n, j) => [n, Math.round((w[j]! / steps) * 1000) / 1000])));
+      return;
+    }
+    for (let x = left; x >= 0; x--) walk(i + 1, left - x, [...acc, x]);
+  };
+  walk(0, steps, []);
+  return out;
+}
+
+/**
+ * The best point of weight vectors scored on a few hundred queries: each scored by the mean of itself
+ * and its grid neighbours (one step moved from one leg to another), the simplex version of
+ * `pickOnLine`. Ties go to the earlier point.
+ */
+export function pickOnSimplex(points: readonly { weights: Record<string, number>; v: number }[], step: number): number {
+  const key = (w: Record<string, number>) =>
+    Object.values(w)
+      .map((x) => Math.round(x / step))
+      .join(',');
+  const at = new Map(points.map((p, i) => [key(p.weights), i]));
+  let best = 0;
+  let bestMean = -Infinity;
+  points.forEach((p, i) => {
+    const units = Object.values(p.weights).map((x) => Math.round(x / step));
+    const around = [p.v];
+    for (let a = 0; a < units.length; a++)
+      for (let b = 0; b < units.length; b++) {
+        if (a === b || units[a]! === 0) continue;
+        const moved = units.slice();
+        moved[a]!--;
+        moved[b]!++;
+        const j = at.get(moved.join(','));
+        if (j !== undefined) around.push(points[j]!.v);
+      }
+    const mean = around.reduce((x, y) => x + y, 0) / around.length;
+    if (mean > bestMean + 1e-12) {
+      best = i;
+      bestMean = mean;
+    }
+  });
+  return best;
 }
 
 /** Weight `w` on the first leg, the rest (rounded to 1e-3) on the second. */
@@ -195,6 +247,27 @@ export function pickOnLine(scores: readonly number[], radius = LINE_SMOOTHING_RA
   return best;
 }
 
+/** Weight records `delta` moved from one leg to another (each kept in [0, 1]). */
+function weightMoves(
+  weights: Record<string, number>,
+  legNames: readonly string[],
+  delta: number,
+): Record<string, number>[] {
+  const out: Record<string, number>[] = [];
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  for (const from of legNames)
+    for (const to of legNames) {
+      const wf = weights[from] ?? 1 / legNames.length;
+      const wt = weights[to] ?? 1 / legNames.length;
+      if (from === to || wf - delta < -1e-9) continue;
+      const next = Object.fromEntries(legNames.map((n) => [n, round(weights[n] ?? 1 / legNames.length)]));
+      next[from] = round(Math.max(0, wf - delta));
+      next[to] = round(Math.min(1, wt + delta));
+      out.push(next);
+    }
+  return out;
+}
+
 /** The `weight` space: min-max CC with the first leg's weight on a grid (picked by `pickOnLine`). */
 function weightLine(legNames: string[], depth: number, rerankTopN: number): TunedConfig[] {
   return WEIGHT_LINE.map((w) => ({
@@ -218,10 +291,14 @@ function neighbours(c: TunedConfig, legNames: string[], maxDepth: number, rerank
     if (rerank) for (const n of RERANK_TOPN) if (n !== c.rerankTopN) out.push({ ...c, rerankTopN: n });
     return out;
   }
-  for (const dw of [-0.1 * s, 0.1 * s]) {
-    const nw = Math.round(Math.min(1, Math.max(0, w + dw)) * 1000) / 1000;
-    if (nw !== w) out.push({ ...c, fusion: { ...c.fusion, weights: legWeights(legNames, nw) } as FusionConfig });
-  }
+  if (legNames.length === 2)
+    for (const dw of [-0.1 * s, 0.1 * s]) {
+      const nw = Math.round(Math.min(1, Math.max(0, w + dw)) * 1000) / 1000;
+      if (nw !== w) out.push({ ...c, fusion: { ...c.fusion, weights: legWeights(legNames, nw) } as FusionConfig });
+    }
+  else
+    for (const weights of weightMoves(c.fusion.weights ?? {}, legNames, 0.1 * s))
+      out.push({ ...c, fusion: { ...c.fusion, weights } as FusionConfig });
   if (c.fusion.method === 'rrf') {
     const k = c.fusion.k ?? 60;
     for (const f of [1 / (1 + s), 1 + s]) {
@@ -288,14 +365,32 @@ async function optimize(
   // ties keep the earlier (simpler, grid-order) configuration
   const ranked: { c: TunedConfig; v: number }[] = [];
   const line = options.space === 'weight' && legNames.length === 2;
-  for (const c of line
+  const simplex = options.space === 'weight' && legNames.length > 2;
+  const candidates = line
     ? weightLine(legNames, maxDepth, options.rerankTopN)
-    : gridCandidates(legNames, maxDepth, rerank)) {
+    : simplex
+      ? simplexWeights(legNames, 10).map((weights) => ({
+          fusion: { method: 'cc', normalizer: 'mm', weights } as FusionConfig,
+          depth: maxDepth,
+          rerankTopN: options.rerankTopN,
+        }))
+      : gridCandidates(legNames, maxDepth, rerank);
+  for (const c of candidates) {
     if (ranked.length > 0 && exhausted()) break; // one configuration is always scored
     ranked.push({ c, v: await score(c) });
   }
   if (line) {
     const best = ranked[pickOnLine(ranked.map((r) => r.v))];
+    return { best: best.c, score: best.v, stoppedByBudget };
+  }
+  if (simplex) {
+    const best =
+      ranked[
+        pickOnSimplex(
+          ranked.map((r) => ({ weights: r.c.fusion.weights ?? {}, v: r.v })),
+          0.1,
+        )
+      ];
     return { best: best.c, score: best.v, stoppedByBudget };
   }
   ranked.sort((x, y) => y.v - x.v);
@@ -383,14 +478,7 @@ export async function tuneEngine(
   const settings = { seed, maxEvaluations, budgetMs: budgetMs, space, rerankTopN: engine.defaults.rerankTopN };
 
   if (trainIdx.length > 0) {
-    const { best, score, stoppedByBudget } = await optimize(
-      evaluator,
-      trainIdx,
-      legNames.slice(0, 2),
-      maxDepth,
-      rerank,
-      settings,
-    );
+    const { best, score, stoppedByBudget } = await optimize(evaluator, trainIdx, legNames, maxDepth, rerank, settings);
     onProgress?.('tune', 1, 1);
     return {
       metric,
@@ -417,7 +505,7 @@ export async function tuneEngine(
   for (let f = 0; f < k; f++) {
     const held = order.filter((_, i) => i % k === f);
     const rest = order.filter((_, i) => i % k !== f);
-    const { best, stoppedByBudget } = await optimize(evaluator, rest, legNames.slice(0, 2), maxDepth, rerank, {
+    const { best, stoppedByBudget } = await optimize(evaluator, rest, legNames, maxDepth, rerank, {
       ...settings,
       seed: seed + f,
     });
@@ -425,7 +513,7 @@ export async function tuneEngine(
     weighted += (await evaluator.score(best, held)).mean * held.length;
     onProgress?.('tune', f + 1, k + 1);
   }
-  const final = await optimize(evaluator, testIdx, legNames.slice(0, 2), maxDepth, rerank, settings);
+  const final = await optimize(evaluator, testIdx, legNames, maxDepth, rerank, settings);
   onProgress?.('tune', k + 1, k + 1);
   return {
     metric,

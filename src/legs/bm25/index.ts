@@ -139,6 +139,7 @@ export class Bm25Index {
   private seenStamp: Int32Array = new Int32Array(1024);
   private slot: Int32Array = new Int32Array(1024);
   private stamp = 0;
+  private weightScratch = new Float64Array(0);
 
   /** Counts changes of the documents (adds, deletes, a new state): work in slices checks it before installing. */
   private epoch = 0;
@@ -464,6 +465,45 @@ export class Bm25Index {
       }
     }
     return { cursors, hits: () => heap.drain().map(({ item, score }) => ({ id: ids[item], score })) };
+  }
+
+  /**
+   * BM25 scores of the given documents only (NaN for an id the index does not hold), read from their
+   * forward lists: what a leg that rescores other legs' candidates needs, without a postings traversal.
+   */
+  scoreDocuments(queryTerms: readonly string[], ids: readonly string[]): Float64Array {
+    const out = new Float64Array(ids.length).fill(Number.NaN);
+    const N = this.liveDocs;
+    if (N === 0) return out;
+    const avgdl = this.totalLength / N;
+    const { k1, b } = this;
+    // the query's term weights in a table indexed by term id (cleared again below): one array read per entry
+    if (this.weightScratch.length < this.vocab.terms.length)
+      this.weightScratch = new Float64Array(this.vocab.terms.length + 1024);
+    const weight = this.weightScratch;
+    const used: number[] = [];
+    for (const term of new Set(queryTerms)) {
+      const t = this.vocab.get(term);
+      if (t < 0 || this.df[t] <= 0) continue;
+      weight[t] = Math.log(1 + (N - this.df[t] + 0.5) / (this.df[t] + 0.5)) * (k1 + 1);
+      used.push(t);
+    }
+    const lengths = this.lengths.data;
+    for (let i = 0; i < ids.length && used.length > 0; i++) {
+      const ord = this.ordinalOf.get(ids[i]);
+      if (ord === undefined) continue;
+      const norm = k1 * (1 - b + (avgdl > 0 ? (b * lengths[ord]) / avgdl : 0));
+      const { terms, tfs, from, to } = this.forwardEntries(ord);
+      let score = 0;
+      for (let e = from; e < to; e++) {
+        const w = weight[terms[e]];
+        if (w !== 0) score += (w * tfs[e]) / (tfs[e] + norm);
+      }
+      out[i] = score;
+    }
+    if (used.length === 0) out.fill(0);
+    for (const t of used) weight[t] = 0;
+    return out;
   }
 
   /** Merges all segments into one and drops deleted documents and unused terms. */

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { analyzeAll } from '../../analyze/batch.js';
+import type { AnalyzerConfig } from '../../analyze/types.js';
 import { checkOptions, invalidArgument } from '../../errors.js';
 import { type ChunkOptions, checkChunkOptions, chunkText, passageUnit, splitUnit, titled } from '../../util/chunker.js';
 import { Slicer } from '../../util/slices.js';
@@ -25,12 +26,19 @@ import type {
 import { type AnalyzedFields, Bm25Index } from './index.js';
 
 export interface Bm25LegOptions {
+  /** This leg's own analyzer (default: the engine's); a query is then analysed again for it. */
+  analyzer?: string | AnalyzerConfig;
   k1?: number;
   b?: number;
   /** When set, title and text are separate BM25F fields and the title counts this many times; else one field `title text`. */
   titleWeight?: number;
   /** Index passages instead of whole documents (e.g. `{ by: 'chars', size: 150, overlap: 50 }`). */
   passages?: ChunkOptions;
+  /**
+   * Score only the documents the other legs found (each by its best passage), not the whole index: the
+   * same fused ranking as a full search on validation sets (docs/fusion.md) at a fraction of the cost.
+   */
+  rescore?: boolean;
 }
 
 interface Bm25Batch extends PreparedBatch {
@@ -47,9 +55,13 @@ export class Bm25Leg implements Leg {
 
   constructor(
     readonly index: Bm25Index,
-    private readonly settings: { titleWeight?: number; passages?: ChunkOptions },
+    private readonly settings: { titleWeight?: number; passages?: ChunkOptions; rescore?: boolean },
     private readonly spans = new PassageSpans(),
   ) {}
+
+  get rescores(): boolean {
+    return this.settings.rescore === true;
+  }
 
   async prepare(docs: readonly LegDocument[], options: PrepareOptions = {}): Promise<Bm25Batch> {
     const { titleWeight, passages } = this.settings;
@@ -108,6 +120,8 @@ export class Bm25Leg implements Leg {
     const index = this.index;
     if (index.size === 0) return [];
     const terms = query.analyzer === index.analyzer.name ? query.terms : index.analyzer.analyze(query.text);
+    if (this.settings.rescore && options.candidates && options.candidates.length > 0)
+      return this.rescore(terms, options.candidates, options.k);
     const accept = options.filter;
     const filter = accept && ((_meta: unknown, unit: string) => accept(splitUnit(unit).documentId));
     const stop = { signal: options.signal, deadline: options.deadline };
@@ -120,6 +134,27 @@ export class Bm25Leg implements Leg {
       (unit) => splitUnit(unit).documentId,
     );
     return hits.map((h) => ({ id: h.id, score: h.score, span: this.spans.spanOf(h.unit) }));
+  }
+
+  /** The candidates by their best passage (or whole document), best first, those matching no term left out. */
+  private rescore(terms: readonly string[], candidates: readonly string[], k: number): LegHit[] {
+    const units = candidates.flatMap((id) => this.spans.units(id));
+    const scores = this.index.scoreDocuments(terms, units);
+    const best = new Map<string, { score: number; unit: string }>();
+    units.forEach((unit, i) => {
+      const score = scores[i]!;
+      if (!(score > 0)) return;
+      const id = splitUnit(unit).documentId;
+      const seen = best.get(id);
+      if (!seen || score > seen.score) best.set(id, { score, unit });
+    });
+    return [...best]
+      .sort((a, b) => b[1].score - a[1].score || (a[0] < b[0] ? -1 : 1))
+      .slice(0, k)
+      .map(([id, { score, unit }]) => {
+        const span = this.spans.spanOf(unit);
+        return span ? { id, score, span } : { id, score };
+      });
   }
 
   async save(dir: string): Promise<LegState> {
@@ -142,36 +177,44 @@ export class Bm25Leg implements Leg {
 function checkLegOptions(
   options: Bm25LegOptions | undefined,
 ): Required<Pick<Bm25LegOptions, 'k1' | 'b'>> & Bm25LegOptions {
-  checkOptions('bm25 leg', options, ['k1', 'b', 'titleWeight', 'passages']);
-  const { k1 = 1.2, b = 0.75, titleWeight, passages } = options ?? {};
+  checkOptions('bm25 leg', options, ['analyzer', 'k1', 'b', 'titleWeight', 'passages', 'rescore']);
+  const { k1 = 1.2, b = 0.75, titleWeight, passages, analyzer, rescore } = options ?? {};
+  if (rescore !== undefined && typeof rescore !== 'boolean') throw invalidArgument('bm25.rescore must be a boolean');
   if (titleWeight !== undefined && !(Number.isFinite(titleWeight) && titleWeight > 0))
     throw invalidArgument(`bm25.titleWeight must be a number > 0, got ${titleWeight}`);
   return {
     k1,
     b,
+    ...(analyzer !== undefined ? { analyzer } : {}),
     ...(titleWeight !== undefined ? { titleWeight } : {}),
     ...(passages ? { passages: checkChunkOptions(passages) } : {}),
+    ...(rescore ? { rescore } : {}),
   };
 }
 
 export const bm25Leg: LegFactory<Bm25LegOptions> = {
   async create(options, context: LegContext) {
-    const { k1, b, titleWeight, passages } = checkLegOptions(options);
+    const { k1, b, titleWeight, passages, analyzer, rescore } = checkLegOptions(options);
     const fields: Record<string, number> = titleWeight === undefined ? { text: 1 } : { title: titleWeight, text: 1 };
-    const index = new Bm25Index({ analyzer: context.analyzer, k1, b, fields });
-    return new Bm25Leg(index, {
-      ...(titleWeight !== undefined ? { titleWeight } : {}),
-      ...(passages ? { passages } : {}),
-    });
+    const index = new Bm25Index({ analyzer: analyzer ?? context.analyzer, k1, b, fields });
+    return new Bm25Leg(index, legSettings(titleWeight, passages, rescore));
   },
   async open(dir, state: LegState) {
-    const { titleWeight, passages } = checkLegOptions({
+    const { titleWeight, passages, rescore } = checkLegOptions({
       titleWeight: state.titleWeight as number | undefined,
       passages: state.passages as ChunkOptions | undefined,
+      rescore: state.rescore as boolean | undefined,
     });
     const index = await Bm25Index.open(dir);
     const spans = passages ? await PassageSpans.load(join(dir, SPANS_FILE)) : new PassageSpans();
-    const settings = { ...(titleWeight !== undefined ? { titleWeight } : {}), ...(passages ? { passages } : {}) };
-    return new Bm25Leg(index, settings, spans);
+    return new Bm25Leg(index, legSettings(titleWeight, passages, rescore), spans);
   },
 };
+
+function legSettings(titleWeight?: number, passages?: ChunkOptions, rescore?: boolean) {
+  return {
+    ...(titleWeight !== undefined ? { titleWeight } : {}),
+    ...(passages ? { passages } : {}),
+    ...(rescore ? { rescore } : {}),
+  };
+}

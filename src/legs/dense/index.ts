@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
 import { ioError } from './common.js';
 import { ExactIndex } from './exact.js';
-import { HNSW_SIDECAR_SUFFIX, HnswIndex, type HnswOptions } from './hnsw.js';
+import { HNSW_SIDECAR_SUFFIX, HnswIndex, type HnswOptions, loadHnswlib } from './hnsw.js';
 import type { Metric, VectorId, VectorIndex, VectorIndexKind } from './types.js';
 
 export { EXACT_FORMAT_VERSION, ExactIndex, type ExactIndexOptions } from './exact.js';
@@ -97,7 +97,7 @@ export async function createVectorIndex(options: CreateVectorIndexOptions): Prom
   }
   if (!['auto', 'hnsw', 'flat', 'exact'].includes(kind))
     throw invalidArgument(`${where}: kind must be auto, hnsw, flat or exact (got ${String(kind)})`);
-  const chosen = kind === 'auto' ? defaultIndexKind(expectedSize ?? 0) : kind;
+  const chosen = kind === 'auto' ? await autoKind(expectedSize ?? 0) : kind;
   if (device === 'cuda' && chosen !== 'flat' && !(chosen === 'exact' && kind === 'auto'))
     throw invalidArgument(`${where}: device "cuda" applies to the native flat index (kind "flat"), not "${chosen}"`);
   if (chosen === 'hnsw') {
@@ -111,6 +111,23 @@ export async function createVectorIndex(options: CreateVectorIndexOptions): Prom
     if (flat) return flat;
   }
   return new ExactIndex({ dim, metric });
+}
+
+/**
+ * `auto`'s kind: HNSW from HNSW_MIN_VECTORS on when hnswlib-node (an optional peer: it compiles at
+ * install) can be loaded, else exact (the native flat index where the addon is present).
+ */
+async function autoKind(expectedSize: number): Promise<'exact' | 'hnsw'> {
+  const kind = defaultIndexKind(expectedSize);
+  if (
+    kind === 'hnsw' &&
+    !(await loadHnswlib().then(
+      () => true,
+      () => false,
+    ))
+  )
+    return 'exact';
+  return kind;
 }
 
 /**
@@ -130,7 +147,7 @@ export async function buildVectorIndex(
   },
 ): Promise<VectorIndex> {
   const { kind = 'auto', dim, metric = 'cosine', hnsw, onProgress } = options;
-  if ((kind === 'auto' ? defaultIndexKind(ids.length) : kind) === 'hnsw')
+  if ((kind === 'auto' ? await autoKind(ids.length) : kind) === 'hnsw')
     return HnswIndex.build(ids, vectors, { dim, metric, capacity: Math.max(1024, ids.length), ...hnsw, onProgress });
   // the configured kind, not a resolved one: "auto" below the HNSW size is the native flat index
   const index = await createVectorIndex({ kind, dim, metric, expectedSize: ids.length });

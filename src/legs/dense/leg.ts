@@ -401,8 +401,8 @@ async function resolveCreate(
 ): Promise<{ embedder: TextEmbedder; settings: DenseSettings; owned: boolean }> {
   checkOptions('dense leg', options, ['embedder', 'dim', 'index', 'metric', 'hnsw', 'chunk', 'adapt']);
   const { embedder: given, dim, index = 'auto', metric = 'cosine', hnsw, chunk } = options ?? {};
-  const adapt = checkAdapt(options?.adapt);
-  if (adapt && dim !== undefined)
+  const asked = checkAdapt(options?.adapt);
+  if (asked && dim !== undefined)
     throw invalidArgument('dense.adapt needs a model to adapt: a leg without one (dense: { dim }) cannot');
   let embedder: TextEmbedder;
   if (dim !== undefined) {
@@ -421,6 +421,11 @@ async function resolveCreate(
     );
   // the model's own passage split applies unless the caller chose
   const split = chunk === false ? undefined : chunk !== undefined ? chunk : embedder.passages;
+  // a static model adapts to the corpus unless told not to (docs/training.md, *Adaptation*): the
+  // measured cost is seconds per thousand documents, and on corpora it never saw it is what makes the
+  // dense leg worth fusing
+  const isStatic = (embedder as { kind?: string }).kind === 'static';
+  const adapt = asked ?? (options?.adapt === undefined && isStatic ? {} : undefined);
   const settings: DenseSettings = {
     ...(typeof given === 'string' ? { model: given } : {}),
     ...(dim !== undefined ? { vectorsOnly: true as const } : {}),

@@ -100,8 +100,12 @@ const SYNC_MERGE_ENTRIES = 1 << 18;
 const SEAL_ENTRIES = 1 << 16;
 /** Documents with more terms than this are appended in slices by `addAnalyzedAsync`. */
 const HUGE_DOCUMENT_TERMS = 1 << 16;
-/** Candidates a search scores between two checks of its signal and deadline. */
-const SEARCH_BUDGET = 4096;
+/**
+ * List entries a search visits between two checks of its signal and deadline: a candidate costs one
+ * step per query-term list, so a long query scores fewer candidates per run (a run stays well under
+ * a slice).
+ */
+const SEARCH_STEPS = 1 << 16;
 export const MAX_K = 100_000;
 
 export class Bm25Index {
@@ -388,7 +392,8 @@ export class Bm25Index {
     if (!plan) return [];
     const slicer = new Slicer({ signal, deadline, what: 'search' });
     for (const cursor of plan.cursors()) {
-      while (!cursor.run(SEARCH_BUDGET)) {
+      const budget = Math.max(16, Math.floor(SEARCH_STEPS / cursor.lists));
+      while (!cursor.run(budget)) {
         if (slicer.due) await slicer.turn();
         else checkStop(undefined, deadline, 'search');
       }

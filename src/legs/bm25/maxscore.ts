@@ -75,6 +75,11 @@ export class SegmentSearch {
     while (this.firstEssential < m && this.prefix[this.firstEssential] < this.threshold) this.firstEssential++;
   }
 
+  /** How many term lists this segment's search reads (a candidate costs up to one step per list). */
+  get lists(): number {
+    return this.m;
+  }
+
   /** Scores up to `budget` candidates; true when the segment is done. */
   run(budget: number): boolean {
     if (this.done) return true;

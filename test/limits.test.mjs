@@ -95,6 +95,10 @@ test('HTTP: an oversized query is 413 LIMIT_EXCEEDED, fast, and the server keeps
     }
     const get = await fetch(`${base}/search?q=${encodeURIComponent('가'.repeat(100))}`);
     assert.equal(get.status, 413);
+    // a request line over the server's 64 KiB header limit is refused by the parser: still typed JSON
+    const long = await fetch(`${base}/search?q=${encodeURIComponent('가'.repeat(9000))}`);
+    assert.equal(long.status, 431);
+    assert.equal((await long.json()).error.code, 'LIMIT_EXCEEDED');
     assert.equal((await (await post({ query: '기초연금' })).json()).hits[0].id, 'pension');
     assert.equal((await fetch(`${base}/health`)).status, 200);
     assert.throws(() => createServer(engine, { limits: { maxDocumentChars: 5 } }), { code: 'UNKNOWN_OPTION' });

@@ -1,18 +1,42 @@
 // Event-loop gaps measured the way a host feels them: the time between ticks of a 5 ms setInterval
 // (perf_hooks.monitorEventLoopDelay under-reports one long synchronous block). Gaps are attributed
 // to the phase that was running when the late tick fired.
+//
+// On a shared machine a gap is also the time the thread waited for a core. Where Linux exposes the
+// main thread's scheduler statistics (/proc/self/task/<pid>/schedstat: ns on a CPU, ns waiting to
+// run), each gap's on-CPU part is recorded too: the largest on-CPU gap is the longest the code itself
+// held the thread, whatever else the machine was running.
+import { readFileSync } from 'node:fs';
+
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
+
+/** The main thread's nanoseconds on a CPU so far, or undefined where the kernel does not say. */
+function onCpuNs() {
+  try {
+    return Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]);
+  } catch {
+    return undefined;
+  }
+}
 
 export function gapMeter(intervalMs = 5) {
   let phase = 'idle';
   let last = performance.now();
+  let lastCpu = onCpuNs();
   const perPhase = new Map();
+  const cpuPerPhase = new Map();
   const gaps = [];
   const timer = setInterval(() => {
     const now = performance.now();
+    const cpu = lastCpu === undefined ? undefined : onCpuNs();
     const gap = now - last;
     last = now;
     gaps.push(gap);
     perPhase.set(phase, Math.max(perPhase.get(phase) ?? 0, gap));
+    if (cpu !== undefined) {
+      cpuPerPhase.set(phase, Math.max(cpuPerPhase.get(phase) ?? 0, (cpu - lastCpu) / 1e6));
+      lastCpu = cpu;
+    }
   }, intervalMs);
   return {
     /** Gaps from now on count for `name`. */
@@ -21,6 +45,10 @@ export function gapMeter(intervalMs = 5) {
     },
     maxOf(name) {
       return perPhase.get(name) ?? 0;
+    },
+    /** The largest on-CPU part of a gap in phase `name` (undefined without schedstat). */
+    maxCpuOf(name) {
+      return lastCpu === undefined ? undefined : (cpuPerPhase.get(name) ?? 0);
     },
     max() {
       return Math.max(0, ...perPhase.values());

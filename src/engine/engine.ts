@@ -54,7 +54,7 @@ export class Engine {
   private dir: string | undefined;
   private generation = 0;
   private closed = false;
-  private limits: Required<Limits> = { ...DEFAULT_LIMITS };
+  private limitSettings: Readonly<Required<Limits>> = Object.freeze({ ...DEFAULT_LIMITS });
   private readonly pipeline: SearchPipeline;
 
   private constructor(
@@ -90,7 +90,7 @@ export class Engine {
         ...(rerank ? { rerank } : {}),
       };
       const engine = new Engine(state, reranker, false, owned);
-      engine.limits = checkedLimits;
+      engine.limitSettings = Object.freeze(checkedLimits);
       return engine;
     } catch (error) {
       await closeLegs(legs);
@@ -134,7 +134,7 @@ export class Engine {
       engine.lock = lock;
       engine.dir = resolve(dir);
       engine.generation = generation;
-      engine.limits = limits;
+      engine.limitSettings = Object.freeze(limits);
       return engine;
     } catch (error) {
       await lock?.release();
@@ -144,6 +144,11 @@ export class Engine {
 
   get size(): number {
     return this.state.store.size;
+  }
+
+  /** The limits this engine enforces (maxQueryChars, maxQueryTerms, maxDocumentChars). */
+  get limits(): Readonly<Required<Limits>> {
+    return this.limitSettings;
   }
 
   get analyzer(): Analyzer {

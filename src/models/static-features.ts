@@ -191,6 +191,11 @@ export class Featurizer {
    * the analyzer's worker threads; long texts window by window) and counted in slices.
    */
   async batchAsync(texts: readonly string[], signal?: AbortSignal): Promise<SparseBatch> {
+    return toBatch(await this.countsAll(texts, signal), (c) => this.weight(c));
+  }
+
+  /** Raw row counts of many texts, analysed as `batchAsync` does (the event loop keeps turning). */
+  async countsAll(texts: readonly string[], signal?: AbortSignal): Promise<TextFeatures[]> {
     const morph = this.morph ? await analyzeAll(this.morph, texts, { signal }) : undefined;
     const bigram = this.bigram ? await analyzeAll(this.bigram, texts, { signal }) : undefined;
     const slicer = new Slicer({ signal });
@@ -199,7 +204,7 @@ export class Featurizer {
       items.push(this.countTerms(morph?.[i], bigram?.[i]));
       await slicer.pause();
     }
-    return toBatch(items, (c) => this.weight(c));
+    return items;
   }
 
   /** CSR batch of many texts. */

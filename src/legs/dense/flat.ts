@@ -109,6 +109,15 @@ async function crc32Sliced(parts: Uint8Array[], slicer: Slicer): Promise<number>
   return crc >>> 0;
 }
 
+/** Copies `source` into `target` in 4 MiB pieces with event-loop turns between them (a load of many vectors). */
+async function copySliced(target: Uint8Array, source: Uint8Array, slicer: Slicer): Promise<void> {
+  const piece = 1 << 22;
+  for (let at = 0; at < source.length; at += piece) {
+    target.set(source.subarray(at, at + piece), at);
+    await slicer.pause();
+  }
+}
+
 function bytes(a: ArrayBufferView, len: number): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, len);
 }
@@ -448,17 +457,14 @@ export class FlatIndex extends RowIdIndex {
     idx.ensureCapacity(n);
     const el = idx.data.BYTES_PER_ELEMENT;
     let off = 0;
-    const take = (len: number) => {
-      const out = new Uint8Array(len);
-      out.set(body.subarray(off, off + len));
+    for (const [target, len] of [
+      [idx.data, n * dim * el],
+      [idx.norms, n * 4],
+      ...(idx.scales ? [[idx.scales, n * 4] as const] : []),
+    ] as const) {
+      await copySliced(bytes(target, len), body.subarray(off, off + len), slicer);
       off += len;
-      return out;
-    };
-    bytes(idx.data, n * dim * el).set(take(n * dim * el));
-    await slicer.pause();
-    bytes(idx.norms, n * 4).set(take(n * 4));
-    if (idx.scales) bytes(idx.scales, n * 4).set(take(n * 4));
-    await slicer.pause();
+    }
     let ids: VectorId[];
     try {
       ids = JSON.parse(body.subarray(off).toString('utf8')) as VectorId[];

@@ -1,4 +1,5 @@
-// serve-limits suite (issue 19): `tamsaek serve` with its default settings, in its own process, over an
+// serve-limits suite (issue 19): the HTTP server with `tamsaek serve`'s default settings (read-only), in its
+// own process with an event-loop gap meter (lib/gap-server.mjs), over an
 // autorag-ko index. (1) a 1 MB query: time from sending it to the typed error; (2) GET /health latency
 // every 10 ms, first alone, then while 1 MB queries arrive back to back from several clients (the
 // ratio to the idle p99 is the machine-independent figure).
@@ -14,28 +15,42 @@ import { pages } from './eventloop.mjs';
 import { isMain, parseSuiteCli, runStandalone } from './lib/standalone.mjs';
 import { percentile, sig } from './lib/stats.mjs';
 
-const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const GAP_SERVER = fileURLToPath(new URL('./lib/gap-server.mjs', import.meta.url));
 const FLOOD = fileURLToPath(new URL('./lib/flood.mjs', import.meta.url));
 /** 1,000,000 bytes of JSON body: a query of Hangul and spaces (3 bytes a syllable) under the 1 MiB body limit. */
 const QUERY_1MB = '기초연금 신청 방법 '.repeat(Math.floor((1_000_000 - 16) / 26));
 const BODY_1MB = Buffer.from(JSON.stringify({ query: QUERY_1MB }));
 
+/** The server with its defaults and a gap meter, in its own process (lib/gap-server.mjs). */
 async function serve(dir) {
-  const child = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const base = await new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (c) => {
-      err += c;
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${err}`)));
+  const child = spawn(process.execPath, [GAP_SERVER, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = [];
+  let waiting;
+  let buffered = '';
+  child.stdout.setEncoding('utf8').on('data', (c) => {
+    buffered += c;
+    const parts = buffered.split('\n');
+    buffered = parts.pop();
+    for (const p of parts) {
+      lines.push(JSON.parse(p));
+      waiting?.();
+    }
   });
+  const next = async () => {
+    while (lines.length === 0) await new Promise((resolve) => (waiting = resolve));
+    return lines.shift();
+  };
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  const { port } = await next();
   return {
-    base,
+    base: `http://127.0.0.1:${port}`,
+    phase: (name) => child.stdin.write(`phase ${name}\n`),
+    async report() {
+      child.stdin.write('report\n');
+      return (await next()).phases;
+    },
     async stop() {
-      child.kill('SIGTERM');
+      child.stdin.end();
       await exited;
     },
   };
@@ -86,7 +101,9 @@ export async function run(options = {}) {
       { name: 'query_1mb_error_p50_ms', value: sig(percentile(ms, 50)), unit: `ms (${codes})` },
       { name: 'query_1mb_error_max_ms', value: sig(Math.max(...ms)), unit: 'ms' },
     );
+    server.phase('idle');
     const idle = await healthSeries(server.base, seconds * 500);
+    server.phase('flood');
     const flood = spawn(process.execPath, [FLOOD, server.base, String(options.senders ?? 4), String(seconds)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -96,6 +113,8 @@ export async function run(options = {}) {
     await new Promise((resolve) => setTimeout(resolve, 200)); // the senders are connected
     const busy = await healthSeries(server.base, (seconds - 0.5) * 1000);
     await flooded;
+    server.phase('after');
+    const gaps = await server.report();
     const { sent, codes: floodCodes } = JSON.parse(report);
     log(
       `health idle p99 ${percentile(idle, 99)} ms; with ${sent} 1 MB queries (${JSON.stringify(floodCodes)}) p99 ${percentile(busy, 99)} ms`,
@@ -105,6 +124,11 @@ export async function run(options = {}) {
       { name: 'health_flood_p99_ms', value: sig(percentile(busy, 99)), unit: 'ms' },
       { name: 'health_flood_max_ms', value: sig(Math.max(...busy)), unit: 'ms' },
       { name: 'flood_1mb_queries', value: sent, unit: `queries in ${seconds} s` },
+      { name: 'server_idle_max_gap_ms', value: sig(gaps.idle.gap), unit: 'ms (server event loop)' },
+      { name: 'server_flood_max_gap_ms', value: sig(gaps.flood.gap), unit: 'ms (server event loop)' },
+      ...(gaps.flood.cpuGap === undefined
+        ? []
+        : [{ name: 'server_flood_max_gap_on_cpu_ms', value: sig(gaps.flood.cpuGap), unit: 'ms (on a CPU)' }]),
     );
   } finally {
     await server.stop();
@@ -113,7 +137,7 @@ export async function run(options = {}) {
   return {
     results,
     notes: [
-      '`tamsaek serve` with default settings in its own process; a 1,000,000-byte JSON body (under the 1 MiB default --max-body)',
+      'the server with `tamsaek serve` defaults in its own process; a 1,000,000-byte JSON body (under the 1 MiB default --max-body)',
       `/health every 10 ms from this process, idle and while ${options.senders ?? 4} clients in another process send 1 MB queries back to back`,
     ],
   };

@@ -16,8 +16,9 @@ for (const set of sets) {
   const path = join(root, set);
   const bm25 = await evaluateRetriever(path, { retriever: 'bm25' });
   const dense = await evaluateRetriever(path, { retriever: 'dense', model });
-  const fixed = await evaluateRetriever(path, { retriever: 'hybrid', model, fusion: 'fixed' });
-  const adapt = await evaluateRetriever(path, { retriever: 'hybrid', model });
+  const fixed = await evaluateRetriever(path, { retriever: 'hybrid', model });
+  const unadapted = await evaluateRetriever(path, { retriever: 'hybrid', model, adapt: false });
+  const adapt = await evaluateRetriever(path, { retriever: 'hybrid', model, fusion: 'adapt' });
   const ids = [...bm25.perQuery.keys()];
   const test = (r) =>
     pairedRandomizationTest(
@@ -27,9 +28,14 @@ for (const set of sets) {
     );
   for (const [name, r, t] of [
     ['bm25 (ko-morph)', bm25],
-    ['dense (default model)', dense],
-    ['hybrid, default fusion (min-max CC)', fixed, test(fixed)],
-    [`hybrid, adaptive (${adapt.fusion.mode})`, adapt, test(adapt)],
+    ['dense (default model, adapted to the corpus)', dense],
+    ['hybrid, engine defaults (no labels)', fixed, test(fixed)],
+    ['hybrid, engine defaults, model not adapted', unadapted, test(unadapted)],
+    [
+      `hybrid, weights fitted on labels: ${adapt.fusion.labels.replace(' (', ', ').replace(')', '')}`,
+      adapt,
+      test(adapt),
+    ],
   ]) {
     rows.push(
       `| ${set} | ${name} | ${r.metrics['ndcg@10'].toFixed(4)} | ${r.metrics['recall@1'].toFixed(4)} | ${r.metrics['recall@10'].toFixed(4)} | ${t ? `${t.diff >= 0 ? '+' : ''}${t.diff.toFixed(4)} (p = ${t.pValue.toFixed(4)})` : ''} |`,

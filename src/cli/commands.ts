@@ -1,6 +1,6 @@
 /** The CLI commands: each parses its arguments, calls the library and prints. */
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createAnalyzer, listAnalyzers } from '../analyze/index.js';
 import { loadBeir, readJsonl, resolveCorpusPath } from '../data/beir.js';
 import { Engine } from '../engine/engine.js';
@@ -12,10 +12,11 @@ import { Bm25Index } from '../legs/bm25/index.js';
 import type { VectorIndexKind } from '../legs/dense/types.js';
 import type { EmbedderOptions } from '../models/embedder.js';
 import { loadEmbedder } from '../models/load.js';
-import { TUNE_SPACES, type TunedConfig, tuneEngine } from '../tune/index.js';
+import { TUNE_SPACES, tuneEngine } from '../tune/index.js';
 import { titled } from '../util/chunker.js';
 import type { Limits } from '../util/limits.js';
 import { choiceOption, intOption, numberOption, type Parsed, parse, passagesOption, UsageError } from './args.js';
+import { readTunedConfig } from './config-file.js';
 import { createProgress } from './progress.js';
 
 export type { Io } from './io.js';
@@ -173,22 +174,6 @@ function fusionMode(value: string | undefined, retriever: RetrieverName): 'adapt
   if (value === undefined) return undefined;
   if (retriever !== 'hybrid') throw new UsageError('--fusion applies to --retriever hybrid');
   return choiceOption(value, 'fusion', ['adapt', 'fixed'] as const);
-}
-
-async function readTunedConfig(path: string | undefined): Promise<TunedConfig | undefined> {
-  if (path === undefined) return undefined;
-  let parsed: { config?: TunedConfig } & Partial<TunedConfig>;
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8')) as typeof parsed;
-  } catch (error) {
-    throw new UsageError(`--config ${path}: ${(error as Error).message}`);
-  }
-  const config = parsed.config ?? parsed;
-  if (!config || typeof config !== 'object' || !config.fusion)
-    throw new UsageError(
-      `--config ${path}: expected {"fusion": …, "depth": …, "rerankTopN": …} (the output of tamsaek tune)`,
-    );
-  return config as TunedConfig;
 }
 
 export async function evalCommand(argv: string[], io: Io): Promise<void> {

@@ -1,9 +1,8 @@
-/** `tamsaek export` and `tamsaek eval … --fusion-as`: parse → library (src/export) → print. */
-import { readFile } from 'node:fs/promises';
 import { evaluateFusionAs, type FusionAsReport } from '../eval/fusion-as.js';
 import { EXPORT_TARGETS, exportIndex } from '../export/index.js';
 import type { TunedConfig } from '../tune/index.js';
 import { choiceOption, intOption, parse, passagesOption, UsageError } from './args.js';
+import { readTunedConfig } from './config-file.js';
 import type { Io } from './io.js';
 import { createProgress } from './progress.js';
 
@@ -63,17 +62,8 @@ export async function exportCommand(argv: string[], io: Io): Promise<void> {
 }
 
 async function readConfig(path: string | undefined): Promise<TunedConfig | undefined> {
-  if (path === undefined) return undefined;
-  let parsed: { config?: TunedConfig } & Partial<TunedConfig>;
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8')) as typeof parsed;
-  } catch (error) {
-    throw new UsageError(`--config ${path}: ${(error as Error).message}`);
-  }
-  const config = parsed.config ?? parsed;
-  if (!config || typeof config !== 'object' || !config.fusion)
-    throw new UsageError(`--config ${path}: expected {"fusion": …, "depth": …} (the output of tamsaek tune)`);
-  return { fusion: config.fusion, depth: config.depth ?? 100, rerankTopN: 0 };
+  const config = await readTunedConfig(path);
+  return config && { fusion: config.fusion, depth: config.depth ?? 100, rerankTopN: 0 };
 }
 
 function printFusionAs(report: FusionAsReport, io: Io): void {

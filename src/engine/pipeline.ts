@@ -114,9 +114,10 @@ export class SearchPipeline {
     (await run(first.length > 0 ? first : chosen)).forEach((hits, i) =>
       lists.set((first.length > 0 ? first : chosen)[i], hits),
     );
-    if (later.length > 0) {
-      const found = [...new Set([...lists.values()].flatMap((hits) => hits.map((h) => h.id)))];
-      (await run(later, found)).forEach((hits, i) => lists.set(later[i], hits));
+    for (const leg of later) {
+      const depthOf = leg.leg.rescoreDepth ?? Number.POSITIVE_INFINITY;
+      const found = [...new Set([...lists.values()].flatMap((hits) => hits.slice(0, depthOf).map((h) => h.id)))];
+      lists.set(leg, (await run([leg], found))[0]);
     }
     return chosen.map((l) => ({ name: l.name, hits: lists.get(l)! }));
   }

@@ -95,6 +95,8 @@ export interface Leg {
    * index: the pipeline runs it after them. Alone, it searches as any leg does.
    */
   readonly rescores?: boolean;
+  /** A rescoring leg scores each other leg's best this many documents (absent: all they found). */
+  readonly rescoreDepth?: number;
   prepare(docs: readonly LegDocument[], options?: PrepareOptions): Promise<PreparedBatch>;
   capture(docs: readonly LegDocument[]): Promise<PreparedBatch>;
   commit(batch: PreparedBatch): Promise<void>;

@@ -23,7 +23,7 @@ import type {
   PreparedBatch,
   PrepareOptions,
 } from '../types.js';
-import { type AnalyzedFields, Bm25Index } from './index.js';
+import { type AnalyzedFields, Bm25Index, MAX_K } from './index.js';
 
 export interface Bm25LegOptions {
   /** This leg's own analyzer (default: the engine's); a query is then analysed again for it. */
@@ -39,6 +39,8 @@ export interface Bm25LegOptions {
    * same fused ranking as a full search on validation sets (docs/fusion.md) at a fraction of the cost.
    */
   rescore?: boolean;
+  /** With `rescore`: how many of each other leg's best documents are scored (absent: all they found). */
+  rescoreDepth?: number;
 }
 
 interface Bm25Batch extends PreparedBatch {
@@ -55,12 +57,16 @@ export class Bm25Leg implements Leg {
 
   constructor(
     readonly index: Bm25Index,
-    private readonly settings: { titleWeight?: number; passages?: ChunkOptions; rescore?: boolean },
+    private readonly settings: LegSettings,
     private readonly spans = new PassageSpans(),
   ) {}
 
   get rescores(): boolean {
     return this.settings.rescore === true;
+  }
+
+  get rescoreDepth(): number | undefined {
+    return this.settings.rescoreDepth;
   }
 
   async prepare(docs: readonly LegDocument[], options: PrepareOptions = {}): Promise<Bm25Batch> {
@@ -177,9 +183,11 @@ export class Bm25Leg implements Leg {
 function checkLegOptions(
   options: Bm25LegOptions | undefined,
 ): Required<Pick<Bm25LegOptions, 'k1' | 'b'>> & Bm25LegOptions {
-  checkOptions('bm25 leg', options, ['analyzer', 'k1', 'b', 'titleWeight', 'passages', 'rescore']);
-  const { k1 = 1.2, b = 0.75, titleWeight, passages, analyzer, rescore } = options ?? {};
+  checkOptions('bm25 leg', options, ['analyzer', 'k1', 'b', 'titleWeight', 'passages', 'rescore', 'rescoreDepth']);
+  const { k1 = 1.2, b = 0.75, titleWeight, passages, analyzer, rescore, rescoreDepth } = options ?? {};
   if (rescore !== undefined && typeof rescore !== 'boolean') throw invalidArgument('bm25.rescore must be a boolean');
+  if (rescoreDepth !== undefined && !(Number.isInteger(rescoreDepth) && rescoreDepth >= 1 && rescoreDepth <= MAX_K))
+    throw invalidArgument(`bm25.rescoreDepth must be an integer in 1..${MAX_K}, got ${rescoreDepth}`);
   if (titleWeight !== undefined && !(Number.isFinite(titleWeight) && titleWeight > 0))
     throw invalidArgument(`bm25.titleWeight must be a number > 0, got ${titleWeight}`);
   return {
@@ -189,32 +197,39 @@ function checkLegOptions(
     ...(titleWeight !== undefined ? { titleWeight } : {}),
     ...(passages ? { passages: checkChunkOptions(passages) } : {}),
     ...(rescore ? { rescore } : {}),
+    ...(rescore && rescoreDepth !== undefined ? { rescoreDepth } : {}),
   };
 }
 
 export const bm25Leg: LegFactory<Bm25LegOptions> = {
   async create(options, context: LegContext) {
-    const { k1, b, titleWeight, passages, analyzer, rescore } = checkLegOptions(options);
+    const { k1, b, analyzer, ...settings } = checkLegOptions(options);
+    const { titleWeight } = settings;
     const fields: Record<string, number> = titleWeight === undefined ? { text: 1 } : { title: titleWeight, text: 1 };
     const index = new Bm25Index({ analyzer: analyzer ?? context.analyzer, k1, b, fields });
-    return new Bm25Leg(index, legSettings(titleWeight, passages, rescore));
+    return new Bm25Leg(index, legSettings(settings));
   },
   async open(dir, state: LegState) {
-    const { titleWeight, passages, rescore } = checkLegOptions({
+    const settings = checkLegOptions({
       titleWeight: state.titleWeight as number | undefined,
       passages: state.passages as ChunkOptions | undefined,
       rescore: state.rescore as boolean | undefined,
+      rescoreDepth: state.rescoreDepth as number | undefined,
     });
     const index = await Bm25Index.open(dir);
-    const spans = passages ? await PassageSpans.load(join(dir, SPANS_FILE)) : new PassageSpans();
-    return new Bm25Leg(index, legSettings(titleWeight, passages, rescore), spans);
+    const spans = settings.passages ? await PassageSpans.load(join(dir, SPANS_FILE)) : new PassageSpans();
+    return new Bm25Leg(index, legSettings(settings), spans);
   },
 };
 
-function legSettings(titleWeight?: number, passages?: ChunkOptions, rescore?: boolean) {
+type LegSettings = Pick<Bm25LegOptions, 'titleWeight' | 'passages' | 'rescore' | 'rescoreDepth'>;
+
+/** The settings a leg keeps and saves (absent ones left out, so saved state stays minimal). */
+function legSettings({ titleWeight, passages, rescore, rescoreDepth }: LegSettings): LegSettings {
   return {
     ...(titleWeight !== undefined ? { titleWeight } : {}),
     ...(passages ? { passages } : {}),
     ...(rescore ? { rescore } : {}),
+    ...(rescore && rescoreDepth !== undefined ? { rescoreDepth } : {}),
   };
 }

@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'CLOSED' // a call on an engine after close()
   | 'ABORTED' // the caller's AbortSignal fired
   | 'TIMEOUT' // a search ran past its timeout
+  | 'LIMIT_EXCEEDED' // a query or document over a documented size limit (maxQueryChars, maxQueryTerms, maxDocumentChars)
   | 'NOT_SUPPORTED' // a recognised but not yet supported feature (e.g. a tamsaek static model directory)
   | 'INVALID_MODEL' // a model directory or ONNX graph that does not have the expected files, inputs or outputs
   | 'OFFLINE' // a download was needed but offline mode is on (HF_HUB_OFFLINE / TAMSAEK_OFFLINE)

@@ -64,8 +64,10 @@ export {
 export * from './fuse/index.js';
 export { BM25_FORMAT_VERSION } from './legs/bm25/format.js';
 export {
+  type Bm25AsyncSearchOptions,
   type Bm25Document,
   Bm25Index,
+  type Bm25OpenOptions,
   type Bm25Options,
   type Bm25SearchOptions,
   type Bm25Stats,
@@ -117,3 +119,4 @@ export {
   type TamsaekServer,
 } from './serve/index.js';
 export { type TunedConfig, type TuneOptions, type TuneReport, tuneEngine } from './tune/index.js';
+export { DEFAULT_LIMITS, type Limits, type QueryLimits } from './util/limits.js';

@@ -40,11 +40,15 @@ test('save then open gives the same results, metadata and settings; no temp file
     assert.equal(opened.size, 3);
     assert.deepEqual(opened.fields, { title: 2, text: 1 });
     assert.equal(opened.analyzer.name, index.analyzer.name);
-    // the opened index stays writable, and a second save replaces the first
+    // the opened index stays writable, and once the first writer closes, a second save replaces the first
     opened.add('복지-4', { title: '긴급복지', text: '위기 가구 생계 지원' });
+    await assert.rejects(opened.save(dir), { code: 'LOCKED' });
+    await index.close();
     await opened.save(dir);
     const again = await Bm25Index.open(dir);
     assert.equal(again.search('긴급복지')[0].id, '복지-4');
+    assert.deepEqual((await readdir(dir)).sort(), [BM25_FILE, 'write.lock']);
+    await opened.close();
     assert.deepEqual(await readdir(dir), [BM25_FILE]);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { forEachMorpheme, isDecomposable, TagFilter, termOf } from './korean.js'
 import { getKoDicTokenizer, type LinderaToken } from './lindera.js';
 import { isWordish, normalizeText } from './normalize.js';
 import type { FixIMode, UserWord } from './types.js';
+import { cutText } from './windows.js';
 
 export { canonicalUserDictionary, TagFilter } from './korean.js';
 
@@ -10,35 +11,7 @@ export const MAX_CHUNK = 8192;
 
 /** Cuts text into pieces of at most `max` chars, preferring line ends, then sentence ends, then spaces. */
 export function chunkText(text: string, max = MAX_CHUNK): string[] {
-  if (text.length <= max) return [text];
-  const out: string[] = [];
-  let start = 0;
-  const n = text.length;
-  while (n - start > max) {
-    const limit = start + max;
-    let cut = -1;
-    const window = text.slice(start + (max >> 1), limit);
-    const base = start + (max >> 1);
-    let p = window.lastIndexOf('\n');
-    if (p >= 0) cut = base + p + 1;
-    if (cut < 0) {
-      p = Math.max(window.lastIndexOf('. '), window.lastIndexOf('? '), window.lastIndexOf('! '));
-      if (p >= 0) cut = base + p + 2;
-    }
-    if (cut < 0) {
-      p = Math.max(window.lastIndexOf(' '), window.lastIndexOf('\t'), window.lastIndexOf('\u3000'));
-      if (p >= 0) cut = base + p + 1;
-    }
-    if (cut < 0) {
-      cut = limit;
-      const c = text.charCodeAt(cut - 1);
-      if (c >= 0xd800 && c <= 0xdbff) cut--; // never split a surrogate pair
-    }
-    out.push(text.slice(start, cut));
-    start = cut;
-  }
-  if (start < n) out.push(text.slice(start));
-  return out;
+  return cutText(text, max);
 }
 
 function hasJongseong(c: number): boolean {

@@ -14,7 +14,8 @@ import type { EmbedderOptions } from '../models/embedder.js';
 import { loadEmbedder } from '../models/load.js';
 import { TUNE_SPACES, tuneEngine } from '../tune/index.js';
 import { titled } from '../util/chunker.js';
-import { choiceOption, intOption, numberOption, parse, passagesOption, UsageError } from './args.js';
+import type { Limits } from '../util/limits.js';
+import { choiceOption, intOption, numberOption, type Parsed, parse, passagesOption, UsageError } from './args.js';
 import { readTunedConfig } from './config-file.js';
 import { createProgress } from './progress.js';
 
@@ -40,7 +41,7 @@ export const USAGE = {
   analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--verbose] [--json]',
   analyzers: 'usage: tamsaek analyzers',
   serve:
-    'usage: tamsaek serve <index-dir> [--host 127.0.0.1] [--port 8780] [--read-only] [--max-body 1mb] [--timeout-ms 30000] [--save-delay-ms 0]',
+    'usage: tamsaek serve <index-dir> [--host 127.0.0.1] [--port 8780] [--read-only] [--max-body 1mb] [--timeout-ms 30000] [--save-delay-ms 0] [--max-query-chars 4096] [--max-query-terms 1024] [--max-document-chars 10485760] [--exit-with-parent | --no-exit-with-parent]',
 } as const;
 
 const modelOptions = {
@@ -402,6 +403,20 @@ export async function embedCommand(argv: string[], io: Io): Promise<void> {
   }
 }
 
+/** --max-query-chars / --max-query-terms / --max-document-chars: a positive integer, or 0 for no limit. */
+function serveLimits(args: Parsed): Limits {
+  const limits: Limits = {};
+  for (const [flag, key] of [
+    ['max-query-chars', 'maxQueryChars'],
+    ['max-query-terms', 'maxQueryTerms'],
+    ['max-document-chars', 'maxDocumentChars'],
+  ] as const) {
+    const value = intOption(args.text(flag), flag, 0, Number.MAX_SAFE_INTEGER);
+    if (value !== undefined) limits[key] = value === 0 ? Infinity : value;
+  }
+  return limits;
+}
+
 export async function serveCommand(argv: string[], io: Io): Promise<void> {
   const args = parse(
     argv,
@@ -412,11 +427,16 @@ export async function serveCommand(argv: string[], io: Io): Promise<void> {
       'max-body': { type: 'string' },
       'timeout-ms': { type: 'string' },
       'save-delay-ms': { type: 'string' },
+      'max-query-chars': { type: 'string' },
+      'max-query-terms': { type: 'string' },
+      'max-document-chars': { type: 'string' },
+      'exit-with-parent': { type: 'boolean' },
+      'no-exit-with-parent': { type: 'boolean' },
     },
     USAGE.serve,
   );
   if (args.positionals.length !== 1) throw new UsageError(USAGE.serve);
-  const { runServe, parseByteSize } = await import('../serve/run.js');
+  const { runServe, parseByteSize, underNpmExec } = await import('../serve/run.js');
   let maxBodyBytes: number | undefined;
   try {
     maxBodyBytes = args.text('max-body') === undefined ? undefined : parseByteSize(args.text('max-body')!);
@@ -433,6 +453,8 @@ export async function serveCommand(argv: string[], io: Io): Promise<void> {
     timeoutMs: intOption(args.text('timeout-ms'), 'timeout-ms', 1, 3_600_000),
     persist: saveDelayMs > 0 ? 'async' : 'sync',
     saveDelayMs,
+    limits: serveLimits(args),
+    exitWithParent: args.flag('no-exit-with-parent') ? false : args.flag('exit-with-parent') || underNpmExec(),
     log: io.err,
   });
 }

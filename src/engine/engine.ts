@@ -16,13 +16,15 @@ import { ADAPT_MIN_DOCUMENTS, checkAdapt, type LegAdaptOptions } from '../legs/d
 import { legFactory } from '../legs/registry.js';
 import type { LegDocument, PreparedBatch } from '../legs/types.js';
 import type { Reranker } from '../rerank/types.js';
-import { throwIfStopped } from '../util/stop.js';
-import { checkDocuments, checkVector } from './input.js';
+import { DEFAULT_LIMITS, type Limits, resolveLimits } from '../util/limits.js';
+import { stopSignal, throwIfStopped } from '../util/stop.js';
+import { checkDocuments, checkVector, checkWriteOptions } from './input.js';
 import { acquireWriteLock, type WriteLock } from './lock.js';
-import { readManifest } from './manifest.js';
+import { readManifest, sweepGenerations } from './manifest.js';
 import { checkQueryConfig, type RerankConfig, resolveOptions } from './options.js';
 import { closeLegs, type EngineState, loadGeneration, saveGeneration } from './persist.js';
 import { type NamedLeg, SearchPipeline } from './pipeline.js';
+import { readCommitted } from './readers.js';
 import { checkSearchOptions } from './search-options.js';
 import { DocumentStore } from './store.js';
 import { storedViews } from './stored.js';
@@ -60,13 +62,16 @@ export class Engine {
     private readonly readOnly: boolean,
     /** A reranker this engine loaded by name (and so releases on close). */
     private readonly ownedReranker: Reranker | undefined,
+    private readonly limitSettings: Readonly<Required<Limits>> = Object.freeze({ ...DEFAULT_LIMITS }),
   ) {
     this.pipeline = new SearchPipeline(state.analyzer, state.legs, state.store, reranker);
   }
 
   /** A new, empty engine (in memory until `save(dir)`). Loads model names given as strings. */
   static async create(options: EngineOptions = {}): Promise<Engine> {
-    const resolved = resolveOptions(options);
+    const { limits, ...rest } = options ?? {};
+    const checkedLimits = resolveLimits('Engine.create', limits);
+    const resolved = resolveOptions(rest);
     const { analyzer } = resolved;
     const legs: NamedLeg[] = [];
     let owned: Reranker | undefined;
@@ -87,7 +92,7 @@ export class Engine {
         query: resolved.query,
         ...(rerank ? { rerank } : {}),
       };
-      return new Engine(state, reranker, false, owned);
+      return new Engine(state, reranker, false, owned, Object.freeze(checkedLimits));
     } catch (error) {
       await closeLegs(legs);
       await owned?.dispose?.().catch(() => {});
@@ -97,7 +102,8 @@ export class Engine {
 
   /** Opens a saved index. Takes the write lock unless `readOnly`. */
   static async open(dir: string, options: OpenOptions = {}): Promise<Engine> {
-    checkOptions('Engine.open', options, ['readOnly', 'embedder', 'reranker']);
+    checkOptions('Engine.open', options, ['readOnly', 'embedder', 'reranker', 'limits']);
+    const limits = resolveLimits('Engine.open', options?.limits);
     const lock = options.readOnly
       ? undefined
       : await acquireWriteLock(dir).catch((error) => {
@@ -109,7 +115,8 @@ export class Engine {
           throw error;
         });
     try {
-      const { state, generation } = await Engine.readLatest(dir, options);
+      const read = await readCommitted(dir, options.readOnly === true, (m) => loadGeneration(dir, m, options));
+      const { value: state, generation } = read;
       let owned: Reranker | undefined;
       try {
         if (state.rerank && !options.reranker) {
@@ -124,7 +131,7 @@ export class Engine {
         throw error;
       }
       const reranker = state.rerank ? (options.reranker ?? owned) : undefined;
-      const engine = new Engine(state, reranker, options.readOnly === true, owned);
+      const engine = new Engine(state, reranker, options.readOnly === true, owned, Object.freeze(limits));
       engine.lock = lock;
       engine.dir = resolve(dir);
       engine.generation = generation;
@@ -135,29 +142,13 @@ export class Engine {
     }
   }
 
-  /** The committed generation; a writer may replace it while we read, so re-read the manifest and retry. */
-  private static async readLatest(
-    dir: string,
-    options: OpenOptions,
-  ): Promise<{ state: EngineState; generation: number }> {
-    for (let attempt = 0; ; attempt++) {
-      const manifest = await readManifest(dir);
-      if (!manifest) throw new TamsaekError('NOT_FOUND', `no index at ${dir} (missing manifest.json)`);
-      try {
-        return { state: await loadGeneration(dir, manifest, options), generation: manifest.generation };
-      } catch (error) {
-        const retry =
-          error instanceof TamsaekError &&
-          error.code === 'NOT_FOUND' &&
-          attempt < 3 &&
-          (await readManifest(dir))?.generation !== manifest.generation;
-        if (!retry) throw error;
-      }
-    }
-  }
-
   get size(): number {
     return this.state.store.size;
+  }
+
+  /** The limits this engine enforces (maxQueryChars, maxQueryTerms, maxDocumentChars). */
+  get limits(): Readonly<Required<Limits>> {
+    return this.limitSettings;
   }
 
   get analyzer(): Analyzer {
@@ -229,11 +220,12 @@ export class Engine {
   /** Adds new documents to every leg. DUPLICATE_ID when an id exists (use upsert). */
   add(documents: readonly EngineDocument[], options: { onProgress?: Progress } = {}): Promise<number> {
     return this.write(async () => {
-      const docs = checkDocuments(documents, this.state.legs);
+      checkWriteOptions('add', options);
+      const docs = checkDocuments(documents, this.state.legs, this.limits.maxDocumentChars);
       for (const d of docs)
         if (this.state.store.has(d.id))
           throw new TamsaekError('DUPLICATE_ID', `document id "${d.id}" already exists (use upsert to replace it)`);
-      await this.commitAll(docs, await this.prepareAll(docs, options.onProgress));
+      await this.commitAll(docs, await this.prepareAll(docs, options?.onProgress));
       return docs.length;
     });
   }
@@ -241,8 +233,9 @@ export class Engine {
   /** Adds or replaces documents; a failure puts the previous versions back. */
   upsert(documents: readonly EngineDocument[], options: { onProgress?: Progress } = {}): Promise<number> {
     return this.write(async () => {
-      const docs = checkDocuments(documents, this.state.legs);
-      const batches = await this.prepareAll(docs, options.onProgress);
+      checkWriteOptions('upsert', options);
+      const docs = checkDocuments(documents, this.state.legs, this.limits.maxDocumentChars);
+      const batches = await this.prepareAll(docs, options?.onProgress);
       const replaced = docs.map((d) => this.state.store.legDocument(d.id)).filter((d) => d !== undefined);
       const previous = await Promise.all(this.state.legs.map(({ leg }) => leg.capture(replaced)));
       await this.removeAll(replaced.map((d) => d.id));
@@ -287,25 +280,40 @@ export class Engine {
     });
   }
 
+  /**
+   * Searches every chosen leg, fuses, reranks. A query over `limits.maxQueryChars` is refused before any
+   * work (LIMIT_EXCEEDED); `signal` and `timeoutMs` stop the legs' and the reranker's work in progress.
+   */
   async search(query: string, options: EngineSearchOptions = {}): Promise<EngineHit[]> {
     if (this.closed) throw new TamsaekError('CLOSED', 'engine is closed');
-    const s = checkSearchOptions(query, options, this.state.query, this.legs);
-    const { signal } = options;
-    throwIfStopped(signal, s.deadline);
+    const s = checkSearchOptions(query, options ?? {}, this.state.query, this.legs, this.limits);
+    throwIfStopped(options.signal, s.deadline);
     const vector =
       options.vector === undefined ? undefined : checkVector(options.vector, 'search: vector', this.state.legs);
     const store = this.state.store;
     if ((query.trim() === '' && !vector) || store.size === 0) return [];
     const accept = compileFilter(options.filter);
     const filter = accept && ((id: string) => accept(store.get(id)?.meta, id));
-    const q = this.pipeline.query(query, vector);
-    const legDepth = typeof s.fusion.depth === 'object' ? s.fusion.depth : undefined;
-    const results = await this.pipeline.retrieve(q, { ...s, filter, signal, legDepth });
-    throwIfStopped(signal, s.deadline);
-    const fused = this.pipeline.fuse(results, s.fusion, s.depth, Math.max(s.k, s.rerankN));
-    const threshold = this.state.rerank?.threshold;
-    const ranked = await this.pipeline.rerank(query, fused, { n: s.rerankN, threshold, signal, deadline: s.deadline });
-    return this.pipeline.hits(ranked, s.k, q, s.maxChars);
+    const stop = stopSignal(options.signal, s.deadline);
+    try {
+      const { signal } = stop;
+      const q = this.pipeline.query(query, vector, s.maxQueryTerms);
+      await q.analyzeAhead(signal, s.deadline);
+      const legDepth = typeof s.fusion.depth === 'object' ? s.fusion.depth : undefined;
+      const results = await this.pipeline.retrieve(q, { ...s, filter, signal, legDepth });
+      throwIfStopped(signal, s.deadline);
+      const fused = this.pipeline.fuse(results, s.fusion, s.depth, Math.max(s.k, s.rerankN));
+      const threshold = this.state.rerank?.threshold;
+      const ranked = await this.pipeline.rerank(query, fused, {
+        n: s.rerankN,
+        threshold,
+        signal,
+        deadline: s.deadline,
+      });
+      return this.pipeline.hits(ranked, s.k, q, s.maxChars);
+    } finally {
+      stop.dispose();
+    }
   }
 
   /** Writes the index to `dir` (default: where it was opened) as a new generation, atomically. */
@@ -332,6 +340,8 @@ export class Engine {
     if (this.closed) return;
     this.closed = true; // refuse new writes first, then drain the ones already queued
     await this.writeQueue.catch(() => {});
+    // generations a reader held at the last save go now (unless a reader still holds them)
+    if (this.lock && this.dir && this.generation > 0) await sweepGenerations(this.dir, this.generation).catch(() => {});
     await this.lock?.release();
     this.lock = undefined;
     await closeLegs(this.state.legs);

@@ -6,9 +6,9 @@
  *   <dir>/write.lock           the writer's pid (see lock.ts)
  *
  * A save writes a complete new generation directory, fsyncs it, then replaces manifest.json by
- * rename (the commit point) and only then removes older generations. A crash (kill -9) at any
- * moment leaves manifest.json naming a generation whose files are all present and checksummed:
- * the previous one before the rename, the new one after it.
+ * rename (the commit point) and only then removes older generations that no reader holds a lease
+ * on (leases.ts). A crash (kill -9) at any moment leaves manifest.json naming a generation whose
+ * files are all present and checksummed: the previous one before the rename, the new one after it.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -16,6 +16,7 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TamsaekError } from '../errors.js';
 import { atomicWrite, fsyncFile, syncDir } from '../util/atomic-file.js';
+import { leasedGenerations } from './leases.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const INDEX_FORMAT = 'tamsaek-index';
@@ -152,14 +153,19 @@ export async function commitGeneration(dir: string, manifest: Omit<Manifest, 'fi
   await hashTree(gen, '', files);
   const full: Manifest = { ...manifest, files };
   await atomicWrite('save', join(dir, MANIFEST_FILE), [Buffer.from(JSON.stringify(full, null, 2))]);
-  // older generations and leftovers of crashed saves
-  for (const entry of await readdir(dir)) {
-    if (
-      (/^gen-\d+$/.test(entry) && entry !== `gen-${String(manifest.generation).padStart(6, '0')}`) ||
-      /^manifest\.json\.tmp-/.test(entry)
-    ) {
-      await rm(join(dir, entry), { recursive: true, force: true });
-    }
-  }
+  await sweepGenerations(dir, manifest.generation);
   return full;
+}
+
+/**
+ * Removes older generations and leftovers of crashed saves, except generations a reader holds a lease
+ * on (leases.ts): those go at a later sweep. Call only after `current` is committed.
+ */
+export async function sweepGenerations(dir: string, current: number): Promise<void> {
+  const leased = await leasedGenerations(dir);
+  for (const entry of await readdir(dir)) {
+    const gen = /^gen-(\d+)$/.exec(entry);
+    const old = gen !== null && Number(gen[1]) !== current && !leased.has(Number(gen[1]));
+    if (old || /^manifest\.json\.tmp-/.test(entry)) await rm(join(dir, entry), { recursive: true, force: true });
+  }
 }

@@ -3,16 +3,49 @@
  * lists → rerank the head → hits with per-leg evidence, passages and snippets. It reads the legs and
  * the document store and changes neither.
  */
+import { analyzeText, WINDOW_CHARS } from '../analyze/batch.js';
 import type { Analyzer } from '../analyze/types.js';
 import { fuseValidated } from '../fuse/index.js';
 import type { FusionConfig } from '../fuse/types.js';
 import type { Leg, LegHit, LegQuery } from '../legs/types.js';
 import { type Reranker, rerankOrder } from '../rerank/types.js';
 import { titled } from '../util/chunker.js';
+import { checkQueryTerms } from '../util/limits.js';
 import { raceStop, throwIfStopped } from '../util/stop.js';
 import { highlight } from './highlight.js';
 import type { DocumentStore } from './store.js';
 import type { EngineHit } from './types.js';
+
+/** A query's text, vector and terms (analysed on first use, or ahead of the legs when long). */
+export class PipelineQuery implements LegQuery {
+  private analysed: string[] | undefined;
+  readonly analyzer: string;
+
+  constructor(
+    readonly text: string,
+    private readonly base: Analyzer,
+    readonly vector: Float32Array | undefined,
+    private readonly maxTerms: number,
+  ) {
+    this.analyzer = base.name;
+  }
+
+  get terms(): string[] {
+    this.analysed ??= this.checked(this.base.analyze(this.text));
+    return this.analysed;
+  }
+
+  /** A long query analysed now, window by window with event-loop turns (a short one stays lazy). */
+  async analyzeAhead(signal?: AbortSignal, deadline = Infinity): Promise<void> {
+    if (this.analysed || this.text.length <= WINDOW_CHARS) return;
+    this.analysed = this.checked(await analyzeText(this.base, this.text, { signal, deadline, what: 'search' }));
+  }
+
+  private checked(terms: string[]): string[] {
+    checkQueryTerms('search', terms.length, this.maxTerms);
+    return terms;
+  }
+}
 
 export interface NamedLeg {
   name: string;
@@ -55,19 +88,12 @@ export class SearchPipeline {
     private readonly reranker: Reranker | undefined,
   ) {}
 
-  /** The query as every leg sees it; the analyzer runs at most once, when a leg or the highlighter asks. */
-  query(text: string, vector?: Float32Array): LegQuery {
-    const analyzer = this.analyzer;
-    let terms: string[] | undefined;
-    return {
-      text,
-      analyzer: analyzer.name,
-      vector,
-      get terms() {
-        terms ??= analyzer.analyze(text);
-        return terms;
-      },
-    };
+  /**
+   * The query as every leg sees it; the analyzer runs at most once, when a leg or the highlighter
+   * asks. More than `maxTerms` terms is LIMIT_EXCEEDED.
+   */
+  query(text: string, vector?: Float32Array, maxTerms = Infinity): PipelineQuery {
+    return new PipelineQuery(text, this.analyzer, vector, maxTerms);
   }
 
   /** Each chosen leg's documents for the query, the legs running concurrently. */

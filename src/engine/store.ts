@@ -5,6 +5,7 @@
 import { open as openFile, readFile } from 'node:fs/promises';
 import { TamsaekError } from '../errors.js';
 import type { LegDocument, Metadata } from '../legs/types.js';
+import { Slicer } from '../util/slices.js';
 
 export interface StoredDocument {
   text: string;
@@ -69,11 +70,16 @@ export class DocumentStore {
     }
   }
 
-  /** Reads `docs.jsonl`; `onRow` sees every raw row (an older index keeps passage offsets there). */
+  /**
+   * Reads `docs.jsonl` in slices that let the event loop turn; `onRow` sees every raw row (an older
+   * index keeps passage offsets there).
+   */
   static async load(path: string, onRow?: (row: Record<string, unknown>) => void): Promise<DocumentStore> {
     const store = new DocumentStore();
     const lines = (await readFile(path, 'utf8')).split('\n');
+    const slicer = new Slicer({ what: 'open' });
     for (let i = 0; i < lines.length; i++) {
+      await slicer.pause();
       if (lines[i] === '') continue;
       let row: { id: string } & StoredDocument;
       try {

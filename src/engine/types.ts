@@ -8,6 +8,7 @@ import type { Metadata } from '../legs/types.js';
 import type { TextEmbedder } from '../models/types.js';
 import type { Reranker } from '../rerank/types.js';
 import type { ChunkOptions } from '../util/chunker.js';
+import type { Limits, QueryLimits } from '../util/limits.js';
 import type { Snippet } from './highlight.js';
 
 export interface EngineDocument {
@@ -62,6 +63,12 @@ export interface EngineOptions {
   depth?: number;
   /** Split long documents into passages for the default legs (BM25 and dense); hits map back to their documents. */
   chunk?: ChunkOptions;
+  /**
+   * Bounded work per request (not saved with the index): `maxQueryChars` (default 4,096),
+   * `maxQueryTerms` (1,024), `maxDocumentChars` (10 Mi, id + text + title + meta); past one, a typed
+   * LIMIT_EXCEEDED before any work. Infinity lifts a limit.
+   */
+  limits?: Limits;
 }
 
 export interface EngineSearchOptions {
@@ -78,8 +85,12 @@ export interface EngineSearchOptions {
   rerank?: boolean | number;
   /** Attach a snippet with highlight offsets (true = 160 characters). */
   highlight?: boolean | { maxChars?: number };
+  /** Stops the search, including work in progress (ABORTED). */
   signal?: AbortSignal;
+  /** Stops the search, including work in progress, once it has run this long (TIMEOUT). */
   timeoutMs?: number;
+  /** This search's query limits over the engine's (`maxQueryChars`, `maxQueryTerms`). */
+  limits?: QueryLimits;
   /** The query's vector, already computed with the dense model: dense legs use it instead of embedding `query`. */
   vector?: Float32Array | readonly number[];
 }
@@ -126,6 +137,8 @@ export interface OpenOptions {
   /** Required when the index was built with an embedder instance (not a model name). */
   embedder?: TextEmbedder;
   reranker?: Reranker;
+  /** As Engine.create's `limits` (runtime settings: an index does not store them). */
+  limits?: Limits;
 }
 
 /** The query-time configuration that tuning chooses and `configure` applies (saved with the index). */

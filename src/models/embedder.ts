@@ -15,6 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
+import { Slicer } from '../util/slices.js';
 import { LruCache } from './cache.js';
 import { padBatch } from './feeds.js';
 import { type HubOptions, resolveModel } from './hub.js';
@@ -304,7 +305,9 @@ export class OnnxEmbedder {
     const dim = this.dim;
     const out = new Float32Array(texts.length * dim);
     const todo: { index: number; ids: number[]; typeIds: number[]; key: string }[] = [];
+    const slicer = new Slicer();
     for (let i = 0; i < texts.length; i++) {
+      await slicer.pause(); // tokenization runs on this thread
       const text = this.prefixed(texts[i], kind);
       const key = this.cacheKey + text;
       const hit = this.cache?.get(key);

@@ -9,9 +9,11 @@
  * Training and inference share this file, so a model directory's `features` block (and its kept
  * buckets) fully determines the ids.
  */
+import { analyzeAll } from '../analyze/batch.js';
 import { type Analyzer, createAnalyzer } from '../analyze/index.js';
 import { invalidArgument } from '../errors.js';
 import type { SparseBatch } from '../native/sparse.js';
+import { Slicer } from '../util/slices.js';
 
 export interface StaticFeatureConfig {
   /** Morpheme analyzer (ko-morph with default options). */
@@ -141,6 +143,14 @@ export class Featurizer {
 
   /** Raw row counts of a text (before the tf transform); `morphemes`: the text's terms by `morphemeAnalyzer`, if known. */
   counts(text: string, morphemes?: readonly string[]): TextFeatures {
+    return this.countTerms(
+      this.morph ? (morphemes ?? this.morph.analyze(text)) : undefined,
+      this.bigram ? this.bigram.analyze(text) : undefined,
+    );
+  }
+
+  /** Raw row counts of a text's morpheme and bigram terms. */
+  private countTerms(morphemes: readonly string[] | undefined, bigrams: readonly string[] | undefined): TextFeatures {
     const acc = new Map<number, number>();
     const buckets = this.config.buckets;
     const rowOf = this.rowOf;
@@ -151,8 +161,8 @@ export class Featurizer {
         acc.set(id, (acc.get(id) ?? 0) + 1);
       }
     };
-    if (this.morph) add(M, morphemes ?? this.morph.analyze(text));
-    if (this.bigram) add(B, this.bigram.analyze(text));
+    if (morphemes) add(M, morphemes);
+    if (bigrams) add(B, bigrams);
     return packCounts(acc);
   }
 
@@ -174,6 +184,27 @@ export class Featurizer {
   /** tf transform of raw counts. */
   weight(count: number): number {
     return this.config.tf === 'log' ? 1 + Math.log(count) : 1;
+  }
+
+  /**
+   * `batch` that keeps the event loop turning: the texts are analysed with `analyzeAll` (slices, or
+   * the analyzer's worker threads; long texts window by window) and counted in slices.
+   */
+  async batchAsync(texts: readonly string[], signal?: AbortSignal): Promise<SparseBatch> {
+    return toBatch(await this.countsAll(texts, signal), (c) => this.weight(c));
+  }
+
+  /** Raw row counts of many texts, analysed as `batchAsync` does (the event loop keeps turning). */
+  async countsAll(texts: readonly string[], signal?: AbortSignal): Promise<TextFeatures[]> {
+    const morph = this.morph ? await analyzeAll(this.morph, texts, { signal }) : undefined;
+    const bigram = this.bigram ? await analyzeAll(this.bigram, texts, { signal }) : undefined;
+    const slicer = new Slicer({ signal });
+    const items: TextFeatures[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      items.push(this.countTerms(morph?.[i], bigram?.[i]));
+      await slicer.pause();
+    }
+    return items;
   }
 
   /** CSR batch of many texts. */

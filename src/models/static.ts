@@ -18,6 +18,7 @@ import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { sparsePool } from '../native/sparse.js';
 import { atomicWrite } from '../util/atomic-file.js';
 import { type ChunkOptions, checkChunkOptions } from '../util/chunker.js';
+import { runNow, runSliced } from '../util/slices.js';
 import {
   checkFeatureConfig,
   checkKeptBuckets,
@@ -69,6 +70,19 @@ export function quantizeRows(
   rows: number,
   dim: number,
 ): { table: Int8Array; scales: Float32Array } {
+  return runNow(quantizeSteps(table, rows, dim));
+}
+
+/** `quantizeRows` with event-loop turns every few milliseconds (a corpus-adapted model has ~10⁵ rows). */
+export function quantizeRowsAsync(
+  table: Float32Array,
+  rows: number,
+  dim: number,
+): Promise<{ table: Int8Array; scales: Float32Array }> {
+  return runSliced(quantizeSteps(table, rows, dim));
+}
+
+function* quantizeSteps(table: Float32Array, rows: number, dim: number) {
   const q = new Int8Array(rows * dim);
   const scales = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -77,6 +91,7 @@ export function quantizeRows(
     const s = mx > 0 ? mx / 127 : 1;
     scales[r] = s;
     for (let k = 0; k < dim; k++) q[r * dim + k] = Math.max(-127, Math.min(127, Math.round(table[r * dim + k]! / s)));
+    if ((r & 255) === 255) yield;
   }
   return { table: q, scales };
 }
@@ -328,7 +343,7 @@ export class StaticEmbedder {
     const step = this.options.batchSize ?? 256;
     for (let s = 0; s < texts.length; s += step) {
       const part = texts.slice(s, s + step);
-      const batch = this.featurizer.batch(part);
+      const batch = await this.featurizer.batchAsync(part);
       await sparsePool(batch, this.weights, {
         normalize: true,
         threads: this.options.threads,

@@ -26,6 +26,7 @@ import {
 } from '../models/session.js';
 import type { Encoded } from '../models/tokenizer.js';
 import { Tokenizer } from '../models/tokenizer.js';
+import { checkSignal, checkStop, Slicer } from '../util/slices.js';
 import { type PassageWindowMode, passageWindow, planBatches } from './budget.js';
 import type { Reranker } from './types.js';
 
@@ -251,20 +252,23 @@ export class CrossEncoder implements Reranker {
     if (typeof query !== 'string') throw invalidArgument('CrossEncoder.score: query must be a string');
     if (!Array.isArray(passages) || passages.some((p) => typeof p !== 'string'))
       throw invalidArgument('CrossEncoder.score: passages must be an array of strings');
+    checkSignal('CrossEncoder.score', options.signal);
     const out = new Float32Array(passages.length);
     const todo: (EncodedRow & { index: number; key: string })[] = [];
     const pieces = this.queryPieces(query);
-    passages.forEach((passage, index) => {
-      const key = `${query}\u0000${passage}`;
+    // tokenization runs on this thread: in slices, checking the signal between them
+    const slicer = new Slicer({ signal: options.signal, what: 'reranking' });
+    for (let index = 0; index < passages.length; index++) {
+      await slicer.pause();
+      const key = `${query}\u0000${passages[index]}`;
       const hit = this.cache?.get(key);
       if (hit !== undefined) out[index] = hit;
-      else todo.push({ index, key, ...this.encodeWith(pieces, passage) });
-    });
+      else todo.push({ index, key, ...this.encodeWith(pieces, passages[index]!) });
+    }
     // length-sorted runs capped in pairs and padded tokens: little padding, bounded memory per run
     todo.sort((a, b) => b.ids.length - a.ids.length || a.index - b.index);
     for (const batch of planBatches(todo, this.batchSize, this.batchTokens)) {
-      if (options.signal?.aborted)
-        throw new TamsaekError('ABORTED', 'reranking aborted', { cause: options.signal.reason });
+      checkStop(options.signal, Infinity, 'reranking');
       const logits = await this.run(batch);
       batch.forEach((row, b) => {
         const s = this.sigmoid ? 1 / (1 + Math.exp(-logits[b])) : logits[b];

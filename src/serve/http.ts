@@ -1,6 +1,41 @@
 /** The HTTP layer's own pieces: typed HTTP errors, status mapping, size parsing, JSON bodies. */
+
 import type http from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { TamsaekError } from '../errors.js';
+
+/**
+ * Largest request line + headers the server parses (node's default is 16 KiB): a GET /search whose
+ * `q` holds the longest default query (4,096 Hangul syllables, 9 bytes each percent-encoded) fits.
+ */
+export const MAX_HEADER_BYTES = 64 * 1024;
+
+/**
+ * The answer to a request node's parser refused before any handler ran (headers over
+ * MAX_HEADER_BYTES, a malformed request line): a typed JSON error like every other, then the
+ * connection closes. A socket that is already gone is only destroyed.
+ */
+export function replyToClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const overflow = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = overflow ? 431 : 400;
+  const body = JSON.stringify({
+    error: overflow
+      ? {
+          code: 'LIMIT_EXCEEDED',
+          message: `the request line and headers are over ${MAX_HEADER_BYTES} bytes: send a long query with POST /search`,
+        }
+      : { code: 'PARSE_ERROR', message: `malformed HTTP request (${error.code ?? error.message})` },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
 /** An error with an HTTP status, raised by the request layer itself (routing, body, validation). */
 export class HttpError extends Error {
@@ -36,6 +71,8 @@ export function statusFor(code: string): number {
       return 503;
     case 'TIMEOUT':
       return 504;
+    case 'LIMIT_EXCEEDED': // a query or document over the server's limits
+      return 413;
     case 'NOT_SUPPORTED':
       return 501;
     default:
@@ -74,7 +111,17 @@ function isJsonType(header: string | undefined): boolean {
 }
 
 /** Reads and parses a JSON object body: 415 for other types, 413 past the limit, 400 for bad JSON. */
-export function readJsonObject(req: http.IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
+/**
+ * The body as a JSON object. Over `maxBytes` → 413 PAYLOAD_TOO_LARGE at once (the connection closes).
+ * `bound`: a smaller size past which the body is read to its end without being kept or parsed, then
+ * refused with `bound.error()` on a connection that stays open (a search body that cannot hold a query
+ * within the limits costs the server no decoding and no JSON parsing).
+ */
+export function readJsonObject(
+  req: http.IncomingMessage,
+  maxBytes: number,
+  bound?: { bytes: number; error: () => Error },
+): Promise<Record<string, unknown>> {
   if (!isJsonType(req.headers['content-type'])) {
     return Promise.reject(
       new HttpError(
@@ -89,9 +136,10 @@ export function readJsonObject(req: http.IncomingMessage, maxBytes: number): Pro
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    let over = false;
     const fail = (error: Error) => {
       if (done) return;
       done = true;
@@ -102,7 +150,10 @@ export function readJsonObject(req: http.IncomingMessage, maxBytes: number): Pro
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) fail(tooLarge());
-      else chunks.push(chunk);
+      else if (bound && size > bound.bytes) {
+        over = true;
+        chunks = [];
+      } else chunks.push(chunk);
     };
     req.on('data', onData);
     req.once('error', fail);
@@ -110,6 +161,7 @@ export function readJsonObject(req: http.IncomingMessage, maxBytes: number): Pro
     req.once('end', () => {
       if (done) return;
       done = true;
+      if (over && bound) return reject(bound.error());
       let text: string;
       try {
         text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, size));

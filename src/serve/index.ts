@@ -17,6 +17,7 @@
 import type http from 'node:http';
 import type { Engine } from '../engine/engine.js';
 import { TamsaekError } from '../errors.js';
+import { DEFAULT_LIMITS, type QueryLimits, resolveLimits } from '../util/limits.js';
 import { Persister } from './persister.js';
 import { EngineHttpServer } from './server.js';
 
@@ -43,6 +44,11 @@ export interface ServeOptions {
   saveDelayMs?: number;
   /** Largest `k` a request may ask for (default 1000). */
   maxK?: number;
+  /**
+   * Query limits per search (`maxQueryChars`, `maxQueryTerms`) over the engine's own (default 4,096
+   * characters / 1,024 terms) → 413 LIMIT_EXCEEDED before any work.
+   */
+  limits?: QueryLimits;
   /** How long `close()` waits for in-flight requests before aborting them (default 10 000 ms). */
   shutdownTimeoutMs?: number;
   /** Failures that no response reports (a background save, an unexpected handler error). */
@@ -69,6 +75,7 @@ const SERVE_OPTIONS = [
   'persist',
   'saveDelayMs',
   'maxK',
+  'limits',
   'shutdownTimeoutMs',
   'onError',
 ];
@@ -106,10 +113,22 @@ export function createServer(engine: Engine, options: ServeOptions = {}): Tamsae
   if (!(Number.isFinite(saveDelayMs) && saveDelayMs >= 0))
     throw new TamsaekError('INVALID_ARGUMENT', 'createServer: saveDelayMs must be >= 0');
 
+  const limits =
+    options.limits === undefined
+      ? undefined
+      : resolveLimits('createServer', options.limits, DEFAULT_LIMITS, ['maxQueryChars', 'maxQueryTerms']);
   const persister = new Persister(engine, readOnly ? 'off' : persist, saveDelayMs, onError);
   const http = new EngineHttpServer(
     engine,
-    { maxBody, timeoutMs, maxK, shutdownTimeoutMs, readOnly, onError },
+    {
+      maxBody,
+      timeoutMs,
+      maxK,
+      shutdownTimeoutMs,
+      readOnly,
+      onError,
+      ...(limits ? { limits: { maxQueryChars: limits.maxQueryChars, maxQueryTerms: limits.maxQueryTerms } } : {}),
+    },
     persister,
   );
   return { server: http.server, listen: (port, host) => http.listen(port, host), close: (o) => http.close(o) };

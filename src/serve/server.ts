@@ -7,7 +7,16 @@ import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.js';
 import type { EngineDocument } from '../engine/types.js';
 import { TamsaekError } from '../errors.js';
-import { badRequest, checkFields, HttpError, readJsonObject, statusFor } from './http.js';
+import type { QueryLimits } from '../util/limits.js';
+import {
+  badRequest,
+  checkFields,
+  HttpError,
+  MAX_HEADER_BYTES,
+  readJsonObject,
+  replyToClientError,
+  statusFor,
+} from './http.js';
 import type { Persister } from './persister.js';
 import { explainSearch, playgroundRoute, RawBody } from './playground.js';
 import { searchOptionsFromBody, searchOptionsFromQuery } from './request.js';
@@ -16,6 +25,8 @@ export const DEFAULT_PORT = 8780;
 export const DEFAULT_HOST = '127.0.0.1';
 const DOCUMENTS_FIELDS = ['documents', 'mode'];
 const DELETE_FIELDS = ['ids'];
+/** Room in a search body beyond its query: options, a query vector, a filter (see searchBodyBound). */
+const SEARCH_BODY_SLACK = 256 * 1024;
 
 export interface ServerSettings {
   maxBody: number;
@@ -24,6 +35,8 @@ export interface ServerSettings {
   shutdownTimeoutMs: number;
   readOnly: boolean;
   onError: (error: unknown) => void;
+  /** Query limits over the engine's (undefined: the engine's). */
+  limits?: QueryLimits;
 }
 
 type Reply = [number, unknown];
@@ -42,11 +55,12 @@ export class EngineHttpServer {
     private readonly settings: ServerSettings,
     private readonly persister: Persister,
   ) {
-    this.server = http.createServer((req, res) => {
+    this.server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
       const done = this.handle(req, res).catch(settings.onError);
       this.inflight.add(done);
       done.then(() => this.inflight.delete(done));
     });
+    this.server.on('clientError', replyToClientError);
   }
 
   /** An engine write and the save that follows it, as one tracked unit (close() waits for both). */
@@ -111,14 +125,33 @@ export class EngineHttpServer {
 
   private async search(req: http.IncomingMessage, url: URL, method: string, signal: AbortSignal): Promise<Reply> {
     const { maxK, maxBody, timeoutMs } = this.settings;
+    const { limits } = this.settings;
     const { query, options, explain } =
       method === 'GET'
         ? { ...searchOptionsFromQuery(url.searchParams, maxK), explain: false }
-        : searchOptionsFromBody(await readJsonObject(req, maxBody), maxK);
+        : searchOptionsFromBody(await readJsonObject(req, maxBody, this.searchBodyBound()), maxK);
     const started = performance.now();
-    const hits = await this.engine.search(query, { ...options, signal, timeoutMs });
+    const hits = await this.engine.search(query, { ...options, signal, timeoutMs, ...(limits ? { limits } : {}) });
     const took_ms = Number((performance.now() - started).toFixed(3));
     return [200, { hits, took_ms, ...(explain ? { explain: await explainSearch(this.engine, query, options) } : {}) }];
+  }
+
+  /**
+   * The largest search body worth parsing: one that can hold a query of maxQueryChars (each UTF-16 unit
+   * at most 6 bytes of JSON, `\uXXXX`) plus SEARCH_BODY_SLACK for the options, a vector and a filter.
+   * A larger body is drained unparsed and refused with LIMIT_EXCEEDED.
+   */
+  private searchBodyBound(): { bytes: number; error: () => Error } | undefined {
+    const maxChars = this.settings.limits?.maxQueryChars ?? this.engine.limits.maxQueryChars;
+    if (maxChars === Infinity) return undefined;
+    const bytes = maxChars * 6 + SEARCH_BODY_SLACK;
+    const error = () =>
+      new HttpError(
+        413,
+        'LIMIT_EXCEEDED',
+        `search: a body over ${bytes} bytes cannot hold a query within maxQueryChars ${maxChars} (plus ${SEARCH_BODY_SLACK} bytes of options, vector and filter)`,
+      );
+    return { bytes, error };
   }
 
   private async putDocuments(body: Record<string, unknown>): Promise<Reply> {

@@ -13,10 +13,11 @@
  * general pair files the caller names).
  */
 import { checkOptions, invalidArgument } from '../errors.js';
-import { quantizeRows, StaticEmbedder, type StaticWeights } from '../models/static.js';
+import { quantizeRowsAsync, StaticEmbedder, type StaticWeights } from '../models/static.js';
 import { Featurizer, type StaticFeatureConfig } from '../models/static-features.js';
 import { type ChunkOptions, chunkText, titled } from '../util/chunker.js';
 import { mulberry32 } from '../util/random.js';
+import { runNow, runSliced, Slicer, yieldToLoop } from '../util/slices.js';
 import { type CorpusDoc, type Pair, readPairs, selfSupervisedPairs, TextStore } from './data.js';
 import { trainStatic } from './trainer.js';
 
@@ -107,11 +108,16 @@ function blend(trained: Float32Array, base: Float32Array, wise: number): void {
 
 /** The base table as float32 (an int8 table times its per-row scales). */
 export function floatTable(w: StaticWeights): Float32Array {
+  return runNow(floatTableSteps(w));
+}
+
+function* floatTableSteps(w: StaticWeights): Generator<void, Float32Array> {
   if (w.table instanceof Float32Array) return w.table;
   const out = new Float32Array(w.rows * w.dim);
   for (let r = 0; r < w.rows; r++) {
     const s = w.scales![r]!;
     for (let d = 0; d < w.dim; d++) out[r * w.dim + d] = w.table[r * w.dim + d]! * s;
+    if ((r & 1023) === 1023) yield;
   }
   return out;
 }
@@ -126,7 +132,24 @@ export function widenVocabulary(
   df: Float64Array,
   minDocFrequency: number,
   maxNewRows: number,
-): { features: StaticFeatureConfig; keptBuckets: Int32Array; table: Float32Array; added: number } {
+): Widened {
+  return runNow(widenSteps(base, df, minDocFrequency, maxNewRows));
+}
+
+interface Widened {
+  features: StaticFeatureConfig;
+  keptBuckets: Int32Array;
+  table: Float32Array;
+  added: number;
+}
+
+/** `widenVocabulary` as small steps (driven at once, or with event-loop turns by `runSliced`). */
+function* widenSteps(
+  base: { features: StaticFeatureConfig; weights: StaticWeights },
+  df: Float64Array,
+  minDocFrequency: number,
+  maxNewRows: number,
+): Generator<void, Widened> {
   const { features, weights } = base;
   if (features.rows === undefined || !weights.keptBuckets)
     throw invalidArgument('adapt: the base model needs a pruned vocabulary (features.rows and kept buckets)');
@@ -141,13 +164,16 @@ export function widenVocabulary(
   const keptBuckets = Int32Array.from([...baseKept, ...added]).sort();
   const rows = keptBuckets.length + oov;
   const dim = weights.dim;
-  const from = floatTable(weights);
+  yield;
+  const from = yield* floatTableSteps(weights);
   const table = new Float32Array(rows * dim);
   const baseOov0 = features.rows - oov;
-  keptBuckets.forEach((b, r) => {
+  for (let r = 0; r < keptBuckets.length; r++) {
+    const b = keptBuckets[r]!;
     const src = baseRowOf.get(b) ?? baseOov0 + (b % oov);
     table.set(from.subarray(src * dim, (src + 1) * dim), r * dim);
-  });
+    if ((r & 1023) === 1023) yield;
+  }
   for (let k = 0; k < oov; k++)
     table.set(from.subarray((baseOov0 + k) * dim, (baseOov0 + k + 1) * dim), (keptBuckets.length + k) * dim);
   return { features: { ...features, rows, oovRows: oov }, keptBuckets, table, added: added.length };
@@ -177,7 +203,15 @@ async function corpusPairs(
     const keep = o.maxPairs / estimate;
     chosen = docs.filter(() => random() < keep);
   }
-  const pairs = selfSupervisedPairs('corpus', chosen, store, { perDoc: o.perDoc, keep: o.keep, random });
+  // 64 documents at a time with turns between (sentence splitting of a large corpus takes a while);
+  // the documents are visited in the same order with the same random stream, so the pairs are the same
+  const pairs: Pair[] = [];
+  const slicer = new Slicer();
+  for (let at = 0; at < chosen.length; at += 64) {
+    const some = chosen.slice(at, at + 64);
+    pairs.push(...selfSupervisedPairs('corpus', some, store, { perDoc: o.perDoc, keep: o.keep, random }));
+    await slicer.pause();
+  }
   for (const path of o.pairs ?? []) pairs.push(...(await readPairs(path, store, { minScore: 4 })));
   return pairs;
 }
@@ -205,15 +239,15 @@ export async function adaptStaticModel(
   const random = mulberry32(seed);
   const pairs = await corpusPairs(docs, store, o, random, base.passages);
   if (pairs.length < 2) throw invalidArgument('adapt: the documents gave fewer than two training pairs');
-  store.analyzeAll((done, total) => o.onProgress?.('analyze', done, total));
-  const widened = widenVocabulary(
-    { features, weights: base.weights },
-    store.documentFrequency(features.buckets),
-    o.minDocFrequency,
-    o.maxNewRows,
-  );
+  // analysis and remapping run in slices: an engine's first add adapts its model inside the host's process
+  await store.analyzeAllAsync((done, total) => o.onProgress?.('analyze', done, total));
+  await yieldToLoop();
+  const df = store.documentFrequency(features.buckets);
+  await yieldToLoop();
+  const widened = await runSliced(widenSteps({ features, weights: base.weights }, df, o.minDocFrequency, o.maxNewRows));
+  await yieldToLoop();
   const featurizer = new Featurizer(widened.features, widened.keptBuckets);
-  store.remap(featurizer, (f) => featurizer.bucketsToRows(f));
+  await store.remapAsync(featurizer, (f) => featurizer.bucketsToRows(f));
   const trained = await trainStatic(store, pairs, {
     features: widened.features,
     keptBuckets: widened.keptBuckets,
@@ -232,7 +266,7 @@ export async function adaptStaticModel(
   });
   if (o.wise !== 1) blend(trained.table, widened.table, o.wise);
   // int8 like the shipped model: the model in memory is byte for byte the one an index stores
-  const q = quantizeRows(trained.table, trained.rows, trained.dim);
+  const q = await quantizeRowsAsync(trained.table, trained.rows, trained.dim);
   const weights = { rows: trained.rows, dim: trained.dim, ...q, keptBuckets: widened.keptBuckets };
   const modelId = `${base.modelId}+adapted`;
   const embedder = StaticEmbedder.fromWeights(widened.features, weights, modelId, {}, base.passages);

@@ -9,6 +9,7 @@ import { loadBeir, readCorpus, readJsonl, resolveCorpusPath } from '../data/beir
 import { invalidArgument, TamsaekError } from '../errors.js';
 import type { Featurizer, TextFeatures } from '../models/static-features.js';
 import { titled } from '../util/chunker.js';
+import { Slicer } from '../util/slices.js';
 
 /** A text in the store: a cached text, or a document with one of its sentences removed (ICT). */
 export type TextRef = number;
@@ -81,6 +82,39 @@ export class TextStore {
     for (let i = 0; i < total; i++) {
       if (!this.diffs.has(i) && this.feats[i] === undefined) this.feats[i] = this.featurizer.counts(this.texts[i]!);
       if (onProgress && (i % 256 === 0 || i === total - 1)) onProgress(i + 1, total);
+    }
+  }
+
+  /**
+   * `analyzeAll` that keeps the event loop turning (the featurizer's sliced analysis, 1,024 texts at a
+   * time); `onProgress` after each group.
+   */
+  async analyzeAllAsync(onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<void> {
+    const total = this.texts.length;
+    const todo: number[] = [];
+    for (let i = 0; i < total; i++) if (!this.diffs.has(i) && this.feats[i] === undefined) todo.push(i);
+    for (let at = 0; at < todo.length; at += 1024) {
+      const group = todo.slice(at, at + 1024);
+      const counted = await this.featurizer.countsAll(
+        group.map((i) => this.texts[i]!),
+        signal,
+      );
+      group.forEach((i, j) => {
+        this.feats[i] = counted[j];
+      });
+      onProgress?.(total - todo.length + Math.min(at + 1024, todo.length), total);
+    }
+    if (todo.length === 0) onProgress?.(total, total);
+  }
+
+  /** `remap` in slices of about 8 ms with event-loop turns between them. */
+  async remapAsync(featurizer: Featurizer, map: (f: TextFeatures) => TextFeatures): Promise<void> {
+    this.featurizer = featurizer;
+    const slicer = new Slicer();
+    for (let i = 0; i < this.feats.length; i++) {
+      const f = this.feats[i];
+      if (f) this.feats[i] = map(f);
+      if ((i & 255) === 255) await slicer.pause();
     }
   }
 

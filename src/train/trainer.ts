@@ -11,6 +11,7 @@ import { type StaticFeatureConfig, tableRows, toBatch } from '../models/static-f
 import { cachedContrastiveStep, gistLoss, infoNCELoss } from '../native/loss.js';
 import { type AdamState, createAdamState, sparsePool, sparsePoolAdam } from '../native/sparse.js';
 import { mulberry32 } from '../util/random.js';
+import { Slicer } from '../util/slices.js';
 import type { Pair, TextRef, TextStore } from './data.js';
 import { batchSampler } from './sampler.js';
 
@@ -259,6 +260,17 @@ export function checkTrainSettings(where: string, o: TrainSettings): void {
     fail('margin', 'a finite number ≥ 0');
 }
 
+/** A copy of a large table made in pieces with event-loop turns between them (corpus adaptation runs in a host). */
+async function copySliced(from: Float32Array): Promise<Float32Array> {
+  const out = new Float32Array(from.length);
+  const slicer = new Slicer();
+  for (let at = 0; at < from.length; at += 1 << 20) {
+    out.set(from.subarray(at, at + (1 << 20)), at);
+    await slicer.pause();
+  }
+  return out;
+}
+
 /** Trains a static model on `pairs` (texts in `store`); returns the float32 table. */
 export async function trainStatic(store: TextStore, pairs: Pair[], options: TrainOptions): Promise<TrainResult> {
   checkOptions('trainStatic', options, TRAIN_KEYS);
@@ -291,7 +303,7 @@ export async function trainStatic(store: TextStore, pairs: Pair[], options: Trai
   const rows = tableRows(features);
   if (options.init !== undefined && !(options.init instanceof Float32Array && options.init.length === rows * dim))
     throw invalidArgument(`trainStatic: init must be a Float32Array of rows × dim = ${rows * dim} values`);
-  const table = options.init ? options.init.slice() : initTable(rows, dim, initStd, seed);
+  const table = options.init ? await copySliced(options.init) : initTable(rows, dim, initStd, seed);
   const adam: AdamState = createAdamState(table, rows, dim);
   const random = mulberry32((seed ^ 0x9e3779b9) >>> 0);
   const weight = (c: number) => (features.tf === 'log' ? 1 + Math.log(c) : 1);

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { AnalyzerConfig } from '../../analyze/types.js';
 import { TamsaekError } from '../../errors.js';
 import { atomicWrite } from '../../util/atomic-file.js';
+import { Slicer } from '../../util/slices.js';
 import type { Metadata } from '../types.js';
 import type { IndexSnapshot } from './segment.js';
 
@@ -34,6 +35,10 @@ const MAGIC = Buffer.from('TSKBM25\0', 'latin1');
 export const BM25_FORMAT_VERSION = 1;
 const PREAMBLE = MAGIC.length + 8;
 const DIGEST_BYTES = 32;
+/** Bytes hashed between two checks of the slice clock (a few milliseconds of SHA-256). */
+const HASH_PIECE = 1 << 22;
+/** Format versions above this are garbage, not a future format. */
+const PLAUSIBLE_VERSIONS = 1000;
 
 type SectionType = 'json' | 'int32' | 'float32';
 interface SectionRef {
@@ -59,7 +64,12 @@ function checkEndianness(): void {
 }
 
 /** Writes the index atomically into `dir` (created if missing). */
-export async function saveBm25(snap: IndexSnapshot, settings: Bm25Settings, dir: string): Promise<void> {
+export async function saveBm25(
+  snap: IndexSnapshot,
+  settings: Bm25Settings,
+  dir: string,
+  slicer: Slicer = new Slicer(),
+): Promise<void> {
   checkEndianness();
   const payload: Record<SectionName, { type: SectionType; data: Uint8Array }> = {
     terms: json(snap.termStrings),
@@ -111,15 +121,16 @@ export async function saveBm25(snap: IndexSnapshot, settings: Bm25Settings, dir:
     parts.push(payload[name].data);
     position = header.sections[name].offset + payload[name].data.byteLength;
   }
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  parts.push(hash.digest());
+  parts.push(await sha256(parts, slicer));
   await mkdir(dir, { recursive: true });
   await atomicWrite('Bm25Index.save', join(dir, BM25_FILE), parts);
 }
 
 /** Reads an index saved by saveBm25. Every defect is a typed error, never a wrong index. */
-export async function openBm25(dir: string): Promise<{ settings: Bm25Settings; snapshot: IndexSnapshot }> {
+export async function openBm25(
+  dir: string,
+  slicer: Slicer = new Slicer(),
+): Promise<{ settings: Bm25Settings; snapshot: IndexSnapshot }> {
   checkEndianness();
   const path = join(dir, BM25_FILE);
   let file: Buffer;
@@ -130,27 +141,62 @@ export async function openBm25(dir: string): Promise<{ settings: Bm25Settings; s
     if (code === 'ENOENT') throw new TamsaekError('NOT_FOUND', `no BM25 index at ${dir} (missing ${BM25_FILE})`);
     throw new TamsaekError('IO_ERROR', `could not read ${path}: ${(error as Error).message}`, { cause: error });
   }
-  return decode(file, path);
+  checkPreamble(file, path);
+  const bodyEnd = file.length - DIGEST_BYTES;
+  const intact = (await sha256([file.subarray(0, bodyEnd)], slicer)).equals(file.subarray(bodyEnd));
+  return decode(file, path, intact);
 }
 
-export function decode(file: Buffer, path: string): { settings: Bm25Settings; snapshot: IndexSnapshot } {
+/** SHA-256 of the parts, fed in pieces with event-loop turns between slices. */
+async function sha256(parts: readonly Uint8Array[], slicer: Slicer): Promise<Buffer> {
+  const hash = createHash('sha256');
+  for (const part of parts) {
+    for (let at = 0; at < part.byteLength; at += HASH_PIECE) {
+      hash.update(part.subarray(at, Math.min(part.byteLength, at + HASH_PIECE)));
+      await slicer.pause();
+    }
+  }
+  return hash.digest();
+}
+
+function checkPreamble(file: Buffer, path: string): void {
   if (file.length < MAGIC.length || !file.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new TamsaekError('FOREIGN_FILE', `${path} is not a tamsaek BM25 index`);
   }
   if (file.length < PREAMBLE + DIGEST_BYTES) throw new TamsaekError('CORRUPT_INDEX', `${path} is truncated`);
+}
+
+/**
+ * The version is read only once the checksum holds (a damaged preamble is CORRUPT_INDEX, not a
+ * version from the future); a file whose checksum fails but whose version is a plausible newer one is
+ * UNSUPPORTED_VERSION, since a later format may place its checksum differently.
+ */
+function checkVersion(file: Buffer, path: string, intact: boolean): void {
   const version = file.readUInt32LE(MAGIC.length);
-  if (version > BM25_FORMAT_VERSION) {
+  const newer = version > BM25_FORMAT_VERSION && version < PLAUSIBLE_VERSIONS;
+  if (newer || (intact && version > BM25_FORMAT_VERSION)) {
     throw new TamsaekError(
       'UNSUPPORTED_VERSION',
       `${path} has format version ${version}; this tamsaek reads up to ${BM25_FORMAT_VERSION} (upgrade tamsaek)`,
     );
   }
+  if (!intact) throw new TamsaekError('CORRUPT_INDEX', `${path} is corrupt or truncated (checksum mismatch)`);
   if (version < 1) throw new TamsaekError('CORRUPT_INDEX', `${path} has an invalid format version ${version}`);
+}
+
+/** Decodes a whole file (`intact`: its checksum holds; computed here when not given). */
+export function decode(
+  file: Buffer,
+  path: string,
+  intact?: boolean,
+): { settings: Bm25Settings; snapshot: IndexSnapshot } {
+  checkPreamble(file, path);
   const bodyEnd = file.length - DIGEST_BYTES;
-  const digest = createHash('sha256').update(file.subarray(0, bodyEnd)).digest();
-  if (!digest.equals(file.subarray(bodyEnd))) {
-    throw new TamsaekError('CORRUPT_INDEX', `${path} is corrupt or truncated (checksum mismatch)`);
-  }
+  checkVersion(
+    file,
+    path,
+    intact ?? createHash('sha256').update(file.subarray(0, bodyEnd)).digest().equals(file.subarray(bodyEnd)),
+  );
   const headerBytes = file.readUInt32LE(MAGIC.length + 4);
   if (PREAMBLE + headerBytes > bodyEnd) throw new TamsaekError('CORRUPT_INDEX', `${path}: header overruns the file`);
   let header: Header;
@@ -186,8 +232,18 @@ export function decode(file: Buffer, path: string): { settings: Bm25Settings; sn
     if (!Array.isArray(value)) throw new TamsaekError('CORRUPT_INDEX', `${path}: section "${name}" is not a list`);
     return value;
   };
-  const int32 = (name: SectionName) => new Int32Array(copy(section(name, 'int32')));
-  const float32 = (name: SectionName) => new Float32Array(copy(section(name, 'float32')));
+  const int32 = (name: SectionName) => {
+    const bytes = section(name, 'int32');
+    return bytes.byteOffset % 4 === 0
+      ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)
+      : new Int32Array(copy(bytes));
+  };
+  const float32 = (name: SectionName) => {
+    const bytes = section(name, 'float32');
+    return bytes.byteOffset % 4 === 0
+      ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)
+      : new Float32Array(copy(bytes));
+  };
 
   const snapshot: IndexSnapshot = {
     termStrings: parseJson('terms') as string[],
@@ -220,7 +276,7 @@ function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** Typed-array views need aligned, owned memory; a Buffer slice may be neither. */
+/** Typed-array views need aligned memory: a Buffer from the pool may start anywhere (small files). */
 function copy(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }

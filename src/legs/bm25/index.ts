@@ -12,16 +12,23 @@
  * surviving documents. Deletes are tombstones until compaction; segments merge in the background
  * of flushes (log-structured), so single-document adds stay cheap.
  */
+import { mkdir } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { analyzeAll, analyzeText } from '../../analyze/batch.js';
 import { createAnalyzer, DEFAULT_ANALYZER } from '../../analyze/index.js';
 import type { Analyzer, AnalyzerConfig } from '../../analyze/types.js';
 import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
 import { ensureInt32, ensureUint8, GrowableFloat32, GrowableInt32 } from '../../util/growable.js';
+import { checkQueryChars, checkQueryTerms, DEFAULT_LIMITS, resolveLimits } from '../../util/limits.js';
+import { acquireWriteLock, type WriteLock } from '../../util/lock.js';
+import { checkSignal, checkStop, runNow, runSliced, Slicer } from '../../util/slices.js';
 import { TermDictionary } from '../../util/term-dictionary.js';
 import { TopK } from '../../util/topk.js';
 import type { Metadata } from '../types.js';
 import { openBm25, saveBm25 } from './format.js';
-import { searchSegment, type TermList } from './maxscore.js';
+import { SegmentSearch, type TermList } from './maxscore.js';
 import { type ForwardLists, type IndexSnapshot, Segment } from './segment.js';
+import { type IndexState, type LiveView, restoreSteps, snapshotSteps } from './state.js';
 
 export type Bm25Document = string | Readonly<Record<string, string>>;
 export type { IndexSnapshot, Metadata };
@@ -34,6 +41,15 @@ export interface Bm25Options {
   b?: number;
   /** Field name → weight (BM25F-style). A plain-string document goes to the first field. Default { text: 1 }. */
   fields?: Readonly<Record<string, number>>;
+  /** Longest query `search` accepts, in characters (default 4,096; Infinity lifts it) → LIMIT_EXCEEDED. */
+  maxQueryChars?: number;
+  /** Most terms a query may analyse to (default 1,024) → LIMIT_EXCEEDED. */
+  maxQueryTerms?: number;
+}
+
+export interface Bm25OpenOptions {
+  maxQueryChars?: number;
+  maxQueryTerms?: number;
 }
 
 export interface Bm25SearchOptions {
@@ -41,6 +57,19 @@ export interface Bm25SearchOptions {
   filter?: MetadataFilter;
   /** Score every matching document instead of MaxScore pruning (same results; for verification and benchmarks). */
   exhaustive?: boolean;
+}
+
+export interface Bm25AsyncSearchOptions extends Bm25SearchOptions {
+  /** Stops the search in progress (ABORTED) at its next slice. */
+  signal?: AbortSignal;
+  /** Stops the search in progress (TIMEOUT) once it has run this long. */
+  timeoutMs?: number;
+}
+
+/** How an internal caller stops a search: an AbortSignal and a performance.now() deadline. */
+export interface SearchStop {
+  signal?: AbortSignal;
+  deadline?: number;
 }
 
 export interface SearchHit {
@@ -57,12 +86,26 @@ export interface Bm25Stats {
   avgLength: number;
 }
 
-const BM25_OPTIONS = ['analyzer', 'k1', 'b', 'fields'] as const;
+const BM25_OPTIONS = ['analyzer', 'k1', 'b', 'fields', 'maxQueryChars', 'maxQueryTerms'] as const;
+const QUERY_LIMIT_KEYS = ['maxQueryChars', 'maxQueryTerms'];
 const SEARCH_OPTIONS = ['k', 'filter', 'exhaustive'] as const;
+const ASYNC_SEARCH_OPTIONS = [...SEARCH_OPTIONS, 'signal', 'timeoutMs'] as const;
 /** More segments than this after a flush triggers merging of the smallest tail. */
 const MERGE_FACTOR = 4;
 /** Fraction of tombstoned ordinals above which a flush compacts. */
 const COMPACT_DELETED_FRACTION = 0.3;
+/** Merges up to this many entries run inside a synchronous flush; larger ones wait for `settle()` once it is used. */
+const SYNC_MERGE_ENTRIES = 1 << 18;
+/** Pending entries after which an async add seals them into a segment (bounds a search-time flush). */
+const SEAL_ENTRIES = 1 << 16;
+/** Documents with more terms than this are appended in slices by `addAnalyzedAsync`. */
+const HUGE_DOCUMENT_TERMS = 1 << 16;
+/**
+ * List entries a search visits between two checks of its signal and deadline: a candidate costs one
+ * step per query-term list, so a long query scores fewer candidates per run (a run stays well under
+ * a slice).
+ */
+const SEARCH_STEPS = 1 << 16;
 export const MAX_K = 100_000;
 
 export class Bm25Index {
@@ -70,6 +113,8 @@ export class Bm25Index {
   readonly k1: number;
   readonly b: number;
   readonly fields: Readonly<Record<string, number>>;
+  /** The query limits `search` / `searchAsync` enforce. */
+  readonly limits: { maxQueryChars: number; maxQueryTerms: number };
   private readonly fieldNames: string[];
   private readonly defaultField: string;
 
@@ -100,6 +145,12 @@ export class Bm25Index {
   private stamp = 0;
   private weightScratch = new Float64Array(0);
 
+  /** Counts changes of the documents (adds, deletes, a new state): work in slices checks it before installing. */
+  private epoch = 0;
+  /** Once an owner settles the index (the engine's leg does), large merges and compactions are left to settle(). */
+  private maintained = false;
+  private lock: { dir: string; lock: WriteLock } | undefined;
+
   constructor(options: Bm25Options = {}) {
     checkOptions('Bm25Index', options, BM25_OPTIONS);
     const { analyzer = DEFAULT_ANALYZER, k1 = 1.2, b = 0.75, fields = { text: 1 } } = options ?? {};
@@ -109,7 +160,9 @@ export class Bm25Index {
     if (!(Number.isFinite(k1) && k1 >= 0))
       throw invalidArgument(`Bm25Index: k1 must be a finite number >= 0, got ${k1}`);
     if (!(Number.isFinite(b) && b >= 0 && b <= 1)) throw invalidArgument(`Bm25Index: b must be in [0, 1], got ${b}`);
-    const names = Object.keys(fields ?? {});
+    if (fields === null || typeof fields !== 'object')
+      throw invalidArgument('Bm25Index: fields must be an object of field weights');
+    const names = Object.keys(fields);
     if (names.length === 0) throw invalidArgument('Bm25Index: fields must name at least one field');
     for (const name of names) {
       const w = fields[name];
@@ -117,6 +170,13 @@ export class Bm25Index {
         throw invalidArgument(`Bm25Index: weight of field "${name}" must be a finite number > 0, got ${w}`);
       }
     }
+    const { maxQueryChars, maxQueryTerms } = resolveLimits(
+      'Bm25Index',
+      { maxQueryChars: options?.maxQueryChars, maxQueryTerms: options?.maxQueryTerms },
+      DEFAULT_LIMITS,
+      QUERY_LIMIT_KEYS,
+    );
+    this.limits = { maxQueryChars, maxQueryTerms };
     this.analyzer = resolved;
     this.k1 = k1;
     this.b = b;
@@ -144,7 +204,7 @@ export class Bm25Index {
     return this.ordinalOf.keys();
   }
 
-  /** Adds a new document; DUPLICATE_ID if `id` is present (use upsert to replace). */
+  /** Adds a new document; DUPLICATE_ID if `id` is present (use upsert to replace). Analyses synchronously. */
   add(id: string, doc: Bm25Document, meta?: Metadata): void {
     checkId(id);
     if (this.ordinalOf.has(id))
@@ -152,18 +212,12 @@ export class Bm25Index {
     this.appendAnalyzed(id, this.analyzeDocument(doc), meta);
   }
 
-  /** Adds many documents, analyzing in batches when the analyzer supports it. All ids are checked first. */
+  /**
+   * Adds many documents, synchronously (the thread is held for the whole analysis: use `addManyAsync`
+   * in a server). All ids are checked first.
+   */
   addMany(docs: Iterable<{ id: string; doc: Bm25Document; meta?: Metadata }>): number {
-    const list = Array.isArray(docs) ? (docs as { id: string; doc: Bm25Document; meta?: Metadata }[]) : [...docs];
-    const seen = new Set<string>();
-    for (const { id } of list) {
-      checkId(id);
-      if (this.ordinalOf.has(id) || seen.has(id)) {
-        throw new TamsaekError('DUPLICATE_ID', `document id "${id}" already exists (use upsert to replace it)`);
-      }
-      seen.add(id);
-    }
-    for (const { doc } of list) this.checkDocument(doc);
+    const list = this.checkNewDocuments(docs);
     // Analyze and append one document at a time: holding every token of a large batch at once
     // costs more in garbage collection than batching saves. Shapes are checked up front; should the
     // analyzer still throw, the documents already appended are removed again, so a failed call adds nothing.
@@ -181,17 +235,39 @@ export class Bm25Index {
   }
 
   /**
+   * `addMany` that keeps the event loop turning: analysis in slices (or on the analyzer's worker
+   * threads; long texts window by window), appends and segment merges in slices. Same checks and
+   * all-or-nothing rule. A search made meanwhile sees the documents appended so far.
+   */
+  async addManyAsync(
+    docs: Iterable<{ id: string; doc: Bm25Document; meta?: Metadata }>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<number> {
+    checkOptions('addManyAsync', options, ['signal']);
+    const list = this.checkNewDocuments(docs);
+    const texts: string[] = [];
+    const fieldsOf: string[][] = [];
+    for (const { doc } of list) {
+      const fields = typeof doc === 'string' ? [[this.defaultField, doc]] : Object.entries(doc);
+      fieldsOf.push(fields.map(([name]) => name));
+      for (const [, text] of fields) texts.push(text);
+    }
+    const terms = await analyzeAll(this.analyzer, texts, { signal: options.signal });
+    let at = 0;
+    const analysed = list.map(({ id, meta }, i) => ({
+      id,
+      meta,
+      fields: fieldsOf[i].map((name) => ({ weight: this.fields[name], terms: terms[at++] })),
+    }));
+    return this.addAnalyzedAsync(analysed, options.signal);
+  }
+
+  /**
    * Adds documents whose field texts were analysed elsewhere with this index's analyzer (a leg analyses
    * off the hot path, then adds in one short step). Same checks and all-or-nothing rule as `addMany`.
    */
   addAnalyzed(docs: readonly { id: string; fields: AnalyzedFields; meta?: Metadata }[]): number {
-    const seen = new Set<string>();
-    for (const { id } of docs) {
-      checkId(id);
-      if (this.ordinalOf.has(id) || seen.has(id))
-        throw new TamsaekError('DUPLICATE_ID', `document id "${id}" already exists (use upsert to replace it)`);
-      seen.add(id);
-    }
+    this.checkNewIds(docs);
     let appended = 0;
     try {
       for (; appended < docs.length; appended++) {
@@ -202,6 +278,39 @@ export class Bm25Index {
       for (let i = 0; i < appended; i++) this.delete(docs[i].id);
       throw error;
     }
+    return docs.length;
+  }
+
+  /**
+   * `addAnalyzed` in slices with event-loop turns between them, then `settle()`: pending documents are
+   * sealed into segments every SEAL_ENTRIES entries, so a search made meanwhile never seals a large
+   * batch itself. All-or-nothing: should a slice fail or the signal fire, the documents appended are
+   * removed again.
+   */
+  async addAnalyzedAsync(
+    docs: readonly { id: string; fields: AnalyzedFields; meta?: Metadata }[],
+    signal?: AbortSignal,
+  ): Promise<number> {
+    this.checkNewIds(docs);
+    this.maintained = true;
+    const slicer = new Slicer({ signal, what: 'indexing' });
+    let appended = 0;
+    try {
+      for (; appended < docs.length; appended++) {
+        const { id, fields, meta } = docs[appended];
+        if (termCount(fields) > HUGE_DOCUMENT_TERMS) await this.appendHuge(id, fields, meta, slicer);
+        else this.appendAnalyzed(id, fields, meta);
+        if (this.pendingTerms.length >= SEAL_ENTRIES) {
+          this.flush(false);
+          if (this.segments.length > 32) await this.mergeInSlices(slicer);
+        }
+        if ((appended & 15) === 15 && slicer.due) await slicer.turn();
+      }
+    } catch (error) {
+      for (let i = 0; i < appended; i++) this.delete(docs[i].id);
+      throw error;
+    }
+    await this.settle();
     return docs.length;
   }
 
@@ -218,6 +327,7 @@ export class Bm25Index {
   delete(id: string): boolean {
     const ord = this.ordinalOf.get(id);
     if (ord === undefined) return false;
+    this.epoch++;
     this.ordinalOf.delete(id);
     this.deleted = ensureUint8(this.deleted, ord + 1);
     this.deleted[ord] = 1;
@@ -232,22 +342,77 @@ export class Bm25Index {
     return true;
   }
 
-  /** Top-k documents for a text query. */
+  /** Top-k documents for a text query (analysed synchronously; see `searchAsync`). */
   search(query: string, options: Bm25SearchOptions = {}): SearchHit[] {
     if (typeof query !== 'string') throw invalidArgument('search: query must be a string');
-    return this.searchTerms(this.analyzer.analyze(query), options);
+    checkQueryChars('search', query, this.limits.maxQueryChars);
+    const terms = this.analyzer.analyze(query);
+    checkQueryTerms('search', terms.length, this.limits.maxQueryTerms);
+    return this.searchTerms(terms, options);
+  }
+
+  /**
+   * `search` that keeps the event loop turning and can be stopped while it runs: a long query is
+   * analysed window by window, postings are scored in slices, and between slices the signal and the
+   * timeout are checked (ABORTED / TIMEOUT).
+   */
+  async searchAsync(query: string, options: Bm25AsyncSearchOptions = {}): Promise<SearchHit[]> {
+    checkOptions('searchAsync', options, ASYNC_SEARCH_OPTIONS);
+    if (typeof query !== 'string') throw invalidArgument('search: query must be a string');
+    const { signal, timeoutMs, ...rest } = options;
+    checkSignal('search', signal);
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
+      throw invalidArgument('search: timeoutMs must be a positive number');
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    checkQueryChars('search', query, this.limits.maxQueryChars);
+    const terms = await analyzeText(this.analyzer, query, { signal, deadline, what: 'search' });
+    checkQueryTerms('search', terms.length, this.limits.maxQueryTerms);
+    return this.searchTermsAsync(terms, rest, { signal, deadline });
   }
 
   /** Top-k documents for already analyzed query terms (duplicates are ignored). */
   searchTerms(queryTerms: readonly string[], options: Bm25SearchOptions = {}): SearchHit[] {
     checkOptions('search', options, SEARCH_OPTIONS);
+    const plan = this.plan(queryTerms, options);
+    if (!plan) return [];
+    for (const cursor of plan.cursors()) cursor.run(Infinity);
+    return plan.hits();
+  }
+
+  /** `searchTerms` in slices; `stop` ends it with ABORTED / TIMEOUT between slices. */
+  async searchTermsAsync(
+    queryTerms: readonly string[],
+    options: Bm25SearchOptions = {},
+    stop: SearchStop = {},
+  ): Promise<SearchHit[]> {
+    checkOptions('search', options, SEARCH_OPTIONS);
+    const { signal, deadline = Infinity } = stop;
+    checkStop(signal, deadline, 'search');
+    const plan = this.plan(queryTerms, options);
+    if (!plan) return [];
+    const slicer = new Slicer({ signal, deadline, what: 'search' });
+    for (const cursor of plan.cursors()) {
+      const budget = Math.max(16, Math.floor(SEARCH_STEPS / cursor.lists));
+      while (!cursor.run(budget)) {
+        if (slicer.due) await slicer.turn();
+        else checkStop(undefined, deadline, 'search');
+      }
+    }
+    return plan.hits();
+  }
+
+  /** What a search scores: the query's term lists per segment (lazily), and its top-k heap. */
+  private plan(
+    queryTerms: readonly string[],
+    options: Bm25SearchOptions,
+  ): { cursors: () => Generator<SegmentSearch>; hits: () => SearchHit[] } | undefined {
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1 || k > MAX_K)
       throw invalidArgument(`search: k must be an integer in 1..${MAX_K}, got ${k}`);
+    if (!Array.isArray(queryTerms)) throw invalidArgument('search: terms must be an array of strings');
     const accept = compileFilter(options.filter);
     this.flush();
-    if (this.liveDocs === 0) return [];
-
+    if (this.liveDocs === 0) return undefined;
     const N = this.liveDocs;
     const avgdl = this.totalLength / N;
     const { k1, b } = this;
@@ -256,8 +421,8 @@ export class Bm25Index {
       const t = this.vocab.get(term);
       if (t >= 0 && this.df[t] > 0) unique.push(t);
     }
-    if (unique.length === 0) return [];
-
+    if (unique.length === 0) return undefined;
+    // captured now: a search that yields keeps reading this state even if a write replaces it
     const ids = this.ids;
     const heap = new TopK<number>(k, (ord) => ids[ord]);
     const weights = unique.map((t) => {
@@ -268,39 +433,43 @@ export class Bm25Index {
     const normPerLength = avgdl > 0 ? (k1 * b) / avgdl : 0;
     const isDeleted = this.deleted;
     const metas = this.metas;
+    const lengths = this.lengths.data;
     const accepts =
       accept === undefined
         ? (ord: number) => isDeleted[ord] !== 1
         : (ord: number) => isDeleted[ord] !== 1 && accept(metas[ord], ids[ord]);
-
-    for (const segment of this.segments) {
-      const lists: TermList[] = [];
-      for (let q = 0; q < unique.length; q++) {
-        const t = unique[q];
-        if (segment.postingCount(t) === 0) continue;
-        lists.push({
-          canonical: q,
-          start: segment.postingStart[t],
-          end: segment.postingStart[t + 1],
-          weight: weights[q],
-          // inflated a hair so float rounding in the sum can never prune a tie
-          bound: weights[q] * segment.saturationBound(t, k1, b, avgdl) * (1 + 1e-9),
-        });
+    const segments = this.segments.slice();
+    const prune = !options.exhaustive;
+    function* cursors(): Generator<SegmentSearch> {
+      for (const segment of segments) {
+        const lists: TermList[] = [];
+        for (let q = 0; q < unique.length; q++) {
+          const t = unique[q];
+          if (segment.postingCount(t) === 0) continue;
+          lists.push({
+            canonical: q,
+            start: segment.postingStart[t],
+            end: segment.postingStart[t + 1],
+            weight: weights[q],
+            // inflated a hair so float rounding in the sum can never prune a tie
+            bound: weights[q] * segment.saturationBound(t, k1, b, avgdl) * (1 + 1e-9),
+          });
+        }
+        if (lists.length > 0)
+          yield new SegmentSearch(
+            segment,
+            lists,
+            unique.length,
+            lengths,
+            normBase,
+            normPerLength,
+            heap,
+            accepts,
+            prune,
+          );
       }
-      if (lists.length === 0) continue;
-      searchSegment(
-        segment,
-        lists,
-        unique.length,
-        this.lengths.data,
-        normBase,
-        normPerLength,
-        heap,
-        accepts,
-        !options.exhaustive,
-      );
     }
-    return heap.drain().map(({ item, score }) => ({ id: ids[item], score }));
+    return { cursors, hits: () => heap.drain().map(({ item, score }) => ({ id: ids[item], score })) };
   }
 
   /**
@@ -346,50 +515,36 @@ export class Bm25Index {
   compact(): void {
     this.flush(false);
     if (this.deletedCount === 0 && this.segments.length <= 1) return;
-    const live: number[] = [];
-    for (let ord = 0; ord < this.ids.length; ord++) if (this.deleted[ord] !== 1) live.push(ord);
-    // renumber terms that still occur
-    const termMap = new Int32Array(this.vocab.terms.length).fill(-1);
-    const termStrings: string[] = [];
-    const df: number[] = [];
-    for (let t = 0; t < this.vocab.terms.length; t++) {
-      if (this.df[t] > 0) {
-        termMap[t] = termStrings.length;
-        termStrings.push(this.vocab.terms[t]);
-        df.push(this.df[t]);
-      }
+    this.install(runNow(restoreSteps(runNow(snapshotSteps(this.captureView())), false)));
+  }
+
+  /**
+   * Brings the index to its resting shape in slices that yield to the event loop: pending documents
+   * sealed, segments merged (log-structured), tombstones compacted away once they pass 30 %. From the
+   * first call on, synchronous flushes leave large merges and compactions to it; the engine's leg
+   * settles after every write.
+   */
+  async settle(): Promise<void> {
+    this.maintained = true;
+    const slicer = new Slicer({ what: 'indexing' });
+    this.flush(false);
+    await this.mergeInSlices(slicer);
+    if (this.needsCompaction()) {
+      const epoch = this.epoch;
+      const snapshot = await runSliced(snapshotSteps(this.captureView()), slicer);
+      const state = await runSliced(restoreSteps(snapshot, false), slicer);
+      if (this.epoch === epoch) this.install(state); // else documents changed meanwhile: the next settle retries
     }
-    const docStart = new Int32Array(live.length + 1);
-    let entries = 0;
-    for (let i = 0; i < live.length; i++) {
-      const { from, to } = this.forwardEntries(live[i]);
-      entries += to - from;
-      docStart[i + 1] = entries;
+  }
+
+  /** Merges the tail segments while the policy asks for it, each merge built in slices. */
+  private async mergeInSlices(slicer: Slicer): Promise<void> {
+    for (let pair = this.mergeCandidate(); pair; pair = this.mergeCandidate()) {
+      const merged = await runSliced(Segment.mergeSteps(pair, this.vocab.terms.length), slicer);
+      const i = this.segments.indexOf(pair[0]);
+      if (i < 0 || this.segments[i + 1] !== pair[1]) continue; // a compaction replaced them meanwhile
+      this.segments.splice(i, 2, merged);
     }
-    const terms = new Int32Array(entries);
-    const tfs = new Float32Array(entries);
-    const lengths = new GrowableFloat32(live.length + 1024);
-    const ids: string[] = [];
-    const metas: (Metadata | undefined)[] = [];
-    for (let i = 0; i < live.length; i++) {
-      const ord = live[i];
-      const f = this.forwardEntries(ord);
-      let e = docStart[i];
-      for (let j = f.from; j < f.to; j++, e++) {
-        terms[e] = termMap[f.terms[j]];
-        tfs[e] = f.tfs[j];
-      }
-      lengths.push(this.lengths.data[ord]);
-      ids.push(this.ids[ord]);
-      metas.push(this.metas[ord]);
-    }
-    this.restore({
-      termStrings,
-      df: Int32Array.from(df),
-      ids,
-      metas,
-      forward: { docStart, terms, tfs, lengths: lengths.view().slice() },
-    });
   }
 
   stats(): Bm25Stats {
@@ -409,20 +564,57 @@ export class Bm25Index {
   // ---- persistence (see format.ts) ----
 
   /**
-   * Writes the live documents to `dir` atomically (temp file, fsync, rename). The snapshot is taken
-   * synchronously, so adds and deletes made while the returned promise is pending are not included.
+   * Writes the live documents to `dir` atomically (temp file, fsync, rename), holding `dir`'s write
+   * lock (`write.lock`, as the engine's: LOCKED while another live process holds it). The lock is kept
+   * until `close()` or a save to another directory, so one index writes one directory. The snapshot
+   * reflects the index when `save` is called (adds and deletes made while the promise is pending are
+   * not included); it is taken and written in slices that let the event loop turn.
    */
-  save(dir: string): Promise<void> {
-    const settings = { k1: this.k1, b: this.b, fields: { ...this.fields }, analyzer: this.analyzer.config };
-    return saveBm25(this.snapshot(), settings, dir);
+  async save(dir: string): Promise<void> {
+    if (typeof dir !== 'string' || dir === '') throw invalidArgument('save: dir must be a directory path');
+    const view = this.captureView();
+    const target = resolvePath(dir);
+    if (this.lock?.dir !== target) {
+      await mkdir(target, { recursive: true });
+      const lock = await acquireWriteLock(target, 'close the other writer (Bm25Index.close()) first');
+      await this.lock?.lock.release();
+      this.lock = { dir: target, lock };
+    }
+    await this.writeView(view, target);
   }
 
-  static async open(dir: string): Promise<Bm25Index> {
-    const { settings, snapshot } = await openBm25(dir);
+  /**
+   * Writes `bm25.tsk` into a directory the caller already owns (no lock: the engine's generation
+   * directories, covered by the engine's own write lock). Same snapshot rule as `save`.
+   */
+  write(dir: string): Promise<void> {
+    return this.writeView(this.captureView(), dir);
+  }
+
+  private async writeView(view: LiveView, dir: string): Promise<void> {
+    const settings = { k1: this.k1, b: this.b, fields: { ...this.fields }, analyzer: this.analyzer.config };
+    const slicer = new Slicer({ what: 'save' });
+    const snapshot = await runSliced(snapshotSteps(view), slicer);
+    await saveBm25(snapshot, settings, dir, slicer);
+  }
+
+  /** Releases the write lock `save` holds (the index stays usable; a later save takes the lock again). */
+  async close(): Promise<void> {
+    const held = this.lock;
+    this.lock = undefined;
+    await held?.lock.release();
+  }
+
+  /** Reads an index saved by `save`, checking it in slices that let the event loop turn. */
+  static async open(dir: string, options: Bm25OpenOptions = {}): Promise<Bm25Index> {
+    checkOptions('Bm25Index.open', options, QUERY_LIMIT_KEYS);
+    resolveLimits('Bm25Index.open', options, DEFAULT_LIMITS, QUERY_LIMIT_KEYS);
+    const slicer = new Slicer({ what: 'open' });
+    const { settings, snapshot } = await openBm25(dir, slicer);
     let index: Bm25Index;
     try {
       const { k1, b, fields, analyzer } = settings;
-      index = new Bm25Index({ analyzer: createAnalyzer(analyzer), k1, b, fields });
+      index = new Bm25Index({ analyzer: createAnalyzer(analyzer), k1, b, fields, ...options });
     } catch (error) {
       if (error instanceof TamsaekError)
         throw new TamsaekError('CORRUPT_INDEX', `${dir}: stored settings are invalid (${error.message})`, {
@@ -430,88 +622,83 @@ export class Bm25Index {
         });
       throw error;
     }
-    index.restore(snapshot);
+    index.install(await runSliced(restoreSteps(snapshot, true), slicer));
     return index;
   }
 
   /** Live documents in ordinal order, with forward lists over a dense vocabulary. */
   snapshot(): IndexSnapshot {
-    this.compact();
-    this.flush(false);
-    const forward = this.segments.length === 1 ? this.segments[0].forward : Segment.mergeForward(this.segments);
-    return {
-      termStrings: this.vocab.terms,
-      df: this.df.slice(0, this.vocab.terms.length),
-      ids: this.ids,
-      metas: this.metas,
-      forward,
-    };
+    return runNow(snapshotSteps(this.captureView()));
   }
 
   /** Replaces the whole state with a snapshot (all documents live). Validates consistency. */
   restore(snapshot: IndexSnapshot): void {
-    const { termStrings, df, ids, metas, forward } = snapshot;
-    const docs = ids.length;
-    const V = termStrings.length;
-    const { docStart, terms, tfs, lengths } = forward;
-    if (lengths.length !== docs || docStart.length !== docs + 1 || metas.length !== docs || df.length !== V) {
-      throw new TamsaekError('CORRUPT_INDEX', 'index sections disagree on document or term counts');
-    }
-    if (docStart[0] !== 0 || docStart[docs] !== terms.length || tfs.length !== terms.length) {
-      throw new TamsaekError('CORRUPT_INDEX', 'index forward lists are inconsistent');
-    }
-    const vocab = new TermDictionary(V);
-    for (let t = 0; t < V; t++) {
-      if (typeof termStrings[t] !== 'string' || vocab.intern(termStrings[t]) !== t)
-        throw new TamsaekError('CORRUPT_INDEX', 'index vocabulary is invalid');
-    }
-    const ordinalOf = new Map<string, number>();
-    for (let d = 0; d < docs; d++) {
-      const id = ids[d];
-      if (typeof id !== 'string' || id.length === 0 || ordinalOf.has(id))
-        throw new TamsaekError('CORRUPT_INDEX', 'index document ids are invalid');
-      ordinalOf.set(id, d);
-    }
-    const countedDf = new Int32Array(Math.max(V, 1024));
-    let totalLength = 0;
-    for (let d = 0; d < docs; d++) {
-      if (docStart[d + 1] < docStart[d])
-        throw new TamsaekError('CORRUPT_INDEX', 'index forward lists are inconsistent');
-      if (!(lengths[d] >= 0 && Number.isFinite(lengths[d])))
-        throw new TamsaekError('CORRUPT_INDEX', 'index document length is invalid');
-      totalLength += lengths[d];
-      for (let e = docStart[d]; e < docStart[d + 1]; e++) {
-        const t = terms[e];
-        if (!(t >= 0 && t < V) || !(tfs[e] > 0 && Number.isFinite(tfs[e])))
-          throw new TamsaekError('CORRUPT_INDEX', 'index postings are invalid');
-        countedDf[t]++;
-      }
-    }
-    for (let t = 0; t < V; t++) {
-      if (countedDf[t] !== df[t])
-        throw new TamsaekError('CORRUPT_INDEX', 'index document frequencies are inconsistent');
-    }
-    this.vocab = vocab;
-    this.df = countedDf;
-    this.liveDocs = docs;
-    this.totalLength = totalLength;
-    this.ids = ids.slice();
-    this.metas = metas.slice();
-    this.lengths = new GrowableFloat32(docs + 1024);
-    this.lengths.data.set(lengths);
-    this.lengths.length = docs;
-    this.deleted = new Uint8Array(docs + 1024);
+    this.install(runNow(restoreSteps(snapshot, true)));
+  }
+
+  // ---- internals ----
+
+  /** What a snapshot reads, captured now (pending documents sealed first). */
+  private captureView(): LiveView {
+    this.flush(false);
+    const end = this.ids.length;
+    return {
+      end,
+      deleted: this.deleted.slice(0, end),
+      deletedCount: this.deletedCount,
+      metas: this.metas.slice(0, end),
+      ids: this.ids,
+      terms: this.vocab.terms,
+      vocabSize: this.vocab.terms.length,
+      df: this.df.slice(0, this.vocab.terms.length),
+      segments: this.segments.slice(),
+    };
+  }
+
+  private install(state: IndexState): void {
+    this.epoch++;
+    this.vocab = state.vocab;
+    this.df = state.df;
+    this.liveDocs = state.liveDocs;
+    this.totalLength = state.totalLength;
+    this.ids = state.ids;
+    this.metas = state.metas;
+    this.lengths = state.lengths;
+    this.deleted = state.deleted;
     this.deletedCount = 0;
-    this.ordinalOf = ordinalOf;
-    this.segments = docs > 0 ? [new Segment(0, forward, V)] : [];
-    this.pendingBase = docs;
+    this.ordinalOf = state.ordinalOf;
+    this.segments = state.segments;
+    this.pendingBase = state.ids.length;
     this.resetPending();
+    const V = state.vocab.terms.length;
     this.seenStamp = new Int32Array(Math.max(V, 1024));
     this.slot = new Int32Array(Math.max(V, 1024));
     this.stamp = 0;
   }
 
-  // ---- internals ----
+  private checkNewIds(docs: readonly { id: string }[]): void {
+    if (!Array.isArray(docs)) throw invalidArgument('documents must be an array');
+    const seen = new Set<string>();
+    for (const { id } of docs) {
+      checkId(id);
+      if (this.ordinalOf.has(id) || seen.has(id))
+        throw new TamsaekError('DUPLICATE_ID', `document id "${id}" already exists (use upsert to replace it)`);
+      seen.add(id);
+    }
+  }
+
+  private checkNewDocuments(
+    docs: Iterable<{ id: string; doc: Bm25Document; meta?: Metadata }>,
+  ): { id: string; doc: Bm25Document; meta?: Metadata }[] {
+    if (docs === null || typeof (docs as Iterable<unknown>)?.[Symbol.iterator] !== 'function')
+      throw invalidArgument('documents must be an iterable of { id, doc, meta? }');
+    const list = Array.isArray(docs) ? (docs as { id: string; doc: Bm25Document; meta?: Metadata }[]) : [...docs];
+    for (const item of list)
+      if (item === null || typeof item !== 'object') throw invalidArgument('documents must be { id, doc, meta? }');
+    this.checkNewIds(list);
+    for (const { doc } of list) this.checkDocument(doc);
+    return list;
+  }
 
   private analyzeDocument(doc: Bm25Document): AnalyzedDocument {
     if (typeof doc === 'string') return [{ weight: this.fields[this.defaultField], terms: this.analyzer.analyze(doc) }];
@@ -554,6 +741,7 @@ export class Bm25Index {
   }
 
   private appendAnalyzed(id: string, fieldTerms: AnalyzedFields, meta: Metadata | undefined): void {
+    this.epoch++;
     const ord = this.ids.length;
     const stamp = ++this.stamp;
     const vocab = this.vocab;
@@ -595,6 +783,48 @@ export class Bm25Index {
     this.totalLength += length;
   }
 
+  /**
+   * `appendAnalyzed` for a document of very many terms: its terms are interned and counted in slices
+   * into arrays of its own (nothing another call could see half done), then appended in one short step.
+   */
+  private async appendHuge(id: string, fieldTerms: AnalyzedFields, meta: Metadata | undefined, slicer: Slicer) {
+    const vocab = this.vocab;
+    const slotOf = new Map<number, number>();
+    const termIds: number[] = [];
+    const tfs: number[] = [];
+    let length = 0;
+    for (const { weight, terms } of fieldTerms) {
+      for (let i = 0; i < terms.length; i++) {
+        const t = vocab.intern(terms[i]);
+        const slot = slotOf.get(t);
+        if (slot === undefined) {
+          slotOf.set(t, termIds.length);
+          termIds.push(t);
+          tfs.push(weight);
+        } else tfs[slot] += weight;
+        if ((i & 4095) === 4095) await slicer.pause();
+      }
+      length += weight * terms.length;
+    }
+    // a new state installed meanwhile (a compaction the caller ran) renumbered the terms: append as usual
+    if (this.vocab !== vocab) return this.appendAnalyzed(id, fieldTerms, meta);
+    if (vocab.terms.length > this.df.length) this.growTermArrays(vocab.terms.length);
+    this.epoch++;
+    const df = this.df;
+    for (let j = 0; j < termIds.length; j++) {
+      this.pendingTerms.push(termIds[j]);
+      this.pendingTfs.push(tfs[j]);
+      df[termIds[j]]++;
+    }
+    this.pendingStart.push(this.pendingTerms.length);
+    this.lengths.push(length);
+    this.ordinalOf.set(id, this.ids.length);
+    this.ids.push(id);
+    this.metas.push(meta);
+    this.liveDocs++;
+    this.totalLength += length;
+  }
+
   private growTermArrays(minLength: number): void {
     this.df = ensureInt32(this.df, minLength);
     this.seenStamp = ensureInt32(this.seenStamp, minLength);
@@ -622,7 +852,23 @@ export class Bm25Index {
     return { terms: f.terms, tfs: f.tfs, from: f.docStart[local], to: f.docStart[local + 1] };
   }
 
-  /** Turns pending documents into a segment and keeps the segment count logarithmic. */
+  /** The two tail segments when the log-structured policy wants them merged. */
+  private mergeCandidate(): [Segment, Segment] | undefined {
+    const segs = this.segments;
+    const n = segs.length;
+    if (n >= 2 && segs[n - 2].docCount <= MERGE_FACTOR * segs[n - 1].docCount) return [segs[n - 2], segs[n - 1]];
+    return undefined;
+  }
+
+  private needsCompaction(): boolean {
+    return this.deletedCount > 1024 && this.deletedCount > COMPACT_DELETED_FRACTION * this.ids.length;
+  }
+
+  /**
+   * Turns pending documents into a segment and keeps the segment count logarithmic. Once the index
+   * is settled by its owner, only small merges run here (the rest wait for `settle()`, or for the
+   * owner's next slice of `addAnalyzedAsync`), and never a compaction.
+   */
   private flush(allowCompact = true): void {
     const pendingDocs = this.ids.length - this.pendingBase;
     if (pendingDocs > 0) {
@@ -632,17 +878,15 @@ export class Bm25Index {
         tfs: this.pendingTfs.view().slice(),
         lengths: this.lengths.data.slice(this.pendingBase, this.ids.length),
       };
-      this.segments.push(new Segment(this.pendingBase, forward, this.vocab.terms.length));
+      this.segments.push(Segment.build(this.pendingBase, forward, this.vocab.terms.length));
       this.pendingBase = this.ids.length;
       this.resetPending();
-      const segs = this.segments;
-      while (segs.length >= 2 && segs[segs.length - 2].docCount <= MERGE_FACTOR * segs[segs.length - 1].docCount) {
-        const tail = segs.splice(segs.length - 2, 2);
-        segs.push(new Segment(tail[0].base, Segment.mergeForward(tail), this.vocab.terms.length));
-      }
+      const limit = this.maintained ? SYNC_MERGE_ENTRIES : Infinity;
+      const vocabSize = this.vocab.terms.length;
+      for (let pair = this.mergeCandidate(); pair && Segment.entries(pair) <= limit; pair = this.mergeCandidate())
+        this.segments.splice(-2, 2, Segment.build(pair[0].base, Segment.mergeForward(pair), vocabSize));
     }
-    if (allowCompact && this.deletedCount > 1024 && this.deletedCount > COMPACT_DELETED_FRACTION * this.ids.length)
-      this.compact();
+    if (allowCompact && !this.maintained && this.needsCompaction()) this.compact();
   }
 
   private resetPending(): void {
@@ -651,6 +895,12 @@ export class Bm25Index {
     this.pendingTerms = new GrowableInt32(16384);
     this.pendingTfs = new GrowableFloat32(16384);
   }
+}
+
+function termCount(fields: AnalyzedFields): number {
+  let n = 0;
+  for (const f of fields) n += f.terms.length;
+  return n;
 }
 
 /** A document's analysed fields: each field's weight and terms. */

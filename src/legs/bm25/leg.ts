@@ -8,6 +8,7 @@ import { analyzeAll } from '../../analyze/batch.js';
 import type { AnalyzerConfig } from '../../analyze/types.js';
 import { checkOptions, invalidArgument } from '../../errors.js';
 import { type ChunkOptions, checkChunkOptions, chunkText, passageUnit, splitUnit, titled } from '../../util/chunker.js';
+import { Slicer } from '../../util/slices.js';
 import { bestPassages } from '../passages.js';
 import { PassageSpans, type Span } from '../spans.js';
 import type {
@@ -107,15 +108,18 @@ export class Bm25Leg implements Leg {
   async commit(batch: PreparedBatch): Promise<void> {
     let b = batch as Bm25Batch;
     if (b.redo) b = await this.prepare(b.redo);
-    this.index.addAnalyzed(b.units!);
+    await this.index.addAnalyzedAsync(b.units!);
     for (const [id, spans] of b.spans ?? []) this.spans.set(id, spans);
   }
 
   async remove(ids: readonly string[]): Promise<void> {
+    const slicer = new Slicer();
     for (const id of ids) {
       for (const unit of this.spans.units(id)) this.index.delete(unit);
       this.spans.delete(id);
+      await slicer.pause();
     }
+    await this.index.settle();
   }
 
   async search(query: LegQuery, options: LegSearchOptions): Promise<LegHit[]> {
@@ -126,9 +130,11 @@ export class Bm25Leg implements Leg {
       return this.rescore(terms, options.candidates, options.k);
     const accept = options.filter;
     const filter = accept && ((_meta: unknown, unit: string) => accept(splitUnit(unit).documentId));
-    if (!this.settings.passages) return index.searchTerms(terms, { k: Math.min(options.k, index.size), filter });
+    const stop = { signal: options.signal, deadline: options.deadline };
+    if (!this.settings.passages)
+      return index.searchTermsAsync(terms, { k: Math.min(options.k, index.size), filter }, stop);
     const hits = await bestPassages(
-      async (k) => index.searchTerms(terms, { k, filter }),
+      (k) => index.searchTermsAsync(terms, { k, filter }, stop),
       options.k,
       index.size,
       (unit) => splitUnit(unit).documentId,
@@ -158,7 +164,7 @@ export class Bm25Leg implements Leg {
   }
 
   async save(dir: string): Promise<LegState> {
-    await this.index.save(dir);
+    await this.index.write(dir);
     if (this.settings.passages) await this.spans.save(join(dir, SPANS_FILE));
     return { k1: this.index.k1, b: this.index.b, ...this.settings };
   }

@@ -3,9 +3,14 @@
  * contiguous run of document ordinals [base, base + docCount). Segments are never edited; deletes
  * live in the index's tombstone bitmap, and merges build a new segment from forward lists.
  *
+ * Built by steps (a generator) so that large segments and merges can be built in slices that yield
+ * to the event loop (util/slices.ts); the synchronous paths run the same steps at once.
+ *
  * Per term it keeps two numbers that bound the BM25 contribution of any of its postings for
  * whatever avgdl the index has at query time (see upperBound), which is what MaxScore prunes with.
  */
+import { runNow } from '../../util/slices.js';
+
 export interface ForwardLists {
   /** docStart[i]..docStart[i+1] index the entries of local doc i; length docCount + 1. */
   docStart: Int32Array;
@@ -15,6 +20,59 @@ export interface ForwardLists {
   tfs: Float32Array;
   /** (weighted) document length per local doc. */
   lengths: Float32Array;
+}
+
+/** The inverted lists of a segment and the per-term bounds MaxScore prunes with. */
+export interface Postings {
+  postingStart: Int32Array;
+  postingDocs: Int32Array;
+  postingTfs: Float32Array;
+  maxTf: Float32Array;
+  minDlPerTf: Float32Array;
+}
+
+/** Entries processed between two yields of the step generators (a few hundred microseconds of work). */
+const STEP = 1 << 16;
+
+/** Builds the inverted lists of forward lists, yielding every STEP entries (see util/slices.ts). */
+function* buildPostings(forward: ForwardLists, vocabSize: number): Generator<void, Postings> {
+  const { docStart, terms, tfs, lengths } = forward;
+  const docCount = lengths.length;
+  const entries = terms.length;
+  const start = new Int32Array(vocabSize + 1);
+  for (let from = 0; from < entries; from += STEP) {
+    const to = Math.min(entries, from + STEP);
+    for (let i = from; i < to; i++) start[terms[i] + 1]++;
+    yield;
+  }
+  for (let t = 0; t < vocabSize; t++) start[t + 1] += start[t];
+  const cursor = start.slice(0, vocabSize);
+  const docs = new Int32Array(entries);
+  const ptfs = new Float32Array(entries);
+  const maxTf = new Float32Array(vocabSize);
+  const minDlPerTf = new Float32Array(vocabSize).fill(Infinity);
+  yield;
+  let sinceYield = 0;
+  for (let d = 0; d < docCount; d++) {
+    const dl = lengths[d];
+    const end = docStart[d + 1];
+    for (let e = docStart[d]; e < end; e++) {
+      const t = terms[e];
+      const tf = tfs[e];
+      const p = cursor[t]++;
+      docs[p] = d;
+      ptfs[p] = tf;
+      if (tf > maxTf[t]) maxTf[t] = tf;
+      const ratio = dl / tf;
+      if (ratio < minDlPerTf[t]) minDlPerTf[t] = ratio;
+    }
+    sinceYield += end - docStart[d];
+    if (sinceYield >= STEP) {
+      sinceYield = 0;
+      yield;
+    }
+  }
+  return { postingStart: start, postingDocs: docs, postingTfs: ptfs, maxTf, minDlPerTf };
 }
 
 export class Segment {
@@ -31,37 +89,37 @@ export class Segment {
   constructor(
     readonly base: number,
     readonly forward: ForwardLists,
-    vocabSize: number,
+    postings: Postings,
   ) {
-    const { docStart, terms, tfs, lengths } = forward;
-    const docCount = (this.docCount = lengths.length);
-    const entries = terms.length;
-    const start = new Int32Array(vocabSize + 1);
-    for (let i = 0; i < entries; i++) start[terms[i] + 1]++;
-    for (let t = 0; t < vocabSize; t++) start[t + 1] += start[t];
-    const cursor = start.slice(0, vocabSize);
-    const docs = new Int32Array(entries);
-    const ptfs = new Float32Array(entries);
-    const maxTf = new Float32Array(vocabSize);
-    const minDlPerTf = new Float32Array(vocabSize).fill(Infinity);
-    for (let d = 0; d < docCount; d++) {
-      const dl = lengths[d];
-      for (let e = docStart[d], end = docStart[d + 1]; e < end; e++) {
-        const t = terms[e];
-        const tf = tfs[e];
-        const p = cursor[t]++;
-        docs[p] = d;
-        ptfs[p] = tf;
-        if (tf > maxTf[t]) maxTf[t] = tf;
-        const ratio = dl / tf;
-        if (ratio < minDlPerTf[t]) minDlPerTf[t] = ratio;
-      }
-    }
-    this.postingStart = start;
-    this.postingDocs = docs;
-    this.postingTfs = ptfs;
-    this.maxTf = maxTf;
-    this.minDlPerTf = minDlPerTf;
+    this.docCount = forward.lengths.length;
+    this.postingStart = postings.postingStart;
+    this.postingDocs = postings.postingDocs;
+    this.postingTfs = postings.postingTfs;
+    this.maxTf = postings.maxTf;
+    this.minDlPerTf = postings.minDlPerTf;
+  }
+
+  /** A segment over forward lists, built at once. */
+  static build(base: number, forward: ForwardLists, vocabSize: number): Segment {
+    return runNow(Segment.steps(base, forward, vocabSize));
+  }
+
+  /** The same, as steps to run in slices. */
+  static *steps(base: number, forward: ForwardLists, vocabSize: number): Generator<void, Segment> {
+    return new Segment(base, forward, yield* buildPostings(forward, vocabSize));
+  }
+
+  /** Adjacent segments merged into one, as steps. */
+  static *mergeSteps(segments: readonly Segment[], vocabSize: number): Generator<void, Segment> {
+    const forward = yield* mergeForwardSteps(segments);
+    return yield* Segment.steps(segments[0].base, forward, vocabSize);
+  }
+
+  /** Total forward entries of some segments (what merging them costs). */
+  static entries(segments: readonly Segment[]): number {
+    let n = 0;
+    for (const s of segments) n += s.forward.terms.length;
+    return n;
   }
 
   get vocabSize(): number {
@@ -86,29 +144,40 @@ export class Segment {
 
   /** Concatenates the forward lists of adjacent segments into one (ordinals unchanged). */
   static mergeForward(segments: readonly Segment[]): ForwardLists {
-    let docs = 0;
-    let entries = 0;
-    for (const s of segments) {
-      docs += s.docCount;
-      entries += s.forward.terms.length;
-    }
-    const docStart = new Int32Array(docs + 1);
-    const terms = new Int32Array(entries);
-    const tfs = new Float32Array(entries);
-    const lengths = new Float32Array(docs);
-    let d = 0;
-    let e = 0;
-    for (const s of segments) {
-      const f = s.forward;
-      terms.set(f.terms, e);
-      tfs.set(f.tfs, e);
-      lengths.set(f.lengths, d);
-      for (let i = 0; i < s.docCount; i++) docStart[d + i + 1] = e + f.docStart[i + 1];
-      d += s.docCount;
-      e += f.terms.length;
-    }
-    return { docStart, terms, tfs, lengths };
+    return runNow(mergeForwardSteps(segments));
   }
+}
+
+/** Concatenated forward lists of adjacent segments, copied in pieces of 16 STEP entries. */
+export function* mergeForwardSteps(segments: readonly Segment[]): Generator<void, ForwardLists> {
+  let docs = 0;
+  let entries = 0;
+  for (const s of segments) {
+    docs += s.docCount;
+    entries += s.forward.terms.length;
+  }
+  const docStart = new Int32Array(docs + 1);
+  const terms = new Int32Array(entries);
+  const tfs = new Float32Array(entries);
+  const lengths = new Float32Array(docs);
+  const piece = 16 * STEP;
+  let d = 0;
+  let e = 0;
+  for (const s of segments) {
+    const f = s.forward;
+    for (let from = 0; from < f.terms.length; from += piece) {
+      const to = Math.min(f.terms.length, from + piece);
+      terms.set(f.terms.subarray(from, to), e + from);
+      tfs.set(f.tfs.subarray(from, to), e + from);
+      yield;
+    }
+    lengths.set(f.lengths, d);
+    for (let i = 0; i < s.docCount; i++) docStart[d + i + 1] = e + f.docStart[i + 1];
+    d += s.docCount;
+    e += f.terms.length;
+    yield;
+  }
+  return { docStart, terms, tfs, lengths };
 }
 
 /** Live documents in ordinal order, with forward lists over a dense vocabulary (what a save writes). */

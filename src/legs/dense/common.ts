@@ -1,5 +1,6 @@
 /** Helpers shared by the dense indexes: id checks, vector checks, atomic file writes. */
 import { invalidArgument, TamsaekError } from '../../errors.js';
+import { Slicer } from '../../util/slices.js';
 import { METRICS, type Metric, type VectorId } from './types.js';
 
 export function checkDim(where: string, dim: unknown): number {
@@ -34,6 +35,17 @@ export class IdKind {
     if (this.kind !== undefined && kind !== this.kind)
       throw invalidArgument(`${where}: this index uses ${this.kind} ids, got a ${kind} id`);
     return id;
+  }
+}
+
+/** INVALID_ARGUMENT at the first NaN or ±Infinity, scanning in pieces with event-loop turns between them. */
+export async function checkFiniteSliced(where: string, name: string, vectors: Float32Array): Promise<void> {
+  const slicer = new Slicer();
+  for (let at = 0; at < vectors.length; at += 1 << 16) {
+    const end = Math.min(vectors.length, at + (1 << 16));
+    for (let i = at; i < end; i++)
+      if (!Number.isFinite(vectors[i])) throw invalidArgument(`${where}: ${name} contain a non-finite value at ${i}`);
+    await slicer.pause();
   }
 }
 

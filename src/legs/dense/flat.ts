@@ -22,6 +22,7 @@ import {
   type Metric,
 } from '../../native/index.js';
 import { atomicWrite } from '../../util/atomic-file.js';
+import { Slicer } from '../../util/slices.js';
 import { checkAddArgs, RowIdIndex, RowIds, Serial } from './common.js';
 import type { VectorId } from './types.js';
 
@@ -88,6 +89,33 @@ function crc32(parts: Uint8Array[]): number {
   let c = ~0;
   for (const p of parts) for (let i = 0; i < p.length; i++) c = crcTable[(c ^ p[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
+}
+
+/** crc32 of large parts in pieces of 4 MiB, with event-loop turns between slices (save and load of big indexes). */
+async function crc32Sliced(parts: Uint8Array[], slicer: Slicer): Promise<number> {
+  const piece = 1 << 22;
+  const pieces: Uint8Array[] = [];
+  for (const p of parts) for (let at = 0; at < p.length; at += piece) pieces.push(p.subarray(at, at + piece));
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  if (!native) {
+    await slicer.pause();
+    return crc32(parts); // Node without zlib.crc32: one pass in JavaScript
+  }
+  let crc = 0;
+  for (const p of pieces) {
+    crc = native(p, crc);
+    await slicer.pause();
+  }
+  return crc >>> 0;
+}
+
+/** Copies `source` into `target` in 4 MiB pieces with event-loop turns between them (a load of many vectors). */
+async function copySliced(target: Uint8Array, source: Uint8Array, slicer: Slicer): Promise<void> {
+  const piece = 1 << 22;
+  for (let at = 0; at < source.length; at += piece) {
+    target.set(source.subarray(at, at + piece), at);
+    await slicer.pause();
+  }
 }
 
 function bytes(a: ArrayBufferView, len: number): Uint8Array {
@@ -374,7 +402,7 @@ export class FlatIndex extends RowIdIndex {
       header.writeDoubleLE(n, 24);
       header.writeUInt32LE(this.rows.kind.kind === 'string' ? 1 : 0, 32);
       header.writeDoubleLE(payload, 36);
-      header.writeUInt32LE(crc32(parts), 44);
+      header.writeUInt32LE(await crc32Sliced(parts, new Slicer({ what: 'save' })), 44);
       header.writeUInt32LE(crc32([header.subarray(0, 48)]), 48);
       await atomicWrite('FlatIndex.save', path, [header, ...parts]);
     });
@@ -416,7 +444,8 @@ export class FlatIndex extends RowIdIndex {
       throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} is truncated or inconsistent`);
     }
     const body = buf.subarray(HEADER);
-    if (crc32([body]) !== buf.readUInt32LE(44))
+    const slicer = new Slicer({ what: 'open' });
+    if ((await crc32Sliced([body], slicer)) !== buf.readUInt32LE(44))
       throw new TamsaekError('CORRUPT_INDEX', `${where}: ${path} checksum mismatch`);
     const idx = new FlatIndex({
       dim,
@@ -428,15 +457,14 @@ export class FlatIndex extends RowIdIndex {
     idx.ensureCapacity(n);
     const el = idx.data.BYTES_PER_ELEMENT;
     let off = 0;
-    const take = (len: number) => {
-      const out = new Uint8Array(len);
-      out.set(body.subarray(off, off + len));
+    for (const [target, len] of [
+      [idx.data, n * dim * el],
+      [idx.norms, n * 4],
+      ...(idx.scales ? [[idx.scales, n * 4] as const] : []),
+    ] as const) {
+      await copySliced(bytes(target, len), body.subarray(off, off + len), slicer);
       off += len;
-      return out;
-    };
-    bytes(idx.data, n * dim * el).set(take(n * dim * el));
-    bytes(idx.norms, n * 4).set(take(n * 4));
-    if (idx.scales) bytes(idx.scales, n * 4).set(take(n * 4));
+    }
     let ids: VectorId[];
     try {
       ids = JSON.parse(body.subarray(off).toString('utf8')) as VectorId[];

@@ -28,6 +28,7 @@ import {
   checkAddArgs,
   checkDim,
   checkFilter,
+  checkFiniteSliced,
   checkK,
   checkMetric,
   checkNewIds,
@@ -228,7 +229,8 @@ export class HnswIndex implements VectorIndex {
     if (onProgress !== undefined && typeof onProgress !== 'function')
       throw invalidArgument(`${where}: onProgress must be a function`);
     if (!Array.isArray(ids)) throw invalidArgument(`${where}: ids must be an array`);
-    checkVectors(where, 'vectors', vectors, o.dim, ids.length);
+    checkVectors(where, 'vectors', vectors, o.dim, ids.length, { finite: false });
+    await checkFiniteSliced(where, 'vectors', vectors);
     const kind = new IdKind();
     const seen = new Set<VectorId>();
     for (const id of ids) {

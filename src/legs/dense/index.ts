@@ -151,8 +151,33 @@ export async function buildVectorIndex(
     return HnswIndex.build(ids, vectors, { dim, metric, capacity: Math.max(1024, ids.length), ...hnsw, onProgress });
   // the configured kind, not a resolved one: "auto" below the HNSW size is the native flat index
   const index = await createVectorIndex({ kind, dim, metric, expectedSize: ids.length });
-  await index.add(ids, vectors);
+  await addInChunks(index, ids, vectors, dim);
   return index;
+}
+
+/** Vectors added per call by `addInChunks`: each call's synchronous bookkeeping stays a few milliseconds. */
+export const ADD_CHUNK = 2048;
+
+/**
+ * Adds many vectors in calls of ADD_CHUNK (the event loop turns between them); should a call fail,
+ * the ones already added are removed again.
+ */
+export async function addInChunks(
+  index: VectorIndex,
+  ids: readonly VectorId[],
+  vectors: Float32Array,
+  dim: number,
+): Promise<void> {
+  let at = 0;
+  try {
+    for (; at < ids.length; at += ADD_CHUNK) {
+      const end = Math.min(ids.length, at + ADD_CHUNK);
+      await index.add(ids.slice(at, end), vectors.subarray(at * dim, end * dim));
+    }
+  } catch (error) {
+    if (at > 0) await index.remove(ids.slice(0, at)).catch(() => {});
+    throw error;
+  }
 }
 
 /** Opens a saved index of any kind: flat (TSKFLAT), exact (TSKEXCT) or hnsw (graph + `.ids.json` sidecar). */

@@ -25,7 +25,7 @@ import type {
   PreparedBatch,
   PrepareOptions,
 } from '../types.js';
-import { buildVectorIndex, loadVectorIndex } from './index.js';
+import { addInChunks, buildVectorIndex, loadVectorIndex } from './index.js';
 import type { Metric, VectorIndex, VectorIndexKind } from './types.js';
 
 export interface DenseLegOptions {
@@ -262,7 +262,7 @@ export class DenseLeg implements Leg {
       if (!this.index) {
         const { index, metric, hnsw } = this.settings;
         this.index = await buildVectorIndex(units, vectors, { kind: index, dim: this.embedder.dim, metric, hnsw });
-      } else await this.index.add(units, vectors);
+      } else await addInChunks(this.index, units, vectors, this.embedder.dim);
     } catch (error) {
       await this.index?.remove(units).catch(() => {});
       throw error;

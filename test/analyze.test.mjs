@@ -379,3 +379,24 @@ test('analyzer objects are frozen and configs cannot be mutated', () => {
     a.config.stopwords.push('수');
   });
 });
+
+test('a combination reuses its first part’s terms: analyzeReusing equals analyze, only for that part', () => {
+  const texts = [
+    '기초연금 수급자격은 만 65세 이상입니다.',
+    '서울특별시 강남구 주민센터에서 신청할 수 있나요?',
+    'BM25와 dense 검색을 함께 쓰는 hybrid 검색',
+    '',
+    '   ',
+    'ㄱㄴㄷ 😀 e\u0301 한글',
+  ];
+  for (const first of ['ko-morph', 'ngram', 'whitespace']) {
+    const head = createAnalyzer(first);
+    const combined = createAnalyzer(`${first}+bigram`);
+    for (const text of texts) {
+      const reused = combined.analyzeReusing(text, head.name, head.analyze(text));
+      assert.deepEqual(reused, combined.analyze(text), `${first}: ${text}`);
+    }
+    assert.equal(combined.analyzeReusing(texts[0], 'some-other-analyzer', ['x']), undefined);
+  }
+  assert.equal(createAnalyzer('ko-morph').analyzeReusing, undefined);
+});

@@ -152,6 +152,7 @@ interface AnalyzerExtras {
   analyzeBatch?: (texts: readonly string[]) => string[][];
   analyzeAsync?: (texts: readonly string[], options?: AnalyzeAsyncOptions) => Promise<string[][]>;
   tokens?: (text: string) => AnalyzerToken[];
+  analyzeReusing?: (text: string, analyzer: string, terms: readonly string[]) => string[] | undefined;
 }
 
 function build(config: AnalyzerConfig, analyze: (text: string) => string[], extras: AnalyzerExtras = {}): Analyzer {
@@ -175,6 +176,7 @@ function build(config: AnalyzerConfig, analyze: (text: string) => string[], extr
     };
   }
   if (extras.tokens !== undefined) a.tokens = extras.tokens;
+  if (extras.analyzeReusing !== undefined) a.analyzeReusing = extras.analyzeReusing;
   return Object.freeze(a);
 }
 
@@ -325,6 +327,13 @@ function createCombine(c: CombineConfig): Analyzer {
     for (let k = 1; k < parts.length; k++) join(out, k, parts[k]!.analyze(text));
     return out;
   };
+  const analyzeReusing = (text: string, analyzer: string, terms: readonly string[]): string[] | undefined => {
+    if (analyzer !== parts[0]!.name) return undefined;
+    checkText('combine', text);
+    const out = [...terms];
+    for (let k = 1; k < parts.length; k++) join(out, k, parts[k]!.analyze(text));
+    return out;
+  };
   // off the JS thread where a part can be (ko-mecab); the other parts analyse on the calling thread
   const partAsync = (k: number, texts: readonly string[], o?: AnalyzeAsyncOptions): Promise<string[][]> | string[][] =>
     parts[k]!.analyzeAsync?.(texts, o) ?? texts.map((t) => parts[k]!.analyze(t));
@@ -337,7 +346,10 @@ function createCombine(c: CombineConfig): Analyzer {
     }
     return out;
   };
-  return build(config, analyze, parts.some((p) => p.analyzeAsync !== undefined) ? { analyzeAsync } : {});
+  return build(config, analyze, {
+    analyzeReusing,
+    ...(parts.some((p) => p.analyzeAsync !== undefined) ? { analyzeAsync } : {}),
+  });
 }
 
 /**

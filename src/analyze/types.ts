@@ -23,6 +23,12 @@ export interface Analyzer {
   analyzeAsync?(texts: readonly string[], options?: AnalyzeAsyncOptions): Promise<string[][]>;
   /** The dictionary entries of a text with their offsets in it (ko-mecab). */
   tokens?(text: string): AnalyzerToken[];
+  /**
+   * `analyze(text)` given the terms another analyzer already found in it, or undefined when those do not
+   * help: a combination whose first part is that analyzer (by name) analyses only its other parts. Lets a
+   * leg with the engine analyzer plus bigrams reuse the query's terms instead of analysing it again.
+   */
+  analyzeReusing?(text: string, analyzer: string, terms: readonly string[]): string[] | undefined;
 }
 
 export interface AnalyzeAsyncOptions {

@@ -125,7 +125,11 @@ export class Bm25Leg implements Leg {
   async search(query: LegQuery, options: LegSearchOptions): Promise<LegHit[]> {
     const index = this.index;
     if (index.size === 0) return [];
-    const terms = query.analyzer === index.analyzer.name ? query.terms : index.analyzer.analyze(query.text);
+    const { analyzer } = index;
+    const terms =
+      query.analyzer === analyzer.name
+        ? query.terms
+        : (analyzer.analyzeReusing?.(query.text, query.analyzer, query.terms) ?? analyzer.analyze(query.text));
     if (this.settings.rescore && options.candidates && options.candidates.length > 0)
       return this.rescore(terms, options.candidates, options.k);
     const accept = options.filter;

@@ -90,14 +90,20 @@ const BM25_OPTIONS = ['analyzer', 'k1', 'b', 'fields', 'maxQueryChars', 'maxQuer
 const QUERY_LIMIT_KEYS = ['maxQueryChars', 'maxQueryTerms'];
 const SEARCH_OPTIONS = ['k', 'filter', 'exhaustive'] as const;
 const ASYNC_SEARCH_OPTIONS = [...SEARCH_OPTIONS, 'signal', 'timeoutMs'] as const;
-/** More segments than this after a flush triggers merging of the smallest tail. */
-const MERGE_FACTOR = 4;
+/**
+ * Tiered merging: the last MERGE_WIDTH segments merge into one (a k-way merge) when they are of a size —
+ * the largest holds at most MERGE_SIZE_RATIO times the smallest's documents — so an entry is rebuilt about
+ * log4(segments) times; past MAX_SEGMENTS the last MERGE_WIDTH merge whatever their sizes.
+ */
+const MERGE_WIDTH = 4;
+const MERGE_SIZE_RATIO = 2;
+const MAX_SEGMENTS = 32;
 /** Fraction of tombstoned ordinals above which a flush compacts. */
 const COMPACT_DELETED_FRACTION = 0.3;
 /** Merges up to this many entries run inside a synchronous flush; larger ones wait for `settle()` once it is used. */
 const SYNC_MERGE_ENTRIES = 1 << 18;
 /** Pending entries after which an async add seals them into a segment (bounds a search-time flush). */
-const SEAL_ENTRIES = 1 << 16;
+const SEAL_ENTRIES = 1 << 19;
 /** Documents with more terms than this are appended in slices by `addAnalyzedAsync`. */
 const HUGE_DOCUMENT_TERMS = 1 << 16;
 /**
@@ -294,6 +300,7 @@ export class Bm25Index {
     this.checkNewIds(docs);
     this.maintained = true;
     const slicer = new Slicer({ signal, what: 'indexing' });
+    const firstOrdinal = this.ids.length;
     let appended = 0;
     try {
       for (; appended < docs.length; appended++) {
@@ -302,7 +309,7 @@ export class Bm25Index {
         else this.appendAnalyzed(id, fields, meta);
         if (this.pendingTerms.length >= SEAL_ENTRIES) {
           this.flush(false);
-          if (this.segments.length > 32) await this.mergeInSlices(slicer);
+          await this.mergeInSlices(slicer);
         }
         if ((appended & 15) === 15 && slicer.due) await slicer.turn();
       }
@@ -310,6 +317,11 @@ export class Bm25Index {
       for (let i = 0; i < appended; i++) this.delete(docs[i].id);
       throw error;
     }
+    // the segments sealed along the way become one (their tiered merges kept searches cheap meanwhile)
+    this.flush(false);
+    const added = this.segments.filter((seg) => seg.base >= firstOrdinal);
+    if (added.length > 1 && added[0] === this.segments[this.segments.length - added.length])
+      await this.mergeRun(added, new Slicer({ what: 'indexing' })); // maintenance: not aborted by the caller
     await this.settle();
     return docs.length;
   }
@@ -539,12 +551,15 @@ export class Bm25Index {
 
   /** Merges the tail segments while the policy asks for it, each merge built in slices. */
   private async mergeInSlices(slicer: Slicer): Promise<void> {
-    for (let pair = this.mergeCandidate(); pair; pair = this.mergeCandidate()) {
-      const merged = await runSliced(Segment.mergeSteps(pair, this.vocab.terms.length), slicer);
-      const i = this.segments.indexOf(pair[0]);
-      if (i < 0 || this.segments[i + 1] !== pair[1]) continue; // a compaction replaced them meanwhile
-      this.segments.splice(i, 2, merged);
-    }
+    for (let run = this.mergeCandidate(); run; run = this.mergeCandidate()) await this.mergeRun(run, slicer);
+  }
+
+  /** Merges adjacent segments into one, built in slices (unless a compaction replaced them meanwhile). */
+  private async mergeRun(run: readonly Segment[], slicer: Slicer): Promise<void> {
+    const merged = await runSliced(Segment.mergeSteps(run, this.vocab.terms.length), slicer);
+    const i = this.segments.indexOf(run[0]);
+    if (i < 0 || run.some((s, j) => this.segments[i + j] !== s)) return;
+    this.segments.splice(i, run.length, merged);
   }
 
   stats(): Bm25Stats {
@@ -853,11 +868,19 @@ export class Bm25Index {
   }
 
   /** The two tail segments when the log-structured policy wants them merged. */
-  private mergeCandidate(): [Segment, Segment] | undefined {
+  private mergeCandidate(): Segment[] | undefined {
     const segs = this.segments;
-    const n = segs.length;
-    if (n >= 2 && segs[n - 2].docCount <= MERGE_FACTOR * segs[n - 1].docCount) return [segs[n - 2], segs[n - 1]];
-    return undefined;
+    if (segs.length < 2) return undefined;
+    const tail = segs.slice(-MERGE_WIDTH);
+    if (segs.length > MAX_SEGMENTS) return tail;
+    if (tail.length < MERGE_WIDTH) return undefined;
+    let min = Number.POSITIVE_INFINITY;
+    let max = 0;
+    for (const seg of tail) {
+      min = Math.min(min, seg.docCount);
+      max = Math.max(max, seg.docCount);
+    }
+    return max <= MERGE_SIZE_RATIO * min ? tail : undefined;
   }
 
   private needsCompaction(): boolean {
@@ -883,8 +906,8 @@ export class Bm25Index {
       this.resetPending();
       const limit = this.maintained ? SYNC_MERGE_ENTRIES : Infinity;
       const vocabSize = this.vocab.terms.length;
-      for (let pair = this.mergeCandidate(); pair && Segment.entries(pair) <= limit; pair = this.mergeCandidate())
-        this.segments.splice(-2, 2, Segment.build(pair[0].base, Segment.mergeForward(pair), vocabSize));
+      for (let run = this.mergeCandidate(); run && Segment.entries(run) <= limit; run = this.mergeCandidate())
+        this.segments.splice(-run.length, run.length, Segment.build(run[0].base, Segment.mergeForward(run), vocabSize));
     }
     if (allowCompact && !this.maintained && this.needsCompaction()) this.compact();
   }

@@ -34,26 +34,54 @@ export interface Postings {
 /** Entries processed between two yields of the step generators (a few hundred microseconds of work). */
 const STEP = 1 << 16;
 
-/** Builds the inverted lists of forward lists, yielding every STEP entries (see util/slices.ts). */
+/**
+ * Builds the inverted lists of forward lists, yielding about every STEP entries (see util/slices.ts).
+ * The loops live in plain functions called once per step: V8 optimizes those, while a loop inside a
+ * generator that runs a few times (one segment) would stay in the interpreter.
+ */
 function* buildPostings(forward: ForwardLists, vocabSize: number): Generator<void, Postings> {
-  const { docStart, terms, tfs, lengths } = forward;
-  const docCount = lengths.length;
+  const { terms } = forward;
+  const docCount = forward.lengths.length;
   const entries = terms.length;
   const start = new Int32Array(vocabSize + 1);
   for (let from = 0; from < entries; from += STEP) {
-    const to = Math.min(entries, from + STEP);
-    for (let i = from; i < to; i++) start[terms[i] + 1]++;
+    countTerms(terms, start, from, Math.min(entries, from + STEP));
     yield;
   }
-  for (let t = 0; t < vocabSize; t++) start[t + 1] += start[t];
+  prefixSums(start);
+  const out: Postings = {
+    postingStart: start,
+    postingDocs: new Int32Array(entries),
+    postingTfs: new Float32Array(entries),
+    maxTf: new Float32Array(vocabSize),
+    minDlPerTf: new Float32Array(vocabSize).fill(Infinity),
+  };
   const cursor = start.slice(0, vocabSize);
-  const docs = new Int32Array(entries);
-  const ptfs = new Float32Array(entries);
-  const maxTf = new Float32Array(vocabSize);
-  const minDlPerTf = new Float32Array(vocabSize).fill(Infinity);
   yield;
-  let sinceYield = 0;
-  for (let d = 0; d < docCount; d++) {
+  for (let d = 0; d < docCount; ) {
+    d = scatterDocs(forward, out, cursor, d, STEP);
+    yield;
+  }
+  return out;
+}
+
+/** start[t + 1] += start[t] for every t: counts become offsets. */
+function prefixSums(start: Int32Array): void {
+  for (let t = 1; t < start.length; t++) start[t] += start[t - 1];
+}
+
+/** Counts the postings of each term in entries [from, to) into start[term + 1]. */
+function countTerms(terms: Int32Array, start: Int32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) start[terms[i] + 1]++;
+}
+
+/** Writes the postings of documents from `d` on until about `budget` entries are done; returns the next doc. */
+function scatterDocs(forward: ForwardLists, out: Postings, cursor: Int32Array, d: number, budget: number): number {
+  const { docStart, terms, tfs, lengths } = forward;
+  const { postingDocs: docs, postingTfs: ptfs, maxTf, minDlPerTf } = out;
+  const docCount = lengths.length;
+  let done = 0;
+  for (; d < docCount && done < budget; d++) {
     const dl = lengths[d];
     const end = docStart[d + 1];
     for (let e = docStart[d]; e < end; e++) {
@@ -66,13 +94,9 @@ function* buildPostings(forward: ForwardLists, vocabSize: number): Generator<voi
       const ratio = dl / tf;
       if (ratio < minDlPerTf[t]) minDlPerTf[t] = ratio;
     }
-    sinceYield += end - docStart[d];
-    if (sinceYield >= STEP) {
-      sinceYield = 0;
-      yield;
-    }
+    done += end - docStart[d];
   }
-  return { postingStart: start, postingDocs: docs, postingTfs: ptfs, maxTf, minDlPerTf };
+  return d;
 }
 
 export class Segment {
@@ -172,12 +196,17 @@ export function* mergeForwardSteps(segments: readonly Segment[]): Generator<void
       yield;
     }
     lengths.set(f.lengths, d);
-    for (let i = 0; i < s.docCount; i++) docStart[d + i + 1] = e + f.docStart[i + 1];
+    shiftStarts(docStart, d, f.docStart, s.docCount, e);
     d += s.docCount;
     e += f.terms.length;
     yield;
   }
   return { docStart, terms, tfs, lengths };
+}
+
+/** docStart[d + i + 1] = offset + from[i + 1] for the i < count documents of one segment. */
+function shiftStarts(docStart: Int32Array, d: number, from: Int32Array, count: number, offset: number): void {
+  for (let i = 0; i < count; i++) docStart[d + i + 1] = offset + from[i + 1];
 }
 
 /** Live documents in ordinal order, with forward lists over a dense vocabulary (what a save writes). */

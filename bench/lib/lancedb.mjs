@@ -1,5 +1,5 @@
 // LanceDB (@lancedb/lancedb) as a bench peer. It is installed only for the bench, in its own package
-// folder with a lockfile (bench/peers/lancedb: `npm ci --prefix bench/peers/lancedb`), so tamsaek's own
+// folder with a lockfile (bench/peers/lancedb: `npm install --prefix bench/peers/lancedb`), so tamsaek's own
 // `npm install` stays lean; without it the suites skip the LanceDB rows and say why.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,7 +8,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const PEER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'peers', 'lancedb');
-export const LANCEDB_INSTALL = 'npm ci --prefix bench/peers/lancedb';
+// `npm install`, not `npm ci`: the lockfile (pinning 0.39.0) that npm writes here has no entries for LanceDB's
+// other-platform packages (darwin, win32, linux-arm64), and `npm ci` refuses it as out of sync; `npm install`
+// installs from it unchanged.
+export const LANCEDB_INSTALL = 'npm install --prefix bench/peers/lancedb';
 
 /** { lancedb, version } or { unavailable: reason }. */
 export async function loadLanceDb() {

@@ -321,18 +321,19 @@ function createCombine(c: CombineConfig): Analyzer {
       for (const t of terms) out.push(pre + t);
     } else for (const t of terms) out.push(t);
   };
+  /** `head` (the first part's terms of `text`) followed by the other parts' terms. */
+  const withRest = (text: string, head: string[]): string[] => {
+    for (let k = 1; k < parts.length; k++) join(head, k, parts[k]!.analyze(text));
+    return head;
+  };
   const analyze = (text: string): string[] => {
     checkText('combine', text);
-    const out = parts[0]!.analyze(text);
-    for (let k = 1; k < parts.length; k++) join(out, k, parts[k]!.analyze(text));
-    return out;
+    return withRest(text, parts[0]!.analyze(text));
   };
   const analyzeReusing = (text: string, analyzer: string, terms: readonly string[]): string[] | undefined => {
     if (analyzer !== parts[0]!.name) return undefined;
     checkText('combine', text);
-    const out = [...terms];
-    for (let k = 1; k < parts.length; k++) join(out, k, parts[k]!.analyze(text));
-    return out;
+    return withRest(text, [...terms]);
   };
   // off the JS thread where a part can be (ko-mecab); the other parts analyse on the calling thread
   const partAsync = (k: number, texts: readonly string[], o?: AnalyzeAsyncOptions): Promise<string[][]> | string[][] =>

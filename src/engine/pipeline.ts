@@ -109,16 +109,16 @@ export class SearchPipeline {
       );
     // legs that rescore run after the others, on the documents those found (alone, they search)
     const first = chosen.filter(({ leg }) => !leg.rescores);
+    const searchers = first.length > 0 ? first : chosen;
     const later = first.length > 0 ? chosen.filter(({ leg }) => leg.rescores) : [];
     const lists = new Map<NamedLeg, LegHit[]>();
-    (await run(first.length > 0 ? first : chosen)).forEach((hits, i) =>
-      lists.set((first.length > 0 ? first : chosen)[i], hits),
-    );
-    for (const leg of later) {
-      const depthOf = leg.leg.rescoreDepth ?? Number.POSITIVE_INFINITY;
-      const found = [...new Set([...lists.values()].flatMap((hits) => hits.slice(0, depthOf).map((h) => h.id)))];
-      lists.set(leg, (await run([leg], found))[0]);
-    }
+    (await run(searchers)).forEach((hits, i) => lists.set(searchers[i], hits));
+    // each rescoring leg on the documents the others found, at its own depth; they run concurrently
+    const found = (depth = Number.POSITIVE_INFINITY) => [
+      ...new Set([...lists.values()].flatMap((hits) => hits.slice(0, depth).map((h) => h.id))),
+    ];
+    const rescored = await Promise.all(later.map((l) => run([l], found(l.leg.rescoreDepth)).then(([hits]) => hits)));
+    later.forEach((l, i) => lists.set(l, rescored[i]));
     return chosen.map((l) => ({ name: l.name, hits: lists.get(l)! }));
   }
 

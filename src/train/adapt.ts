@@ -18,6 +18,7 @@ import { Featurizer, type StaticFeatureConfig } from '../models/static-features.
 import { type ChunkOptions, chunkText, titled } from '../util/chunker.js';
 import { mulberry32 } from '../util/random.js';
 import { runNow, runSliced, Slicer, yieldToLoop } from '../util/slices.js';
+import { ADAPT_RECIPE_KEYS } from './adapt-options.js';
 import { type CorpusDoc, type Pair, readPairs, selfSupervisedPairs, TextStore } from './data.js';
 import { trainStatic } from './trainer.js';
 
@@ -70,23 +71,7 @@ export interface AdaptedModel {
   record: AdaptationRecord;
 }
 
-const KEYS = [
-  'seed',
-  'seconds',
-  'epochs',
-  'lr',
-  'batchSize',
-  'perDoc',
-  'keep',
-  'minDocFrequency',
-  'maxNewRows',
-  'maxPairs',
-  'pairs',
-  'wise',
-  'target',
-  'threads',
-  'onProgress',
-];
+const KEYS = [...ADAPT_RECIPE_KEYS, 'pairs', 'threads', 'onProgress'];
 
 export const ADAPT_DEFAULTS = {
   epochs: 2,

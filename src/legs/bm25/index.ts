@@ -506,9 +506,13 @@ export class Bm25Index {
       used.push(t);
     }
     const lengths = this.lengths.data;
-    for (let i = 0; i < ids.length && used.length > 0; i++) {
+    for (let i = 0; i < ids.length; i++) {
       const ord = this.ordinalOf.get(ids[i]);
       if (ord === undefined) continue;
+      if (used.length === 0) {
+        out[i] = 0;
+        continue;
+      }
       const norm = k1 * (1 - b + (avgdl > 0 ? (b * lengths[ord]) / avgdl : 0));
       const { terms, tfs, from, to } = this.forwardEntries(ord);
       let score = 0;
@@ -518,7 +522,6 @@ export class Bm25Index {
       }
       out[i] = score;
     }
-    if (used.length === 0) out.fill(0);
     for (const t of used) weight[t] = 0;
     return out;
   }

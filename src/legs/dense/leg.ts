@@ -10,6 +10,7 @@ import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
 import type { StaticEmbedder } from '../../models/static.js';
 import type { TextEmbedder } from '../../models/types.js';
 import type { AdaptationRecord, AdaptedModel, AdaptOptions } from '../../train/adapt.js';
+import { ADAPT_RECIPE_KEYS } from '../../train/adapt-options.js';
 import { type ChunkOptions, checkChunkOptions, chunkText, passageUnit, splitUnit, titled } from '../../util/chunker.js';
 import { raceStop, throwIfStopped } from '../../util/stop.js';
 import { bestPassages } from '../passages.js';
@@ -438,28 +439,13 @@ async function resolveCreate(
   return { embedder, settings, owned: typeof given === 'string' };
 }
 
-const ADAPT_KEYS = [
-  'seed',
-  'seconds',
-  'epochs',
-  'lr',
-  'batchSize',
-  'perDoc',
-  'keep',
-  'minDocFrequency',
-  'maxNewRows',
-  'maxPairs',
-  'wise',
-  'target',
-];
-
 /** `adapt: true | { … }` as the settings the leg keeps; a typed error for anything else. */
 export function checkAdapt(adapt: unknown): LegAdaptOptions | undefined {
   if (adapt === undefined || adapt === false) return undefined;
   if (adapt === true) return {};
   if (adapt === null || typeof adapt !== 'object')
     throw invalidArgument('dense.adapt must be true, false or an object of adaptation settings');
-  checkOptions('dense.adapt', adapt, ADAPT_KEYS);
+  checkOptions('dense.adapt', adapt, ADAPT_RECIPE_KEYS);
   for (const [key, value] of Object.entries(adapt)) {
     if (key === 'target') {
       if (value !== 'document' && value !== 'passage')

@@ -22,8 +22,10 @@
 #include "../simd/kernels.h"
 #include "../topk/search.h"
 #include "../train/sparse.h"
+#include "napi_util.h"
 
 using namespace tamsaek;
+using namespace tamsaek::napi;  // Job, queue and the argument readers, shared with the other binding files
 
 namespace tamsaek {
 // The Korean analyzer's functions (native/bindings/analyze.cpp).
@@ -32,43 +34,6 @@ void register_cuda(Napi::Env env, Napi::Object exports);  // bindings/cuda.cpp
 }
 
 namespace {
-
-class Job : public Napi::AsyncWorker {
- public:
-  Job(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> done,
-      const std::vector<Napi::Value>& pins)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), run_(std::move(run)),
-        done_(std::move(done)) {
-    for (auto& v : pins)
-      if (v.IsObject()) pins_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      run_();
-    } catch (const std::bad_alloc&) {
-      SetError("out of memory");
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-  void OnOK() override { deferred_.Resolve(done_(Env())); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::function<void()> run_;
-  std::function<Napi::Value(Napi::Env)> done_;
-  std::vector<Napi::ObjectReference> pins_;
-};
-
-Napi::Value queue(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> done,
-                  const std::vector<Napi::Value>& pins) {
-  auto* job = new Job(env, std::move(run), std::move(done), pins);
-  Napi::Promise p = job->Promise();
-  job->Queue();
-  return p;
-}
 
 // Runs a job on the calling (JS) thread and settles its promise at once: for work far under a
 // millisecond, where the worker-thread round trip costs more than the work itself.
@@ -87,30 +52,6 @@ Napi::Value run_now(Napi::Env env, const std::function<void()>& run, const std::
   return deferred.Promise();
 }
 
-[[noreturn]] void fail(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
-
-Napi::Object obj_arg(const Napi::CallbackInfo& info, size_t i) {
-  if (info.Length() <= i || !info[i].IsObject()) fail(info.Env(), "expected an options object");
-  return info[i].As<Napi::Object>();
-}
-
-double num(Napi::Object o, const char* key) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) fail(o.Env(), std::string(key) + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d)) fail(o.Env(), std::string(key) + " must be finite");
-  return d;
-}
-size_t count(Napi::Object o, const char* key) {
-  double d = num(o, key);
-  if (d < 0 || d != std::floor(d)) fail(o.Env(), std::string(key) + " must be a non-negative integer");
-  return static_cast<size_t>(d);
-}
-bool flag(Napi::Object o, const char* key, bool dflt) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return dflt;
-  return v.ToBoolean().Value();
-}
 int threads_of(Napi::Object o) {
   Napi::Value v = o.Get("threads");
   if (v.IsUndefined() || v.IsNull()) return default_threads();
@@ -119,23 +60,6 @@ int threads_of(Napi::Object o) {
   return static_cast<int>(d);
 }
 
-// Returns a pointer into a typed array of the given type with at least `need` elements (or null
-// when the key is absent/null and optional).
-template <typename T>
-T* typed(Napi::Object o, const char* key, size_t need, bool optional, napi_typedarray_type type,
-         std::vector<Napi::Value>& pins) {
-  Napi::Value v = o.Get(key);
-  if ((v.IsUndefined() || v.IsNull()) && optional) return nullptr;
-  if (!v.IsTypedArray()) fail(o.Env(), std::string(key) + " must be a typed array");
-  Napi::TypedArray ta = v.As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != type) fail(o.Env(), std::string(key) + " has the wrong element type");
-  if (ta.ElementLength() < need)
-    fail(o.Env(), std::string(key) + " is too short (" + std::to_string(ta.ElementLength()) + " < " +
-                      std::to_string(need) + ")");
-  pins.push_back(v);
-  auto* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-  return reinterpret_cast<T*>(base);
-}
 
 DType dtype_of(Napi::Object o) {
   size_t d = count(o, "dtype");

@@ -1,5 +1,5 @@
-// N-API helpers for binding files other than addon.cpp (which keeps its own copies for now): a Promise
-// job on the libuv pool with pinned arguments, and typed argument readers that throw TypeError.
+// N-API helpers shared by the binding files: a Promise job on the libuv pool with pinned arguments, and
+// typed argument readers that throw TypeError.
 #pragma once
 #include <napi.h>
 

@@ -194,7 +194,7 @@ async function hybrid100k(o, push, notes) {
     analyzer: 'whitespace',
     dense: { dim: o.dim, index: 'hnsw', hnsw: { M: 16, efConstruction: o.efConstruction, efSearch: 64 } },
   });
-  const fusion = engine.describe().fusion;
+  const { fusion, depth } = engine.describe();
   const queryVector = (i) => qv.subarray(i * o.dim, (i + 1) * o.dim);
   const order = queries.map((_, i) => i);
   t = nowMs();
@@ -229,6 +229,12 @@ async function hybrid100k(o, push, notes) {
   );
   push('hybrid_p50_ms_100k.depth10', sig(percentile(d10, 50), 4), 'ms');
   push('hybrid_p95_ms_100k.depth10', sig(percentile(d10, 95), 4), 'ms');
+  const d100 = await timeSearches(
+    order,
+    (i) => engine.search(queries[i], { k: 10, depth: 100, vector: queryVector(i) }),
+    o.reps,
+  );
+  push('hybrid_p50_ms_100k.depth100', sig(percentile(d100, 50), 4), 'ms');
   const bm = await timeSearches(order, (i) => engine.search(queries[i], { k: 10, legs: ['bm25'] }), o.reps);
   push('bm25_leg_p50_ms_100k', sig(percentile(bm, 50), 4), 'ms');
   const pa = await timeSearches(order, (i) => engine.search(queries[i], { k: 10, legs: ['passages'] }), o.reps);
@@ -249,19 +255,19 @@ async function hybrid100k(o, push, notes) {
   const tunable = engine.tunable();
   const legsOnly = await timeSearches(
     order,
-    async (i) => fuse(await tunable.retrieve(queries[i], { depth: 100, vector: queryVector(i) }), fusion, 10),
+    async (i) => fuse(await tunable.retrieve(queries[i], { depth, vector: queryVector(i) }), fusion, 10),
     o.reps,
   );
   push('hybrid_legs_fuse_p50_ms_100k', sig(percentile(legsOnly, 50), 4), 'ms');
   push('hybrid_legs_fuse_p95_ms_100k', sig(percentile(legsOnly, 95), 4), 'ms');
   const p50 = percentile(full, 50);
   notes.push(
-    `hybrid_p50/p95_ms_100k: Engine.search(q, {k: 10}) — BM25 (whitespace analyzer) over the bm25 bench's synthetic documents + HNSW (M 16, efConstruction ${o.efConstruction}, efSearch 64, cosine) over the dense bench's clustered ${o.dim}-d vectors (doc i ↔ vector i, same id) + BM25 over 150-character passages (whitespace + bigram terms), the engine's default legs and fusion (${JSON.stringify(fusion)}), the engine's default depth 100 per leg (so hnswlib searches with ef = max(64, 100) = 100), top-10; ` +
+    `hybrid_p50/p95_ms_100k: Engine.search(q, {k: 10}) — BM25 (whitespace analyzer) over the bm25 bench's synthetic documents + HNSW (M 16, efConstruction ${o.efConstruction}, efSearch 64, cosine) over the dense bench's clustered ${o.dim}-d vectors (doc i ↔ vector i, same id) + BM25 over 150-character passages (whitespace + bigram terms), the engine's default legs and fusion (${JSON.stringify(fusion)}), the engine's default depth per leg (${depth}; hnswlib searches with ef = max(64, depth)), top-10; ` +
       `${o.docs.toLocaleString('en-US')} documents${o.docs !== DEFAULTS.docs ? ` (shrunk from ${DEFAULTS.docs.toLocaleString('en-US')} with --docs / TAMSAEK_BENCH_HYBRID_DOCS)` : ''}, ${o.queries} queries (${distinctQueries} distinct), single-threaded, sequential; per-query median of ${o.reps} timed passes after a warm-up pass. ` +
       `Precomputed vectors go through the Engine's own API: a dense leg without a model (dense: { dim }), each document added with its vector, each search given its query vector (no model call); Engine.add builds the first batch's HNSW graph on a worker thread. Target ≤ 2 ms p50: ${p50 <= 2 ? 'met' : 'not met'} (${p50.toFixed(3)} ms), reported, not asserted`,
   );
   notes.push(
-    "100k breakdowns: .depth10 = the same search with depth 10 per leg (efSearch 64 effective); .two_legs = bm25 + dense only (the engine before the passages leg); bm25_leg / passages_leg / dense_leg = Engine.search with one leg; hybrid_legs_fuse = tunable().retrieve (every leg, depth 100) + fuse(the default, 10) without the engine's document mapping — the engine-less cost",
+    `100k breakdowns: .depth10 / .depth100 = the same search with depth 10 / 100 per leg (efSearch 64 / 100 effective; 100 was the default before 2026-12-06); .two_legs = bm25 + dense only (the engine before the passages leg); bm25_leg / passages_leg / dense_leg = Engine.search with one leg; hybrid_legs_fuse = tunable().retrieve (every leg, depth ${depth}) + fuse(the default, 10) without the engine's document mapping — the engine-less cost`,
   );
 }
 

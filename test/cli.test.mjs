@@ -114,6 +114,7 @@ test('index, search and eval the sample dataset', async () => {
       normalizer: 'mm',
       weights: { bm25: 0.4, passages: 0.3, dense: 0.3 },
     });
+    assert.equal(fixed.fusion.configs[0].depth, 64);
     assert.equal((await run(['eval', sample, '--fusion', 'fixed'])).code, 2, '--fusion needs --retriever hybrid');
 
     // tune: train/test on the sample, configuration written where asked and usable by eval --config

@@ -497,6 +497,13 @@ test('with a dense model the default legs are bm25, passages (BM25 over 150-char
   const d = engine.describe();
   assert.deepEqual(d.fusion, { method: 'cc', normalizer: 'mm', weights: { bm25: 0.4, passages: 0.3, dense: 0.3 } });
   assert.deepEqual(d.legs[1].passages, { by: 'chars', size: 150, overlap: 50 });
+  // its depth per leg is 64 (chosen on validation, docs/fusion.md); other engines and given fusions keep 100
+  assert.equal(d.depth, 64);
+  const given = { method: 'cc', normalizer: 'mm', weights: { bm25: 0.5, passages: 0.2, dense: 0.3 } };
+  const withFusion = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() }, fusion: given });
+  assert.equal(withFusion.describe().depth, 100);
+  const deep = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() }, depth: 200 });
+  assert.equal(deep.describe().depth, 200);
   await engine.add([...DOCS, long]);
   const query = '전세 보증금 반환';
   const hits = await engine.search(query, { k: 3 });
@@ -518,6 +525,7 @@ test('with a dense model the default legs are bm25, passages (BM25 over 150-char
   const two = await Engine.create({ analyzer: 'ngram', dense: { embedder: new HashEmbedder() }, passages: false });
   assert.deepEqual(two.legs, ['bm25', 'dense']);
   assert.deepEqual(two.describe().fusion, { method: 'cc', normalizer: 'mm' });
+  assert.equal(two.describe().depth, 100);
   await assert.rejects(Engine.create({ dense: { dim: 4 }, passages: { by: 'chars', size: 0 } }), {
     code: 'INVALID_ARGUMENT',
   });

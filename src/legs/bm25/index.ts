@@ -150,6 +150,7 @@ export class Bm25Index {
   private slot: Int32Array = new Int32Array(1024);
   private stamp = 0;
   private weightScratch = new Float64Array(0);
+  private queryBits = new Uint32Array(0);
 
   /** Counts changes of the documents (adds, deletes, a new state): work in slices checks it before installing. */
   private epoch = 0;
@@ -494,15 +495,21 @@ export class Bm25Index {
     if (N === 0) return out;
     const avgdl = this.totalLength / N;
     const { k1, b } = this;
-    // the query's term weights in a table indexed by term id (cleared again below): one array read per entry
-    if (this.weightScratch.length < this.vocab.terms.length)
-      this.weightScratch = new Float64Array(this.vocab.terms.length + 1024);
+    // the query's term weights in a table indexed by term id, and a bitset of those ids (cleared again
+    // below): most entries of a document are not query terms, and the bitset answers that from L1 cache
+    const vocab = this.vocab.terms.length;
+    if (this.weightScratch.length < vocab) {
+      this.weightScratch = new Float64Array(vocab + 1024);
+      this.queryBits = new Uint32Array((vocab + 1024 + 31) >>> 5);
+    }
     const weight = this.weightScratch;
+    const bits = this.queryBits;
     const used: number[] = [];
     for (const term of new Set(queryTerms)) {
       const t = this.vocab.get(term);
       if (t < 0 || this.df[t] <= 0) continue;
       weight[t] = Math.log(1 + (N - this.df[t] + 0.5) / (this.df[t] + 0.5)) * (k1 + 1);
+      bits[t >>> 5] |= 1 << (t & 31);
       used.push(t);
     }
     const lengths = this.lengths.data;
@@ -515,14 +522,12 @@ export class Bm25Index {
       }
       const norm = k1 * (1 - b + (avgdl > 0 ? (b * lengths[ord]) / avgdl : 0));
       const { terms, tfs, from, to } = this.forwardEntries(ord);
-      let score = 0;
-      for (let e = from; e < to; e++) {
-        const w = weight[terms[e]];
-        if (w !== 0) score += (w * tfs[e]) / (tfs[e] + norm);
-      }
-      out[i] = score;
+      out[i] = scoreEntries(terms, tfs, from, to, bits, weight, norm);
     }
-    for (const t of used) weight[t] = 0;
+    for (const t of used) {
+      weight[t] = 0;
+      bits[t >>> 5] = 0;
+    }
     return out;
   }
 
@@ -955,4 +960,22 @@ export function compileFilter(
     }
     return true;
   };
+}
+
+/** BM25 of one document's forward entries [from, to) for the query terms marked in `bits`. */
+function scoreEntries(
+  terms: Int32Array,
+  tfs: Float32Array,
+  from: number,
+  to: number,
+  bits: Uint32Array,
+  weight: Float64Array,
+  norm: number,
+): number {
+  let score = 0;
+  for (let e = from; e < to; e++) {
+    const t = terms[e];
+    if ((bits[t >>> 5] >>> (t & 31)) & 1) score += (weight[t] * tfs[e]) / (tfs[e] + norm);
+  }
+  return score;
 }

@@ -147,24 +147,28 @@ export class Bm25Leg implements Leg {
   }
 
   /** The candidates by their best passage (or whole document), best first, those matching no term left out. */
-  private rescore(terms: readonly string[], candidates: readonly string[], k: number): LegHit[] {
-    const units = candidates.flatMap((id) => this.spans.units(id));
-    const scores = this.index.scoreDocuments(terms, units);
-    const best = new Map<string, { score: number; unit: string }>();
-    units.forEach((unit, i) => {
-      const score = scores[i]!;
-      if (!(score > 0)) return;
-      const id = splitUnit(unit).documentId;
-      const seen = best.get(id);
-      if (!seen || score > seen.score) best.set(id, { score, unit });
+  private rescore(terms: readonly string[], found: readonly string[], k: number): LegHit[] {
+    const candidates = [...new Set(found)];
+    const units: string[] = [];
+    const firstUnit = new Int32Array(candidates.length + 1);
+    candidates.forEach((id, c) => {
+      for (const unit of this.spans.units(id)) units.push(unit);
+      firstUnit[c + 1] = units.length;
     });
-    return [...best]
-      .sort((a, b) => b[1].score - a[1].score || (a[0] < b[0] ? -1 : 1))
-      .slice(0, k)
-      .map(([id, { score, unit }]) => {
-        const span = this.spans.spanOf(unit);
-        return span ? { id, score, span } : { id, score };
-      });
+    const scores = this.index.scoreDocuments(terms, units);
+    const hits: LegHit[] = [];
+    for (let c = 0; c < candidates.length; c++) {
+      // the document's best passage; ties go to the first (units of a document are in passage order)
+      let best = -1;
+      for (let u = firstUnit[c]; u < firstUnit[c + 1]; u++)
+        if (scores[u] > 0 && (best < 0 || scores[u] > scores[best])) best = u;
+      if (best < 0) continue;
+      const id = candidates[c];
+      const span = this.spans.get(id)?.[best - firstUnit[c]];
+      hits.push(span ? { id, score: scores[best], span } : { id, score: scores[best] });
+    }
+    hits.sort((x, y) => y.score - x.score || (x.id < y.id ? -1 : 1));
+    return hits.slice(0, k);
   }
 
   async save(dir: string): Promise<LegState> {

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { inspectModelDir, OnnxEmbedder, poolHidden, Tokenizer } from 'tamsaek';
+import { sessionOptions } from '../dist/models/ort.js';
 
 const MODELS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'models');
 const BERT = path.join(MODELS, 'tiny-bert');
@@ -289,4 +290,14 @@ test('cross-encoder fixture: pair encoding feeds a logits [batch, 1] model', asy
   // poolHidden is exported for reuse: mean of two rows
   const pooled = poolHidden(new Float32Array([1, 0, 0, 1, 5, 5]), new Int32Array([2]), 3, 2, 'mean', false);
   assert.deepEqual(Array.from(pooled), [0.5, 0.5]);
+});
+
+test('onnxruntime-node sessions do not spin-wait (docs/models.md, *Threads and other jobs*); onnxruntime accepts the setting', async () => {
+  const options = sessionOptions('node', 2);
+  assert.equal(options.intraOpNumThreads, 2);
+  assert.deepEqual(options.extra, { session: { intra_op: { allow_spinning: '0' } } });
+  assert.equal(sessionOptions('web', 2).extra, undefined);
+  const session = await ort.InferenceSession.create(path.join(XLMR, 'onnx', 'model.onnx'), options);
+  assert.ok(session.inputNames.includes('input_ids'));
+  await session.release();
 });

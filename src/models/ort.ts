@@ -99,11 +99,25 @@ export async function loadOnnxRuntime(): Promise<OrtModule> {
 }
 
 /**
+ * onnxruntime-node's intra-op threads block instead of spin-waiting between operators: on cores shared
+ * with other processes (or with Node's own thread) a spinning thread burns its time slices at every
+ * barrier. Measured on 2 shared cores (docs/models.md, *Threads and other jobs*): a 20-token int8 query
+ * in 0.55–0.70× the time, 20 × 96 tokens in 0.78–0.95×; with both cores free, within a few percent.
+ */
+const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } };
+
+/**
  * Session options for the loaded runtime. onnxruntime-web runs on WebAssembly with one thread here
  * (its threads need a worker per session); onnxruntime-node takes intra-op threads per session.
  */
 export function sessionOptions(runtime: OrtRuntime, threads: number): Record<string, unknown> {
   const common = { graphOptimizationLevel: 'all', logSeverityLevel: 3 };
   if (runtime === 'web') return { ...common, executionProviders: ['wasm'] };
-  return { ...common, intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' };
+  return {
+    ...common,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    extra: NO_SPINNING,
+  };
 }

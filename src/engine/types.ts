@@ -59,7 +59,7 @@ export interface EngineOptions {
   rerank?: RerankOptions;
   /** How legs are fused (default: min-max convex combination, equal weights; docs/fusion.md, *The engine's default*). */
   fusion?: FusionConfig;
-  /** Candidates taken from each leg (default 100). */
+  /** Candidates taken from each leg (default 100; 64 for the default three legs bm25, passages and dense without a `fusion` of your own). */
   depth?: number;
   /** Split long documents into passages for the default legs (BM25 and dense); hits map back to their documents. */
   chunk?: ChunkOptions;

@@ -115,7 +115,7 @@ export async function run(options = {}) {
     await flooded;
     server.phase('after');
     const gaps = await server.report();
-    const { sent, codes: floodCodes } = JSON.parse(report);
+    const { sent, codes: floodCodes, cpuMs: floodCpuMs } = JSON.parse(report);
     log(
       `health idle p99 ${percentile(idle, 99)} ms; with ${sent} 1 MB queries (${JSON.stringify(floodCodes)}) p99 ${percentile(busy, 99)} ms`,
     );
@@ -126,6 +126,10 @@ export async function run(options = {}) {
       { name: 'flood_1mb_queries', value: sent, unit: `queries in ${seconds} s` },
       { name: 'server_idle_max_gap_ms', value: sig(gaps.idle.gap), unit: 'ms (server event loop)' },
       { name: 'server_flood_max_gap_ms', value: sig(gaps.flood.gap), unit: 'ms (server event loop)' },
+      // per flood query, whatever the machine's load: what the server read and spent, and the flood client's CPU
+      { name: 'server_bytes_read_per_flood_query', value: Math.round(gaps.flood.bytesRead / sent), unit: 'bytes' },
+      { name: 'server_cpu_ms_per_flood_query', value: sig(gaps.flood.cpuMs / sent), unit: 'ms (all threads)' },
+      { name: 'flood_client_cpu_ms_per_query', value: sig(floodCpuMs / sent), unit: 'ms (the flood process)' },
       ...(gaps.flood.cpuGap === undefined
         ? []
         : [{ name: 'server_flood_max_gap_on_cpu_ms', value: sig(gaps.flood.cpuGap), unit: 'ms (on a CPU)' }]),

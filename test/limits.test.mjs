@@ -3,6 +3,7 @@
 // server (413) enforce them with documented defaults; a huge document under the limit is indexed whole.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { test } from 'node:test';
 import { Bm25Index, createServer, DEFAULT_LIMITS, Engine, TamsaekError } from 'tamsaek';
 
@@ -106,4 +107,105 @@ test('HTTP: an oversized query is 413 LIMIT_EXCEEDED, fast, and the server keeps
     await srv.close();
     await engine.close();
   }
+});
+
+/** Writes `head` and then `chunks` (each after a turn) on a raw socket; resolves with what came back and whether the server closed. */
+function rawExchange(port, head, chunks = []) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text, closed: false });
+    }, 5000);
+    socket.setEncoding('utf8').on('data', (c) => (text += c));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ text, closed: true });
+    });
+    socket.write(head);
+    let i = 0;
+    const next = () => {
+      if (i < chunks.length && !socket.destroyed) socket.write(chunks[i++], () => setImmediate(next));
+    };
+    next();
+  });
+}
+
+test('HTTP: a search body over its cap is refused before it is read, and the connection closes', async () => {
+  const engine = await Engine.create({ analyzer: 'ngram' });
+  await engine.add(DOCS);
+  // the default cap: 6 × maxQueryChars (4,096) + 256 KiB = 286,720 bytes, under the 1 MiB --max-body
+  const srv = createServer(engine, { persist: 'off' });
+  const { port } = await srv.listen(0, '127.0.0.1');
+  try {
+    // Content-Length says 1,000,000 and no byte of the body is ever sent: the answer cannot have waited for it
+    const declared = await rawExchange(
+      port,
+      'POST /search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n',
+    );
+    assert.ok(declared.closed, 'the server closes the connection');
+    assert.match(declared.text, /^HTTP\/1\.1 413 /);
+    assert.match(declared.text, /\r\nconnection: close\r\n/i);
+    const body = JSON.parse(declared.text.slice(declared.text.indexOf('\r\n\r\n') + 4));
+    assert.equal(body.error.code, 'LIMIT_EXCEEDED');
+    assert.match(body.error.message, /over 286720 bytes .*maxQueryChars 4096/);
+    // a client that waits for `100 Continue` is refused without it, so it never sends the body …
+    const expecting = await rawExchange(
+      port,
+      'POST /search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n',
+    );
+    assert.match(expecting.text, /^HTTP\/1\.1 413 [\s\S]*"code":"LIMIT_EXCEEDED"/);
+    // … and told to go on when its body is acceptable
+    const small = '{"query":"기초연금"}';
+    const go = await rawExchange(
+      port,
+      `POST /search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(small)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+      [small],
+    );
+    assert.match(go.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 [\s\S]*"id":"pension"/);
+    // a chunked body is cut off as it grows past the cap: the final chunk is never sent
+    const chunk = `10000\r\n${'a'.repeat(0x10000)}\r\n`;
+    const chunked = await rawExchange(
+      port,
+      'POST /search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"q":\r\n',
+      Array.from({ length: 6 }, () => chunk),
+    );
+    assert.ok(chunked.closed);
+    assert.match(chunked.text, /^HTTP\/1\.1 413 [\s\S]*"code":"LIMIT_EXCEEDED"/);
+    // just under the cap is read and parsed (then refused by the query limit itself)
+    const under = await fetch(`http://127.0.0.1:${port}/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '가'.repeat(90_000) }), // 270,013 bytes
+    });
+    assert.equal(under.status, 413);
+    assert.match((await under.json()).error.message, /90000 characters, more than maxQueryChars 4096/);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+  } finally {
+    await srv.close();
+  }
+  // an explicit cap; --max-body still applies above it, with its own code
+  const small = createServer(engine, { persist: 'off', maxSearchBodyBytes: 100, maxBodyBytes: 200 });
+  const { port: smallPort } = await small.listen(0, '127.0.0.1');
+  try {
+    const post = async (query) => {
+      const res = await fetch(`http://127.0.0.1:${smallPort}/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      });
+      return [res.status, (await res.json()).error?.code ?? 'ok'];
+    };
+    assert.deepEqual(await post('x'.repeat(80)), [200, 'ok']);
+    assert.deepEqual(await post('x'.repeat(120)), [413, 'LIMIT_EXCEEDED']);
+    assert.deepEqual(await post('x'.repeat(300)), [413, 'PAYLOAD_TOO_LARGE']);
+  } finally {
+    await small.close();
+  }
+  for (const bad of [0, -1, 1.5, '1kb'])
+    assert.throws(() => createServer(engine, { maxSearchBodyBytes: bad }), { code: 'INVALID_ARGUMENT' });
+  await engine.close();
 });

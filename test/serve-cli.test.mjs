@@ -50,7 +50,7 @@ function startServe(args) {
 
 test('tamsaek serve: request, SIGTERM → exit 0, index loadable with the write', async () => {
   const dir = await makeIndex();
-  const { child, ready, exited } = startServe([dir, '--port', '0', '--max-body', '64kb']);
+  const { child, ready, exited } = startServe([dir, '--port', '0', '--max-body', '64kb', '--max-search-body', '2kb']);
   try {
     const base = await ready;
     assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -74,6 +74,18 @@ test('tamsaek serve: request, SIGTERM → exit 0, index loadable with the write'
       signal: AbortSignal.timeout(5000),
     });
     assert.equal(tooBig.status, 413);
+    assert.equal((await tooBig.json()).error.code, 'PAYLOAD_TOO_LARGE');
+    // over --max-search-body (2 KiB) but under --max-body: the search route's own cap
+    const overSearchCap = await fetch(`${base}/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'x'.repeat(3000) }),
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(overSearchCap.status, 413);
+    const { error: capError } = await overSearchCap.json();
+    assert.equal(capError.code, 'LIMIT_EXCEEDED');
+    assert.match(capError.message, /maxSearchBodyBytes \(2048 bytes\)/);
 
     // a second writer on the same index is refused while the first holds the lock
     const second = startServe([dir, '--port', '0']);
@@ -107,6 +119,9 @@ test('tamsaek serve: usage errors exit 2, a missing index exits 1', async () => 
     const badSize = await startServe([dir, '--max-body', 'huge']).exited;
     assert.equal(badSize.code, 2);
     assert.match(badSize.stderr, /--max-body/);
+    const badSearchSize = await startServe([dir, '--max-search-body', '-1']).exited;
+    assert.equal(badSearchSize.code, 2);
+    assert.match(badSearchSize.stderr, /--max-search-body/);
     const badPort = await startServe([dir, '--port', '70000']).exited;
     assert.equal(badPort.code, 2);
     const missing = await startServe([join(dir, 'nothing'), '--port', '0']).exited;

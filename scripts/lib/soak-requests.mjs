@@ -1,12 +1,14 @@
-// The soak's requests and their tally. A request is { kind, method, url, body?, headers?, expect?, done? }:
-// `expect` is the error code a malformed request must get, `done(status, json)` tells the ledger a
+// The soak's requests and their tally. A request is { kind, method, url, body?, headers?, expect?, closes?,
+// done? }: `expect` is the error code a malformed request must get (`closes`: a body the server refuses
+// before reading it, closing the connection, so the client may see the close instead), `done(status, json)` tells the ledger a
 // write's outcome (`undefined` when the connection was lost).
 
 /** Malformed and oversized requests, each with the typed error it must get. */
 export function junkRequests(base, random, maxQueryChars) {
   const json = { 'content-type': 'application/json' };
   const kinds = [
-    () => ({ body: JSON.stringify({ query: '가'.repeat(1 << 20) }), expect: 'LIMIT_EXCEEDED' }), // 1 M characters
+    // 1 M characters: 3 MiB, over POST /search's body cap (280 KiB), refused before it is read
+    () => ({ body: JSON.stringify({ query: '가'.repeat(1 << 20) }), expect: 'LIMIT_EXCEEDED', closes: true }),
     () => ({ body: JSON.stringify({ query: '나'.repeat(maxQueryChars + 1) }), expect: 'LIMIT_EXCEEDED' }),
     () => ({
       method: 'GET',
@@ -27,7 +29,7 @@ export function junkRequests(base, random, maxQueryChars) {
       headers: { 'content-type': 'text/plain' },
       expect: 'UNSUPPORTED_MEDIA_TYPE',
     }),
-    () => ({ body: JSON.stringify({ query: '라'.repeat(3 << 20) }), expect: 'PAYLOAD_TOO_LARGE' }),
+    () => ({ body: JSON.stringify({ query: '라'.repeat(3 << 20) }), expect: 'PAYLOAD_TOO_LARGE', closes: true }),
     () => ({
       url: `${base}/documents`,
       body: JSON.stringify({ documents: [{ id: 'junk', text: '본문', meta: ['not', 'an', 'object'] }] }),
@@ -77,9 +79,9 @@ export class Tally {
       const reason = error?.cause?.code ?? error?.message;
       if (writer().epoch !== epoch || writer().killed) {
         this.count('CONNECTION_LOST (writer killed)');
-      } else if (request.expect === 'PAYLOAD_TOO_LARGE' && /EPIPE|ECONNRESET|other side closed/.test(reason)) {
+      } else if (request.closes && /EPIPE|ECONNRESET|other side closed/.test(reason)) {
         // the server answers 413 and closes while the client is still uploading (docs/serve.md)
-        this.count('PAYLOAD_TOO_LARGE (closed during the upload)');
+        this.count(`${request.expect} (closed during the upload)`);
       } else {
         this.count('UNTYPED');
         this.untyped++;

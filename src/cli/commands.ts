@@ -41,7 +41,7 @@ export const USAGE = {
   analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--verbose] [--json]',
   analyzers: 'usage: tamsaek analyzers',
   serve:
-    'usage: tamsaek serve <index-dir> [--host 127.0.0.1] [--port 8780] [--read-only] [--max-body 1mb] [--timeout-ms 30000] [--save-delay-ms 0] [--max-query-chars 4096] [--max-query-terms 1024] [--max-document-chars 10485760] [--exit-with-parent | --no-exit-with-parent]',
+    'usage: tamsaek serve <index-dir> [--host 127.0.0.1] [--port 8780] [--read-only] [--max-body 1mb] [--max-search-body 280kb] [--timeout-ms 30000] [--save-delay-ms 0] [--max-query-chars 4096] [--max-query-terms 1024] [--max-document-chars 10485760] [--exit-with-parent | --no-exit-with-parent]',
 } as const;
 
 const modelOptions = {
@@ -425,6 +425,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<void> {
       port: { type: 'string' },
       'read-only': { type: 'boolean' },
       'max-body': { type: 'string' },
+      'max-search-body': { type: 'string' },
       'timeout-ms': { type: 'string' },
       'save-delay-ms': { type: 'string' },
       'max-query-chars': { type: 'string' },
@@ -437,19 +438,22 @@ export async function serveCommand(argv: string[], io: Io): Promise<void> {
   );
   if (args.positionals.length !== 1) throw new UsageError(USAGE.serve);
   const { runServe, parseByteSize, underNpmExec } = await import('../serve/run.js');
-  let maxBodyBytes: number | undefined;
-  try {
-    maxBodyBytes = args.text('max-body') === undefined ? undefined : parseByteSize(args.text('max-body')!);
-  } catch (error) {
-    throw new UsageError(`--max-body: ${(error as Error).message}`);
-  }
+  const size = (name: string): number | undefined => {
+    const text = args.text(name);
+    try {
+      return text === undefined ? undefined : parseByteSize(text);
+    } catch (error) {
+      throw new UsageError(`--${name}: ${(error as Error).message}`);
+    }
+  };
   const saveDelayMs = intOption(args.text('save-delay-ms'), 'save-delay-ms', 0, 3_600_000) ?? 0;
   await runServe({
     dir: args.positionals[0],
     host: args.text('host'),
     port: intOption(args.text('port'), 'port', 0, 65535),
     readOnly: args.flag('read-only'),
-    maxBodyBytes,
+    maxBodyBytes: size('max-body'),
+    maxSearchBodyBytes: size('max-search-body'),
     timeoutMs: intOption(args.text('timeout-ms'), 'timeout-ms', 1, 3_600_000),
     persist: saveDelayMs > 0 ? 'async' : 'sync',
     saveDelayMs,

@@ -110,17 +110,26 @@ function isJsonType(header: string | undefined): boolean {
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
-/** Reads and parses a JSON object body: 415 for other types, 413 past the limit, 400 for bad JSON. */
+/** Requests that sent `Expect: 100-continue` and have not been told to go on (deferContinue). */
+const awaitingContinue = new WeakMap<http.IncomingMessage, http.ServerResponse>();
+
+/** Holds back the `100 Continue` of `req` until readJsonObject accepts its declared body. */
+export function deferContinue(req: http.IncomingMessage, res: http.ServerResponse): void {
+  awaitingContinue.set(req, res);
+}
+
 /**
- * The body as a JSON object. Over `maxBytes` → 413 PAYLOAD_TOO_LARGE at once (the connection closes).
- * `bound`: a smaller size past which the body is read to its end without being kept or parsed, then
- * refused with `bound.error()` on a connection that stays open (a search body that cannot hold a query
- * within the limits costs the server no decoding and no JSON parsing).
+ * The body as a JSON object: 415 for other types, 400 for bad JSON. A body over `maxBytes`
+ * (413 PAYLOAD_TOO_LARGE), or over `cap.bytes` (a route's own smaller cap, refused with `cap.error()`),
+ * is refused from its Content-Length before any of it is read, or as soon as a chunked body grows past
+ * it; the response closes the connection, so the client stops sending what would only be thrown away
+ * (a client still writing may see the connection reset before it reads the 413: reading the rest to
+ * answer it reliably would cost what refusing early saves).
  */
 export function readJsonObject(
   req: http.IncomingMessage,
   maxBytes: number,
-  bound?: { bytes: number; error: () => Error },
+  cap?: { bytes: number; error: () => HttpError },
 ): Promise<Record<string, unknown>> {
   if (!isJsonType(req.headers['content-type'])) {
     return Promise.reject(
@@ -131,15 +140,20 @@ export function readJsonObject(
       ),
     );
   }
-  const tooLarge = () =>
-    new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`, { connection: 'close' });
+  const over = (size: number): HttpError | undefined => {
+    if (size > maxBytes)
+      return new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`, { connection: 'close' });
+    return cap && size > cap.bytes ? cap.error() : undefined;
+  };
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge());
+  const refused = declared === undefined ? undefined : over(Number(declared));
+  if (refused) return Promise.reject(refused);
+  awaitingContinue.get(req)?.writeContinue();
+  awaitingContinue.delete(req);
   return new Promise((resolve, reject) => {
-    let chunks: Buffer[] = [];
+    const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
-    let over = false;
     const fail = (error: Error) => {
       if (done) return;
       done = true;
@@ -149,11 +163,9 @@ export function readJsonObject(
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) fail(tooLarge());
-      else if (bound && size > bound.bytes) {
-        over = true;
-        chunks = [];
-      } else chunks.push(chunk);
+      const error = over(size);
+      if (error) fail(error);
+      else chunks.push(chunk);
     };
     req.on('data', onData);
     req.once('error', fail);
@@ -161,7 +173,6 @@ export function readJsonObject(
     req.once('end', () => {
       if (done) return;
       done = true;
-      if (over && bound) return reject(bound.error());
       let text: string;
       try {
         text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, size));

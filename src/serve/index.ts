@@ -28,6 +28,13 @@ export { DEFAULT_HOST, DEFAULT_PORT } from './server.js';
 export interface ServeOptions {
   /** Largest accepted request body in bytes (default 1 MiB) → 413 beyond. */
   maxBodyBytes?: number;
+  /**
+   * Largest `POST /search` body in bytes → 413 LIMIT_EXCEEDED, refused from its Content-Length before
+   * it is read (default: `6 × maxQueryChars + 256 KiB`, 280 KiB with the default query limit: room for
+   * the longest query, JSON-escaped, plus options, a query vector and a filter; no cap of its own when
+   * maxQueryChars is Infinity). `maxBodyBytes` still applies above it.
+   */
+  maxSearchBodyBytes?: number;
   /** Per-search timeout in milliseconds (default 30 000) → 504 when exceeded. */
   timeoutMs?: number;
   /** Refuse writes with 403 READ_ONLY (use with an engine opened `readOnly`). */
@@ -70,6 +77,7 @@ export interface TamsaekServer {
 
 const SERVE_OPTIONS = [
   'maxBodyBytes',
+  'maxSearchBodyBytes',
   'timeoutMs',
   'readOnly',
   'persist',
@@ -90,6 +98,7 @@ export function createServer(engine: Engine, options: ServeOptions = {}): Tamsae
       );
   }
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxSearchBody = options.maxSearchBodyBytes;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxK = options.maxK ?? 1000;
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
@@ -99,6 +108,8 @@ export function createServer(engine: Engine, options: ServeOptions = {}): Tamsae
   const onError = options.onError ?? (() => {});
   if (!Number.isSafeInteger(maxBody) || maxBody < 1)
     throw new TamsaekError('INVALID_ARGUMENT', 'createServer: maxBodyBytes must be a positive integer');
+  if (maxSearchBody !== undefined && !(Number.isSafeInteger(maxSearchBody) && maxSearchBody >= 1))
+    throw new TamsaekError('INVALID_ARGUMENT', 'createServer: maxSearchBodyBytes must be a positive integer');
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
     throw new TamsaekError('INVALID_ARGUMENT', 'createServer: timeoutMs must be a positive number');
   if (!Number.isInteger(maxK) || maxK < 1 || maxK > 10_000)
@@ -122,6 +133,7 @@ export function createServer(engine: Engine, options: ServeOptions = {}): Tamsae
     engine,
     {
       maxBody,
+      ...(maxSearchBody === undefined ? {} : { maxSearchBody }),
       timeoutMs,
       maxK,
       shutdownTimeoutMs,

@@ -11,6 +11,7 @@ import type { QueryLimits } from '../util/limits.js';
 import {
   badRequest,
   checkFields,
+  deferContinue,
   HttpError,
   MAX_HEADER_BYTES,
   readJsonObject,
@@ -25,7 +26,7 @@ export const DEFAULT_PORT = 8780;
 export const DEFAULT_HOST = '127.0.0.1';
 const DOCUMENTS_FIELDS = ['documents', 'mode'];
 const DELETE_FIELDS = ['ids'];
-/** Room in a search body beyond its query: options, a query vector, a filter (see searchBodyBound). */
+/** Room in a search body beyond its query: options, a query vector, a filter (see searchBodyCap). */
 const SEARCH_BODY_SLACK = 256 * 1024;
 
 export interface ServerSettings {
@@ -35,6 +36,8 @@ export interface ServerSettings {
   shutdownTimeoutMs: number;
   readOnly: boolean;
   onError: (error: unknown) => void;
+  /** POST /search's body cap (undefined: derived from maxQueryChars, see searchBodyCap). */
+  maxSearchBody?: number;
   /** Query limits over the engine's (undefined: the engine's). */
   limits?: QueryLimits;
 }
@@ -55,10 +58,17 @@ export class EngineHttpServer {
     private readonly settings: ServerSettings,
     private readonly persister: Persister,
   ) {
-    this.server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const done = this.handle(req, res).catch(settings.onError);
       this.inflight.add(done);
       done.then(() => this.inflight.delete(done));
+    };
+    this.server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, onRequest);
+    // node would answer `Expect: 100-continue` at once; readJsonObject sends the 100 only once it wants
+    // the body, so a client that waits for it never sends a body refused from its headers
+    this.server.on('checkContinue', (req, res) => {
+      deferContinue(req, res);
+      onRequest(req, res);
     });
     this.server.on('clientError', replyToClientError);
   }
@@ -129,7 +139,7 @@ export class EngineHttpServer {
     const { query, options, explain } =
       method === 'GET'
         ? { ...searchOptionsFromQuery(url.searchParams, maxK), explain: false }
-        : searchOptionsFromBody(await readJsonObject(req, maxBody, this.searchBodyBound()), maxK);
+        : searchOptionsFromBody(await readJsonObject(req, maxBody, this.searchBodyCap()), maxK);
     const started = performance.now();
     const hits = await this.engine.search(query, { ...options, signal, timeoutMs, ...(limits ? { limits } : {}) });
     const took_ms = Number((performance.now() - started).toFixed(3));
@@ -137,20 +147,21 @@ export class EngineHttpServer {
   }
 
   /**
-   * The largest search body worth parsing: one that can hold a query of maxQueryChars (each UTF-16 unit
-   * at most 6 bytes of JSON, `\uXXXX`) plus SEARCH_BODY_SLACK for the options, a vector and a filter.
-   * A larger body is drained unparsed and refused with LIMIT_EXCEEDED.
+   * POST /search's own body cap, far below the documents route's --max-body: `maxSearchBody` when given,
+   * else a body that can hold a query of maxQueryChars (each UTF-16 unit at most 6 bytes of JSON,
+   * `\uXXXX`) plus SEARCH_BODY_SLACK for the options, a vector and a filter. A larger body cannot be an
+   * acceptable search: it is refused with LIMIT_EXCEEDED before it is read (readJsonObject).
    */
-  private searchBodyBound(): { bytes: number; error: () => Error } | undefined {
+  private searchBodyCap(): { bytes: number; error: () => HttpError } | undefined {
     const maxChars = this.settings.limits?.maxQueryChars ?? this.engine.limits.maxQueryChars;
-    if (maxChars === Infinity) return undefined;
-    const bytes = maxChars * 6 + SEARCH_BODY_SLACK;
-    const error = () =>
-      new HttpError(
-        413,
-        'LIMIT_EXCEEDED',
-        `search: a body over ${bytes} bytes cannot hold a query within maxQueryChars ${maxChars} (plus ${SEARCH_BODY_SLACK} bytes of options, vector and filter)`,
-      );
+    const explicit = this.settings.maxSearchBody;
+    if (explicit === undefined && maxChars === Infinity) return undefined;
+    const bytes = explicit ?? maxChars * 6 + SEARCH_BODY_SLACK;
+    const message =
+      explicit === undefined
+        ? `search: a body over ${bytes} bytes cannot hold a query within maxQueryChars ${maxChars} (plus ${SEARCH_BODY_SLACK} bytes of options, vector and filter)`
+        : `search: the body is larger than maxSearchBodyBytes (${bytes} bytes)`;
+    const error = () => new HttpError(413, 'LIMIT_EXCEEDED', message, { connection: 'close' });
     return { bytes, error };
   }
 

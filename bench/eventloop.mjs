@@ -3,9 +3,10 @@
 // search is issued every 10 ms throughout; each phase reports its largest gap, the searches' p99 and
 // whether every search completed.
 //
-//   node bench/eventloop.mjs [--docs 5000] [--huge-mb 10] [--skip-dense] [--only adapt] [--out f.json]
+//   node bench/eventloop.mjs [--docs 5000] [--huge-mb 10] [--skip-dense] [--only adapt|dense_add] [--out f.json]
 // dense_add: an engine that already holds 5 pages (no adaptation); dense_adapt_add: the first add of the
-// corpus, which adapts the default model to it first.
+// corpus, which adapts the default model to it first. `--only dense_add` runs the calibration and that
+// add alone (no save or open), for repeated before/after runs.
 //   npm run bench -- eventloop [--docs N] [--tiny]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -175,6 +176,13 @@ export async function run(options = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'tamsaek-eventloop-'));
   try {
     await calibration(options.tiny ? 1 : 10, results, log);
+    if (options.only === 'dense_add') {
+      const engine = await Engine.create({ dense: { embedder: 'default' } });
+      await engine.add(docs.slice(0, 5));
+      push(results, 'dense_add', await measured('add', engine, () => engine.add(docs.slice(5)), log));
+      await engine.close();
+      return { results, notes: [`${count} autorag-ko-sized pages; the non-adapting dense add only`] };
+    }
     if (options.only === 'adapt') {
       await adaptRun(docs, results, log);
       return { results, notes: [`${count} autorag-ko-sized pages; the adapting first add only`] };

@@ -65,6 +65,22 @@ test('exact index: remove, duplicate ids, filters, k larger than the index, nume
   assert.equal(self[0].id, 49);
 });
 
+test('exact index: a batch added in chunks (one reserve) holds what chunk-by-chunk growth holds', async () => {
+  const { addInChunks, ADD_CHUNK } = await import('../dist/legs/dense/index.js');
+  const dim = 8;
+  const n = ADD_CHUNK + 300;
+  const data = clustered(5, n, dim);
+  const ids = Array.from({ length: n }, (_, i) => `e${i}`);
+  const reserved = new ExactIndex({ dim });
+  await addInChunks(reserved, ids, data, dim);
+  const grown = new ExactIndex({ dim });
+  for (let at = 0; at < n; at += 100)
+    await grown.add(ids.slice(at, at + 100), data.subarray(at * dim, (at + 100) * dim));
+  assert.equal(reserved.size, n);
+  assert.deepEqual(await reserved.vectorsOf(ids), await grown.vectorsOf(ids));
+  assert.deepEqual(await reserved.search(row(data, dim, 7), 10), await grown.search(row(data, dim, 7), 10));
+});
+
 test('bad input is a typed error for every index kind', async () => {
   for (const make of [() => new ExactIndex({ dim: 4 }), () => HnswIndex.create({ dim: 4 })]) {
     const idx = await make();

@@ -237,3 +237,34 @@ test('a missing or broken addon gives NATIVE_UNAVAILABLE with the fix', async ()
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('flat index: reserve, sliced growth and addInChunks keep the same rows and results', async () => {
+  const { addInChunks, ADD_CHUNK } = await import('../dist/legs/dense/index.js');
+  const r = rng(33);
+  const dim = 16;
+  const n = ADD_CHUNK * 2 + 77;
+  const vecs = randomArray(r, n * dim);
+  const ids = Array.from({ length: n }, (_, i) => `u${i}`);
+  const q = randomArray(r, 4 * dim);
+  for (const dtype of ['f32', 'f16', 'i8']) {
+    // one growth for the whole batch (addInChunks reserves) vs. growth chunk by chunk
+    const reserved = new FlatIndex({ dim, dtype });
+    await reserved.add(ids.slice(0, 5), vecs.subarray(0, 5 * dim));
+    await addInChunks(reserved, ids.slice(5), vecs.subarray(5 * dim), dim);
+    const grown = new FlatIndex({ dim, dtype });
+    for (let at = 0; at < n; at += 100)
+      await grown.add(ids.slice(at, at + 100), vecs.subarray(at * dim, (at + 100) * dim));
+    assert.equal(reserved.size, n);
+    assert.deepEqual(await reserved.vectorsOf(ids), await grown.vectorsOf(ids));
+    assert.deepEqual(await reserved.searchBatch(q, 10), await grown.searchBatch(q, 10));
+    // a reserve below the size is a no-op; searches during a growth see the rows before it
+    await reserved.reserve(1);
+    const before = await reserved.searchBatch(q, 10);
+    const during = reserved.searchBatch(q, 10);
+    const growing = reserved.reserve(n * 3);
+    assert.deepEqual(await during, before);
+    await growing;
+    assert.deepEqual(await reserved.searchBatch(q, 10), before);
+    assert.deepEqual(await reserved.vectorsOf(ids), await grown.vectorsOf(ids));
+  }
+});

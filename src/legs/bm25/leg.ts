@@ -74,7 +74,10 @@ export class Bm25Leg implements Leg {
     const units: { id: string; fieldNames: string[] }[] = [];
     const texts: string[] = [];
     const spans = passages ? new Map<string, Span[]>() : undefined;
+    // splitting thousands of documents is tens of milliseconds of young garbage: take turns
+    const slicer = new Slicer({ signal: options.signal, what: 'add' });
     for (const doc of docs) {
+      await slicer.pause();
       const parts = passages ? chunkText(doc.text, passages) : [{ start: 0, end: doc.text.length, text: doc.text }];
       spans?.set(
         doc.id,

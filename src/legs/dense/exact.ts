@@ -62,6 +62,11 @@ export class ExactIndex extends RowIdIndex implements VectorIndex {
     this.norms = norms;
   }
 
+  /** Room for `rows` rows in all: `addInChunks` reserves a whole batch so the arrays grow once, not per chunk. */
+  reserve(rows: number): Promise<void> {
+    return this.serial.run(() => this.ensureCapacity(rows));
+  }
+
   vectorsOf(ids: readonly VectorId[]): Promise<Float32Array> {
     return this.serial.run(() => {
       const dim = this.dim;

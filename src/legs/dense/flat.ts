@@ -173,22 +173,43 @@ export class FlatIndex extends RowIdIndex {
     this.scales = dtype === 'i8' ? new Float32Array(0) : undefined;
   }
 
-  private ensureCapacity(rows: number): void {
+  /**
+   * Grows the arrays to hold `rows` rows (×1.5 at least, so single adds stay amortised). The stored
+   * rows are copied in 4 MiB pieces with event-loop turns between them: at tens of thousands of rows
+   * one copy is tens of milliseconds on the JS thread. Searches meanwhile read the old arrays, which
+   * stay valid: every mutation runs in the serial queue, as this does.
+   */
+  private async ensureCapacity(rows: number): Promise<void> {
     const cap = this.norms.length;
     if (rows <= cap) return;
     const newCap = Math.max(rows, Math.ceil(cap * 1.5), 64);
-    const data = allocStore(this.dtype, newCap * this.dim);
     const n = this.rows.size;
-    (data as Float32Array).set(this.data.subarray(0, n * this.dim) as Float32Array);
+    const slicer = new Slicer({ what: 'add' });
+    const data = allocStore(this.dtype, newCap * this.dim);
+    await copySliced(
+      bytes(data, n * this.dim * data.BYTES_PER_ELEMENT),
+      bytes(this.data, n * this.dim * data.BYTES_PER_ELEMENT),
+      slicer,
+    );
     const norms = new Float32Array(newCap);
-    norms.set(this.norms.subarray(0, n));
+    await copySliced(bytes(norms, n * 4), bytes(this.norms, n * 4), slicer);
+    let scales: Float32Array | undefined;
+    if (this.scales) {
+      scales = new Float32Array(newCap);
+      await copySliced(bytes(scales, n * 4), bytes(this.scales, n * 4), slicer);
+    }
     this.data = data;
     this.norms = norms;
-    if (this.scales) {
-      const s = new Float32Array(newCap);
-      s.set(this.scales.subarray(0, n));
-      this.scales = s;
-    }
+    this.scales = scales;
+  }
+
+  /**
+   * Room for `rows` rows in all, made now: `addInChunks` reserves a whole batch so the arrays grow
+   * (allocate and copy every stored row) once, not at every chunk — each growth is a new buffer of
+   * the whole index, and that churn of ArrayBuffer memory is what sets off V8's full collections.
+   */
+  reserve(rows: number): Promise<void> {
+    return this.serial.run(() => this.ensureCapacity(rows));
   }
 
   /** The stored rows of `ids`, decoded to fp32 (int8: scale · q; fp16: binary16). */
@@ -221,7 +242,7 @@ export class FlatIndex extends RowIdIndex {
       this.rows.checkNew(where, list);
       if (list.length === 0) return;
       const n = this.rows.size;
-      this.ensureCapacity(n + list.length);
+      await this.ensureCapacity(n + list.length);
       await encodeRows(src, list.length, this.dim, this.dtype, this.data, this.norms, this.scales, n, this.threads);
       this.rows.append(list);
       this.version++;
@@ -454,7 +475,7 @@ export class FlatIndex extends RowIdIndex {
       ...(options?.threads ? { threads: options.threads } : {}),
       ...(options?.device ? { device: options.device } : {}),
     });
-    idx.ensureCapacity(n);
+    await idx.ensureCapacity(n);
     const el = idx.data.BYTES_PER_ELEMENT;
     let off = 0;
     for (const [target, len] of [

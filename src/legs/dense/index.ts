@@ -169,6 +169,8 @@ export async function addInChunks(
   dim: number,
 ): Promise<void> {
   let at = 0;
+  // one growth of the index's storage for the whole batch instead of one per chunk
+  if (ids.length > ADD_CHUNK) await index.reserve?.(index.size + ids.length);
   try {
     for (; at < ids.length; at += ADD_CHUNK) {
       const end = Math.min(ids.length, at + ADD_CHUNK);

@@ -12,6 +12,7 @@ import type { TextEmbedder } from '../../models/types.js';
 import type { AdaptationRecord, AdaptedModel, AdaptOptions } from '../../train/adapt.js';
 import { ADAPT_RECIPE_KEYS } from '../../train/adapt-options.js';
 import { type ChunkOptions, checkChunkOptions, chunkText, passageUnit, splitUnit, titled } from '../../util/chunker.js';
+import { Slicer } from '../../util/slices.js';
 import { raceStop, throwIfStopped } from '../../util/stop.js';
 import { bestPassages } from '../passages.js';
 import { PassageSpans, type Span } from '../spans.js';
@@ -193,7 +194,10 @@ export class DenseLeg implements Leg {
     const texts: string[] = [];
     const slots: number[] = [];
     const given: { slot: number; vector: Float32Array }[] = [];
+    // splitting thousands of documents is tens of milliseconds of young garbage: take turns
+    const slicer = new Slicer({ signal: options.signal, what: 'add' });
     for (const doc of docs) {
+      await slicer.pause();
       if (doc.vector) {
         // a document that brings its vector is one unit whatever the split
         given.push({ slot: units.length, vector: doc.vector });

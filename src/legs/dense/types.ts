@@ -35,6 +35,8 @@ export interface VectorIndex {
   has(id: VectorId): boolean;
   ids(): VectorId[];
   add(ids: readonly VectorId[], vectors: Float32Array): Promise<void>;
+  /** Optional: makes room for `size` vectors in all now, so a batch added in several calls grows the storage once. */
+  reserve?(size: number): Promise<void>;
   remove(ids: readonly VectorId[]): Promise<number>;
   /**
    * The stored vectors of `ids` (ids.length × dim), as the index holds them: normalised where it

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // docs/models.md *Quantization error*: one product y = x·W in fp32, DynamicQuantizeMatMul (per-column int8, what
 // tamsaek quantize writes) and MatMulNBits (8-bit codes, a scale per 32 / 128 weights): error and time. Writes to $OUT (default /tmp).
-// Micro-benchmark: y = x·W, x [M, K], W [K, N]: fp32 MatMul vs DynamicQuantizeMatMul (per-column int8) vs MatMulNBits (8 bit, blocks)
 import ort from 'onnxruntime-node';
 import { DT, node, valueInfo, writeOnnxModel } from '../../dist/models/onnx-io.js';
 import { quantizeSymmetric } from '../../dist/models/quantize.js';

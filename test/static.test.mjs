@@ -6,7 +6,15 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadEmbedder, modelDirKind, OnnxEmbedder, quantizeRows, StaticEmbedder, saveStaticModel } from 'tamsaek';
+import {
+  createAnalyzer,
+  loadEmbedder,
+  modelDirKind,
+  OnnxEmbedder,
+  quantizeRows,
+  StaticEmbedder,
+  saveStaticModel,
+} from 'tamsaek';
 import { Featurizer, fnv1a } from '../dist/models/static-features.js';
 import { decodeSafetensors, encodeSafetensors } from '../dist/models/static-safetensors.js';
 import { createAdamState, sparsePool, sparsePoolAdam, sparsePoolBackward } from '../dist/native/sparse.js';
@@ -133,6 +141,23 @@ test('featurizer: hashed bigram ids are stable and weights are 1 + ln tf', () =>
   const b = fz.batch(['은행 은행 대출', '']);
   assert.equal(b.offsets[2], 2);
   assert.ok(Math.abs(Math.max(...b.weights) - (1 + Math.log(2))) < 1e-6);
+});
+
+test("featurizer: morpheme features are the named analyzer's terms (ko-morph or ko-mecab); other names typed", () => {
+  const text = '지방 은행이 대출 금리를 올렸다';
+  for (const name of ['ko-morph', 'ko-mecab']) {
+    const fz = new Featurizer({ ...FEATURES, morphemes: name, bigrams: false, buckets: 1 << 20 });
+    assert.equal(fz.morphemeAnalyzer, name);
+    const terms = createAnalyzer(name).analyze(text);
+    const want = [...new Set(terms.map((t) => fnv1a(0x6d, t) % (1 << 20)))].sort((x, y) => x - y);
+    assert.deepEqual([...fz.counts(text).ids], want, name);
+  }
+  // the two analyzers disagree on this text (lindera's 이 defect), so the features do too
+  assert.notDeepEqual(createAnalyzer('ko-morph').analyze(text), createAnalyzer('ko-mecab').analyze(text));
+  assert.throws(
+    () => new Featurizer({ ...FEATURES, morphemes: 'mecab' }),
+    (e) => e.code === 'INVALID_ARGUMENT' && /morphemes must be "ko-morph", "ko-mecab" or false/.test(e.message),
+  );
 });
 
 test('save/load round trip (float32 exact, int8 close) and loadEmbedder dispatch', async () => {

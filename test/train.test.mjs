@@ -229,5 +229,9 @@ test('training settings are vetted up front: typed errors, no hang, nothing writ
     trainPipeline({ pairs: ['/nonexistent/pairs.jsonl'], out, ictPerDoc: 0 }),
     (e) => e.code === 'INVALID_ARGUMENT',
   );
+  await assert.rejects(
+    trainPipeline({ pairs: ['/nonexistent/pairs.jsonl'], out, morphemes: 'mecab' }),
+    (e) => e.code === 'INVALID_ARGUMENT' && /morphemes must be one of ko-morph, ko-mecab/.test(e.message),
+  );
   assert.equal(existsSync(out), false);
 });

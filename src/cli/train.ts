@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { loadBeir } from '../data/beir.js';
 import { epochEvaluator, loadEvalSet } from '../eval/quick-dense.js';
 import { loadEmbedder } from '../models/load.js';
+import { MORPHEME_ANALYZERS } from '../models/static-features.js';
 import { exportStaticOnnx } from '../models/static-onnx.js';
 import { readDocs, sentences } from '../train/data.js';
 import { type MineQuery, mineHardNegatives } from '../train/mine.js';
@@ -17,7 +18,7 @@ const STRATEGIES = ['absolute', 'relative'] as const;
 
 export const TRAIN_USAGE = {
   train:
-    'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--passages 150:50|none] [--dim 256] [--buckets 65536] [--rows N] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--device cpu|cuda|auto] [--eval <beir-dir…> [--eval-split test]] [--json]',
+    'usage: tamsaek train --out <model-dir> [--force] [--pairs <jsonl…>] [--qrels <beir-dir…>] [--corpus <beir-dir|corpus.jsonl…>] [--loss mnrl|gist|cached-mnrl|cached-gist] [--guide bm25|<model-dir>] [--margin-strategy absolute|relative --margin m] [--mine] [--ict-per-doc 16] [--ict-keep 0] [--bm25-residual 0] [--passages 150:50|none] [--dim 256] [--morphemes ko-morph|ko-mecab] [--buckets 65536] [--rows N] [--batch-size 512] [--epochs 3] [--lr 0.02] [--scale 20] [--symmetric] [--seed 42] [--max-seconds N] [--int8] [--threads N] [--device cpu|cuda|auto] [--eval <beir-dir…> [--eval-split test]] [--json]',
   'export-onnx':
     'usage: tamsaek export-onnx <static-model-dir> --out <dir> [--force] [--json]   (writes <dir>/onnx/model.onnx + config.json + weights; --force overwrites)',
   mine: 'usage: tamsaek mine <beir-dir> --out negatives.jsonl [--split train] [--ict] [--depth 30] [--negatives 1] [--margin-strategy absolute|relative] [--margin m] [--model <dir|id>]',
@@ -55,6 +56,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
       margin: { type: 'string' },
       mine: { type: 'boolean' },
       dim: { type: 'string' },
+      morphemes: { type: 'string' },
       buckets: { type: 'string' },
       rows: { type: 'string' },
       'batch-size': { type: 'string' },
@@ -103,6 +105,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<void> {
     mineMarginStrategy: marginStrategy,
     mineMargin: margin,
     dim: intOption(args.text('dim'), 'dim', 8, 4096),
+    morphemes: choiceOption(args.text('morphemes'), 'morphemes', MORPHEME_ANALYZERS),
     buckets: intOption(args.text('buckets'), 'buckets', 1, 1 << 26),
     rows: intOption(args.text('rows'), 'rows', 32, 1 << 26),
     batchSize: intOption(args.text('batch-size'), 'batch-size', 2, 1 << 16),

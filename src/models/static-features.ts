@@ -1,5 +1,6 @@
 /**
- * Features of the tamsaek static embedding model: ko-morph morphemes ("m" prefix) plus Hangul
+ * Features of the tamsaek static embedding model: morphemes ("m" prefix: the terms of ko-morph or
+ * ko-mecab, default options; a model names its analyzer in `features.morphemes`) plus Hangul
  * syllable bigrams ("b" prefix), hashed with 32-bit FNV-1a (over UTF-16 code units, prefix included)
  * into `buckets`; a text's feature weight is 1 + ln(tf) of each table row (tf summed over the
  * features that share the row). Without `rows`, bucket = row. With `rows` (a pruned vocabulary), the
@@ -15,9 +16,13 @@ import { invalidArgument } from '../errors.js';
 import type { SparseBatch } from '../native/sparse.js';
 import { Slicer } from '../util/slices.js';
 
+/** The analyzers a static model can read morphemes with. */
+export const MORPHEME_ANALYZERS = ['ko-morph', 'ko-mecab'] as const;
+export type MorphemeAnalyzerName = (typeof MORPHEME_ANALYZERS)[number];
+
 export interface StaticFeatureConfig {
-  /** Morpheme analyzer (ko-morph with default options). */
-  morphemes: 'ko-morph' | false;
+  /** Morpheme analyzer (with default options). */
+  morphemes: MorphemeAnalyzerName | false;
   /** Hangul syllable bigrams within words. */
   bigrams: boolean;
   /** Hash buckets (table rows). */
@@ -47,8 +52,8 @@ export const DEFAULT_FEATURES: StaticFeatureConfig = {
 export function checkFeatureConfig(c: unknown, where = 'features'): StaticFeatureConfig {
   const o = c as Partial<StaticFeatureConfig> | undefined;
   if (!o || typeof o !== 'object') throw invalidArgument(`${where} must be an object`);
-  if (o.morphemes !== 'ko-morph' && o.morphemes !== false)
-    throw invalidArgument(`${where}.morphemes must be "ko-morph" or false`);
+  if (o.morphemes !== false && !MORPHEME_ANALYZERS.includes(o.morphemes as MorphemeAnalyzerName))
+    throw invalidArgument(`${where}.morphemes must be ${MORPHEME_ANALYZERS.map((a) => `"${a}"`).join(', ')} or false`);
   if (typeof o.bigrams !== 'boolean') throw invalidArgument(`${where}.bigrams must be a boolean`);
   if (!Number.isInteger(o.buckets) || o.buckets! < 1 || o.buckets! > 1 << 26)
     throw invalidArgument(`${where}.buckets must be an integer in 1..2^26`);
@@ -56,7 +61,7 @@ export function checkFeatureConfig(c: unknown, where = 'features'): StaticFeatur
   if (o.tf !== 'log' && o.tf !== 'binary') throw invalidArgument(`${where}.tf must be "log" or "binary"`);
   if (!o.morphemes && !o.bigrams) throw invalidArgument(`${where}: enable morphemes or bigrams`);
   const out: StaticFeatureConfig = {
-    morphemes: o.morphemes,
+    morphemes: o.morphemes ?? false,
     bigrams: o.bigrams,
     buckets: o.buckets!,
     hash: 'fnv1a32',

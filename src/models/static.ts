@@ -1,5 +1,5 @@
 /**
- * tamsaek static embedding models: an embedding table over hashed ko-morph morphemes and Hangul
+ * tamsaek static embedding models: an embedding table over hashed morphemes (ko-morph or ko-mecab) and Hangul
  * syllable bigrams (./static-features.ts), weighted-mean pooled (native sparse kernel) and
  * L2-normalized. No tokenizer, no ONNX, no attention: a text costs one analyzer pass plus
  * (features x dim) multiply-adds. ./static-onnx.ts exports the pooling as an ONNX graph.

@@ -12,7 +12,13 @@ import {
   type StaticModelConfig,
   saveStaticModel,
 } from '../models/static.js';
-import { DEFAULT_FEATURES, Featurizer, type StaticFeatureConfig } from '../models/static-features.js';
+import {
+  DEFAULT_FEATURES,
+  Featurizer,
+  MORPHEME_ANALYZERS,
+  type MorphemeAnalyzerName,
+  type StaticFeatureConfig,
+} from '../models/static-features.js';
 import { nativeInfo } from '../native/index.js';
 import { type ChunkOptions, checkChunkOptions } from '../util/chunker.js';
 import { mulberry32 } from '../util/random.js';
@@ -53,6 +59,8 @@ export interface TrainPipelineOptions {
   marginStrategy?: 'absolute' | 'relative';
   margin?: number;
   dim?: number;
+  /** The analyzer whose terms are the model's morpheme features (default ko-morph). */
+  morphemes?: MorphemeAnalyzerName;
   buckets?: number;
   /**
    * Table rows when smaller than `buckets`: a pruned vocabulary. The rows - rows/16 buckets most
@@ -139,6 +147,7 @@ const KEYS = [
   'marginStrategy',
   'margin',
   'dim',
+  'morphemes',
   'buckets',
   'rows',
   'batchSize',
@@ -177,6 +186,10 @@ function checkPipelineOptions(o: TrainPipelineOptions): ChunkOptions | undefined
     throw invalidArgument(`train: bm25Residual must be an integer in 0..16, got ${o.bm25Residual}`);
   if (o.minScore !== undefined && !Number.isFinite(o.minScore))
     throw invalidArgument(`train: minScore must be a finite number, got ${o.minScore}`);
+  if (o.morphemes !== undefined && !MORPHEME_ANALYZERS.includes(o.morphemes))
+    throw invalidArgument(
+      `train: morphemes must be one of ${MORPHEME_ANALYZERS.join(', ')}, got ${String(o.morphemes)}`,
+    );
   if (o.buckets !== undefined && !(Number.isInteger(o.buckets) && o.buckets >= 1 && o.buckets <= 1 << 26))
     throw invalidArgument(`train: buckets must be an integer in 1..${1 << 26}, got ${o.buckets}`);
   if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'int8')
@@ -277,7 +290,11 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
   let peak = process.memoryUsage().rss;
   const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
   const seed = o.seed ?? 42;
-  let features: StaticFeatureConfig = { ...DEFAULT_FEATURES, buckets: o.buckets ?? DEFAULT_FEATURES.buckets };
+  let features: StaticFeatureConfig = {
+    ...DEFAULT_FEATURES,
+    morphemes: o.morphemes ?? DEFAULT_FEATURES.morphemes,
+    buckets: o.buckets ?? DEFAULT_FEATURES.buckets,
+  };
   if (o.rows !== undefined && !(Number.isInteger(o.rows) && o.rows >= 32 && o.rows < features.buckets)) {
     throw invalidArgument(`train: rows must be an integer in 32..buckets-1 (${features.buckets - 1}), got ${o.rows}`);
   }

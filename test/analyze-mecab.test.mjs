@@ -25,10 +25,26 @@ test('ko-mecab is listed and keeps nouns and stems, drops particles, endings, co
   assert.ok(listAnalyzers().some((a) => a.name === 'ko-mecab'));
   assert.equal(mecab.name, 'ko-mecab');
   assert.deepEqual(mecab.analyze('학교에서 친구를 만났습니다.'), ['학교', '친구', '만나']);
-  assert.deepEqual(mecab.analyze('그 요건은 무엇인가요?'), ['요건', '무엇']);
+  // 그/MM and the pronoun 무엇/NP are dropped
+  assert.deepEqual(mecab.analyze('그 요건은 무엇인가요?'), ['요건']);
   // MeCab with the same dictionary recognises 이 (lindera's ko-dic build never does): 학생이 → 학생 + 이/JKS
   assert.deepEqual(mecab.analyze('학생이 왔다'), ['학생', '오']);
   assert.deepEqual(mecab.analyze('학생이었다'), ['학생']);
+});
+
+test('ko-mecab also drops pronouns (NP), auxiliary predicates (VX) and noun suffixes (XSN) by default', () => {
+  assert.deepEqual(mecab.analyze('가능성을 검토하고 있다'), ['가능', '검토', '하']);
+  assert.deepEqual(mecab.analyze('이를 통해 확인해 보았다'), ['통하', '확인', '하']);
+  assert.deepEqual(mecab.analyze('우리는 그 문제를 알지 않았다'), ['문제', '알']);
+  // ko-morph's stop tags, named, keep them; the config names them because they are not ko-mecab's default
+  const morphTags = createAnalyzer({ name: 'ko-mecab', stopTags: ['E', 'J', 'MM', 'S', 'VC'] });
+  assert.deepEqual(morphTags.analyze('가능성을 검토하고 있다'), ['가능', '성', '검토', '하', '있']);
+  assert.deepEqual(morphTags.config.stopTags, ['E', 'J', 'MM', 'S', 'VC']);
+  assert.match(morphTags.name, /^ko-mecab#[0-9a-f]{8}$/);
+  // the default, given explicitly in any order, is the default
+  const same = createAnalyzer({ name: 'ko-mecab', stopTags: ['XSN', 'VX', 'NP', 'VC', 'S', 'MM', 'J', 'E'] });
+  assert.equal(same.name, 'ko-mecab');
+  assert.equal(same.config.stopTags, undefined);
 });
 
 test('ko-mecab decompounds Compound / Inflect entries by their expression (and can be told not to)', () => {

@@ -2,7 +2,7 @@ import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { TermFilter } from './filters.js';
 import { KoMecabCore } from './ko-mecab.js';
 import { KoMorphCore } from './ko-morph.js';
-import { KO_DIC_TAGS, morphSettings } from './korean.js';
+import { KO_DIC_TAGS, KO_MECAB_STOP_TAGS, morphSettings } from './korean.js';
 import { type NgramParams, ngramTerms } from './ngram.js';
 import { checkText, checkTexts, shortHash } from './normalize.js';
 import type {
@@ -77,7 +77,7 @@ export function listAnalyzers(): AnalyzerInfo[] {
     {
       name: 'ko-mecab',
       description:
-        "ko-morph's filter and options on the addon's MeCab-compatible analyzer (mecab-ko-dic, memory-mapped): same morphemes as Debian's mecab, analysed in C++ (batches on worker threads), offsets for highlighting.",
+        "ko-morph's options on the addon's MeCab-compatible analyzer (mecab-ko-dic, memory-mapped): same morphemes as Debian's mecab, analysed in C++ (batches on worker threads), offsets for highlighting. Stop filter: ko-morph's plus pronouns NP, auxiliary predicates VX and noun suffixes XSN.",
       options: KO_MECAB_KEYS.slice(1),
       needsDictionary: true,
     },
@@ -274,7 +274,7 @@ const USER_TAGS = new Set(KO_DIC_TAGS);
 
 function createKoMecab(c: KoMecabConfig): Analyzer {
   checkOptions('ko-mecab', c, KO_MECAB_KEYS);
-  const m = morphSettings('ko-mecab', c, true);
+  const m = morphSettings('ko-mecab', c, true, KO_MECAB_STOP_TAGS);
   assertBool('ko-mecab', 'spacePenalty', c.spacePenalty);
   for (const w of m.userDictionary) {
     if (!USER_TAGS.has(w.pos!))

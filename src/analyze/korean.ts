@@ -90,6 +90,16 @@ export const KO_DIC_EXTRA_TAGS = ['NA', 'UNA', 'VSV', 'UNKNOWN', 'SP'];
 /** Default stop tags: endings, particles, determiners, symbols (SL/SN/SH kept), copula. */
 export const DEFAULT_STOP_TAGS: readonly string[] = ['E', 'J', 'MM', 'S', 'VC'];
 
+/**
+ * ko-mecab's default stop tags: DEFAULT_STOP_TAGS plus the other grammatical morphemes that MeCab's
+ * tagging tells apart — auxiliary predicates (VX: 있 in 하고 있다, 하 in 해야 한다, 보 in 해 보다, 않, 주),
+ * noun-deriving suffixes (XSN: 성, 적, 화, 들 …; the stem stays: 가능성 → 가능) and pronouns (NP: the
+ * anaphoric 이 of 이를/이에/이는, 그, 우리). Lindera's tagging does not separate these (its 있/하/보 are
+ * mostly VV/VA, its 이 is never recognised), so ko-morph keeps DEFAULT_STOP_TAGS. Sorted, as a given
+ * stopTags list is. Measured: docs/analyzers.md, *Quality*.
+ */
+export const KO_MECAB_STOP_TAGS: readonly string[] = ['E', 'J', 'MM', 'NP', 'S', 'VC', 'VX', 'XSN'];
+
 /** Whether an entry of this type and expression stands for the morphemes of its expression. */
 export function isDecomposable(type: string | undefined, expression: string | undefined): boolean {
   return (
@@ -187,20 +197,24 @@ export function canonicalUserDictionary(where: string, entries: unknown, allowCo
 export interface MorphSettings {
   decompound: boolean;
   stopTags: readonly string[];
-  /** Whether stopTags differs from DEFAULT_STOP_TAGS (only then does a config name it). */
+  /** Whether stopTags differs from the analyzer's default (only then does a config name it). */
   customStopTags: boolean;
   userDictionary: UserWord[];
 }
 
-/** Validates decompound, stopTags and userDictionary; INVALID_ARGUMENT names `where`. */
+/**
+ * Validates decompound, stopTags and userDictionary; INVALID_ARGUMENT names `where`. `defaultStopTags`
+ * is the analyzer's default (sorted): DEFAULT_STOP_TAGS for ko-morph, KO_MECAB_STOP_TAGS for ko-mecab.
+ */
 export function morphSettings(
   where: string,
   c: { decompound?: unknown; stopTags?: unknown; userDictionary?: unknown },
   allowCost: boolean,
+  defaultStopTags: readonly string[] = DEFAULT_STOP_TAGS,
 ): MorphSettings {
   if (c.decompound !== undefined && typeof c.decompound !== 'boolean')
     throw invalidArgument(`${where}: decompound must be a boolean`);
-  let stopTags = DEFAULT_STOP_TAGS;
+  let stopTags = defaultStopTags;
   if (c.stopTags !== undefined) {
     if (!Array.isArray(c.stopTags) || c.stopTags.some((t) => typeof t !== 'string' || !/^[A-Z]{1,4}$/.test(t))) {
       throw invalidArgument(`${where}: stopTags must be an array of ko-dic tags or tag prefixes like "J", "EC"`);
@@ -210,7 +224,7 @@ export function morphSettings(
   return {
     decompound: c.decompound !== false,
     stopTags,
-    customStopTags: c.stopTags !== undefined && stopTags.join() !== DEFAULT_STOP_TAGS.join(),
+    customStopTags: c.stopTags !== undefined && stopTags.join() !== defaultStopTags.join(),
     userDictionary: canonicalUserDictionary(where, c.userDictionary, allowCost),
   };
 }

@@ -135,7 +135,10 @@ export interface KoMecabConfig extends TermFilterOptions {
   name: 'ko-mecab';
   /** As ko-morph. Default true. */
   decompound?: boolean;
-  /** As ko-morph. Default ["E", "J", "MM", "S", "VC"]. */
+  /**
+   * As ko-morph. Default ["E", "J", "MM", "NP", "S", "VC", "VX", "XSN"]: ko-morph's plus pronouns,
+   * auxiliary predicates and noun-deriving suffixes, which MeCab's tagging separates (KO_MECAB_STOP_TAGS).
+   */
   stopTags?: string[];
   /**
    * Add mecab-ko's left-space penalty (mecab-ko-dic's dicrc: particles, endings, copula … after a

@@ -194,9 +194,10 @@ test('smoothing (calibrated on sample texts) divides each quantized activation p
       init: 'realistic',
     };
     await generateSyntheticModel(dir, shape);
-    const plain = await quantizeModel(dir, { smooth: false, out: 'onnx/plain.onnx' });
+    // the classification head quantized too (it stays fp32 by default: the next test)
+    const plain = await quantizeModel(dir, { smooth: false, out: 'onnx/plain.onnx', head: 'int8' });
     assert.equal(plain.smoothed, 0);
-    const smooth = await quantizeModel(dir, { out: 'onnx/smooth.onnx' });
+    const smooth = await quantizeModel(dir, { out: 'onnx/smooth.onnx', head: 'int8' });
     assert.equal(smooth.smooth, 0.5);
     // the activations with outlier channels (the LayerNorm outputs: Q/K/V's shared input, the FFN's, the
     // classifier's <s> row) are smoothed; the attention context and the GELU output have none
@@ -215,6 +216,37 @@ test('smoothing (calibrated on sample texts) divides each quantized activation p
     await assert.rejects(quantizeModel(dir, { smooth: 2, force: true }), { code: 'INVALID_ARGUMENT' });
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a cross-encoder's classification head (after the per-sequence token pick) stays fp32 unless head: 'int8'", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tamsaek-quant-head-'));
+  const enc = await mkdtemp(join(tmpdir(), 'tamsaek-quant-nohead-'));
+  try {
+    const shape = { layers: 2, hidden: 32, heads: 4, ffn: 64, vocab: 24_000 };
+    await generateSyntheticModel(dir, { ...shape, head: 'cross-encoder' });
+    const kept = await quantizeModel(dir, { out: 'onnx/head-fp32.onnx' });
+    const all = await quantizeModel(dir, { out: 'onnx/head-int8.onnx', head: 'int8' });
+    assert.equal(kept.headKept, 2);
+    assert.equal(all.headKept, 0);
+    assert.equal(all.matmuls + all.gemms, kept.matmuls + kept.gemms + 2);
+    // the body is quantized alike (2 layers × Q, K, V, attention out, FFN in, FFN out)
+    assert.equal(kept.matmuls + kept.gemms, 12);
+    const model = await assertValidGraph(join(dir, 'onnx', 'head-fp32.onnx'));
+    const floats = new Set(model.graph.initializer.filter((t) => t.dataType === DT.FLOAT).map((t) => t.name));
+    for (const w of ['classifier.dense.weight', 'classifier.out_proj.weight']) {
+      assert.ok(floats.has(w), `${w} stays fp32`);
+      assert.ok(!model.graph.initializer.some((t) => t.name.startsWith(`${w}_quantized`)), `${w} is not quantized`);
+    }
+    const check = await compareScores(dir, { fp32File: 'onnx/model.onnx', int8File: 'onnx/head-fp32.onnx' });
+    assert.ok(check.maxAbsLogitDiff < 0.1, JSON.stringify(check));
+    // an encoder has no head: nothing is kept
+    await generateSyntheticModel(enc, shape);
+    assert.equal((await quantizeModel(enc)).headKept, 0);
+    await assert.rejects(quantizeModel(dir, { head: 'int4', force: true }), { code: 'INVALID_ARGUMENT' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await rm(enc, { recursive: true, force: true });
   }
 });
 

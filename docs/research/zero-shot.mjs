@@ -79,7 +79,7 @@ if (!values['no-adapt']) {
 const set = await loadBeir(values.eval, { split: values.split });
 // --engine-defaults: the engine's own default legs (bm25, passages rescoring with bigrams, dense)
 const engine = values['engine-defaults']
-  ? await Engine.create({ dense: { embedder: model, adapt: false } })
+  ? await Engine.create({ ...(values.analyzer ? { analyzer: values.analyzer } : {}), dense: { embedder: model, adapt: false } })
   : await Engine.create({
       ...(values.analyzer ? { analyzer: values.analyzer } : {}),
       legs: [

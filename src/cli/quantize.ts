@@ -11,7 +11,7 @@ import { compareScores } from '../rerank/agreement.js';
 import { choiceOption, intOption, numberOption, parse, UsageError } from './args.js';
 
 export const QUANTIZE_USAGE = {
-  quantize: `usage: tamsaek quantize <model-dir> [--format ${QUANTIZE_FORMATS.join('|')}] [--smooth 0.5|none] [--reduce-range] [--no-embeddings] [--exclude name,…] [--file onnx/model.onnx] [--out onnx/model_quantized.onnx] [--force] [--no-check] [--threads N] [--json]`,
+  quantize: `usage: tamsaek quantize <model-dir> [--format ${QUANTIZE_FORMATS.join('|')}] [--smooth 0.5|none] [--reduce-range] [--no-embeddings] [--exclude name,…] [--quantize-head] [--file onnx/model.onnx] [--out onnx/model_quantized.onnx] [--force] [--no-check] [--threads N] [--json]`,
 } as const;
 
 function isCrossEncoder(config: Record<string, unknown>): boolean {
@@ -27,6 +27,7 @@ export async function quantizeCommand(argv: string[], io: { out: (text: string) 
       'reduce-range': { type: 'boolean' },
       smooth: { type: 'string' },
       exclude: { type: 'string' },
+      'quantize-head': { type: 'boolean' },
       'no-embeddings': { type: 'boolean' },
       file: { type: 'string' },
       out: { type: 'string' },
@@ -50,6 +51,7 @@ export async function quantizeCommand(argv: string[], io: { out: (text: string) 
     reduceRange: args.flag('reduce-range'),
     ...(smooth === undefined ? {} : { smooth }),
     ...(args.text('exclude') ? { exclude: args.text('exclude')!.split(',') } : {}),
+    ...(args.flag('quantize-head') ? { head: 'int8' as const } : {}),
     embeddings: !args.flag('no-embeddings'),
     file: args.text('file'),
     out: args.text('out'),
@@ -69,7 +71,7 @@ export async function quantizeCommand(argv: string[], io: { out: (text: string) 
   }
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
   io.out(
-    `wrote ${report.file} (${mb(report.bytesOut)}, from ${report.source} ${mb(report.bytesIn)}) in ${report.seconds.toFixed(1)} s: ${report.matmuls} MatMul, ${report.gemms} Gemm, ${report.gathers} Gather quantized (${report.format}${report.reduceRange ? ', 7-bit weights' : ''}${report.smooth === false ? '' : `, ${report.smoothed} activations smoothed with α ${report.smooth}`})`,
+    `wrote ${report.file} (${mb(report.bytesOut)}, from ${report.source} ${mb(report.bytesIn)}) in ${report.seconds.toFixed(1)} s: ${report.matmuls} MatMul, ${report.gemms} Gemm, ${report.gathers} Gather quantized (${report.format}${report.reduceRange ? ', 7-bit weights' : ''}${report.smooth === false ? '' : `, ${report.smoothed} activations smoothed with α ${report.smooth}`}${report.headKept > 0 ? `; ${report.headKept} classification-head products kept fp32` : ''})`,
   );
   if (check) {
     const fields = Object.entries(check).map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toFixed(5)) : v}`);

@@ -7,7 +7,11 @@
  *   run time to uint8 per tensor (DynamicQuantizeLinear), so nothing needs calibration data.
  * - Gather from a large constant table (the word embeddings: 250,002 × 1,024 in XLM-R, 1 GB in fp32):
  *   int8 rows with one scale per row, dequantized after the Gather — the file shrinks 4×, no speed change.
- * - Everything else (attention score products, LayerNorm, softmax, GELU) stays fp32.
+ * - Everything else (attention score products, LayerNorm, softmax, GELU) stays fp32, and so does a
+ *   cross-encoder's classification head (`head: 'fp32'`, the default): the products after the graph
+ *   picks one token per sequence (a Gather on axis 1 of an activation). They read one row per pair,
+ *   so int8 saves nothing there, while a per-tensor activation scale over the batch's pooled vectors
+ *   swamps the small part in which candidates differ (docs/models.md, *Quantization error*).
  *
  * Output formats (all standard onnxruntime CPU kernels; measured in docs/models.md):
  *   'matmul-integer-to-float' (default): one DynamicQuantizeLinear per distinct activation (shared by
@@ -53,6 +57,8 @@ export interface QuantizeOptions {
   embeddingMinRows?: number;
   /** Weights (initializer names) or nodes (node names) to leave in fp32. */
   exclude?: readonly string[];
+  /** The products after the per-sequence token pick (a classification head): 'fp32' (default) or 'int8'. */
+  head?: 'fp32' | 'int8';
   /**
    * SmoothQuant migration strength α in 0..1 (default 0.5; ./quantize-smooth.ts), or false: no
    * calibration run, activations quantized as they are. Models without a tokenizer.json or an
@@ -72,6 +78,8 @@ export interface QuantizeReport {
   smooth: number | false;
   /** Activations divided by smoothing scales before quantization. */
   smoothed: number;
+  /** Products of the classification head left in fp32 (`head: 'fp32'`). */
+  headKept: number;
   matmuls: number;
   gemms: number;
   gathers: number;
@@ -90,6 +98,7 @@ const OPTIONS = [
   'embeddings',
   'embeddingMinRows',
   'exclude',
+  'head',
   'smooth',
   'external',
 ];
@@ -340,6 +349,8 @@ function validate(options: QuantizeOptions) {
   } = options;
   if (smooth !== false && !(typeof smooth === 'number' && smooth >= 0 && smooth <= 1))
     throw invalidArgument(`quantizeModel: smooth must be false or a number in 0..1 (got ${String(smooth)})`);
+  if (options.head !== undefined && options.head !== 'fp32' && options.head !== 'int8')
+    throw invalidArgument(`quantizeModel: head must be 'fp32' or 'int8' (got ${String(options.head)})`);
   if (!QUANTIZE_FORMATS.includes(format))
     throw invalidArgument(
       `quantizeModel: format must be one of ${QUANTIZE_FORMATS.join(', ')} (got ${String(format)})`,
@@ -366,6 +377,41 @@ async function files(dir: string, options: QuantizeOptions): Promise<{ source: s
     throw new TamsaekError('INVALID_ARGUMENT', `${join(dir, out)} already exists (use force / --force to replace it)`);
   return { source, out };
 }
+
+/**
+ * The MatMul/Gemm nodes downstream of a Gather on axis 1 of an activation (not of an initializer):
+ * the head that reads one token per sequence, e.g. XLM-R's `classifier.dense` and `out_proj` after
+ * `hidden[:, 0]`, or BERT's pooler and classifier. A pick followed by more than HEAD_MAX_PRODUCTS
+ * products is not a head (the body would stay fp32): it is ignored.
+ */
+function headProducts(nodes: readonly Proto[], inits: ReadonlyMap<string, Proto>): Set<Proto> {
+  const consumers = new Map<string, Proto[]>();
+  for (const n of nodes) for (const i of n.input) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const picks = nodes.filter(
+    (n) =>
+      n.opType === 'Gather' &&
+      !inits.has(n.input[0]) &&
+      Number((n.attribute ?? []).find((a: Proto) => a.name === 'axis')?.i ?? 0) === 1,
+  );
+  const head = new Set<Proto>();
+  for (const pick of picks) {
+    const seen = new Set<Proto>([pick]);
+    const queue = [pick];
+    while (queue.length > 0) {
+      const n = queue.pop()!;
+      for (const o of n.output)
+        for (const c of consumers.get(o) ?? [])
+          if (!seen.has(c)) {
+            seen.add(c);
+            queue.push(c);
+          }
+    }
+    const products = [...seen].filter((n) => n.opType === 'MatMul' || n.opType === 'Gemm');
+    if (products.length <= HEAD_MAX_PRODUCTS) for (const n of products) head.add(n);
+  }
+  return head;
+}
+const HEAD_MAX_PRODUCTS = 4;
 
 /** Largest per-channel maximum over the median one: how far the widest channels stick out. */
 function outlierRatio(channelMax: Float32Array): number {
@@ -417,8 +463,9 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
   const inits = new Map<string, Proto>(graph.initializer.map((t: Proto) => [t.name as string, t]));
   const rw = new Rewriter(loaded, inits, format, reduceRange ? 63 : 127);
   const exclude = new Set(options.exclude ?? []);
+  const head = options.head === 'int8' ? new Set<Proto>() : headProducts(graph.node, inits);
   const candidates = (graph.node as Proto[]).filter(
-    (n) => !n.domain && !exclude.has(n.name) && !n.input.some((i: string) => exclude.has(i)),
+    (n) => !n.domain && !head.has(n) && !exclude.has(n.name) && !n.input.some((i: string) => exclude.has(i)),
   );
   const calibratable =
     (await isFile(join(dir, 'tokenizer.json'))) && graph.input.some((i: Proto) => i.name === 'input_ids');
@@ -466,7 +513,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
       initializers: [...kept, ...rw.added],
       opsets,
       producer: 'tamsaek quantize',
-      docString: `${docString ?? ''} [int8: ${format}, per-channel weights${reduceRange ? ', 7-bit' : ''}${smooth === false ? '' : `, smoothing α ${smooth}`}; from ${producerName ?? '?'}]`,
+      docString: `${docString ?? ''} [int8: ${format}, per-channel weights${reduceRange ? ', 7-bit' : ''}${head.size > 0 ? `, ${head.size} head products fp32` : ''}${smooth === false ? '' : `, smoothing α ${smooth}`}; from ${producerName ?? '?'}]`,
       metadata: Object.fromEntries((metadataProps ?? []).map((p: Proto) => [p.key, p.value])),
       graphExtra,
       modelExtra,
@@ -482,6 +529,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     reduceRange,
     smooth,
     smoothed: rw.smoothing.size,
+    headKept: head.size,
     ...rw.counts,
     bytesIn,
     bytesOut,

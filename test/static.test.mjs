@@ -154,6 +154,13 @@ test("featurizer: morpheme features are the named analyzer's terms (ko-morph or 
   }
   // the two analyzers disagree on this text (lindera's 이 defect), so the features do too
   assert.notDeepEqual(createAnalyzer('ko-morph').analyze(text), createAnalyzer('ko-mecab').analyze(text));
+  // a model pins its analyzer's stop tags: ko-mecab's default drops the suffix 성 (XSN), ko-morph's set keeps it
+  const pinned = (stopTags) =>
+    new Featurizer({ ...FEATURES, morphemes: 'ko-mecab', stopTags, bigrams: false, buckets: 1 << 20 });
+  const suffix = fnv1a(0x6d, '성') % (1 << 20);
+  assert.ok([...pinned(['E', 'J', 'MM', 'S', 'VC']).counts('가능성').ids].includes(suffix));
+  assert.ok(![...pinned(undefined).counts('가능성').ids].includes(suffix));
+  assert.throws(() => new Featurizer({ ...FEATURES, stopTags: ['E'] }), { code: 'INVALID_ARGUMENT' });
   assert.throws(
     () => new Featurizer({ ...FEATURES, morphemes: 'mecab' }),
     (e) => e.code === 'INVALID_ARGUMENT' && /morphemes must be "ko-morph", "ko-mecab" or false/.test(e.message),

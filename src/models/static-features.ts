@@ -21,8 +21,13 @@ export const MORPHEME_ANALYZERS = ['ko-morph', 'ko-mecab'] as const;
 export type MorphemeAnalyzerName = (typeof MORPHEME_ANALYZERS)[number];
 
 export interface StaticFeatureConfig {
-  /** Morpheme analyzer (with default options). */
+  /** Morpheme analyzer (with default options but the stop tags). */
   morphemes: MorphemeAnalyzerName | false;
+  /**
+   * The morpheme analyzer's stop tags, when the model names them (the trainer does since ko-mecab's
+   * default changed): the analyzer's defaults may change, a trained model's features may not.
+   */
+  stopTags?: string[];
   /** Hangul syllable bigrams within words. */
   bigrams: boolean;
   /** Hash buckets (table rows). */
@@ -60,8 +65,14 @@ export function checkFeatureConfig(c: unknown, where = 'features'): StaticFeatur
   if (o.hash !== 'fnv1a32') throw invalidArgument(`${where}.hash must be "fnv1a32"`);
   if (o.tf !== 'log' && o.tf !== 'binary') throw invalidArgument(`${where}.tf must be "log" or "binary"`);
   if (!o.morphemes && !o.bigrams) throw invalidArgument(`${where}: enable morphemes or bigrams`);
+  if (
+    o.stopTags !== undefined &&
+    (!o.morphemes || !Array.isArray(o.stopTags) || o.stopTags.some((t) => typeof t !== 'string'))
+  )
+    throw invalidArgument(`${where}.stopTags must be a list of tags, with morphemes`);
   const out: StaticFeatureConfig = {
     morphemes: o.morphemes ?? false,
+    ...(o.stopTags !== undefined ? { stopTags: [...o.stopTags] } : {}),
     bigrams: o.bigrams,
     buckets: o.buckets!,
     hash: 'fnv1a32',
@@ -137,7 +148,10 @@ export class Featurizer {
       if (!keptBuckets) throw invalidArgument('a pruned-vocabulary feature configuration needs its kept buckets');
       this.rowOf = bucketRows(config, keptBuckets);
     }
-    if (config.morphemes) this.morph = createAnalyzer(config.morphemes);
+    if (config.morphemes)
+      this.morph = createAnalyzer(
+        config.stopTags ? { name: config.morphemes, stopTags: config.stopTags } : { name: config.morphemes },
+      );
     if (config.bigrams) this.bigram = createAnalyzer('bigram');
   }
 

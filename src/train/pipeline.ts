@@ -4,6 +4,7 @@
  * query→document pairs, train, and write the model directory.
  */
 import { basename } from 'node:path';
+import { KO_MECAB_STOP_TAGS } from '../analyze/korean.js';
 import { checkOptions, invalidArgument } from '../errors.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
 import {
@@ -293,6 +294,8 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
   let features: StaticFeatureConfig = {
     ...DEFAULT_FEATURES,
     morphemes: o.morphemes ?? DEFAULT_FEATURES.morphemes,
+    // ko-mecab's stop tags are recorded: the model keeps its features if the analyzer's default changes
+    ...(o.morphemes === 'ko-mecab' ? { stopTags: [...KO_MECAB_STOP_TAGS] } : {}),
     buckets: o.buckets ?? DEFAULT_FEATURES.buckets,
   };
   if (o.rows !== undefined && !(Number.isInteger(o.rows) && o.rows >= 32 && o.rows < features.buckets)) {

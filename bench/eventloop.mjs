@@ -3,10 +3,12 @@
 // search is issued every 10 ms throughout; each phase reports its largest gap, the searches' p99 and
 // whether every search completed.
 //
-//   node bench/eventloop.mjs [--docs 5000] [--huge-mb 10] [--skip-dense] [--only adapt|dense_add] [--out f.json]
+//   node bench/eventloop.mjs [--docs 5000] [--huge-mb 10] [--skip-dense] [--only adapt|dense_add|bm25_add]
+//        [--analyzer ko-mecab] [--out f.json]
 // dense_add: an engine that already holds 5 pages (no adaptation); dense_adapt_add: the first add of the
 // corpus, which adapts the default model to it first. `--only dense_add` runs the calibration and that
-// add alone (no save or open), for repeated before/after runs.
+// add alone (no save or open), for repeated before/after runs; `--only bm25_add` the same for the BM25-only
+// engine, with `--analyzer` (default: the engine's) naming the analyzer its add runs (results bm25_<analyzer>_add).
 //   npm run bench -- eventloop [--docs N] [--tiny]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -183,6 +185,18 @@ export async function run(options = {}) {
       await engine.close();
       return { results, notes: [`${count} autorag-ko-sized pages; the non-adapting dense add only`] };
     }
+    if (options.only === 'bm25_add') {
+      const analyzer = options.analyzer;
+      const engine = await Engine.create(analyzer ? { analyzer } : {});
+      await engine.add(docs.slice(0, 5));
+      const label = `bm25${analyzer ? `_${analyzer.replace(/[^A-Za-z0-9]+/g, '_')}` : ''}_add`;
+      push(results, label, await measured('add', engine, () => engine.add(docs.slice(5)), log));
+      await engine.close();
+      return {
+        results,
+        notes: [`${count} autorag-ko-sized pages; the BM25-only add (${analyzer ?? 'default analyzer'})`],
+      };
+    }
     if (options.only === 'adapt') {
       await adaptRun(docs, results, log);
       return { results, notes: [`${count} autorag-ko-sized pages; the adapting first add only`] };
@@ -214,6 +228,7 @@ if (isMain(import.meta.url)) {
         'huge-mb': 'number',
         'skip-dense': 'flag',
         only: 'string',
+        analyzer: 'string',
         tiny: 'flag',
         out: 'string',
       }),

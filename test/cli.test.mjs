@@ -111,7 +111,7 @@ test('index, search and eval the sample dataset', async () => {
     assert.equal(fixed.fusion.labels, 'none');
     assert.deepEqual(fixed.fusion.configs[0].fusion, {
       method: 'cc',
-      normalizer: 'l2', // the default model is a static model (docs/fusion.md)
+      normalizer: 'mm',
       weights: { bm25: 0.4, passages: 0.3, dense: 0.3 },
     });
     assert.equal(fixed.fusion.configs[0].depth, 64);

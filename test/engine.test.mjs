@@ -530,38 +530,3 @@ test('with a dense model the default legs are bm25, passages (BM25 over 150-char
     code: 'INVALID_ARGUMENT',
   });
 });
-
-test('with a static dense model (the default) the zero-shot fusion divides each leg by its L2 norm; given and saved fusions are kept', async (t) => {
-  const engine = await Engine.create({ dense: { embedder: 'default', adapt: false } });
-  const weights = { bm25: 0.4, passages: 0.3, dense: 0.3 };
-  assert.deepEqual(engine.describe().fusion, { method: 'cc', normalizer: 'l2', weights });
-  assert.equal(engine.describe().depth, 64);
-  await engine.add(DOCS);
-  const query = '예금자 보호 한도';
-  const hits = await engine.search(query, { k: 5 });
-  const results = await engine.tunable().retrieve(query, { depth: 64 });
-  const l2 = (leg, id) => {
-    const norm = Math.sqrt(leg.hits.reduce((s, h) => s + h.score * h.score, 0));
-    const hit = leg.hits.find((h) => h.id === id);
-    return hit && norm > 0 ? hit.score / norm : 0;
-  };
-  for (const h of hits) {
-    const want = results.reduce((s, leg) => s + weights[leg.name] * l2(leg, h.id), 0);
-    assert.ok(Math.abs(h.fusedScore - want) < 1e-9, `${h.id}: ${h.fusedScore} vs ${want}`);
-  }
-  const given = { method: 'cc', normalizer: 'mm', weights: { bm25: 0.5, passages: 0.2, dense: 0.3 } };
-  const withFusion = await Engine.create({ dense: { embedder: 'default', adapt: false }, fusion: given });
-  assert.deepEqual(withFusion.describe().fusion, given);
-  const two = await Engine.create({ dense: { embedder: 'default', adapt: false }, passages: false });
-  assert.deepEqual(two.describe().fusion, { method: 'cc', normalizer: 'mm' });
-  const dir = await import('node:fs/promises').then((fs) => fs.mkdtemp(`${process.env.TMPDIR ?? '/tmp'}/tamsaek-l2-`));
-  t.after(() => import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true })));
-  await engine.save(dir);
-  const opened = await Engine.open(dir, { readOnly: true });
-  assert.deepEqual(opened.describe().fusion, { method: 'cc', normalizer: 'l2', weights });
-  assert.deepEqual(
-    await opened.search(query, { k: 5 }).then((r) => r.map((h) => h.id)),
-    hits.map((h) => h.id),
-  );
-  for (const e of [engine, withFusion, two, opened]) await e.close();
-});

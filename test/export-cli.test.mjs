@@ -84,10 +84,10 @@ test('export to OpenSearch: bodies validate, the bulk holds every document and s
   });
   const meta = JSON.parse(await readFile(join(out, 'export.json'), 'utf8'));
   assert.equal(meta.target, 'opensearch');
-  assert.equal(meta.fusion.target.technique, 'l2'); // the engine's fusion with the default (static) model
+  assert.equal(meta.fusion.target.technique, 'min_max');
   const readme = await readFile(join(out, 'README-export.md'), 'utf8');
   assert.match(readme, /## Where the cluster differs from tamsaek/);
-  assert.match(readme, /L2 normalisation is the same formula/);
+  assert.match(readme, /0\.001/);
   assert.match(readme, /nested `passages`/);
 });
 
@@ -179,7 +179,7 @@ test('eval --fusion-as scores the sample with both fusions over the same leg res
   const report = JSON.parse(r.stdout);
   assert.equal(report.queries, 5);
   assert.equal(report.mode, 'fixed');
-  assert.equal(report.configs[0].target.technique, 'l2');
+  assert.equal(report.configs[0].target.technique, 'min_max');
   for (const key of ['ndcg@10', 'recall@1', 'mrr@10']) {
     const { tamsaek, target, difference } = report.metrics;
     assert.ok(tamsaek[key] >= 0 && tamsaek[key] <= 1 && target[key] >= 0 && target[key] <= 1);

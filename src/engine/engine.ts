@@ -1,8 +1,3 @@
-/** A dense leg whose embedder is a static model (the default fusion then normalizes by L2: ./options.ts). */
-function isStaticDense(leg: NamedLeg['leg']): boolean {
-  return leg instanceof DenseLeg && (leg.embedder as { kind?: string } | undefined)?.kind === 'static';
-}
-
 /**
  * The Engine facade: one id space over an ordered list of named legs. Documents go to every leg; a
  * search runs the search pipeline (analyse once → legs → fuse → rerank → hits); saves write a whole
@@ -17,7 +12,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Analyzer } from '../analyze/types.js';
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { compileFilter } from '../legs/bm25/index.js';
-import { ADAPT_MIN_DOCUMENTS, checkAdapt, DenseLeg, type LegAdaptOptions } from '../legs/dense/leg.js';
+import { ADAPT_MIN_DOCUMENTS, checkAdapt, type LegAdaptOptions } from '../legs/dense/leg.js';
 import { legFactory } from '../legs/registry.js';
 import type { LegDocument, PreparedBatch } from '../legs/types.js';
 import type { Reranker } from '../rerank/types.js';
@@ -26,7 +21,7 @@ import { stopSignal, throwIfStopped } from '../util/stop.js';
 import { checkDocuments, checkVector, checkWriteOptions } from './input.js';
 import { acquireWriteLock, type WriteLock } from './lock.js';
 import { readManifest, sweepGenerations } from './manifest.js';
-import { checkQueryConfig, HYBRID_FUSION_STATIC, type RerankConfig, resolveOptions } from './options.js';
+import { checkQueryConfig, type RerankConfig, resolveOptions } from './options.js';
 import { closeLegs, type EngineState, loadGeneration, saveGeneration } from './persist.js';
 import { type NamedLeg, SearchPipeline } from './pipeline.js';
 import { readCommitted } from './readers.js';
@@ -83,8 +78,6 @@ export class Engine {
     try {
       for (const { name, kind, options: legOptions } of resolved.legs)
         legs.push({ name, leg: await legFactory(kind).create(legOptions, { name, analyzer }) });
-      if (resolved.hybridDefault && legs.some(({ leg }) => isStaticDense(leg)))
-        resolved.query.fusion = HYBRID_FUSION_STATIC;
       const given = resolved.rerank?.given;
       if (typeof given === 'string') owned = await loadReranker(given);
       const reranker = owned ?? (given as Reranker | undefined);

@@ -27,13 +27,6 @@ export const HYBRID_FUSION: FusionConfig = {
   normalizer: 'mm',
   weights: { bm25: 0.4, passages: 0.3, dense: 0.3 },
 };
-/**
- * The same with a static dense model (the shipped default): each leg's scores divided by their L2 norm
- * instead of min-max, better on all three validation sets with the adapted static model. Not for other
- * embedders: cosines in a narrow band (a transformer's) lose their spread under `l2` and it falls below
- * min-max on the same sets (docs/fusion.md).
- */
-export const HYBRID_FUSION_STATIC: FusionConfig = { ...HYBRID_FUSION, normalizer: 'l2' };
 export const DEFAULT_DEPTH = 100;
 /**
  * The depth of the zero-shot default (three legs): the smallest depth whose nDCG@10 on the validation sets
@@ -56,8 +49,6 @@ export interface ResolvedOptions {
   legs: LegSpec[];
   query: QueryConfig;
   rerank?: { given: Reranker | string; config: RerankConfig; topNGiven: boolean };
-  /** The three-leg default with no fusion given: the engine picks HYBRID_FUSION(_STATIC) once its embedder is loaded. */
-  hybridDefault: boolean;
 }
 
 export function resolveAnalyzer(analyzer: EngineOptions['analyzer']): Analyzer {
@@ -78,8 +69,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   const depth = checkDepth(options.depth ?? (hybrid && options.fusion === undefined ? HYBRID_DEPTH : DEFAULT_DEPTH));
   const fusion = validateFusionConfig(options.fusion ?? (hybrid ? HYBRID_FUSION : DEFAULT_FUSION));
   const rerank = options.rerank && resolveRerank(options.rerank);
-  const hybridDefault = hybrid && options.fusion === undefined;
-  return { analyzer, legs, query: { fusion, depth, rerankTopN: rerank?.config.topN ?? 0 }, rerank, hybridDefault };
+  return { analyzer, legs, query: { fusion, depth, rerankTopN: rerank?.config.topN ?? 0 }, rerank };
 }
 
 /**

@@ -63,7 +63,13 @@ async function prepare(cache, shape, init, head, log) {
   const { dir, generated } = await ensureSyntheticModel(cache, { ...shape, init, head });
   if (generated) log(`generated ${dir} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const marker = path.join(dir, 'quantized.json');
-  const want = JSON.stringify({ format: 'matmul-integer-to-float', smooth: 0.5, head: 'fp32', external: true, version: 6 });
+  const want = JSON.stringify({
+    format: 'matmul-integer-to-float',
+    smooth: 0.5,
+    head: 'fp32',
+    external: true,
+    version: 6,
+  });
   let quantizeS;
   if (!existsSync(path.join(dir, QUANTIZED)) || !existsSync(marker) || readFileSync(marker, 'utf8') !== want) {
     const r = await quantizeModel(dir, { force: true });

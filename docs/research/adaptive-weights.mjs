@@ -1,20 +1,10 @@
 // Per-query label-free fusion weights (a leg's top-hit score gap, top-1 agreement between legs), simulated on the
 // validation runs' leg lists: node docs/research/adaptive-weights.mjs wval-dump.json span-dump.json ict-dump.json
 // (files from docs/research/zero-shot.mjs --engine-defaults --dump); depth 64, passages rescoring 30, min-max.
-import { readFileSync } from 'node:fs';
 import { evaluate } from '../../dist/index.js';
-const D = 64, R = 30, W = { bm25: 0.4, passages: 0.3, dense: 0.3 };
-const sets = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')));
-const prepared = sets.map((d) => ({
-  qrels: new Map(Object.entries(d.qrels).map(([q, m]) => [q, new Map(Object.entries(m))])),
-  queries: d.queries.map((q) => {
-    const leg = (n) => q.legs.find((l) => l.name === n).hits;
-    const found = new Set([...leg('bm25').slice(0, R), ...leg('dense').slice(0, R)].map((h) => h[0]));
-    const legs = {};
-    for (const name of ['bm25', 'passages', 'dense']) legs[name] = name === 'passages' ? leg(name).filter((h) => found.has(h[0])) : leg(name).slice(0, D);
-    return { id: q.id, legs };
-  }),
-}));
+import { loadDumpSets } from './dump-legs.mjs';
+const W = { bm25: 0.4, passages: 0.3, dense: 0.3 };
+const prepared = loadDumpSets(process.argv.slice(2));
 function mm(hits) {
   if (hits.length === 0) return new Map();
   let lo = Infinity, hi = -Infinity;

@@ -2,18 +2,12 @@
 // docs/fusion.md *Other normalizers at depth 64*: on validation dumps (zero-shot.mjs --engine-defaults --dump), each
 // normalizer (NORMS=mm,l2,z) over the 0.1 weight grid: gains over BM25 per set, the pick of the rule (best smoothed
 // mean gain among points positive on every set) and the default 0.4/0.3/0.3. D=<depth> (default 64).
-import { readFileSync } from 'node:fs';
 import { evaluate, fuse } from '../../dist/index.js';
 import { pickOnSimplex } from '../../dist/tune/index.js';
-const D = +(process.env.D ?? 64), R = 30;
-const sets = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')));
-const prepared = sets.map((d) => ({
-  qrels: new Map(Object.entries(d.qrels).map(([q, m]) => [q, new Map(Object.entries(m))])),
-  queries: d.queries.map((q) => {
-    const leg = (n) => q.legs.find((l) => l.name === n).hits;
-    const found = new Set([...leg('bm25').slice(0, R), ...leg('dense').slice(0, R)].map((h) => h[0]));
-    return { id: q.id, legs: ['bm25', 'passages', 'dense'].map((name) => ({ name, hits: (name === 'passages' ? leg(name).filter((h) => found.has(h[0])) : leg(name).slice(0, D)).map(([id, score]) => ({ id, score })) })) };
-  }),
+import { fuseInput, loadDumpSets } from './dump-legs.mjs';
+const prepared = loadDumpSets(process.argv.slice(2), { depth: +(process.env.D ?? 64) }).map((s) => ({
+  qrels: s.qrels,
+  queries: s.queries.map((q) => ({ id: q.id, legs: fuseInput(q.legs) })),
 }));
 const score = (cfg, legsOnly) => prepared.map((p) => {
   const run = new Map();

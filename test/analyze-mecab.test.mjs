@@ -3,12 +3,13 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Bm25Index, createAnalyzer, listAnalyzers } from 'tamsaek';
+import { Bm25Index, createAnalyzer, Engine, listAnalyzers } from 'tamsaek';
+import { analyzerFromStored, storedAnalyzerConfig } from '../dist/analyze/index.js';
 
 const mecab = createAnalyzer('ko-mecab');
 
@@ -231,6 +232,45 @@ test('a BM25 index with ko-mecab saves and reopens with the same analyzer', asyn
       again.search('기초연금 신청', { k: 1 }).map((h) => h.id),
       ['a'],
     );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("stored ko-mecab configs spell out the stop tags; one stored without them keeps ko-morph's (the default before)", async () => {
+  const text = '가능성이 있다';
+  const now = createAnalyzer('ko-mecab');
+  const before = createAnalyzer({ name: 'ko-mecab', stopTags: ['E', 'J', 'MM', 'S', 'VC'] });
+  assert.notDeepEqual(now.analyze(text), before.analyze(text)); // 성 (XSN) and 있 (VX) are dropped now
+  const stored = storedAnalyzerConfig(now.config);
+  assert.deepEqual(stored.stopTags, ['E', 'J', 'MM', 'NP', 'S', 'VC', 'VX', 'XSN']);
+  assert.equal(analyzerFromStored(stored).name, 'ko-mecab');
+  assert.deepEqual(analyzerFromStored(stored).analyze(text), now.analyze(text));
+  for (const old of [{ name: 'ko-mecab' }, 'ko-mecab'])
+    assert.deepEqual(analyzerFromStored(old).analyze(text), before.analyze(text), JSON.stringify(old));
+  // inside a combination too; other analyzers are stored and read as they are
+  const combo = createAnalyzer('ko-mecab+bigram');
+  assert.deepEqual(analyzerFromStored(storedAnalyzerConfig(combo.config)).analyze(text), combo.analyze(text));
+  assert.ok(analyzerFromStored('ko-mecab+bigram').analyze(text).includes('성'));
+  assert.deepEqual(storedAnalyzerConfig(createAnalyzer('ko-morph').config), { name: 'ko-morph' });
+  // an engine saves the spelled-out config and reopens with the same analyzer; a manifest from before keeps the old set
+  const dir = await mkdtemp(join(tmpdir(), 'tamsaek-mecab-stored-'));
+  try {
+    const engine = await Engine.create({ analyzer: 'ko-mecab' });
+    await engine.add([{ id: 'a', text: '기초연금의 수급 가능성을 확인합니다.' }]);
+    await engine.save(dir);
+    await engine.close();
+    const path = join(dir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(path, 'utf8'));
+    assert.deepEqual(manifest.config.analyzer, stored);
+    const reopened = await Engine.open(dir, { readOnly: true });
+    assert.equal(reopened.describe().analyzer, 'ko-mecab');
+    await reopened.close();
+    manifest.config.analyzer = { name: 'ko-mecab' };
+    await writeFile(path, JSON.stringify(manifest));
+    const legacy = await Engine.open(dir, { readOnly: true });
+    assert.equal(legacy.describe().analyzer, before.name);
+    await legacy.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

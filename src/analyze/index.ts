@@ -2,7 +2,7 @@ import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { TermFilter } from './filters.js';
 import { KoMecabCore } from './ko-mecab.js';
 import { KoMorphCore } from './ko-morph.js';
-import { KO_DIC_TAGS, KO_MECAB_STOP_TAGS, morphSettings } from './korean.js';
+import { DEFAULT_STOP_TAGS, KO_DIC_TAGS, KO_MECAB_STOP_TAGS, morphSettings } from './korean.js';
 import { type NgramParams, ngramTerms } from './ngram.js';
 import { checkText, checkTexts, shortHash } from './normalize.js';
 import type {
@@ -395,4 +395,29 @@ export function createAnalyzer(spec: string | AnalyzerConfig = DEFAULT_ANALYZER)
         `unknown analyzer "${name}" (known: ko-morph, ko-mecab, ngram, whitespace, combinations like ko-morph+ngram)`,
       );
   }
+}
+
+/**
+ * An analyzer config as an index stores it: defaults that have changed, or may, spelled out — ko-mecab's
+ * stop tags (its default grew NP, VX and XSN on 2026-12-06) — so a stored index keeps analysing as it did.
+ */
+export function storedAnalyzerConfig(config: AnalyzerConfig): AnalyzerConfig {
+  if (config.name === 'combine') return { ...config, parts: config.parts.map(storedAnalyzerConfig) };
+  if (config.name === 'ko-mecab' && config.stopTags === undefined)
+    return { ...config, stopTags: [...KO_MECAB_STOP_TAGS] };
+  return config;
+}
+
+/**
+ * The analyzer a stored config names. A ko-mecab config without stop tags was stored before they were
+ * spelled out (storedAnalyzerConfig), when its default was ko-morph's set: it keeps that set.
+ */
+export function analyzerFromStored(stored: string | AnalyzerConfig): Analyzer {
+  const legacy = (c: AnalyzerConfig): AnalyzerConfig => {
+    if (c.name === 'combine') return { ...c, parts: c.parts.map(legacy) };
+    if (c.name === 'ko-mecab' && c.stopTags === undefined) return { ...c, stopTags: [...DEFAULT_STOP_TAGS] };
+    return c;
+  };
+  const config = typeof stored === 'string' ? createAnalyzer(stored).config : stored;
+  return createAnalyzer(legacy(config as AnalyzerConfig));
 }

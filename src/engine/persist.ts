@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createAnalyzer } from '../analyze/index.js';
+import { analyzerFromStored, createAnalyzer, storedAnalyzerConfig } from '../analyze/index.js';
 import type { Analyzer, AnalyzerConfig } from '../analyze/types.js';
 import { TamsaekError } from '../errors.js';
 import { validateFusionConfig } from '../fuse/config.js';
@@ -70,7 +70,7 @@ export async function saveGeneration(target: string, generation: number, state: 
   await state.store.save(join(gen, DOCS_FILE));
   const { fusion, depth, rerankTopN } = state.query;
   const config: ManifestConfig = {
-    analyzer: state.analyzer.config,
+    analyzer: storedAnalyzerConfig(state.analyzer.config),
     legs,
     ...(state.rerank ? { rerank: { ...state.rerank, topN: rerankTopN } } : {}),
     fusion,
@@ -94,7 +94,7 @@ export async function loadGeneration(dir: string, manifest: Manifest, options: O
   if (manifest.formatVersion < 2) return loadFormat1(dir, gen, manifest, options);
   const c = manifest.config as unknown as ManifestConfig;
   if (!Array.isArray(c.legs)) throw new TamsaekError('CORRUPT_INDEX', `index ${dir}: the manifest lists no legs`);
-  const analyzer = createAnalyzer(c.analyzer);
+  const analyzer = analyzerFromStored(c.analyzer);
   const legs: NamedLeg[] = [];
   try {
     for (const { name, kind, state } of c.legs) {
@@ -155,7 +155,7 @@ async function loadFormat1(dir: string, gen: string, manifest: Manifest, options
     await closeLegs(legs);
     throw error;
   }
-  const analyzer = createAnalyzer(c.analyzer ?? index.analyzer.config);
+  const analyzer = c.analyzer ? analyzerFromStored(c.analyzer) : createAnalyzer(index.analyzer.config);
   return { analyzer, legs, store, query: queryConfig(c), ...(c.rerank ? { rerank: rerankOf(c.rerank) } : {}) };
 }
 

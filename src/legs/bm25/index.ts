@@ -15,7 +15,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { analyzeAll, analyzeText } from '../../analyze/batch.js';
-import { createAnalyzer, DEFAULT_ANALYZER } from '../../analyze/index.js';
+import { analyzerFromStored, createAnalyzer, DEFAULT_ANALYZER, storedAnalyzerConfig } from '../../analyze/index.js';
 import type { Analyzer, AnalyzerConfig } from '../../analyze/types.js';
 import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
 import { ensureInt32, ensureUint8, GrowableFloat32, GrowableInt32 } from '../../util/growable.js';
@@ -615,7 +615,12 @@ export class Bm25Index {
   }
 
   private async writeView(view: LiveView, dir: string): Promise<void> {
-    const settings = { k1: this.k1, b: this.b, fields: { ...this.fields }, analyzer: this.analyzer.config };
+    const settings = {
+      k1: this.k1,
+      b: this.b,
+      fields: { ...this.fields },
+      analyzer: storedAnalyzerConfig(this.analyzer.config),
+    };
     const slicer = new Slicer({ what: 'save' });
     const snapshot = await runSliced(snapshotSteps(view), slicer);
     await saveBm25(snapshot, settings, dir, slicer);
@@ -637,7 +642,7 @@ export class Bm25Index {
     let index: Bm25Index;
     try {
       const { k1, b, fields, analyzer } = settings;
-      index = new Bm25Index({ analyzer: createAnalyzer(analyzer), k1, b, fields, ...options });
+      index = new Bm25Index({ analyzer: analyzerFromStored(analyzer), k1, b, fields, ...options });
     } catch (error) {
       if (error instanceof TamsaekError)
         throw new TamsaekError('CORRUPT_INDEX', `${dir}: stored settings are invalid (${error.message})`, {

@@ -379,7 +379,7 @@ async function files(dir: string, options: QuantizeOptions): Promise<{ source: s
 }
 
 /**
- * The MatMul/Gemm nodes downstream of a Gather on axis 1 of an activation (not of an initializer):
+ * The MatMul/Gemm nodes with a constant weight downstream of a Gather on axis 1 of an activation:
  * the head that reads one token per sequence, e.g. XLM-R's `classifier.dense` and `out_proj` after
  * `hidden[:, 0]`, or BERT's pooler and classifier. A pick followed by more than HEAD_MAX_PRODUCTS
  * products is not a head (the body would stay fp32): it is ignored.
@@ -406,7 +406,7 @@ function headProducts(nodes: readonly Proto[], inits: ReadonlyMap<string, Proto>
             queue.push(c);
           }
     }
-    const products = [...seen].filter((n) => n.opType === 'MatMul' || n.opType === 'Gemm');
+    const products = [...seen].filter((n) => (n.opType === 'MatMul' || n.opType === 'Gemm') && inits.has(n.input[1]));
     if (products.length <= HEAD_MAX_PRODUCTS) for (const n of products) head.add(n);
   }
   return head;

@@ -402,9 +402,13 @@ export function createAnalyzer(spec: string | AnalyzerConfig = DEFAULT_ANALYZER)
  * stop tags (its default grew NP, VX and XSN on 2026-12-06) — so a stored index keeps analysing as it did.
  */
 export function storedAnalyzerConfig(config: AnalyzerConfig): AnalyzerConfig {
-  if (config.name === 'combine') return { ...config, parts: config.parts.map(storedAnalyzerConfig) };
-  if (config.name === 'ko-mecab' && config.stopTags === undefined)
-    return { ...config, stopTags: [...KO_MECAB_STOP_TAGS] };
+  return withKoMecabStopTags(config, KO_MECAB_STOP_TAGS);
+}
+
+/** `config` with `stopTags` given to every ko-mecab config (combinations' parts too) that names none. */
+function withKoMecabStopTags(config: AnalyzerConfig, stopTags: readonly string[]): AnalyzerConfig {
+  if (config.name === 'combine') return { ...config, parts: config.parts.map((p) => withKoMecabStopTags(p, stopTags)) };
+  if (config.name === 'ko-mecab' && config.stopTags === undefined) return { ...config, stopTags: [...stopTags] };
   return config;
 }
 
@@ -413,11 +417,6 @@ export function storedAnalyzerConfig(config: AnalyzerConfig): AnalyzerConfig {
  * spelled out (storedAnalyzerConfig), when its default was ko-morph's set: it keeps that set.
  */
 export function analyzerFromStored(stored: string | AnalyzerConfig): Analyzer {
-  const legacy = (c: AnalyzerConfig): AnalyzerConfig => {
-    if (c.name === 'combine') return { ...c, parts: c.parts.map(legacy) };
-    if (c.name === 'ko-mecab' && c.stopTags === undefined) return { ...c, stopTags: [...DEFAULT_STOP_TAGS] };
-    return c;
-  };
   const config = typeof stored === 'string' ? createAnalyzer(stored).config : stored;
-  return createAnalyzer(legacy(config as AnalyzerConfig));
+  return createAnalyzer(withKoMecabStopTags(config as AnalyzerConfig, DEFAULT_STOP_TAGS));
 }

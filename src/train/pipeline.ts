@@ -4,7 +4,7 @@
  * query→document pairs, train, and write the model directory.
  */
 import { basename } from 'node:path';
-import { KO_MECAB_STOP_TAGS } from '../analyze/korean.js';
+import { storedAnalyzerConfig } from '../analyze/index.js';
 import { checkOptions, invalidArgument } from '../errors.js';
 import type { Bm25Index } from '../legs/bm25/index.js';
 import {
@@ -282,6 +282,13 @@ async function attachMinedNegatives(o: TrainPipelineOptions, store: TextStore, c
   }
 }
 
+/** `{ stopTags }` when the analyzer's stored config spells them out (ko-mecab's), else nothing. */
+function storedStopTags(morphemes: MorphemeAnalyzerName | false): { stopTags?: string[] } {
+  if (!morphemes) return {};
+  const stored = storedAnalyzerConfig({ name: morphemes }) as { stopTags?: readonly string[] };
+  return stored.stopTags ? { stopTags: [...stored.stopTags] } : {};
+}
+
 export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
   const passages = checkPipelineOptions(o);
   if (!o.force) await refuseExistingModel('train', o.out);
@@ -294,8 +301,8 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
   let features: StaticFeatureConfig = {
     ...DEFAULT_FEATURES,
     morphemes: o.morphemes ?? DEFAULT_FEATURES.morphemes,
-    // ko-mecab's stop tags are recorded: the model keeps its features if the analyzer's default changes
-    ...(o.morphemes === 'ko-mecab' ? { stopTags: [...KO_MECAB_STOP_TAGS] } : {}),
+    // the analyzer's stop tags as an index stores them: the model keeps its features if a default changes
+    ...storedStopTags(o.morphemes ?? DEFAULT_FEATURES.morphemes),
     buckets: o.buckets ?? DEFAULT_FEATURES.buckets,
   };
   if (o.rows !== undefined && !(Number.isInteger(o.rows) && o.rows >= 32 && o.rows < features.buckets)) {

@@ -150,6 +150,9 @@ function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
   return t;
 }
 
+/** Products after a per-sequence token pick beyond which it is not a classification head. */
+const HEAD_MAX_PRODUCTS = 4;
+
 /** The rewrite of one graph: new nodes and initializers, the fp32 weights that are no longer needed. */
 class Rewriter {
   readonly nodes: Proto[] = [];
@@ -173,6 +176,40 @@ class Rewriter {
     const graph = loaded.model.graph;
     for (const n of graph.node) for (const i of n.input) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
     this.outputs = new Set(graph.output.map((o: Proto) => o.name as string));
+  }
+
+  /**
+   * The MatMul/Gemm nodes with a constant weight downstream of a Gather on axis 1 of an activation:
+   * the head that reads one token per sequence, e.g. XLM-R's `classifier.dense` and `out_proj` after
+   * `hidden[:, 0]`, or BERT's pooler and classifier. A pick followed by more than HEAD_MAX_PRODUCTS
+   * products is not a head (the body would stay fp32): it is ignored.
+   */
+  headProducts(): Set<Proto> {
+    const picks = (this.loaded.model.graph.node as Proto[]).filter(
+      (n) =>
+        n.opType === 'Gather' &&
+        !this.inits.has(n.input[0]) &&
+        Number((n.attribute ?? []).find((a: Proto) => a.name === 'axis')?.i ?? 0) === 1,
+    );
+    const head = new Set<Proto>();
+    for (const pick of picks) {
+      const seen = new Set<Proto>([pick]);
+      const queue = [pick];
+      while (queue.length > 0) {
+        const n = queue.pop()!;
+        for (const o of n.output)
+          for (const c of this.consumers.get(o) ?? [])
+            if (!seen.has(c)) {
+              seen.add(c);
+              queue.push(c);
+            }
+      }
+      const products = [...seen].filter(
+        (n) => (n.opType === 'MatMul' || n.opType === 'Gemm') && this.inits.has(n.input[1]),
+      );
+      if (products.length <= HEAD_MAX_PRODUCTS) for (const n of products) head.add(n);
+    }
+    return head;
   }
 
   private floatMatrix(name: string): Proto | undefined {
@@ -378,41 +415,6 @@ async function files(dir: string, options: QuantizeOptions): Promise<{ source: s
   return { source, out };
 }
 
-/**
- * The MatMul/Gemm nodes with a constant weight downstream of a Gather on axis 1 of an activation:
- * the head that reads one token per sequence, e.g. XLM-R's `classifier.dense` and `out_proj` after
- * `hidden[:, 0]`, or BERT's pooler and classifier. A pick followed by more than HEAD_MAX_PRODUCTS
- * products is not a head (the body would stay fp32): it is ignored.
- */
-function headProducts(nodes: readonly Proto[], inits: ReadonlyMap<string, Proto>): Set<Proto> {
-  const consumers = new Map<string, Proto[]>();
-  for (const n of nodes) for (const i of n.input) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  const picks = nodes.filter(
-    (n) =>
-      n.opType === 'Gather' &&
-      !inits.has(n.input[0]) &&
-      Number((n.attribute ?? []).find((a: Proto) => a.name === 'axis')?.i ?? 0) === 1,
-  );
-  const head = new Set<Proto>();
-  for (const pick of picks) {
-    const seen = new Set<Proto>([pick]);
-    const queue = [pick];
-    while (queue.length > 0) {
-      const n = queue.pop()!;
-      for (const o of n.output)
-        for (const c of consumers.get(o) ?? [])
-          if (!seen.has(c)) {
-            seen.add(c);
-            queue.push(c);
-          }
-    }
-    const products = [...seen].filter((n) => (n.opType === 'MatMul' || n.opType === 'Gemm') && inits.has(n.input[1]));
-    if (products.length <= HEAD_MAX_PRODUCTS) for (const n of products) head.add(n);
-  }
-  return head;
-}
-const HEAD_MAX_PRODUCTS = 4;
-
 /** Largest per-channel maximum over the median one: how far the widest channels stick out. */
 function outlierRatio(channelMax: Float32Array): number {
   const sorted = Float32Array.from(channelMax).sort();
@@ -463,7 +465,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
   const inits = new Map<string, Proto>(graph.initializer.map((t: Proto) => [t.name as string, t]));
   const rw = new Rewriter(loaded, inits, format, reduceRange ? 63 : 127);
   const exclude = new Set(options.exclude ?? []);
-  const head = options.head === 'int8' ? new Set<Proto>() : headProducts(graph.node, inits);
+  const head = options.head === 'int8' ? new Set<Proto>() : rw.headProducts();
   const candidates = (graph.node as Proto[]).filter(
     (n) => !n.domain && !head.has(n) && !exclude.has(n.name) && !n.input.some((i: string) => exclude.has(i)),
   );

@@ -105,6 +105,14 @@ async function engineRun(label, options, docs, dir, results, log) {
   await reader.close();
 }
 
+/** One add of all but the first 5 documents to an engine that already holds those 5 (models loaded). */
+async function addRun(label, options, docs, results, log) {
+  const engine = await Engine.create(options);
+  await engine.add(docs.slice(0, 5));
+  push(results, label, await measured('add', engine, () => engine.add(docs.slice(5)), log));
+  await engine.close();
+}
+
 /**
  * The first add of a corpus to an engine with the default dense model: the model adapts to the
  * corpus (src/train/adapt.ts) before it embeds it. Searches go to a warm engine of 5 pages in the
@@ -179,19 +187,13 @@ export async function run(options = {}) {
   try {
     await calibration(options.tiny ? 1 : 10, results, log);
     if (options.only === 'dense_add') {
-      const engine = await Engine.create({ dense: { embedder: 'default' } });
-      await engine.add(docs.slice(0, 5));
-      push(results, 'dense_add', await measured('add', engine, () => engine.add(docs.slice(5)), log));
-      await engine.close();
+      await addRun('dense_add', { dense: { embedder: 'default' } }, docs, results, log);
       return { results, notes: [`${count} autorag-ko-sized pages; the non-adapting dense add only`] };
     }
     if (options.only === 'bm25_add') {
       const analyzer = options.analyzer;
-      const engine = await Engine.create(analyzer ? { analyzer } : {});
-      await engine.add(docs.slice(0, 5));
       const label = `bm25${analyzer ? `_${analyzer.replace(/[^A-Za-z0-9]+/g, '_')}` : ''}_add`;
-      push(results, label, await measured('add', engine, () => engine.add(docs.slice(5)), log));
-      await engine.close();
+      await addRun(label, analyzer ? { analyzer } : {}, docs, results, log);
       return {
         results,
         notes: [`${count} autorag-ko-sized pages; the BM25-only add (${analyzer ?? 'default analyzer'})`],

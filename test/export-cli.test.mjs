@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -171,6 +171,38 @@ test('a fusion the target cannot express is a typed error naming the fix', async
   });
   const ok = await exportIndex(d, { to: 'opensearch', targetVersion: '3.x', out: join(dir, 'r2') });
   assert.deepEqual(ok.fusion.target, { kind: 'score-ranker', rankConstant: 60, weights: [0.25, 0.75] });
+});
+
+test('a ko-mecab index exports nori with its stop tags; one saved before they were spelled out keeps the old set', async () => {
+  const d = join(dir, 'mecab');
+  const engine = await Engine.create({ analyzer: 'ko-mecab' });
+  await engine.add([{ id: 'a', text: '기초연금의 수급 가능성을 확인하고 있습니다.' }]);
+  await engine.save(d);
+  await engine.close();
+  const stopTagsOf = async (out) => {
+    const index = JSON.parse(await readFile(join(out, 'index.json'), 'utf8'));
+    assert.deepEqual(specFor('opensearch').index(index), []);
+    const { tokenizer, filter } = index.settings.index.analysis;
+    assert.equal(tokenizer.tamsaek_nori.decompound_mode, 'discard');
+    return filter.tamsaek_pos.stoptags;
+  };
+  const now = await exportIndex(d, { to: 'opensearch', targetVersion: '3.x', out: join(dir, 'mecab-os') });
+  const tags = await stopTagsOf(join(dir, 'mecab-os'));
+  for (const t of ['NP', 'VX', 'XSN', 'VCP', 'EC', 'JKS', 'MM']) assert.ok(tags.includes(t), t);
+  for (const t of ['NNG', 'NNP', 'VV', 'SL', 'SN', 'XSV']) assert.ok(!tags.includes(t), t);
+  assert.ok(now.differences.some((x) => /MeCab-style lattice/.test(x.difference)));
+  assert.ok(!now.differences.some((x) => /lindera/.test(x.difference)));
+  const path = join(d, 'manifest.json');
+  const manifest = JSON.parse(await readFile(path, 'utf8'));
+  manifest.config.analyzer = { name: 'ko-mecab' };
+  await writeFile(path, JSON.stringify(manifest));
+  await exportIndex(d, { to: 'opensearch', targetVersion: '3.x', out: join(dir, 'mecab-old') });
+  const old = await stopTagsOf(join(dir, 'mecab-old'));
+  for (const t of ['NP', 'VX', 'XSN']) assert.ok(!old.includes(t), t);
+  assert.deepEqual(
+    old,
+    tags.filter((t) => !['NP', 'VX', 'XSN'].includes(t)),
+  );
 });
 
 test('eval --fusion-as scores the sample with both fusions over the same leg results', async () => {

@@ -95,6 +95,7 @@ for (const [target, version] of TARGETS) {
       source({ dense: undefined }),
       source({ bm25: { k1: 1.5, b: 0.6, titleWeight: 2 } }),
       source({ analyzer: { name: 'whitespace', synonyms: [['a', 'b']] } }),
+      source({ analyzer: { name: 'ko-mecab', userDictionary: ['기초연금', { word: '세종시', cost: 2000 }] } }),
     ];
     let checked = 0;
     for (const base of layouts) {

@@ -417,6 +417,11 @@ function withKoMecabStopTags(config: AnalyzerConfig, stopTags: readonly string[]
  * spelled out (storedAnalyzerConfig), when its default was ko-morph's set: it keeps that set.
  */
 export function analyzerFromStored(stored: string | AnalyzerConfig): Analyzer {
+  return createAnalyzer(storedConfigAsRead(stored));
+}
+
+/** The config a stored analyzer runs with: analyzerFromStored's, without building the analyzer. */
+export function storedConfigAsRead(stored: string | AnalyzerConfig): AnalyzerConfig {
   const config = typeof stored === 'string' ? createAnalyzer(stored).config : stored;
-  return createAnalyzer(withKoMecabStopTags(config as AnalyzerConfig, DEFAULT_STOP_TAGS));
+  return withKoMecabStopTags(config as AnalyzerConfig, DEFAULT_STOP_TAGS);
 }

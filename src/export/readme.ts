@@ -96,7 +96,7 @@ function refusedSection(): string {
     'These have no counterpart on the cluster; `tamsaek export` stops with a NOT_SUPPORTED error naming the fix:',
     '',
     ...UNSUPPORTED_LEGS.map((what) => `- ${what};`),
-    '- an analyzer other than ko-morph and whitespace (n-grams, combinations), and user words or stop tags nori cannot read;',
+    '- an analyzer other than ko-mecab, ko-morph and whitespace (n-grams, combinations), and user words or stop tags nori cannot read;',
     '- fusions the target cannot express: dbsf and rank normalizers, `missing: "min"` beyond min-max, z-score and theoretical min-max before OpenSearch 3.0 or on Elasticsearch, per-leg RRF weights before OpenSearch 3.1 / Elasticsearch 9.x, a BM25 depth below the dense leg\'s.',
   ].join('\n');
 }

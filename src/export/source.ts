@@ -8,6 +8,7 @@
  * and format 1 (a fixed BM25 + dense pair). The export expresses one BM25 leg over whole documents and
  * at most one dense leg, under any names; anything else is NOT_SUPPORTED (UNSUPPORTED_LEGS lists it).
  */
+import { storedConfigAsRead } from '../analyze/index.js';
 import type { AnalyzerConfig } from '../analyze/types.js';
 import { Engine } from '../engine/engine.js';
 import { readManifest } from '../engine/manifest.js';
@@ -158,7 +159,7 @@ export async function readExportSource(dir: string): Promise<ExportSource> {
     dir,
     generation: manifest.generation,
     documents: manifest.stats?.documents ?? 0,
-    analyzer: (c.analyzer ?? { name: 'ko-morph' }) as AnalyzerConfig,
+    analyzer: storedConfigAsRead((c.analyzer ?? { name: 'ko-morph' }) as AnalyzerConfig),
     ...legs,
     fusion: validateFusionConfig(c.fusion ?? { method: 'cc', normalizer: 'mm' }),
     depth: c.depth ?? 100,

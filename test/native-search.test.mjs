@@ -137,6 +137,31 @@ test('duplicate scores rank the lower row first, for one query and for batches',
   }
 });
 
+test('int8 scans of long rows at full scale: the integer dot products neither overflow nor drift (every kernel)', async () => {
+  // rows and queries at the extremes of their codes (|x| = 127, |q| = 32767), long enough to cross the
+  // kernels' int32 blocks many times: a wrapped lane would flip a score's sign
+  const dim = 9001;
+  const n = 6;
+  const src = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < dim; j++) src[i * dim + j] = i === 0 ? 1 : i === 1 ? -1 : (j + i) % (i + 1) === 0 ? -2 : 2;
+  const query = new Float32Array(dim).fill(3);
+  query[dim - 1] = -3;
+  for (const kernel of kernels) {
+    setKernel(kernel);
+    try {
+      const store = await makeStore('i8', src, n, dim);
+      const rows = decodeStore('i8', store.data, store.scales, n, dim);
+      const ref = bruteForce(rows, query, 'dot');
+      const res = await exactSearch(store, query, { k: n, metric: 'dot', threads: 1 });
+      checkAgainst(ref, res.rows, res.scores, n, `${kernel} i8 dim=${dim}`);
+      assert.ok(res.scores[0] > 8.9e3 * 3, `${kernel}: top score ${res.scores[0]}`);
+    } finally {
+      setKernel('auto');
+    }
+  }
+});
+
 test('allow bitmap filters rows', async () => {
   const r = rng(3);
   const n = 1000,

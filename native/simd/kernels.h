@@ -12,13 +12,19 @@ namespace tamsaek {
 constexpr int kMR = 6;
 constexpr int kNR = 16;     // panel width of the scalar and AVX2 micro-kernels
 constexpr int kMaxNR = 32;  // widest panel (AVX-512)
+// dot_i16_i8 sums int32 lanes over blocks of at most this many elements before widening to int64: a
+// lane then holds at most 128 pair sums of |q| <= 32767 times |x| <= 128, half of 2^31.
+constexpr size_t kI8Block = 2048;
 
 struct Kernels {
   const char* name;
   int nr;  // panel width (columns of packed B) of this family's micro-kernel
   float (*dot_f32)(const float* a, const float* b, size_t n);
   float (*dot_f16)(const float* q, const uint16_t* x, size_t n);   // x is IEEE binary16
-  float (*dot_i8)(const float* q, const int8_t* x, size_t n);      // unscaled
+  // sum_i q[i] * x[i], exactly (integer arithmetic: the same result from every kernel family). The
+  // query is quantized to int16 by the caller (search.cpp), so an int8 row costs widening and a
+  // multiply-add of integers instead of a conversion to float per element.
+  int64_t (*dot_i16_i8)(const int16_t* q, const int8_t* x, size_t n);
   // C[r*ldc+c] (+)= sum_p A[r*lda+p] * Bp[p*NR+c] for r < mr (<= kMR), c < nr (<= NR = this->nr).
   // A rows are read in place (no packing); Bp is a packed kc x kNR panel (zero padded).
   void (*ukr)(size_t kc, const float* A, size_t lda, const float* Bp, float* C, size_t ldc,

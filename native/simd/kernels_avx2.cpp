@@ -2,6 +2,7 @@
 // nothing here runs unless cpu detection found all three (see kernels_scalar.cpp: choose_auto).
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels.h"
@@ -63,19 +64,29 @@ inline __m256 ld_i8(const int8_t* p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
 }
 
-float dot_i8(const float* q, const int8_t* x, size_t n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+// 16 products per step: x widened to int16, _mm256_madd_epi16 adds adjacent pairs into 8 int32 lanes.
+int64_t dot_i16_i8(const int16_t* q, const int8_t* x, size_t n) {
+  int64_t total = 0;
   size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), ld_i8(x + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), ld_i8(x + i + 8), s1);
-    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16), ld_i8(x + i + 16), s2);
-    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 24), ld_i8(x + i + 24), s3);
+  while (i + 16 <= n) {
+    const size_t end = std::min(n, i + kI8Block);
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0;
+    for (; i + 32 <= end; i += 32) {
+      const __m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+      const __m256i x1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i + 16)));
+      s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i)), x0));
+      s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i + 16)), x1));
+    }
+    for (; i + 16 <= end; i += 16) {
+      const __m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+      s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i)), x0));
+    }
+    alignas(32) int32_t lanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_add_epi32(s0, s1));
+    for (int32_t v : lanes) total += v;
   }
-  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), ld_i8(x + i), s0);
-  float t = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-  for (; i < n; ++i) t += q[i] * static_cast<float>(x[i]);
-  return t;
+  for (; i < n; ++i) total += static_cast<int32_t>(q[i]) * static_cast<int32_t>(x[i]);
+  return total;
 }
 
 void ukr(size_t kc, const float* A, size_t lda, const float* Bp, float* C, size_t ldc, int mr, int nr,
@@ -232,7 +243,7 @@ double peak_fma(size_t iters, float* sink) {
   return static_cast<double>(iters) * 12 * 8 * 2;
 }
 
-const Kernels kAvx2 = {"avx2", kNR, dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
+const Kernels kAvx2 = {"avx2", kNR, dot_f32, dot_f16, dot_i16_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
                        max_sumexp, stream_read, peak_fma};
 
 }  // namespace

@@ -28,9 +28,9 @@ float dot_f16(const float* q, const uint16_t* x, size_t n) {
   return s;
 }
 
-float dot_i8(const float* q, const int8_t* x, size_t n) {
-  float s = 0;
-  for (size_t i = 0; i < n; ++i) s += q[i] * static_cast<float>(x[i]);
+int64_t dot_i16_i8(const int16_t* q, const int8_t* x, size_t n) {
+  int64_t s = 0;
+  for (size_t i = 0; i < n; ++i) s += static_cast<int32_t>(q[i]) * static_cast<int32_t>(x[i]);
   return s;
 }
 
@@ -100,7 +100,7 @@ double peak_fma(size_t iters, float* sink) {
   return static_cast<double>(iters) * 12 * 4 * 2;
 }
 
-const Kernels kScalar = {"scalar", kNR, dot_f32, dot_f16, dot_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
+const Kernels kScalar = {"scalar", kNR, dot_f32, dot_f16, dot_i16_i8, ukr, f16_to_f32, f32_to_f16, i8_to_f32, vexp,
                          max_sumexp, stream_read, peak_fma};
 
 bool avx2_ok() {

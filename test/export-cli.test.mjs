@@ -61,7 +61,19 @@ test('export to OpenSearch: bodies validate, the bulk holds every document and s
     size: 5,
   });
   assert.deepEqual(spec.search(search), []);
-  assert.equal(search.query.hybrid.queries.length, 2);
+  // the default hybrid's three legs: BM25, the passages leg as nested windows (text and bigrams), the dense leg
+  const [, windows, knn] = search.query.hybrid.queries;
+  assert.equal(search.query.hybrid.queries.length, 3);
+  assert.deepEqual(windows.nested.query.bool.should, [
+    { match: { 'windows.text': { query: '기초연금' } } },
+    { match: { 'windows.text.bigrams': { query: '기초연금' } } },
+  ]);
+  assert.equal(windows.nested.score_mode, 'max');
+  assert.equal(knn.nested.path, 'passages');
+  assert.deepEqual(index.mappings.properties.windows.properties.text.fields.bigrams.analyzer, 'tamsaek_bigrams');
+  const bigrams = index.settings.index.analysis.analyzer.tamsaek_bigrams;
+  assert.deepEqual(bigrams.filter, ['cjk_bigram', 'tamsaek_bigram_pairs']);
+  assert.deepEqual(index.settings.index.similarity.tamsaek_bm25_windows, { type: 'BM25', k1: 1.2, b: 0.75 });
 
   const { lines } = await readBulk(out);
   const engine = await Engine.open(idx, { readOnly: true });
@@ -76,6 +88,16 @@ test('export to OpenSearch: bodies validate, the bulk holds every document and s
     assert.equal(source.text, doc.text);
     assert.equal(source.title, doc.title);
     assert.equal(source.passages.length, doc.vectors.dense.length);
+    // the passages leg's windows: at most 150 characters, covering the text, the title in front of each
+    const { windows } = source;
+    assert.equal(windows[0].start, 0);
+    assert.equal(windows.at(-1).end, doc.text.length);
+    windows.forEach((w, j) => {
+      assert.ok(w.end - w.start <= 150 && w.end > w.start, `${doc.id} window ${j}`);
+      if (j > 0) assert.ok(w.start <= windows[j - 1].end && w.start > windows[j - 1].start, `${doc.id} window ${j}`);
+      const body = doc.text.slice(w.start, w.end);
+      assert.equal(w.text, doc.title ? `${doc.title} ${body}` : body);
+    });
     source.passages.forEach((p, j) => {
       assert.deepEqual([p.start, p.end], [doc.vectors.dense[j].start, doc.vectors.dense[j].end]);
       // shortest decimals that read back as exactly the stored float32 values
@@ -170,7 +192,9 @@ test('a fusion the target cannot express is a typed error naming the fix', async
     message: /per-leg RRF weights.*OpenSearch 3\.x/,
   });
   const ok = await exportIndex(d, { to: 'opensearch', targetVersion: '3.x', out: join(dir, 'r2') });
-  assert.deepEqual(ok.fusion.target, { kind: 'score-ranker', rankConstant: 60, weights: [0.25, 0.75] });
+  // the engine's passages leg is named by no weight: it weighs 1, as in tamsaek
+  assert.deepEqual(ok.fusion.legs, ['bm25', 'passages', 'dense']);
+  assert.deepEqual(ok.fusion.target, { kind: 'score-ranker', rankConstant: 60, weights: [0.2, 0.2, 0.6] });
 });
 
 test('a ko-mecab index exports nori with its stop tags; one saved before they were spelled out keeps the old set', async () => {
@@ -212,6 +236,8 @@ test('eval --fusion-as scores the sample with both fusions over the same leg res
   assert.equal(report.queries, 5);
   assert.equal(report.mode, 'fixed');
   assert.equal(report.configs[0].target.technique, 'min_max');
+  // the cluster fuses the three legs an export writes, with the engine's weights
+  assert.deepEqual(report.configs[0].target.weights, [0.4, 0.3, 0.3]);
   for (const key of ['ndcg@10', 'recall@1', 'mrr@10']) {
     const { tamsaek, target, difference } = report.metrics;
     assert.ok(tamsaek[key] >= 0 && tamsaek[key] <= 1 && target[key] >= 0 && target[key] <= 1);

@@ -65,7 +65,7 @@ function fusionsFor(target, version) {
   if (target === 'opensearch' && version === '3.x')
     all.push(
       { method: 'cc', normalizer: 'z', weights: { bm25: 2, dense: 1 } },
-      { method: 'cc', normalizer: 'tmm', theoreticalMin: { bm25: 0, dense: -1 } },
+      { method: 'cc', normalizer: 'tmm', theoreticalMin: { bm25: 0, passages: 0, win: 0, dense: -1 } },
       { method: 'rrf', k: 20, weights: { bm25: 1, dense: 3 } },
     );
   if (target === 'elasticsearch' && version === '9.x')
@@ -96,6 +96,11 @@ for (const [target, version] of TARGETS) {
       source({ bm25: { k1: 1.5, b: 0.6, titleWeight: 2 } }),
       source({ analyzer: { name: 'whitespace', synonyms: [['a', 'b']] } }),
       source({ analyzer: { name: 'ko-mecab', userDictionary: ['기초연금', { word: '세종시', cost: 2000 }] } }),
+      source({ passages: { name: 'passages', k1: 1.2, b: 0.75, split: { by: 'chars', size: 150 }, bigrams: true } }),
+      source({
+        passages: { name: 'win', k1: 0.9, b: 0.6, split: { by: 'chars', size: 80 }, bigrams: false },
+        dense: { ...source().dense, passages: false },
+      }),
     ];
     let checked = 0;
     for (const base of layouts) {

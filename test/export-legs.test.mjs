@@ -77,6 +77,51 @@ test('legs under names of the user: weights, sub-queries and vectors follow the 
   assert.deepEqual(JSON.parse(bulk[1]).vector, [1, 0]);
 });
 
+test("the default hybrid's passages leg exports as nested windows; one the cluster cannot analyse is left out and named", async () => {
+  const three = await readExportSource(await saved('three', { dense: { dim: 2 } }));
+  const split = { by: 'chars', size: 150, overlap: 50 };
+  assert.deepEqual(three.passages, { name: 'passages', k1: 1.2, b: 0.75, split, bigrams: true });
+  assert.equal(three.dropped, undefined);
+  const legs = (win) => ({
+    legs: [
+      { name: 'bm25', kind: 'bm25' },
+      { name: 'win', kind: 'bm25', options: { passages: { by: 'chars', size: 20 }, ...win } },
+      { name: 'dense', kind: 'dense', options: { dim: 2 } },
+    ],
+  });
+  // the engine's own analyzer without bigrams: windows without the bigram subfield
+  const plain = await saved('plain-windows', legs({ k1: 0.9 }));
+  assert.deepEqual((await readExportSource(plain)).passages, {
+    name: 'win',
+    k1: 0.9,
+    b: 0.75,
+    split: { by: 'chars', size: 20, overlap: 0 },
+    bigrams: false,
+  });
+  const report = await exportIndex(plain, { to: 'elasticsearch', out: join(dir, 'windows-es') });
+  assert.deepEqual(report.fusion.legs, ['bm25', 'win', 'dense']);
+  const index = JSON.parse(await readFile(join(dir, 'windows-es', 'index.json'), 'utf8'));
+  assert.deepEqual(specFor('elasticsearch').index(index), []);
+  assert.equal(index.mappings.properties.windows.properties.text.fields, undefined);
+  assert.equal(index.settings.index.analysis.analyzer.tamsaek_bigrams, undefined);
+  assert.deepEqual(index.settings.index.similarity.tamsaek_bm25_windows, { type: 'BM25', k1: 0.9, b: 0.75 });
+  // an analyzer of its own (n-grams), or no dense leg beside it: left out, named among the differences
+  const own = await saved('own-analyzer', legs({ analyzer: 'ngram' }));
+  const source = await readExportSource(own);
+  assert.equal(source.passages, undefined);
+  assert.deepEqual(source.dropped, ['win']);
+  const left = await exportIndex(own, { to: 'opensearch', out: join(dir, 'own-os') });
+  assert.deepEqual(left.fusion.legs, ['bm25', 'dense']);
+  assert.ok(left.differences.some((x) => /"win" over passages is left out/.test(x.difference)));
+  const lexical = await saved('no-dense', {
+    legs: [
+      { name: 'bm25', kind: 'bm25' },
+      { name: 'win', kind: 'bm25', options: { passages: { by: 'chars', size: 20 } } },
+    ],
+  });
+  assert.deepEqual((await readExportSource(lexical)).dropped, ['win']);
+});
+
 test('format 1 manifests are read as the pair they describe; their engine-wide chunk is refused', async () => {
   const bm25 = await readExportSource(join(fixtures, 'v1-bm25'));
   assert.deepEqual(bm25.bm25, { name: 'bm25', k1: 1.2, b: 0.75, titleWeight: 2 });

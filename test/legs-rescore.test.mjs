@@ -103,3 +103,20 @@ test('bad rescore options are typed errors', async () => {
     );
   }
 });
+
+test('a rescoring leg retrieved alone searches all its windows, as the same leg without rescoring does', async () => {
+  const engine = await engineWith({ rescore: true });
+  const tunable = engine.tunable();
+  for (const query of QUERIES) {
+    const oracle = await fullScores(query);
+    const [alone] = await tunable.retrieve(query, { depth: 1000, legs: ['passages'] });
+    assert.equal(alone.name, 'passages');
+    assert.deepEqual(new Map(alone.hits.map((h) => [h.id, h.score])), oracle, query);
+  }
+  await assert.rejects(tunable.retrieve('gaja', { depth: 5, legs: ['nope'] }), (e) => {
+    assert.ok(e instanceof TamsaekError);
+    assert.equal(e.code, 'INVALID_ARGUMENT');
+    return true;
+  });
+  await engine.close();
+});

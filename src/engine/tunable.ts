@@ -3,6 +3,7 @@
  * then fuse and rerank those cached lists under as many configurations as they like. Nothing here
  * changes the engine; `engine.configure()` applies what they choose.
  */
+import { invalidArgument } from '../errors.js';
 import { validateFusionConfig } from '../fuse/config.js';
 import type { FusionConfig } from '../fuse/types.js';
 import type { Candidate, LegResult, SearchPipeline } from './pipeline.js';
@@ -17,8 +18,14 @@ export interface Tunable {
   readonly defaults: QueryConfig;
   /** Whether a reranker is configured. */
   readonly reranks: boolean;
-  /** Every leg's documents for a query, `depth` deep (a precomputed query vector skips embedding). */
-  retrieve(query: string, options: { depth: number; vector?: Float32Array }): Promise<LegResult[]>;
+  /**
+   * Every leg's documents for a query, `depth` deep (a precomputed query vector skips embedding), or
+   * only the legs `legs` names (a rescoring leg named alone searches on its own).
+   */
+  retrieve(
+    query: string,
+    options: { depth: number; vector?: Float32Array; legs?: readonly string[] },
+  ): Promise<LegResult[]>;
   /** Fused documents of cached leg results under `fusion`, best first. */
   fuse(results: readonly LegResult[], fusion: FusionConfig, depth: number): Candidate[];
   /** Reranker scores of candidates (undefined without a reranker); `Candidate.key` names what was scored. */
@@ -35,7 +42,11 @@ export function tunableOf(
     legs,
     defaults,
     reranks,
-    retrieve: (query, { depth, vector }) => pipeline.retrieve(pipeline.query(query, vector), { depth, legs }),
+    retrieve: (query, { depth, vector, legs: only }) => {
+      const unknown = only?.find((name) => !legs.includes(name));
+      if (unknown !== undefined) return Promise.reject(invalidArgument(`retrieve: no leg named "${unknown}"`));
+      return pipeline.retrieve(pipeline.query(query, vector), { depth, legs: only ?? legs });
+    },
     fuse: (results, fusion, depth) => pipeline.fuse(results, validateFusionConfig(fusion), depth),
     rerankScores: async (query, candidates) =>
       reranks ? pipeline.rerankScores(query, candidates) : Promise.resolve(undefined),

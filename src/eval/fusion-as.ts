@@ -66,16 +66,20 @@ interface Subject {
   tunable: Tunable;
   /** The target's scale of each leg's scores: the leg names in fusion order (BM25 first), dense leg, metric, k1. */
   ctx: Pick<FusionContext, 'legs' | 'dense' | 'metric' | 'k1'>;
+  /** The passages leg the cluster searches as nested windows: on its own there, not rescoring. */
+  windows?: string;
 }
 
 /**
  * The legs the cluster fuses, from the engine's description: exactly one BM25 leg over whole documents
- * and one dense leg (under any names), the two sub-queries an export writes. BM25 legs over passages
- * have no counterpart there: tamsaek's side fuses them, the cluster's side does without (as an export
- * drops them).
+ * and one dense leg (under any names), plus — as an export writes it (readExportSource) — one BM25 leg
+ * over passages whose analyzer is the engine's, with or without syllable bigrams, as nested windows.
+ * Other BM25 legs over passages have no counterpart there: tamsaek's side fuses them, the cluster's side
+ * does without (as an export drops them).
  */
-function fusionLegs(engine: Engine): Subject['ctx'] {
-  const legs = engine.describe().legs;
+function fusionLegs(engine: Engine): Pick<Subject, 'ctx' | 'windows'> {
+  const described = engine.describe();
+  const legs = described.legs;
   const bm25 = legs.filter((l) => l.kind === 'bm25' && !l.passages);
   const passages = legs.filter((l) => l.kind === 'bm25' && l.passages);
   const dense = legs.filter((l) => l.kind === 'dense');
@@ -83,11 +87,21 @@ function fusionLegs(engine: Engine): Subject['ctx'] {
     throw invalidArgument(
       `--fusion-as compares hybrid fusions of one BM25 and one dense leg; the index has ${legs.map((l) => `${l.name} (${l.kind})`).join(', ')}`,
     );
+  const analyzer = described.analyzer;
+  const windows =
+    passages.length === 1 &&
+    passages[0]!.titleWeight === undefined &&
+    (passages[0]!.analyzer === analyzer || passages[0]!.analyzer === `${analyzer}+bigram`)
+      ? [passages[0]!.name]
+      : [];
   return {
-    legs: [bm25[0].name, dense[0].name],
-    dense: dense[0].name,
-    metric: (dense[0].metric as Metric | undefined) ?? 'cosine',
-    k1: (bm25[0].k1 as number | undefined) ?? 1.2,
+    ctx: {
+      legs: [bm25[0]!.name, ...windows, dense[0]!.name],
+      dense: dense[0]!.name,
+      metric: (dense[0]!.metric as Metric | undefined) ?? 'cosine',
+      k1: (bm25[0]!.k1 as number | undefined) ?? 1.2,
+    },
+    ...(windows.length > 0 ? { windows: windows[0] } : {}),
   };
 }
 
@@ -143,6 +157,19 @@ async function configsFor(
   return { mode: 'cross-fitted', perQuery, distinct };
 }
 
+/** The leg lists the cluster fuses: tamsaek's, with the windows leg searching on its own. */
+async function clusterLegs(
+  subject: Subject,
+  text: string,
+  ranked: readonly LegResult[],
+  depth: number,
+): Promise<LegResult[]> {
+  const { ctx, windows, tunable } = subject;
+  const legs = ranked.filter((l) => ctx.legs.includes(l.name) && l.name !== windows);
+  if (windows === undefined) return legs;
+  return [...legs, ...cut(await tunable.retrieve(text, { depth, legs: [windows] }), depth)];
+}
+
 const cut = (legs: readonly LegResult[], depth: number): LegResult[] =>
   legs.map((l) => ({ name: l.name, hits: l.hits.slice(0, depth) }));
 
@@ -178,7 +205,7 @@ export async function evaluateFusionAs(path: string, options: FusionAsOptions): 
   const engine = await engineFor(dataset, options);
   const owned = !(options.index instanceof Engine);
   try {
-    const subject: Subject = { tunable: engine.tunable(), ctx: fusionLegs(engine) };
+    const subject: Subject = { tunable: engine.tunable(), ...fusionLegs(engine) };
     const configs = await configsFor(subject.tunable, dataset, options);
     return await scoreBoth(path, dataset, subject, configs, spec, Math.max(10, k ?? 10), k);
   } finally {
@@ -217,12 +244,7 @@ async function scoreBoth(
       .fuse(ranked, configs.perQuery[i]!.fusion, depth)
       .slice(0, take)
       .map((c) => ({ id: c.id, score: c.score }));
-    const b = fuseAs(
-      ranked.filter((l) => ctx.legs.includes(l.name)),
-      mapping,
-      ctx,
-      take,
-    );
+    const b = fuseAs(await clusterLegs(subject, query.text, ranked, depth), mapping, ctx, take);
     ours.set(query.id, a);
     theirs.set(query.id, b);
     overlapSum += overlap(a, b);

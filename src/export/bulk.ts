@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { StoredDocumentView } from '../engine/types.js';
 import { invalidArgument } from '../errors.js';
+import { type ChunkOptions, chunkText, titled } from '../util/chunker.js';
 import { FIELDS } from './mappings.js';
 import { type DigestWriter, digestOf } from './sync.js';
 
@@ -35,11 +36,19 @@ function vectorJson(vector: Float32Array): string {
   return `${out}]`;
 }
 
+/** The passages BM25 leg's windows of a document, as that leg cuts and titles them. */
+function windowsJson(doc: StoredDocumentView, split: ChunkOptions): string {
+  const parts = chunkText(doc.text, split).map(
+    (p) => `{"start":${p.start},"end":${p.end},"text":${JSON.stringify(titled(doc.title, p.text))}}`,
+  );
+  return `${JSON.stringify(FIELDS.windows)}:[${parts.join(',')}]`;
+}
+
 /**
  * One document's source line. `layout` says where the vectors of the dense leg named `leg` go (none,
- * `vector`, nested `passages`).
+ * `vector`, nested `passages`); `windows`, the passages BM25 leg's split, adds the nested windows.
  */
-export function sourceLine(doc: StoredDocumentView, layout: BulkLayout, leg = 'dense'): string {
+export function sourceLine(doc: StoredDocumentView, layout: BulkLayout, leg = 'dense', windows?: ChunkOptions): string {
   let line = '{';
   if (doc.title !== undefined) line += `${JSON.stringify(FIELDS.title)}:${JSON.stringify(doc.title)},`;
   line += `${JSON.stringify(FIELDS.text)}:${JSON.stringify(doc.text)}`;
@@ -55,6 +64,7 @@ export function sourceLine(doc: StoredDocumentView, layout: BulkLayout, leg = 'd
     const parts = units.map((u) => `{"start":${u.start},"end":${u.end},"vector":${vectorJson(u.vector)}}`);
     line += `,${JSON.stringify(FIELDS.passages)}:[${parts.join(',')}]`;
   }
+  if (windows) line += `,${windowsJson(doc, windows)}`;
   return `${line}}`;
 }
 
@@ -67,6 +77,8 @@ export interface BulkOptions {
   layout: BulkLayout;
   /** The dense leg whose vectors the documents carry (default `dense`). */
   denseLeg?: string;
+  /** The passages BM25 leg's split: each document carries its windows' text. */
+  windows?: ChunkOptions;
   maxBytes?: number;
   onProgress?: (documents: number) => void;
   /** Where each document's digest goes (documents.tsv, for a later `--since`). */
@@ -155,7 +167,7 @@ export async function writeBulk(docs: AsyncIterable<StoredDocumentView>, options
         await yieldToLoop();
         turn = performance.now();
       }
-      const source = sourceLine(doc, options.layout, options.denseLeg);
+      const source = sourceLine(doc, options.layout, options.denseLeg, options.windows);
       report.documents++;
       if (report.documents % 1000 === 0) options.onProgress?.(report.documents);
       const digest = digests || previous ? digestOf(source) : '';

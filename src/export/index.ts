@@ -118,7 +118,7 @@ export function prepareExport(
   options: Pick<ExportOptions, 'shards' | 'replicas'>,
   name: string,
 ): Prepared {
-  const analysis = mapAnalysis(source.analyzer, spec);
+  const analysis = mapAnalysis(source.analyzer, spec, { bigrams: source.passages?.bigrams });
   const fusion = source.dense
     ? mapFusion(source.fusion, {
         spec,
@@ -221,6 +221,7 @@ async function writeExport(
       index: names.index,
       layout: !source.dense ? 'none' : source.dense.passages ? 'passages' : 'vector',
       denseLeg: source.dense?.name,
+      ...(source.passages ? { windows: source.passages.split } : {}),
       maxBytes: options.partBytes ?? DEFAULT_PART_BYTES,
       onProgress: options.onProgress && ((done) => options.onProgress!(done, total)),
     });

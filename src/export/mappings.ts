@@ -7,7 +7,10 @@
  * weight the query is `combined_fields` (BM25F) over `title^w` and `text` instead. `meta` keeps the
  * document's metadata (dynamic mapping: a string becomes text with a `.keyword` subfield to filter on).
  * The dense leg is `vector` (one vector per document) or the nested `passages` (`start`, `end`, `vector`) when it embeds passages: a nested k-NN
- * query scores a document by its nearest passage, as tamsaek's dense leg does.
+ * query scores a document by its nearest passage, as tamsaek's dense leg does. The passages BM25 leg of
+ * the default hybrid is the nested `windows` (`start`, `end`, `text`: the title and the window, with a
+ * `bigrams` subfield when the leg reads syllable bigrams too): a nested match scores a document by its
+ * best window.
  */
 import { TamsaekError } from '../errors.js';
 import type { Metric } from '../legs/dense/types.js';
@@ -24,9 +27,14 @@ export const FIELDS = {
   meta: 'meta',
   vector: 'vector',
   passages: 'passages',
+  /** The passages BM25 leg's windows (nested), and the subfield of their text with syllable bigrams. */
+  windows: 'windows',
+  bigrams: 'bigrams',
 } as const;
 
 export const SIMILARITY_NAME = 'tamsaek_bm25';
+/** The passages BM25 leg's own k1 and b. */
+export const WINDOWS_SIMILARITY_NAME = 'tamsaek_bm25_windows';
 
 /** OpenSearch knn_vector dimension range and Elasticsearch dense_vector dims limit (FACTS.md §5; ES specification). */
 const MAX_DIM: Readonly<Record<TargetSpec['target'], number>> = { opensearch: 16_000, elasticsearch: 4096 };
@@ -82,6 +90,23 @@ function textProperties(source: ExportSource, analyzer: string): Record<string, 
   };
 }
 
+function windowProperties(source: ExportSource, analysis: AnalysisMapping): Record<string, unknown> {
+  if (!source.passages) return {};
+  const offset = { type: 'integer', index: false };
+  const text: Record<string, unknown> = {
+    type: 'text',
+    analyzer: analysis.analyzer,
+    similarity: WINDOWS_SIMILARITY_NAME,
+  };
+  if (source.passages.bigrams) {
+    if (!analysis.bigramAnalyzer) throw new TamsaekError('INVALID_ARGUMENT', 'the windows need the bigram analyzer');
+    text.fields = {
+      [FIELDS.bigrams]: { type: 'text', analyzer: analysis.bigramAnalyzer, similarity: WINDOWS_SIMILARITY_NAME },
+    };
+  }
+  return { [FIELDS.windows]: { type: 'nested', properties: { start: offset, end: offset, text } } };
+}
+
 function denseProperties(dense: ExportDenseLeg | undefined, spec: TargetSpec): Record<string, unknown> {
   if (!dense) return {};
   const vector = vectorProperty(dense, spec);
@@ -112,7 +137,12 @@ export function indexBody(
     index.knn = true;
     index['knn.algo_param.ef_search'] = efSearch(source);
   }
-  index.similarity = { [SIMILARITY_NAME]: { type: 'BM25', k1: source.bm25.k1, b: source.bm25.b } };
+  index.similarity = {
+    [SIMILARITY_NAME]: { type: 'BM25', k1: source.bm25.k1, b: source.bm25.b },
+    ...(source.passages
+      ? { [WINDOWS_SIMILARITY_NAME]: { type: 'BM25', k1: source.passages.k1, b: source.passages.b } }
+      : {}),
+  };
   index.analysis = analysis.analysis;
   return {
     settings: { index },
@@ -120,6 +150,7 @@ export function indexBody(
       properties: {
         ...textProperties(source, analysis.analyzer),
         [FIELDS.meta]: { type: 'object' },
+        ...windowProperties(source, analysis),
         ...denseProperties(source.dense, spec),
       },
     },
@@ -158,6 +189,13 @@ export function indexDifferences(source: ExportSource, spec: TargetSpec): Differ
       difference: `The BM25 title weight ${source.bm25.titleWeight} becomes combined_fields (BM25F) over title^w and text.`,
       effect:
         'Lucene combines the fields as tamsaek does (weighted term frequency and length); statistics and rounding as above.',
+    });
+  if (source.passages)
+    out.push({
+      area: 'legs',
+      difference: `tamsaek's passages leg "${source.passages.name}" rescores the documents the other legs found by their best window; the cluster's nested windows query searches every window on its own.`,
+      effect:
+        'A document only the windows match can enter the fused list in the cluster (never in tamsaek); on the validation sets such documents did not reach the top 10 (docs/fusion.md).',
     });
   if (source.dense) out.push(...denseDifferences(source, spec));
   return out;

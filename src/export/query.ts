@@ -32,14 +32,29 @@ function lexicalQuery(plan: QueryPlan, text: unknown): Record<string, unknown> {
   return { combined_fields: { query: text, fields: [`${FIELDS.title}^${w}`, FIELDS.text] } };
 }
 
+/** The passages leg: a document scores as its best window (title and window text, plus their bigrams). */
+function windowsQuery(plan: QueryPlan, text: unknown): Record<string, unknown> {
+  const field = `${FIELDS.windows}.text`;
+  const match = (f: string) => ({ match: { [f]: { query: text } } });
+  const query = plan.source.passages?.bigrams
+    ? { bool: { should: [match(field), match(`${field}.${FIELDS.bigrams}`)] } }
+    : match(field);
+  return { nested: { path: FIELDS.windows, score_mode: 'max', query } };
+}
+
 function vectorField(plan: QueryPlan): string {
   return plan.source.dense?.passages ? `${FIELDS.passages}.${FIELDS.vector}` : FIELDS.vector;
 }
 
 function denseK(plan: QueryPlan): number {
   const fusion = plan.fusion!;
-  // the legs are in fusion order: the BM25 leg, then the dense one
-  return fusion.depths[1]!;
+  // the legs are in fusion order: BM25, the passages leg when exported, the dense leg last
+  return fusion.depths[fusion.depths.length - 1]!;
+}
+
+/** The lexical sub-queries in fusion order: the BM25 leg, then the passages leg when exported. */
+function lexicalQueries(plan: QueryPlan, text: unknown): Record<string, unknown>[] {
+  return plan.source.passages ? [lexicalQuery(plan, text), windowsQuery(plan, text)] : [lexicalQuery(plan, text)];
 }
 
 function openSearchKnn(plan: QueryPlan, vector: unknown): Record<string, unknown> {
@@ -51,7 +66,7 @@ function openSearchKnn(plan: QueryPlan, vector: unknown): Record<string, unknown
 function elasticRetrievers(plan: QueryPlan, text: unknown, vector: unknown): Record<string, unknown>[] {
   const k = denseK(plan);
   return [
-    { standard: { query: lexicalQuery(plan, text) } },
+    ...lexicalQueries(plan, text).map((query) => ({ standard: { query } })),
     {
       knn: {
         field: vectorField(plan),
@@ -105,14 +120,19 @@ function buildBody(plan: QueryPlan, text: unknown, vector: unknown, size: unknow
     throw invalidArgument('a search of an index with a dense leg needs the query vector');
   if (Array.isArray(vector) && vector.length !== plan.source.dense.dim)
     throw invalidArgument(`the query vector has ${vector.length} values, the index ${plan.source.dense.dim}`);
-  const excludes = { excludes: [plan.source.dense.passages ? FIELDS.passages : FIELDS.vector] };
+  const excludes = {
+    excludes: [
+      plan.source.dense.passages ? FIELDS.passages : FIELDS.vector,
+      ...(plan.source.passages ? [FIELDS.windows] : []),
+    ],
+  };
   if (plan.spec.target === 'elasticsearch')
     return { size, _source: excludes, retriever: elasticRetriever(plan, text, vector) };
   return {
     size,
     _source: excludes,
     query: {
-      hybrid: { pagination_depth: window, queries: [lexicalQuery(plan, text), openSearchKnn(plan, vector)] },
+      hybrid: { pagination_depth: window, queries: [...lexicalQueries(plan, text), openSearchKnn(plan, vector)] },
     },
   };
 }
@@ -125,9 +145,9 @@ const quoted = (sentinel: string) => JSON.stringify(sentinel);
 /** The request as a mustache search template (`PUT _scripts/<id>` body). */
 export function queryTemplate(plan: QueryPlan): { script: { lang: 'mustache'; source: string } } {
   const source = JSON.stringify(buildBody(plan, TEXT, VECTOR, SIZE))
-    .replace(quoted(TEXT), '"{{query_text}}"')
-    .replace(quoted(VECTOR), '{{#toJson}}query_vector{{/toJson}}')
-    .replace(quoted(SIZE), '{{size}}');
+    .replaceAll(quoted(TEXT), '"{{query_text}}"')
+    .replaceAll(quoted(VECTOR), '{{#toJson}}query_vector{{/toJson}}')
+    .replaceAll(quoted(SIZE), '{{size}}');
   return { script: { lang: 'mustache', source } };
 }
 

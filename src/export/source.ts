@@ -8,23 +8,26 @@
  * and format 1 (a fixed BM25 + dense pair). The export expresses one BM25 leg over whole documents and
  * at most one dense leg, under any names; anything else is NOT_SUPPORTED (UNSUPPORTED_LEGS lists it).
  */
-import { storedConfigAsRead } from '../analyze/index.js';
+import { join } from 'node:path';
+import { storedConfigAsRead, withBigrams } from '../analyze/index.js';
 import type { AnalyzerConfig } from '../analyze/types.js';
 import { Engine } from '../engine/engine.js';
-import { readManifest } from '../engine/manifest.js';
+import { generationDir, readManifest } from '../engine/manifest.js';
 import { TamsaekError } from '../errors.js';
 import { validateFusionConfig } from '../fuse/config.js';
 import type { FusionConfig } from '../fuse/types.js';
+import { readBm25Settings } from '../legs/bm25/format.js';
 import type { Metric } from '../legs/dense/types.js';
 import type { TextEmbedder } from '../models/types.js';
 import type { Reranker } from '../rerank/types.js';
+import type { ChunkOptions } from '../util/chunker.js';
 
 /** tamsaek's HNSW defaults (src/legs/dense/hnsw.ts), for an index that did not set its own. */
 export const TAMSAEK_HNSW_DEFAULTS = { M: 16, efConstruction: 200, efSearch: 64 } as const;
 
 /** The leg layouts an export refuses, for README-export.md and docs: each has no counterpart on a cluster. */
 export const UNSUPPORTED_LEGS: readonly string[] = [
-  "a BM25 leg over passages as the only BM25 leg (`bm25: { passages }`, or the engine-wide `chunk`): a cluster scores BM25 per document; re-index with the dense leg's own passages (`dense: { chunk }`) or whole documents (a passage BM25 leg beside a whole-document one, as in the default hybrid, is left out and listed as a difference)",
+  "a BM25 leg over passages as the only BM25 leg (`bm25: { passages }`, or the engine-wide `chunk`): a cluster scores BM25 per document; re-index with the dense leg's own passages (`dense: { chunk }`) or whole documents (a passage BM25 leg beside a whole-document one and a dense leg, as in the default hybrid, exports as nested windows; one with an analyzer of its own is left out and listed as a difference)",
   'more than one BM25 leg, or more than one dense leg: the export has one text field and one vector field',
   'an index without a BM25 leg',
   'a leg of a kind registered with `registerLeg` (anything but `bm25` and `dense`)',
@@ -36,6 +39,19 @@ export interface ExportBm25Leg {
   k1: number;
   b: number;
   titleWeight?: number;
+}
+
+/**
+ * A BM25 leg over passages beside the whole-document one (the default hybrid's `passages` leg): nested
+ * `windows` in the cluster, a document scoring by its best window.
+ */
+export interface ExportPassagesLeg {
+  name: string;
+  k1: number;
+  b: number;
+  split: ChunkOptions;
+  /** Its analyzer is the index's plus Hangul syllable bigrams (the default), else the index's own. */
+  bigrams: boolean;
 }
 
 export interface ExportDenseLeg {
@@ -53,12 +69,14 @@ export interface ExportDenseLeg {
 
 export interface ExportSource {
   dir: string;
-  /** BM25 legs over passages (the default hybrid's `passages` leg) beside one over whole documents: left out, named here. */
+  /** BM25 legs over passages beside one over whole documents that the export cannot express: left out, named here. */
   dropped?: string[];
   generation: number;
   documents: number;
   analyzer: AnalyzerConfig;
   bm25: ExportBm25Leg;
+  /** Exported beside the dense leg only (the default hybrid); otherwise listed in `dropped`. */
+  passages?: ExportPassagesLeg;
   dense?: ExportDenseLeg;
   fusion: FusionConfig;
   /** Candidates the engine takes from each leg. */
@@ -69,10 +87,12 @@ export interface ExportSource {
 // biome-ignore lint/suspicious/noExplicitAny: the manifest's config is read field by field below
 type ManifestConfig = Record<string, any>;
 
-/** The leg names, in fusion order (BM25 first). */
-export function legNames(source: Pick<ExportSource, 'bm25' | 'dense'>): string[] {
-  const bm25 = source.bm25.name ?? 'bm25';
-  return source.dense ? [bm25, source.dense.name ?? 'dense'] : [bm25];
+/** The leg names, in fusion order: BM25, then the passages leg when exported, then the dense leg. */
+export function legNames(source: Pick<ExportSource, 'bm25' | 'passages' | 'dense'>): string[] {
+  const names = [source.bm25.name ?? 'bm25'];
+  if (source.passages) names.push(source.passages.name);
+  if (source.dense) names.push(source.dense.name ?? 'dense');
+  return names;
 }
 
 function denseLeg(name: string, d: ManifestConfig): ExportDenseLeg {
@@ -109,8 +129,10 @@ function format1Legs(dir: string, c: ManifestConfig): Pick<ExportSource, 'bm25' 
   return { bm25: bm25Leg('bm25', c.bm25), dense: c.dense ? denseLeg('dense', c.dense) : undefined };
 }
 
-/** Format 2: `config.legs`, each `{ name, kind, state }`. */
-function format2Legs(dir: string, legs: ManifestConfig[]): Pick<ExportSource, 'bm25' | 'dense' | 'dropped'> {
+type Legs = Pick<ExportSource, 'bm25' | 'passages' | 'dense' | 'dropped'>;
+
+/** Format 2: `config.legs`, each `{ name, kind, state }`; `gen` holds their files. */
+async function format2Legs(dir: string, gen: string, legs: ManifestConfig[], analyzer: AnalyzerConfig): Promise<Legs> {
   const other = legs.find((l) => l.kind !== 'bm25' && l.kind !== 'dense');
   if (other)
     throw notSupported(
@@ -119,10 +141,10 @@ function format2Legs(dir: string, legs: ManifestConfig[]): Pick<ExportSource, 'b
       'an export writes BM25 and dense legs only (drop the leg, or serve this index with tamsaek)',
     );
   const all = legs.filter((l) => l.kind === 'bm25');
-  // a BM25 leg over passages next to one over whole documents (the default hybrid) is left out
+  // a BM25 leg over passages next to one over whole documents (the default hybrid) becomes nested windows
   const whole = all.filter((l) => !l.state?.passages);
   const bm25 = whole.length === 1 ? whole : all;
-  const dropped = whole.length === 1 ? all.filter((l) => l.state?.passages).map((l) => String(l.name)) : [];
+  const beside = whole.length === 1 ? all.filter((l) => l.state?.passages) : [];
   const dense = legs.filter((l) => l.kind === 'dense');
   if (bm25.length !== 1)
     throw notSupported(
@@ -138,11 +160,32 @@ function format2Legs(dir: string, legs: ManifestConfig[]): Pick<ExportSource, 'b
     );
   const [lexical] = bm25;
   if (lexical.state?.passages) throw notSupported(dir, `a BM25 leg "${lexical.name}" over passages`, PASSAGES_FIX);
+  const passages = beside.length === 1 && dense.length === 1 ? await passagesLeg(gen, beside[0]!, analyzer) : undefined;
+  const dropped = beside.filter((l) => l.name !== passages?.name).map((l) => String(l.name));
   return {
     bm25: bm25Leg(lexical.name, lexical.state),
+    ...(passages ? { passages } : {}),
     dense: dense[0] ? denseLeg(dense[0].name, dense[0].state ?? {}) : undefined,
     ...(dropped.length > 0 ? { dropped } : {}),
   };
+}
+
+/**
+ * The passages leg as nested windows, when the cluster can analyse it: its analyzer must be the index's
+ * (plus syllable bigrams, as the engine builds it), over one field (no title weight).
+ */
+async function passagesLeg(
+  gen: string,
+  leg: ManifestConfig,
+  analyzer: AnalyzerConfig,
+): Promise<ExportPassagesLeg | undefined> {
+  if (leg.state?.titleWeight !== undefined) return undefined;
+  const settings = await readBm25Settings(join(gen, 'legs', String(leg.name)));
+  const same = (config: AnalyzerConfig) =>
+    JSON.stringify(storedConfigAsRead(config)) === JSON.stringify(storedConfigAsRead(settings.analyzer));
+  const bigrams = same(withBigrams(analyzer)) ? true : same(analyzer) ? false : undefined;
+  if (bigrams === undefined) return undefined;
+  return { name: String(leg.name), k1: settings.k1, b: settings.b, split: leg.state.passages as ChunkOptions, bigrams };
 }
 
 /** Reads the manifest of `dir` into an ExportSource. NOT_FOUND without an index; NOT_SUPPORTED for layouts with no counterpart. */
@@ -150,16 +193,17 @@ export async function readExportSource(dir: string): Promise<ExportSource> {
   const manifest = await readManifest(dir);
   if (!manifest) throw new TamsaekError('NOT_FOUND', `no index at ${dir} (missing manifest.json)`);
   const c = manifest.config as ManifestConfig;
-  let legs: Pick<ExportSource, 'bm25' | 'dense' | 'dropped'>;
+  const analyzer = storedConfigAsRead((c.analyzer ?? { name: 'ko-morph' }) as AnalyzerConfig);
+  let legs: Legs;
   if (manifest.formatVersion >= 2) {
     if (!Array.isArray(c.legs)) throw new TamsaekError('CORRUPT_INDEX', `index ${dir}: the manifest lists no legs`);
-    legs = format2Legs(dir, c.legs);
+    legs = await format2Legs(dir, generationDir(dir, manifest.generation), c.legs, analyzer);
   } else legs = format1Legs(dir, c);
   return {
     dir,
     generation: manifest.generation,
     documents: manifest.stats?.documents ?? 0,
-    analyzer: storedConfigAsRead((c.analyzer ?? { name: 'ko-morph' }) as AnalyzerConfig),
+    analyzer,
     ...legs,
     fusion: validateFusionConfig(c.fusion ?? { method: 'cc', normalizer: 'mm' }),
     depth: c.depth ?? 100,

@@ -12,7 +12,7 @@
  * index, never a torn one.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import type { AnalyzerConfig } from '../../analyze/types.js';
@@ -157,6 +157,36 @@ async function sha256(parts: readonly Uint8Array[], slicer: Slicer): Promise<Buf
     }
   }
   return hash.digest();
+}
+
+/**
+ * The scoring settings of a saved index, from its header alone (an export's plan; the whole file is
+ * checked when the index is opened). CORRUPT_INDEX when the header cannot be read.
+ */
+export async function readBm25Settings(dir: string): Promise<Bm25Settings> {
+  const path = join(dir, BM25_FILE);
+  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw new TamsaekError(error.code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `${path}: ${error.message}`);
+  });
+  try {
+    const preamble = Buffer.alloc(PREAMBLE);
+    const { bytesRead } = await handle.read(preamble, 0, PREAMBLE, 0);
+    if (bytesRead < PREAMBLE || !preamble.subarray(0, MAGIC.length).equals(MAGIC))
+      throw new TamsaekError('FOREIGN_FILE', `${path} is not a tamsaek BM25 index`);
+    const headerBytes = preamble.readUInt32LE(MAGIC.length + 4);
+    const { size } = await handle.stat();
+    if (PREAMBLE + headerBytes > size - DIGEST_BYTES)
+      throw new TamsaekError('CORRUPT_INDEX', `${path}: header overruns the file`);
+    const header = Buffer.alloc(headerBytes);
+    await handle.read(header, 0, headerBytes, PREAMBLE);
+    const { k1, b, fields, analyzer } = JSON.parse(header.toString('utf8')) as Header;
+    return { k1, b, fields, analyzer };
+  } catch (error) {
+    if (error instanceof TamsaekError) throw error;
+    throw new TamsaekError('CORRUPT_INDEX', `${path}: header is not valid JSON`);
+  } finally {
+    await handle.close();
+  }
 }
 
 function checkPreamble(file: Buffer, path: string): void {

@@ -188,6 +188,26 @@ test('whitespace: split on Unicode whitespace, lower-case, nothing else', () => 
   const a = createAnalyzer('whitespace');
   assert.deepEqual(a.analyze('  Hello\tWORLD\u3000한국어\u00a0x\n'), ['hello', 'world', '한국어', 'x']);
   assert.deepEqual(a.analyze('a,b'), ['a,b']);
+  // the terms are what splitting on JavaScript's \s gives (an independent oracle), on random text drawn from
+  // every kind of whitespace, NEL (not \s), letters, Hangul, NUL and lone surrogates
+  const alphabet = [' ', '\t', '\n', '\v', '\f', '\r', '\u00a0', '\u1680', '\u2000', '\u200a', '\u2028', '\u2029'];
+  alphabet.push('\u202f', '\u205f', '\u3000', '\ufeff', '\u0085', '\u200b', 'A', 'z', '한', '\u0000', '\ud800', 'İ');
+  let seed = 11;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  for (let r = 0; r < 500; r++) {
+    const text = Array.from(
+      { length: Math.floor(next() * 24) },
+      () => alphabet[Math.floor(next() * alphabet.length)],
+    ).join('');
+    const oracle = text
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((t) => t !== '');
+    assert.deepEqual(a.analyze(text), oracle, JSON.stringify(text));
+  }
 });
 
 test('combination ko-morph+ngram: terms of both, second part prefixed', () => {

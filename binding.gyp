@@ -14,6 +14,8 @@
         "native/train/sparse.cpp",
         "native/analyze/mapped_file.cpp",
         "native/analyze/dictionary.cpp",
+        "native/analyze/matrix.cpp",
+        "native/analyze/feature_strings.cpp",
         "native/analyze/lattice.cpp",
         "native/analyze/tagger.cpp",
         "native/analyze/terms.cpp",

@@ -65,42 +65,7 @@ DicFile::DicFile(const std::string& path) : file_(path) {
   trie_ = DoubleArray(d + kHeaderBytes, trie_bytes / 8);
   tokens_ = d + kHeaderBytes + trie_bytes;
   token_count_ = token_bytes / sizeof(Token);
-  features_ = reinterpret_cast<const char*>(tokens_ + token_bytes);
-  feature_bytes_ = feature_bytes;
-}
-
-std::string_view DicFile::feature(uint32_t offset) const {
-  if (offset >= feature_bytes_) return {};
-  const char* s = features_ + offset;
-  const void* nul = std::memchr(s, 0, feature_bytes_ - offset);
-  if (nul == nullptr) return {};
-  return std::string_view(s, static_cast<size_t>(static_cast<const char*>(nul) - s));
-}
-
-Matrix::Matrix(const std::string& path) : file_(path) {
-  if (file_.size() < 4) throw std::runtime_error(path + ": too short for a connection matrix");
-  uint16_t r, l;
-  std::memcpy(&r, file_.data(), 2);
-  std::memcpy(&l, file_.data() + 2, 2);
-  right_ids_ = r;
-  left_ids_ = l;
-  if (file_.size() != 4 + 2 * static_cast<size_t>(r) * l)
-    throw std::runtime_error(path + ": size does not match its dimensions");
-  costs_ = file_.data() + 4;
-  row_min_.reset(new std::atomic<int>[l]);
-  for (uint32_t i = 0; i < l; ++i) row_min_[i].store(kUnknownMin, std::memory_order_relaxed);
-}
-
-int Matrix::compute_row_min(uint32_t left_id) const {
-  const uint8_t* r = row(left_id);
-  int lowest = std::numeric_limits<int16_t>::max();
-  for (uint32_t i = 0; i < right_ids_; ++i) {
-    int16_t v;
-    std::memcpy(&v, r + 2 * static_cast<size_t>(i), 2);
-    lowest = std::min<int>(lowest, v);
-  }
-  row_min_[left_id].store(lowest, std::memory_order_relaxed);
-  return lowest;
+  features_.attach(&file_, kHeaderBytes + trie_bytes + token_bytes, feature_bytes);
 }
 
 Dictionary::Dictionary(const std::string& dir)
@@ -131,9 +96,7 @@ Dictionary::Dictionary(const std::string& dir)
 }
 
 size_t Dictionary::mapped_bytes() const {
-  return sys_.mapped_bytes() + unk_.mapped_bytes() + 4 + 2 * static_cast<size_t>(matrix_.right_ids()) *
-                                                            matrix_.left_ids() +
-         char_file_.size();
+  return sys_.mapped_bytes() + unk_.mapped_bytes() + char_file_.size();
 }
 
 std::shared_ptr<const Dictionary> Dictionary::open(const std::string& dir) {

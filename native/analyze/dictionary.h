@@ -4,9 +4,7 @@
 //                      sections, 0) + 32-byte charset, then the double-array trie (double_array.h),
 //                      the 16-byte tokens, and the NUL-terminated CSV feature strings. A trie value
 //                      v names tokens [v >> 8, (v >> 8) + (v & 0xff)): every entry of one surface.
-//   matrix.bin         uint16 R, uint16 L, then int16 cost[R * L]: the connection cost between a
-//                      word with right context id r and a following word with left context id l is
-//                      cost[r + R * l].
+//   matrix.bin         the connection costs (matrix.h), read once and folded.
 //   char.bin           character categories (char_property.h).
 // unk.dic's keys are category names; its tokens are the unknown-word entries of each category.
 #pragma once
@@ -21,7 +19,9 @@
 
 #include "char_property.h"
 #include "double_array.h"
+#include "feature_strings.h"
 #include "mapped_file.h"
+#include "matrix.h"
 
 namespace tamsaek {
 namespace analyze {
@@ -59,8 +59,9 @@ class DicFile {
     (void)count;
 #endif
   }
-  // The feature string at this offset; empty when the offset is out of range or unterminated.
-  std::string_view feature(uint32_t offset) const;
+  // The feature string at this offset; empty when the offset is out of range or unterminated. Read
+  // with pread, not through the mapping (feature_strings.h), for how long the view lives.
+  std::string_view feature(uint32_t offset) const { return features_.get(offset); }
   uint32_t left_ids() const { return left_ids_; }
   uint32_t right_ids() const { return right_ids_; }
   size_t mapped_bytes() const { return file_.size(); }
@@ -70,39 +71,8 @@ class DicFile {
   DoubleArray trie_;
   const uint8_t* tokens_ = nullptr;
   size_t token_count_ = 0;
-  const char* features_ = nullptr;
-  size_t feature_bytes_ = 0;
+  FeatureStrings features_;
   uint32_t left_ids_ = 0, right_ids_ = 0;
-};
-
-class Matrix {
- public:
-  explicit Matrix(const std::string& path);
-  // Connection cost of (left word's right id, right word's left id); ids must be in range.
-  int cost(uint32_t right_id, uint32_t left_id) const {
-    int16_t v;
-    std::memcpy(&v, costs_ + 2 * (right_id + static_cast<size_t>(right_ids_) * left_id), 2);
-    return v;
-  }
-  // Row of a right word's left id: row[right_id] is the cost from any left word.
-  const uint8_t* row(uint32_t left_id) const { return costs_ + 2 * static_cast<size_t>(right_ids_) * left_id; }
-  // The lowest cost of a row, computed on first use (a row is 7.6 KB for mecab-ko-dic): a bound that
-  // lets the Viterbi step skip predecessors that cannot win.
-  int row_min(uint32_t left_id) const {
-    int v = row_min_[left_id].load(std::memory_order_relaxed);
-    return v != kUnknownMin ? v : compute_row_min(left_id);
-  }
-  uint32_t right_ids() const { return right_ids_; }
-  uint32_t left_ids() const { return left_ids_; }
-
- private:
-  static constexpr int kUnknownMin = 1 << 30;
-  int compute_row_min(uint32_t left_id) const;
-
-  MappedFile file_;
-  const uint8_t* costs_ = nullptr;
-  uint32_t right_ids_ = 0, left_ids_ = 0;
-  std::unique_ptr<std::atomic<int>[]> row_min_;  // racing threads store the same value
 };
 
 // Everything the analyzer reads from a dictionary directory. Immutable once opened, so one instance

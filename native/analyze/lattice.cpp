@@ -49,7 +49,7 @@ int16_t with_penalty(int16_t cost, int penalty) {
 void Lattice::reset(const Dictionary& dic, size_t len) {
   nodes_.clear();
   end_head_.assign(len + 1, -1);
-  const size_t rights = dic.matrix().right_ids(), lefts = dic.matrix().left_ids();
+  const size_t rights = dic.matrix().column_classes(), lefts = dic.matrix().row_classes();
   if (right_.size() != rights || left_.size() != lefts) {
     right_.assign(rights, RightSlot{0, 0});
     left_.assign(lefts, LeftSlot{0, Best{0, -1}});
@@ -73,8 +73,8 @@ void Lattice::add_unknown(const Dictionary& dic, uint32_t begin, uint32_t end, u
     Node n;
     n.begin = begin;
     n.end = end;
-    n.left_id = t.left_id;
-    n.right_id = t.right_id;
+    n.row = dic.matrix().row_of(t.left_id);
+    n.column = dic.matrix().column_of(t.right_id);
     n.word_cost = spaced ? with_penalty(t.cost, dic.space_penalty(t.pos_id)) : t.cost;
     n.source = Source::Unknown;
     n.entry = i;
@@ -144,8 +144,8 @@ void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const ui
     Node node;
     node.begin = static_cast<uint32_t>(p);
     node.end = static_cast<uint32_t>(p + n);
-    node.left_id = lid;
-    node.right_id = rid;
+    node.row = dic.matrix().row_of(lid);
+    node.column = dic.matrix().column_of(rid);
     node.word_cost = cost;
     node.source = src;
     node.entry = entry;
@@ -189,8 +189,9 @@ void Lattice::lookup(const Dictionary& dic, const UserDictionary* user, const ui
 }
 
 // Gives each node in [first, last) (all starting after position `pos`) its cheapest predecessor among
-// the nodes ending at `pos`, then files it under its own end position. Predecessors are grouped by
-// right context id and successors by left context id: a connection cost depends on nothing else.
+// the nodes ending at `pos`, then files it under its own end position. Predecessors are grouped by the
+// matrix column of their right context id and successors by the matrix row of their left context id:
+// a connection cost depends on nothing else.
 void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t last) {
   const Matrix& m = dic.matrix();
   if (++stamp_ == 0) {
@@ -202,13 +203,14 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
   int32_t rank = 0;
   for (int32_t i = end_head_[pos]; i >= 0; i = nodes_[static_cast<size_t>(i)].enext, ++rank) {
     const Node& l = nodes_[static_cast<size_t>(i)];
-    RightSlot& slot = right_[l.right_id];
+    const uint16_t column = l.column;
+    RightSlot& slot = right_[column];
     if (slot.stamp != stamp_) {
       slot = RightSlot{stamp_, static_cast<int32_t>(groups_.size())};
-      groups_.push_back(Group{l.cost, l.right_id, i, rank});
+      groups_.push_back(Group{l.cost, column, i, rank});
     } else {  // slots index groups_ until its cheapest member moves to the front below
       Group& g = groups_[static_cast<size_t>(slot.group)];
-      if (l.cost < g.cost) g = Group{l.cost, l.right_id, i, rank};
+      if (l.cost < g.cost) g = Group{l.cost, column, i, rank};
     }
   }
   // the cheapest predecessor first: it bounds the best total, and a predecessor whose cost plus the
@@ -219,37 +221,35 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
       if (groups_[g].cost < groups_[cheapest].cost) cheapest = g;
     std::swap(groups_[0], groups_[cheapest]);
   }
-  // the distinct left ids of the new words; the first cell each will read is fetched ahead
+  // the distinct rows of the new words; the first cell each will read is fetched ahead
   lefts_.clear();
   for (size_t k = first; k < last; ++k) {
-    const uint16_t lid = nodes_[k].left_id;
-    if (left_[lid].stamp == stamp_) continue;
-    left_[lid].stamp = stamp_;
-    lefts_.push_back(lid);
-    const uint8_t* row = m.row(lid);
-    for (size_t g = 0; g < groups_.size() && g < kPrefetchCells; ++g) prefetch(row + 2 * static_cast<size_t>(groups_[g].right_id));
+    const uint16_t row = nodes_[k].row;
+    if (left_[row].stamp == stamp_) continue;
+    left_[row].stamp = stamp_;
+    lefts_.push_back(row);
+    const int16_t* costs = m.row(row);
+    for (size_t g = 0; g < groups_.size() && g < kPrefetchCells; ++g) prefetch(costs + groups_[g].column);
   }
-  for (const uint16_t lid : lefts_) {
-    const uint8_t* row = m.row(lid);
-    const int row_min = m.row_min(lid);
+  for (const uint16_t row : lefts_) {
+    const int16_t* costs = m.row(row);
+    const int row_min = m.row_min(row);
     Best best{std::numeric_limits<int32_t>::max(), -1};
     int32_t best_rank = std::numeric_limits<int32_t>::max();
     for (const Group& g : groups_) {
       if (g.cost + row_min > best.cost) continue;
-      int16_t conn;
-      std::memcpy(&conn, row + 2 * static_cast<size_t>(g.right_id), 2);
-      const int32_t c = g.cost + conn;
+      const int32_t c = g.cost + costs[g.column];
       if (c < best.cost || (c == best.cost && g.rank < best_rank)) {
         best = Best{c, g.node};
         best_rank = g.rank;
       }
     }
-    left_[lid].best = best;
+    left_[row].best = best;
   }
   // MeCab files the new words from the last proposed to the first, each at the head of its list.
   for (size_t k = last; k-- > first;) {
     Node& r = nodes_[k];
-    const Best& b = left_[r.left_id].best;
+    const Best& b = left_[r.row].best;
     r.cost = b.cost + r.word_cost;
     r.prev = b.node;
     r.enext = end_head_[r.end];

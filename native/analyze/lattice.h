@@ -40,7 +40,9 @@ enum class Source : uint8_t { System = 0, Unknown = 1, User = 2 };
 
 struct Node {
   uint32_t begin = 0, end = 0;  // surface bytes [begin, end) of the sentence
-  uint16_t left_id = 0, right_id = 0;
+  // matrix row of the left context id, matrix column of the right context id (matrix.h); BOS and EOS have
+  // context id 0, whose row and column are 0
+  uint16_t row = 0, column = 0;
   int16_t word_cost = 0;
   Source source = Source::System;
   uint32_t entry = 0;  // token index in its dictionary, or user entry index
@@ -70,7 +72,7 @@ class Lattice {
  private:
   struct Group {
     int32_t cost;
-    uint32_t right_id;
+    uint32_t column;  // matrix column of the predecessors' right context id
     int32_t node;
     int32_t rank;  // position in the end list: lower wins ties
   };
@@ -99,8 +101,8 @@ class Lattice {
   std::vector<Found> found_;        // dictionary keys found by prewalk, in the order found
   std::vector<Match> matches_;      // the same by start position: those of p are [match_at_[p], match_at_[p + 1])
   std::vector<uint32_t> match_at_;
-  std::vector<uint16_t> lefts_;
-  // per right id: its group at the current position; per left id: its best predecessor there. Valid
+  std::vector<uint16_t> lefts_;  // matrix rows
+  // per matrix column: its group at the current position; per matrix row: its best predecessor there. Valid
   // where stamp == stamp_ (one cache line per lookup: stamp and value side by side)
   struct RightSlot {
     uint32_t stamp;

@@ -1,5 +1,6 @@
 #include "mapped_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -34,14 +35,40 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   }
   void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
   int e = errno;
-  ::close(fd);  // the mapping keeps the file alive
-  if (p == MAP_FAILED) throw std::runtime_error("cannot map " + path + ": " + std::strerror(e));
+  if (p == MAP_FAILED) {
+    ::close(fd);
+    throw std::runtime_error("cannot map " + path + ": " + std::strerror(e));
+  }
   data_ = static_cast<const uint8_t*>(p);
   mapped_ = true;
+  fd_ = fd;
 }
 
 MappedFile::~MappedFile() {
   if (mapped_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+size_t MappedFile::read(size_t offset, void* out, size_t n) const {
+  if (offset >= size_) return 0;
+  n = std::min(n, size_ - offset);
+  if (fd_ < 0) {
+    std::memcpy(out, data_ + offset, n);
+    return n;
+  }
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(fd_, static_cast<uint8_t*>(out) + done, n - done, static_cast<off_t>(offset + done));
+    if (got > 0) {
+      done += static_cast<size_t>(got);
+    } else if (got < 0 && errno == EINTR) {
+      continue;
+    } else {  // an I/O error on a file that mapped: read those bytes through the mapping instead
+      std::memcpy(static_cast<uint8_t*>(out) + done, data_ + offset + done, n - done);
+      done = n;
+    }
+  }
+  return n;
 }
 #else
 MappedFile::MappedFile(const std::string& path) : path_(path) {
@@ -57,6 +84,13 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
 }
 
 MappedFile::~MappedFile() = default;
+
+size_t MappedFile::read(size_t offset, void* out, size_t n) const {
+  if (offset >= size_) return 0;
+  n = std::min(n, size_ - offset);
+  std::memcpy(out, data_ + offset, n);
+  return n;
+}
 #endif
 
 }  // namespace analyze

@@ -1,6 +1,7 @@
 // A read-only file mapping. The dictionary files (sys.dic 80 MB, matrix.bin 20 MB) are mapped, never
 // read into memory: the kernel pages in what the analysis touches and shares the pages between
 // processes. Where mmap does not exist (Windows builds) the file is read into a private buffer.
+// read() serves sections that are better read a few bytes at a time than mapped (dictionary.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +21,9 @@ class MappedFile {
 
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
+  // Copies up to n bytes from `offset` without touching the mapping (pread): bytes read this way do
+  // not become pages of this process. Returns how many were copied (fewer at the end of the file).
+  size_t read(size_t offset, void* out, size_t n) const;
   const std::string& path() const { return path_; }
 
  private:
@@ -27,6 +31,7 @@ class MappedFile {
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   bool mapped_ = false;
+  int fd_ = -1;  // kept open for read()
   std::vector<uint8_t> owned_;  // the fallback copy when the file is not mapped
 };
 

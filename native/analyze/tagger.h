@@ -26,7 +26,7 @@ class Tagger {
 
   // Appends the morphemes of UTF-8 `text` (offsets into it) to `out`.
   void parse(const uint8_t* text, size_t len, std::vector<Morph>& out) const;
-  // The feature CSV of a morpheme (a view into the mapped dictionary or the user entry).
+  // The feature CSV of a morpheme (a view into the dictionary's feature strings or the user entry).
   std::string_view feature(const Morph& m) const;
   const Dictionary& dictionary() const { return *dic_; }
   const UserDictionary* user() const { return user_.get(); }

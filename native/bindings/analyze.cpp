@@ -256,7 +256,36 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   r.Set("loadMs", h.load_ms);
   r.Set("mappedBytes", static_cast<double>(h.tagger->dictionary().mapped_bytes()));
   r.Set("userWords", static_cast<double>(h.tagger->user() ? h.tagger->user()->size() : 0));
+  const Matrix& m = h.tagger->dictionary().matrix();
+  r.Set("matrixRows", static_cast<double>(m.row_classes()));
+  r.Set("matrixColumns", static_cast<double>(m.column_classes()));
+  r.Set("matrixBytes", static_cast<double>(m.bytes()));
   return r;
+}
+
+// mecabFoldMatrix(costs: Int16Array, rights, lefts) → { rows, columns, costs: Int16Array }: a connection
+// matrix in matrix.bin's layout folded (matrix.h), then read back cell by cell in that layout.
+Napi::Value FoldMatrix(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int16_array || !info[1].IsNumber() ||
+      !info[2].IsNumber())
+    fail(env, "expected (Int16Array costs, rights, lefts)");
+  Napi::Int16Array costs = info[0].As<Napi::Int16Array>();
+  const int64_t rights = info[1].As<Napi::Number>().Int64Value(), lefts = info[2].As<Napi::Number>().Int64Value();
+  if (rights < 0 || lefts < 0 || rights > 0xFFFF || lefts > 0xFFFF ||
+      static_cast<size_t>(rights * lefts) != costs.ElementLength())
+    fail(env, "costs must hold rights × lefts values, each count in 0..65535");
+  const Matrix m(costs.Data(), static_cast<uint32_t>(rights), static_cast<uint32_t>(lefts));
+  Napi::Int16Array back = Napi::Int16Array::New(env, costs.ElementLength());
+  for (uint32_t l = 0; l < m.left_ids(); ++l)
+    for (uint32_t r = 0; r < m.right_ids(); ++r)
+      back[r + static_cast<size_t>(m.right_ids()) * l] = static_cast<int16_t>(m.cost(r, l));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("rows", static_cast<double>(m.row_classes()));
+  out.Set("columns", static_cast<double>(m.column_classes()));
+  out.Set("costs", back);
+  return out;
 }
 
 }  // namespace
@@ -267,6 +296,7 @@ void register_analyze(Napi::Env env, Napi::Object exports) {
   exports.Set("mecabTermsBatch", Napi::Function::New(env, TermsBatch));
   exports.Set("mecabParse", Napi::Function::New(env, Parse));
   exports.Set("mecabInfo", Napi::Function::New(env, Info));
+  exports.Set("mecabFoldMatrix", Napi::Function::New(env, FoldMatrix));
 }
 
 }  // namespace tamsaek

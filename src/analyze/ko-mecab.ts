@@ -14,14 +14,15 @@ import { isWordish, normalizeText, type SourceMap, sourceMap } from './normalize
 import type { AnalyzerMorpheme, AnalyzerToken, UserWord } from './types.js';
 
 let dicDir: string | undefined;
-const status = { loaded: false, loadMs: 0, mappedBytes: 0 };
+const status = { loaded: false, loadMs: 0, mappedBytes: 0, matrixBytes: 0 };
 
 /**
- * Whether ko-mecab has opened its dictionary in this process; how long the addon took to map it
- * (ms; the first ko-mecab analyzer's, user words included) and how many bytes it mapped (address
- * space: the kernel pages in only what the analysis reads).
+ * Whether ko-mecab has opened its dictionary in this process; how long the addon took to open it
+ * (ms; the first ko-mecab analyzer's: mapping the files, folding the connection matrix, compiling user
+ * words), how many bytes it mapped (address space: the kernel pages in only what the analysis reads)
+ * and the bytes of the folded connection matrix it holds in memory.
  */
-export function koMecabStatus(): { loaded: boolean; loadMs: number; mappedBytes: number } {
+export function koMecabStatus(): { loaded: boolean; loadMs: number; mappedBytes: number; matrixBytes: number } {
   return { ...status };
 }
 
@@ -92,7 +93,12 @@ export class KoMecabCore {
         user: this.user,
       });
       if (!status.loaded)
-        Object.assign(status, { loaded: true, loadMs: this.mecab.loadMs, mappedBytes: this.mecab.mappedBytes });
+        Object.assign(status, {
+          loaded: true,
+          loadMs: this.mecab.loadMs,
+          mappedBytes: this.mecab.mappedBytes,
+          matrixBytes: this.mecab.matrix.bytes,
+        });
     }
     return this.mecab;
   }

@@ -44,7 +44,20 @@ interface MecabAddon {
     threads: number,
   ): Promise<{ terms: string[][]; fold: Uint32Array }>;
   mecabParse(h: unknown, text: string): MecabParse;
-  mecabInfo(h: unknown): { loadMs: number; mappedBytes: number; userWords: number };
+  mecabInfo(h: unknown): {
+    loadMs: number;
+    mappedBytes: number;
+    userWords: number;
+    matrixRows: number;
+    matrixColumns: number;
+    matrixBytes: number;
+  };
+  /** Tests: a connection matrix folded by the addon (matrix.h) and read back in matrix.bin's layout. */
+  mecabFoldMatrix?(
+    costs: Int16Array,
+    rights: number,
+    lefts: number,
+  ): { rows: number; columns: number; costs: Int16Array };
 }
 
 /** Terms whose characters need Unicode rules the addon leaves to JavaScript (case folding, letters). */
@@ -58,6 +71,8 @@ export class NativeMecab {
   readonly loadMs: number;
   /** Bytes of dictionary files mapped (address space, not resident memory). */
   readonly mappedBytes: number;
+  /** The connection matrix as held in memory: its distinct rows and columns, and their bytes. */
+  readonly matrix: { rows: number; columns: number; bytes: number };
 
   constructor(options: MecabOpenOptions) {
     const addon = loadNative() as unknown as MecabAddon;
@@ -75,6 +90,7 @@ export class NativeMecab {
     const info = addon.mecabInfo(this.handle);
     this.loadMs = info.loadMs;
     this.mappedBytes = info.mappedBytes;
+    this.matrix = { rows: info.matrixRows, columns: info.matrixColumns, bytes: info.matrixBytes };
   }
 
   /** Terms of one (normalized) text on the calling thread; `fix` runs when some term needs it. */

@@ -12,17 +12,7 @@
 // same index). It exercises the analyzer and the inverted index at realistic sizes; it is not language.
 import { parseArgs } from 'node:util';
 import { Engine } from '../dist/index.js';
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../dist/util/random.js';
 
 function vocabulary(random, size) {
   const words = [];

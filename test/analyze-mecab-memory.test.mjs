@@ -8,20 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { createAnalyzer, koMecabStatus, mecabKoDicDir } from 'tamsaek';
 import { loadNative } from '../dist/native/addon.js';
+import { mulberry32 } from '../dist/util/random.js';
 
 const addon = loadNative();
-
-/** Deterministic int16 values (mulberry32). */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The oracle: distinct rows (one per left id) and distinct columns (one per right id), counted in JavaScript. */
 function distinct(costs, rights, lefts) {
@@ -38,7 +27,7 @@ function distinct(costs, rights, lefts) {
 
 /** A matrix built from `rowKinds` × `colKinds` distinct patterns, each id drawing one. */
 function patterned(rights, lefts, rowKinds, colKinds, seed) {
-  const rnd = random(seed);
+  const rnd = mulberry32(seed);
   const base = Int16Array.from({ length: rowKinds * colKinds }, () => Math.floor(rnd() * 65536) - 32768);
   const rowOf = Array.from({ length: lefts }, () => Math.floor(rnd() * rowKinds));
   const colOf = Array.from({ length: rights }, () => Math.floor(rnd() * colKinds));

@@ -213,14 +213,10 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
       if (l.cost < g.cost) g = Group{l.cost, column, i, rank};
     }
   }
-  // the cheapest predecessor first: it bounds the best total, and a predecessor whose cost plus the
-  // row's lowest connection cost exceeds that bound cannot win or tie (ties are settled by rank)
-  if (!groups_.empty()) {
-    size_t cheapest = 0;
-    for (size_t g = 1; g < groups_.size(); ++g)
-      if (groups_[g].cost < groups_[cheapest].cost) cheapest = g;
-    std::swap(groups_[0], groups_[cheapest]);
-  }
+  // cheapest predecessors first: the first bounds the best total, and once a predecessor's cost plus the
+  // row's lowest connection cost exceeds the best found, neither it nor any later one can win or tie
+  // (ties are settled by rank, whatever the order)
+  std::sort(groups_.begin(), groups_.end(), [](const Group& a, const Group& b) { return a.cost < b.cost; });
   // the distinct rows of the new words; the first cell each will read is fetched ahead
   lefts_.clear();
   for (size_t k = first; k < last; ++k) {
@@ -237,7 +233,7 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
     Best best{std::numeric_limits<int32_t>::max(), -1};
     int32_t best_rank = std::numeric_limits<int32_t>::max();
     for (const Group& g : groups_) {
-      if (g.cost + row_min > best.cost) continue;
+      if (g.cost + row_min > best.cost) break;
       const int32_t c = g.cost + costs[g.column];
       if (c < best.cost || (c == best.cost && g.rank < best_rank)) {
         best = Best{c, g.node};

@@ -39,6 +39,21 @@ size_t seek_same_kind(const CharProperty& chars, const uint8_t* s, size_t p, siz
   return p;
 }
 
+// Insertion sort for the few groups a position usually has (std::sort's set-up costs more there).
+template <typename T>
+void sort_by_cost(std::vector<T>& v) {
+  if (v.size() > 32) {
+    std::sort(v.begin(), v.end(), [](const T& a, const T& b) { return a.cost < b.cost; });
+    return;
+  }
+  for (size_t i = 1; i < v.size(); ++i) {
+    const T x = v[i];
+    size_t j = i;
+    for (; j > 0 && v[j - 1].cost > x.cost; --j) v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
 // A word cost plus a penalty, within the 16 bits a word cost has.
 int16_t with_penalty(int16_t cost, int penalty) {
   return static_cast<int16_t>(std::min<int>(cost + penalty, std::numeric_limits<int16_t>::max()));
@@ -216,7 +231,7 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
   // cheapest predecessors first: the first bounds the best total, and once a predecessor's cost plus the
   // row's lowest connection cost exceeds the best found, neither it nor any later one can win or tie
   // (ties are settled by rank, whatever the order)
-  std::sort(groups_.begin(), groups_.end(), [](const Group& a, const Group& b) { return a.cost < b.cost; });
+  sort_by_cost(groups_);
   // the distinct rows of the new words; the first cell each will read is fetched ahead
   lefts_.clear();
   for (size_t k = first; k < last; ++k) {

@@ -11,12 +11,11 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { asFloat32, DT, readOnnxModel, writeOnnxModel } from '../dist/models/onnx-io.js';
 import { quantizeModel, quantizeSymmetric } from '../dist/models/quantize.js';
 import { compareEmbeddings, SAMPLE_QUERIES, SAMPLE_TEXTS } from '../dist/models/quantize-check.js';
 import { ensureSyntheticModel } from '../dist/models/synthetic.js';
 import { compareScores } from '../dist/rerank/agreement.js';
-import { mulberry32 } from '../dist/util/random.js';
+import { gaussian, writeWeightVariant } from './lib/weight-variants.mjs';
 
 const { values } = parseArgs({
   options: { gains: { type: 'string' }, shape: { type: 'string' }, cache: { type: 'string' } },
@@ -27,39 +26,10 @@ const shape = JSON.parse(values.shape ?? '{"layers":24,"hidden":256,"heads":4,"f
 const cache = values.cache ?? path.join(tmpdir(), 'tamsaek-quantization-error');
 mkdirSync(cache, { recursive: true });
 
-/** Writes onnx/<name>.onnx: the fp32 model with every MatMul weight passed through `f`. */
-async function variant(dir, name, f) {
-  const loaded = await readOnnxModel(path.join(dir, 'onnx', 'model.onnx'));
-  const g = loaded.model.graph;
-  const weights = new Set(g.node.filter((n) => n.opType === 'MatMul').map((n) => n.input[1]));
-  const initializers = g.initializer.map((t) => ({
-    name: t.name,
-    dataType: t.dataType,
-    dims: t.dims.map(Number),
-    data: async () => {
-      const bytes = await loaded.tensorData(t);
-      if (!weights.has(t.name) || t.dataType !== DT.FLOAT || t.dims.length !== 2) return bytes;
-      return f(asFloat32(bytes), Number(t.dims[0]), Number(t.dims[1]));
-    },
-  }));
-  const opsets = loaded.model.opsetImport.map((o) => ({ domain: o.domain, version: Number(o.version) }));
-  const spec = { graphName: g.name, nodes: g.node, inputs: g.input, outputs: g.output, initializers, opsets };
-  await writeOnnxModel(path.join(dir, 'onnx', `${name}.onnx`), spec);
-}
-
-function gaussian(seed) {
-  const random = mulberry32(seed);
-  return () => {
-    let u = 0;
-    while (u === 0) u = random();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-  };
-}
-
 async function variants(dir) {
   const normal = gaussian(3);
-  await variant(dir, 'noise', (w) => w.map((v) => v * (1 + 0.001 * normal())));
-  await variant(dir, 'weights', (w, K, N) => {
+  await writeWeightVariant(dir, 'noise', (w) => w.map((v) => v * (1 + 0.001 * normal())));
+  await writeWeightVariant(dir, 'weights', (w, K, N) => {
     const { q, scales } = quantizeSymmetric(w, K, N, 1);
     return Float32Array.from(q, (v, i) => v * scales[i % N]);
   });

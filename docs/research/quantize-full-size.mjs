@@ -7,43 +7,11 @@
 //   block128   the same per 128
 // each compared with the fp32 model on the bench's agreement texts (6 sample queries × 20 sample passages).
 //   npm run build && node docs/research/quantize-full-size.mjs [hf,realistic-g0.6] [noise,weights,block32,block128]
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { defaultCacheDir } from '../../dist/models/hub.js';
-import { asFloat32, DT, readOnnxModel, writeOnnxModel } from '../../dist/models/onnx-io.js';
 import { SAMPLE_QUERIES, SAMPLE_TEXTS } from '../../dist/models/quantize-check.js';
 import { compareScores } from '../../dist/rerank/agreement.js';
-import { mulberry32 } from '../../dist/util/random.js';
-
-/** Writes onnx/<name>.onnx beside the model: its fp32 graph with every MatMul weight [K × N] passed through `f`. */
-async function variant(dir, name, f) {
-  const out = path.join(dir, 'onnx', `${name}.onnx`);
-  if (existsSync(out)) return;
-  const loaded = await readOnnxModel(path.join(dir, 'onnx', 'model.onnx'));
-  const g = loaded.model.graph;
-  const weights = new Set(g.node.filter((n) => n.opType === 'MatMul').map((n) => n.input[1]));
-  const initializers = g.initializer.map((t) => ({
-    name: t.name,
-    dataType: t.dataType,
-    dims: t.dims.map(Number),
-    data: async () => {
-      const bytes = await loaded.tensorData(t);
-      if (!weights.has(t.name) || t.dataType !== DT.FLOAT || t.dims.length !== 2) return bytes;
-      return f(asFloat32(bytes), Number(t.dims[0]), Number(t.dims[1]));
-    },
-  }));
-  const opsets = loaded.model.opsetImport.map((o) => ({ domain: o.domain, version: Number(o.version) }));
-  await writeOnnxModel(out, { graphName: g.name, nodes: g.node, inputs: g.input, outputs: g.output, initializers, opsets });
-}
-
-function gaussian(seed) {
-  const random = mulberry32(seed);
-  return () => {
-    let u = 0;
-    while (u === 0) u = random();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-  };
-}
+import { gaussian, writeWeightVariant } from '../../scripts/lib/weight-variants.mjs';
 
 /** Symmetric int8 rounding with one scale per `block` consecutive weights of each column (K × N, row-major). */
 const blockwise = (block) => (w, K, N) => {
@@ -75,7 +43,7 @@ const passages = SAMPLE_TEXTS.slice(0, 20);
 for (const init of inits) {
   const dir = path.join(defaultCacheDir(), 'synthetic', `xlmr-cross-encoder-${init}-L24-H1024-A16-F4096-V250002-s1`);
   for (const name of names) {
-    await variant(dir, name, VARIANTS[name]());
+    await writeWeightVariant(dir, name, VARIANTS[name](), { reuse: true });
     const s = await compareScores(dir, {
       fp32File: 'onnx/model.onnx',
       int8File: `onnx/${name}.onnx`,

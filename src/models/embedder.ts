@@ -18,11 +18,17 @@ import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { Slicer } from '../util/slices.js';
 import { LruCache } from './cache.js';
 import { padBatch } from './feeds.js';
-import { type HubOptions, resolveModel } from './hub.js';
+import { HUB_OPTION_KEYS, type HubOptions, resolveModel } from './hub.js';
 import { inspectModelDir, type OnnxModelInfo } from './model-dir.js';
 import { loadOrt, type OrtModule, type OrtRuntime, type OrtSession, type OrtTensor } from './ort.js';
 import { findPreset, type ModelPreset, type Pooling, PRESETS } from './presets.js';
-import { checkExecutionProviders, createSession, type ExecutionProviderOption, preferQuantized } from './session.js';
+import {
+  checkExecutionProviders,
+  createSession,
+  type ExecutionProviderOption,
+  MODEL_FILE_OPTION_KEYS,
+  preferQuantized,
+} from './session.js';
 import { Tokenizer } from './tokenizer.js';
 
 export { loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from './ort.js';
@@ -66,18 +72,9 @@ const EMBEDDER_OPTIONS = [
   'maxLength',
   'normalize',
   'batchSize',
-  'threads',
-  'quantized',
-  'file',
   'cacheSize',
-  'executionProviders',
-  'onWarning',
-  'cacheDir',
-  'offline',
-  'endpoint',
-  'revision',
-  'token',
-  'onDownloadProgress',
+  ...MODEL_FILE_OPTION_KEYS,
+  ...HUB_OPTION_KEYS,
 ];
 const OUTPUT_NAMES = ['last_hidden_state', 'token_embeddings'];
 const POOLINGS: Pooling[] = ['cls', 'mean', 'last'];

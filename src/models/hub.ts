@@ -37,6 +37,15 @@ export interface HubOptions {
   onDownloadProgress?: (file: string, done: number, total: number | undefined) => void;
 }
 
+/** The option names of HubOptions, for the loaders' checks of unknown options. */
+export const HUB_OPTION_KEYS = ['cacheDir', 'offline', 'endpoint', 'revision', 'token', 'onDownloadProgress'] as const;
+
+/** HubOptions' own fields of a loader's options. */
+export function hubOptionsOf(options: HubOptions): HubOptions {
+  const { cacheDir, offline, endpoint, revision, token, onDownloadProgress } = options;
+  return { cacheDir, offline, endpoint, revision, token, onDownloadProgress };
+}
+
 export interface ResolveOptions extends HubOptions {
   quantized?: boolean;
   file?: string;

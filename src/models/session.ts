@@ -24,6 +24,9 @@ import { type LoadedOrt, type OrtRuntime, type OrtSession, sessionOptions } from
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'auto'] as const;
 export type ExecutionProviderOption = (typeof EXECUTION_PROVIDERS)[number];
 
+/** Options every ONNX model loader takes (embedder, cross-encoder): file choice, threads, provider, warnings. */
+export const MODEL_FILE_OPTION_KEYS = ['threads', 'quantized', 'file', 'executionProviders', 'onWarning'] as const;
+
 export interface SessionOptions {
   threads: number;
   executionProviders?: ExecutionProviderOption;

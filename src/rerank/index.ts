@@ -15,13 +15,14 @@ import { join } from 'node:path';
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { LruCache } from '../models/cache.js';
 import { type EncodedRow, padBatch } from '../models/feeds.js';
-import { type HubOptions, resolveModel } from '../models/hub.js';
+import { HUB_OPTION_KEYS, type HubOptions, hubOptionsOf, resolveModel } from '../models/hub.js';
 import { inspectModelDir } from '../models/model-dir.js';
 import { loadOrt, type OrtModule, type OrtSession, type OrtTensor } from '../models/ort.js';
 import {
   checkExecutionProviders,
   createSession,
   type ExecutionProviderOption,
+  MODEL_FILE_OPTION_KEYS,
   preferQuantized,
 } from '../models/session.js';
 import type { Encoded } from '../models/tokenizer.js';
@@ -77,19 +78,10 @@ const OPTIONS = [
   'passageWindow',
   'batchSize',
   'batchTokens',
-  'threads',
-  'quantized',
-  'file',
   'sigmoid',
   'cacheSize',
-  'executionProviders',
-  'onWarning',
-  'cacheDir',
-  'offline',
-  'endpoint',
-  'revision',
-  'token',
-  'onDownloadProgress',
+  ...MODEL_FILE_OPTION_KEYS,
+  ...HUB_OPTION_KEYS,
 ];
 
 interface CrossEncoderSettings {
@@ -191,8 +183,7 @@ export class CrossEncoder implements Reranker {
     const providers = checkExecutionProviders(where, executionProviders);
     if (onWarning !== undefined && typeof onWarning !== 'function')
       throw invalidArgument(`${where}: onWarning must be a function`);
-    const { cacheDir, offline, endpoint, revision, token, onDownloadProgress } = options;
-    const hub = { cacheDir, offline, endpoint, revision, token, onDownloadProgress };
+    const hub = hubOptionsOf(options);
     const loaded = await loadOrt();
     const quantizedFile = preferQuantized(quantized, providers, loaded.runtime);
     const dir = await resolveModel(model, { ...hub, quantized: quantizedFile, file });

@@ -2,14 +2,13 @@
 // Run: npx tsc -p . && node --test test/analyze-mecab.test.mjs
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Bm25Index, createAnalyzer, Engine, listAnalyzers } from 'tamsaek';
 import { analyzerFromStored, storedAnalyzerConfig } from '../dist/analyze/index.js';
+import { runCli } from './helpers/cli.mjs';
 
 const mecab = createAnalyzer('ko-mecab');
 
@@ -277,20 +276,13 @@ test("stored ko-mecab configs spell out the stop tags; one stored without them k
 });
 
 test('tamsaek analyze --analyzer ko-mecab --verbose prints offsets, POS and expressions', async () => {
-  const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-  const run = (args) =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [bin, ...args], (error, stdout, stderr) =>
-        resolve({ code: error ? error.code : 0, stdout, stderr }),
-      );
-    });
-  const r = await run(['analyze', '--analyzer', 'ko-mecab', '--verbose', '검토했다']);
+  const r = await runCli(['analyze', '--analyzer', 'ko-mecab', '--verbose', '검토했다']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^2-3\t했\tXSV\+EP\tInflect 하\/XSV\/\*\+았\/EP\/\*$/m);
   assert.match(r.stdout, /^ {2}2-3\t하\/XSV\t하$/m);
   assert.match(r.stdout, /^terms: 검토 하$/m);
-  const json = await run(['analyze', '--analyzer', 'ko-mecab', '--verbose', '--json', '검토했다']);
+  const json = await runCli(['analyze', '--analyzer', 'ko-mecab', '--verbose', '--json', '검토했다']);
   assert.deepEqual(JSON.parse(json.stdout).terms, ['검토', '하']);
-  const other = await run(['analyze', '--analyzer', 'ngram', '--verbose', '검토']);
+  const other = await runCli(['analyze', '--analyzer', 'ngram', '--verbose', '검토']);
   assert.equal(other.code, 2);
 });

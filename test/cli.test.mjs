@@ -1,29 +1,17 @@
 // The tamsaek command line: index → search → eval on the bundled sample, contracts and errors.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runCli } from './helpers/cli.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'dist/cli/main.js');
 const sample = join(root, 'datasets/sample-ko');
 
-function run(args) {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? error.code : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const run = runCli;
 
 test('index, search and eval the sample dataset', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tamsaek-cli-'));

@@ -1,31 +1,19 @@
 // `tamsaek embed` and `tamsaek eval --retriever dense` on the tiny generated model and the bundled sample.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildEngine, evaluateRetriever, OnnxEmbedder } from 'tamsaek';
+import { runCli } from './helpers/cli.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'dist/cli/main.js');
 const sample = join(root, 'datasets/sample-ko');
 const model = join(root, 'test/fixtures/models/tiny-xlmr');
 
-function run(args, env = {}) {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: root, env: { ...process.env, FORCE_COLOR: '0', ...env } },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? error.code : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const run = runCli;
 
 test('embed prints the same vector as the library (passage and --query), one line per text from --file', async () => {
   const emb = await OnnxEmbedder.load(model);

@@ -3,29 +3,19 @@
 // exactly (as float32), output is all-or-nothing, and bad inputs are typed errors.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Engine, exportIndex, renderQueryTemplate } from 'tamsaek';
+import { runCli } from './helpers/cli.mjs';
 import { specFor } from './helpers/spec-validator.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'dist/cli/main.js');
 const sample = join(root, 'datasets/sample-ko');
 
-function run(args) {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } },
-      (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }),
-    );
-  });
-}
+const run = runCli;
 
 let dir;
 let idx;

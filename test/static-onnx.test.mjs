@@ -3,7 +3,6 @@
 // texts); export errors and the export-onnx command.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,9 +10,9 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { exportStaticOnnx, loadEmbedder, StaticEmbedder, saveStaticModel } from 'tamsaek';
 import { initTable } from '../dist/train/trainer.js';
+import { runCli } from './helpers/cli.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = path.join(root, 'dist/cli/main.js');
 const FEATURES = { morphemes: false, bigrams: true, buckets: 512, hash: 'fnv1a32', tf: 'log' };
 const DIM = 16;
 const TEXTS = [
@@ -34,18 +33,7 @@ try {
   noOrt = `onnxruntime-node cannot be loaded (${e.message.split('\n')[0]})`;
 }
 
-function run(args) {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? error.code : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const run = runCli;
 
 /** Featurizer ids and weights of `texts`, padded to the longest with (id 0, weight 0). */
 function feeds(embedder, texts) {

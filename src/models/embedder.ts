@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { Slicer } from '../util/slices.js';
 import { LruCache } from './cache.js';
-import { padBatch } from './feeds.js';
+import { batchFeeds, padBatch } from './feeds.js';
 import { HUB_OPTION_KEYS, type HubOptions, resolveModel } from './hub.js';
 import { inspectModelDir, type OnnxModelInfo } from './model-dir.js';
 import { loadOrt, type OrtModule, type OrtRuntime, type OrtSession, type OrtTensor } from './ort.js';
@@ -340,13 +340,9 @@ export class OnnxEmbedder {
 
   private async runBatch(batch: { ids: number[]; typeIds: number[] }[]): Promise<Float32Array> {
     const B = batch.length;
-    const { T, lens, ids, mask, types } = padBatch(batch, this.tokenizer.padId, this.hasTypeIds);
-    const { Tensor } = this.ort;
-    const feeds: Record<string, OrtTensor> = {
-      input_ids: new Tensor('int64', ids, [B, T]),
-      attention_mask: new Tensor('int64', mask, [B, T]),
-    };
-    if (types) feeds.token_type_ids = new Tensor('int64', types, [B, T]);
+    const padded = padBatch(batch, this.tokenizer.padId, this.hasTypeIds);
+    const { T, lens } = padded;
+    const feeds = batchFeeds(this.ort.Tensor, padded);
     let result: Record<string, OrtTensor>;
     try {
       result = await this.session.run(feeds, [this.outputName]);

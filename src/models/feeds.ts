@@ -1,4 +1,6 @@
 /** Right-padded int64 input tensors for a batch of encoded sequences (shared by embedder and cross-encoder). */
+import type { OrtModule, OrtTensor } from './ort.js';
+
 export interface EncodedRow {
   ids: number[];
   typeIds: number[];
@@ -31,4 +33,15 @@ export function padBatch(batch: readonly EncodedRow[], padId: number, withTypeId
     }
   }
   return { T, lens, ids, mask, types };
+}
+
+/** A padded batch as session inputs: input_ids, attention_mask and, when the model takes them, token_type_ids. */
+export function batchFeeds(Tensor: OrtModule['Tensor'], p: PaddedBatch): Record<string, OrtTensor> {
+  const dims = [p.lens.length, p.T];
+  const feeds: Record<string, OrtTensor> = {
+    input_ids: new Tensor('int64', p.ids, dims),
+    attention_mask: new Tensor('int64', p.mask, dims),
+  };
+  if (p.types) feeds.token_type_ids = new Tensor('int64', p.types, dims);
+  return feeds;
 }

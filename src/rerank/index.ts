@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { LruCache } from '../models/cache.js';
-import { type EncodedRow, padBatch } from '../models/feeds.js';
+import { batchFeeds, type EncodedRow, padBatch } from '../models/feeds.js';
 import { HUB_OPTION_KEYS, type HubOptions, hubOptionsOf, resolveModel } from '../models/hub.js';
 import { inspectModelDir } from '../models/model-dir.js';
 import { loadOrt, type OrtModule, type OrtSession, type OrtTensor } from '../models/ort.js';
@@ -272,13 +272,7 @@ export class CrossEncoder implements Reranker {
 
   private async run(batch: EncodedRow[]): Promise<Float32Array> {
     const B = batch.length;
-    const { T, ids, mask, types } = padBatch(batch, this.tokenizer.padId, this.hasTypeIds);
-    const { Tensor } = this.ort;
-    const feeds: Record<string, OrtTensor> = {
-      input_ids: new Tensor('int64', ids, [B, T]),
-      attention_mask: new Tensor('int64', mask, [B, T]),
-    };
-    if (types) feeds.token_type_ids = new Tensor('int64', types, [B, T]);
+    const feeds = batchFeeds(this.ort.Tensor, padBatch(batch, this.tokenizer.padId, this.hasTypeIds));
     let result: Record<string, OrtTensor>;
     try {
       result = await this.session.run(feeds, ['logits']);

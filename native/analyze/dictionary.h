@@ -62,6 +62,8 @@ class DicFile {
   // The feature string at this offset; empty when the offset is out of range or unterminated. Read
   // with pread, not through the mapping (feature_strings.h), for how long the view lives.
   std::string_view feature(uint32_t offset) const { return features_.get(offset); }
+  // Bytes of feature strings read so far and kept (with a per-entry allowance for the map).
+  size_t feature_cache_bytes() const { return features_.cached_bytes(); }
   uint32_t left_ids() const { return left_ids_; }
   uint32_t right_ids() const { return right_ids_; }
   size_t mapped_bytes() const { return file_.size(); }

@@ -260,6 +260,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   r.Set("matrixRows", static_cast<double>(m.row_classes()));
   r.Set("matrixColumns", static_cast<double>(m.column_classes()));
   r.Set("matrixBytes", static_cast<double>(m.bytes()));
+  r.Set("featureCacheBytes", static_cast<double>(h.tagger->dictionary().system().feature_cache_bytes()));
   return r;
 }
 

@@ -51,6 +51,7 @@ interface MecabAddon {
     matrixRows: number;
     matrixColumns: number;
     matrixBytes: number;
+    featureCacheBytes: number;
   };
   /** Tests: a connection matrix folded by the addon (matrix.h) and read back in matrix.bin's layout. */
   mecabFoldMatrix?(

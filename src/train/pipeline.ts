@@ -289,6 +289,53 @@ function storedStopTags(morphemes: MorphemeAnalyzerName | false): { stopTags?: s
   return stored.stopTags ? { stopTags: [...stored.stopTags] } : {};
 }
 
+/** The per-epoch check of `--eval`: every evaluator scores the model in training; undefined without any. */
+function epochEvaluation(
+  evaluators: readonly EpochEvaluator[],
+  passages: ChunkOptions | undefined,
+  report: (r: EpochEval) => void,
+): ((epoch: number, embedder: Parameters<EpochEvaluator['evaluate']>[0]) => Promise<void>) | undefined {
+  if (evaluators.length === 0) return undefined;
+  return async (epoch, embedder) => {
+    for (const e of evaluators)
+      report({ epoch: epoch + 1, set: e.set, split: e.split, ...(await e.evaluate(embedder, passages)) });
+  };
+}
+
+/** The `training` block of the model's config.json: the command, the recipe with its defaults, the run. */
+function trainingRecord(
+  o: TrainPipelineOptions,
+  run: {
+    pairs: number;
+    bySource: Record<string, number>;
+    steps: number;
+    seconds: number;
+    finalLoss: number;
+    seed: number;
+  },
+) {
+  const native = nativeInfo();
+  return {
+    command: o.command,
+    loss: o.loss ?? 'mnrl',
+    pairs: run.pairs,
+    sources: run.bySource,
+    steps: run.steps,
+    epochs: o.epochs ?? 3,
+    batchSize: o.batchSize ?? 512,
+    lr: o.lr ?? 0.02,
+    scale: o.scale ?? 20,
+    symmetric: o.symmetric ?? false,
+    seed: run.seed,
+    // float reductions differ between kernel families and thread counts: the exact bytes repeat
+    // only with the same two (TAMSAEK_KERNEL, --threads)
+    kernel: native.kernel,
+    threads: o.threads ?? native.defaultThreads,
+    trainSeconds: Number(run.seconds.toFixed(1)),
+    finalLoss: Number(run.finalLoss.toFixed(4)),
+  };
+}
+
 export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipelineResult> {
   const passages = checkPipelineOptions(o);
   if (!o.force) await refuseExistingModel('train', o.out);
@@ -347,24 +394,12 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
       if (s.step % 10 === 0) sample();
       o.onStep?.(s);
     },
-    onEpoch:
-      evaluators.length === 0
-        ? undefined
-        : async (epoch, embedder) => {
-            for (const e of evaluators) {
-              const r: EpochEval = {
-                epoch: epoch + 1,
-                set: e.set,
-                split: e.split,
-                ...(await e.evaluate(embedder, passages)),
-              };
-              evals.push(r);
-              o.onEval?.(r);
-            }
-          },
+    onEpoch: epochEvaluation(evaluators, passages, (r) => {
+      evals.push(r);
+      o.onEval?.(r);
+    }),
   });
   sample();
-  const native = nativeInfo();
   const last = r.losses.slice(-20);
   const finalLoss = last.reduce((a, b) => a + b, 0) / Math.max(1, last.length);
   const config = await saveStaticModel(
@@ -375,25 +410,14 @@ export async function trainPipeline(o: TrainPipelineOptions): Promise<TrainPipel
       dtype: o.dtype ?? 'float32',
       name: o.name ?? basename(o.out),
       passages,
-      training: {
-        command: o.command,
-        loss: o.loss ?? 'mnrl',
+      training: trainingRecord(o, {
         pairs: pairs.length,
-        sources: bySource,
+        bySource,
         steps: r.steps,
-        epochs: o.epochs ?? 3,
-        batchSize: o.batchSize ?? 512,
-        lr: o.lr ?? 0.02,
-        scale: o.scale ?? 20,
-        symmetric: o.symmetric ?? false,
+        seconds: r.seconds,
+        finalLoss,
         seed,
-        // float reductions differ between kernel families and thread counts: the exact bytes repeat
-        // only with the same two (TAMSAEK_KERNEL, --threads)
-        kernel: native.kernel,
-        threads: o.threads ?? native.defaultThreads,
-        trainSeconds: Number(r.seconds.toFixed(1)),
-        finalLoss: Number(finalLoss.toFixed(4)),
-      },
+      }),
     },
   );
   return {

@@ -44,51 +44,52 @@ function takeLists(argv: string[]): { rest: string[]; lists: Record<string, stri
   return { rest, lists };
 }
 
+const TRAIN_FLAGS = {
+  out: { type: 'string', short: 'o' },
+  loss: { type: 'string' },
+  guide: { type: 'string' },
+  'margin-strategy': { type: 'string' },
+  margin: { type: 'string' },
+  mine: { type: 'boolean' },
+  dim: { type: 'string' },
+  morphemes: { type: 'string' },
+  buckets: { type: 'string' },
+  rows: { type: 'string' },
+  'batch-size': { type: 'string' },
+  epochs: { type: 'string' },
+  lr: { type: 'string' },
+  scale: { type: 'string' },
+  seed: { type: 'string' },
+  'max-seconds': { type: 'string' },
+  'ict-per-doc': { type: 'string' },
+  'ict-keep': { type: 'string' },
+  passages: { type: 'string' },
+  'bm25-residual': { type: 'string' },
+  int8: { type: 'boolean' },
+  symmetric: { type: 'boolean' },
+  force: { type: 'boolean' },
+  'eval-split': { type: 'string' },
+  threads: { type: 'string' },
+  device: { type: 'string' },
+  name: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+/** --guide: GIST's in-batch guide, BM25 by default, or a model; only with a GIST loss. */
+async function resolveGuide(loss: LossName, g: string | undefined): Promise<Guide | undefined> {
+  if (g !== undefined && !loss.includes('gist')) throw new UsageError('--guide applies to --loss gist or cached-gist');
+  if (g === undefined || g === 'bm25') return loss.includes('gist') ? { kind: 'bm25' } : undefined;
+  return { kind: 'model', embedder: await loadEmbedder(g) };
+}
+
 export async function trainCommand(argv: string[], io: Io): Promise<void> {
   const { rest, lists } = takeLists(argv);
-  const args = parse(
-    rest,
-    {
-      out: { type: 'string', short: 'o' },
-      loss: { type: 'string' },
-      guide: { type: 'string' },
-      'margin-strategy': { type: 'string' },
-      margin: { type: 'string' },
-      mine: { type: 'boolean' },
-      dim: { type: 'string' },
-      morphemes: { type: 'string' },
-      buckets: { type: 'string' },
-      rows: { type: 'string' },
-      'batch-size': { type: 'string' },
-      epochs: { type: 'string' },
-      lr: { type: 'string' },
-      scale: { type: 'string' },
-      seed: { type: 'string' },
-      'max-seconds': { type: 'string' },
-      'ict-per-doc': { type: 'string' },
-      'ict-keep': { type: 'string' },
-      passages: { type: 'string' },
-      'bm25-residual': { type: 'string' },
-      int8: { type: 'boolean' },
-      symmetric: { type: 'boolean' },
-      force: { type: 'boolean' },
-      'eval-split': { type: 'string' },
-      threads: { type: 'string' },
-      device: { type: 'string' },
-      name: { type: 'string' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-    },
-    TRAIN_USAGE.train,
-  );
+  const args = parse(rest, TRAIN_FLAGS, TRAIN_USAGE.train);
   const out = args.text('out');
   if (!out || args.positionals.length > 0) throw new UsageError(TRAIN_USAGE.train);
   const loss: LossName = choiceOption(args.text('loss'), 'loss', LOSSES) ?? 'mnrl';
-  let guide: Guide | undefined;
-  const g = args.text('guide');
-  if (g !== undefined && !loss.includes('gist')) throw new UsageError('--guide applies to --loss gist or cached-gist');
-  if (g === undefined || g === 'bm25') guide = loss.includes('gist') ? { kind: 'bm25' } : undefined;
-  else guide = { kind: 'model', embedder: await loadEmbedder(g) };
+  const guide = await resolveGuide(loss, args.text('guide'));
   // one --margin-strategy/--margin serves both GIST's false-negative filter and --mine's
   const marginStrategy = choiceOption(args.text('margin-strategy'), 'margin-strategy', STRATEGIES);
   const margin = numberOption(args.text('margin'), 'margin');

@@ -418,16 +418,8 @@ async function optimize(
   return { best: best.c, score: best.v, stoppedByBudget };
 }
 
-/**
- * Tunes `engine`'s query-time configuration on `train` queries (or cross-fits `test` when `train`
- * is empty) and reports default vs tuned scores. Works through the engine's narrow tuning surface
- * (`engine.tunable()`); does not change the engine: apply `tuned.config` with `engine.configure()`.
- */
-export async function tuneEngine(
-  target: Tunable | { tunable(): Tunable },
-  data: { train: readonly BeirQuery[]; test: readonly BeirQuery[]; qrels: Qrels },
-  options: TuneOptions = {},
-): Promise<TuneReport> {
+/** TuneOptions with their defaults, checked; `cutoff` is the metric's k. */
+function checkTuneOptions(options: TuneOptions) {
   checkOptions('tune', options, ['metric', 'seed', 'maxEvaluations', 'budgetMs', 'folds', 'space', 'onProgress']);
   const {
     metric = 'ndcg@10',
@@ -446,6 +438,40 @@ export async function tuneEngine(
   if (!Number.isInteger(maxEvaluations) || maxEvaluations < 1)
     throw invalidArgument('tune: maxEvaluations must be a positive integer');
   if (!Number.isInteger(folds) || folds < 2) throw invalidArgument('tune: folds must be an integer >= 2');
+  return { metric, cutoff: Number(match[2]), seed, maxEvaluations, budgetMs, folds, space, onProgress };
+}
+
+/** Every query's leg lists, searched once at the deepest depth tried (configurations re-fuse them). */
+async function retrieveAll(
+  engine: Tunable,
+  queries: readonly BeirQuery[],
+  depth: number,
+  onProgress: TuneOptions['onProgress'],
+): Promise<QueryCache[]> {
+  const cache: QueryCache[] = [];
+  for (let i = 0; i < queries.length; i++) {
+    cache.push({
+      id: queries[i].id,
+      text: queries[i].text,
+      legs: await engine.retrieve(queries[i].text, { depth }),
+      rerank: new Map(),
+    });
+    if (onProgress && (i % 32 === 31 || i === queries.length - 1)) onProgress('retrieve', i + 1, queries.length);
+  }
+  return cache;
+}
+
+/**
+ * Tunes `engine`'s query-time configuration on `train` queries (or cross-fits `test` when `train`
+ * is empty) and reports default vs tuned scores. Works through the engine's narrow tuning surface
+ * (`engine.tunable()`); does not change the engine: apply `tuned.config` with `engine.configure()`.
+ */
+export async function tuneEngine(
+  target: Tunable | { tunable(): Tunable },
+  data: { train: readonly BeirQuery[]; test: readonly BeirQuery[]; qrels: Qrels },
+  options: TuneOptions = {},
+): Promise<TuneReport> {
+  const { metric, cutoff, seed, maxEvaluations, budgetMs, folds, space, onProgress } = checkTuneOptions(options);
   const engine = 'tunable' in target ? target.tunable() : target;
   const legNames = [...engine.legs];
   const rerank = engine.reranks && engine.defaults.rerankTopN > 0;
@@ -457,17 +483,8 @@ export async function tuneEngine(
   const started = performance.now();
   const maxDepth = Math.max(...DEPTHS);
   const all = [...data.train, ...data.test];
-  const cache: QueryCache[] = [];
-  for (let i = 0; i < all.length; i++) {
-    cache.push({
-      id: all[i].id,
-      text: all[i].text,
-      legs: await engine.retrieve(all[i].text, { depth: maxDepth }),
-      rerank: new Map(),
-    });
-    if (onProgress && (i % 32 === 31 || i === all.length - 1)) onProgress('retrieve', i + 1, all.length);
-  }
-  const evaluator = new Evaluator(engine, cache, data.qrels, metric, [Number(match[2])]);
+  const cache = await retrieveAll(engine, all, maxDepth, onProgress);
+  const evaluator = new Evaluator(engine, cache, data.qrels, metric, [cutoff]);
   const trainIdx = data.train.map((_, i) => i);
   const testIdx = data.test.map((_, i) => data.train.length + i);
   const defaultConfig: TunedConfig = {
@@ -475,7 +492,7 @@ export async function tuneEngine(
     depth: Math.min(maxDepth, 100),
     rerankTopN: engine.defaults.rerankTopN,
   };
-  const settings = { seed, maxEvaluations, budgetMs: budgetMs, space, rerankTopN: engine.defaults.rerankTopN };
+  const settings = { seed, maxEvaluations, budgetMs, space, rerankTopN: engine.defaults.rerankTopN };
 
   if (trainIdx.length > 0) {
     const { best, score, stoppedByBudget } = await optimize(evaluator, trainIdx, legNames, maxDepth, rerank, settings);

@@ -180,6 +180,57 @@ std::vector<loss::Chunk> chunk_list(Napi::Object o, const char* key, size_t dim,
 
 // Contrastive losses. opts.kind: "infonce" | "gist"; when opts.cached is true the embeddings come as
 // chunk lists (aChunks, pChunks, nChunks, and for gist gaChunks, gpChunks, gnChunks).
+// The embeddings (and GIST's guide) of one contrastive call, read from its options object; gradients and the
+// loss are written back through it by the worker.
+struct ContrastiveInputs {
+  std::vector<loss::Chunk> ch[6];  // cached losses: a, p, n, guide a, guide p, guide n as row chunks
+  const float* m[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};  // the same as whole matrices
+  size_t B = 0, H = 0;
+  loss::GuideMatrices gm;
+  float* grad[3] = {nullptr, nullptr, nullptr};
+  double loss = 0;
+};
+
+void read_chunked_inputs(Napi::Object o, bool gist, size_t dim, size_t gdim, ContrastiveInputs& S,
+                         std::vector<Napi::Value>& pins) {
+  Napi::Env env = o.Env();
+  const char* keys[6] = {"aChunks", "pChunks", "nChunks", "gaChunks", "gpChunks", "gnChunks"};
+  for (int i = 0; i < 6; ++i) {
+    if (i >= 3 && !gist) break;
+    S.ch[i] = chunk_list(o, keys[i], i >= 3 ? gdim : dim, pins);
+  }
+  auto rows = [&](int i) {
+    size_t r = 0;
+    for (auto& c : S.ch[i]) r += c.rows;
+    return r;
+  };
+  S.B = rows(0);
+  S.H = rows(2);
+  if (rows(1) != S.B) fail(env, "anchors and positives must have the same number of rows");
+  if (gist && (rows(3) != S.B || rows(4) != S.B || rows(5) != S.H))
+    fail(env, "guide chunks must match the embedding chunks");
+}
+
+void read_matrix_inputs(Napi::Object o, bool gist, size_t dim, size_t gdim, bool ca, bool cp, ContrastiveInputs& S,
+                        std::vector<Napi::Value>& pins) {
+  S.B = count(o, "B");
+  S.H = count(o, "H");
+  S.m[0] = typed<float>(o, "a", S.B * dim, false, napi_float32_array, pins);
+  S.m[1] = typed<float>(o, "p", S.B * dim, false, napi_float32_array, pins);
+  S.m[2] = typed<float>(o, "n", S.H * dim, S.H == 0, napi_float32_array, pins);
+  if (!gist) return;
+  if (!o.Get("guideAP").IsUndefined()) {
+    S.gm.ap = typed<float>(o, "guideAP", S.B * S.B, false, napi_float32_array, pins);
+    S.gm.aa = typed<float>(o, "guideAA", S.B * S.B, !ca, napi_float32_array, pins);
+    S.gm.pp = typed<float>(o, "guidePP", S.B * S.B, !cp, napi_float32_array, pins);
+    S.gm.an = typed<float>(o, "guideAN", S.B * S.H, S.H == 0, napi_float32_array, pins);
+  } else {
+    S.m[3] = typed<float>(o, "ga", S.B * gdim, false, napi_float32_array, pins);
+    S.m[4] = typed<float>(o, "gp", S.B * gdim, false, napi_float32_array, pins);
+    S.m[5] = typed<float>(o, "gn", S.H * gdim, S.H == 0, napi_float32_array, pins);
+  }
+}
+
 Napi::Value Contrastive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = obj_arg(info, 0);
@@ -203,53 +254,11 @@ Napi::Value Contrastive(const Napi::CallbackInfo& info) {
   const bool ca = flag(o, "contrastAnchors", true), cp = flag(o, "contrastPositives", true);
   const bool on_gpu = flag(o, "cuda", false);  // the same Spec on the GPU (native/cuda/loss.cu)
 
-  struct State {
-    std::vector<loss::Chunk> ch[6];
-    const float* m[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-    size_t B = 0, H = 0;
-    loss::GuideMatrices gm;
-    float* grad[3] = {nullptr, nullptr, nullptr};
-    double loss = 0;
-  };
-  auto S = std::make_shared<State>();
-  if (cached) {
-    const char* keys[6] = {"aChunks", "pChunks", "nChunks", "gaChunks", "gpChunks", "gnChunks"};
-    for (int i = 0; i < 6; ++i) {
-      if (i >= 3 && !gist) break;
-      S->ch[i] = chunk_list(o, keys[i], i >= 3 ? gdim : dim, pins);
-    }
-    for (auto& c : S->ch[0]) S->B += c.rows;
-    size_t Bp = 0;
-    for (auto& c : S->ch[1]) Bp += c.rows;
-    for (auto& c : S->ch[2]) S->H += c.rows;
-    if (Bp != S->B) fail(env, "anchors and positives must have the same number of rows");
-    if (gist) {
-      size_t g0 = 0, g1 = 0, g2 = 0;
-      for (auto& c : S->ch[3]) g0 += c.rows;
-      for (auto& c : S->ch[4]) g1 += c.rows;
-      for (auto& c : S->ch[5]) g2 += c.rows;
-      if (g0 != S->B || g1 != S->B || g2 != S->H) fail(env, "guide chunks must match the embedding chunks");
-    }
-  } else {
-    S->B = count(o, "B");
-    S->H = count(o, "H");
-    S->m[0] = typed<float>(o, "a", S->B * dim, false, napi_float32_array, pins);
-    S->m[1] = typed<float>(o, "p", S->B * dim, false, napi_float32_array, pins);
-    S->m[2] = typed<float>(o, "n", S->H * dim, S->H == 0, napi_float32_array, pins);
-    if (gist) {
-      const bool has_matrix = !o.Get("guideAP").IsUndefined();
-      if (has_matrix) {
-        S->gm.ap = typed<float>(o, "guideAP", S->B * S->B, false, napi_float32_array, pins);
-        S->gm.aa = typed<float>(o, "guideAA", S->B * S->B, !ca, napi_float32_array, pins);
-        S->gm.pp = typed<float>(o, "guidePP", S->B * S->B, !cp, napi_float32_array, pins);
-        S->gm.an = typed<float>(o, "guideAN", S->B * S->H, S->H == 0, napi_float32_array, pins);
-      } else {
-        S->m[3] = typed<float>(o, "ga", S->B * gdim, false, napi_float32_array, pins);
-        S->m[4] = typed<float>(o, "gp", S->B * gdim, false, napi_float32_array, pins);
-        S->m[5] = typed<float>(o, "gn", S->H * gdim, S->H == 0, napi_float32_array, pins);
-      }
-    }
-  }
+  auto S = std::make_shared<ContrastiveInputs>();
+  if (cached)
+    read_chunked_inputs(o, gist, dim, gdim, *S, pins);
+  else
+    read_matrix_inputs(o, gist, dim, gdim, ca, cp, *S, pins);
   if (S->B == 0) fail(env, "the batch is empty");
   S->grad[0] = typed<float>(o, "gradA", S->B * dim, false, napi_float32_array, pins);
   S->grad[1] = typed<float>(o, "gradP", S->B * dim, false, napi_float32_array, pins);

@@ -223,7 +223,7 @@ void Lattice::connect(const Dictionary& dic, size_t pos, size_t first, size_t la
     if (slot.stamp != stamp_) {
       slot = RightSlot{stamp_, static_cast<int32_t>(groups_.size())};
       groups_.push_back(Group{l.cost, column, i, rank});
-    } else {  // slots index groups_ until its cheapest member moves to the front below
+    } else {  // slots index groups_ until the groups are sorted below
       Group& g = groups_[static_cast<size_t>(slot.group)];
       if (l.cost < g.cost) g = Group{l.cost, column, i, rank};
     }

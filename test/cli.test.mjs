@@ -223,6 +223,49 @@ test('index --vector-field: precomputed vectors from the corpus, with --dim (no 
   }
 });
 
+test('--analyzer takes a config: inline JSON or a .json file (user words, synonyms), stored with the index', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tamsaek-cli-analyzer-'));
+  try {
+    const inline = await run([
+      'analyze',
+      '--analyzer',
+      '{"name":"ko-mecab","userDictionary":["그루브웍스"]}',
+      '그루브웍스에서 일해요',
+    ]);
+    assert.equal(inline.code, 0, inline.stderr);
+    assert.equal(inline.stdout.trim(), '그루브웍스 일 하');
+    const plain = await run(['analyze', '--analyzer', 'ko-mecab', '그루브웍스에서 일해요']);
+    assert.notEqual(plain.stdout.trim(), '그루브웍스 일 하');
+    const file = join(dir, 'analyzer.json');
+    await writeFile(file, JSON.stringify({ name: 'ko-mecab', synonyms: [['기초연금', 'zzqx']] }));
+    const idx = join(dir, 'idx');
+    const built = await run(['index', sample, '--analyzer', file, '--out', idx, '--quiet']);
+    assert.equal(built.code, 0, built.stderr);
+    const hits = await run(['search', idx, 'zzqx', '--json']);
+    assert.equal(hits.code, 0, hits.stderr);
+    const found = JSON.parse(hits.stdout);
+    assert.ok(found.length > 0 && found.every((h) => h.title.includes('기초연금')), hits.stdout);
+    // the sample never says zzqx: only the synonym stored with the index finds those pages
+    const plainIdx = join(dir, 'plain');
+    assert.equal((await run(['index', sample, '--analyzer', 'ko-mecab', '--out', plainIdx, '--quiet'])).code, 0);
+    assert.deepEqual(JSON.parse((await run(['search', plainIdx, 'zzqx', '--json'])).stdout), []);
+    for (const [value, message] of [
+      [join(dir, 'missing.json'), /cannot read it \(ENOENT\)/],
+      ['{"name":', /not valid JSON/],
+      ['{"nam":"ko-mecab"}', /a JSON object with a "name"/],
+    ]) {
+      const bad = await run(['analyze', '--analyzer', value, 'x']);
+      assert.equal(bad.code, 2, `${value}: ${bad.stderr}`);
+      assert.match(bad.stderr, message);
+    }
+    const unknown = await run(['analyze', '--analyzer', '{"name":"ko-mecab","bogus":1}', 'x']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /UNKNOWN_OPTION/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('errors: one line on stderr, non-zero exit, stack only with --debug', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tamsaek-cli-'));
   try {

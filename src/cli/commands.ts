@@ -15,7 +15,16 @@ import { loadEmbedder } from '../models/load.js';
 import { TUNE_SPACES, tuneEngine } from '../tune/index.js';
 import { titled } from '../util/chunker.js';
 import type { Limits } from '../util/limits.js';
-import { choiceOption, intOption, numberOption, type Parsed, parse, passagesOption, UsageError } from './args.js';
+import {
+  analyzerOption,
+  choiceOption,
+  intOption,
+  numberOption,
+  type Parsed,
+  parse,
+  passagesOption,
+  UsageError,
+} from './args.js';
 import { readTunedConfig } from './config-file.js';
 import { createProgress } from './progress.js';
 
@@ -32,13 +41,14 @@ export const USAGE = {
   ...ADAPT_USAGE,
   ...EXPORT_USAGE,
   index:
-    'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer ko-morph] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75] [--adapt [--adapt-seconds 45] [--seed 42] | --no-adapt]',
+    'usage: tamsaek index <beir-dir|corpus.jsonl> --out <dir> [--analyzer <name|config.json|{json}> (default ko-morph)] [--model <dir|id> [--passages none|<chars>[:<overlap>]] | --dim N] [--vector-field <name>] [--title-weight W] [--k1 1.2] [--b 0.75] [--adapt [--adapt-seconds 45] [--seed 42] | --no-adapt]',
   search: 'usage: tamsaek search <index-dir> "<query>" [--k 10] [--legs bm25,dense] [--json]',
-  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion fixed|adapt (adapt uses labels)] [--split test|train] [--analyzer ko-morph] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--no-adapt | --adapt-seconds 45] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline] [--fp32] [--provider cpu|cuda|auto]',
+  eval: 'usage: tamsaek eval <beir-dir> --retriever bm25|dense|hybrid [--model <dir|id> (default: the shipped static model)] [--reranker <dir|id>] [--config tuned.json | --fusion fixed|adapt (adapt uses labels)] [--split test|train] [--analyzer <name|config.json|{json}> (default ko-morph)] [--k N] [--json] [--run-out run.tsv] [--index <dir>]\n       model options: [--passages none|<chars>[:<overlap>] (default: as the model asks)] [--no-adapt | --adapt-seconds 45] [--index-kind auto|hnsw|exact|flat] [--batch-size 32] [--max-length N] [--threads N] [--offline] [--fp32] [--provider cpu|cuda|auto]',
   tune: 'usage: tamsaek tune <beir-dir> [--model <dir|id> (default: the shipped static model)] | --index <dir> [--metric ndcg@10] [--budget-ms N] [--max-evals 400] [--seed 42] [--folds 5] [--space full|weight] [--reranker <dir|id>] [--out config.json] [--json]',
   embed:
     'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline] [--fp32] [--provider cpu|cuda|auto]',
-  analyze: 'usage: tamsaek analyze "<text>" [--analyzer ko-morph] [--verbose] [--json]',
+  analyze:
+    'usage: tamsaek analyze "<text>" [--analyzer <name|config.json|{json}> (default ko-morph)] [--verbose] [--json]',
   analyzers: 'usage: tamsaek analyzers',
   serve:
     'usage: tamsaek serve <index-dir> [--host 127.0.0.1] [--port 8780] [--read-only] [--max-body 1mb] [--max-search-body 280kb] [--timeout-ms 30000] [--save-delay-ms 0] [--max-query-chars 4096] [--max-query-terms 1024] [--max-document-chars 10485760] [--exit-with-parent | --no-exit-with-parent]',
@@ -113,7 +123,7 @@ export async function indexCommand(argv: string[], io: Io): Promise<void> {
   const engine = await buildEngine(
     await resolveCorpusPath(args.positionals[0]),
     {
-      analyzer: args.text('analyzer'),
+      analyzer: await analyzerOption(args.text('analyzer')),
       bm25: {
         titleWeight: numberOption(args.text('title-weight'), 'title-weight'),
         k1: numberOption(args.text('k1'), 'k1'),
@@ -256,7 +266,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     retriever,
     split: args.text('split'),
     k: intOption(args.text('k'), 'k', 1, 1000),
-    analyzer: args.text('analyzer'),
+    analyzer: await analyzerOption(args.text('analyzer')),
     titleWeight: numberOption(args.text('title-weight'), 'title-weight'),
     k1: numberOption(args.text('k1'), 'k1'),
     b: numberOption(args.text('b'), 'b'),
@@ -311,7 +321,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<void> {
     USAGE.analyze,
   );
   if (args.positionals.length !== 1) throw new UsageError(USAGE.analyze);
-  const analyzer = createAnalyzer(args.text('analyzer'));
+  const analyzer = createAnalyzer(await analyzerOption(args.text('analyzer')));
   const text = args.positionals[0]!;
   const terms = analyzer.analyze(text);
   if (!args.flag('verbose')) {
@@ -494,7 +504,7 @@ export async function tuneCommand(argv: string[], io: Io): Promise<void> {
     : await buildEngine(
         test.corpusPath,
         {
-          analyzer: args.text('analyzer'),
+          analyzer: await analyzerOption(args.text('analyzer')),
           bm25: {
             titleWeight: numberOption(args.text('title-weight'), 'title-weight'),
             k1: numberOption(args.text('k1'), 'k1'),

@@ -1,7 +1,7 @@
 import { evaluateFusionAs, type FusionAsReport } from '../eval/fusion-as.js';
 import { EXPORT_TARGETS, exportIndex } from '../export/index.js';
 import type { TunedConfig } from '../tune/index.js';
-import { choiceOption, intOption, parse, passagesOption, UsageError } from './args.js';
+import { analyzerOption, choiceOption, intOption, parse, passagesOption, UsageError } from './args.js';
 import { readTunedConfig } from './config-file.js';
 import type { Io } from './io.js';
 import { createProgress } from './progress.js';
@@ -10,7 +10,7 @@ export const EXPORT_USAGE = {
   export:
     'usage: tamsaek export <index-dir> --to opensearch|elasticsearch --out <dir> [--target-version 2.19|3.x (opensearch) | 8.x|9.x (elasticsearch)] [--name <index-name>] [--shards 1] [--replicas 1] [--part-mb 10] [--since <previous-export-dir>] [--force]',
   'eval --fusion-as':
-    'usage: tamsaek eval <beir-dir> --fusion-as opensearch|elasticsearch [--target-version …] [--index <dir> | --model <dir|id> [--passages …] [--analyzer …]] [--config tuned.json | --fusion fixed|adapt] [--split test] [--k N] [--json]',
+    'usage: tamsaek eval <beir-dir> --fusion-as opensearch|elasticsearch [--target-version …] [--index <dir> | --model <dir|id> [--passages …] [--analyzer <name|config.json|{json}>]] [--config tuned.json | --fusion fixed|adapt] [--split test] [--k N] [--json]',
 } as const;
 
 export async function exportCommand(argv: string[], io: Io): Promise<void> {
@@ -122,7 +122,7 @@ export async function fusionAsCommand(argv: string[], io: Io): Promise<void> {
     k: intOption(args.text('k'), 'k', 1, 1000),
     index: args.text('index'),
     model: args.text('model'),
-    analyzer: args.text('analyzer'),
+    analyzer: await analyzerOption(args.text('analyzer')),
     passages: passagesOption(args.text('passages')),
     config: await readConfig(args.text('config')),
     fusion: choiceOption(args.text('fusion'), 'fusion', ['fixed', 'adapt'] as const),

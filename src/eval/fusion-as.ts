@@ -9,6 +9,7 @@
  * BM25 weight cross-fitted over the evaluated queries (5 folds, each tuned on the other four, seed 42),
  * as `eval --retriever hybrid` does for the shared sets; each fold's configuration is mapped to the target.
  */
+import type { AnalyzerConfig } from '../analyze/types.js';
 import { type BeirDataset, loadBeir } from '../data/beir.js';
 import { Engine } from '../engine/engine.js';
 import type { LegResult, Tunable } from '../engine/tunable.js';
@@ -35,7 +36,7 @@ export interface FusionAsOptions {
   /** A saved index (directory) or an engine; default: index the dataset's corpus with `model`. */
   index?: string | Engine;
   model?: string;
-  analyzer?: string;
+  analyzer?: string | AnalyzerConfig;
   passages?: ChunkOptions | false;
   config?: TunedConfig;
   fusion?: 'fixed' | 'adapt';

@@ -237,7 +237,12 @@ test('--analyzer takes a config: inline JSON or a .json file (user words, synony
     const plain = await run(['analyze', '--analyzer', 'ko-mecab', '그루브웍스에서 일해요']);
     assert.notEqual(plain.stdout.trim(), '그루브웍스 일 하');
     const file = join(dir, 'analyzer.json');
-    await writeFile(file, JSON.stringify({ name: 'ko-mecab', synonyms: [['기초연금', 'zzqx']] }));
+    // word lists may be files beside the config, in Nori / synonym-filter formats
+    await writeFile(join(dir, 'synonyms.txt'), '# equivalent terms\n기초연금, zzqx\n');
+    await writeFile(join(dir, 'words.txt'), '세종시 세종 시\n그루브웍스\n');
+    await writeFile(file, JSON.stringify({ name: 'ko-mecab', synonyms: 'synonyms.txt', userDictionary: 'words.txt' }));
+    const fromFiles = await run(['analyze', '--analyzer', file, '그루브웍스는 세종시에 있다']);
+    assert.equal(fromFiles.stdout.trim(), '그루브웍스 세종 시 있'); // plain ko-mecab: 그루브 웍스 종시 있
     const idx = join(dir, 'idx');
     const built = await run(['index', sample, '--analyzer', file, '--out', idx, '--quiet']);
     assert.equal(built.code, 0, built.stderr);
@@ -249,10 +254,13 @@ test('--analyzer takes a config: inline JSON or a .json file (user words, synony
     const plainIdx = join(dir, 'plain');
     assert.equal((await run(['index', sample, '--analyzer', 'ko-mecab', '--out', plainIdx, '--quiet'])).code, 0);
     assert.deepEqual(JSON.parse((await run(['search', plainIdx, 'zzqx', '--json'])).stdout), []);
+    await writeFile(join(dir, 'rules.txt'), '노령연금 => 기초연금\n');
     for (const [value, message] of [
       [join(dir, 'missing.json'), /cannot read it \(ENOENT\)/],
       ['{"name":', /not valid JSON/],
       ['{"nam":"ko-mecab"}', /a JSON object with a "name"/],
+      [JSON.stringify({ name: 'ko-mecab', synonyms: join(dir, 'rules.txt') }), /not one-way rules/],
+      [JSON.stringify({ name: 'ko-mecab', stopwords: join(dir, 'none.txt') }), /stopwords .*cannot read it/],
     ]) {
       const bad = await run(['analyze', '--analyzer', value, 'x']);
       assert.equal(bad.code, 2, `${value}: ${bad.stderr}`);

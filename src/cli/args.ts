@@ -1,7 +1,5 @@
 /** Argument parsing on node's util.parseArgs (strict: unknown options are errors). */
-import { readFile } from 'node:fs/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import type { AnalyzerConfig } from '../analyze/types.js';
 import type { ChunkOptions } from '../util/chunker.js';
 
 export class UsageError extends Error {
@@ -104,37 +102,4 @@ export function passagesOption(value: string | undefined): ChunkOptions | false 
   if (!m || Number(m[2] ?? 0) >= Number(m[1]) || Number(m[1]) < 1)
     throw new UsageError(`--passages must be none or <chars>[:<overlap>] with overlap < chars, got "${value}"`);
   return { by: 'chars', size: Number(m[1]), overlap: Number(m[2] ?? 0) };
-}
-
-/**
- * `--analyzer`: a name (`ko-mecab`, `ko-morph+bigram` …), an analyzer config as inline JSON
- * (`{"name": "ko-mecab", "userDictionary": ["그루브웍스"]}`), or the path of a `.json` file holding one —
- * what `createAnalyzer` takes; it checks the config's contents.
- */
-export async function analyzerOption(text: string | undefined): Promise<string | AnalyzerConfig | undefined> {
-  if (text === undefined) return undefined;
-  const trimmed = text.trim();
-  let json = trimmed;
-  if (!trimmed.startsWith('{')) {
-    if (!trimmed.endsWith('.json')) return text;
-    try {
-      json = await readFile(trimmed, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--analyzer ${trimmed}: cannot read it (${(error as NodeJS.ErrnoException).code ?? error})`);
-    }
-  }
-  let config: unknown;
-  try {
-    config = JSON.parse(json);
-  } catch (error) {
-    throw new UsageError(`--analyzer: not valid JSON (${(error as Error).message})`);
-  }
-  if (
-    !config ||
-    typeof config !== 'object' ||
-    Array.isArray(config) ||
-    typeof (config as { name?: unknown }).name !== 'string'
-  )
-    throw new UsageError('--analyzer: a config must be a JSON object with a "name" (ko-morph, ko-mecab, …)');
-  return config as AnalyzerConfig;
 }

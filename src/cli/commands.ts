@@ -15,16 +15,8 @@ import { loadEmbedder } from '../models/load.js';
 import { TUNE_SPACES, tuneEngine } from '../tune/index.js';
 import { titled } from '../util/chunker.js';
 import type { Limits } from '../util/limits.js';
-import {
-  analyzerOption,
-  choiceOption,
-  intOption,
-  numberOption,
-  type Parsed,
-  parse,
-  passagesOption,
-  UsageError,
-} from './args.js';
+import { analyzerOption } from './analyzer-option.js';
+import { choiceOption, intOption, numberOption, type Parsed, parse, passagesOption, UsageError } from './args.js';
 import { readTunedConfig } from './config-file.js';
 import { createProgress } from './progress.js';
 

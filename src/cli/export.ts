@@ -1,7 +1,8 @@
 import { evaluateFusionAs, type FusionAsReport } from '../eval/fusion-as.js';
 import { EXPORT_TARGETS, exportIndex } from '../export/index.js';
 import type { TunedConfig } from '../tune/index.js';
-import { analyzerOption, choiceOption, intOption, parse, passagesOption, UsageError } from './args.js';
+import { analyzerOption } from './analyzer-option.js';
+import { choiceOption, intOption, parse, passagesOption, UsageError } from './args.js';
 import { readTunedConfig } from './config-file.js';
 import type { Io } from './io.js';
 import { createProgress } from './progress.js';

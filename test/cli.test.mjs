@@ -223,7 +223,7 @@ test('index --vector-field: precomputed vectors from the corpus, with --dim (no 
   }
 });
 
-test('--analyzer takes a config: inline JSON or a .json file (user words, synonyms), stored with the index', async () => {
+test('analyze and index take analyzer configs (inline JSON or a .json file, word-list files), analyze takes --file', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tamsaek-cli-analyzer-'));
   try {
     const inline = await run([
@@ -266,6 +266,21 @@ test('--analyzer takes a config: inline JSON or a .json file (user words, synony
       assert.equal(bad.code, 2, `${value}: ${bad.stderr}`);
       assert.match(bad.stderr, message);
     }
+    // many texts at once: JSONL strings or {id, title, text}; the same terms as one at a time
+    const texts = join(dir, 'texts.jsonl');
+    await writeFile(texts, '"기초연금을 신청하려면"\n{"id":"a","title":"청년","text":"월세 지원을 받았다"}\n');
+    const many = await run(['analyze', '--file', texts, '--analyzer', 'ko-mecab', '--json']);
+    assert.equal(many.code, 0, many.stderr);
+    const lines = many.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const one = async (t) => JSON.parse((await run(['analyze', '--analyzer', 'ko-mecab', '--json', t])).stdout);
+    assert.deepEqual(lines, [
+      { id: '1', terms: await one('기초연금을 신청하려면') },
+      { id: 'a', terms: await one('청년 월세 지원을 받았다') },
+    ]);
+    assert.equal((await run(['analyze', '--file', texts, '--verbose'])).code, 2);
     const unknown = await run(['analyze', '--analyzer', '{"name":"ko-mecab","bogus":1}', 'x']);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /UNKNOWN_OPTION/);

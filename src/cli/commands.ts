@@ -1,6 +1,7 @@
 /** The CLI commands: each parses its arguments, calls the library and prints. */
 
 import { writeFile } from 'node:fs/promises';
+import { analyzeAll } from '../analyze/batch.js';
 import { createAnalyzer, listAnalyzers } from '../analyze/index.js';
 import { loadBeir, readJsonl, resolveCorpusPath } from '../data/beir.js';
 import { Engine } from '../engine/engine.js';
@@ -40,7 +41,7 @@ export const USAGE = {
   embed:
     'usage: tamsaek embed <model-dir|hub-id> "<text>" | --file f.jsonl [--query] [--json] [--batch-size 32] [--max-length N] [--threads N] [--offline] [--fp32] [--provider cpu|cuda|auto]',
   analyze:
-    'usage: tamsaek analyze "<text>" [--analyzer <name|config.json|{json}> (default ko-morph)] [--verbose] [--json]',
+    'usage: tamsaek analyze "<text>" [--verbose] | --file <texts.jsonl>  [--analyzer <name|config.json|{json}> (default ko-morph)] [--json]',
   analyzers: 'usage: tamsaek analyzers',
   serve:
     'usage: tamsaek serve <index-dir> [--host 127.0.0.1] [--port 8780] [--read-only] [--max-body 1mb] [--max-search-body 280kb] [--timeout-ms 30000] [--save-delay-ms 0] [--max-query-chars 4096] [--max-query-terms 1024] [--max-document-chars 10485760] [--exit-with-parent | --no-exit-with-parent]',
@@ -306,14 +307,49 @@ async function printReport(
   if (runOut) io.err(`run written to ${runOut}`);
 }
 
+/** JSONL lines of `--file`: {"_id"|"id", "title"?, "text"} objects (title + text) or plain JSON strings (id = line). */
+async function readTextItems(file: string): Promise<{ id: string; text: string }[]> {
+  const items: { id: string; text: string }[] = [];
+  for await (const { value, line } of readJsonl(file)) {
+    if (typeof value === 'string') items.push({ id: String(line), text: value });
+    else if (value && typeof value === 'object' && typeof (value as { text?: unknown }).text === 'string') {
+      const o = value as { _id?: unknown; id?: unknown; title?: unknown; text: string };
+      const id = o._id ?? o.id ?? line;
+      items.push({ id: String(id), text: titled(typeof o.title === 'string' ? o.title : undefined, o.text) });
+    } else throw new UsageError(`${file}:${line}: expected a JSON string or an object with a "text" string`);
+  }
+  return items;
+}
+
 export async function analyzeCommand(argv: string[], io: Io): Promise<void> {
   const args = parse(
     argv,
-    { analyzer: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } },
+    {
+      analyzer: { type: 'string' },
+      file: { type: 'string', short: 'f' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+    },
     USAGE.analyze,
   );
-  if (args.positionals.length !== 1) throw new UsageError(USAGE.analyze);
+  const file = args.text('file');
+  if (args.positionals.length !== (file ? 0 : 1)) throw new UsageError(USAGE.analyze);
   const analyzer = createAnalyzer(await analyzerOption(args.text('analyzer')));
+  if (file) {
+    if (args.flag('verbose')) throw new UsageError('analyze --verbose takes one text, not --file');
+    // many texts: analysed in slices (ko-mecab: on worker threads), one output line each
+    const items = await readTextItems(file);
+    const terms = await analyzeAll(
+      analyzer,
+      items.map((x) => x.text),
+    );
+    items.forEach((item, i) =>
+      io.out(
+        args.flag('json') ? JSON.stringify({ id: item.id, terms: terms[i] }) : `${item.id}\t${terms[i]!.join(' ')}`,
+      ),
+    );
+    return;
+  }
   const text = args.positionals[0]!;
   const terms = analyzer.analyze(text);
   if (!args.flag('verbose')) {
@@ -372,16 +408,7 @@ export async function embedCommand(argv: string[], io: Io): Promise<void> {
       );
       return;
     }
-    // JSONL lines: {"_id"|"id", "title"?, "text"} objects or plain JSON strings
-    const items: { id: string; text: string }[] = [];
-    for await (const { value, line } of readJsonl(file)) {
-      if (typeof value === 'string') items.push({ id: String(line), text: value });
-      else if (value && typeof value === 'object' && typeof (value as { text?: unknown }).text === 'string') {
-        const o = value as { _id?: unknown; id?: unknown; title?: unknown; text: string };
-        const id = o._id ?? o.id ?? line;
-        items.push({ id: String(id), text: titled(typeof o.title === 'string' ? o.title : undefined, o.text) });
-      } else throw new UsageError(`${file}:${line}: expected a JSON string or an object with a "text" string`);
-    }
+    const items = await readTextItems(file);
     const started = performance.now();
     const vectors = await embedder.embed(
       items.map((x) => x.text),

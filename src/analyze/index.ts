@@ -77,7 +77,7 @@ export function listAnalyzers(): AnalyzerInfo[] {
     {
       name: 'ko-mecab',
       description:
-        "ko-morph's options on the addon's MeCab-compatible analyzer (mecab-ko-dic, memory-mapped): same morphemes as Debian's mecab, analysed in C++ (batches on worker threads), offsets for highlighting. Stop filter: ko-morph's plus pronouns NP, auxiliary predicates VX and noun suffixes XSN.",
+        "ko-morph's options on the addon's MeCab-compatible analyzer (mecab-ko-dic, its dictionary memory-mapped): same morphemes as Debian's mecab, analysed in C++ (batches on worker threads), offsets for highlighting. Stop filter: ko-morph's plus pronouns NP, auxiliary predicates VX and noun suffixes XSN.",
       options: KO_MECAB_KEYS.slice(1),
       needsDictionary: true,
     },

@@ -378,6 +378,10 @@ export async function analyzersCommand(argv: string[], io: Io): Promise<void> {
   const args = parse(argv, {}, USAGE.analyzers);
   if (args.positionals.length !== 0) throw new UsageError(USAGE.analyzers);
   for (const a of listAnalyzers()) io.out(`${a.name.padEnd(16)} ${a.description}`);
+  // on stderr: stdout stays one analyzer per line for scripts
+  io.err(
+    '\nOptions (user words, stop tags, stopwords, synonyms) go in a config: --analyzer \'{"name":"ko-mecab","userDictionary":["첫만남이용권"]}\' or --analyzer my-analyzer.json (docs/analyzers.md).',
+  );
 }
 
 export async function embedCommand(argv: string[], io: Io): Promise<void> {

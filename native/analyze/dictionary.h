@@ -10,7 +10,6 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <atomic>
 #include <cstring>
 #include <memory>
 #include <string>

@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 #include "mapped_file.h"
 
@@ -15,7 +16,8 @@ namespace {
 
 constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
 
-// Four independent lanes, so the multiplications overlap; n must be a multiple of 8.
+// Whole 8-byte words in four independent lanes, so the multiplications overlap; a tail shorter than a
+// word is left out (equality is decided by memcmp).
 uint64_t hash_words(const void* p, size_t n) {
   const uint8_t* b = static_cast<const uint8_t*>(p);
   uint64_t h[4] = {n * kMul, 1, 2, 3};
@@ -29,8 +31,76 @@ uint64_t hash_words(const void* p, size_t n) {
   return ((h[0] * kMul ^ h[1]) * kMul ^ h[2]) * kMul ^ h[3];
 }
 
-// A row's bytes rounded down to whole 8-byte words for hashing (memcmp decides equality anyway).
-size_t hashed_bytes(size_t row_bytes) { return row_bytes & ~size_t{7}; }
+// Ids grouped by equal costs: each id's class (numbered in the order ids first show them) and one id
+// of each class.
+struct Classes {
+  std::vector<uint16_t> of;
+  std::vector<uint32_t> rep;
+};
+
+// Rows (one per left id, R costs each), matched exactly: hash, then memcmp.
+Classes row_classes_of(const int16_t* c, size_t R, size_t L) {
+  Classes rows;
+  rows.of.assign(L, 0);
+  std::unordered_multimap<uint64_t, uint16_t> by_hash;
+  for (size_t l = 0; l < L; ++l) {
+    const int16_t* row_l = c + R * l;
+    const uint64_t h = hash_words(row_l, 2 * R);
+    auto [it, end] = by_hash.equal_range(h);
+    while (it != end && std::memcmp(c + R * rows.rep[it->second], row_l, 2 * R) != 0) ++it;
+    if (it != end) {
+      rows.of[l] = it->second;
+      continue;
+    }
+    rows.of[l] = static_cast<uint16_t>(rows.rep.size());
+    by_hash.emplace(h, rows.of[l]);
+    rows.rep.push_back(static_cast<uint32_t>(l));
+  }
+  return rows;
+}
+
+// Columns (one per right id), matched by a 64-bit signature of their costs in the distinct rows.
+Classes column_classes_of(const int16_t* c, size_t R, const std::vector<uint32_t>& row_rep) {
+  std::vector<uint64_t> sig(R, 0x84222325cbf29ce4ull);
+  for (const uint32_t l : row_rep) {
+    const int16_t* row_l = c + R * l;
+    for (size_t r = 0; r < R; ++r) sig[r] = (sig[r] ^ static_cast<uint16_t>(row_l[r])) * 0x100000001b3ull;
+  }
+  Classes cols;
+  cols.of.assign(R, 0);
+  std::unordered_map<uint64_t, uint16_t> by_sig;
+  for (size_t r = 0; r < R; ++r) {
+    auto [it, inserted] = by_sig.emplace(sig[r], static_cast<uint16_t>(cols.rep.size()));
+    if (inserted) cols.rep.push_back(static_cast<uint32_t>(r));
+    cols.of[r] = it->second;
+  }
+  return cols;
+}
+
+Classes each_its_own(size_t n) {
+  Classes c;
+  for (size_t i = 0; i < n; ++i) {
+    c.of.push_back(static_cast<uint16_t>(i));
+    c.rep.push_back(static_cast<uint32_t>(i));
+  }
+  return c;
+}
+
+// The folded table (row classes × column classes) into `out`; false when some column differs from its
+// class's (a signature collision). Rows matched exactly, so checking each class's own row covers every row.
+bool fold_table(const int16_t* c, size_t R, const Classes& rows, const Classes& cols, std::vector<int16_t>& out) {
+  const size_t columns = cols.rep.size();
+  out.resize(rows.rep.size() * columns);
+  for (size_t k = 0; k < rows.rep.size(); ++k) {
+    const int16_t* src = c + R * rows.rep[k];
+    int16_t* folded = out.data() + k * columns;
+    for (size_t j = 0; j < columns; ++j) folded[j] = src[cols.rep[j]];
+    bool exact = true;
+    for (size_t r = 0; r < R; ++r) exact &= src[r] == folded[cols.of[r]];
+    if (!exact) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -53,65 +123,21 @@ Matrix::Matrix(const int16_t* costs, uint32_t rights, uint32_t lefts) : right_id
   fold(costs);
 }
 
-// Rows are matched exactly (hash, then memcmp). Columns are matched by a 64-bit signature over the
-// distinct rows, and the folded table is then checked cell by cell against the file: should two
-// different columns ever share a signature, every column keeps its own class instead.
 void Matrix::fold(const int16_t* c) {
-  const size_t R = right_ids_, L = left_ids_;
-  row_of_.assign(L, 0);
-  std::vector<uint32_t> row_rep;  // a left id of each row class
-  std::unordered_multimap<uint64_t, uint16_t> rows_by_hash;
-  for (size_t l = 0; l < L; ++l) {
-    const int16_t* row_l = c + R * l;
-    const uint64_t h = hash_words(row_l, hashed_bytes(2 * R));
-    bool found = false;
-    for (auto [it, end] = rows_by_hash.equal_range(h); it != end && !found; ++it) {
-      if (std::memcmp(c + R * row_rep[it->second], row_l, 2 * R) != 0) continue;
-      row_of_[l] = it->second;
-      found = true;
-    }
-    if (found) continue;
-    row_of_[l] = static_cast<uint16_t>(row_rep.size());
-    rows_by_hash.emplace(h, row_of_[l]);
-    row_rep.push_back(static_cast<uint32_t>(l));
+  const size_t R = right_ids_;
+  Classes rows = row_classes_of(c, R, left_ids_);
+  Classes cols = column_classes_of(c, R, rows.rep);
+  if (!fold_table(c, R, rows, cols, costs_)) {  // two different columns shared a signature
+    cols = each_its_own(R);
+    fold_table(c, R, rows, cols, costs_);
   }
-  std::vector<uint32_t> col_rep;  // a right id of each column class
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    column_of_.assign(R, 0);
-    col_rep.clear();
-    if (attempt == 0) {
-      std::vector<uint64_t> sig(R, 0x84222325cbf29ce4ull);
-      for (const uint32_t l : row_rep) {
-        const int16_t* row_l = c + R * l;
-        for (size_t r = 0; r < R; ++r) sig[r] = (sig[r] ^ static_cast<uint16_t>(row_l[r])) * 0x100000001b3ull;
-      }
-      std::unordered_map<uint64_t, uint16_t> cols_by_sig;
-      for (size_t r = 0; r < R; ++r) {
-        auto [it, inserted] = cols_by_sig.emplace(sig[r], static_cast<uint16_t>(col_rep.size()));
-        if (inserted) col_rep.push_back(static_cast<uint32_t>(r));
-        column_of_[r] = it->second;
-      }
-    } else {
-      for (size_t r = 0; r < R; ++r) {
-        column_of_[r] = static_cast<uint16_t>(r);
-        col_rep.push_back(static_cast<uint32_t>(r));
-      }
-    }
-    columns_ = static_cast<uint32_t>(col_rep.size());
-    costs_.resize(row_rep.size() * columns_);
-    bool exact = true;  // rows matched exactly, so checking each row class's own row covers every row
-    for (size_t k = 0; k < row_rep.size() && exact; ++k) {
-      const int16_t* src = c + R * row_rep[k];
-      int16_t* folded = costs_.data() + k * columns_;
-      for (size_t j = 0; j < columns_; ++j) folded[j] = src[col_rep[j]];
-      for (size_t r = 0; r < R; ++r) exact &= src[r] == folded[column_of_[r]];
-    }
-    if (exact) break;
-  }
-  row_min_.assign(row_rep.size(), std::numeric_limits<int16_t>::max());
-  for (size_t k = 0; k < row_rep.size(); ++k) {
+  row_of_ = std::move(rows.of);
+  column_of_ = std::move(cols.of);
+  columns_ = static_cast<uint32_t>(cols.rep.size());
+  row_min_.assign(rows.rep.size(), std::numeric_limits<int16_t>::max());
+  for (size_t k = 0; k < rows.rep.size() && columns_ > 0; ++k) {
     const int16_t* folded = costs_.data() + k * columns_;
-    if (columns_ > 0) row_min_[k] = *std::min_element(folded, folded + columns_);
+    row_min_[k] = *std::min_element(folded, folded + columns_);
   }
 }
 

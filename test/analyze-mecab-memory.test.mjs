@@ -92,7 +92,7 @@ test('feature strings are kept once read: the cache grows with new entries only'
     dropTags: [],
     decompound: true,
     spacePenalty: false,
-    status: new Int32Array(1),
+    status: new Int32Array(2),
   });
   const before = addon.mecabInfo(h).featureCacheBytes;
   const text = '기초연금은 만 65세 이상 어르신에게 지급됩니다.';

@@ -48,7 +48,7 @@ test('ko-mecab also drops pronouns (NP), auxiliary predicates (VX) and noun suff
 });
 
 test('ko-mecab decompounds Compound / Inflect entries by their expression (and can be told not to)', () => {
-  assert.deepEqual(mecab.analyze('고무호스'), ['고무', '호스']);
+  assert.deepEqual(mecab.analyze('고무호스'), ['고무', '호스', '고무+호스']); // the compound term: see analyze-mecab-compounds
   assert.deepEqual(mecab.analyze('검토했다'), ['검토', '하']);
   const whole = createAnalyzer({ name: 'ko-mecab', decompound: false });
   assert.deepEqual(whole.analyze('고무호스'), ['고무호스']);
@@ -84,7 +84,7 @@ test('ko-mecab normalizes like ko-morph: NFKC, Latin lower-cased per term (also 
 });
 
 test('ko-mecab user dictionary: words join the lattice with the dictionary context ids; pos, cost and parts', () => {
-  assert.deepEqual(mecab.analyze('그루브웍스가 세종시에 있다'), ['그루브', '웍스', '종시', '있']);
+  assert.deepEqual(mecab.analyze('그루브웍스가 세종시에 있다'), ['그루브', '웍스', '종시', '있', '그루브+웍스']);
   const ud = createAnalyzer({
     name: 'ko-mecab',
     userDictionary: [
@@ -94,9 +94,9 @@ test('ko-mecab user dictionary: words join the lattice with the dictionary conte
       { word: '은행', cost: -20000 },
     ],
   });
-  assert.deepEqual(ud.analyze('그루브웍스가 세종시에 있다'), ['그루브웍스', '세종', '시', '있']);
+  assert.deepEqual(ud.analyze('그루브웍스가 세종시에 있다'), ['그루브웍스', '세종', '시', '있', '세종+시']);
   assert.deepEqual(ud.analyze('할머니께옵서'), ['할머니']);
-  assert.deepEqual(ud.analyze('은행나무'), ['은행', '나무']);
+  assert.deepEqual(ud.analyze('은행나무'), ['은행', '나무', '은행+나무']);
   // a particle after a user word is still a particle: the word has the connection costs of its class
   assert.deepEqual(ud.analyze('그루브웍스를'), ['그루브웍스']);
   // a cost above the dictionary's own analysis leaves the text to it
@@ -108,8 +108,8 @@ test('ko-mecab user dictionary: words join the lattice with the dictionary conte
     decompound: false,
     userDictionary: [{ word: '세종시', parts: ['세종', '시'] }],
   });
-  assert.deepEqual(whole.analyze('세종시'), ['세종', '시']);
-  assert.deepEqual(createAnalyzer(ud.config).analyze('세종시에'), ['세종', '시']);
+  assert.deepEqual(whole.analyze('세종시'), ['세종', '시', '세종+시']);
+  assert.deepEqual(createAnalyzer(ud.config).analyze('세종시에'), ['세종', '시', '세종+시']);
   for (const bad of [
     { word: '두 단어' },
     { word: 'x', pos: 'XYZ' },
@@ -131,10 +131,11 @@ test('ko-mecab user dictionary: words join the lattice with the dictionary conte
 });
 
 test('ko-mecab stopwords and synonyms reuse the shared term filter', () => {
-  // mecab-ko-dic stores 자동차 as a Compound of 자동 + 차: the group's canonical terms are that sequence
+  // mecab-ko-dic stores 자동차 as a Compound of 자동 + 차: the group's canonical terms are that sequence.
+  // Compound terms (자동+차) come from the text as written and pass the filter as they are.
   const a = createAnalyzer({ name: 'ko-mecab', stopwords: ['하'], synonyms: [['자동차', '차량']] });
   assert.deepEqual(a.analyze('차량을 검토했다'), ['자동', '차', '검토']);
-  assert.deepEqual(createAnalyzer(a.config).analyze('자동차를 검토했다'), ['자동', '차', '검토']);
+  assert.deepEqual(createAnalyzer(a.config).analyze('자동차를 검토했다'), ['자동', '차', '검토', '자동+차']);
 });
 
 test('ko-mecab config round-trips; bad options and inputs are typed errors', () => {
@@ -213,9 +214,10 @@ test('tokens: every entry and morpheme carries UTF-16 offsets into the original 
     assert.ok(t.start < t.end && t.end <= text.length);
     for (const m of t.morphemes) assert.ok(m.start >= t.start && m.end <= t.end);
   }
-  // the terms of the morphemes are the analyzer's terms
+  // the terms of the morphemes are the analyzer's terms before its compound terms
   const terms = tokens.flatMap((t) => t.morphemes.map((m) => m.term).filter((x) => x !== null));
-  assert.deepEqual(terms, mecab.analyze(text));
+  assert.deepEqual(terms, createAnalyzer({ name: 'ko-mecab', compounds: false }).analyze(text));
+  assert.deepEqual(mecab.analyze(text), [...terms, '기초+연금', '고무+호스']);
 });
 
 test('a BM25 index with ko-mecab saves and reopens with the same analyzer', async () => {
@@ -236,13 +238,16 @@ test('a BM25 index with ko-mecab saves and reopens with the same analyzer', asyn
   }
 });
 
-test("stored ko-mecab configs spell out the stop tags; one stored without them keeps ko-morph's (the default before)", async () => {
-  const text = '가능성이 있다';
+test("stored ko-mecab configs spell out stop tags and compounds; one stored without them keeps ko-morph's tags and no compounds (the defaults before)", async () => {
+  const text = '기초연금 수급 가능성이 있다';
   const now = createAnalyzer('ko-mecab');
-  const before = createAnalyzer({ name: 'ko-mecab', stopTags: ['E', 'J', 'MM', 'S', 'VC'] });
-  assert.notDeepEqual(now.analyze(text), before.analyze(text)); // 성 (XSN) and 있 (VX) are dropped now
+  const before = createAnalyzer({ name: 'ko-mecab', stopTags: ['E', 'J', 'MM', 'S', 'VC'], compounds: false });
+  // 성 (XSN) is dropped now, and 기초+연금 added
+  assert.deepEqual(now.analyze(text), ['기초', '연금', '수급', '가능', '있', '기초+연금']);
+  assert.deepEqual(before.analyze(text), ['기초', '연금', '수급', '가능', '성', '있']);
   const stored = storedAnalyzerConfig(now.config);
   assert.deepEqual(stored.stopTags, ['E', 'J', 'MM', 'NP', 'S', 'VC', 'VX', 'XSN']);
+  assert.equal(stored.compounds, 0.5);
   assert.equal(analyzerFromStored(stored).name, 'ko-mecab');
   assert.deepEqual(analyzerFromStored(stored).analyze(text), now.analyze(text));
   for (const old of [{ name: 'ko-mecab' }, 'ko-mecab'])

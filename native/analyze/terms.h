@@ -4,6 +4,11 @@
 // tags like VV+EP are judged by their first tag), ASCII is lower-cased, and pure ASCII punctuation
 // is no term. Terms with other non-Hangul characters are counted in `needs_fold`: the caller lower-
 // cases them and drops those without a letter or digit (Unicode rules live in JavaScript).
+// With `compounds`, every run of two or more morphemes inside one eojeol (no whitespace between them)
+// whose tags are all compound tags (nouns, numerals, prefixes, foreign words and numbers) and which
+// holds a head (a noun or numeral) adds one more term after all the text's others: its surfaces joined
+// by "+" (진로도서 → 진로, 도서 … 진로+도서), whatever the stop filter does with them. Spacing varies in
+// Korean compounds; the joined term rewards a document that writes the compound as the query does.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -19,6 +24,8 @@
 
 namespace tamsaek {
 namespace analyze {
+
+struct TermOptions;
 
 class TagSet {
  public:
@@ -57,8 +64,10 @@ class EntryInfoCache {
     if (entry < size_) info_[entry].store(v, std::memory_order_release);
   }
   // Class of a first tag, 1..63, registering it on first sight (0: no room, use the slow path).
-  uint8_t class_of(std::string_view tag, const TagSet& dropped);
+  uint8_t class_of(std::string_view tag, const TermOptions& opt);
   bool dropped(uint8_t cls) const { return drop_[cls].load(std::memory_order_acquire) != 0; }
+  // kRunPart / kRunHead bits of the class's role in compounds.
+  uint8_t run_role(uint8_t cls) const { return run_[cls].load(std::memory_order_acquire); }
 
  private:
   std::unique_ptr<std::atomic<uint8_t>[]> info_;
@@ -66,11 +75,21 @@ class EntryInfoCache {
   std::mutex mu_;
   std::vector<std::string> tags_;  // class k + 1
   std::atomic<uint8_t> drop_[kClassMask + 1] = {};
+  std::atomic<uint8_t> run_[kClassMask + 1] = {};
 };
+
+constexpr uint8_t kRunPart = 1, kRunHead = 2;
 
 struct TermOptions {
   TagSet dropped;
   bool decompound = true;
+  bool compounds = false;
+  TagSet compound_tags;   // tags a compound is made of
+  TagSet compound_heads;  // tags of which a compound needs one
+  uint8_t run_role(std::string_view tag) const {
+    if (!compound_tags.contains(tag)) return 0;
+    return static_cast<uint8_t>(kRunPart | (compound_heads.contains(tag) ? kRunHead : 0));
+  }
   std::unique_ptr<EntryInfoCache> cache;  // sized to the system dictionary
 };
 
@@ -79,10 +98,12 @@ struct Terms {
   std::u16string chars;
   std::vector<uint32_t> ends;
   uint32_t needs_fold = 0;
+  uint32_t compounds = 0;  // the last `compounds` terms are compounds
   void clear() {
     chars.clear();
     ends.clear();
     needs_fold = 0;
+    compounds = 0;
   }
 };
 

@@ -84,7 +84,8 @@ std::shared_ptr<const UserDictionary> user_dictionary(Napi::Object o, const Dict
   return std::make_shared<const UserDictionary>(std::move(entries));
 }
 
-// mecabOpen({ dir, dropTags, decompound, spacePenalty, user?, status: Int32Array(1) }) → handle
+// mecabOpen({ dir, dropTags, decompound, compounds?, compoundTags?, compoundHeads?, spacePenalty, user?,
+//             status: Int32Array(2) }) → handle
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) fail(env, "expected an options object");
@@ -92,8 +93,8 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   if (!o.Get("dir").IsString()) fail(env, "dir must be a string");
   Napi::Value st = o.Get("status");
   if (!st.IsTypedArray() || st.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      st.As<Napi::Int32Array>().ElementLength() < 1)
-    fail(env, "status must be an Int32Array");
+      st.As<Napi::Int32Array>().ElementLength() < 2)
+    fail(env, "status must be an Int32Array of 2");
   auto t0 = std::chrono::steady_clock::now();
   std::shared_ptr<const Dictionary> dic;
   try {
@@ -104,6 +105,9 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   auto opt = std::make_shared<TermOptions>();
   for (const std::string& t : string_list(o, "dropTags")) opt->dropped.add(t);
   opt->decompound = o.Get("decompound").ToBoolean().Value();
+  opt->compounds = o.Get("compounds").ToBoolean().Value();
+  for (const std::string& t : string_list(o, "compoundTags")) opt->compound_tags.add(t);
+  for (const std::string& t : string_list(o, "compoundHeads")) opt->compound_heads.add(t);
   opt->cache = std::make_unique<EntryInfoCache>(dic->system().token_count());
   auto h = new Handle();
   h->tagger = std::make_shared<const Tagger>(dic, user_dictionary(o, *dic), o.Get("spacePenalty").ToBoolean().Value());
@@ -138,7 +142,8 @@ const std::u16string& utf16_arg(const Napi::CallbackInfo& info, size_t i) {
   return buf;
 }
 
-// mecabTerms(handle, text) → string[]; status[0] = terms that need JS case folding.
+// mecabTerms(handle, text) → string[]; status[0] = terms that need JS case folding, status[1] = compounds
+// (the last terms).
 Napi::Value TermsSync(const Napi::CallbackInfo& info) {
   Handle& h = handle_of(info);
   const std::u16string& text = utf16_arg(info, 1);
@@ -148,6 +153,7 @@ Napi::Value TermsSync(const Napi::CallbackInfo& info) {
   terms.clear();
   text_terms(*h.tagger, *h.options, text.data(), text.size(), scratch, morphs, terms);
   h.status[0] = static_cast<int32_t>(terms.needs_fold);
+  h.status[1] = static_cast<int32_t>(terms.compounds);
   return to_array(info.Env(), terms);
 }
 
@@ -178,13 +184,16 @@ class TermsWorker : public Napi::AsyncWorker {
     Napi::Env env = Env();
     Napi::Array all = Napi::Array::New(env, out_.size());
     Napi::Uint32Array fold = Napi::Uint32Array::New(env, out_.size());
+    Napi::Uint32Array compounds = Napi::Uint32Array::New(env, out_.size());
     for (size_t i = 0; i < out_.size(); ++i) {
       all.Set(static_cast<uint32_t>(i), to_array(env, out_[i]));
       fold[i] = out_[i].needs_fold;
+      compounds[i] = out_[i].compounds;
     }
     Napi::Object r = Napi::Object::New(env);
     r.Set("terms", all);
     r.Set("fold", fold);
+    r.Set("compounds", compounds);
     deferred_.Resolve(r);
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }

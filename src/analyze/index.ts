@@ -1,6 +1,6 @@
 import { checkOptions, invalidArgument, TamsaekError } from '../errors.js';
 import { TermFilter } from './filters.js';
-import { KoMecabCore } from './ko-mecab.js';
+import { isCompoundTerm, KoMecabCore } from './ko-mecab.js';
 import { KoMorphCore } from './ko-morph.js';
 import { DEFAULT_STOP_TAGS, KO_DIC_TAGS, KO_MECAB_STOP_TAGS, morphSettings } from './korean.js';
 import { type NgramParams, ngramTerms } from './ngram.js';
@@ -52,7 +52,10 @@ const FILTER_KEYS = ['stopwords', 'synonyms'] as const;
 const WHITESPACE_KEYS = ['name', ...FILTER_KEYS];
 const NGRAM_KEYS = ['name', 'words', 'minGram', 'maxGram', ...FILTER_KEYS];
 const KO_MORPH_KEYS = ['name', 'decompound', 'fixI', 'stopTags', 'userDictionary', ...FILTER_KEYS];
-const KO_MECAB_KEYS = ['name', 'decompound', 'spacePenalty', 'stopTags', 'userDictionary', ...FILTER_KEYS];
+const KO_MECAB_KEYS = ['name', 'decompound', 'spacePenalty', 'stopTags', 'userDictionary', 'compounds', ...FILTER_KEYS];
+
+/** ko-mecab's default `compounds`: the query weight of its compound terms (docs/analyzers.md, Compound terms). */
+export const COMPOUND_WEIGHT: number | false = 0.5;
 const COMBINE_KEYS = ['name', 'parts', 'prefix'];
 
 /** "bigram": the ngram analyzer with Hangul syllable bigrams only (no words, no unigrams). */
@@ -153,6 +156,7 @@ interface AnalyzerExtras {
   analyzeAsync?: (texts: readonly string[], options?: AnalyzeAsyncOptions) => Promise<string[][]>;
   tokens?: (text: string) => AnalyzerToken[];
   analyzeReusing?: (text: string, analyzer: string, terms: readonly string[]) => string[] | undefined;
+  termWeight?: (term: string) => number;
 }
 
 function build(config: AnalyzerConfig, analyze: (text: string) => string[], extras: AnalyzerExtras = {}): Analyzer {
@@ -177,6 +181,7 @@ function build(config: AnalyzerConfig, analyze: (text: string) => string[], extr
   }
   if (extras.tokens !== undefined) a.tokens = extras.tokens;
   if (extras.analyzeReusing !== undefined) a.analyzeReusing = extras.analyzeReusing;
+  if (extras.termWeight !== undefined) a.termWeight = extras.termWeight;
   return Object.freeze(a);
 }
 
@@ -276,6 +281,7 @@ function createKoMecab(c: KoMecabConfig): Analyzer {
   checkOptions('ko-mecab', c, KO_MECAB_KEYS);
   const m = morphSettings('ko-mecab', c, true, KO_MECAB_STOP_TAGS);
   assertBool('ko-mecab', 'spacePenalty', c.spacePenalty);
+  const compounds = compoundWeight(c.compounds);
   for (const w of m.userDictionary) {
     if (!USER_TAGS.has(w.pos!))
       throw invalidArgument(`ko-mecab: user word "${w.word}": pos ${w.pos} is not a mecab-ko-dic tag (NNG, NNP, VV …)`);
@@ -287,23 +293,33 @@ function createKoMecab(c: KoMecabConfig): Analyzer {
   if (c.spacePenalty === true) config.spacePenalty = true;
   if (m.customStopTags) config.stopTags = [...m.stopTags];
   if (m.userDictionary.length > 0) config.userDictionary = m.userDictionary;
+  if (compounds !== COMPOUND_WEIGHT) config.compounds = compounds;
   Object.assign(config, filterConfig('ko-mecab', c));
-  const core = new KoMecabCore({ ...m, spacePenalty: c.spacePenalty === true });
-  const raw = (text: string): string[] => {
+  const core = new KoMecabCore({ ...m, compounds: compounds !== false, spacePenalty: c.spacePenalty === true });
+  const filter = withTermFilter('ko-mecab', config, (t) => core.morphemeTerms(t)).apply;
+  const analyze = (text: string): string[] => {
     checkText('ko-mecab', text);
-    return core.terms(text);
+    return core.terms(text, filter);
   };
-  const filter = withTermFilter('ko-mecab', config, (t) => core.terms(t)).apply;
   const analyzeAsync = async (texts: readonly string[], o?: AnalyzeAsyncOptions): Promise<string[][]> => {
     for (const t of texts) checkText('ko-mecab', t);
-    const out = await core.termsBatch(texts, o?.threads);
-    return filter === undefined ? out : out.map(filter);
+    return core.termsBatch(texts, o?.threads, filter);
   };
   const tokens = (text: string): AnalyzerToken[] => {
     checkText('ko-mecab', text);
     return core.tokens(text);
   };
-  return build(config, filter === undefined ? raw : (text) => filter(raw(text)), { analyzeAsync, tokens });
+  const termWeight = compounds === false ? undefined : (t: string): number => (isCompoundTerm(t) ? compounds : 1);
+  return build(config, analyze, { analyzeAsync, tokens, ...(termWeight ? { termWeight } : {}) });
+}
+
+/** ko-mecab's `compounds`: false, or a query weight in (0, 1]; true and undefined give the default. */
+function compoundWeight(v: unknown): number | false {
+  if (v === undefined || v === true) return COMPOUND_WEIGHT;
+  if (v === false) return false;
+  if (typeof v !== 'number' || !(v > 0 && v <= 1))
+    throw invalidArgument('ko-mecab: compounds must be false or a query weight in (0, 1]');
+  return v;
 }
 
 function createCombine(c: CombineConfig): Analyzer {
@@ -350,7 +366,20 @@ function createCombine(c: CombineConfig): Analyzer {
   return build(config, analyze, {
     analyzeReusing,
     ...(parts.some((p) => p.analyzeAsync !== undefined) ? { analyzeAsync } : {}),
+    ...(parts.some((p) => p.termWeight !== undefined) ? { termWeight: combinedTermWeight(parts, prefix) } : {}),
   });
+}
+
+/** A combination's term weights: a prefixed term's from its part, an unprefixed one's from the first part. */
+function combinedTermWeight(parts: readonly Analyzer[], prefix: boolean): (term: string) => number {
+  return (term: string): number => {
+    if (prefix) {
+      const colon = term.indexOf(':');
+      const k = colon > 0 ? Number(term.slice(0, colon)) : 0;
+      if (Number.isInteger(k) && k >= 1 && k < parts.length) return parts[k]!.termWeight?.(term.slice(colon + 1)) ?? 1;
+    }
+    return parts[0]!.termWeight?.(term) ?? 1;
+  };
 }
 
 /**
@@ -399,22 +428,32 @@ export function createAnalyzer(spec: string | AnalyzerConfig = DEFAULT_ANALYZER)
 
 /**
  * An analyzer config as an index stores it: defaults that have changed, or may, spelled out — ko-mecab's
- * stop tags (its default grew NP, VX and XSN on 2026-12-06) — so a stored index keeps analysing as it did.
+ * stop tags (its default grew NP, VX and XSN on 2026-12-06) and compound terms — so a stored index keeps
+ * analysing as it did.
  */
 export function storedAnalyzerConfig(config: AnalyzerConfig): AnalyzerConfig {
-  return withKoMecabStopTags(config, KO_MECAB_STOP_TAGS);
+  return withKoMecabDefaults(config, { stopTags: KO_MECAB_STOP_TAGS, compounds: COMPOUND_WEIGHT });
 }
 
-/** `config` with `stopTags` given to every ko-mecab config (combinations' parts too) that names none. */
-function withKoMecabStopTags(config: AnalyzerConfig, stopTags: readonly string[]): AnalyzerConfig {
-  if (config.name === 'combine') return { ...config, parts: config.parts.map((p) => withKoMecabStopTags(p, stopTags)) };
-  if (config.name === 'ko-mecab' && config.stopTags === undefined) return { ...config, stopTags: [...stopTags] };
-  return config;
+interface KoMecabDefaults {
+  stopTags: readonly string[];
+  compounds: number | false;
+}
+
+/** `config` with every ko-mecab config (combinations' parts too) naming its stop tags and compounds. */
+function withKoMecabDefaults(config: AnalyzerConfig, d: KoMecabDefaults): AnalyzerConfig {
+  if (config.name === 'combine') return { ...config, parts: config.parts.map((p) => withKoMecabDefaults(p, d)) };
+  if (config.name !== 'ko-mecab') return config;
+  const out: KoMecabConfig = { ...config };
+  if (out.stopTags === undefined) out.stopTags = [...d.stopTags];
+  if (out.compounds === undefined) out.compounds = d.compounds;
+  return out;
 }
 
 /**
  * The analyzer a stored config names. A ko-mecab config without stop tags was stored before they were
- * spelled out (storedAnalyzerConfig), when its default was ko-morph's set: it keeps that set.
+ * spelled out (storedAnalyzerConfig), when its default was ko-morph's set: it keeps that set; one without
+ * `compounds` was stored before compound terms existed: it has none.
  */
 export function analyzerFromStored(stored: string | AnalyzerConfig): Analyzer {
   return createAnalyzer(storedConfigAsRead(stored));
@@ -423,5 +462,5 @@ export function analyzerFromStored(stored: string | AnalyzerConfig): Analyzer {
 /** The config a stored analyzer runs with: analyzerFromStored's, without building the analyzer. */
 export function storedConfigAsRead(stored: string | AnalyzerConfig): AnalyzerConfig {
   const config = typeof stored === 'string' ? createAnalyzer(stored).config : stored;
-  return withKoMecabStopTags(config as AnalyzerConfig, DEFAULT_STOP_TAGS);
+  return withKoMecabDefaults(config as AnalyzerConfig, { stopTags: DEFAULT_STOP_TAGS, compounds: false });
 }

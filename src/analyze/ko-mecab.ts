@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { TamsaekError } from '../errors.js';
-import { type CompiledUserWords, NativeMecab } from '../native/analyze.js';
+import { type CompiledUserWords, type MecabTerms, NativeMecab } from '../native/analyze.js';
 import { forEachMorpheme, isDecomposable, KO_DIC_EXTRA_TAGS, KO_DIC_TAGS, TagFilter, termOf } from './korean.js';
 import { compileUserWords } from './mecab-user.js';
 import { isWordish, normalizeText, type SourceMap, sourceMap } from './normalize.js';
@@ -58,8 +58,29 @@ function fixTerms(terms: string[]): string[] {
 const BATCH_TEXTS = 256;
 const BATCH_UNITS = 1 << 15;
 
+/** Tags a compound term is made of, and those of which it needs one (native/analyze/terms.h). */
+export const COMPOUND_TAGS = ['NNG', 'NNP', 'NR', 'XPN', 'SL', 'SN'] as const;
+export const COMPOUND_HEADS = ['NNG', 'NNP', 'NR'] as const;
+
+/** A compound term: morpheme surfaces joined by "+" (a user word like "C++" has no letter after a "+"). */
+export function isCompoundTerm(term: string): boolean {
+  return /[^+]\+[^+]/.test(term);
+}
+
+/** Stopwords and synonyms: applied to a text's morpheme terms; its compound terms pass as they are. */
+export type BaseTermFilter = (terms: string[]) => string[];
+
+function filtered(r: MecabTerms, filter: BaseTermFilter | undefined): string[] {
+  if (filter === undefined) return r.terms;
+  if (r.compounds === 0) return filter(r.terms);
+  const at = r.terms.length - r.compounds;
+  return [...filter(r.terms.slice(0, at)), ...r.terms.slice(at)];
+}
+
 export interface KoMecabOptions {
   decompound: boolean;
+  /** Add compound terms (runs of nouns inside an eojeol joined by "+"). */
+  compounds: boolean;
   spacePenalty: boolean;
   stopTags: readonly string[];
   userDictionary: readonly UserWord[];
@@ -68,6 +89,7 @@ export interface KoMecabOptions {
 export class KoMecabCore {
   private readonly tags: TagFilter;
   private readonly decompound: boolean;
+  private readonly compounds: boolean;
   private readonly spacePenalty: boolean;
   private readonly user: CompiledUserWords | undefined;
   private mecab: NativeMecab | undefined;
@@ -76,6 +98,7 @@ export class KoMecabCore {
   constructor(opts: KoMecabOptions) {
     this.tags = new TagFilter(opts.stopTags);
     this.decompound = opts.decompound;
+    this.compounds = opts.compounds;
     this.spacePenalty = opts.spacePenalty;
     this.user = opts.userDictionary.length > 0 ? compileUserWords(mecabKoDicDir(), opts.userDictionary) : undefined;
   }
@@ -89,6 +112,7 @@ export class KoMecabCore {
         dir,
         dropTags,
         decompound: this.decompound,
+        ...(this.compounds ? { compounds: { tags: COMPOUND_TAGS, heads: COMPOUND_HEADS } } : {}),
         spacePenalty: this.spacePenalty,
         user: this.user,
       });
@@ -103,14 +127,21 @@ export class KoMecabCore {
     return this.mecab;
   }
 
-  /** Terms of one text (before stopwords/synonyms), on the calling thread. */
-  terms(raw: string): string[] {
+  /** Terms of one text, `filter` applied to its morpheme terms, on the calling thread. */
+  terms(raw: string, filter?: BaseTermFilter): string[] {
     if (raw.length === 0) return [];
-    return this.native().terms(normalizeText(raw), fixTerms);
+    return filtered(this.native().terms(normalizeText(raw), fixTerms), filter);
+  }
+
+  /** The morpheme terms of one text, without its compound terms (what synonym members match). */
+  morphemeTerms(raw: string): string[] {
+    if (raw.length === 0) return [];
+    const r = this.native().terms(normalizeText(raw), fixTerms);
+    return r.compounds === 0 ? r.terms : r.terms.slice(0, r.terms.length - r.compounds);
   }
 
   /** Terms of many texts on the addon's threads, in calls of bounded size. */
-  async termsBatch(raws: readonly string[], threads: number | undefined): Promise<string[][]> {
+  async termsBatch(raws: readonly string[], threads: number | undefined, filter?: BaseTermFilter): Promise<string[][]> {
     const native = this.native();
     const out: string[][] = [];
     for (let i = 0; i < raws.length; ) {
@@ -121,7 +152,7 @@ export class KoMecabCore {
         units += t.length;
         slice.push(t);
       }
-      for (const terms of await native.termsBatch(slice, fixTerms, threads)) out.push(terms);
+      for (const r of await native.termsBatch(slice, fixTerms, threads)) out.push(filtered(r, filter));
     }
     return out;
   }

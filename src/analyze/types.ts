@@ -29,6 +29,11 @@ export interface Analyzer {
    * leg with the engine analyzer plus bigrams reuse the query's terms instead of analysing it again.
    */
   analyzeReusing?(text: string, analyzer: string, terms: readonly string[]): string[] | undefined;
+  /**
+   * The weight of a query term in scoring (BM25 multiplies the term's idf by it); 1 where absent. ko-mecab's
+   * compound terms weigh its `compounds` option: they repeat what their parts already match.
+   */
+  termWeight?(term: string): number;
 }
 
 export interface AnalyzeAsyncOptions {
@@ -148,6 +153,13 @@ export interface KoMecabConfig extends TermFilterOptions {
   spacePenalty?: boolean;
   /** Words added to the lattice (pos default NNP, optional cost and parts); context ids come from the dictionary. */
   userDictionary?: Array<string | UserWord>;
+  /**
+   * Compound terms: each run of two or more nouns, numerals, prefixes, foreign words or numbers inside one
+   * eojeol that holds a noun or numeral adds its surfaces joined by "+" (진로도서 → 진로, 도서, 진로+도서), so a
+   * document that writes a compound as the query does ranks above one that only has its parts. The number
+   * (0 < w ≤ 1) is the compound term's weight in a query; false: no compound terms. Default COMPOUND_WEIGHT.
+   */
+  compounds?: number | false;
 }
 
 export interface CombineConfig {

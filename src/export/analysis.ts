@@ -15,6 +15,7 @@
  * neither Hanja reading nor numeral folding, so the chain leaves them out.
  */
 
+import { COMPOUND_WEIGHT } from '../analyze/index.js';
 import { DEFAULT_STOP_TAGS, KO_MECAB_STOP_TAGS } from '../analyze/korean.js';
 import type {
   AnalyzerConfig,
@@ -306,6 +307,14 @@ function koMecabDifferences(config: KoMecabConfig, spec: TargetSpec): Difference
       effect: 'Where a space precedes such a morpheme the two may segment an eojeol differently.',
     },
   ];
+  const compounds = config.compounds ?? COMPOUND_WEIGHT;
+  if (compounds !== false)
+    out.push({
+      area: 'analyzer',
+      difference: `tamsaek adds compound terms (the nouns of an eojeol joined, 진로도서 → 진로+도서; weight ${compounds} in a query); nori's chain has no counterpart and indexes the parts only.`,
+      effect:
+        'Documents that write a compound as the query does lose the edge they have in tamsaek: expect lower scores on question sets where compounds matter (docs/analyzers.md, Compound terms).',
+    });
   if (userWords(config).some((w) => w.cost !== undefined))
     out.push({
       area: 'analyzer',

@@ -11,7 +11,7 @@
  * buckets) fully determines the ids.
  */
 import { analyzeAll } from '../analyze/batch.js';
-import { type Analyzer, createAnalyzer } from '../analyze/index.js';
+import { type Analyzer, type AnalyzerConfig, createAnalyzer } from '../analyze/index.js';
 import { invalidArgument } from '../errors.js';
 import type { SparseBatch } from '../native/sparse.js';
 import { Slicer } from '../util/slices.js';
@@ -39,6 +39,15 @@ export interface StaticFeatureConfig {
   rows?: number;
   /** Rows shared by the buckets that were not kept (with `rows`). */
   oovRows?: number;
+}
+
+/**
+ * The morpheme analyzer of a feature configuration: default options but the stop tags the model names,
+ * and for ko-mecab no compound terms (its features are morphemes; a default may change, a model may not).
+ */
+function morphemeAnalyzerConfig(name: MorphemeAnalyzerName, stopTags: string[] | undefined): AnalyzerConfig {
+  const config: AnalyzerConfig = name === 'ko-mecab' ? { name, compounds: false } : { name };
+  return stopTags ? { ...config, stopTags } : config;
 }
 
 /** Table rows of a feature configuration. */
@@ -148,10 +157,7 @@ export class Featurizer {
       if (!keptBuckets) throw invalidArgument('a pruned-vocabulary feature configuration needs its kept buckets');
       this.rowOf = bucketRows(config, keptBuckets);
     }
-    if (config.morphemes)
-      this.morph = createAnalyzer(
-        config.stopTags ? { name: config.morphemes, stopTags: config.stopTags } : { name: config.morphemes },
-      );
+    if (config.morphemes) this.morph = createAnalyzer(morphemeAnalyzerConfig(config.morphemes, config.stopTags));
     if (config.bigrams) this.bigram = createAnalyzer('bigram');
   }
 

@@ -23,7 +23,18 @@ export interface MecabOpenOptions {
   decompound: boolean;
   /** mecab-ko's left-space penalty (dicrc) on words after whitespace; false = MeCab's own rules. */
   spacePenalty: boolean;
+  /**
+   * Add a term per run of ≥ 2 `compoundTags` morphemes inside one eojeol holding one of `compoundHeads`:
+   * their surfaces joined by "+", after the text's other terms (native/analyze/terms.h).
+   */
+  compounds?: { tags: readonly string[]; heads: readonly string[] };
   user?: CompiledUserWords;
+}
+
+/** Terms of a text; the last `compounds` of them are compound terms. */
+export interface MecabTerms {
+  terms: string[];
+  compounds: number;
 }
 
 /** The best path's dictionary entries: text.slice(begin[i], end[i]) carries features[i] (CSV). */
@@ -42,7 +53,7 @@ interface MecabAddon {
     h: unknown,
     texts: readonly string[],
     threads: number,
-  ): Promise<{ terms: string[][]; fold: Uint32Array }>;
+  ): Promise<{ terms: string[][]; fold: Uint32Array; compounds: Uint32Array }>;
   mecabParse(h: unknown, text: string): MecabParse;
   mecabInfo(h: unknown): {
     loadMs: number;
@@ -64,10 +75,18 @@ interface MecabAddon {
 /** Terms whose characters need Unicode rules the addon leaves to JavaScript (case folding, letters). */
 export type TermFixer = (terms: string[]) => string[];
 
+/** `fix` over the terms before the compound tail and over the tail apart, so the tail stays countable. */
+function fixed(terms: string[], compounds: number, fix: TermFixer): MecabTerms {
+  if (compounds === 0) return { terms: fix(terms), compounds };
+  const at = terms.length - compounds;
+  const tail = fix(terms.slice(at));
+  return { terms: [...fix(terms.slice(0, at)), ...tail], compounds: tail.length };
+}
+
 export class NativeMecab {
   private readonly addon: MecabAddon;
   private readonly handle: unknown;
-  private readonly status = new Int32Array(1);
+  private readonly status = new Int32Array(2);
   /** Milliseconds the addon took to open (map) the dictionary and compile the user words. */
   readonly loadMs: number;
   /** Bytes of dictionary files mapped (address space, not resident memory). */
@@ -82,7 +101,15 @@ export class NativeMecab {
     }
     this.addon = addon;
     try {
-      this.handle = addon.mecabOpen({ ...options, dropTags: [...options.dropTags], status: this.status });
+      const { compounds, ...rest } = options;
+      this.handle = addon.mecabOpen({
+        ...rest,
+        dropTags: [...options.dropTags],
+        compounds: compounds !== undefined,
+        compoundTags: [...(compounds?.tags ?? [])],
+        compoundHeads: [...(compounds?.heads ?? [])],
+        status: this.status,
+      });
     } catch (e) {
       throw new TamsaekError('ANALYZER_ERROR', `ko-mecab: cannot open the dictionary: ${(e as Error).message}`, {
         cause: e,
@@ -95,23 +122,26 @@ export class NativeMecab {
   }
 
   /** Terms of one (normalized) text on the calling thread; `fix` runs when some term needs it. */
-  terms(text: string, fix: TermFixer): string[] {
+  terms(text: string, fix: TermFixer): MecabTerms {
     const out = this.addon.mecabTerms(this.handle, text);
-    return this.status[0] === 0 ? out : fix(out);
+    const compounds = this.status[1]!;
+    return this.status[0] === 0 ? { terms: out, compounds } : fixed(out, compounds, fix);
   }
 
   /** Terms of many texts on the addon's worker threads. */
-  async termsBatch(texts: readonly string[], fix: TermFixer, threads?: number): Promise<string[][]> {
+  async termsBatch(texts: readonly string[], fix: TermFixer, threads?: number): Promise<MecabTerms[]> {
     if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 1024))
       throw invalidArgument(`ko-mecab: threads must be an integer in 1..1024 (got ${threads})`);
-    let r: { terms: string[][]; fold: Uint32Array };
+    let r: { terms: string[][]; fold: Uint32Array; compounds: Uint32Array };
     try {
       r = await this.addon.mecabTermsBatch(this.handle, texts, threads ?? 0);
     } catch (e) {
       throw wrapNativeError('ko-mecab', e);
     }
-    for (let i = 0; i < r.terms.length; i++) if (r.fold[i] !== 0) r.terms[i] = fix(r.terms[i]!);
-    return r.terms;
+    return r.terms.map((terms, i) => {
+      const compounds = r.compounds[i]!;
+      return r.fold[i] === 0 ? { terms, compounds } : fixed(terms, compounds, fix);
+    });
   }
 
   /** The dictionary entries of the best path, with UTF-16 offsets into `text`. */

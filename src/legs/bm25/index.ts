@@ -440,7 +440,7 @@ export class Bm25Index {
     const heap = new TopK<number>(k, (ord) => ids[ord]);
     const weights = unique.map((t) => {
       const df = this.df[t];
-      return Math.log(1 + (N - df + 0.5) / (df + 0.5)) * (k1 + 1);
+      return Math.log(1 + (N - df + 0.5) / (df + 0.5)) * (k1 + 1) * this.termWeight(t);
     });
     const normBase = k1 * (1 - b);
     const normPerLength = avgdl > 0 ? (k1 * b) / avgdl : 0;
@@ -485,6 +485,12 @@ export class Bm25Index {
     return { cursors, hits: () => heap.drain().map(({ item, score }) => ({ id: ids[item], score })) };
   }
 
+  /** The analyzer's query weight of term id `t` (ko-mecab's compound terms weigh less than 1). */
+  private termWeight(t: number): number {
+    const weigh = this.analyzer.termWeight;
+    return weigh === undefined ? 1 : weigh(this.vocab.terms[t]!);
+  }
+
   /**
    * BM25 scores of the given documents only (NaN for an id the index does not hold), read from their
    * forward lists: what a leg that rescores other legs' candidates needs, without a postings traversal.
@@ -508,7 +514,7 @@ export class Bm25Index {
     for (const term of new Set(queryTerms)) {
       const t = this.vocab.get(term);
       if (t < 0 || this.df[t] <= 0) continue;
-      weight[t] = Math.log(1 + (N - this.df[t] + 0.5) / (this.df[t] + 0.5)) * (k1 + 1);
+      weight[t] = Math.log(1 + (N - this.df[t] + 0.5) / (this.df[t] + 0.5)) * (k1 + 1) * this.termWeight(t);
       bits[t >>> 5] |= 1 << (t & 31);
       used.push(t);
     }

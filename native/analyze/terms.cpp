@@ -164,10 +164,15 @@ void text_terms(const Tagger& tagger, TermOptions& opt, const char16_t* text, si
                        (m.source == Source::User || (opt.decompound && is_decomposable(fields[4])));
     if (split) {
       for_each_expr_part(expr, [&](const ExprPart& part) {
-        if (compounds) compounds->add_utf8(opt.run_role(part.tag), part.surface);
-        if (opt.dropped.contains(part.tag)) return;
+        const uint8_t role = compounds ? opt.run_role(part.tag) : 0;
+        if (opt.dropped.contains(part.tag)) {
+          if (compounds) compounds->add_utf8(role, part.surface);
+          return;
+        }
         const size_t start = out.chars.size();
         append_utf16(out.chars, part.surface.data(), part.surface.size());
+        // the part as UTF-16 is where it was just appended (before finish_term folds its case)
+        if (compounds) compounds->add(role, out.chars.data() + start, out.chars.size() - start);
         finish_term(out, start);
       });
       continue;

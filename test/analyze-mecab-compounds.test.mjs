@@ -26,6 +26,11 @@ test('a run of nouns inside an eojeol adds its parts joined by "+", after the te
   // a noun suffix (XSN) or a particle ends the run: 학생들, 가능성 have one noun each, no compound
   assert.deepEqual(mecab.analyze('학생들의 선택'), ['학생', '선택']);
   assert.deepEqual(mecab.analyze('가능성이 있다'), ['가능', '있']);
+  // 16 parts make a compound; a longer run is text written without spaces and makes none
+  const compoundsOf = (text) => mecab.analyze(text).filter((t) => t.includes('+'));
+  assert.deepEqual(compoundsOf('학교'.repeat(16)), [Array(16).fill('학교').join('+')]);
+  assert.deepEqual(compoundsOf('학교'.repeat(17)), []);
+  assert.deepEqual(compoundsOf('가'.repeat(100_000)), []);
   // the terms before the compounds are the morpheme terms, as with compounds: false
   const text = '국민연금공단 지사에서 기초연금을 신청합니다';
   const terms = mecab.analyze(text);
@@ -40,7 +45,7 @@ function compoundsFromTokens(text) {
   const out = [];
   let run = [];
   const end = () => {
-    if (run.length >= 2 && run.some((m) => HEAD.has(m.pos)))
+    if (run.length >= 2 && run.length <= 16 && run.some((m) => HEAD.has(m.pos)))
       out.push(
         run
           .map((m) => m.surface)

@@ -60,7 +60,8 @@ std::string_view first_tag(std::string_view tag) {
   return plus == std::string_view::npos ? tag : tag.substr(0, plus);
 }
 
-// The run of compound-tag morphemes being read, and the compound terms of the text so far.
+// The run of compound-tag morphemes being read, and the compound terms of the text so far. A run of
+// more than kMaxCompoundParts is text written without spaces rather than a compound: it adds nothing.
 struct Compounds {
   std::u16string run;
   uint32_t parts = 0;
@@ -69,7 +70,8 @@ struct Compounds {
 
   void add(uint8_t role, const char16_t* s, size_t n) {
     if ((role & kRunPart) == 0) return end_run();
-    if (parts++ > 0) run.push_back(u'+');
+    if (++parts > kMaxCompoundParts) return;
+    if (parts > 1) run.push_back(u'+');
     run.append(s, n);
     head = head || (role & kRunHead) != 0;
   }
@@ -80,7 +82,7 @@ struct Compounds {
     add(role, u16.data(), u16.size());
   }
   void end_run() {
-    if (parts >= 2 && head) {
+    if (parts >= 2 && parts <= kMaxCompoundParts && head) {
       const size_t start = done.chars.size();
       done.chars.append(run);
       finish_term(done, start);

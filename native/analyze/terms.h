@@ -4,11 +4,12 @@
 // tags like VV+EP are judged by their first tag), ASCII is lower-cased, and pure ASCII punctuation
 // is no term. Terms with other non-Hangul characters are counted in `needs_fold`: the caller lower-
 // cases them and drops those without a letter or digit (Unicode rules live in JavaScript).
-// With `compounds`, every run of two or more morphemes inside one eojeol (no whitespace between them)
-// whose tags are all compound tags (nouns, numerals, prefixes, foreign words and numbers) and which
-// holds a head (a noun or numeral) adds one more term after all the text's others: its surfaces joined
-// by "+" (진로도서 → 진로, 도서 … 진로+도서), whatever the stop filter does with them. Spacing varies in
-// Korean compounds; the joined term rewards a document that writes the compound as the query does.
+// With `compounds`, every run of 2 to kMaxCompoundParts morphemes inside one eojeol (no whitespace
+// between them) whose tags are all compound tags (nouns, numerals, prefixes, foreign words and numbers)
+// and which holds a head (a noun or numeral) adds one more term after all the text's others: its
+// surfaces joined by "+" (진로도서 → 진로, 도서 … 진로+도서), whatever the stop filter does with them.
+// Spacing varies in Korean compounds; the joined term rewards a document that writes the compound as
+// the query does.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -79,6 +80,8 @@ class EntryInfoCache {
 };
 
 constexpr uint8_t kRunPart = 1, kRunHead = 2;
+// Real compounds have at most 8 parts in the shared corpora (docs/analyzers.md); a longer run is unspaced text.
+constexpr uint32_t kMaxCompoundParts = 16;
 
 struct TermOptions {
   TagSet dropped;

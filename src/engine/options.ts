@@ -103,6 +103,7 @@ function defaultLegs(options: EngineOptions, analyzer: Analyzer): LegSpec[] {
       'hnsw',
       'chunk',
       'adapt',
+      'morphemes',
     ]);
     const asked = options.dense.chunk;
     if (asked !== undefined && asked !== false && chunk)

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { TamsaekError } from '../errors.js';
 import type { EmbedderOptions, OnnxEmbedder } from './embedder.js';
 import { modelDirKind } from './model-dir.js';
-import type { StaticEmbedder } from './static.js';
+import type { StaticEmbedder, StaticEmbedderOptions } from './static.js';
 
 /** Name of the shipped default dense model (a directory under the package's models/). */
 export const DEFAULT_MODEL = 'tamsaek-static-ko-v2';
@@ -40,11 +40,15 @@ export function resolveModelName(model: string | undefined): string {
 export type AnyEmbedder = OnnxEmbedder | StaticEmbedder;
 
 /** Loads a model by name: the default static model, a static model directory, or an ONNX model (directory or Hub id). */
-export async function loadEmbedder(model: string | undefined, options: EmbedderOptions = {}): Promise<AnyEmbedder> {
+export async function loadEmbedder(
+  model: string | undefined,
+  options: EmbedderOptions = {},
+  staticOptions: Pick<StaticEmbedderOptions, 'morphemes'> = {},
+): Promise<AnyEmbedder> {
   const name = resolveModelName(model);
   if ((await modelDirKind(name)) === 'static') {
     const { StaticEmbedder } = await import('./static.js');
-    const o: { threads?: number; batchSize?: number } = {};
+    const o: StaticEmbedderOptions = { ...staticOptions };
     if (options.threads !== undefined) o.threads = options.threads;
     if (options.batchSize !== undefined) o.batchSize = Math.max(options.batchSize, 64);
     return StaticEmbedder.load(name, o);

@@ -12,6 +12,7 @@
  */
 import { analyzeAll } from '../analyze/batch.js';
 import { type Analyzer, type AnalyzerConfig, createAnalyzer } from '../analyze/index.js';
+import { DEFAULT_STOP_TAGS, KO_MECAB_STOP_TAGS } from '../analyze/korean.js';
 import { invalidArgument } from '../errors.js';
 import type { SparseBatch } from '../native/sparse.js';
 import { Slicer } from '../util/slices.js';
@@ -48,6 +49,21 @@ export interface StaticFeatureConfig {
 function morphemeAnalyzerConfig(name: MorphemeAnalyzerName, stopTags: string[] | undefined): AnalyzerConfig {
   const config: AnalyzerConfig = name === 'ko-mecab' ? { name, compounds: false } : { name };
   return stopTags ? { ...config, stopTags } : config;
+}
+
+/**
+ * `features` reading another morpheme analyzer's terms, the stop tags the model was trained with kept
+ * (spelled out: a model without them used its analyzer's defaults). Unchanged without morphemes or `name`.
+ */
+export function readingMorphemes(
+  features: StaticFeatureConfig,
+  name: MorphemeAnalyzerName | undefined,
+): StaticFeatureConfig {
+  if (name === undefined || !features.morphemes || name === features.morphemes) return features;
+  if (!MORPHEME_ANALYZERS.includes(name))
+    throw invalidArgument(`morphemes must be ${MORPHEME_ANALYZERS.map((a) => `"${a}"`).join(' or ')}`);
+  const trained = features.morphemes === 'ko-mecab' ? KO_MECAB_STOP_TAGS : DEFAULT_STOP_TAGS;
+  return { ...features, morphemes: name, stopTags: [...(features.stopTags ?? trained)] };
 }
 
 /** Table rows of a feature configuration. */

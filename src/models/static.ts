@@ -23,6 +23,8 @@ import {
   checkFeatureConfig,
   checkKeptBuckets,
   Featurizer,
+  type MorphemeAnalyzerName,
+  readingMorphemes,
   type StaticFeatureConfig,
   tableRows,
   toBatch,
@@ -290,6 +292,12 @@ export interface StaticEmbedderOptions {
   threads?: number;
   /** Texts featurized and pooled per native call (default 256). */
   batchSize?: number;
+  /**
+   * The morpheme analyzer to read instead of the one the model was trained on, with the model's stop tags:
+   * a ko-morph model reading ko-mecab's terms loses nothing measurable in the hybrid and never loads lindera
+   * (docs/training.md, Round 11). An engine whose analyzer is ko-mecab asks for it.
+   */
+  morphemes?: MorphemeAnalyzerName;
 }
 
 export class StaticEmbedder {
@@ -313,10 +321,11 @@ export class StaticEmbedder {
 
   /** Loads a static model directory. */
   static async load(dir: string, options: StaticEmbedderOptions = {}): Promise<StaticEmbedder> {
-    checkOptions('StaticEmbedder.load', options, ['threads', 'batchSize']);
+    checkOptions('StaticEmbedder.load', options, ['threads', 'batchSize', 'morphemes']);
     const { path, config } = await readStaticModelDir(dir);
     const weights = await loadStaticWeights(path, config);
-    return new StaticEmbedder(config.name ?? basename(path), path, config, weights, options);
+    const features = readingMorphemes(config.features, options.morphemes);
+    return new StaticEmbedder(config.name ?? basename(path), path, { ...config, features }, weights, options);
   }
 
   /** An embedder over in-memory weights (the trainer's evaluation path). */

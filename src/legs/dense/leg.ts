@@ -6,8 +6,10 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Analyzer } from '../../analyze/types.js';
 import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
 import type { StaticEmbedder } from '../../models/static.js';
+import type { MorphemeAnalyzerName } from '../../models/static-features.js';
 import type { TextEmbedder } from '../../models/types.js';
 import type { AdaptationRecord, AdaptedModel, AdaptOptions } from '../../train/adapt.js';
 import { ADAPT_RECIPE_KEYS } from '../../train/adapt-options.js';
@@ -45,6 +47,12 @@ export interface DenseLegOptions {
    * ADAPT_MIN_DOCUMENTS documents, and again with `engine.adapt()`. `true` or the adaptation settings.
    */
   adapt?: boolean | LegAdaptOptions;
+  /**
+   * A static model reads this analyzer's morphemes instead of those it was trained on (its stop tags
+   * kept). Default: "ko-mecab" when the engine's analyzer is ko-mecab (or a combination led by it), so
+   * that engine never loads lindera; else the model's own.
+   */
+  morphemes?: MorphemeAnalyzerName;
 }
 
 /** Adaptation settings a leg keeps (seed, time budget, recipe). */
@@ -65,6 +73,8 @@ export interface DenseSettings {
   adapt?: LegAdaptOptions;
   /** What the adapted model stored with the leg was made from. */
   adapted?: AdaptationRecord;
+  /** The morpheme analyzer the static model reads, where it is not the one it was trained on. */
+  morphemes?: MorphemeAnalyzerName;
 }
 
 interface DenseBatch extends PreparedBatch {
@@ -98,9 +108,16 @@ export function vectorsOnly(dim: number): TextEmbedder {
 }
 
 // loaded on demand: onnxruntime-node is optional and BM25-only engines never need it
-async function loadEmbedder(model: string): Promise<TextEmbedder> {
+async function loadEmbedder(model: string, morphemes?: MorphemeAnalyzerName): Promise<TextEmbedder> {
   const { loadEmbedder: load } = await import('../../models/load.js');
-  return load(model);
+  return load(model, {}, morphemes ? { morphemes } : {});
+}
+
+/** The morphemes a static model reads by default under `analyzer`: ko-mecab's when it leads the analyzer. */
+function morphemesFor(analyzer: Analyzer | undefined): MorphemeAnalyzerName | undefined {
+  const config = analyzer?.config;
+  const lead = config?.name === 'combine' ? config.parts[0] : config;
+  return lead?.name === 'ko-mecab' ? 'ko-mecab' : undefined;
 }
 
 export class DenseLeg implements Leg {
@@ -176,7 +193,7 @@ export class DenseLeg implements Leg {
     if (!this.base) {
       if (typeof this.settings.model !== 'string')
         throw invalidArgument('adapt: this leg was built with a custom embedder, so its base model cannot be reloaded');
-      this.base = await loadEmbedder(this.settings.model);
+      this.base = await loadEmbedder(this.settings.model, this.settings.morphemes);
       this.baseOwned = true;
     }
     return this.base;
@@ -361,6 +378,7 @@ export class DenseLeg implements Leg {
   describe(): Record<string, unknown> {
     return {
       model: this.embedder.modelId,
+      ...(this.settings.morphemes ? { morphemes: this.settings.morphemes } : {}),
       ...(this.settings.adapted ? { adapted: this.settings.adapted } : {}),
       index: this.index?.constructor.name,
       metric: this.settings.metric,
@@ -403,9 +421,11 @@ async function embedInto(
 /** The leg's settings and its model from create options. */
 async function resolveCreate(
   options: DenseLegOptions | undefined,
+  analyzer: Analyzer | undefined,
 ): Promise<{ embedder: TextEmbedder; settings: DenseSettings; owned: boolean }> {
-  checkOptions('dense leg', options, ['embedder', 'dim', 'index', 'metric', 'hnsw', 'chunk', 'adapt']);
+  checkOptions('dense leg', options, ['embedder', 'dim', 'index', 'metric', 'hnsw', 'chunk', 'adapt', 'morphemes']);
   const { embedder: given, dim, index = 'auto', metric = 'cosine', hnsw, chunk } = options ?? {};
+  const morphemes = checkMorphemes(options?.morphemes) ?? morphemesFor(analyzer);
   const asked = checkAdapt(options?.adapt);
   if (asked && dim !== undefined)
     throw invalidArgument('dense.adapt needs a model to adapt: a leg without one (dense: { dim }) cannot');
@@ -418,7 +438,7 @@ async function resolveCreate(
     if (!Number.isInteger(dim) || dim < 1 || dim > MAX_VECTOR_DIM)
       throw invalidArgument(`dense.dim must be an integer in 1..${MAX_VECTOR_DIM}, got ${dim}`);
     embedder = vectorsOnly(dim);
-  } else if (typeof given === 'string') embedder = await loadEmbedder(given);
+  } else if (typeof given === 'string') embedder = await loadEmbedder(given, morphemes);
   else if (given && typeof given.embed === 'function' && Number.isInteger(given.dim) && given.dim > 0) embedder = given;
   else
     throw invalidArgument(
@@ -439,8 +459,15 @@ async function resolveCreate(
     ...(hnsw ? { hnsw } : {}),
     ...(split ? { chunk: checkChunkOptions(split) } : {}),
     ...(adapt ? { adapt } : {}),
+    ...(morphemes && isStatic && typeof given === 'string' ? { morphemes } : {}),
   };
   return { embedder, settings, owned: typeof given === 'string' };
+}
+
+function checkMorphemes(v: unknown): MorphemeAnalyzerName | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'ko-morph' && v !== 'ko-mecab') throw invalidArgument('dense.morphemes must be "ko-morph" or "ko-mecab"');
+  return v;
 }
 
 /** `adapt: true | { … }` as the settings the leg keeps; a typed error for anything else. */
@@ -490,7 +517,7 @@ export async function restoreDenseLeg(
     // the adapted model is stored with the leg (format 2): no base model needed to search
     embedder = await loadAdapted(where);
     owned = true;
-  } else if (!embedder && typeof s.model === 'string') embedder = await loadEmbedder(s.model);
+  } else if (!embedder && typeof s.model === 'string') embedder = await loadEmbedder(s.model, s.morphemes);
   if (!embedder)
     throw invalidArgument(`index ${where} was built with a custom embedder: pass it as Engine.open(dir, { embedder })`);
   try {
@@ -508,6 +535,7 @@ export async function restoreDenseLeg(
       ...(s.chunk ? { chunk: checkChunkOptions(s.chunk) } : {}),
       ...(s.adapt ? { adapt: checkAdapt(s.adapt) } : {}),
       ...(s.adapted ? { adapted: s.adapted } : {}),
+      ...(s.morphemes ? { morphemes: checkMorphemes(s.morphemes) } : {}),
     };
     const { index, spans } = await load(settings);
     return new DenseLeg(embedder, settings, index, spans ?? new PassageSpans(), owned);
@@ -518,8 +546,8 @@ export async function restoreDenseLeg(
 }
 
 export const denseLeg: LegFactory<DenseLegOptions> = {
-  async create(options) {
-    const { embedder, settings, owned } = await resolveCreate(options);
+  async create(options, context) {
+    const { embedder, settings, owned } = await resolveCreate(options, context?.analyzer);
     return new DenseLeg(embedder, settings, undefined, new PassageSpans(), owned);
   },
   async open(dir, state, _context, runtime) {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { Bm25Index, createAnalyzer } from 'tamsaek';
+import { Bm25Index, createAnalyzer, Engine } from 'tamsaek';
 
 const mecab = createAnalyzer('ko-mecab');
 const morphemesOnly = createAnalyzer({ name: 'ko-mecab', compounds: false });
@@ -138,4 +138,17 @@ test('compounds: default 0.5, false or a weight in (0, 1]; named by the config; 
   assert.equal(combo.termWeight('진로+도서'), 0.5);
   assert.equal(combo.termWeight('1:진로'), 1);
   assert.equal(createAnalyzer('ko-morph+bigram').termWeight, undefined);
+});
+
+test('a snippet highlights a compound query term as the compound written in the page, its parts as themselves', async () => {
+  const engine = await Engine.create({ analyzer: 'ko-mecab' });
+  try {
+    const text = '학교로 찾아가는 진로도서 프로그램과 진로 상담 안내';
+    await engine.add([{ id: 'a', text }]);
+    const [hit] = await engine.search('진로도서', { k: 1, highlight: true });
+    const marked = hit.snippet.highlights.map(({ start, end }) => text.slice(start, end));
+    assert.deepEqual(marked, ['진로도서', '진로']);
+  } finally {
+    await engine.close();
+  }
 });

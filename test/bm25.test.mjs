@@ -52,6 +52,45 @@ test('scores equal a from-scratch BM25 on a Zipfian corpus, with weighted fields
   }
 });
 
+test("an analyzer's termWeight scales each query term's score; MaxScore still equals scoring every match", () => {
+  const rand = mulberry32(11);
+  // terms of an odd number weigh 0.25 in a query (as ko-mecab's compound terms weigh its `compounds`)
+  const weight = (t) => (Number(t.slice(1)) % 2 === 1 ? 0.25 : 1);
+  const weighted = new Bm25Index({ analyzer: { ...space, termWeight: weight } });
+  const plain = new Bm25Index({ analyzer: space });
+  const docs = [];
+  for (let i = 0; i < 1500; i++)
+    docs.push({ id: `d${i}`, doc: zipfWords(rand, 2000, 5 + Math.floor(rand() * 30)).join(' ') });
+  weighted.addMany(docs);
+  plain.addMany(docs);
+  for (let q = 0; q < 100; q++) {
+    const terms = [...new Set(zipfWords(rand, 2000, 1 + Math.floor(rand() * 5)))];
+    const ids = docs.map((d) => d.id);
+    // the weighted score of every document is the sum of its terms' plain scores times their weights
+    const want = new Float64Array(ids.length);
+    for (const t of terms) {
+      const one = plain.scoreDocuments([t], ids);
+      for (let i = 0; i < ids.length; i++) want[i] += weight(t) * one[i];
+    }
+    const got = weighted.scoreDocuments(terms, ids);
+    for (let i = 0; i < ids.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-9, `query ${terms} doc ${ids[i]}`);
+    const top = weighted.searchTerms(terms, { k: 10 });
+    const all = weighted.searchTerms(terms, { k: 10, exhaustive: true });
+    assert.deepEqual(
+      top.map((h) => h.id),
+      all.map((h) => h.id),
+      `query ${terms}`,
+    );
+    const order = [...ids.keys()].filter((i) => want[i] > 0).sort((a, b) => want[b] - want[a]);
+    if (order.length > 10 && want[order[9]] > want[order[10]] + 1e-9)
+      assert.deepEqual(new Set(top.map((h) => h.id)), new Set(order.slice(0, 10).map((i) => ids[i])), `query ${terms}`);
+  }
+  // a weight that is not a finite number >= 0 is the analyzer's bug, reported as a typed error
+  const broken = new Bm25Index({ analyzer: { ...space, termWeight: () => Number.NaN } });
+  broken.add('a', 'w1 w2');
+  assert.throws(() => broken.searchTerms(['w1'], { k: 1 }), { code: 'INVALID_ARGUMENT' });
+});
+
 test('after any sequence of add/upsert/delete/compact, results equal a fresh build of the survivors', () => {
   for (let run = 0; run < 12; run++) {
     const rand = mulberry32(100 + run);

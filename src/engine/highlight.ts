@@ -11,19 +11,24 @@ export interface Snippet {
   highlights: { start: number; end: number }[];
 }
 
+/** A term as written in text: a compound term (ko-mecab's 진로+도서) is found as its parts joined, 진로도서. */
+function needlesOf(term: string): string[] {
+  return /[^+]\+[^+]/.test(term) ? [term, term.replaceAll('+', '')] : [term];
+}
+
 export function highlight(text: string, terms: readonly string[], maxChars = 160): Snippet {
   const lower = text.toLowerCase();
   const matches: { start: number; end: number; term: number }[] = [];
   const unique = [...new Set(terms.filter((t) => t.length > 0))];
   unique.forEach((term, t) => {
-    const needle = term.toLowerCase();
-    for (
-      let at = lower.indexOf(needle);
-      at >= 0 && lower.length === text.length;
-      at = lower.indexOf(needle, at + needle.length)
-    ) {
-      matches.push({ start: at, end: at + needle.length, term: t });
-    }
+    for (const needle of needlesOf(term.toLowerCase()))
+      for (
+        let at = lower.indexOf(needle);
+        at >= 0 && lower.length === text.length;
+        at = lower.indexOf(needle, at + needle.length)
+      ) {
+        matches.push({ start: at, end: at + needle.length, term: t });
+      }
   });
   matches.sort((a, b) => a.start - b.start || b.end - a.end);
   // drop matches nested in an earlier one (a term inside a longer term)

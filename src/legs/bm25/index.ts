@@ -488,7 +488,14 @@ export class Bm25Index {
   /** The analyzer's query weight of term id `t` (ko-mecab's compound terms weigh less than 1). */
   private termWeight(t: number): number {
     const weigh = this.analyzer.termWeight;
-    return weigh === undefined ? 1 : weigh(this.vocab.terms[t]!);
+    if (weigh === undefined) return 1;
+    const term = this.vocab.terms[t]!;
+    const w = weigh(term);
+    if (!(Number.isFinite(w) && w >= 0))
+      throw invalidArgument(
+        `analyzer ${this.analyzer.name}: termWeight("${term}") must be a finite number >= 0, got ${w}`,
+      );
+    return w;
   }
 
   /**

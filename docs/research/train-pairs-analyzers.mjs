@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// docs/analyzers.md *Sentence-pair sets*: BM25 with ko-morph and ko-mecab (its default stop tags, ko-morph's, and
-// without NP) on retrieval sets built from ../shared/datasets/train-pairs (training data; nothing is chosen on them):
+// docs/analyzers.md *Sentence-pair sets*: BM25 with ko-morph and ko-mecab (its defaults, ko-morph's stop tags, each
+// with and without compound terms) on retrieval sets built from ../shared/datasets/train-pairs (training data; nothing is chosen on them):
 //   question-pair  anchor → its paraphrase among every positive
 //   korsts         anchor → its pair (score ≥ 4) among every second sentence
 //   kornli         premise → its entailed sentence among the entailed and the contradicting ones
@@ -62,8 +62,13 @@ const sets = {
 const analyzers = {
   'ko-morph': createAnalyzer('ko-morph'),
   'ko-mecab': createAnalyzer('ko-mecab'),
+  'ko-mecab without compound terms': createAnalyzer({ name: 'ko-mecab', compounds: false }),
   "ko-mecab, ko-morph's stop tags": createAnalyzer({ name: 'ko-mecab', stopTags: ['E', 'J', 'MM', 'S', 'VC'] }),
-  'ko-mecab without NP': createAnalyzer({ name: 'ko-mecab', stopTags: ['E', 'J', 'MM', 'S', 'VC', 'VX', 'XSN'] }),
+  "ko-mecab, ko-morph's stop tags, no compound terms": createAnalyzer({
+    name: 'ko-mecab',
+    stopTags: ['E', 'J', 'MM', 'S', 'VC'],
+    compounds: false,
+  }),
 };
 for (const [set, dir] of Object.entries(sets)) {
   const runs = {};

@@ -270,6 +270,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   r.Set("matrixColumns", static_cast<double>(m.column_classes()));
   r.Set("matrixBytes", static_cast<double>(m.bytes()));
   r.Set("featureCacheBytes", static_cast<double>(h.tagger->dictionary().system().feature_cache_bytes()));
+  r.Set("compoundTerms", true);  // this addon builds compound terms when asked (an older one ignores the option)
   return r;
 }
 

@@ -63,6 +63,8 @@ interface MecabAddon {
     matrixColumns: number;
     matrixBytes: number;
     featureCacheBytes: number;
+    /** Absent in addons built before compound terms. */
+    compoundTerms?: boolean;
   };
   /** Tests: a connection matrix folded by the addon (matrix.h) and read back in matrix.bin's layout. */
   mecabFoldMatrix?(
@@ -116,6 +118,11 @@ export class NativeMecab {
       });
     }
     const info = addon.mecabInfo(this.handle);
+    if (options.compounds !== undefined && info.compoundTerms !== true)
+      throw new TamsaekError(
+        'NATIVE_UNAVAILABLE',
+        'ko-mecab: the native addon predates compound terms; rebuild it (`npm rebuild`), or set compounds: false',
+      );
     this.loadMs = info.loadMs;
     this.mappedBytes = info.mappedBytes;
     this.matrix = { rows: info.matrixRows, columns: info.matrixColumns, bytes: info.matrixBytes };

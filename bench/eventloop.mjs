@@ -4,7 +4,7 @@
 // whether every search completed.
 //
 //   node bench/eventloop.mjs [--docs 5000] [--huge-mb 10] [--skip-dense] [--only adapt|dense_add|bm25_add]
-//        [--analyzer ko-mecab] [--out f.json]
+//        [--analyzer ko-mecab] [--out f.json]   (--analyzer applies to the --only runs)
 // dense_add: an engine that already holds 5 pages (no adaptation); dense_adapt_add: the first add of the
 // corpus, which adapts the default model to it first. `--only dense_add` runs the calibration and that
 // add alone (no save or open), for repeated before/after runs; `--only bm25_add` the same for the BM25-only
@@ -106,6 +106,11 @@ async function engineRun(label, options, docs, dir, results, log) {
 }
 
 /** One add of all but the first 5 documents to an engine that already holds those 5 (models loaded). */
+/** `dense_add` → `dense_ko_mecab_add` for a named analyzer: results of different analyzers stay apart. */
+function labelled(label, analyzer) {
+  return analyzer ? label.replace(/^([a-z0-9]+)_/, `$1_${analyzer.replace(/[^A-Za-z0-9]+/g, '_')}_`) : label;
+}
+
 async function addRun(label, options, docs, results, log) {
   const engine = await Engine.create(options);
   await engine.add(docs.slice(0, 5));
@@ -118,12 +123,12 @@ async function addRun(label, options, docs, results, log) {
  * corpus (src/train/adapt.ts) before it embeds it. Searches go to a warm engine of 5 pages in the
  * same process (the fresh engine has nothing to find until the add commits).
  */
-async function adaptRun(docs, results, log) {
-  const options = { dense: { embedder: 'default' } };
+async function adaptRun(docs, results, log, analyzer) {
+  const options = { ...(analyzer ? { analyzer } : {}), dense: { embedder: 'default' } };
   const searcher = await Engine.create(options);
   await searcher.add(docs.slice(0, 5));
   const engine = await Engine.create(options);
-  push(results, 'dense_adapt_add', await measured('add', searcher, () => engine.add(docs), log));
+  push(results, labelled('dense_adapt_add', analyzer), await measured('add', searcher, () => engine.add(docs), log));
   const dense = engine.describe().legs.find((l) => l.kind === 'dense');
   log(`dense leg after the add: ${JSON.stringify(dense).slice(0, 600)}`);
   await engine.close();
@@ -186,22 +191,20 @@ export async function run(options = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'tamsaek-eventloop-'));
   try {
     await calibration(options.tiny ? 1 : 10, results, log);
+    const analyzer = options.analyzer;
+    const chosen = analyzer ? { analyzer } : {};
+    const which = `(${analyzer ?? 'default analyzer'})`;
     if (options.only === 'dense_add') {
-      await addRun('dense_add', { dense: { embedder: 'default' } }, docs, results, log);
-      return { results, notes: [`${count} autorag-ko-sized pages; the non-adapting dense add only`] };
+      await addRun(labelled('dense_add', analyzer), { ...chosen, dense: { embedder: 'default' } }, docs, results, log);
+      return { results, notes: [`${count} autorag-ko-sized pages; the non-adapting dense add only ${which}`] };
     }
     if (options.only === 'bm25_add') {
-      const analyzer = options.analyzer;
-      const label = `bm25${analyzer ? `_${analyzer.replace(/[^A-Za-z0-9]+/g, '_')}` : ''}_add`;
-      await addRun(label, analyzer ? { analyzer } : {}, docs, results, log);
-      return {
-        results,
-        notes: [`${count} autorag-ko-sized pages; the BM25-only add (${analyzer ?? 'default analyzer'})`],
-      };
+      await addRun(labelled('bm25_add', analyzer), chosen, docs, results, log);
+      return { results, notes: [`${count} autorag-ko-sized pages; the BM25-only add ${which}`] };
     }
     if (options.only === 'adapt') {
-      await adaptRun(docs, results, log);
-      return { results, notes: [`${count} autorag-ko-sized pages; the adapting first add only`] };
+      await adaptRun(docs, results, log, analyzer);
+      return { results, notes: [`${count} autorag-ko-sized pages; the adapting first add only ${which}`] };
     }
     await engineRun('bm25', {}, docs, path.join(dir, 'bm25'), results, log);
     if (!options.skipDense) {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { Bm25Index, TamsaekError } from 'tamsaek';
+import { BatchTerms } from '../dist/legs/bm25/term-ids.js';
 import { mulberry32 } from '../dist/util/random.js';
 import { referenceSearch } from './helpers/reference-bm25.mjs';
 
@@ -89,6 +90,34 @@ test("an analyzer's termWeight scales each query term's score; MaxScore still eq
   const broken = new Bm25Index({ analyzer: { ...space, termWeight: () => Number.NaN } });
   broken.add('a', 'w1 w2');
   assert.throws(() => broken.searchTerms(['w1'], { k: 1 }), { code: 'INVALID_ARGUMENT' });
+});
+
+test('documents given as ids into a batch vocabulary index exactly as their strings (across compaction, huge documents)', async () => {
+  const rand = mulberry32(5);
+  const byStrings = new Bm25Index({ analyzer: space });
+  const byIds = new Bm25Index({ analyzer: space });
+  const doc = (n) => zipfWords(rand, 1500, n);
+  const batch = new BatchTerms(); // one vocabulary across the rounds: it maps again after each compaction
+  for (let round = 0; round < 3; round++) {
+    const docs = Array.from({ length: 300 }, (_, i) => ({ id: `r${round}-${i}`, terms: doc(3 + (i % 40)) }));
+    if (round === 2) docs.push({ id: 'huge', terms: doc((1 << 16) + 10) }); // the sliced path of a huge document
+    byStrings.addAnalyzed(docs.slice(0, 100).map(({ id, terms }) => ({ id, fields: [{ weight: 1, terms }] })));
+    byIds.addAnalyzed(
+      docs.slice(0, 100).map(({ id, terms }) => ({ id, fields: [{ weight: 1, terms: batch.encode(terms) }] })),
+    );
+    const rest = (encode) =>
+      docs.slice(100).map(({ id, terms }) => ({ id, fields: [{ weight: 2, terms: encode(terms) }] }));
+    await byStrings.addAnalyzedAsync(rest((t) => t));
+    await byIds.addAnalyzedAsync(rest((t) => batch.encode(t)));
+    for (const index of [byStrings, byIds]) for (let i = 0; i < 150; i += 3) index.delete(`r${round}-${i}`);
+    byStrings.compact(); // a new term dictionary: the batch's cached mapping must follow it
+    byIds.compact();
+  }
+  for (let q = 0; q < 100; q++) {
+    const terms = doc(1 + (q % 4));
+    assertSameHits(byIds.searchTerms(terms, { k: 10 }), byStrings.searchTerms(terms, { k: 10 }), `query ${terms}`);
+  }
+  assert.equal(byIds.size, byStrings.size);
 });
 
 test('after any sequence of add/upsert/delete/compact, results equal a fresh build of the survivors', () => {

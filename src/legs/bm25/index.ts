@@ -29,6 +29,7 @@ import { openBm25, saveBm25 } from './format.js';
 import { SegmentSearch, type TermList } from './maxscore.js';
 import { type ForwardLists, type IndexSnapshot, Segment } from './segment.js';
 import { type IndexState, type LiveView, restoreSteps, snapshotSteps } from './state.js';
+import { type FieldTerms, fieldLength, isTermIds } from './term-ids.js';
 
 export type Bm25Document = string | Readonly<Record<string, string>>;
 export type { IndexSnapshot, Metadata };
@@ -793,9 +794,13 @@ export class Bm25Index {
     let slot = this.slot;
     let length = 0;
     for (const { weight, terms } of fieldTerms) {
-      for (let i = 0; i < terms.length; i++) {
-        const term = terms[i];
-        const t = vocab.intern(term);
+      const n = fieldLength(terms);
+      // ids of a prepared batch map through its vocabulary; strings are interned one by one
+      const local = isTermIds(terms) ? terms.ids : undefined;
+      const global = isTermIds(terms) ? terms.batch.globalIds(vocab) : undefined;
+      const strings = terms as readonly string[];
+      for (let i = 0; i < n; i++) {
+        const t = global !== undefined ? global[local![i]!]! : vocab.intern(strings[i]!);
         if (t >= seenStamp.length) {
           this.growTermArrays(t + 1);
           seenStamp = this.seenStamp;
@@ -810,7 +815,7 @@ export class Bm25Index {
           pendingTfs.data[slot[t]] += weight;
         }
       }
-      length += weight * terms.length;
+      length += weight * n;
     }
     const df = this.df;
     const added = pendingTerms.data;
@@ -835,8 +840,12 @@ export class Bm25Index {
     const tfs: number[] = [];
     let length = 0;
     for (const { weight, terms } of fieldTerms) {
-      for (let i = 0; i < terms.length; i++) {
-        const t = vocab.intern(terms[i]);
+      const n = fieldLength(terms);
+      const local = isTermIds(terms) ? terms.ids : undefined;
+      const global = isTermIds(terms) ? terms.batch.globalIds(vocab) : undefined;
+      const strings = terms as readonly string[];
+      for (let i = 0; i < n; i++) {
+        const t = global !== undefined ? global[local![i]!]! : vocab.intern(strings[i]!);
         const slot = slotOf.get(t);
         if (slot === undefined) {
           slotOf.set(t, termIds.length);
@@ -845,7 +854,7 @@ export class Bm25Index {
         } else tfs[slot] += weight;
         if ((i & 4095) === 4095) await slicer.pause();
       }
-      length += weight * terms.length;
+      length += weight * n;
     }
     // a new state installed meanwhile (a compaction the caller ran) renumbered the terms: append as usual
     if (this.vocab !== vocab) return this.appendAnalyzed(id, fieldTerms, meta);
@@ -948,12 +957,12 @@ export class Bm25Index {
 
 function termCount(fields: AnalyzedFields): number {
   let n = 0;
-  for (const f of fields) n += f.terms.length;
+  for (const f of fields) n += fieldLength(f.terms);
   return n;
 }
 
-/** A document's analysed fields: each field's weight and terms. */
-export type AnalyzedFields = readonly { weight: number; terms: readonly string[] }[];
+/** A document's analysed fields: each field's weight and terms (strings, or ids of a prepared batch). */
+export type AnalyzedFields = readonly { weight: number; terms: FieldTerms }[];
 type AnalyzedDocument = { weight: number; terms: readonly string[] }[];
 
 function checkId(id: unknown): asserts id is string {

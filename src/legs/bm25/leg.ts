@@ -24,6 +24,7 @@ import type {
   PrepareOptions,
 } from '../types.js';
 import { type AnalyzedFields, Bm25Index, MAX_K } from './index.js';
+import { BatchTerms, type TermIds } from './term-ids.js';
 
 export interface Bm25LegOptions {
   /** This leg's own analyzer (default: the engine's); a query is then analysed again for it. */
@@ -51,6 +52,8 @@ interface Bm25Batch extends PreparedBatch {
 }
 
 const SPANS_FILE = 'passages.json';
+/** Texts analysed per call while preparing: their strings die young, encoded as ids right after. */
+const PREPARE_CHUNK = 512;
 
 export class Bm25Leg implements Leg {
   readonly kind = 'bm25';
@@ -94,13 +97,28 @@ export class Bm25Leg implements Leg {
         }
       });
     }
-    const terms = await analyzeAll(this.index.analyzer, texts, options);
+    const terms = await this.analyseCompact(texts, options);
     let at = 0;
     const analysed = units.map(({ id, fieldNames }) => ({
       id,
-      fields: fieldNames.map((name) => ({ weight: this.index.fields[name], terms: terms[at++] })),
+      fields: fieldNames.map((name) => ({ weight: this.index.fields[name]!, terms: terms[at++]! })),
     }));
     return { ids: docs.map((d) => d.id), units: analysed, spans };
+  }
+
+  /** The texts' terms as ids into one batch vocabulary, analysed a chunk at a time (term-ids.ts says why). */
+  private async analyseCompact(texts: readonly string[], options: PrepareOptions): Promise<TermIds[]> {
+    const batch = new BatchTerms();
+    const out: TermIds[] = [];
+    const slicer = new Slicer({ signal: options.signal, what: 'add' });
+    for (let s = 0; s < texts.length; s += PREPARE_CHUNK) {
+      const part = await analyzeAll(this.index.analyzer, texts.slice(s, s + PREPARE_CHUNK), options);
+      for (const terms of part) {
+        out.push(batch.encode(terms));
+        if (slicer.due) await slicer.turn();
+      }
+    }
+    return out;
   }
 
   async capture(docs: readonly LegDocument[]): Promise<Bm25Batch> {

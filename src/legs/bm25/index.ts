@@ -29,7 +29,7 @@ import { openBm25, saveBm25 } from './format.js';
 import { SegmentSearch, type TermList } from './maxscore.js';
 import { type ForwardLists, type IndexSnapshot, Segment } from './segment.js';
 import { type IndexState, type LiveView, restoreSteps, snapshotSteps } from './state.js';
-import { type FieldTerms, fieldLength, isTermIds } from './term-ids.js';
+import { type FieldTerms, fieldLength, fieldReader } from './term-ids.js';
 
 export type Bm25Document = string | Readonly<Record<string, string>>;
 export type { IndexSnapshot, Metadata };
@@ -794,13 +794,9 @@ export class Bm25Index {
     let slot = this.slot;
     let length = 0;
     for (const { weight, terms } of fieldTerms) {
-      const n = fieldLength(terms);
-      // ids of a prepared batch map through its vocabulary; strings are interned one by one
-      const local = isTermIds(terms) ? terms.ids : undefined;
-      const global = isTermIds(terms) ? terms.batch.globalIds(vocab) : undefined;
-      const strings = terms as readonly string[];
+      const { n, local, global, strings } = fieldReader(terms, vocab);
       for (let i = 0; i < n; i++) {
-        const t = global !== undefined ? global[local![i]!]! : vocab.intern(strings[i]!);
+        const t = global !== undefined ? global[local[i]!]! : vocab.intern(strings[i]!);
         if (t >= seenStamp.length) {
           this.growTermArrays(t + 1);
           seenStamp = this.seenStamp;
@@ -840,12 +836,9 @@ export class Bm25Index {
     const tfs: number[] = [];
     let length = 0;
     for (const { weight, terms } of fieldTerms) {
-      const n = fieldLength(terms);
-      const local = isTermIds(terms) ? terms.ids : undefined;
-      const global = isTermIds(terms) ? terms.batch.globalIds(vocab) : undefined;
-      const strings = terms as readonly string[];
+      const { n, local, global, strings } = fieldReader(terms, vocab);
       for (let i = 0; i < n; i++) {
-        const t = global !== undefined ? global[local![i]!]! : vocab.intern(strings[i]!);
+        const t = global !== undefined ? global[local[i]!]! : vocab.intern(strings[i]!);
         const slot = slotOf.get(t);
         if (slot === undefined) {
           slotOf.set(t, termIds.length);

@@ -49,6 +49,21 @@ export function isTermIds(terms: FieldTerms): terms is TermIds {
   return !Array.isArray(terms);
 }
 
+/**
+ * What a loop over a field's terms needs: term i's id in `vocab` is `global[local[i]]` for a batch's ids,
+ * else `vocab.intern(strings[i])`.
+ */
+export function fieldReader(
+  terms: FieldTerms,
+  vocab: TermDictionary,
+): { n: number; local: Int32Array; global: Int32Array | undefined; strings: readonly string[] } {
+  if (isTermIds(terms))
+    return { n: terms.ids.length, local: terms.ids, global: terms.batch.globalIds(vocab), strings: [] };
+  return { n: terms.length, local: EMPTY, global: undefined, strings: terms };
+}
+
+const EMPTY = new Int32Array(0);
+
 export function fieldLength(terms: FieldTerms): number {
   return isTermIds(terms) ? terms.ids.length : terms.length;
 }

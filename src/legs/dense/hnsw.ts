@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
+import { Slicer } from '../../util/slices.js';
 import {
   atomicWrite,
   checkAddArgs,
@@ -151,6 +152,9 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/** Floats copied to the build worker's shared buffer per step (4 MiB). */
+const COPY_FLOATS = 1 << 20;
+
 export class HnswIndex implements VectorIndex {
   readonly dim: number;
   readonly metric: Metric;
@@ -233,11 +237,15 @@ export class HnswIndex implements VectorIndex {
     await checkFiniteSliced(where, 'vectors', vectors);
     const kind = new IdKind();
     const seen = new Set<VectorId>();
-    for (const id of ids) {
+    // tens of thousands of ids and vectors: checked and copied in slices, with event-loop turns
+    const slicer = new Slicer({ what: 'index build' });
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
       kind.check(where, id);
       if (kind.kind === undefined) kind.kind = typeof id as 'string' | 'number';
       if (seen.has(id)) throw new TamsaekError('DUPLICATE_ID', `${where}: id ${JSON.stringify(id)} appears twice`);
       seen.add(id);
+      if ((i & 1023) === 1023 && slicer.due) await slicer.turn();
     }
     const { HierarchicalNSW } = await loadHnswlib();
     const n = ids.length;
@@ -253,7 +261,11 @@ export class HnswIndex implements VectorIndex {
       return new HnswIndex(raw, o);
     }
     const shared = new SharedArrayBuffer(vectors.length * 4);
-    new Float32Array(shared).set(vectors);
+    const view = new Float32Array(shared);
+    for (let at = 0; at < vectors.length; at += COPY_FLOATS) {
+      view.set(vectors.subarray(at, at + COPY_FLOATS), at);
+      if (slicer.due) await slicer.turn();
+    }
     const out = join(
       tmpdir(),
       `tamsaek-hnsw-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.bin`,

@@ -216,3 +216,17 @@ export abstract class RowIdIndex {
     return this.rows.ids();
   }
 }
+
+/** Copies `source` into `target` in 4 MiB pieces with event-loop turns between them (many vectors at once). */
+export async function copySliced(target: Uint8Array, source: Uint8Array, slicer: Slicer): Promise<void> {
+  const piece = 1 << 22;
+  for (let at = 0; at < source.length; at += piece) {
+    target.set(source.subarray(at, at + piece), at);
+    await slicer.pause();
+  }
+}
+
+/** The first `len` bytes of a typed array's memory. */
+export function bytes(a: ArrayBufferView, len: number): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, len);
+}

@@ -23,7 +23,7 @@ import {
 } from '../../native/index.js';
 import { atomicWrite } from '../../util/atomic-file.js';
 import { Slicer } from '../../util/slices.js';
-import { checkAddArgs, RowIdIndex, RowIds, Serial } from './common.js';
+import { bytes, checkAddArgs, copySliced, RowIdIndex, RowIds, Serial } from './common.js';
 import type { VectorId } from './types.js';
 
 export type { VectorId } from './types.js';
@@ -107,19 +107,6 @@ async function crc32Sliced(parts: Uint8Array[], slicer: Slicer): Promise<number>
     await slicer.pause();
   }
   return crc >>> 0;
-}
-
-/** Copies `source` into `target` in 4 MiB pieces with event-loop turns between them (a load of many vectors). */
-async function copySliced(target: Uint8Array, source: Uint8Array, slicer: Slicer): Promise<void> {
-  const piece = 1 << 22;
-  for (let at = 0; at < source.length; at += piece) {
-    target.set(source.subarray(at, at + piece), at);
-    await slicer.pause();
-  }
-}
-
-function bytes(a: ArrayBufferView, len: number): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, len);
 }
 
 /** An IEEE binary16 value as a number. */

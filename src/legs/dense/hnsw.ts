@@ -26,6 +26,7 @@ import { checkOptions, invalidArgument, TamsaekError } from '../../errors.js';
 import { Slicer } from '../../util/slices.js';
 import {
   atomicWrite,
+  bytes,
   checkAddArgs,
   checkDim,
   checkFilter,
@@ -34,6 +35,7 @@ import {
   checkMetric,
   checkNewIds,
   checkVectors,
+  copySliced,
   fsyncFile,
   IdKind,
   ioError,
@@ -152,9 +154,6 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Floats copied to the build worker's shared buffer per step (4 MiB). */
-const COPY_FLOATS = 1 << 20;
-
 export class HnswIndex implements VectorIndex {
   readonly dim: number;
   readonly metric: Metric;
@@ -261,11 +260,7 @@ export class HnswIndex implements VectorIndex {
       return new HnswIndex(raw, o);
     }
     const shared = new SharedArrayBuffer(vectors.length * 4);
-    const view = new Float32Array(shared);
-    for (let at = 0; at < vectors.length; at += COPY_FLOATS) {
-      view.set(vectors.subarray(at, at + COPY_FLOATS), at);
-      if (slicer.due) await slicer.turn();
-    }
+    await copySliced(new Uint8Array(shared), bytes(vectors, vectors.byteLength), slicer);
     const out = join(
       tmpdir(),
       `tamsaek-hnsw-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.bin`,

@@ -19,7 +19,7 @@ import type {
 } from './types.js';
 import { makeWhitespaceAnalyze } from './whitespace.js';
 
-export { koMecabStatus, mecabKoDicDir } from './ko-mecab.js';
+export { isCompoundTerm, koMecabStatus, mecabKoDicDir } from './ko-mecab.js';
 export { koDicStatus } from './lindera.js';
 export type {
   AnalyzeAsyncOptions,

@@ -2,6 +2,8 @@
  * Snippets with character offsets: finds the query's analyzed terms in the original text and
  * returns the window that covers the most distinct terms, with every match's offsets.
  */
+import { isCompoundTerm } from '../analyze/index.js';
+
 export interface Snippet {
   /** Offsets of the snippet in the text it was cut from. */
   start: number;
@@ -13,7 +15,7 @@ export interface Snippet {
 
 /** A term as written in text: a compound term (ko-mecab's 진로+도서) is found as its parts joined, 진로도서. */
 function needlesOf(term: string): string[] {
-  return /[^+]\+[^+]/.test(term) ? [term, term.replaceAll('+', '')] : [term];
+  return isCompoundTerm(term) ? [term, term.replaceAll('+', '')] : [term];
 }
 
 export function highlight(text: string, terms: readonly string[], maxChars = 160): Snippet {

@@ -161,7 +161,8 @@ void text_terms(const Tagger& tagger, TermOptions& opt, const char16_t* text, si
     split_feature(tagger.feature(m), fields);
     const std::string_view expr = fields[7];
     const bool has_expression = expr.find('/') != std::string_view::npos && is_decomposable(fields[4]);
-    remember(opt, m, first_tag(fields[0]), has_expression);
+    const std::string_view first = first_tag(fields[0]);
+    remember(opt, m, first, has_expression);
     const bool split = expr.find('/') != std::string_view::npos &&
                        (m.source == Source::User || (opt.decompound && is_decomposable(fields[4])));
     if (split) {
@@ -180,8 +181,8 @@ void text_terms(const Tagger& tagger, TermOptions& opt, const char16_t* text, si
       continue;
     }
     const uint32_t a = scratch.u16_at[m.begin], b = scratch.u16_at[m.end];
-    if (compounds) compounds->add(opt.run_role(first_tag(fields[0])), text + a, b - a);
-    if (opt.dropped.contains(first_tag(fields[0]))) continue;
+    if (compounds) compounds->add(opt.run_role(first), text + a, b - a);
+    if (opt.dropped.contains(first)) continue;
     const size_t start = out.chars.size();
     out.chars.append(text + a, b - a);
     finish_term(out, start);

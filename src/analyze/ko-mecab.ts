@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { TamsaekError } from '../errors.js';
-import { type CompiledUserWords, type MecabTerms, NativeMecab } from '../native/analyze.js';
+import { type CompiledUserWords, type MecabTerms, NativeMecab, splitCompounds } from '../native/analyze.js';
 import { forEachMorpheme, isDecomposable, KO_DIC_EXTRA_TAGS, KO_DIC_TAGS, TagFilter, termOf } from './korean.js';
 import { compileUserWords } from './mecab-user.js';
 import { isWordish, normalizeText, type SourceMap, sourceMap } from './normalize.js';
@@ -72,9 +72,8 @@ export type BaseTermFilter = (terms: string[]) => string[];
 
 function filtered(r: MecabTerms, filter: BaseTermFilter | undefined): string[] {
   if (filter === undefined) return r.terms;
-  if (r.compounds === 0) return filter(r.terms);
-  const at = r.terms.length - r.compounds;
-  return [...filter(r.terms.slice(0, at)), ...r.terms.slice(at)];
+  const [morphemes, compounds] = splitCompounds(r);
+  return compounds.length === 0 ? filter(morphemes) : [...filter(morphemes), ...compounds];
 }
 
 export interface KoMecabOptions {
@@ -136,8 +135,7 @@ export class KoMecabCore {
   /** The morpheme terms of one text, without its compound terms (what synonym members match). */
   morphemeTerms(raw: string): string[] {
     if (raw.length === 0) return [];
-    const r = this.native().terms(normalizeText(raw), fixTerms);
-    return r.compounds === 0 ? r.terms : r.terms.slice(0, r.terms.length - r.compounds);
+    return splitCompounds(this.native().terms(normalizeText(raw), fixTerms))[0];
   }
 
   /** Terms of many texts on the addon's threads, in calls of bounded size. */

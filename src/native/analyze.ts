@@ -77,12 +77,19 @@ interface MecabAddon {
 /** Terms whose characters need Unicode rules the addon leaves to JavaScript (case folding, letters). */
 export type TermFixer = (terms: string[]) => string[];
 
+/** A text's morpheme terms and its compound terms (the last `compounds` of its terms). */
+export function splitCompounds(r: MecabTerms): [morphemes: string[], compounds: string[]] {
+  if (r.compounds === 0) return [r.terms, []];
+  const at = r.terms.length - r.compounds;
+  return [r.terms.slice(0, at), r.terms.slice(at)];
+}
+
 /** `fix` over the terms before the compound tail and over the tail apart, so the tail stays countable. */
 function fixed(terms: string[], compounds: number, fix: TermFixer): MecabTerms {
-  if (compounds === 0) return { terms: fix(terms), compounds };
-  const at = terms.length - compounds;
-  const tail = fix(terms.slice(at));
-  return { terms: [...fix(terms.slice(0, at)), ...tail], compounds: tail.length };
+  const [head, tail] = splitCompounds({ terms, compounds });
+  if (tail.length === 0) return { terms: fix(head), compounds: 0 };
+  const fixedTail = fix(tail);
+  return { terms: [...fix(head), ...fixedTail], compounds: fixedTail.length };
 }
 
 export class NativeMecab {
